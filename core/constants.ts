@@ -1,0 +1,163 @@
+/**
+ * Names shared by the CDK stack, the Lambda handlers, the worker and local mode.
+ * Everything that two of those must agree on is spelled once, here.
+ */
+
+export const COMMAND_STATUS = ['QUEUED', 'PROCESSING', 'SUCCESS', 'FAILED'] as const;
+export type CommandStatus = (typeof COMMAND_STATUS)[number];
+
+export const COMMAND_TYPE = ['FFMPEG_COMMAND', 'CHAINED_COMMAND', 'MULTIPLE_COMMAND'] as const;
+export type CommandType = (typeof COMMAND_TYPE)[number];
+
+/** `error_status` of a FAILED command (API.md). */
+export const ERROR_STATUS = [
+  'INPUT_DOWNLOAD_FAILED',
+  'INPUT_TOO_LARGE',
+  'FFMPEG_FAILED',
+  'TIMEOUT',
+  'OUTPUT_MISSING',
+  'OUTPUT_UPLOAD_FAILED',
+  'WORKER_LOST',
+  'INTERNAL_ERROR',
+] as const;
+export type ErrorStatus = (typeof ERROR_STATUS)[number];
+
+/** Error codes of the HTTP error envelope (API.md). */
+export const API_ERROR = {
+  INVALID_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  VALIDATION_ERROR: 422,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+} as const;
+export type ApiErrorCode = keyof typeof API_ERROR;
+
+export const COMPUTE = ['cpu', 'gpu'] as const;
+export type Compute = (typeof COMPUTE)[number];
+
+/** Environment variables read by handlers and the worker. */
+export const ENV = {
+  COMMANDS_TABLE: 'FFAAS_COMMANDS_TABLE',
+  API_KEYS_TABLE: 'FFAAS_API_KEYS_TABLE',
+  ACCOUNTS_TABLE: 'FFAAS_ACCOUNTS_TABLE',
+  BUCKET: 'FFAAS_BUCKET',
+  STATE_MACHINE_ARN: 'FFAAS_STATE_MACHINE_ARN',
+  EVENT_BUS_NAME: 'FFAAS_EVENT_BUS_NAME',
+  GPU_ENABLED: 'FFAAS_GPU_ENABLED',
+  ALLOW_PRIVATE_URLS: 'FFAAS_ALLOW_PRIVATE_URLS',
+  SIGNED_URL_SECONDS: 'FFAAS_SIGNED_URL_SECONDS',
+  /** Set per task by the state machine's RunTask container overrides. */
+  COMMAND_ID: 'FFAAS_COMMAND_ID',
+  ACCOUNT_ID: 'FFAAS_ACCOUNT_ID',
+  TASK_TOKEN: 'FFAAS_TASK_TOKEN',
+  /** Worker scratch space (defaults to the OS temp dir). */
+  WORK_DIR: 'FFAAS_WORK_DIR',
+  FFMPEG_PATH: 'FFAAS_FFMPEG_PATH',
+  FFPROBE_PATH: 'FFAAS_FFPROBE_PATH',
+  /** Local mode. */
+  DATA_DIR: 'FFAAS_DATA_DIR',
+  PORT: 'PORT',
+} as const;
+
+/** DynamoDB key and index names. */
+export const TABLE = {
+  commands: {
+    partitionKey: 'account_id',
+    sortKey: 'command_id',
+    /** Newest-first listing per account. */
+    byCreatedIndex: 'by_created',
+    byCreatedSortKey: 'created_at',
+    /**
+     * Sparse index of commands that were accepted but whose execution has not marked them
+     * PROCESSING yet. `pending` is set on submit and removed by MarkProcessing; the reconciler
+     * starts executions for entries older than RECONCILE_AFTER_SECONDS.
+     */
+    pendingIndex: 'pending',
+    pendingPartitionKey: 'pending',
+    pendingSortKey: 'created_at',
+    ttlAttribute: 'expire_at',
+  },
+  apiKeys: { partitionKey: 'key_hash' },
+  accounts: { partitionKey: 'account_id' },
+} as const;
+
+/** Value of the `pending` attribute (one partition: the index only holds in-flight submits). */
+export const PENDING_MARK = 'QUEUED';
+export const RECONCILE_AFTER_SECONDS = 60;
+
+/** EventBridge. */
+export const EVENT_SOURCE = 'ffaas';
+export const EVENT_DETAIL_TYPE = {
+  SUCCEEDED: 'FFmpeg Command Succeeded',
+  FAILED: 'FFmpeg Command Failed',
+} as const;
+
+/** State names of the command state machine; local mode and tests address states by them. */
+export const STATE = {
+  MarkProcessing: 'MarkProcessing',
+  ChooseCompute: 'ChooseCompute',
+  RunOnFargate: 'RunOnFargate',
+  RunOnGpu: 'RunOnGpu',
+  RecordSuccess: 'RecordSuccess',
+  PublishSucceeded: 'PublishSucceeded',
+  NameWorkerLost: 'NameWorkerLost',
+  NameInternalError: 'NameInternalError',
+  RecordFailure: 'RecordFailure',
+  PublishFailed: 'PublishFailed',
+  AlreadyFinished: 'AlreadyFinished',
+} as const;
+
+/** Name of the worker container in both task definitions. */
+export const WORKER_CONTAINER_NAME = 'worker';
+
+/** How often the worker heartbeats and how long the state machine waits without one. */
+export const HEARTBEAT_INTERVAL_SECONDS = 20;
+export const HEARTBEAT_TIMEOUT_SECONDS = 120;
+/** Added to max_command_run_seconds for downloads, probing and uploads. */
+export const TASK_TIMEOUT_ALLOWANCE_SECONDS = 900;
+
+/** Limits of API.md and SECURITY.md. */
+export const LIMITS = {
+  maxBodyBytes: 256 * 1024,
+  maxMetadataKeys: 10,
+  maxInputs: 10,
+  maxOutputs: 10,
+  maxChainedCommands: 10,
+  maxMultipleCommands: 10,
+  minRunSeconds: 1,
+  maxRunSeconds: 3600,
+  defaultRunSeconds: 900,
+  maxInputBytes: 5 * 1024 ** 3,
+  maxOutputBytes: 5 * 1024 ** 3,
+  maxPixels: 8192 * 8192,
+  maxRedirects: 5,
+  downloadTimeoutSeconds: 600,
+  signedUrlSeconds: 3600,
+  listMaxLimit: 100,
+  listDefaultLimit: 20,
+  /** Completed commands are kept this long (DynamoDB TTL, S3 lifecycle). */
+  retentionDays: 30,
+} as const;
+
+export const VCPU_COUNTS = [1, 2, 4, 8, 16] as const;
+export type VcpuCount = (typeof VCPU_COUNTS)[number];
+export const DEFAULT_VCPU_COUNT: VcpuCount = 2;
+
+/** Fargate task size for each vcpu_count (cpu units, MiB). */
+export function taskSize(vcpu: VcpuCount): { cpu: number; memory: number } {
+  return { cpu: vcpu * 1024, memory: vcpu * 2048 };
+}
+
+/** S3 object keys. */
+export const S3_KEYS = {
+  output: (accountId: string, commandId: string, fileName: string) =>
+    `outputs/${accountId}/${commandId}/${fileName}`,
+  storedFile: (accountId: string, fileId: string, fileName: string) =>
+    `files/${accountId}/${fileId}/${fileName}`,
+} as const;
+
+export const API_KEY_PREFIX = 'ffsk_';
+export const API_KEY_PATTERN = /^ffsk_[0-9a-f]{64}$/;
+export const API_KEY_HEADER = 'x-api-key';

@@ -1,0 +1,138 @@
+/**
+ * Shapes that cross a process boundary: the command item in DynamoDB, the state machine's
+ * execution input, the worker's result, and the API's OutputFileMeta.
+ */
+import type { CommandStatus, CommandType, Compute, ErrorStatus, VcpuCount } from './constants.ts';
+
+/** One input the worker downloads before running FFmpeg. */
+export interface PlannedInput {
+  alias: string; // in_*
+  /** http(s) URL to fetch (stored files are addressed by a presigned URL minted at run time). */
+  url: string;
+  /** File name inside the workspace; keeps the URL path's extension. */
+  local_name: string;
+}
+
+/** One output the worker probes and uploads after FFmpeg exits. */
+export interface PlannedOutput {
+  alias: string; // out_*
+  /** File name inside the workspace (and the stored object's name): the user's output name. */
+  local_name: string;
+}
+
+/**
+ * What the worker runs, fixed at submit time by parseFfmpegCommand: every placeholder is
+ * already replaced by a workspace file name and the service's forced options are in place.
+ * `argv` never contains the program name; the worker adds its own leading options
+ * (-nostdin -hide_banner -nostats -progress pipe:1 -y).
+ */
+export interface CommandPlan {
+  inputs: PlannedInput[];
+  outputs: PlannedOutput[];
+  /** One argv per FFmpeg run (several for chained commands), run in order in one workspace. */
+  commands: string[][];
+}
+
+export interface Progress {
+  percent: number | null;
+  out_time_seconds: number;
+  speed: number | null;
+  fps: number | null;
+}
+
+export type FileType = 'video' | 'audio' | 'image' | 'other';
+
+/** OutputFileMeta of API.md; every field present, null where it does not apply. */
+export interface OutputFileMeta {
+  file_id: string;
+  storage_url: string | null;
+  status: 'PROCESSING' | 'STORED' | 'FAILED';
+  rendi_store_type: 'OUTPUT' | 'STORED_FILE' | 'UPLOAD';
+  is_deleted: boolean;
+  filename: string;
+  size_mbytes: number | null;
+  duration: number | null;
+  file_type: FileType;
+  file_format: string | null;
+  codec: string | null;
+  pixel_format: string | null;
+  mime_type: string | null;
+  width: number | null;
+  height: number | null;
+  frame_rate: number | null;
+  bitrate_video_kb: number | null;
+  bitrate_audio_kb: number | null;
+}
+
+/** An output as stored on the command item: the meta without a URL, plus where it lives. */
+export type StoredOutput = Omit<OutputFileMeta, 'storage_url'> & { s3_key: string };
+
+export interface OriginalRequest {
+  input_files: Record<string, string>;
+  output_files: Record<string, string>;
+  ffmpeg_command?: string;
+  ffmpeg_commands?: string[];
+}
+
+/** The command item in the commands table (key: account_id + command_id). */
+export interface CommandItem {
+  account_id: string;
+  command_id: string;
+  status: CommandStatus;
+  command_type: CommandType;
+  created_at: string; // ISO-8601
+  started_at?: string;
+  finished_at?: string;
+  /** Seconds FFmpeg itself ran (sum over chained runs). */
+  ffmpeg_command_run_seconds?: number;
+  metadata?: Record<string, string | number | boolean>;
+  error_status?: ErrorStatus;
+  error_message?: string;
+  progress?: Progress;
+  /** Written by RecordSuccess from the worker's result: JSON of Record<alias, StoredOutput>. */
+  output_files_json?: string;
+  original_request: OriginalRequest;
+  webhook_url?: string;
+  max_command_run_seconds: number;
+  compute: Compute;
+  vcpu_count: VcpuCount;
+  plan: CommandPlan;
+  /** Present only while the command waits for its execution (sparse `pending` index). */
+  pending?: string;
+  /** Epoch seconds; DynamoDB TTL. */
+  expire_at?: number;
+}
+
+/** Input of one state machine execution (named by command_id). */
+export interface ExecutionInput {
+  account_id: string;
+  command_id: string;
+  compute: Compute;
+  /** Task size override for RunTask, from vcpu_count (strings, as ECS wants them). */
+  task_cpu: string;
+  task_memory: string;
+  /** max_command_run_seconds + TASK_TIMEOUT_ALLOWANCE_SECONDS. */
+  task_timeout_seconds: number;
+}
+
+/** Output the worker sends with SendTaskSuccess. */
+export interface WorkerResult {
+  ffmpeg_command_run_seconds: number;
+  output_files: Record<string, StoredOutput>;
+}
+
+/**
+ * Detail of the EventBridge events (source EVENT_SOURCE). It carries what the state machine
+ * knows at the end; storage URLs are not in events (they expire; events are archived), the
+ * poll and the webhook mint fresh ones.
+ */
+export interface CommandEventDetail {
+  command_id: string;
+  account_id: string;
+  status: 'SUCCESS' | 'FAILED';
+  finished_at: string;
+  ffmpeg_command_run_seconds?: number;
+  output_files?: Record<string, StoredOutput>;
+  error_status?: ErrorStatus;
+  error_message?: string;
+}
