@@ -1,0 +1,2 @@
+// Placeholder: the worker entry point (download → run → probe → upload → report).
+export {};
