@@ -1,0 +1,197 @@
+/**
+ * The AWS data services of local mode, in this process: dynalite (DynamoDB API, LevelDB on disk)
+ * and s3rver (S3 API, files on disk), both on 127.0.0.1 with an OS-picked port so two local
+ * instances (or test suites) run side by side. Tables and the bucket are created when missing,
+ * so a restart on the same data dir keeps every command, key and file.
+ *
+ * While running, `$FFAAS_DATA_DIR/endpoints.json` tells other processes (the `ffaas keys` CLI)
+ * where the live services are, so they never open the LevelDB store themselves (it allows one
+ * opener only).
+ */
+import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import dynalite from 'dynalite';
+import S3rver from 's3rver';
+import { createTables } from '../lambdas/shared/tables.ts';
+
+/** Region and credentials every local client uses. s3rver checks signatures against S3RVER/S3RVER. */
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+export interface LocalNames {
+  tables: { commands: string; apiKeys: string; accounts: string };
+  bucket: string;
+}
+
+/** Resource names in local mode (fixed: the data dir is the namespace). */
+export const LOCAL_NAMES: LocalNames = {
+  tables: { commands: 'ffaas-commands', apiKeys: 'ffaas-api-keys', accounts: 'ffaas-accounts' },
+  bucket: 'ffaas-local',
+};
+
+export const ENDPOINTS_FILE = 'endpoints.json';
+
+/** Contents of `$FFAAS_DATA_DIR/endpoints.json`. */
+export interface EndpointsFile {
+  pid: number;
+  started_at: string;
+  /** Base URL of the HTTP API, once it listens (null before). */
+  url: string | null;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  endpoints: { dynamodb: string; s3: string; sfn?: string; eventbridge?: string };
+  tables: LocalNames['tables'];
+  bucket: string;
+  state_machine_arn?: string;
+  event_bus_name?: string;
+}
+
+export interface DataServices {
+  dataDir: string;
+  dynamodbEndpoint: string;
+  s3Endpoint: string;
+  names: LocalNames;
+  dynamodb: DynamoDBClient;
+  s3: S3Client;
+  stop(): Promise<void>;
+}
+
+export function resolveDataDir(dataDir?: string): string {
+  return path.resolve(dataDir ?? process.env.FFAAS_DATA_DIR ?? '.ffaas');
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export function dynamoClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 });
+}
+
+export function s3Client(endpoint: string): S3Client {
+  return new S3Client({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+}
+
+/** Starts dynalite and s3rver on the data dir and makes sure the tables and the bucket exist. */
+export async function startDataServices(opts: { dataDir: string; names?: LocalNames }): Promise<DataServices> {
+  const dataDir = resolveDataDir(opts.dataDir);
+  const names = opts.names ?? LOCAL_NAMES;
+  await mkdir(path.join(dataDir, 'dynamodb'), { recursive: true });
+  await mkdir(path.join(dataDir, 's3'), { recursive: true });
+
+  const dyn = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: path.join(dataDir, 'dynamodb') });
+  const dynPort = await listen(dyn);
+  const s3rver = new S3rver({ port: 0, address: '127.0.0.1', directory: path.join(dataDir, 's3'), silent: true });
+  let s3Port: number;
+  try {
+    s3Port = (await s3rver.run()).port;
+  } catch (err) {
+    await new Promise((r) => dyn.close(() => r(undefined)));
+    throw err;
+  }
+  const dynamodbEndpoint = `http://127.0.0.1:${dynPort}`;
+  const s3Endpoint = `http://127.0.0.1:${s3Port}`;
+  const dynamodb = dynamoClient(dynamodbEndpoint);
+  const s3 = s3Client(s3Endpoint);
+
+  const stop = async (): Promise<void> => {
+    dynamodb.destroy();
+    s3.destroy();
+    await s3rver.close().catch(() => undefined);
+    await new Promise<void>((resolve) => {
+      dyn.closeAllConnections?.();
+      dyn.close(() => resolve());
+    });
+  };
+
+  try {
+    await ensureTables(dynamodb, names);
+    await ensureBucket(s3, names.bucket);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { dataDir, dynamodbEndpoint, s3Endpoint, names, dynamodb, s3, stop };
+}
+
+/** Creates the three tables when missing (the shared definition of their keys and indexes). */
+export async function ensureTables(client: DynamoDBClient, names: LocalNames): Promise<void> {
+  await createTables(client, names.tables);
+}
+
+export async function ensureBucket(client: S3Client, bucket: string): Promise<void> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    return;
+  } catch {
+    // missing: create below
+  }
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (err) {
+    const name = (err as Error).name;
+    if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
+  }
+}
+
+// ---- endpoints.json ----
+
+export function endpointsFilePath(dataDir: string): string {
+  return path.join(resolveDataDir(dataDir), ENDPOINTS_FILE);
+}
+
+/** Writes endpoints.json atomically (write + rename), so a reader never sees half a file. */
+export async function writeEndpointsFile(dataDir: string, content: EndpointsFile): Promise<void> {
+  const file = endpointsFilePath(dataDir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, file);
+}
+
+/** Removes endpoints.json if it is ours (another live instance may have replaced it). */
+export async function removeEndpointsFile(dataDir: string): Promise<void> {
+  const file = endpointsFilePath(dataDir);
+  try {
+    const current = JSON.parse(await readFile(file, 'utf8')) as EndpointsFile;
+    if (current.pid !== process.pid) return;
+  } catch {
+    return;
+  }
+  await rm(file, { force: true });
+}
+
+export function isPidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The endpoints of the local instance running on this data dir, or null when none runs
+ * (no file, unreadable file, or a stale file left by a process that is gone).
+ */
+export async function readLiveEndpoints(dataDir?: string): Promise<EndpointsFile | null> {
+  let content: EndpointsFile;
+  try {
+    content = JSON.parse(await readFile(endpointsFilePath(resolveDataDir(dataDir)), 'utf8')) as EndpointsFile;
+  } catch {
+    return null;
+  }
+  if (!content || typeof content.pid !== 'number' || !isPidAlive(content.pid)) return null;
+  return content;
+}
