@@ -1,0 +1,11 @@
+/** Pure media helpers: ffprobe JSON → OutputFileMeta, FFmpeg `-progress` parsing. */
+export { createProgressParser, parseProgressBlock, type ProgressUpdate } from './progress.ts';
+export {
+  parseFrameRate,
+  toOutputFileMeta,
+  type FileFacts,
+  type ProbedMeta,
+  type ProbeFormat,
+  type ProbeJson,
+  type ProbeStream,
+} from './meta.ts';
