@@ -1,0 +1,124 @@
+/** The poll response of GET /commands/{id} (API.md "Polling"), from the stored item. */
+import type { CommandStatus, CommandType, VcpuCount } from '../constants.ts';
+import type { CommandItem, OriginalRequest, OutputFileMeta, Progress, StoredOutput } from '../types.ts';
+
+export interface PollResponse {
+  command_id: string;
+  status: CommandStatus;
+  command_type: CommandType;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  total_processing_seconds: number | null;
+  ffmpeg_command_run_seconds: number | null;
+  metadata: Record<string, string | number | boolean> | null;
+  error_status: string | null;
+  error_message: string | null;
+  progress: Progress | null;
+  output_files: Record<string, OutputFileMeta>;
+  original_request: OriginalRequest;
+  /** Echoed (API.md: "the response and poll echo it"). */
+  vcpu_count: VcpuCount;
+}
+
+/** Every OutputFileMeta field, in API.md order. */
+const META_FIELDS = [
+  'file_id',
+  'storage_url',
+  'status',
+  'rendi_store_type',
+  'is_deleted',
+  'filename',
+  'size_mbytes',
+  'duration',
+  'file_type',
+  'file_format',
+  'codec',
+  'pixel_format',
+  'mime_type',
+  'width',
+  'height',
+  'frame_rate',
+  'bitrate_video_kb',
+  'bitrate_audio_kb',
+] as const satisfies readonly (keyof OutputFileMeta)[];
+
+/** The stored outputs of an item (`output_files_json`), or {} when there are none yet. */
+export function storedOutputs(item: Pick<CommandItem, 'output_files_json'>): Record<string, StoredOutput> {
+  if (!item.output_files_json) return {};
+  try {
+    const parsed: unknown = JSON.parse(item.output_files_json);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, StoredOutput>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export function toOutputFileMeta(stored: StoredOutput, storageUrl: string | null): OutputFileMeta {
+  const source = stored as unknown as Record<string, unknown>;
+  const meta = {} as Record<string, unknown>;
+  for (const field of META_FIELDS) {
+    meta[field] = field === 'storage_url' ? (stored.is_deleted ? null : storageUrl) : (source[field] ?? null);
+  }
+  meta.is_deleted = stored.is_deleted === true;
+  return meta as unknown as OutputFileMeta;
+}
+
+function seconds(from: string, to: string): number | null {
+  const ms = Date.parse(to) - Date.parse(from);
+  return Number.isFinite(ms) ? Math.max(0, Math.round(ms) / 1000) : null;
+}
+
+/**
+ * Shape an item as API.md's poll response: every key present, null where absent.
+ * `signedUrls` maps output alias → freshly minted GET URL (null or missing: no URL).
+ * `now` is the poll time: while a command runs, total_processing_seconds stays null (it is
+ * "submission to completion"); `now` only bounds the numbers against clock skew.
+ */
+export function toPollResponse(
+  item: CommandItem,
+  signedUrls: Record<string, string | null>,
+  now: Date = new Date(),
+): PollResponse {
+  const outputs = storedOutputs(item);
+  const output_files: Record<string, OutputFileMeta> = {};
+  for (const [alias, stored] of Object.entries(outputs)) {
+    output_files[alias] = toOutputFileMeta(stored, signedUrls[alias] ?? null);
+  }
+  const finished = item.finished_at ?? null;
+  let total = finished ? seconds(item.created_at, finished) : null;
+  if (total !== null) {
+    const bound = seconds(item.created_at, now.toISOString());
+    if (bound !== null && bound > 0 && total > bound) total = bound;
+  }
+  const original: OriginalRequest = {
+    input_files: item.original_request?.input_files ?? {},
+    output_files: item.original_request?.output_files ?? {},
+    ...(item.original_request?.ffmpeg_command !== undefined ? { ffmpeg_command: item.original_request.ffmpeg_command } : {}),
+    ...(item.original_request?.ffmpeg_commands !== undefined ? { ffmpeg_commands: item.original_request.ffmpeg_commands } : {}),
+  };
+  return {
+    command_id: item.command_id,
+    status: item.status,
+    command_type: item.command_type,
+    created_at: item.created_at,
+    started_at: item.started_at ?? null,
+    finished_at: finished,
+    total_processing_seconds: total,
+    ffmpeg_command_run_seconds: item.ffmpeg_command_run_seconds ?? null,
+    metadata: item.metadata ?? null,
+    error_status: item.error_status ?? null,
+    error_message: item.error_message ?? null,
+    progress: item.progress
+      ? {
+          percent: item.progress.percent ?? null,
+          out_time_seconds: item.progress.out_time_seconds ?? 0,
+          speed: item.progress.speed ?? null,
+          fps: item.progress.fps ?? null,
+        }
+      : null,
+    output_files,
+    original_request: original,
+    vcpu_count: item.vcpu_count,
+  };
+}

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { toPollResponse } from '../../../core/api/poll.ts';
+import type { CommandItem, StoredOutput } from '../../../core/types.ts';
+
+const POLL_KEYS = [
+  'command_id',
+  'status',
+  'command_type',
+  'created_at',
+  'started_at',
+  'finished_at',
+  'total_processing_seconds',
+  'ffmpeg_command_run_seconds',
+  'metadata',
+  'error_status',
+  'error_message',
+  'progress',
+  'output_files',
+  'original_request',
+  'vcpu_count',
+].sort();
+
+const META_KEYS = [
+  'file_id', 'storage_url', 'status', 'rendi_store_type', 'is_deleted', 'filename', 'size_mbytes', 'duration',
+  'file_type', 'file_format', 'codec', 'pixel_format', 'mime_type', 'width', 'height', 'frame_rate',
+  'bitrate_video_kb', 'bitrate_audio_kb',
+].sort();
+
+function queued(): CommandItem {
+  return {
+    account_id: 'acc',
+    command_id: '6f1c2b7e-2a0d-4c3b-9f7e-1d2c3b4a5f60',
+    status: 'QUEUED',
+    command_type: 'FFMPEG_COMMAND',
+    created_at: '2026-01-01T00:00:00.000Z',
+    original_request: { input_files: { in_a: 'https://e.com/a.mp4' }, output_files: { out_a: 'a.webm' }, ffmpeg_command: '-i {{in_a}} {{out_a}}' },
+    max_command_run_seconds: 900,
+    compute: 'cpu',
+    vcpu_count: 2,
+    plan: { inputs: [], outputs: [], commands: [] },
+    pending: 'QUEUED',
+    expire_at: 1,
+  };
+}
+
+const stored: StoredOutput = {
+  file_id: 'f1',
+  status: 'STORED',
+  rendi_store_type: 'OUTPUT',
+  is_deleted: false,
+  filename: 'a.webm',
+  size_mbytes: 1.5,
+  duration: 3,
+  file_type: 'video',
+  file_format: 'webm',
+  codec: 'vp9',
+  pixel_format: 'yuv420p',
+  mime_type: 'video/webm',
+  width: 320,
+  height: 240,
+  frame_rate: 25,
+  bitrate_video_kb: 400,
+  bitrate_audio_kb: null,
+  s3_key: 'outputs/acc/x/a.webm',
+};
+
+describe('toPollResponse', () => {
+  it('a queued command: every key present, nulls where absent, nothing internal leaks', () => {
+    const r = toPollResponse(queued(), {}, new Date('2026-01-01T00:00:05Z'));
+    expect(Object.keys(r).sort()).toEqual(POLL_KEYS);
+    expect(r).toEqual({
+      command_id: '6f1c2b7e-2a0d-4c3b-9f7e-1d2c3b4a5f60',
+      status: 'QUEUED',
+      command_type: 'FFMPEG_COMMAND',
+      created_at: '2026-01-01T00:00:00.000Z',
+      started_at: null,
+      finished_at: null,
+      total_processing_seconds: null,
+      ffmpeg_command_run_seconds: null,
+      metadata: null,
+      error_status: null,
+      error_message: null,
+      progress: null,
+      output_files: {},
+      original_request: { input_files: { in_a: 'https://e.com/a.mp4' }, output_files: { out_a: 'a.webm' }, ffmpeg_command: '-i {{in_a}} {{out_a}}' },
+      vcpu_count: 2,
+    });
+    const text = JSON.stringify(r);
+    for (const secret of ['account_id', 'plan', 'pending', 'expire_at', 's3_key']) expect(text).not.toContain(secret);
+  });
+
+  it('a finished command: timings, outputs with signed URLs, metadata', () => {
+    const item: CommandItem = {
+      ...queued(),
+      status: 'SUCCESS',
+      started_at: '2026-01-01T00:00:01.000Z',
+      finished_at: '2026-01-01T00:00:03.420Z',
+      ffmpeg_command_run_seconds: 2.18,
+      metadata: { project: 'demo' },
+      output_files_json: JSON.stringify({ out_a: stored }),
+    };
+    delete item.pending;
+    const r = toPollResponse(item, { out_a: 'https://signed/a' }, new Date('2026-01-01T00:01:00Z'));
+    expect(r.total_processing_seconds).toBe(3.42);
+    expect(r.ffmpeg_command_run_seconds).toBe(2.18);
+    expect(r.metadata).toEqual({ project: 'demo' });
+    expect(Object.keys(r.output_files.out_a!).sort()).toEqual(META_KEYS);
+    expect(r.output_files.out_a).toMatchObject({ storage_url: 'https://signed/a', status: 'STORED', bitrate_audio_kb: null, width: 320 });
+    expect(JSON.stringify(r)).not.toContain('s3_key');
+  });
+
+  it('deleted outputs and outputs without a URL show storage_url null; missing meta fields are null', () => {
+    const partial = { file_id: 'f2', status: 'STORED', rendi_store_type: 'OUTPUT', is_deleted: true, filename: 'b.mp3', file_type: 'audio', s3_key: 'k' };
+    const item: CommandItem = { ...queued(), status: 'SUCCESS', output_files_json: JSON.stringify({ out_a: stored, out_b: partial }) };
+    const r = toPollResponse(item, { out_b: 'https://signed/b' });
+    expect(r.output_files.out_a!.storage_url).toBeNull();
+    expect(r.output_files.out_b!.storage_url).toBeNull();
+    expect(r.output_files.out_b!.is_deleted).toBe(true);
+    expect(Object.keys(r.output_files.out_b!).sort()).toEqual(META_KEYS);
+    expect(r.output_files.out_b!.codec).toBeNull();
+  });
+
+  it('failed command: error fields; progress filled with nulls where unknown', () => {
+    const item: CommandItem = {
+      ...queued(),
+      status: 'FAILED',
+      finished_at: '2026-01-01T00:00:10.000Z',
+      error_status: 'FFMPEG_FAILED',
+      error_message: 'ffmpeg exited with 1: ...',
+      progress: { percent: null, out_time_seconds: 1.2, speed: null, fps: null },
+      command_type: 'CHAINED_COMMAND',
+      original_request: { input_files: {}, output_files: { out_a: 'a.mp4' }, ffmpeg_commands: ['a', 'b'] },
+    };
+    const r = toPollResponse(item, {});
+    expect(r.error_status).toBe('FFMPEG_FAILED');
+    expect(r.progress).toEqual({ percent: null, out_time_seconds: 1.2, speed: null, fps: null });
+    expect(r.original_request).toEqual({ input_files: {}, output_files: { out_a: 'a.mp4' }, ffmpeg_commands: ['a', 'b'] });
+    expect(r.total_processing_seconds).toBe(10);
+  });
+
+  it('corrupt output_files_json reads as no outputs', () => {
+    expect(toPollResponse({ ...queued(), output_files_json: '{nope' }, {}).output_files).toEqual({});
+  });
+});
