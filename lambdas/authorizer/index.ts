@@ -1,4 +1,60 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('handler placeholder');
+/**
+ * REQUEST authorizer of the API: X-API-KEY (any case) → SHA-256 → key item → account.
+ * Missing, malformed, unknown or revoked: throw 'Unauthorized' (API Gateway answers 401; local
+ * mode does the same). Allowed: a policy for the whole API stage (`<api>/<stage>/*`), so a
+ * cached answer serves every route, with context { accountId }.
+ * Lookup failures (DynamoDB unavailable) are thrown as they are: a 500, not a false 401.
+ */
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { API_KEY_HEADER } from '../../core/constants.ts';
+import { AUTHORIZER_ACCOUNT_KEY } from '../../core/routes.ts';
+import { hashApiKey, isWellFormedApiKey, safeEqual } from '../../core/api/api-keys.ts';
+import { apiKeyRepository } from '../shared/deps.ts';
+import { logger } from '../shared/logger.ts';
+
+function headerValue(event: APIGatewayRequestAuthorizerEvent, name: string): string | undefined {
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === name && typeof value === 'string') return value;
+  }
+  for (const [key, values] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (key.toLowerCase() === name && values && values.length > 0) return values[0];
+  }
+  return undefined;
+}
+
+/** `arn:...:<api-id>/<stage>/<METHOD>/<path>` → `arn:...:<api-id>/<stage>/*`. */
+export function stageWildcard(methodArn: string | undefined): string {
+  if (!methodArn) return '*';
+  const parts = methodArn.split('/');
+  return parts.length >= 2 ? `${parts[0]}/${parts[1]}/*` : '*';
+}
+
+export type AuthorizerContext = { [AUTHORIZER_ACCOUNT_KEY]: string };
+
+export const handler = async (
+  event: APIGatewayRequestAuthorizerEvent,
+): Promise<APIGatewayAuthorizerResult & { context: AuthorizerContext }> => {
+  const key = headerValue(event, API_KEY_HEADER)?.trim();
+  if (!key || !isWellFormedApiKey(key)) {
+    logger.info('unauthorized', { reason: key ? 'malformed key' : 'no key' });
+    throw new Error('Unauthorized');
+  }
+  const hash = hashApiKey(key);
+  const record = await apiKeyRepository().findByHash(hash);
+  if (!record || !safeEqual(record.key_hash, hash)) {
+    logger.info('unauthorized', { reason: 'unknown key' });
+    throw new Error('Unauthorized');
+  }
+  if (record.revoked_at) {
+    logger.info('unauthorized', { reason: 'revoked key', key_prefix: record.prefix });
+    throw new Error('Unauthorized');
+  }
+  return {
+    principalId: record.account_id,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcard(event.methodArn) }],
+    },
+    context: { [AUTHORIZER_ACCOUNT_KEY]: record.account_id },
+  };
 };

@@ -1,4 +1,20 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('handler placeholder');
-};
+/** GET /commands/{command_id} → the poll response, with freshly signed output URLs. */
+import { ApiError } from '../../core/api/errors.ts';
+import { isCommandId } from '../../core/api/ids.ts';
+import { toPollResponse } from '../../core/api/poll.ts';
+import { accountIdOf, httpHandler, json } from '../shared/http.ts';
+import { commandRepository } from '../shared/deps.ts';
+import { logger } from '../shared/logger.ts';
+import { signedOutputUrls } from '../shared/outputs.ts';
+
+export const handler = httpHandler('get-command', async (event) => {
+  const accountId = accountIdOf(event);
+  const commandId = event.pathParameters?.command_id ?? '';
+  const notFound = new ApiError('NOT_FOUND', 'command not found');
+  if (!isCommandId(commandId)) throw notFound;
+  logger.appendKeys({ command_id: commandId });
+  // Scoped by account in the key itself: another account's command reads as missing.
+  const item = await commandRepository().get(accountId, commandId);
+  if (!item) throw notFound;
+  return json(200, toPollResponse(item, await signedOutputUrls(item), new Date()));
+});

@@ -1,4 +1,5 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('handler placeholder');
-};
+/** GET /health (no key): liveness and the deployed version. */
+import pkg from '../../package.json' with { type: 'json' };
+import { httpHandler, json } from '../shared/http.ts';
+
+export const handler = httpHandler('health', async () => json(200, { status: 'ok', version: pkg.version }));

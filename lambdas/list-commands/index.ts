@@ -1,4 +1,32 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('handler placeholder');
-};
+/**
+ * GET /commands?limit=&offset=&status=&cursor= → {commands, limit, offset, next_cursor},
+ * newest first. Bad limit/offset/status: 422; a cursor this API did not hand out: 400.
+ */
+import { ListCommandsQuerySchema } from '../../core/api/schemas.ts';
+import { parseOrThrow } from '../../core/api/errors.ts';
+import { decodeCursor, encodeCursor } from '../../core/api/list.ts';
+import { toPollResponse } from '../../core/api/poll.ts';
+import { accountIdOf, httpHandler, json } from '../shared/http.ts';
+import { commandRepository } from '../shared/deps.ts';
+import { signedOutputUrls } from '../shared/outputs.ts';
+
+export const handler = httpHandler('list-commands', async (event) => {
+  const accountId = accountIdOf(event);
+  const raw = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).filter(([, v]) => v !== undefined && v !== ''));
+  const query = parseOrThrow(ListCommandsQuerySchema, raw);
+  const cursor = query.cursor !== undefined ? decodeCursor(query.cursor, accountId) : undefined;
+  const page = await commandRepository().listByAccount(accountId, {
+    limit: query.limit,
+    offset: query.offset,
+    status: query.status,
+    cursor,
+  });
+  const now = new Date();
+  const commands = await Promise.all(page.items.map(async (item) => toPollResponse(item, await signedOutputUrls(item), now)));
+  return json(200, {
+    commands,
+    limit: query.limit,
+    offset: query.offset,
+    next_cursor: page.next ? encodeCursor(page.next) : null,
+  });
+});

@@ -1,4 +1,43 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('handler placeholder');
-};
+/**
+ * Scheduled every minute: starts the execution of every command that was accepted more than
+ * RECONCILE_AFTER_SECONDS ago and still carries `pending` (its StartExecution failed, or the
+ * submit died between the write and the start). Starting is idempotent by name: an execution
+ * that already exists counts as started. Items that left QUEUED but kept the mark are cleaned.
+ */
+import { RECONCILE_AFTER_SECONDS } from '../../core/constants.ts';
+import { buildExecutionInput } from '../../core/api/command-item.ts';
+import { commandRepository, executionStarter } from '../shared/deps.ts';
+import { logger } from '../shared/logger.ts';
+
+export interface ReconcileSummary {
+  found: number;
+  started: number;
+  alreadyRunning: number;
+  cleared: number;
+  failed: number;
+}
+
+export async function reconcile(now: Date = new Date()): Promise<ReconcileSummary> {
+  const olderThan = new Date(now.getTime() - RECONCILE_AFTER_SECONDS * 1000).toISOString();
+  const pending = await commandRepository().listPending(olderThan);
+  const summary: ReconcileSummary = { found: pending.length, started: 0, alreadyRunning: 0, cleared: 0, failed: 0 };
+  for (const item of pending) {
+    try {
+      if (item.status !== 'QUEUED') {
+        if (await commandRepository().clearPending(item.account_id, item.command_id)) summary.cleared++;
+        continue;
+      }
+      const out = await executionStarter().start(buildExecutionInput(item));
+      if (out.started) summary.started++;
+      else summary.alreadyRunning++;
+      logger.info('reconciler started execution', { command_id: item.command_id, already_existed: !out.started });
+    } catch (err) {
+      summary.failed++;
+      logger.error('reconciler could not start execution', { command_id: item.command_id, error: err as Error });
+    }
+  }
+  logger.info('reconcile done', { ...summary });
+  return summary;
+}
+
+export const handler = async (): Promise<ReconcileSummary> => reconcile();

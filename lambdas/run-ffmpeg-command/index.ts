@@ -1,4 +1,18 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('handler placeholder');
-};
+/** POST /run-ffmpeg-command → {command_id}. */
+import { RunFfmpegCommandSchema } from '../../core/api/schemas.ts';
+import { parseOrThrow } from '../../core/api/errors.ts';
+import { accountIdOf, httpHandler, json } from '../shared/http.ts';
+import { checkCommand, recordCommand, startCommand } from '../shared/submit.ts';
+
+export const handler = httpHandler(
+  'run-ffmpeg-command',
+  async (event) => {
+    const accountId = accountIdOf(event);
+    const body = parseOrThrow(RunFfmpegCommandSchema, event.jsonBody);
+    const checked = await checkCommand(body);
+    const item = await recordCommand(accountId, 'FFMPEG_COMMAND', checked, new Date());
+    await startCommand(item);
+    return json(200, { command_id: item.command_id, vcpu_count: item.vcpu_count });
+  },
+  { body: true },
+);

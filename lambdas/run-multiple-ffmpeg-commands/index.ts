@@ -1,4 +1,26 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('handler placeholder');
-};
+/**
+ * POST /run-multiple-ffmpeg-commands → {command_ids}: independent commands, each its own
+ * MULTIPLE_COMMAND item and execution. All are checked before any is recorded, so a refused
+ * command leaves nothing behind.
+ */
+import { RunMultipleFfmpegCommandsSchema } from '../../core/api/schemas.ts';
+import { parseOrThrow } from '../../core/api/errors.ts';
+import { accountIdOf, httpHandler, json } from '../shared/http.ts';
+import { checkCommand, recordCommand, startCommand, type CheckedCommand } from '../shared/submit.ts';
+import type { CommandItem } from '../../core/types.ts';
+
+export const handler = httpHandler(
+  'run-multiple-ffmpeg-commands',
+  async (event) => {
+    const accountId = accountIdOf(event);
+    const body = parseOrThrow(RunMultipleFfmpegCommandsSchema, event.jsonBody);
+    const checked: CheckedCommand[] = [];
+    for (const [i, command] of body.commands.entries()) checked.push(await checkCommand(command, ['commands', i]));
+    const now = new Date();
+    const items: CommandItem[] = [];
+    for (const c of checked) items.push(await recordCommand(accountId, 'MULTIPLE_COMMAND', c, now));
+    await Promise.all(items.map((item) => startCommand(item)));
+    return json(200, { command_ids: items.map((i) => i.command_id) });
+  },
+  { body: true },
+);

@@ -1,4 +1,56 @@
-// Placeholder so the stack synthesizes while the handler is written; replaced by the real handler.
-export const handler = async (): Promise<never> => {
-  throw new Error('handler placeholder');
-};
+/**
+ * POST /validate (no key): the run-ffmpeg-command body (maps optional; `ffmpeg_commands` for a
+ * chain) → 200 {valid: true, args, compute} or 200 {valid: false, errors: [{code, message, path}]}.
+ * Nothing is recorded or run, and no URL is resolved (an unauthenticated route must not be a
+ * DNS/SSRF probe); submit checks the addresses.
+ * A body that is not JSON (or over the size limit) is still an error envelope: there is
+ * nothing to validate.
+ */
+import { ValidateSchema } from '../../core/api/schemas.ts';
+import { zodToApiError } from '../../core/api/errors.ts';
+import { parseFfmpegCommand } from '../../core/command/index.ts';
+import { config } from '../shared/config.ts';
+import { httpHandler, json } from '../shared/http.ts';
+
+interface ValidationErrorEntry {
+  code: 'INVALID_REQUEST' | 'VALIDATION_ERROR';
+  message: string;
+  path: (string | number)[];
+  rule?: string;
+}
+
+export const handler = httpHandler(
+  'validate',
+  async (event) => {
+    const parsedBody = ValidateSchema.safeParse(event.jsonBody);
+    if (!parsedBody.success) {
+      const err = zodToApiError(parsedBody.error);
+      const errors: ValidationErrorEntry[] = (err.details ?? [{ path: [], message: err.message }]).map((d) => ({
+        code: err.code as ValidationErrorEntry['code'],
+        message: d.message,
+        path: d.path,
+      }));
+      return json(200, { valid: false, errors });
+    }
+    const body = parsedBody.data;
+    const chained = body.ffmpeg_commands !== undefined;
+    const result = parseFfmpegCommand({
+      commands: body.ffmpeg_commands ?? [body.ffmpeg_command ?? ''],
+      inputFiles: body.input_files ?? {},
+      outputFiles: body.output_files ?? {},
+      compute: body.compute ?? 'auto',
+      gpuAvailable: config().gpuEnabled,
+    });
+    if (!result.ok) {
+      const errors: ValidationErrorEntry[] = result.violations.map((v) => ({
+        code: v.code,
+        message: v.message,
+        path: v.path,
+        rule: v.rule,
+      }));
+      return json(200, { valid: false, errors });
+    }
+    return json(200, { valid: true, args: chained ? result.args : (result.args[0] ?? []), compute: result.compute });
+  },
+  { body: true },
+);

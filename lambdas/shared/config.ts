@@ -1,0 +1,51 @@
+/** The handlers' configuration, read from the environment (names in ENV) once per container. */
+import { ENV, LIMITS } from '../../core/constants.ts';
+
+export interface Config {
+  commandsTable: string;
+  apiKeysTable: string;
+  accountsTable: string;
+  bucket: string;
+  stateMachineArn: string;
+  gpuEnabled: boolean;
+  allowPrivateUrls: boolean;
+  signedUrlSeconds: number;
+}
+
+function flag(value: string | undefined): boolean {
+  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase());
+}
+
+/** Read the environment now (tests call this after setting process.env). */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const seconds = Number(env[ENV.SIGNED_URL_SECONDS]);
+  return {
+    commandsTable: env[ENV.COMMANDS_TABLE] ?? '',
+    apiKeysTable: env[ENV.API_KEYS_TABLE] ?? '',
+    accountsTable: env[ENV.ACCOUNTS_TABLE] ?? '',
+    bucket: env[ENV.BUCKET] ?? '',
+    stateMachineArn: env[ENV.STATE_MACHINE_ARN] ?? '',
+    gpuEnabled: flag(env[ENV.GPU_ENABLED]),
+    allowPrivateUrls: flag(env[ENV.ALLOW_PRIVATE_URLS]),
+    signedUrlSeconds: Number.isInteger(seconds) && seconds > 0 ? seconds : LIMITS.signedUrlSeconds,
+  };
+}
+
+let cached: Config | undefined;
+
+export function config(): Config {
+  cached ??= readConfig();
+  return cached;
+}
+
+/** A value the handler cannot work without; a deployment bug, so a 500 with a clear log. */
+export function required(name: keyof Config): string {
+  const value = config()[name];
+  if (typeof value !== 'string' || value === '') throw new Error(`configuration ${name} is not set`);
+  return value;
+}
+
+/** Forget the cached configuration (tests). */
+export function resetConfig(): void {
+  cached = undefined;
+}

@@ -1,0 +1,62 @@
+/**
+ * What the handlers use, created once per container on first use (clients from the
+ * environment, table names from the config). Tests replace pieces with aws-sdk-client-mock
+ * on the client classes and call resetDeps() after changing the environment.
+ */
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { assertPublicUrl } from '../../core/net/index.ts';
+import { config, required, resetConfig } from './config.ts';
+import { documentClient, resetClients, s3Client, sfnClient } from './clients.ts';
+import { CommandRepository } from './command-repository.ts';
+import { ApiKeyRepository } from './api-key-repository.ts';
+import { ExecutionStarter } from './execution-starter.ts';
+
+let commands: CommandRepository | undefined;
+let apiKeys: ApiKeyRepository | undefined;
+let executions: ExecutionStarter | undefined;
+
+export function commandRepository(): CommandRepository {
+  commands ??= new CommandRepository(documentClient(), required('commandsTable'));
+  return commands;
+}
+
+export function apiKeyRepository(): ApiKeyRepository {
+  apiKeys ??= new ApiKeyRepository(documentClient(), {
+    apiKeys: required('apiKeysTable'),
+    accounts: required('accountsTable'),
+  });
+  return apiKeys;
+}
+
+export function executionStarter(): ExecutionStarter {
+  executions ??= new ExecutionStarter(sfnClient(), required('stateMachineArn'));
+  return executions;
+}
+
+/** A presigned GET URL of an object in the service's bucket, valid for the configured time. */
+export async function signGetUrl(key: string, fileName?: string): Promise<string> {
+  const command = new GetObjectCommand({
+    Bucket: required('bucket'),
+    Key: key,
+    ...(fileName ? { ResponseContentDisposition: `attachment; filename="${fileName.replace(/["\\]/g, '_')}"` } : {}),
+  });
+  return getSignedUrl(s3Client(), command, { expiresIn: config().signedUrlSeconds });
+}
+
+/**
+ * null when `url` may be fetched by the service, else why not. Private targets pass only
+ * when FFAAS_ALLOW_PRIVATE_URLS is set (metadata endpoints never do: core/net decides).
+ */
+export async function urlRefusal(url: string): Promise<string | null> {
+  const verdict = await assertPublicUrl(url, { allowPrivate: config().allowPrivateUrls });
+  return verdict.ok ? null : verdict.reason;
+}
+
+export function resetDeps(): void {
+  commands = undefined;
+  apiKeys = undefined;
+  executions = undefined;
+  resetConfig();
+  resetClients();
+}

@@ -1,0 +1,125 @@
+/**
+ * The HTTP side of the handlers: middy middlewares for API Gateway REST proxy events (v1),
+ * JSON responses, and the caller's account from the authorizer context.
+ */
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { LIMITS } from '../../core/constants.ts';
+import { AUTHORIZER_ACCOUNT_KEY } from '../../core/routes.ts';
+import { ApiError, errorEnvelope, isApiError } from '../../core/api/errors.ts';
+import { logger } from './logger.ts';
+
+export type ApiResult = APIGatewayProxyResult;
+
+/** The event as handlers see it: the raw proxy event plus the parsed JSON body. */
+export type ApiEvent = APIGatewayProxyEvent & { jsonBody?: unknown };
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+export function errorResponse(err: ApiError, where: 'body' | 'query' = 'body'): ApiResult {
+  return json(err.status, errorEnvelope(err, where), err.headers);
+}
+
+/** The account the authorizer put in the request context; its absence is a 401. */
+export function accountIdOf(event: APIGatewayProxyEvent): string {
+  const authorizer = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
+  const value = authorizer?.[AUTHORIZER_ACCOUNT_KEY];
+  if (typeof value !== 'string' || value === '') throw new ApiError('UNAUTHORIZED', 'missing or invalid API key');
+  return value;
+}
+
+function rawBody(event: APIGatewayProxyEvent): Buffer | undefined {
+  if (event.body === null || event.body === undefined) return undefined;
+  return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+}
+
+/** 413 over LIMITS.maxBodyBytes (API Gateway's own cap is far higher). */
+export const bodyLimit = (): middy.MiddlewareObj<ApiEvent, ApiResult> => ({
+  name: 'bodyLimit',
+  before: (request) => {
+    const body = rawBody(request.event);
+    if (body && body.length > LIMITS.maxBodyBytes) {
+      throw new ApiError('PAYLOAD_TOO_LARGE', `request body is over ${LIMITS.maxBodyBytes} bytes`);
+    }
+  },
+});
+
+/**
+ * Parse the JSON body into `event.jsonBody` (undefined when there is none, which the route's
+ * schema reports as a missing body). Not JSON: 400 INVALID_REQUEST.
+ */
+export const jsonBody = (): middy.MiddlewareObj<ApiEvent, ApiResult> => ({
+  name: 'jsonBody',
+  before: (request) => {
+    const body = rawBody(request.event);
+    if (!body || body.length === 0) {
+      request.event.jsonBody = undefined;
+      return;
+    }
+    try {
+      request.event.jsonBody = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new ApiError('INVALID_REQUEST', 'request body is not valid JSON');
+    }
+  },
+});
+
+/**
+ * Every failure becomes the envelope: ApiErrors with their status, anything else a 500 whose
+ * message names only the request id (the stack goes to the log, never to the client).
+ */
+export const errorHandler = (): middy.MiddlewareObj<ApiEvent, ApiResult> => ({
+  name: 'errorHandler',
+  onError: (request) => {
+    const err = request.error;
+    if (isApiError(err)) {
+      if (err.status >= 500) logger.error('request failed', { error: err });
+      else logger.info('request refused', { code: err.code, reason: err.message });
+      request.response = errorResponse(err, request.event?.httpMethod === 'GET' ? 'query' : 'body');
+      return;
+    }
+    logger.error('unhandled error', { error: err as Error });
+    const requestId = (request.context as Partial<Context>)?.awsRequestId ?? request.event?.requestContext?.requestId;
+    const message = requestId ? `internal error (request ${requestId})` : 'internal error';
+    request.response = errorResponse(new ApiError('INTERNAL_ERROR', message));
+  },
+});
+
+/** Structured request logs: route, request id, status; handlers append command_id. */
+export const requestLog = (route: string): middy.MiddlewareObj<ApiEvent, ApiResult> => ({
+  name: 'requestLog',
+  before: (request) => {
+    logger.resetKeys();
+    const ctx = request.context as Partial<Context>;
+    if (ctx?.awsRequestId) logger.addContext(request.context);
+    logger.appendKeys({ route, request_id: request.event?.requestContext?.requestId });
+  },
+  after: (request) => {
+    logger.info('request done', { status: request.response?.statusCode });
+  },
+  onError: (request) => {
+    logger.info('request done', { status: request.response?.statusCode ?? 500 });
+  },
+});
+
+export interface HttpHandlerOptions {
+  /** Parse a JSON body (POST routes). */
+  body?: boolean;
+}
+
+/** Wrap a route's logic in the shared middlewares. */
+export function httpHandler(
+  route: string,
+  fn: (event: ApiEvent, context: Context) => Promise<ApiResult>,
+  options: HttpHandlerOptions = {},
+) {
+  // onError middlewares run last-used first: errorHandler (used last) shapes the response,
+  // then requestLog records its status.
+  const wrapped = middy<ApiEvent, ApiResult>(fn).use(requestLog(route)).use(errorHandler());
+  if (options.body) wrapped.use(bodyLimit()).use(jsonBody());
+  return wrapped;
+}

@@ -1,0 +1,96 @@
+/**
+ * The three tables' definitions, derived from TABLE, and `createTables` for local mode and
+ * tests (dynalite). The CDK stack declares the same keys, indexes and projections:
+ *   commands: PK account_id (S), SK command_id (S), TTL expire_at;
+ *     GSI by_created: PK account_id (S), SK created_at (S), projection ALL;
+ *     GSI pending:    PK pending (S),    SK created_at (S), projection ALL (sparse: only items
+ *                     that carry `pending`; the reconciler reads whole items from it).
+ *   api keys: PK key_hash (S).   accounts: PK account_id (S).
+ * All on-demand (PAY_PER_REQUEST).
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceInUseException,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { TABLE } from '../../core/constants.ts';
+
+export interface TableNames {
+  commands: string;
+  apiKeys: string;
+  accounts: string;
+}
+
+export type TableDefinition = Omit<CreateTableCommandInput, 'TableName'>;
+
+const T = TABLE.commands;
+
+export const TABLE_DEFINITIONS: Record<keyof TableNames, TableDefinition> = {
+  commands: {
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: T.partitionKey, AttributeType: 'S' },
+      { AttributeName: T.sortKey, AttributeType: 'S' },
+      { AttributeName: T.byCreatedSortKey, AttributeType: 'S' },
+      { AttributeName: T.pendingPartitionKey, AttributeType: 'S' },
+      // T.pendingSortKey is created_at, already defined above.
+    ],
+    KeySchema: [
+      { AttributeName: T.partitionKey, KeyType: 'HASH' },
+      { AttributeName: T.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: T.byCreatedIndex,
+        KeySchema: [
+          { AttributeName: T.partitionKey, KeyType: 'HASH' },
+          { AttributeName: T.byCreatedSortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: T.pendingIndex,
+        KeySchema: [
+          { AttributeName: T.pendingPartitionKey, KeyType: 'HASH' },
+          { AttributeName: T.pendingSortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  },
+  apiKeys: {
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: TABLE.apiKeys.partitionKey, AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: TABLE.apiKeys.partitionKey, KeyType: 'HASH' }],
+  },
+  accounts: {
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: TABLE.accounts.partitionKey, AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: TABLE.accounts.partitionKey, KeyType: 'HASH' }],
+  },
+};
+
+/**
+ * Create the tables that do not exist yet and wait until they are ACTIVE. Idempotent: an
+ * existing table (ResourceInUseException) is left as it is. TTL is not set here: dynalite
+ * does not implement UpdateTimeToLive (and local mode keeps commands anyway).
+ */
+export async function createTables(client: DynamoDBClient, names: TableNames): Promise<void> {
+  for (const kind of Object.keys(TABLE_DEFINITIONS) as (keyof TableNames)[]) {
+    const TableName = names[kind];
+    try {
+      await client.send(new CreateTableCommand({ TableName, ...TABLE_DEFINITIONS[kind] }));
+    } catch (err) {
+      if (!(err instanceof ResourceInUseException || (err as Error)?.name === 'ResourceInUseException')) throw err;
+    }
+    for (let i = 0; ; i++) {
+      const out = await client.send(new DescribeTableCommand({ TableName }));
+      const indexesActive = (out.Table?.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE');
+      if (out.Table?.TableStatus === 'ACTIVE' && indexesActive) break;
+      if (i > 300) throw new Error(`table ${TableName} did not become ACTIVE`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

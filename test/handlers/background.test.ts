@@ -1,0 +1,135 @@
+/** authorizer and reconciler with the SDK clients mocked. */
+import { beforeEach, describe, expect, it } from 'vitest';
+import 'aws-sdk-client-mock-vitest/extend';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { PENDING_MARK, RECONCILE_AFTER_SECONDS, TASK_TIMEOUT_ALLOWANCE_SECONDS } from '../../core/constants.ts';
+import { generateApiKey, hashApiKey } from '../../core/api/api-keys.ts';
+import type { CommandItem } from '../../core/types.ts';
+import { authorizerEvent, setEnv } from './support.ts';
+import { handler as authorizer, stageWildcard } from '../../lambdas/authorizer/index.ts';
+import { reconcile } from '../../lambdas/reconciler/index.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const sfn = mockClient(SFNClient);
+
+beforeEach(() => {
+  setEnv();
+  ddb.reset();
+  sfn.reset();
+});
+
+describe('authorizer', () => {
+  const key = generateApiKey();
+  const record = { key_hash: hashApiKey(key), prefix: key.slice(0, 12), name: 'k', account_id: 'acc-1', created_at: '2026-01-01T00:00:00.000Z' };
+
+  it('allows a known key for the whole stage, with { accountId } in the context', async () => {
+    ddb.on(GetCommand).resolves({ Item: record });
+    const out = await authorizer(authorizerEvent({ 'X-API-KEY': key }));
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: 'api-keys', Key: { key_hash: hashApiKey(key) } });
+    expect(out).toEqual({
+      principalId: 'acc-1',
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*' }],
+      },
+      context: { accountId: 'acc-1' },
+    });
+  });
+
+  it('reads the header in any case', async () => {
+    ddb.on(GetCommand).resolves({ Item: record });
+    for (const name of ['x-api-key', 'X-Api-Key', 'X-API-KEY']) {
+      await expect(authorizer(authorizerEvent({ [name]: key }))).resolves.toMatchObject({ context: { accountId: 'acc-1' } });
+    }
+  });
+
+  it.each([
+    ['no header', {}],
+    ['empty', { 'x-api-key': '' }],
+    ['wrong prefix', { 'x-api-key': 'sk_' + 'a'.repeat(64) }],
+    ['uppercase hex', { 'x-api-key': 'ffsk_' + 'A'.repeat(64) }],
+    ['too short', { 'x-api-key': 'ffsk_abc' }],
+    ['Bearer token', { authorization: `Bearer ${key}` }],
+  ])('malformed (%s): Unauthorized without a lookup', async (_n, headers) => {
+    await expect(authorizer(authorizerEvent(headers))).rejects.toThrow(/^Unauthorized$/);
+    expect(ddb).not.toHaveReceivedCommand(GetCommand);
+  });
+
+  it('unknown key: Unauthorized', async () => {
+    ddb.on(GetCommand).resolves({});
+    await expect(authorizer(authorizerEvent({ 'x-api-key': generateApiKey() }))).rejects.toThrow(/^Unauthorized$/);
+  });
+
+  it('revoked key: Unauthorized', async () => {
+    ddb.on(GetCommand).resolves({ Item: { ...record, revoked_at: '2026-01-02T00:00:00.000Z' } });
+    await expect(authorizer(authorizerEvent({ 'x-api-key': key }))).rejects.toThrow(/^Unauthorized$/);
+  });
+
+  it('a lookup failure is not reported as Unauthorized (it is a 500, not a false 401)', async () => {
+    ddb.on(GetCommand).rejects(new Error('throttled'));
+    await expect(authorizer(authorizerEvent({ 'x-api-key': key }))).rejects.toThrow('throttled');
+  });
+
+  it('stageWildcard', () => {
+    expect(stageWildcard('arn:aws:execute-api:eu-west-1:1:api/v1stage/GET/api/v1/commands/x')).toBe('arn:aws:execute-api:eu-west-1:1:api/v1stage/*');
+    expect(stageWildcard(undefined)).toBe('*');
+  });
+});
+
+describe('reconciler', () => {
+  const now = new Date('2026-01-01T00:10:00.000Z');
+  const stuck: CommandItem = {
+    account_id: 'acc-1',
+    command_id: 'c-stuck',
+    status: 'QUEUED',
+    command_type: 'FFMPEG_COMMAND',
+    created_at: '2026-01-01T00:05:00.000Z',
+    original_request: { input_files: {}, output_files: { out_a: 'a.mp4' }, ffmpeg_command: 'x' },
+    max_command_run_seconds: 120,
+    compute: 'cpu',
+    vcpu_count: 1,
+    plan: { inputs: [], outputs: [], commands: [] },
+    pending: PENDING_MARK,
+  };
+
+  it('starts the execution of every pending command older than RECONCILE_AFTER_SECONDS', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [stuck] });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: now });
+    const summary = await reconcile(now);
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+      TableName: 'commands',
+      IndexName: 'pending',
+      ExpressionAttributeValues: { ':p': PENDING_MARK, ':c': new Date(now.getTime() - RECONCILE_AFTER_SECONDS * 1000).toISOString() },
+    });
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { name: 'c-stuck' });
+    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
+    expect(input).toEqual({ account_id: 'acc-1', command_id: 'c-stuck', compute: 'cpu', task_cpu: '1024', task_memory: '2048', task_timeout_seconds: 120 + TASK_TIMEOUT_ALLOWANCE_SECONDS });
+    expect(summary).toEqual({ found: 1, started: 1, alreadyRunning: 0, cleared: 0, failed: 0 });
+  });
+
+  it('an execution that already exists counts as running; a failure is counted and the rest continue', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [stuck, { ...stuck, command_id: 'c2' }, { ...stuck, command_id: 'c3' }] });
+    sfn
+      .on(StartExecutionCommand)
+      .rejectsOnce(new ExecutionAlreadyExists({ $metadata: {}, message: 'exists' }))
+      .rejectsOnce(new Error('throttled'))
+      .resolves({ executionArn: 'arn', startDate: now });
+    expect(await reconcile(now)).toEqual({ found: 3, started: 1, alreadyRunning: 1, cleared: 0, failed: 1 });
+  });
+
+  it('an item that left QUEUED but kept the mark is cleaned, not started', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [{ ...stuck, status: 'PROCESSING' }] });
+    ddb.on(UpdateCommand).resolves({});
+    expect(await reconcile(now)).toMatchObject({ found: 1, started: 0, cleared: 1 });
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { Key: { account_id: 'acc-1', command_id: 'c-stuck' }, UpdateExpression: 'REMOVE #p' });
+  });
+
+  it('nothing pending: nothing started', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    expect(await reconcile(now)).toEqual({ found: 0, started: 0, alreadyRunning: 0, cleared: 0, failed: 0 });
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+});

@@ -1,0 +1,234 @@
+/** get-command, list-commands, health, validate with the SDK clients mocked. */
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import 'aws-sdk-client-mock-vitest/extend';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { CommandItem, StoredOutput } from '../../core/types.ts';
+import { encodeCursor } from '../../core/api/list.ts';
+import { ACCOUNT, OTHER_ACCOUNT, apiEvent, call, setEnv } from './support.ts';
+
+const parser = vi.hoisted(() => ({ parseFfmpegCommand: vi.fn() }));
+vi.mock('../../core/command/index.ts', () => parser);
+
+import { handler as getCommand } from '../../lambdas/get-command/index.ts';
+import { handler as listCommands } from '../../lambdas/list-commands/index.ts';
+import { handler as health } from '../../lambdas/health/index.ts';
+import { handler as validate } from '../../lambdas/validate/index.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const ID = '6f1c2b7e-2a0d-4c3b-9f7e-1d2c3b4a5f60';
+
+const stored = (name: string, extra: Partial<StoredOutput> = {}): StoredOutput => ({
+  file_id: `f-${name}`,
+  status: 'STORED',
+  rendi_store_type: 'OUTPUT',
+  is_deleted: false,
+  filename: name,
+  size_mbytes: 0.1,
+  duration: 3,
+  file_type: 'video',
+  file_format: 'mp4',
+  codec: 'h264',
+  pixel_format: 'yuv420p',
+  mime_type: 'video/mp4',
+  width: 320,
+  height: 240,
+  frame_rate: 25,
+  bitrate_video_kb: 300,
+  bitrate_audio_kb: 128,
+  s3_key: `outputs/${ACCOUNT}/${ID}/${name}`,
+  ...extra,
+});
+
+function item(overrides: Partial<CommandItem> = {}): CommandItem {
+  return {
+    account_id: ACCOUNT,
+    command_id: ID,
+    status: 'SUCCESS',
+    command_type: 'FFMPEG_COMMAND',
+    created_at: '2026-01-01T00:00:00.000Z',
+    started_at: '2026-01-01T00:00:01.000Z',
+    finished_at: '2026-01-01T00:00:04.500Z',
+    ffmpeg_command_run_seconds: 2,
+    original_request: { input_files: { in_a: 'https://e.com/a.mp4' }, output_files: { out_a: 'a.mp4', out_b: 'b.mp4' }, ffmpeg_command: '-i {{in_a}} {{out_a}} {{out_b}}' },
+    max_command_run_seconds: 900,
+    compute: 'cpu',
+    vcpu_count: 2,
+    plan: { inputs: [], outputs: [], commands: [] },
+    output_files_json: JSON.stringify({ out_a: stored('a.mp4'), out_b: stored('b.mp4', { is_deleted: true }) }),
+    ...overrides,
+  };
+}
+
+beforeEach(() => {
+  setEnv();
+  ddb.reset();
+  parser.parseFfmpegCommand.mockReset();
+});
+
+describe('GET /commands/{command_id}', () => {
+  it('the poll response, scoped by account, with a fresh signed URL per stored output', async () => {
+    ddb.on(GetCommand).resolves({ Item: item() });
+    const res = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID } }));
+    expect(res.status).toBe(200);
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: 'commands', Key: { account_id: ACCOUNT, command_id: ID } });
+    expect(res.body).toMatchObject({ command_id: ID, status: 'SUCCESS', total_processing_seconds: 4.5, progress: null, metadata: null });
+    const url = new URL(res.body.output_files.out_a.storage_url);
+    expect(url.pathname).toContain(`outputs/${ACCOUNT}/${ID}/a.mp4`);
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('3600');
+    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    expect(res.body.output_files.out_b.storage_url).toBeNull();
+    expect(res.body.output_files.out_b.is_deleted).toBe(true);
+    expect(JSON.stringify(res.body)).not.toContain('s3_key');
+  });
+
+  it('FFAAS_SIGNED_URL_SECONDS sets the URL lifetime', async () => {
+    setEnv({ FFAAS_SIGNED_URL_SECONDS: '600' });
+    ddb.on(GetCommand).resolves({ Item: item() });
+    const res = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID } }));
+    expect(new URL(res.body.output_files.out_a.storage_url).searchParams.get('X-Amz-Expires')).toBe('600');
+  });
+
+  it('404 NOT_FOUND for an unknown id and for another account (same answer)', async () => {
+    ddb.on(GetCommand).resolves({});
+    const missing = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID } }));
+    const other = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID }, accountId: OTHER_ACCOUNT }));
+    expect(missing.status).toBe(404);
+    expect(missing.body).toEqual({ error: { code: 'NOT_FOUND', message: 'command not found' } });
+    expect(other).toEqual(missing);
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: { account_id: OTHER_ACCOUNT, command_id: ID } });
+  });
+
+  it('404 without a read for an id that cannot be a command id', async () => {
+    const res = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: '../../etc' } }));
+    expect(res.status).toBe(404);
+    expect(ddb).not.toHaveReceivedCommand(GetCommand);
+  });
+
+  it('401 without the authorizer context', async () => {
+    expect((await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID }, accountId: null }))).status).toBe(401);
+  });
+
+  it('500 envelope when DynamoDB fails', async () => {
+    ddb.on(GetCommand).rejects(new Error('boom'));
+    const res = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID } }));
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe('INTERNAL_ERROR');
+    expect(res.body.error.message).not.toContain('boom');
+  });
+});
+
+describe('GET /commands', () => {
+  const rows = (n: number, from = 0) =>
+    Array.from({ length: n }, (_, i) =>
+      item({ command_id: `00000000-0000-4000-8000-${String(from + i).padStart(12, '0')}`, created_at: `2026-01-01T00:00:${String(59 - from - i).padStart(2, '0')}.000Z` }),
+    );
+
+  it('newest first from the by_created index, default limit 20, next_cursor when more follow', async () => {
+    ddb.on(QueryCommand).resolves({ Items: rows(21) });
+    const res = await call(listCommands, apiEvent({ method: 'GET' }));
+    expect(res.status).toBe(200);
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+      TableName: 'commands',
+      IndexName: 'by_created',
+      ScanIndexForward: false,
+      ExpressionAttributeValues: { ':pk': ACCOUNT },
+    });
+    expect(res.body.commands).toHaveLength(20);
+    expect(res.body.limit).toBe(20);
+    expect(res.body.offset).toBe(0);
+    expect(res.body.commands[0].output_files.out_a.storage_url).toMatch(/^https:\/\//);
+    const last = res.body.commands[19];
+    expect(res.body.next_cursor).toBe(encodeCursor({ account_id: ACCOUNT, command_id: last.command_id, created_at: last.created_at }));
+  });
+
+  it('offset skips rows; no next_cursor at the end', async () => {
+    ddb.on(QueryCommand).resolves({ Items: rows(5) });
+    const res = await call(listCommands, apiEvent({ method: 'GET', query: { limit: '2', offset: '3' } }));
+    expect(res.body.commands.map((c: { command_id: string }) => c.command_id)).toEqual(rows(5).slice(3).map((r) => r.command_id));
+    expect(res.body.next_cursor).toBeNull();
+  });
+
+  it('status filter and cursor reach the query', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    const cursor = encodeCursor({ account_id: ACCOUNT, command_id: 'c', created_at: '2026-01-01T00:00:00.000Z' });
+    const res = await call(listCommands, apiEvent({ method: 'GET', query: { status: 'FAILED', cursor } }));
+    expect(res.status).toBe(200);
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+      FilterExpression: '#status = :status',
+      ExpressionAttributeValues: { ':pk': ACCOUNT, ':status': 'FAILED' },
+      ExclusiveStartKey: { account_id: ACCOUNT, command_id: 'c', created_at: '2026-01-01T00:00:00.000Z' },
+    });
+  });
+
+  it('422 for limit over 100, a bad status or a negative offset; 400 for a foreign or broken cursor', async () => {
+    const queries: Record<string, string>[] = [{ limit: '101' }, { limit: 'abc' }, { status: 'DONE' }, { offset: '-1' }];
+    for (const query of queries) {
+      const res = await call(listCommands, apiEvent({ method: 'GET', query }));
+      expect(res.status).toBe(422);
+      expect(res.body.detail[0].loc[0]).toBe('query');
+    }
+    const foreign = encodeCursor({ account_id: OTHER_ACCOUNT, command_id: 'c', created_at: 'x' });
+    for (const cursor of [foreign, 'not-a-cursor']) {
+      const res = await call(listCommands, apiEvent({ method: 'GET', query: { cursor } }));
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('INVALID_REQUEST');
+    }
+    expect(ddb).not.toHaveReceivedCommand(QueryCommand);
+  });
+});
+
+describe('GET /health', () => {
+  it('200 {status: ok, version}', async () => {
+    const res = await call(health, apiEvent({ method: 'GET', accountId: null }));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+  });
+});
+
+describe('POST /validate', () => {
+  it('valid: args and compute; nothing recorded', async () => {
+    parser.parseFfmpegCommand.mockReturnValue({ ok: true, compute: 'cpu', plan: { inputs: [], outputs: [], commands: [] }, args: [['-f', 'lavfi', '-i', 'testsrc', 'out.mp4']] });
+    const res = await call(validate, apiEvent({ body: { ffmpeg_command: 'ffmpeg -f lavfi -i testsrc out.mp4' }, accountId: null }));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ valid: true, args: ['-f', 'lavfi', '-i', 'testsrc', 'out.mp4'], compute: 'cpu' });
+    expect(parser.parseFfmpegCommand).toHaveBeenCalledWith({
+      commands: ['ffmpeg -f lavfi -i testsrc out.mp4'],
+      inputFiles: {},
+      outputFiles: {},
+      compute: 'auto',
+      gpuAvailable: false,
+    });
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('a chain gives one argv per command', async () => {
+    parser.parseFfmpegCommand.mockReturnValue({ ok: true, compute: 'cpu', plan: { inputs: [], outputs: [], commands: [] }, args: [['a'], ['b']] });
+    const res = await call(validate, apiEvent({ body: { ffmpeg_commands: ['a', 'b'] }, accountId: null }));
+    expect(res.body).toEqual({ valid: true, args: [['a'], ['b']], compute: 'cpu' });
+  });
+
+  it('invalid command: 200 {valid: false, errors}', async () => {
+    parser.parseFfmpegCommand.mockReturnValue({
+      ok: false,
+      violations: [{ code: 'INVALID_REQUEST', rule: 'option-not-allowed', message: 'option "-filter_script" is not allowed', path: ['ffmpeg_command'] }],
+    });
+    const res = await call(validate, apiEvent({ body: { ffmpeg_command: 'ffmpeg -filter_script x -i a b' }, accountId: null }));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      valid: false,
+      errors: [{ code: 'INVALID_REQUEST', message: 'option "-filter_script" is not allowed', path: ['ffmpeg_command'], rule: 'option-not-allowed' }],
+    });
+  });
+
+  it('schema problems are reported the same way; a body that is not JSON is a 400 envelope', async () => {
+    const res = await call(validate, apiEvent({ body: { ffmpeg_command: 'x', vcpu_count: 3 }, accountId: null }));
+    expect(res.status).toBe(200);
+    expect(res.body.valid).toBe(false);
+    expect(res.body.errors[0]).toMatchObject({ code: 'VALIDATION_ERROR', path: ['vcpu_count'] });
+    expect(parser.parseFfmpegCommand).not.toHaveBeenCalled();
+    const bad = await call(validate, apiEvent({ rawBody: 'nope', accountId: null }));
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('INVALID_REQUEST');
+  });
+});
