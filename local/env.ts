@@ -1,0 +1,59 @@
+/**
+ * The environment handlers and the worker see in local mode: the same variable names as on AWS
+ * (ENV.*) with local resource names, plus AWS_ENDPOINT_URL_* so their unchanged SDK clients talk
+ * to dynalite, s3rver and the local Step Functions / EventBridge endpoint.
+ */
+import { ENV } from '../core/constants.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalNames } from './services.ts';
+
+export interface LocalEndpoints {
+  dynamodb: string;
+  s3: string;
+  /** The local endpoint (local/aws-endpoint.ts) serves both. */
+  sfn: string;
+  eventbridge: string;
+}
+
+export interface LocalEnvOptions {
+  endpoints: LocalEndpoints;
+  names: LocalNames;
+  stateMachineArn: string;
+  eventBusName: string;
+  allowPrivateUrls: boolean;
+  dataDir: string;
+}
+
+export function localAwsEnv(opts: LocalEnvOptions): Record<string, string> {
+  return {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    // No instance metadata lookups, no shared config files overriding the endpoints.
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ENDPOINT_URL_DYNAMODB: opts.endpoints.dynamodb,
+    AWS_ENDPOINT_URL_S3: opts.endpoints.s3,
+    AWS_ENDPOINT_URL_SFN: opts.endpoints.sfn,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: opts.endpoints.eventbridge,
+    [ENV.COMMANDS_TABLE]: opts.names.tables.commands,
+    [ENV.API_KEYS_TABLE]: opts.names.tables.apiKeys,
+    [ENV.ACCOUNTS_TABLE]: opts.names.tables.accounts,
+    [ENV.BUCKET]: opts.names.bucket,
+    [ENV.STATE_MACHINE_ARN]: opts.stateMachineArn,
+    [ENV.EVENT_BUS_NAME]: opts.eventBusName,
+    // Local mode has no GPU workers: compute "gpu" / NVENC commands are refused with 422.
+    [ENV.GPU_ENABLED]: 'false',
+    [ENV.ALLOW_PRIVATE_URLS]: opts.allowPrivateUrls ? '1' : '0',
+    [ENV.DATA_DIR]: opts.dataDir,
+  };
+}
+
+/** Variables of the parent's environment a child process needs to run at all. */
+export function passthroughEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'LC_ALL', 'SYSTEMROOT', 'NODE_EXTRA_CA_CERTS']) {
+    const v = process.env[name];
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}

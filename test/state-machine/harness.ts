@@ -1,0 +1,162 @@
+/**
+ * The real synthesized command state machine, run by local mode's runner against real dynalite
+ * (and s3rver), with the RunTask worker replaceable (the fake worker in fixtures/, or the real
+ * one). Shared by test/state-machine and the local-mode integration tests.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { startAwsEndpoint, type AwsEndpoint } from '../../local/aws-endpoint.ts';
+import { localAwsEnv, passthroughEnv } from '../../local/env.ts';
+import { LocalEventBus, type BusEvent } from '../../local/event-bus.ts';
+import { LOCAL_CREDENTIALS, LOCAL_NAMES, LOCAL_REGION, startDataServices, type DataServices } from '../../local/services.ts';
+import {
+  LOCAL_RESOURCE_DEFAULTS,
+  LocalStepFunctions,
+  renderStateMachine,
+  stateMachineArnFor,
+  synthesizeStackTemplate,
+  type WorkerCommand,
+} from '../../local/state-machine.ts';
+import { TASK_TIMEOUT_ALLOWANCE_SECONDS } from '../../core/constants.ts';
+import type { ExecutionInput } from '../../core/types.ts';
+
+export const FAKE_WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'fake-worker.mjs');
+export const fakeWorker: WorkerCommand = { command: process.execPath, args: [FAKE_WORKER] };
+
+export const NAMES = { ...LOCAL_NAMES, ...LOCAL_RESOURCE_DEFAULTS };
+export const ACCOUNT = 'acct-test';
+
+let renderedAsl: unknown;
+/** The ASL of the stack, synthesized once per test file. */
+export async function renderedDefinition(): Promise<unknown> {
+  renderedAsl ??= renderStateMachine(await synthesizeStackTemplate(), NAMES);
+  return renderedAsl;
+}
+
+export interface Harness {
+  dataDir: string;
+  services: DataServices;
+  bus: LocalEventBus;
+  events: BusEvent[];
+  runner: LocalStepFunctions;
+  endpoint: AwsEndpoint;
+  sfn: SFNClient;
+  putCommand(commandId: string, extra?: Record<string, unknown>): Promise<void>;
+  getCommand(commandId: string): Promise<Record<string, any> | undefined>;
+  executionInput(commandId: string, over?: Partial<ExecutionInput>): ExecutionInput;
+  /** StartExecution through the runner's API and wait for the end. */
+  run(commandId: string, over?: Partial<ExecutionInput>): ReturnType<LocalStepFunctions['waitForExecution']>;
+  eventsFile(): Promise<BusEvent[]>;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(opts: { worker?: WorkerCommand; heartbeatTimeoutSeconds?: number; maxConcurrency?: number; workerLog?: (line: string) => void } = {}): Promise<Harness> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ffaas-sm-'));
+  const services = await startDataServices({ dataDir });
+  const bus = new LocalEventBus(NAMES.eventBusName, path.join(dataDir, 'events.jsonl'));
+  const events: BusEvent[] = [];
+  bus.on('event', (e: BusEvent) => events.push(e));
+  const stateMachineArn = stateMachineArnFor(NAMES.stateMachineName);
+  let endpointUrl = '';
+  const runner = new LocalStepFunctions({
+    definition: await renderedDefinition(),
+    stateMachineArn,
+    dynamodb: services.dynamodb,
+    bus,
+    worker: opts.worker ?? fakeWorker,
+    maxConcurrency: opts.maxConcurrency ?? 4,
+    heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds,
+    workerLog: opts.workerLog ?? (() => undefined),
+    workerEnv: () => ({
+      ...passthroughEnv(),
+      ...localAwsEnv({
+        endpoints: { dynamodb: services.dynamodbEndpoint, s3: services.s3Endpoint, sfn: endpointUrl, eventbridge: endpointUrl },
+        names: LOCAL_NAMES,
+        stateMachineArn,
+        eventBusName: NAMES.eventBusName,
+        allowPrivateUrls: true,
+        dataDir,
+      }),
+      FFAAS_WORK_DIR: path.join(dataDir, 'work'),
+    }),
+  });
+  const endpoint = await startAwsEndpoint({ sfn: runner, events: { PutEvents: (req) => bus.putEvents((req.Entries ?? []) as never) } });
+  endpointUrl = endpoint.url;
+  const sfn = new SFNClient({ endpoint: endpoint.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+
+  const executionInput = (commandId: string, over: Partial<ExecutionInput> = {}): ExecutionInput => ({
+    account_id: ACCOUNT,
+    command_id: commandId,
+    compute: 'cpu',
+    task_cpu: '2048',
+    task_memory: '4096',
+    task_timeout_seconds: 60 + TASK_TIMEOUT_ALLOWANCE_SECONDS,
+    ...over,
+  });
+
+  return {
+    dataDir,
+    services,
+    bus,
+    events,
+    runner,
+    endpoint,
+    sfn,
+    executionInput,
+    async putCommand(commandId, extra = {}) {
+      const now = new Date().toISOString();
+      await services.dynamodb.send(
+        new PutItemCommand({
+          TableName: LOCAL_NAMES.tables.commands,
+          Item: marshall(
+            {
+              account_id: ACCOUNT,
+              command_id: commandId,
+              status: 'QUEUED',
+              command_type: 'FFMPEG_COMMAND',
+              created_at: now,
+              pending: 'QUEUED',
+              max_command_run_seconds: 60,
+              compute: 'cpu',
+              vcpu_count: 2,
+              original_request: { input_files: {}, output_files: {}, ffmpeg_command: 'ffmpeg -version' },
+              plan: { inputs: [], outputs: [], commands: [] },
+              ...extra,
+            },
+            { removeUndefinedValues: true },
+          ),
+        }),
+      );
+    },
+    async getCommand(commandId) {
+      const out = await services.dynamodb.send(
+        new GetItemCommand({ TableName: LOCAL_NAMES.tables.commands, Key: marshall({ account_id: ACCOUNT, command_id: commandId }), ConsistentRead: true }),
+      );
+      return out.Item ? unmarshall(out.Item) : undefined;
+    },
+    async run(commandId, over) {
+      runner.StartExecution({ stateMachineArn, name: commandId, input: JSON.stringify(executionInput(commandId, over)) });
+      return runner.waitForExecution(commandId);
+    },
+    async eventsFile() {
+      await bus.flush();
+      const text = await readFile(path.join(dataDir, 'events.jsonl'), 'utf8').catch(() => '');
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as BusEvent);
+    },
+    async stop() {
+      sfn.destroy();
+      await runner.stop();
+      await endpoint.close();
+      await services.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
