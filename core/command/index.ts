@@ -1,0 +1,39 @@
+/**
+ * The FFmpeg command model and its security policy (SECURITY.md layers 1–5 and 7).
+ * API handlers call parseFfmpegCommand; the other exports are its parts, for tests and docs.
+ */
+export type { CommandViolation, ParseCommandInput, ParseCommandResult } from './types.ts';
+export { parseFfmpegCommand, forcedInputOptions, MAX_COMMAND_LENGTH, MAX_COMMAND_ARGS } from './parse.ts';
+export { tokenize, tokenizeCommand, quoteArg, quoteArgv, CommandSyntaxError, type TokenizeResult } from './tokenize.ts';
+export {
+  findPlaceholders,
+  substitutePlaceholders,
+  wholePlaceholder,
+  INPUT_ALIAS,
+  OUTPUT_ALIAS,
+  type PlaceholderRef,
+} from './placeholders.ts';
+export { classifyArgs, type ClassifiedCommand, type FileUse, type OptionUse } from './classify.ts';
+export {
+  ALLOWED_OPTIONS,
+  FORBIDDEN_OPTIONS,
+  DEMUXER_ALLOWLIST,
+  MUXER_ALLOWLIST,
+  FORBIDDEN_FORMATS,
+  checkPlainValue,
+  checkCodecParams,
+  type OptionRule,
+  type ValueKind,
+} from './options-policy.ts';
+export {
+  parseFilterGraph,
+  parseFilterOptions,
+  filtersOf,
+  FilterGraphError,
+  type FilterGraph,
+  type FilterNode,
+  type FilterOption,
+} from './filtergraph.ts';
+export { checkFilterGraph, ALLOWED_FILTERS, FORBIDDEN_FILTERS, FILE_OPTIONS, CUDA_FILTERS } from './filter-policy.ts';
+export { pathProblem, inputLocalName, urlExtension, hasPattern, MAX_FILE_NAME_LENGTH } from './paths.ts';
+export { routeCompute, gpuReasons, isGpuCodec } from './compute.ts';
