@@ -1,0 +1,136 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ENV, LIMITS } from '../core/constants.ts';
+import { FfaasApi, type FfaasApiThrottle } from './api.ts';
+import { FfaasEvents } from './events.ts';
+import { acknowledgeNagFindings } from './nag.ts';
+import { FfaasPipeline } from './pipeline.ts';
+import { FfaasReconciler } from './reconciler.ts';
+import { FfaasStorage } from './storage.ts';
+import { FfaasWorkers, type FfaasGpuOptions } from './workers.ts';
+
+/** Props of {@link Ffaas}. Every prop is optional: `new Ffaas(stack, 'Ffaas')` is a working service. */
+export interface FfaasProps {
+  /**
+   * GPU workers (NVENC) on an EC2 capacity provider that scales from zero. `true` uses the
+   * defaults of FfaasGpuOptions. When off, the API refuses `compute: "gpu"` (422) and the state
+   * machine has no GPU branch.
+   * @default false
+   */
+  readonly gpu?: boolean | FfaasGpuOptions;
+  /**
+   * VPC of the workers. @default - a new public-subnet-only VPC without NAT; see FfaasWorkersProps.vpc
+   */
+  readonly vpc?: ec2.IVpc;
+  /** Where worker tasks run inside `vpc`. @default - private subnets with egress if any, else public */
+  readonly workerSubnets?: ec2.SubnetSelection;
+  /** Removal policy of the tables and the bucket. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+  /** Physical names (optional; generated names are recommended). */
+  readonly commandsTableName?: string;
+  readonly apiKeysTableName?: string;
+  readonly accountsTableName?: string;
+  readonly bucketName?: string;
+  readonly eventBusName?: string;
+  /** Stage throttling of the API. @default { rateLimit: 50, burstLimit: 100 } */
+  readonly apiThrottle?: FfaasApiThrottle;
+  /** Authorizer cache per API key (a revoked key keeps working this long). @default Duration.minutes(5) */
+  readonly authorizerCacheTtl?: Duration;
+  /** Lifetime of the presigned URLs the API mints. @default LIMITS.signedUrlSeconds */
+  readonly signedUrlSeconds?: number;
+  /** Worker image. @default - built from fargate-task/Dockerfile with the repository root as context */
+  readonly workerImage?: ecs.ContainerImage;
+  /** X-Ray tracing of the API, functions and state machine. @default false */
+  readonly tracing?: boolean;
+  /** Retention of every log group of the service. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The whole service as one construct: storage, event bus, workers, the command state machine,
+ * the API and the reconciler. Put it in any stack; FfaasStack is the ready-made one.
+ */
+export class Ffaas extends Construct {
+  readonly storage: FfaasStorage;
+  readonly events: FfaasEvents;
+  readonly workers: FfaasWorkers;
+  readonly pipeline: FfaasPipeline;
+  readonly api: FfaasApi;
+  readonly reconciler: FfaasReconciler;
+  /** Whether the GPU workers exist. */
+  readonly gpuEnabled: boolean;
+
+  constructor(scope: Construct, id: string, props: FfaasProps = {}) {
+    super(scope, id);
+    this.gpuEnabled = !!props.gpu;
+
+    this.storage = new FfaasStorage(this, 'Storage', {
+      removalPolicy: props.removalPolicy,
+      commandsTableName: props.commandsTableName,
+      apiKeysTableName: props.apiKeysTableName,
+      accountsTableName: props.accountsTableName,
+      bucketName: props.bucketName,
+    });
+    this.events = new FfaasEvents(this, 'Events', { eventBusName: props.eventBusName });
+    this.workers = new FfaasWorkers(this, 'Workers', {
+      commandsTable: this.storage.commandsTable,
+      bucket: this.storage.bucket,
+      vpc: props.vpc,
+      taskSubnets: props.workerSubnets,
+      image: props.workerImage,
+      gpu: props.gpu,
+      logRetention: props.logRetention,
+    });
+    this.pipeline = new FfaasPipeline(this, 'Pipeline', {
+      commandsTable: this.storage.commandsTable,
+      eventBus: this.events.bus,
+      workers: this.workers,
+      logRetention: props.logRetention,
+      tracing: props.tracing,
+    });
+
+    const environment: Record<string, string> = {
+      [ENV.COMMANDS_TABLE]: this.storage.commandsTable.tableName,
+      [ENV.API_KEYS_TABLE]: this.storage.apiKeysTable.tableName,
+      [ENV.ACCOUNTS_TABLE]: this.storage.accountsTable.tableName,
+      [ENV.BUCKET]: this.storage.bucket.bucketName,
+      [ENV.STATE_MACHINE_ARN]: this.pipeline.stateMachine.stateMachineArn,
+      [ENV.EVENT_BUS_NAME]: this.events.bus.eventBusName,
+      [ENV.GPU_ENABLED]: this.gpuEnabled ? 'true' : 'false',
+      [ENV.SIGNED_URL_SECONDS]: String(props.signedUrlSeconds ?? LIMITS.signedUrlSeconds),
+    };
+    this.api = new FfaasApi(this, 'Api', {
+      commandsTable: this.storage.commandsTable,
+      apiKeysTable: this.storage.apiKeysTable,
+      bucket: this.storage.bucket,
+      stateMachine: this.pipeline.stateMachine,
+      environment,
+      throttle: props.apiThrottle,
+      authorizerCacheTtl: props.authorizerCacheTtl,
+      logRetention: props.logRetention,
+      tracing: props.tracing,
+    });
+    this.reconciler = new FfaasReconciler(this, 'Reconciler', {
+      commandsTable: this.storage.commandsTable,
+      stateMachine: this.pipeline.stateMachine,
+      environment,
+      logRetention: props.logRetention,
+      tracing: props.tracing,
+    });
+
+    acknowledgeNagFindings({
+      root: this,
+      bucket: this.storage.bucket,
+      restApi: this.api.restApi,
+      openMethods: this.api.openMethods,
+      stateMachine: this.pipeline.stateMachine,
+      taskDefinitions: [this.workers.fargateTaskDefinition, ...(this.workers.gpuTaskDefinition ? [this.workers.gpuTaskDefinition] : [])],
+      gpuAutoScalingGroup: this.workers.gpuCapacityProvider?.autoScalingGroup,
+      tracing: props.tracing ?? false,
+    });
+  }
+}
+

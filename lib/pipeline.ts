@@ -1,0 +1,311 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import {
+  ENV,
+  ERROR_STATUS,
+  EVENT_DETAIL_TYPE,
+  EVENT_SOURCE,
+  HEARTBEAT_TIMEOUT_SECONDS,
+  STATE,
+  TABLE,
+  type CommandStatus,
+  type ErrorStatus,
+} from '../core/constants.ts';
+import type { FfaasWorkers } from './workers.ts';
+
+/** Error names the Step Functions service integrations raise, as used in Retry and Catch. */
+export const SFN_ERRORS = {
+  conditionalCheckFailed: 'DynamoDB.ConditionalCheckFailedException',
+  dynamoRetryable: [
+    'DynamoDB.ProvisionedThroughputExceededException',
+    'DynamoDB.RequestLimitExceeded',
+    'DynamoDB.ThrottlingException',
+    'DynamoDB.InternalServerErrorException',
+  ],
+  /**
+   * RunTask errors worth retrying. Step Functions reports RunTask "failures" (no Fargate
+   * capacity, RESOURCE:* on EC2) and ECS throttling as ECS.AmazonECSException.
+   */
+  ecsRetryable: ['ECS.AmazonECSException', 'ECS.ServerException', 'ECS.ThrottlingException'],
+  eventsRetryable: ['EventBridge.FailedEntry', 'EventBridge.EventBridgeException', 'EventBridge.InternalException'],
+  workerLost: [sfn.Errors.HEARTBEAT_TIMEOUT, sfn.Errors.TIMEOUT],
+} as const;
+
+/** Props of {@link FfaasPipeline}. */
+export interface FfaasPipelineProps {
+  readonly commandsTable: dynamodb.ITable;
+  readonly eventBus: events.IEventBus;
+  /** Cluster, task definitions and networking the Run states use; the GPU branch exists iff it has a GPU task definition. */
+  readonly workers: FfaasWorkers;
+  /** Log level of the execution logs. @default sfn.LogLevel.ERROR */
+  readonly logLevel?: sfn.LogLevel;
+  /** Retention of the execution logs. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** X-Ray tracing of executions. @default false */
+  readonly tracing?: boolean;
+  /** Name of the state machine. @default - generated */
+  readonly stateMachineName?: string;
+}
+
+type Key = Record<string, tasks.DynamoAttributeValue>;
+const STATUS = (s: CommandStatus) => tasks.DynamoAttributeValue.fromString(s);
+
+/**
+ * The command state machine (Standard). One execution per command, named by command_id, with
+ * ExecutionInput as input. State names are STATE.*; local mode and tests address them by name.
+ *
+ *   MarkProcessing ─▶ [ChooseCompute] ─▶ RunOnFargate | RunOnGpu ─▶ RecordSuccess ─▶ PublishSucceeded
+ *        │                                   │ HeartbeatTimeout/Timeout ─▶ NameWorkerLost ─┐
+ *        │                                   │ worker's ERROR_STATUS ──────────────────────┤
+ *        │                                   │ anything else ─▶ NameInternalError ─────────┤
+ *        └── not QUEUED ─▶ AlreadyFinished                                  RecordFailure ◀┘ ─▶ PublishFailed
+ *
+ * Without GPU workers there is no ChooseCompute and no RunOnGpu: MarkProcessing goes straight
+ * to RunOnFargate (the API refuses compute "gpu" when GPU is off).
+ */
+export class FfaasPipeline extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: FfaasPipelineProps) {
+    super(scope, id);
+    const { commandsTable: table, eventBus, workers } = props;
+
+    const key: Key = {
+      [TABLE.commands.partitionKey]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.account_id')),
+      [TABLE.commands.sortKey]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.command_id')),
+    };
+    const enteredTime = tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.State.EnteredTime'));
+    const statusNames = { '#status': 'status' };
+    const dynamoRetry: sfn.RetryProps = {
+      errors: [...SFN_ERRORS.dynamoRetryable],
+      interval: Duration.seconds(1),
+      maxAttempts: 6,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    };
+
+    const alreadyFinished = new sfn.Succeed(this, STATE.AlreadyFinished, {
+      comment: 'The command is no longer in the status this step expects (a duplicate or late execution): nothing to do.',
+    });
+
+    // ---- failure path -------------------------------------------------------------------------
+    const recordFailure = new tasks.DynamoUpdateItem(this, STATE.RecordFailure, {
+      table,
+      key,
+      updateExpression:
+        'SET #status = :failed, finished_at = :now, error_status = :error_status, error_message = :error_message REMOVE pending',
+      conditionExpression: '#status IN (:queued, :processing)',
+      expressionAttributeNames: statusNames,
+      expressionAttributeValues: {
+        ':failed': STATUS('FAILED'),
+        ':queued': STATUS('QUEUED'),
+        ':processing': STATUS('PROCESSING'),
+        ':now': enteredTime,
+        ':error_status': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.error.Error')),
+        ':error_message': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.error.Cause')),
+      },
+      returnValues: tasks.DynamoReturnValues.UPDATED_NEW,
+      resultSelector: { finished_at: sfn.JsonPath.stringAt('$.Attributes.finished_at.S') },
+      resultPath: '$.recorded',
+    });
+    recordFailure.addRetry(dynamoRetry);
+    recordFailure.addCatch(alreadyFinished, { errors: [SFN_ERRORS.conditionalCheckFailed], resultPath: sfn.JsonPath.DISCARD });
+
+    const publishFailed = this.publish(STATE.PublishFailed, eventBus, EVENT_DETAIL_TYPE.FAILED, {
+      command_id: sfn.JsonPath.stringAt('$.command_id'),
+      account_id: sfn.JsonPath.stringAt('$.account_id'),
+      status: 'FAILED',
+      finished_at: sfn.JsonPath.stringAt('$.recorded.finished_at'),
+      error_status: sfn.JsonPath.stringAt('$.error.Error'),
+      error_message: sfn.JsonPath.stringAt('$.error.Cause'),
+    });
+    recordFailure.next(publishFailed);
+
+    const nameWorkerLost = new sfn.Pass(this, STATE.NameWorkerLost, {
+      comment: 'No heartbeat (or past the task timeout): the worker died or hung.',
+      parameters: {
+        Error: 'WORKER_LOST' satisfies ErrorStatus,
+        Cause: sfn.JsonPath.format(
+          'The worker stopped responding ({}); the command was abandoned.',
+          sfn.JsonPath.stringAt('$.error.Error'),
+        ),
+      },
+      resultPath: '$.error',
+    });
+    nameWorkerLost.next(recordFailure);
+
+    const nameInternalError = new sfn.Pass(this, STATE.NameInternalError, {
+      comment: 'An error of the service itself (not of the command): keep what happened as the cause.',
+      parameters: {
+        Error: 'INTERNAL_ERROR' satisfies ErrorStatus,
+        // The whole caught error as JSON: its name and Cause, and no failure when Cause is absent.
+        Cause: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.error')),
+      },
+      resultPath: '$.error',
+    });
+    nameInternalError.next(recordFailure);
+
+    // ---- success path -------------------------------------------------------------------------
+    const recordSuccess = new tasks.DynamoUpdateItem(this, STATE.RecordSuccess, {
+      table,
+      key,
+      updateExpression:
+        'SET #status = :success, finished_at = :now, ffmpeg_command_run_seconds = :run_seconds, output_files_json = :outputs',
+      conditionExpression: '#status = :processing',
+      expressionAttributeNames: statusNames,
+      expressionAttributeValues: {
+        ':success': STATUS('SUCCESS'),
+        ':processing': STATUS('PROCESSING'),
+        ':now': enteredTime,
+        ':run_seconds': tasks.DynamoAttributeValue.numberFromString(
+          sfn.JsonPath.format('{}', sfn.JsonPath.stringAt('$.result.ffmpeg_command_run_seconds')),
+        ),
+        ':outputs': tasks.DynamoAttributeValue.fromString(
+          sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.result.output_files')),
+        ),
+      },
+      returnValues: tasks.DynamoReturnValues.UPDATED_NEW,
+      resultSelector: { finished_at: sfn.JsonPath.stringAt('$.Attributes.finished_at.S') },
+      resultPath: '$.recorded',
+    });
+    recordSuccess.addRetry(dynamoRetry);
+    recordSuccess.addCatch(alreadyFinished, { errors: [SFN_ERRORS.conditionalCheckFailed], resultPath: sfn.JsonPath.DISCARD });
+    recordSuccess.addCatch(nameInternalError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+
+    recordSuccess.next(
+      this.publish(STATE.PublishSucceeded, eventBus, EVENT_DETAIL_TYPE.SUCCEEDED, {
+        command_id: sfn.JsonPath.stringAt('$.command_id'),
+        account_id: sfn.JsonPath.stringAt('$.account_id'),
+        status: 'SUCCESS',
+        finished_at: sfn.JsonPath.stringAt('$.recorded.finished_at'),
+        ffmpeg_command_run_seconds: sfn.JsonPath.numberAt('$.result.ffmpeg_command_run_seconds'),
+        output_files: sfn.JsonPath.objectAt('$.result.output_files'),
+      }),
+    );
+
+    // ---- run -------------------------------------------------------------------------------
+    const containerEnvironment = [
+      { name: ENV.COMMAND_ID, value: sfn.JsonPath.stringAt('$.command_id') },
+      { name: ENV.ACCOUNT_ID, value: sfn.JsonPath.stringAt('$.account_id') },
+      { name: ENV.TASK_TOKEN, value: sfn.JsonPath.taskToken },
+    ];
+    const runCommon = {
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      cluster: workers.cluster,
+      heartbeatTimeout: sfn.Timeout.duration(Duration.seconds(HEARTBEAT_TIMEOUT_SECONDS)),
+      taskTimeout: sfn.Timeout.at('$.task_timeout_seconds'),
+      resultPath: '$.result',
+    };
+    const wireRun = (run: tasks.EcsRunTask) => {
+      run.addRetry({
+        errors: [...SFN_ERRORS.ecsRetryable],
+        interval: Duration.seconds(10),
+        maxAttempts: 8,
+        backoffRate: 2,
+        maxDelay: Duration.minutes(2),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      run.addCatch(nameWorkerLost, { errors: [...SFN_ERRORS.workerLost], resultPath: '$.error' });
+      // The worker reports its own failures with SendTaskFailure(error = ERROR_STATUS, cause = message).
+      run.addCatch(recordFailure, { errors: [...ERROR_STATUS], resultPath: '$.error' });
+      run.addCatch(nameInternalError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+      run.next(recordSuccess);
+      return run;
+    };
+
+    const runOnFargate = wireRun(
+      new tasks.EcsRunTask(this, STATE.RunOnFargate, {
+        ...runCommon,
+        taskDefinition: workers.fargateTaskDefinition,
+        launchTarget: new tasks.EcsFargateLaunchTarget({ platformVersion: ecs.FargatePlatformVersion.LATEST }),
+        subnets: workers.taskSubnets,
+        securityGroups: [workers.securityGroup],
+        assignPublicIp: workers.assignPublicIp,
+        // ExecutionInput.task_cpu / task_memory: the size picked by vcpu_count.
+        cpu: sfn.JsonPath.stringAt('$.task_cpu'),
+        memoryMiB: sfn.JsonPath.stringAt('$.task_memory'),
+        containerOverrides: [{ containerDefinition: workers.fargateContainer, environment: containerEnvironment }],
+      }),
+    );
+
+    let afterMark: sfn.IChainable = runOnFargate;
+    if (workers.gpuTaskDefinition && workers.gpuContainer && workers.gpuCapacityProvider) {
+      const awsVpc = workers.gpuTaskDefinition.networkMode === 'awsvpc';
+      const runOnGpu = wireRun(
+        new tasks.EcsRunTask(this, STATE.RunOnGpu, {
+          ...runCommon,
+          taskDefinition: workers.gpuTaskDefinition,
+          // A capacity provider strategy, not launch type EC2: the provider scales the GPU group
+          // from zero and the task waits in PROVISIONING instead of failing for lack of hosts.
+          launchTarget: new tasks.EcsEc2LaunchTarget({
+            capacityProviderOptions: tasks.CapacityProviderOptions.custom([
+              { capacityProvider: workers.gpuCapacityProvider.capacityProviderName, weight: 1 },
+            ]),
+          }),
+          ...(awsVpc ? { subnets: workers.taskSubnets, securityGroups: [workers.securityGroup] } : {}),
+          // No task-size override: a GPU task takes the instance's one GPU; its size is the host's.
+          containerOverrides: [{ containerDefinition: workers.gpuContainer, environment: containerEnvironment }],
+        }),
+      );
+      afterMark = new sfn.Choice(this, STATE.ChooseCompute)
+        .when(sfn.Condition.stringEquals('$.compute', 'gpu'), runOnGpu)
+        .otherwise(runOnFargate);
+    }
+
+    // ---- start -----------------------------------------------------------------------------
+    const markProcessing = new tasks.DynamoUpdateItem(this, STATE.MarkProcessing, {
+      table,
+      key,
+      updateExpression: 'SET #status = :processing, started_at = :now REMOVE pending',
+      conditionExpression: '#status = :queued',
+      expressionAttributeNames: statusNames,
+      expressionAttributeValues: {
+        ':processing': STATUS('PROCESSING'),
+        ':queued': STATUS('QUEUED'),
+        ':now': enteredTime,
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    markProcessing.addRetry(dynamoRetry);
+    markProcessing.addCatch(alreadyFinished, { errors: [SFN_ERRORS.conditionalCheckFailed], resultPath: sfn.JsonPath.DISCARD });
+    markProcessing.addCatch(nameInternalError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    markProcessing.next(afterMark);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: props.stateMachineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(markProcessing),
+      comment: 'ffaas: run one FFmpeg command on a worker and record the outcome',
+      logs: { destination: this.logGroup, level: props.logLevel ?? sfn.LogLevel.ERROR, includeExecutionData: true },
+      tracingEnabled: props.tracing ?? false,
+    });
+    // The worker answers the task token (and heartbeats) itself.
+    this.stateMachine.grantTaskResponse(workers.taskRole);
+  }
+
+  private publish(id: string, bus: events.IEventBus, detailType: string, detail: Record<string, unknown>) {
+    const put = new tasks.EventBridgePutEvents(this, id, {
+      entries: [{ eventBus: bus, source: EVENT_SOURCE, detailType, detail: sfn.TaskInput.fromObject(detail) }],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    put.addRetry({
+      errors: [...SFN_ERRORS.eventsRetryable],
+      interval: Duration.seconds(1),
+      maxAttempts: 5,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    return put;
+  }
+}
