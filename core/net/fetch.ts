@@ -244,6 +244,12 @@ async function withRetries<T>(
   }
 }
 
+/** Drop a body unread; undici's BodyReadable errors with AbortError on destroy, swallow it. */
+function discard(body: Hop['body']): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
 function tooLarge(host: string, maxBytes: number): SafeFetchError {
   return new SafeFetchError('INPUT_TOO_LARGE', 'too-large', `the file at ${host} is larger than the limit of ${maxBytes} bytes`);
 }
@@ -280,7 +286,7 @@ export async function safeFetchToFile(url: string, destPath: string, opts: SafeF
         }
         const declared = Number(hop.headers['content-length']);
         if (Number.isFinite(declared) && declared > opts.maxBytes) {
-          hop.body.destroy();
+          discard(hop.body);
           throw tooLarge(host, opts.maxBytes);
         }
         let bytes = 0;
@@ -316,7 +322,7 @@ export async function safeFetch(url: string, init: SafeFetchInit, opts: SafeFetc
     try {
       const declared = Number(hop.headers['content-length']);
       if (Number.isFinite(declared) && declared > opts.maxBytes) {
-        hop.body.destroy();
+        discard(hop.body);
         throw tooLarge(host, opts.maxBytes);
       }
       const chunks: Buffer[] = [];
@@ -324,7 +330,7 @@ export async function safeFetch(url: string, init: SafeFetchInit, opts: SafeFetc
       for await (const chunk of hop.body) {
         bytes += (chunk as Buffer).length;
         if (bytes > opts.maxBytes) {
-          hop.body.destroy();
+          discard(hop.body);
           throw tooLarge(host, opts.maxBytes);
         }
         chunks.push(chunk as Buffer);
