@@ -7,8 +7,12 @@ import type { CommandItem, StoredOutput } from '../../core/types.ts';
 import { encodeCursor } from '../../core/api/list.ts';
 import { ACCOUNT, OTHER_ACCOUNT, apiEvent, call, setEnv } from './support.ts';
 
-const parser = vi.hoisted(() => ({ parseFfmpegCommand: vi.fn() }));
-vi.mock('../../core/command/index.ts', () => parser);
+vi.mock('../../core/command/index.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../core/command/index.ts')>();
+  return { ...real, parseFfmpegCommand: vi.fn(real.parseFfmpegCommand) };
+});
+import { parseFfmpegCommand } from '../../core/command/index.ts';
+const parser = { parseFfmpegCommand: vi.mocked(parseFfmpegCommand) };
 
 import { handler as getCommand } from '../../lambdas/get-command/index.ts';
 import { handler as listCommands } from '../../lambdas/list-commands/index.ts';
@@ -63,7 +67,7 @@ function item(overrides: Partial<CommandItem> = {}): CommandItem {
 beforeEach(() => {
   setEnv();
   ddb.reset();
-  parser.parseFfmpegCommand.mockReset();
+  parser.parseFfmpegCommand.mockClear();
 });
 
 describe('GET /commands/{command_id}', () => {
@@ -187,15 +191,20 @@ describe('GET /health', () => {
 });
 
 describe('POST /validate', () => {
-  it('valid: args and compute; nothing recorded', async () => {
-    parser.parseFfmpegCommand.mockReturnValue({ ok: true, compute: 'cpu', plan: { inputs: [], outputs: [], commands: [] }, args: [['-f', 'lavfi', '-i', 'testsrc', 'out.mp4']] });
-    const res = await call(validate, apiEvent({ body: { ffmpeg_command: 'ffmpeg -f lavfi -i testsrc out.mp4' }, accountId: null }));
+  const request = {
+    input_files: { in_a: 'https://example.com/a.mp4' },
+    output_files: { out_a: 'a.webm' },
+    ffmpeg_command: 'ffmpeg -i {{in_a}} -c:v libvpx-vp9 {{out_a}}',
+  };
+
+  it('valid: the argv FFmpeg would run and the compute; nothing recorded, no key needed', async () => {
+    const res = await call(validate, apiEvent({ body: request, accountId: null }));
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ valid: true, args: ['-f', 'lavfi', '-i', 'testsrc', 'out.mp4'], compute: 'cpu' });
+    expect(res.body).toEqual({ valid: true, args: expect.arrayContaining(['-i', 'in_a.mp4', '-c:v', 'libvpx-vp9', 'a.webm']), compute: 'cpu' });
     expect(parser.parseFfmpegCommand).toHaveBeenCalledWith({
-      commands: ['ffmpeg -f lavfi -i testsrc out.mp4'],
-      inputFiles: {},
-      outputFiles: {},
+      commands: [request.ffmpeg_command],
+      inputFiles: request.input_files,
+      outputFiles: request.output_files,
       compute: 'auto',
       gpuAvailable: false,
     });
@@ -203,22 +212,33 @@ describe('POST /validate', () => {
   });
 
   it('a chain gives one argv per command', async () => {
-    parser.parseFfmpegCommand.mockReturnValue({ ok: true, compute: 'cpu', plan: { inputs: [], outputs: [], commands: [] }, args: [['a'], ['b']] });
-    const res = await call(validate, apiEvent({ body: { ffmpeg_commands: ['a', 'b'] }, accountId: null }));
-    expect(res.body).toEqual({ valid: true, args: [['a'], ['b']], compute: 'cpu' });
+    const res = await call(
+      validate,
+      apiEvent({ body: { ...request, ffmpeg_command: undefined, ffmpeg_commands: ['-i {{in_a}} mid.mp4', '-i mid.mp4 {{out_a}}'] }, accountId: null }),
+    );
+    expect(res.body.valid).toBe(true);
+    expect(res.body.args).toHaveLength(2);
+    expect(res.body.args[1]).toEqual(expect.arrayContaining(['-i', 'mid.mp4', 'a.webm']));
   });
 
-  it('invalid command: 200 {valid: false, errors}', async () => {
-    parser.parseFfmpegCommand.mockReturnValue({
-      ok: false,
-      violations: [{ code: 'INVALID_REQUEST', rule: 'option-not-allowed', message: 'option "-filter_script" is not allowed', path: ['ffmpeg_command'] }],
-    });
-    const res = await call(validate, apiEvent({ body: { ffmpeg_command: 'ffmpeg -filter_script x -i a b' }, accountId: null }));
+  it('maps are optional: the parser then reports the undeclared placeholders', async () => {
+    const res = await call(validate, apiEvent({ body: { ffmpeg_command: request.ffmpeg_command }, accountId: null }));
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({
-      valid: false,
-      errors: [{ code: 'INVALID_REQUEST', message: 'option "-filter_script" is not allowed', path: ['ffmpeg_command'], rule: 'option-not-allowed' }],
-    });
+    expect(res.body.valid).toBe(false);
+    expect(res.body.errors.length).toBeGreaterThan(0);
+    expect(res.body.errors[0]).toMatchObject({ code: 'INVALID_REQUEST', message: expect.any(String) });
+  });
+
+  it('a forbidden command: 200 {valid: false, errors: [{code, message}]}', async () => {
+    const res = await call(validate, apiEvent({ body: { ...request, ffmpeg_command: 'ffmpeg -i {{in_a}} -filter_script x {{out_a}}' }, accountId: null }));
+    expect(res.status).toBe(200);
+    expect(res.body.valid).toBe(false);
+    expect(res.body.errors).toContainEqual(expect.objectContaining({ code: 'INVALID_REQUEST', message: expect.stringContaining('-filter_script'), path: ['ffmpeg_command'] }));
+  });
+
+  it('GPU asked where none is configured: VALIDATION_ERROR', async () => {
+    const res = await call(validate, apiEvent({ body: { ...request, compute: 'gpu' }, accountId: null }));
+    expect(res.body).toMatchObject({ valid: false, errors: [{ code: 'VALIDATION_ERROR', path: ['compute'] }] });
   });
 
   it('schema problems are reported the same way; a body that is not JSON is a 400 envelope', async () => {

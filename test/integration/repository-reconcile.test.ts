@@ -2,7 +2,8 @@
  * The "no accepted command stays QUEUED" guarantee end to end on a real DynamoDB API:
  * run-ffmpeg-command with StartExecution failing still answers 200 and leaves the item in the
  * pending index; the reconciler, once RECONCILE_AFTER_SECONDS have passed, starts that
- * execution by name. Step Functions is mocked (the call is what matters), the URL check too.
+ * execution by name. Step Functions is mocked (the call is what matters), the URL check too; the command
+ * parser is the real one.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
@@ -16,15 +17,6 @@ import { apiEvent, call, setEnv } from '../handlers/support.ts';
 
 const net = vi.hoisted(() => ({ assertPublicUrl: vi.fn(async () => ({ ok: true as const })) }));
 vi.mock('../../core/net/index.ts', () => net);
-const parser = vi.hoisted(() => ({
-  parseFfmpegCommand: vi.fn(() => ({
-    ok: true as const,
-    compute: 'cpu' as const,
-    plan: { inputs: [], outputs: [{ alias: 'out_a', local_name: 'a.mp4' }], commands: [['-f', 'lavfi', '-i', 'testsrc', 'a.mp4']] },
-    args: [['-f', 'lavfi', '-i', 'testsrc', 'a.mp4']],
-  })),
-}));
-vi.mock('../../core/command/index.ts', () => parser);
 
 import { handler as runOne } from '../../lambdas/run-ffmpeg-command/index.ts';
 import { reconcile } from '../../lambdas/reconciler/index.ts';
@@ -55,7 +47,7 @@ describe('a command whose StartExecution failed', () => {
     sfn.on(StartExecutionCommand).rejects(new Error('states.us-east-1.amazonaws.com unreachable'));
     const res = await call(
       runOne,
-      apiEvent({ body: { input_files: {}, output_files: { out_a: 'a.mp4' }, ffmpeg_command: 'ffmpeg -f lavfi -i testsrc {{out_a}}' } }),
+      apiEvent({ body: { input_files: { in_a: 'https://example.com/a.mp4' }, output_files: { out_a: 'a.mp4' }, ffmpeg_command: 'ffmpeg -i {{in_a}} {{out_a}}' } }),
     );
     expect(res.status).toBe(200);
     const id: string = res.body.command_id;
