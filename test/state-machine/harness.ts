@@ -87,7 +87,7 @@ export async function startHarness(opts: { worker?: WorkerCommand; heartbeatTime
   });
   const endpoint = await startAwsEndpoint({ sfn: runner, events: { PutEvents: (req) => bus.putEvents((req.Entries ?? []) as never) } });
   endpointUrl = endpoint.url;
-  const sfn = new SFNClient({ endpoint: endpoint.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const sfn = new SFNClient({ endpoint: endpoint.url, region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS } });
 
   const executionInput = (commandId: string, over: Partial<ExecutionInput> = {}): ExecutionInput => ({
     account_id: ACCOUNT,

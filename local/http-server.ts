@@ -1,0 +1,387 @@
+/**
+ * Local API Gateway: a node:http server that matches ROUTES under each API_BASE_PATHS, builds
+ * the REST API proxy event (payload v1) the Lambda handlers get on AWS, runs the REQUEST
+ * authorizer first on routes with `auth`, then the route's handler, and writes its result back.
+ * API Gateway's own answers (lib/api.ts GATEWAY_RESPONSES) are mirrored with the same envelopes:
+ * unknown route or method → 404 NOT_FOUND, body over LIMITS.maxBodyBytes → 413
+ * PAYLOAD_TOO_LARGE, authorizer "Unauthorized" or a deny → 401 UNAUTHORIZED, authorizer or
+ * handler crash → 500 INTERNAL_ERROR (no stack, no message from the crash).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayRequestAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
+import { LIMITS, type ApiErrorCode } from '../core/constants.ts';
+import { API_BASE_PATHS, AUTHORIZER_ACCOUNT_KEY, handlerEntry, ROUTES, type RouteSpec } from '../core/routes.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './services.ts';
+import { REPO_ROOT } from './state-machine.ts';
+
+export const LOCAL_STAGE = 'local';
+const API_ID = 'local';
+/** API Gateway gives up on an integration after 29 s. */
+const INTEGRATION_TIMEOUT_MS = 29_000;
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface HttpServerOptions {
+  port: number;
+  host?: string;
+  /** Loads a handler module's `handler` (default: import lambdas/<name>/index.ts). */
+  loadHandler?: (name: string) => Promise<Handler>;
+  log?: (line: string) => void;
+}
+
+export interface LocalHttpServer {
+  url: string;
+  port: number;
+  server: Server;
+  /** Imports every handler now (the first request then does not pay for it). */
+  warm(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface RouteMatch {
+  route: RouteSpec;
+  base: string;
+  resource: string;
+  pathParameters: Record<string, string> | null;
+}
+
+/** Matches a request path against the routes; `methodMismatch` when only the method differs. */
+export function matchRoute(method: string, rawPath: string): { match?: RouteMatch; methodMismatch: boolean } {
+  const p = rawPath.length > 1 && rawPath.endsWith('/') ? rawPath.slice(0, -1) : rawPath;
+  let methodMismatch = false;
+  for (const base of API_BASE_PATHS) {
+    if (!p.startsWith(`${base}/`)) continue;
+    const rest = p.slice(base.length).split('/');
+    for (const route of ROUTES) {
+      const tpl = route.path.split('/');
+      if (tpl.length !== rest.length) continue;
+      const params: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < tpl.length && ok; i++) {
+        const m = /^\{(.+)\}$/.exec(tpl[i]);
+        if (m) {
+          if (rest[i] === '') ok = false;
+          else {
+            try {
+              params[m[1]] = decodeURIComponent(rest[i]);
+            } catch {
+              ok = false;
+            }
+          }
+        } else ok = tpl[i] === rest[i];
+      }
+      if (!ok) continue;
+      if (route.method !== method) {
+        methodMismatch = true;
+        continue;
+      }
+      return { match: { route, base, resource: `${base}${route.path}`, pathParameters: Object.keys(params).length > 0 ? params : null }, methodMismatch };
+    }
+  }
+  return { methodMismatch };
+}
+
+function envelope(res: ServerResponse, status: number, code: ApiErrorCode, message: string, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ error: { code, message } });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+class TooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new TooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > limit) {
+        done = true;
+        reject(new TooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!done) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (err) => {
+      if (!done) reject(err);
+    });
+  });
+}
+
+/** Headers as API Gateway passes them: client's spelling, last value wins, plus the multi-value map. */
+function headerMaps(req: IncomingMessage): { headers: Record<string, string>; multi: Record<string, string[]> } {
+  const headers: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i];
+    const value = req.rawHeaders[i + 1];
+    headers[name] = value;
+    (multi[name] ??= []).push(value);
+  }
+  return { headers, multi };
+}
+
+function queryMaps(url: URL): { single: Record<string, string> | null; multi: Record<string, string[]> | null } {
+  const single: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  for (const [k, v] of url.searchParams) {
+    single[k] = v;
+    (multi[k] ??= []).push(v);
+  }
+  return Object.keys(single).length > 0 ? { single, multi } : { single: null, multi: null };
+}
+
+function lambdaContext(functionName: string, requestId: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Whether an IAM-style policy allows `methodArn` (an explicit Deny wins; no match is a deny). */
+export function policyAllows(policy: APIGatewayAuthorizerResult['policyDocument'] | undefined, methodArn: string): boolean {
+  const statements = policy?.Statement ?? [];
+  const matches = (pattern: string) => new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(methodArn);
+  let allowed = false;
+  for (const st of statements as { Effect: string; Action?: string | string[]; Resource?: string | string[] }[]) {
+    const actions = Array.isArray(st.Action) ? st.Action : [st.Action ?? ''];
+    if (!actions.some((a) => a === '*' || a === 'execute-api:*' || a === 'execute-api:Invoke')) continue;
+    const resources = Array.isArray(st.Resource) ? st.Resource : [st.Resource ?? ''];
+    if (!resources.some(matches)) continue;
+    if (st.Effect === 'Deny') return false;
+    if (st.Effect === 'Allow') allowed = true;
+  }
+  return allowed;
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('integration timed out')), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHttpServer> {
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const cache = new Map<string, Promise<Handler>>();
+  const load =
+    opts.loadHandler ??
+    (async (name: string) => {
+      const mod = (await import(pathToFileURL(path.join(REPO_ROOT, handlerEntry(name as never))).href)) as { handler?: Handler };
+      if (typeof mod.handler !== 'function') throw new Error(`${handlerEntry(name as never)} exports no handler`);
+      return mod.handler;
+    });
+  const handlerOf = (name: string): Promise<Handler> => {
+    let p = cache.get(name);
+    if (!p) {
+      p = load(name);
+      cache.set(name, p);
+      p.catch(() => cache.delete(name));
+    }
+    return p;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = Date.now();
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const requestId = randomUUID();
+    res.setHeader('x-amzn-requestid', requestId);
+    res.on('finish', () => log(`${method} ${url.pathname} ${res.statusCode} ${Date.now() - started}ms`));
+
+    const { match } = matchRoute(method === 'HEAD' ? 'GET' : method, url.pathname);
+    if (!match) {
+      req.resume();
+      envelope(res, 404, 'NOT_FOUND', 'No such route');
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, LIMITS.maxBodyBytes);
+    } catch (err) {
+      if (err instanceof TooLarge) {
+        envelope(res, 413, 'PAYLOAD_TOO_LARGE', 'Request body too large', { connection: 'close' });
+        req.resume();
+        return;
+      }
+      throw err;
+    }
+
+    const { headers, multi } = headerMaps(req);
+    const query = queryMaps(url);
+    const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
+    const methodArn = `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${API_ID}/${LOCAL_STAGE}/${method}${url.pathname}`;
+    const requestContext: APIGatewayProxyEvent['requestContext'] = {
+      accountId: LOCAL_ACCOUNT,
+      apiId: API_ID,
+      authorizer: null,
+      protocol: `HTTP/${req.httpVersion}`,
+      httpMethod: method,
+      path: `/${LOCAL_STAGE}${url.pathname}`,
+      stage: LOCAL_STAGE,
+      requestId,
+      requestTimeEpoch: started,
+      resourceId: match.resource,
+      resourcePath: match.resource,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp,
+        user: null,
+        userAgent: (req.headers['user-agent'] as string | undefined) ?? null,
+        userArn: null,
+      },
+    };
+
+    if (match.route.auth) {
+      const authEvent: APIGatewayRequestAuthorizerEvent = {
+        type: 'REQUEST',
+        methodArn,
+        resource: match.resource,
+        path: url.pathname,
+        httpMethod: method,
+        headers,
+        multiValueHeaders: multi,
+        pathParameters: match.pathParameters,
+        queryStringParameters: query.single,
+        multiValueQueryStringParameters: query.multi,
+        stageVariables: null,
+        requestContext: requestContext as APIGatewayRequestAuthorizerEvent['requestContext'],
+      };
+      let result: APIGatewayAuthorizerResult & { context?: Record<string, unknown> };
+      try {
+        const authorizer = await handlerOf('authorizer');
+        result = (await withTimeout(authorizer(authEvent, lambdaContext('ffaas-local-authorizer', requestId, 15_000)), INTEGRATION_TIMEOUT_MS)) as typeof result;
+      } catch (err) {
+        if ((err as Error)?.message === 'Unauthorized') {
+          envelope(res, 401, 'UNAUTHORIZED', 'Missing or invalid API key');
+        } else {
+          log(`authorizer failed: ${(err as Error)?.stack ?? err}`);
+          envelope(res, 500, 'INTERNAL_ERROR', 'Internal error');
+        }
+        return;
+      }
+      if (!result || !policyAllows(result.policyDocument, methodArn)) {
+        envelope(res, 401, 'UNAUTHORIZED', 'Missing or invalid API key');
+        return;
+      }
+      // API Gateway passes the context's values as strings, plus principalId.
+      const ctx: Record<string, string> = { principalId: String(result.principalId ?? '') };
+      for (const [k, v] of Object.entries(result.context ?? {})) if (v !== undefined && v !== null) ctx[k] = String(v);
+      if (!ctx[AUTHORIZER_ACCOUNT_KEY]) {
+        envelope(res, 401, 'UNAUTHORIZED', 'Missing or invalid API key');
+        return;
+      }
+      requestContext.authorizer = ctx;
+    }
+
+    const event: APIGatewayProxyEvent = {
+      resource: match.resource,
+      path: url.pathname,
+      httpMethod: method,
+      headers,
+      multiValueHeaders: multi,
+      queryStringParameters: query.single,
+      multiValueQueryStringParameters: query.multi,
+      pathParameters: match.pathParameters,
+      stageVariables: null,
+      requestContext,
+      // No binaryMediaTypes on the API: API Gateway hands the body over as text.
+      body: body.length > 0 ? body.toString('utf8') : null,
+      isBase64Encoded: false,
+    };
+    let out: APIGatewayProxyResult;
+    try {
+      const handler = await handlerOf(match.route.handler);
+      out = (await withTimeout(handler(event, lambdaContext(`ffaas-local-${match.route.handler}`, requestId, 15_000)), INTEGRATION_TIMEOUT_MS)) as APIGatewayProxyResult;
+      if (!out || typeof out.statusCode !== 'number') throw new Error('handler returned no statusCode');
+    } catch (err) {
+      log(`${match.route.handler} failed: ${(err as Error)?.stack ?? err}`);
+      envelope(res, 500, 'INTERNAL_ERROR', 'Internal error');
+      return;
+    }
+    const resHeaders: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(out.headers ?? {})) resHeaders[k.toLowerCase()] = String(v);
+    for (const [k, vs] of Object.entries(out.multiValueHeaders ?? {})) resHeaders[k.toLowerCase()] = vs.map(String);
+    const payload = out.body === undefined || out.body === null ? Buffer.alloc(0) : Buffer.from(out.body, out.isBase64Encoded ? 'base64' : 'utf8');
+    resHeaders['content-length'] = String(payload.length);
+    resHeaders['content-type'] ??= 'application/json';
+    res.writeHead(out.statusCode, resHeaders);
+    res.end(method === 'HEAD' ? undefined : payload);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      log(`request failed: ${(err as Error)?.stack ?? err}`);
+      if (!res.headersSent) envelope(res, 500, 'INTERNAL_ERROR', 'Internal error');
+      else res.destroy();
+    });
+  });
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
+    port,
+    server,
+    async warm() {
+      const names = new Set<string>(['authorizer', ...ROUTES.map((r) => r.handler)]);
+      await Promise.all([...names].map((n) => handlerOf(n).catch((err) => log(`handler ${n} failed to load: ${(err as Error).message}`))));
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      }),
+  };
+}
