@@ -1,0 +1,131 @@
+/**
+ * The worker's environment contract. Names shared with the stack and local mode come from
+ * ENV (core/constants.ts); the few only the worker image reads are in WORKER_ENV.
+ */
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ENV, HEARTBEAT_INTERVAL_SECONDS, LIMITS } from '../../core/constants.ts';
+
+/** Variables only the worker reads (set by its Dockerfile, or by operators and tests). */
+export const WORKER_ENV = {
+  /** uid/gid ffmpeg and ffprobe run as (the image's `ffmpeg` user); unset = the worker's own. */
+  FFMPEG_UID: 'FFAAS_FFMPEG_UID',
+  FFMPEG_GID: 'FFAAS_FFMPEG_GID',
+  /** Per-input download cap in bytes (default LIMITS.maxInputBytes). */
+  MAX_INPUT_BYTES: 'FFAAS_MAX_INPUT_BYTES',
+} as const;
+
+export interface DownloadSettings {
+  maxBytes: number;
+  timeoutMs: number;
+  maxRedirects: number;
+  retries: number;
+  retryDelayMs: number;
+  /** Test hook only (never from the environment): origins exempt from the address check. */
+  trustedOrigins?: readonly string[];
+}
+
+export interface WorkerConfig {
+  commandsTable: string;
+  bucket: string;
+  accountId: string;
+  commandId: string;
+  taskToken: string;
+  /** Parent of the per-command workspace. */
+  workDir: string;
+  allowPrivateUrls: boolean;
+  ffmpegPath: string;
+  ffprobePath: string;
+  ffmpegUid?: number;
+  ffmpegGid?: number;
+  heartbeatIntervalMs: number;
+  /** Minimum spacing of progress writes. */
+  progressIntervalMs: number;
+  /** SIGTERM → SIGKILL grace at the time limit. */
+  killGraceMs: number;
+  /** ffprobe's own time limit per file. */
+  probeTimeoutMs: number;
+  maxOutputBytes: number;
+  download: DownloadSettings;
+}
+
+export const DEFAULTS = {
+  progressIntervalMs: 2_000,
+  killGraceMs: 5_000,
+  probeTimeoutMs: 60_000,
+  downloadRetries: 3,
+  downloadRetryDelayMs: 1_000,
+} as const;
+
+function flag(value: string | undefined): boolean {
+  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase());
+}
+
+function id(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
+  return n;
+}
+
+/**
+ * Absolute path of an executable found on PATH. ffmpeg is spawned with an EMPTY environment,
+ * so it must not depend on the child's PATH lookup.
+ */
+export function resolveExecutable(name: string, searchPath = process.env.PATH ?? ''): string {
+  if (name.includes('/')) return name;
+  for (const dir of [...searchPath.split(path.delimiter).filter(Boolean), '/usr/local/bin', '/usr/bin', '/bin']) {
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      /* next */
+    }
+  }
+  return name;
+}
+
+export type ConfigResult = { ok: true; config: WorkerConfig } | { ok: false; missing: string[]; message: string };
+
+/** Read the worker's environment. Required: table, bucket, command id, account id, task token. */
+export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
+  const required = [ENV.COMMANDS_TABLE, ENV.BUCKET, ENV.COMMAND_ID, ENV.ACCOUNT_ID, ENV.TASK_TOKEN] as const;
+  const missing = required.filter((k) => !env[k]?.trim());
+  if (missing.length) return { ok: false, missing, message: `missing environment: ${missing.join(', ')}` };
+  try {
+    const maxInput = env[WORKER_ENV.MAX_INPUT_BYTES] ? Number(env[WORKER_ENV.MAX_INPUT_BYTES]) : LIMITS.maxInputBytes;
+    if (!Number.isSafeInteger(maxInput) || maxInput <= 0) throw new Error(`${WORKER_ENV.MAX_INPUT_BYTES} must be a positive integer`);
+    return {
+      ok: true,
+      config: {
+        commandsTable: env[ENV.COMMANDS_TABLE]!,
+        bucket: env[ENV.BUCKET]!,
+        accountId: env[ENV.ACCOUNT_ID]!,
+        commandId: env[ENV.COMMAND_ID]!,
+        taskToken: env[ENV.TASK_TOKEN]!,
+        workDir: env[ENV.WORK_DIR] || tmpdir(),
+        allowPrivateUrls: flag(env[ENV.ALLOW_PRIVATE_URLS]),
+        ffmpegPath: resolveExecutable(env[ENV.FFMPEG_PATH] || 'ffmpeg', env.PATH),
+        ffprobePath: resolveExecutable(env[ENV.FFPROBE_PATH] || 'ffprobe', env.PATH),
+        ffmpegUid: id(env[WORKER_ENV.FFMPEG_UID], WORKER_ENV.FFMPEG_UID),
+        ffmpegGid: id(env[WORKER_ENV.FFMPEG_GID], WORKER_ENV.FFMPEG_GID),
+        heartbeatIntervalMs: HEARTBEAT_INTERVAL_SECONDS * 1000,
+        progressIntervalMs: DEFAULTS.progressIntervalMs,
+        killGraceMs: DEFAULTS.killGraceMs,
+        probeTimeoutMs: DEFAULTS.probeTimeoutMs,
+        maxOutputBytes: LIMITS.maxOutputBytes,
+        download: {
+          maxBytes: maxInput,
+          timeoutMs: LIMITS.downloadTimeoutSeconds * 1000,
+          maxRedirects: LIMITS.maxRedirects,
+          retries: DEFAULTS.downloadRetries,
+          retryDelayMs: DEFAULTS.downloadRetryDelayMs,
+        },
+      },
+    };
+  } catch (err) {
+    return { ok: false, missing: [], message: (err as Error).message };
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * One command, start to finish (ARCHITECTURE.md "Data flow" step 3):
+ *   read the item → heartbeats → workspace → download inputs → probe inputs (for percent)
+ *   → run each argv of the plan → probe + upload each output → SendTaskSuccess / Failure.
+ * Every failure becomes one ERROR_STATUS; heartbeats stop and the workspace goes in all cases.
+ * The AWS clients are injected, so tests run this against dynalite, s3rver and a local
+ * Step Functions endpoint, and local mode runs it unchanged behind AWS_ENDPOINT_URL_*.
+ */
+import { randomUUID } from 'node:crypto';
+import { lstat } from 'node:fs/promises';
+import path from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3_KEYS, TABLE, type ErrorStatus } from '../../core/constants.ts';
+import { toOutputFileMeta } from '../../core/media/index.ts';
+import { SafeFetchError } from '../../core/net/index.ts';
+import type { CommandItem, Progress, StoredOutput, WorkerResult } from '../../core/types.ts';
+import type { WorkerConfig } from './config.ts';
+import { downloadInputs } from './download.ts';
+import { WorkerError } from './errors.ts';
+import { startHeartbeats } from './heartbeat.ts';
+import { createLogger, type Logger } from './log.ts';
+import { probeDuration, probeFile } from './probe.ts';
+import { createProgressWriter } from './progress-writer.ts';
+import { reportFailure, reportSuccess } from './report.ts';
+import { runFfmpeg } from './run-ffmpeg.ts';
+import { uploadFile } from './upload.ts';
+import { assertPlainName, createWorkspace, removeWorkspace } from './workspace.ts';
+
+export interface WorkerDeps {
+  ddb: DynamoDBDocumentClient;
+  s3: S3Client;
+  sfn: SFNClient;
+  config: WorkerConfig;
+  log?: Logger;
+  /** Aborts the command (the worker got SIGTERM); reported as WORKER_LOST. */
+  signal?: AbortSignal;
+  /** Test hooks. */
+  hooks?: {
+    onFfmpegSpawn?: (pid: number) => void;
+    onWorkspace?: (dir: string) => void;
+  };
+}
+
+export interface RunOutcome {
+  status: 'SUCCESS' | 'FAILED';
+  /** Whether SendTaskSuccess/SendTaskFailure went through. */
+  reported: boolean;
+  result?: WorkerResult;
+  error?: { status: ErrorStatus; message: string };
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** The whole worker. Never throws: the outcome says what was reported. */
+export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
+  const { config } = deps;
+  const log = deps.log ?? createLogger({ command_id: config.commandId });
+  const lost = new AbortController();
+  const signal = deps.signal ? AbortSignal.any([deps.signal, lost.signal]) : lost.signal;
+  let lostReason: string | undefined;
+  let workspace: string | undefined;
+  let heartbeats: { stop(): Promise<void> } | undefined;
+
+  let outcome: RunOutcome;
+  try {
+    const item = await readCommand(deps);
+    heartbeats = startHeartbeats({
+      sfn: deps.sfn,
+      taskToken: config.taskToken,
+      intervalMs: config.heartbeatIntervalMs,
+      log,
+      onLost: (reason) => {
+        lostReason = reason;
+        lost.abort(new WorkerError('WORKER_LOST', `the task is no longer waiting for this worker (${reason})`));
+      },
+    });
+    workspace = await createWorkspace({ parent: config.workDir, commandId: config.commandId, ffmpegGid: config.ffmpegGid, log });
+    deps.hooks?.onWorkspace?.(workspace);
+    const result = await execute(deps, item, workspace, signal, log);
+    outcome = { status: 'SUCCESS', reported: false, result };
+  } catch (err) {
+    outcome = { status: 'FAILED', reported: false, error: toFailure(err, signal, lostReason, deps.signal, log) };
+  }
+
+  await heartbeats?.stop().catch(() => {});
+  if (workspace) await removeWorkspace(workspace, log);
+
+  try {
+    if (outcome.status === 'SUCCESS') await reportSuccess(deps.sfn, config.taskToken, outcome.result!);
+    else await reportFailure(deps.sfn, config.taskToken, outcome.error!.status, outcome.error!.message);
+    outcome.reported = true;
+    log.info('reported', { status: outcome.status, error_status: outcome.error?.status });
+  } catch (err) {
+    log.error('reporting failed', { status: outcome.status, error: (err as { name?: string })?.name ?? 'Error' });
+  }
+  return outcome;
+}
+
+async function readCommand(deps: WorkerDeps): Promise<CommandItem> {
+  const { config } = deps;
+  const res = await deps.ddb.send(
+    new GetCommand({
+      TableName: config.commandsTable,
+      Key: { [TABLE.commands.partitionKey]: config.accountId, [TABLE.commands.sortKey]: config.commandId },
+      ConsistentRead: true,
+    }),
+  );
+  const item = res.Item as CommandItem | undefined;
+  if (!item) throw new WorkerError('INTERNAL_ERROR', 'the command was not found');
+  // MarkProcessing ran before the task started; anything else means a stale or duplicate task.
+  if (item.status !== 'PROCESSING') throw new WorkerError('INTERNAL_ERROR', `the command is ${item.status}, not PROCESSING`);
+  if (!item.plan || !Array.isArray(item.plan.commands) || item.plan.commands.length === 0) {
+    throw new WorkerError('INTERNAL_ERROR', 'the command has no plan to run');
+  }
+  return item;
+}
+
+async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, signal: AbortSignal, log: Logger): Promise<WorkerResult> {
+  const { config } = deps;
+  const identity = { cwd: workspace, uid: config.ffmpegUid, gid: config.ffmpegGid };
+  const plan = item.plan;
+
+  await downloadInputs({ inputs: plan.inputs, workspace, settings: config.download, allowPrivate: config.allowPrivateUrls, signal, log });
+  signal.throwIfAborted();
+
+  // Percent needs the expected duration: the longest input (a trim makes it approximate).
+  let totalSeconds: number | null = null;
+  for (const input of plan.inputs) {
+    const d = probeDuration(await probeFile(input.local_name, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs }));
+    if (d !== null) totalSeconds = Math.max(totalSeconds ?? 0, d);
+  }
+
+  const progress = createProgressWriter({
+    ddb: deps.ddb,
+    table: config.commandsTable,
+    accountId: config.accountId,
+    commandId: config.commandId,
+    intervalMs: config.progressIntervalMs,
+    log,
+  });
+  const limitMs = item.max_command_run_seconds * 1000;
+  let ffmpegSeconds = 0;
+  try {
+    const runs = plan.commands.length;
+    for (const [index, argv] of plan.commands.entries()) {
+      const remaining = limitMs - ffmpegSeconds * 1000;
+      const res = await runFfmpeg({
+        ...identity,
+        ffmpegPath: config.ffmpegPath,
+        argv,
+        timeoutMs: remaining,
+        killGraceMs: config.killGraceMs,
+        totalSeconds,
+        signal,
+        onSpawn: deps.hooks?.onFfmpegSpawn,
+        onProgress: ({ progress: p }) => progress.update(overall(p, index, runs)),
+      });
+      ffmpegSeconds += res.seconds;
+      const which = runs > 1 ? ` (command ${index + 1} of ${runs})` : '';
+      log.info('ffmpeg finished', { run: index + 1, exit_code: res.exitCode, signal: res.signal, seconds: round2(res.seconds), timed_out: res.timedOut });
+      if (res.aborted) signal.throwIfAborted();
+      if (res.timedOut) {
+        throw new WorkerError('TIMEOUT', `FFmpeg was stopped after max_command_run_seconds (${item.max_command_run_seconds} s)${which}`);
+      }
+      if (res.spawnError) throw new WorkerError('INTERNAL_ERROR', `FFmpeg could not be started (${res.spawnError})`);
+      if (res.exitCode !== 0) {
+        const how = res.exitCode !== null ? `exited with code ${res.exitCode}` : `was killed by ${res.signal}`;
+        throw new WorkerError('FFMPEG_FAILED', `FFmpeg ${how}${which}:\n${res.stderrTail}`);
+      }
+    }
+    await progress.flush();
+  } finally {
+    await progress.stop();
+  }
+
+  const outputs: Record<string, StoredOutput> = {};
+  for (const out of plan.outputs) {
+    const name = assertPlainName(out.local_name);
+    const file = path.join(workspace, name);
+    const st = await lstat(file).catch(() => null);
+    if (!st || !st.isFile()) throw new WorkerError('OUTPUT_MISSING', `output ${out.alias} ("${name}") was not produced by the command`);
+    if (st.size > config.maxOutputBytes) {
+      throw new WorkerError('OUTPUT_UPLOAD_FAILED', `output ${out.alias} is ${st.size} bytes, over the limit of ${config.maxOutputBytes}`);
+    }
+    const probe = await probeFile(name, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs });
+    const meta = toOutputFileMeta(probe, { fileId: randomUUID(), fileName: name, sizeBytes: st.size });
+    const key = S3_KEYS.output(config.accountId, config.commandId, name);
+    try {
+      await uploadFile({ s3: deps.s3, bucket: config.bucket, key, path: file, contentType: meta.mime_type ?? 'application/octet-stream', signal });
+    } catch (err) {
+      signal.throwIfAborted();
+      log.error('upload failed', { alias: out.alias, error: (err as { name?: string })?.name ?? 'Error' });
+      throw new WorkerError('OUTPUT_UPLOAD_FAILED', `output ${out.alias} could not be stored`);
+    }
+    outputs[out.alias] = { ...meta, s3_key: key };
+  }
+  return { ffmpeg_command_run_seconds: round2(ffmpegSeconds), output_files: outputs };
+}
+
+/** Progress of run `index` of `runs` as progress of the whole command (runs weigh the same). */
+function overall(p: Progress, index: number, runs: number): Progress {
+  if (runs === 1 || p.percent === null) return p;
+  return { ...p, percent: Math.round(((index + p.percent / 100) / runs) * 1000) / 10 };
+}
+
+function toFailure(
+  err: unknown,
+  signal: AbortSignal,
+  lostReason: string | undefined,
+  stopSignal: AbortSignal | undefined,
+  log: Logger,
+): { status: ErrorStatus; message: string } {
+  if (signal.aborted) {
+    if (lostReason) return { status: 'WORKER_LOST', message: `the task is no longer waiting for this worker (${lostReason})` };
+    if (stopSignal?.aborted) return { status: 'WORKER_LOST', message: 'the worker was stopped before the command finished' };
+  }
+  if (err instanceof WorkerError) return { status: err.status, message: err.message };
+  if (err instanceof SafeFetchError) return { status: err.kind, message: err.message };
+  // A bug or an AWS error: the name goes to the user, details only to the worker's log.
+  const e = err as { name?: string; message?: string; stack?: string };
+  log.error('unexpected error', { error: e?.name ?? 'Error', message: e?.message, stack: e?.stack });
+  return { status: 'INTERNAL_ERROR', message: `internal error in the worker (${e?.name ?? 'Error'})` };
+}

@@ -1,0 +1,405 @@
+/**
+ * The worker against real services: dynalite (the command item, progress writes), s3rver
+ * (uploads), a local Step Functions endpoint (task-token calls), Debian's ffmpeg and a fixture
+ * HTTP server of lavfi media. Plans are written by hand (the parser is tested on its own).
+ */
+import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3_KEYS, TABLE } from '../../../core/constants.ts';
+import type { CommandItem, CommandPlan, WorkerResult } from '../../../core/types.ts';
+import { DEFAULTS, resolveExecutable, type WorkerConfig } from '../../../fargate-task/src/config.ts';
+import { silentLogger } from '../../../fargate-task/src/log.ts';
+import { runCommand, type RunOutcome } from '../../../fargate-task/src/run-command.ts';
+import {
+  makeFixtures,
+  startDynalite,
+  startFixtureServer,
+  startS3rver,
+  startSfnEndpoint,
+  type DynaliteHandle,
+  type Fixtures,
+  type FixtureServer,
+  type S3rverHandle,
+  type SfnEndpoint,
+} from '../../helpers/index.ts';
+
+const TABLE_NAME = 'ffaas-commands-test';
+const BUCKET = 'ffaas-worker-test';
+const ACCOUNT = 'acct-1';
+
+let db: DynaliteHandle;
+let s3: S3rverHandle;
+let sfn: SfnEndpoint;
+let fx: Fixtures;
+let web: FixtureServer;
+let workRoot: string;
+let seq = 0;
+
+beforeAll(async () => {
+  [db, s3, sfn, fx] = await Promise.all([
+    startDynalite(),
+    startS3rver({ buckets: [BUCKET] }),
+    startSfnEndpoint(),
+    makeFixtures({ names: ['video.mp4', 'long.mp4'] }),
+  ]);
+  await db.createCommandsTable(TABLE_NAME);
+  web = await startFixtureServer({ dir: fx.dir });
+  workRoot = await mkdtemp(path.join(tmpdir(), 'ffaas-work-'));
+  await chmod(workRoot, 0o755); // like /work in the image: the ffmpeg user may traverse it
+});
+
+afterAll(async () => {
+  await Promise.all([db?.stop(), s3?.stop(), sfn?.stop(), web?.stop()]);
+  await fx?.cleanup();
+  if (workRoot) await rm(workRoot, { recursive: true, force: true });
+});
+
+interface Case {
+  commandId: string;
+  token: string;
+  outcome: RunOutcome;
+  workspace?: string;
+  pids: number[];
+}
+
+async function runCase(plan: CommandPlan, opts: { maxSeconds?: number; config?: Partial<WorkerConfig>; env?: Record<string, string> } = {}): Promise<Case> {
+  const commandId = `cmd-${++seq}-${Date.now()}`;
+  const token = `token-${commandId}`;
+  const item: CommandItem = {
+    account_id: ACCOUNT,
+    command_id: commandId,
+    status: 'PROCESSING',
+    command_type: 'FFMPEG_COMMAND',
+    created_at: new Date().toISOString(),
+    original_request: { input_files: {}, output_files: {}, ffmpeg_command: 'hand-written plan' },
+    max_command_run_seconds: opts.maxSeconds ?? 60,
+    compute: 'cpu',
+    vcpu_count: 2,
+    plan,
+  };
+  await db.doc.send(new PutCommand({ TableName: TABLE_NAME, Item: item }));
+  const config: WorkerConfig = {
+    commandsTable: TABLE_NAME,
+    bucket: BUCKET,
+    accountId: ACCOUNT,
+    commandId,
+    taskToken: token,
+    workDir: workRoot,
+    allowPrivateUrls: true, // the fixture server is on 127.0.0.1
+    ffmpegPath: resolveExecutable('ffmpeg'),
+    ffprobePath: resolveExecutable('ffprobe'),
+    heartbeatIntervalMs: 60_000,
+    progressIntervalMs: 200,
+    killGraceMs: 1_000,
+    probeTimeoutMs: 20_000,
+    maxOutputBytes: 100 * 1024 * 1024,
+    download: { maxBytes: 50 * 1024 * 1024, timeoutMs: 20_000, maxRedirects: 3, retries: 2, retryDelayMs: 50 },
+    ...opts.config,
+  };
+  const c: Partial<Case> = { commandId, token, pids: [] };
+  c.outcome = await runCommand({
+    ddb: db.doc,
+    s3: s3.client,
+    sfn: sfn.client,
+    config,
+    log: silentLogger,
+    hooks: { onWorkspace: (d) => (c.workspace = d), onFfmpegSpawn: (pid) => c.pids!.push(pid) },
+  });
+  return c as Case;
+}
+
+const failureOf = (token: string) => sfn.callsOf('SendTaskFailure').filter((c) => c.body.taskToken === token);
+const successOf = (token: string) => sfn.callsOf('SendTaskSuccess').filter((c) => c.body.taskToken === token);
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('worker: success', () => {
+  it('downloads, transcodes mp4 → webm, probes, uploads, reports WorkerResult once', async () => {
+    const c = await runCase({
+      inputs: [{ alias: 'in_video', url: web.url('/video.mp4'), local_name: 'in_video.mp4' }],
+      outputs: [{ alias: 'out_video', local_name: 'result.webm' }],
+      commands: [['-protocol_whitelist', 'file', '-i', 'in_video.mp4', '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-c:a', 'libopus', 'result.webm']],
+    });
+    expect(c.outcome.error).toBeUndefined();
+    expect(c.outcome).toMatchObject({ status: 'SUCCESS', reported: true });
+
+    const success = successOf(c.token);
+    expect(success).toHaveLength(1);
+    expect(failureOf(c.token)).toHaveLength(0);
+    const result = JSON.parse(success[0]!.body.output as string) as WorkerResult;
+    expect(result.ffmpeg_command_run_seconds).toBeGreaterThan(0);
+    const out = result.output_files.out_video!;
+    const key = S3_KEYS.output(ACCOUNT, c.commandId, 'result.webm');
+    expect(out).toMatchObject({
+      s3_key: key,
+      status: 'STORED',
+      rendi_store_type: 'OUTPUT',
+      is_deleted: false,
+      filename: 'result.webm',
+      file_type: 'video',
+      file_format: 'webm',
+      codec: 'vp9',
+      pixel_format: 'yuv420p',
+      mime_type: 'video/webm',
+      width: 160,
+      height: 120,
+      frame_rate: 25,
+    });
+    expect(out.file_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(out.duration).toBeGreaterThan(0.9);
+    expect(out.duration).toBeLessThan(1.2);
+    expect(out).not.toHaveProperty('storage_url');
+
+    const stored = await s3.getObject(BUCKET, key);
+    expect(stored).not.toBeNull();
+    expect(stored!.contentType).toBe('video/webm');
+    expect(out.size_mbytes).toBeCloseTo(stored!.body.length / 1048576, 5);
+    expect(stored!.body.subarray(0, 4).toString('hex')).toBe('1a45dfa3'); // EBML magic
+
+    const item = (await db.doc.send(new GetCommand({ TableName: TABLE_NAME, Key: { [TABLE.commands.partitionKey]: ACCOUNT, [TABLE.commands.sortKey]: c.commandId } }))).Item as CommandItem;
+    expect(item.progress).toBeDefined();
+    expect(item.progress!.out_time_seconds).toBeGreaterThan(0);
+    expect(item.progress!.percent).toBe(100);
+    expect(item.status).toBe('PROCESSING'); // the state machine, not the worker, finishes it
+
+    expect(sfn.callsOf('SendTaskHeartbeat').some((h) => h.body.taskToken === c.token)).toBe(true);
+    expect(c.workspace).toBeDefined();
+    expect(await readdir(workRoot)).not.toContain(path.basename(c.workspace!));
+  });
+
+  it('runs chained commands in one workspace, a later one reading an earlier output', async () => {
+    const c = await runCase({
+      inputs: [{ alias: 'in_video', url: web.url('/video.mp4'), local_name: 'in_video.mp4' }],
+      outputs: [
+        { alias: 'out_audio', local_name: 'audio.wav' },
+        { alias: 'out_thumb', local_name: 'thumb.png' },
+      ],
+      commands: [
+        ['-i', 'in_video.mp4', '-t', '0.5', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', 'mid.mp4'],
+        ['-i', 'mid.mp4', '-vn', '-c:a', 'pcm_s16le', 'audio.wav', '-an', '-frames:v', '1', 'thumb.png'],
+      ],
+    });
+    expect(c.outcome.status).toBe('SUCCESS');
+    const result = c.outcome.result!;
+    expect(result.output_files.out_audio).toMatchObject({ file_type: 'audio', codec: 'pcm_s16le', mime_type: 'audio/wav', width: null, frame_rate: null });
+    expect(result.output_files.out_thumb).toMatchObject({ file_type: 'image', codec: 'png', mime_type: 'image/png', width: 160, height: 120, duration: null });
+  });
+});
+
+describe('worker: failures', () => {
+  it('FFMPEG_FAILED with the stderr tail when FFmpeg rejects an option', async () => {
+    const c = await runCase({
+      inputs: [{ alias: 'in_video', url: web.url('/video.mp4'), local_name: 'in_video.mp4' }],
+      outputs: [{ alias: 'out_video', local_name: 'out.mp4' }],
+      commands: [['-i', 'in_video.mp4', '-c:v', 'no_such_codec_xyz', 'out.mp4']],
+    });
+    expect(c.outcome.error?.status).toBe('FFMPEG_FAILED');
+    const failure = failureOf(c.token);
+    expect(failure).toHaveLength(1);
+    expect(failure[0]!.body.error).toBe('FFMPEG_FAILED');
+    const cause = failure[0]!.body.cause as string;
+    expect(cause).toMatch(/^FFmpeg exited with code \d+:\n/);
+    expect(cause).toMatch(/no_such_codec_xyz/);
+    expect(cause.length).toBeLessThan(2300);
+    expect(successOf(c.token)).toHaveLength(0);
+    expect(await readdir(workRoot)).not.toContain(path.basename(c.workspace!));
+  });
+
+  it('INPUT_DOWNLOAD_FAILED on 404, without retrying a 4xx', async () => {
+    const before = web.hits.filter((h) => h.path === '/missing.mp4').length;
+    const c = await runCase({
+      inputs: [{ alias: 'in_video', url: web.url('/missing.mp4'), local_name: 'in_video.mp4' }],
+      outputs: [{ alias: 'out_video', local_name: 'out.webm' }],
+      commands: [['-i', 'in_video.mp4', 'out.webm']],
+    });
+    expect(c.outcome.error?.status).toBe('INPUT_DOWNLOAD_FAILED');
+    expect(c.outcome.error?.message).toMatch(/in_video.*127\.0\.0\.1:\d+.*HTTP 404/);
+    expect(web.hits.filter((h) => h.path === '/missing.mp4').length - before).toBe(1);
+    expect(c.pids).toHaveLength(0); // FFmpeg never ran
+  });
+
+  it('retries a 503 and then succeeds', async () => {
+    web.route('/flaky.mp4', (_req, res) => {
+      res.writeHead(302, { location: '/video.mp4' }).end();
+    });
+    web.failFirst('/flaky.mp4', 1, 503);
+    const c = await runCase({
+      inputs: [{ alias: 'in_video', url: web.url('/flaky.mp4'), local_name: 'in_video.mp4' }],
+      outputs: [{ alias: 'out_audio', local_name: 'a.wav' }],
+      commands: [['-i', 'in_video.mp4', '-vn', 'a.wav']],
+    });
+    expect(c.outcome.status).toBe('SUCCESS');
+    expect(web.hits.filter((h) => h.path === '/flaky.mp4')).toHaveLength(2);
+  });
+
+  it('INPUT_TOO_LARGE past the byte cap', async () => {
+    const c = await runCase(
+      {
+        inputs: [{ alias: 'in_video', url: web.url('/video.mp4'), local_name: 'in_video.mp4' }],
+        outputs: [{ alias: 'out_video', local_name: 'out.webm' }],
+        commands: [['-i', 'in_video.mp4', 'out.webm']],
+      },
+      { config: { download: { maxBytes: 1000, timeoutMs: 10_000, maxRedirects: 3, retries: 2, retryDelayMs: 10 } } },
+    );
+    expect(c.outcome.error?.status).toBe('INPUT_TOO_LARGE');
+    expect(failureOf(c.token)[0]!.body.error).toBe('INPUT_TOO_LARGE');
+  });
+
+  it('INPUT_TOO_LARGE when streamed bytes exceed the cap and no Content-Length warns', async () => {
+    web.route('/chunked.bin', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }); // chunked, no length
+      for (let i = 0; i < 10; i++) res.write(Buffer.alloc(1000));
+      res.end();
+    });
+    const c = await runCase(
+      {
+        inputs: [{ alias: 'in_data', url: web.url('/chunked.bin'), local_name: 'in_data.bin' }],
+        outputs: [{ alias: 'out_video', local_name: 'out.webm' }],
+        commands: [['-i', 'in_data.bin', 'out.webm']],
+      },
+      { config: { download: { maxBytes: 5000, timeoutMs: 10_000, maxRedirects: 3, retries: 0, retryDelayMs: 10 } } },
+    );
+    expect(c.outcome.error?.status).toBe('INPUT_TOO_LARGE');
+  });
+
+  it('TIMEOUT at max_command_run_seconds, and the FFmpeg process is gone', async () => {
+    const started = Date.now();
+    const c = await runCase(
+      {
+        inputs: [{ alias: 'in_video', url: web.url('/long.mp4'), local_name: 'in_video.mp4' }],
+        outputs: [{ alias: 'out_video', local_name: 'slow.mp4' }],
+        // A deliberately slow chain: heavy denoise at an upscaled size, slowest x264 preset.
+        commands: [['-i', 'in_video.mp4', '-vf', 'scale=1280:960,nlmeans=s=10:p=7:r=15', '-c:v', 'libx264', '-preset', 'veryslow', 'slow.mp4']],
+      },
+      { maxSeconds: 1 },
+    );
+    const elapsed = Date.now() - started;
+    expect(c.outcome.error?.status).toBe('TIMEOUT');
+    expect(c.outcome.error?.message).toMatch(/max_command_run_seconds \(1 s\)/);
+    expect(elapsed).toBeLessThan(10_000);
+    expect(c.pids).toHaveLength(1);
+    expect(alive(c.pids[0]!)).toBe(false);
+    expect(failureOf(c.token)[0]!.body.error).toBe('TIMEOUT');
+  });
+
+  it('OUTPUT_MISSING when the command writes another name', async () => {
+    const c = await runCase({
+      inputs: [{ alias: 'in_video', url: web.url('/video.mp4'), local_name: 'in_video.mp4' }],
+      outputs: [{ alias: 'out_video', local_name: 'expected.wav' }],
+      commands: [['-i', 'in_video.mp4', '-vn', 'other.wav']],
+    });
+    expect(c.outcome.error?.status).toBe('OUTPUT_MISSING');
+    expect(c.outcome.error?.message).toMatch(/out_video.*expected\.wav/);
+    expect(await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, c.commandId, 'other.wav'))).toBeNull();
+  });
+
+  it('INTERNAL_ERROR when the item is not PROCESSING (a stale task runs nothing)', async () => {
+    const commandId = `stale-${Date.now()}`;
+    await db.doc.send(
+      new PutCommand({
+        TableName: TABLE_NAME,
+        Item: { account_id: ACCOUNT, command_id: commandId, status: 'SUCCESS', plan: { inputs: [], outputs: [], commands: [['-version']] } },
+      }),
+    );
+    const outcome = await runCommand({
+      ddb: db.doc,
+      s3: s3.client,
+      sfn: sfn.client,
+      log: silentLogger,
+      config: {
+        commandsTable: TABLE_NAME, bucket: BUCKET, accountId: ACCOUNT, commandId, taskToken: 'tok-stale', workDir: workRoot,
+        allowPrivateUrls: false, ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', heartbeatIntervalMs: 60_000,
+        progressIntervalMs: DEFAULTS.progressIntervalMs, killGraceMs: 1000, probeTimeoutMs: 1000, maxOutputBytes: 1,
+        download: { maxBytes: 1, timeoutMs: 1, maxRedirects: 0, retries: 0, retryDelayMs: 1 },
+      },
+    });
+    expect(outcome).toMatchObject({ status: 'FAILED', reported: true, error: { status: 'INTERNAL_ERROR' } });
+    expect(outcome.error!.message).toMatch(/SUCCESS, not PROCESSING/);
+  });
+
+  it('says reported=false (main exits 1) when Step Functions refuses the report', async () => {
+    sfn.failWith('SendTaskFailure', 'TaskTimedOut');
+    try {
+      const c = await runCase({
+        inputs: [{ alias: 'in_video', url: web.url('/missing-2.mp4'), local_name: 'in_video.mp4' }],
+        outputs: [{ alias: 'out_video', local_name: 'o.wav' }],
+        commands: [['-i', 'in_video.mp4', 'o.wav']],
+      });
+      expect(c.outcome).toMatchObject({ status: 'FAILED', reported: false });
+    } finally {
+      sfn.failWith('SendTaskFailure', null);
+    }
+  });
+});
+
+describe('worker: isolation', () => {
+  it("FFmpeg's environment is empty: no AWS credentials, no task token, no worker variables", async () => {
+    // A wrapper in place of ffmpeg records the environment it was given, then runs ffmpeg.
+    const wrapperDir = await mkdtemp(path.join(tmpdir(), 'ffaas-wrapper-'));
+    const wrapper = path.join(wrapperDir, 'ffmpeg-wrapper.sh');
+    await writeFile(wrapper, `#!/bin/sh\n/usr/bin/env > env.txt\nexec ${resolveExecutable('ffmpeg')} "$@"\n`);
+    await chmod(wrapper, 0o755);
+    process.env.AWS_SECRET_ACCESS_KEY_FOR_TEST = 'leak-me';
+    process.env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI = '/v2/credentials/leak-me';
+    try {
+      const c = await runCase(
+        {
+          inputs: [{ alias: 'in_video', url: web.url('/video.mp4'), local_name: 'in_video.mp4' }],
+          outputs: [
+            { alias: 'out_audio', local_name: 'a.wav' },
+            { alias: 'out_env', local_name: 'env.txt' },
+          ],
+          commands: [['-i', 'in_video.mp4', '-vn', 'a.wav']],
+        },
+        { config: { ffmpegPath: wrapper } },
+      );
+      expect(c.outcome.status).toBe('SUCCESS');
+      expect(c.outcome.result!.output_files.out_env).toMatchObject({ file_type: 'other', mime_type: 'text/plain' });
+      const env = (await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, c.commandId, 'env.txt')))!.body.toString('utf8');
+      const names = env.split('\n').filter(Boolean).map((l) => l.slice(0, l.indexOf('=')));
+      // Only what /bin/sh itself sets may appear.
+      expect(names.filter((n) => !['PWD', 'OLDPWD', 'SHLVL', '_'].includes(n))).toEqual([]);
+      expect(env).not.toMatch(/leak-me|AWS_|FFAAS_|token-/);
+    } finally {
+      delete process.env.AWS_SECRET_ACCESS_KEY_FOR_TEST;
+      delete process.env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI;
+      await rm(wrapperDir, { recursive: true, force: true });
+    }
+  });
+
+  it.runIf(process.getuid?.() === 0)('runs FFmpeg as the configured unprivileged user (root only)', async () => {
+    const wrapperDir = await mkdtemp(path.join(tmpdir(), 'ffaas-wrapper-'));
+    await chmod(wrapperDir, 0o755);
+    const wrapper = path.join(wrapperDir, 'ffmpeg-id.sh');
+    await writeFile(wrapper, `#!/bin/sh\n/usr/bin/id -u > uid.txt\nexec ${resolveExecutable('ffmpeg')} "$@"\n`);
+    await chmod(wrapper, 0o755);
+    try {
+      const c = await runCase(
+        {
+          inputs: [{ alias: 'in_video', url: web.url('/video.mp4'), local_name: 'in_video.mp4' }],
+          outputs: [
+            { alias: 'out_audio', local_name: 'a.wav' },
+            { alias: 'out_uid', local_name: 'uid.txt' },
+          ],
+          commands: [['-i', 'in_video.mp4', '-vn', 'a.wav']],
+        },
+        { config: { ffmpegPath: wrapper, ffmpegUid: 65534, ffmpegGid: 65534 } },
+      );
+      expect(c.outcome.error).toBeUndefined();
+      const uid = (await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, c.commandId, 'uid.txt')))!.body.toString('utf8').trim();
+      expect(uid).toBe('65534');
+      expect(c.outcome.result!.output_files.out_audio!.file_type).toBe('audio');
+    } finally {
+      await rm(wrapperDir, { recursive: true, force: true });
+    }
+  });
+});
