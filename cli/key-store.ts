@@ -1,0 +1,87 @@
+/**
+ * Where `ffaas keys …` reads and writes API keys: the local instance on a data dir (through its
+ * live endpoints, or by opening the data dir itself when nothing runs on it), or a deployed
+ * stack (table names from its CloudFormation outputs, or given directly).
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ApiKeyRepository } from '../lambdas/shared/api-key-repository.ts';
+import { STACK_OUTPUTS } from '../lib/outputs.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, readLiveEndpoints, resolveDataDir, startDataServices } from '../local/services.ts';
+
+export type KeyStoreTarget =
+  | { kind: 'local'; dataDir?: string }
+  | { kind: 'stack'; stackName: string; region?: string }
+  | { kind: 'tables'; apiKeysTable: string; accountsTable: string; region?: string };
+
+export interface KeyStore {
+  repository: ApiKeyRepository;
+  /** Human-readable description of where the keys live. */
+  where: string;
+  close(): Promise<void>;
+}
+
+const documentClientFor = (client: DynamoDBClient) =>
+  DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+
+export async function openKeyStore(target: KeyStoreTarget): Promise<KeyStore> {
+  if (target.kind === 'local') return openLocal(target.dataDir);
+  const region = target.region;
+  let tables: { apiKeys: string; accounts: string };
+  let where: string;
+  if (target.kind === 'stack') {
+    tables = await tablesOfStack(target.stackName, region);
+    where = `stack ${target.stackName}`;
+  } else {
+    tables = { apiKeys: target.apiKeysTable, accounts: target.accountsTable };
+    where = `tables ${target.apiKeysTable}, ${target.accountsTable}`;
+  }
+  const client = new DynamoDBClient(region ? { region } : {});
+  return {
+    repository: new ApiKeyRepository(documentClientFor(client), tables),
+    where,
+    close: async () => client.destroy(),
+  };
+}
+
+async function openLocal(dataDirOption?: string): Promise<KeyStore> {
+  const dataDir = resolveDataDir(dataDirOption);
+  const live = await readLiveEndpoints(dataDir);
+  if (live) {
+    // A local instance runs on this data dir: go through its dynalite (LevelDB allows one opener).
+    const client = new DynamoDBClient({ endpoint: live.endpoints.dynamodb, region: live.region, credentials: live.credentials });
+    return {
+      repository: new ApiKeyRepository(documentClientFor(client), live.tables),
+      where: `local instance on ${dataDir} (pid ${live.pid})`,
+      close: async () => client.destroy(),
+    };
+  }
+  // Nothing runs there: open the data dir ourselves, for as long as this command lasts.
+  const services = await startDataServices({ dataDir });
+  const client = new DynamoDBClient({ endpoint: services.dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  return {
+    repository: new ApiKeyRepository(documentClientFor(client), services.names.tables),
+    where: `local data dir ${dataDir}`,
+    close: async () => {
+      client.destroy();
+      await services.stop();
+    },
+  };
+}
+
+async function tablesOfStack(stackName: string, region?: string): Promise<{ apiKeys: string; accounts: string }> {
+  const cfn = new CloudFormationClient(region ? { region } : {});
+  try {
+    const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
+    const outputs = new Map((out.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+    const apiKeys = outputs.get(STACK_OUTPUTS.apiKeysTableName);
+    const accounts = outputs.get(STACK_OUTPUTS.accountsTableName);
+    if (!apiKeys || !accounts) {
+      throw new Error(`stack ${stackName} has no ${STACK_OUTPUTS.apiKeysTableName}/${STACK_OUTPUTS.accountsTableName} outputs: is it an ffaas stack?`);
+    }
+    return { apiKeys, accounts };
+  } finally {
+    cfn.destroy();
+  }
+}
