@@ -1,0 +1,185 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ENV, TABLE } from '../../core/constants.ts';
+import { API_BASE_PATHS, BACKGROUND_HANDLERS, ROUTES, ROUTE_HANDLERS } from '../../core/routes.ts';
+import { STACK_OUTPUTS } from '../../lib/outputs.ts';
+import { asArray, resourcesOfType, statementsOfRole, synth } from './synth.ts';
+
+const { template, assert } = synth({ gpu: false });
+const R = template.Resources as Record<string, any>;
+
+/** Full path of an AWS::ApiGateway::Resource, from its PathPart chain. */
+function pathOf(resourceRef: any): string {
+  if (resourceRef['Fn::GetAtt']) return ''; // the API root
+  const r = R[resourceRef.Ref];
+  return `${pathOf(r.Properties.ParentId)}/${r.Properties.PathPart}`;
+}
+const methods = resourcesOfType(template, 'AWS::ApiGateway::Method').map(([, m]) => ({
+  path: pathOf(m.Properties.ResourceId),
+  method: m.Properties.HttpMethod,
+  auth: m.Properties.AuthorizationType,
+  authorizer: m.Properties.AuthorizerId,
+  functionId: JSON.stringify(m.Properties.Integration.Uri).match(/"(FfaasApiFn[A-Za-z0-9]+)"/)?.[1],
+}));
+const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+const fnIdOf = (handler: string) => {
+  const compact = handler.replace(/-/g, '');
+  const found = functions.find(([id]) => new RegExp(`^FfaasApiFn${compact}[A-F0-9]{8}$`).test(id) || new RegExp(`^FfaasReconcilerFn${compact}[A-F0-9]{8}$`).test(id));
+  if (!found) throw new Error(`no function for ${handler}`);
+  return found[0];
+};
+const roleOf = (fnId: string) => R[fnId].Properties.Role['Fn::GetAtt'][0];
+const actionsOf = (fnId: string) => statementsOfRole(template, roleOf(fnId)).flatMap((s) => asArray<string>(s.Action));
+
+describe('API: routes', () => {
+  it('serves every route under every base path, with the route table’s method', () => {
+    expect(methods).toHaveLength(ROUTES.length * API_BASE_PATHS.length);
+    for (const route of ROUTES) {
+      for (const base of API_BASE_PATHS) {
+        const m = methods.find((x) => x.path === `${base}${route.path}` && x.method === route.method);
+        expect(m, `${route.method} ${base}${route.path}`).toBeDefined();
+        expect(m!.functionId).toBe(fnIdOf(route.handler));
+      }
+    }
+  });
+
+  it('guards exactly the auth routes with the X-API-KEY authorizer (health and validate are open)', () => {
+    const [authorizerId, authorizer] = resourcesOfType(template, 'AWS::ApiGateway::Authorizer')[0];
+    expect(authorizer.Properties.Type).toBe('REQUEST');
+    expect(authorizer.Properties.IdentitySource.toLowerCase()).toBe('method.request.header.x-api-key');
+    expect(authorizer.Properties.AuthorizerResultTtlInSeconds).toBeGreaterThan(0);
+    expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(fnIdOf('authorizer'));
+    for (const route of ROUTES) {
+      for (const base of API_BASE_PATHS) {
+        const m = methods.find((x) => x.path === `${base}${route.path}` && x.method === route.method)!;
+        if (route.auth) {
+          expect(m.auth).toBe('CUSTOM');
+          expect(m.authorizer).toEqual({ Ref: authorizerId });
+        } else {
+          expect(m.auth).toBe('NONE');
+          expect(m.authorizer).toBeUndefined();
+        }
+      }
+    }
+    expect(ROUTES.filter((r) => !r.auth).map((r) => r.handler).sort()).toEqual(['health', 'validate']);
+  });
+
+  it('has stage throttling and JSON access logs', () => {
+    assert.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ DataTraceEnabled: false, LoggingLevel: 'ERROR', ThrottlingBurstLimit: 100, ThrottlingRateLimit: 50 }),
+      ]),
+    });
+    const [, stage] = resourcesOfType(template, 'AWS::ApiGateway::Stage')[0];
+    expect(stage.Properties.AccessLogSetting.DestinationArn).toBeDefined();
+    expect(stage.Properties.AccessLogSetting.Format).toContain('requestId');
+  });
+});
+
+describe('API: gateway responses are the error envelope', () => {
+  const responses = Object.fromEntries(
+    resourcesOfType(template, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => [r.Properties.ResponseType, r.Properties]),
+  );
+  const body = (type: string) => responses[type].ResponseTemplates['application/json'] as string;
+  const asJson = (type: string) => JSON.parse(body(type).replace('$context.error.messageString', '"x"'));
+
+  it.each([
+    ['UNAUTHORIZED', '401', 'UNAUTHORIZED'],
+    ['ACCESS_DENIED', '401', 'UNAUTHORIZED'],
+    ['MISSING_AUTHENTICATION_TOKEN', '404', 'NOT_FOUND'],
+    ['REQUEST_TOO_LARGE', '413', 'PAYLOAD_TOO_LARGE'],
+    ['THROTTLED', '429', 'RATE_LIMITED'],
+    ['DEFAULT_5XX', undefined, 'INTERNAL_ERROR'],
+    ['DEFAULT_4XX', undefined, 'INVALID_REQUEST'],
+  ])('%s → %s {"error":{"code":"%s"}}', (type, status, code) => {
+    expect(responses[type], type).toBeDefined();
+    expect(responses[type].StatusCode).toBe(status);
+    const parsed = asJson(type);
+    expect(Object.keys(parsed)).toEqual(['error']);
+    expect(parsed.error.code).toBe(code);
+    expect(typeof parsed.error.message).toBe('string');
+    expect(responses[type].ResponseParameters['gatewayresponse.header.Content-Type']).toBe("'application/json'");
+  });
+
+  it('429 always carries Retry-After', () => {
+    for (const type of ['THROTTLED', 'QUOTA_EXCEEDED']) {
+      expect(responses[type].ResponseParameters['gatewayresponse.header.Retry-After']).toMatch(/^'\d+'$/);
+    }
+  });
+
+  it('5xx never echoes API Gateway’s own message', () => {
+    expect(body('DEFAULT_5XX')).not.toContain('$context');
+  });
+});
+
+describe('API: functions', () => {
+  it('one function per handler, Node 22 on arm64, ESM bundle, bounded timeout', () => {
+    const handlers = [...ROUTE_HANDLERS, ...BACKGROUND_HANDLERS];
+    expect(functions).toHaveLength(handlers.length);
+    for (const h of handlers) {
+      const p = R[fnIdOf(h)].Properties;
+      expect(p.Runtime).toBe('nodejs22.x');
+      expect(p.Architectures).toEqual(['arm64']);
+      expect(p.Handler).toBe('index.handler');
+      expect(p.Timeout).toBeLessThanOrEqual(60);
+      expect(p.MemorySize).toBeGreaterThanOrEqual(256);
+      expect(Object.keys(p.Environment.Variables)).toEqual(
+        expect.arrayContaining([ENV.COMMANDS_TABLE, ENV.API_KEYS_TABLE, ENV.BUCKET, ENV.STATE_MACHINE_ARN, ENV.EVENT_BUS_NAME, ENV.GPU_ENABLED]),
+      );
+    }
+    for (const h of ROUTE_HANDLERS) expect(R[fnIdOf(h)].Properties.Timeout).toBeLessThan(29);
+    expect(R[fnIdOf('health')].Properties.Environment.Variables[ENV.GPU_ENABLED]).toBe('false');
+  });
+
+  it('submit handlers: PutItem on the commands table and StartExecution, nothing else', () => {
+    for (const h of ['run-ffmpeg-command', 'run-chained-ffmpeg-commands', 'run-multiple-ffmpeg-commands']) {
+      const actions = actionsOf(fnIdOf(h)).filter((a) => !a.startsWith('xray:'));
+      expect(actions.sort(), h).toEqual(['dynamodb:PutItem', 'states:StartExecution']);
+    }
+  });
+
+  it('get/list: GetItem/Query on commands (table and by_created) and GetObject on outputs/* only', () => {
+    for (const h of ['get-command', 'list-commands']) {
+      const statements = statementsOfRole(template, roleOf(fnIdOf(h)));
+      const ddb = statements.find((s) => asArray<string>(s.Action).includes('dynamodb:Query'))!;
+      expect(asArray<string>(ddb.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+      expect(JSON.stringify(ddb.Resource)).toContain(`/index/${TABLE.commands.byCreatedIndex}`);
+      expect(JSON.stringify(ddb.Resource)).not.toContain('/index/*');
+      const s3 = statements.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('s3:')));
+      expect(s3.flatMap((s) => asArray<string>(s.Action))).toEqual(['s3:GetObject']);
+      expect(s3[0].Resource['Fn::Join'][1].at(-1)).toBe('/outputs/*');
+    }
+  });
+
+  it('authorizer: GetItem on the api keys table only; health and validate: no policy at all', () => {
+    const statements = statementsOfRole(template, roleOf(fnIdOf('authorizer')));
+    expect(statements.flatMap((s) => asArray<string>(s.Action))).toEqual(['dynamodb:GetItem']);
+    const apiKeysTable = resourcesOfType(template, 'AWS::DynamoDB::Table').find(([, t]) =>
+      t.Properties.KeySchema[0].AttributeName === TABLE.apiKeys.partitionKey,
+    )![0];
+    expect(statements[0].Resource).toEqual({ 'Fn::GetAtt': [apiKeysTable, 'Arn'] });
+    for (const h of ['health', 'validate']) expect(statementsOfRole(template, roleOf(fnIdOf(h)))).toEqual([]);
+  });
+
+  it('reconciler: runs every minute; Query on the pending index, GetItem, StartExecution', () => {
+    const id = fnIdOf('reconciler');
+    assert.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+    const statements = statementsOfRole(template, roleOf(id));
+    expect(statements.flatMap((s) => asArray<string>(s.Action)).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'states:StartExecution',
+    ]);
+    const query = statements.find((s) => s.Action === 'dynamodb:Query')!;
+    expect(query.Resource['Fn::Join'][1].at(-1)).toBe(`/index/${TABLE.commands.pendingIndex}`);
+  });
+});
+
+describe('stack outputs', () => {
+  it('has every STACK_OUTPUTS key as an output logical id', () => {
+    for (const key of Object.values(STACK_OUTPUTS)) expect(template.Outputs[key], key).toBeDefined();
+    expect(template.Outputs[STACK_OUTPUTS.commandsTableName].Value).toEqual({
+      Ref: resourcesOfType(template, 'AWS::DynamoDB::Table').find(([, t]) => t.Properties.KeySchema.length === 2)![0],
+    });
+  });
+});
