@@ -6,7 +6,7 @@
  * closes an output. Per-file options apply to the next input or output. The arity of each
  * option comes from the allowlist (options-policy.ts), so values are never mistaken for outputs.
  */
-import { ALLOWED_OPTIONS, FORBIDDEN_OPTIONS, type OptionRule } from './options-policy.ts';
+import { ALLOWED_OPTIONS, FORBIDDEN_FLAGS, FORBIDDEN_OPTIONS, type OptionRule } from './options-policy.ts';
 
 export interface OptionUse {
   /** As written, e.g. "-c:v:0". */
@@ -99,7 +99,7 @@ export function classifyArgs(argv: readonly string[]): ClassifiedCommand {
       // Arity unknown: assume a value when the next argument does not look like an option, so
       // one unknown option does not turn its value into a bogus output in later messages.
       const next = argv[i + 1];
-      if (next !== undefined && !(next.startsWith('-') && next.length > 1)) i++;
+      if (!FORBIDDEN_FLAGS.has(name) && next !== undefined && !(next.startsWith('-') && next.length > 1)) i++;
       continue;
     }
     if (spec !== null && (!rule.spec || !SPEC.test(spec))) {

@@ -163,6 +163,10 @@ export function checkFilterGraph(graph: FilterGraph): FilterGraphCheck {
       issues.push({ rule: 'filter-not-allowed', token: f.name, message: `filter "${f.name}" is not allowed: it is not in the service's filter allowlist` });
       continue;
     }
+    if (f.optionsError !== null) {
+      issues.push({ rule: 'filtergraph-syntax', token: f.args ?? f.name, message: `options of filter "${f.name}" could not be parsed: ${f.optionsError}` });
+      continue;
+    }
     const spec = FILE_OPTIONS[f.name];
     for (const o of f.options) {
       if (o.key !== null && o.key.startsWith('/')) {

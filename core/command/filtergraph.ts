@@ -35,6 +35,8 @@ export interface FilterNode {
   /** Args after graph-level unescaping (null when the filter has no `=`). */
   args: string | null;
   options: FilterOption[];
+  /** Why `args` could not be split into options (FFmpeg would refuse the filter), else null. */
+  optionsError: string | null;
   inputs: string[];
   outputs: string[];
 }
@@ -182,14 +184,15 @@ export function parseFilterGraphOrThrow(graph: string): FilterGraph {
     }
     const outputs = parseLinks(c);
     skipWs(c);
-    const node: FilterNode = {
-      name: m[1]!,
-      id: m[2] ?? null,
-      args,
-      options: args === null ? [] : parseFilterOptions(args),
-      inputs,
-      outputs,
-    };
+    let options: FilterOption[] = [];
+    let optionsError: string | null = null;
+    try {
+      options = args === null ? [] : parseFilterOptions(args);
+    } catch (e) {
+      if (!(e instanceof FilterGraphError)) throw e;
+      optionsError = e.message;
+    }
+    const node: FilterNode = { name: m[1]!, id: m[2] ?? null, args, options, optionsError, inputs, outputs };
     chains[chains.length - 1]!.push(node);
     const ch = graph[c.pos];
     if (ch === undefined) break;

@@ -193,6 +193,9 @@ export const FORBIDDEN_OPTIONS: Readonly<Record<string, string>> = {
   timelimit: 'the service owns the run-time limit (max_command_run_seconds)',
 };
 
+/** Refused options that take no value (so the next argument is not swallowed in messages). */
+export const FORBIDDEN_FLAGS: ReadonlySet<string> = new Set(['report', 'stdin', 'nostdin', 'dump', 'hex', 'vstats']);
+
 /** Demuxers FFmpeg may use for `-i` inputs: `-f` before `-i`, and the forced -format_whitelist. */
 export const DEMUXER_ALLOWLIST: readonly string[] = [
   'mov', 'mp4', 'm4a', '3gp', '3g2', 'mj2', 'matroska', 'webm', 'mp3', 'wav', 'flac', 'ogg', 'aac', 'ac3',

@@ -34,6 +34,8 @@ export function pathProblem(name: string, opts: { allowPattern?: boolean } = {})
       reason: `the "${proto[1]!.toLowerCase()}:" protocol is not allowed; inputs are downloaded by the service and FFmpeg only reads and writes workspace files`,
     };
   }
+  // FFmpeg also reads "subfile,,start,N,end,M,,:path" as the subfile protocol.
+  if (/^subfile,/i.test(name)) return { rule: 'protocol-not-allowed', reason: 'the "subfile" protocol is not allowed' };
   if (name.startsWith('/')) return { rule: 'absolute-path', reason: 'absolute paths are not allowed; use a declared alias or a workspace file name' };
   if (name.startsWith('~')) return { rule: 'home-path', reason: 'home-directory paths are not allowed' };
   if (name.includes('\\')) return { rule: 'backslash', reason: 'backslashes are not allowed in file names' };
@@ -41,8 +43,8 @@ export function pathProblem(name: string, opts: { allowPattern?: boolean } = {})
   if (/%[0-9A-Fa-f]{2}/.test(name.replace(PATTERN, ''))) {
     return { rule: 'url-encoding', reason: 'percent-encoded characters are not allowed in file names' };
   }
-  if (name.includes('/')) return { rule: 'subdirectory', reason: 'file names cannot contain "/": the workspace is flat' };
   if (name.includes(':')) return { rule: 'protocol-not-allowed', reason: 'file names cannot contain ":" (FFmpeg would read it as a protocol)' };
+  if (name.includes('/')) return { rule: 'subdirectory', reason: 'file names cannot contain "/": the workspace is flat' };
   if (name.startsWith('-')) return { rule: 'file-name-dash', reason: 'file names cannot start with "-" (FFmpeg would read an option)' };
   if (name.startsWith('.')) return { rule: 'hidden-file', reason: 'file names cannot start with "."' };
   if (name.length > MAX_FILE_NAME_LENGTH) return { rule: 'file-name-too-long', reason: `file names are at most ${MAX_FILE_NAME_LENGTH} characters` };
