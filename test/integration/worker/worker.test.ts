@@ -3,12 +3,13 @@
  * (uploads), a local Step Functions endpoint (task-token calls), Debian's ffmpeg and a fixture
  * HTTP server of lavfi media. Plans are written by hand (the parser is tested on its own).
  */
+import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3_KEYS, TABLE } from '../../../core/constants.ts';
+import { ENV, S3_KEYS, TABLE } from '../../../core/constants.ts';
 import type { CommandItem, CommandPlan, WorkerResult } from '../../../core/types.ts';
 import { DEFAULTS, resolveExecutable, type WorkerConfig } from '../../../fargate-task/src/config.ts';
 import { silentLogger } from '../../../fargate-task/src/log.ts';
@@ -326,6 +327,24 @@ describe('worker: failures', () => {
     expect(outcome.error!.message).toMatch(/SUCCESS, not PROCESSING/);
   });
 
+  it('WORKER_LOST when Step Functions rejects the heartbeat (task timed out): FFmpeg is stopped', async () => {
+    sfn.failWith('SendTaskHeartbeat', 'TaskTimedOut');
+    try {
+      const started = Date.now();
+      const c = await runCase({
+        inputs: [{ alias: 'in_video', url: web.url('/long.mp4'), local_name: 'in_video.mp4' }],
+        outputs: [{ alias: 'out_video', local_name: 'slow.mp4' }],
+        commands: [['-i', 'in_video.mp4', '-vf', 'scale=1280:960,nlmeans=s=10:p=7:r=15', '-c:v', 'libx264', '-preset', 'veryslow', 'slow.mp4']],
+      });
+      expect(c.outcome.error?.status).toBe('WORKER_LOST');
+      expect(c.outcome.error?.message).toMatch(/TaskTimedOut/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      for (const pid of c.pids) expect(alive(pid)).toBe(false);
+    } finally {
+      sfn.failWith('SendTaskHeartbeat', null);
+    }
+  });
+
   it('says reported=false (main exits 1) when Step Functions refuses the report', async () => {
     sfn.failWith('SendTaskFailure', 'TaskTimedOut');
     try {
@@ -401,5 +420,82 @@ describe('worker: isolation', () => {
     } finally {
       await rm(wrapperDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('main.ts as a child process (the local-mode contract)', () => {
+  async function putItem(plan: CommandPlan, maxSeconds = 60) {
+    const commandId = `child-${++seq}-${Date.now()}`;
+    await db.doc.send(
+      new PutCommand({
+        TableName: TABLE_NAME,
+        Item: {
+          account_id: ACCOUNT, command_id: commandId, status: 'PROCESSING', command_type: 'FFMPEG_COMMAND', created_at: new Date().toISOString(),
+          original_request: { input_files: {}, output_files: {} }, max_command_run_seconds: maxSeconds, compute: 'cpu', vcpu_count: 2, plan,
+        } satisfies CommandItem,
+      }),
+    );
+    return commandId;
+  }
+
+  function startWorker(commandId: string, token: string) {
+    return spawn(process.execPath, ['--import', 'tsx', 'fargate-task/src/main.ts'], {
+      cwd: process.cwd(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'S3RVER',
+        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+        AWS_ENDPOINT_URL_S3: s3.endpoint,
+        AWS_ENDPOINT_URL_SFN: sfn.endpoint,
+        [ENV.COMMANDS_TABLE]: TABLE_NAME,
+        [ENV.BUCKET]: BUCKET,
+        [ENV.COMMAND_ID]: commandId,
+        [ENV.ACCOUNT_ID]: ACCOUNT,
+        [ENV.TASK_TOKEN]: token,
+        [ENV.WORK_DIR]: workRoot,
+        [ENV.ALLOW_PRIVATE_URLS]: '1',
+      },
+    });
+  }
+
+  const exitOf = (child: ReturnType<typeof spawn>) => new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+
+  it('runs a command end to end from its environment and exits 0', async () => {
+    const commandId = await putItem({
+      inputs: [{ alias: 'in_video', url: web.url('/video.mp4'), local_name: 'in_video.mp4' }],
+      outputs: [{ alias: 'out_audio', local_name: 'a.mp3' }],
+      commands: [['-i', 'in_video.mp4', '-vn', '-c:a', 'libmp3lame', 'a.mp3']],
+    });
+    const token = `child-token-${commandId}`;
+    const child = startWorker(commandId, token);
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c));
+    expect(await exitOf(child), stderr).toBe(0);
+    const result = JSON.parse(successOf(token)[0]!.body.output as string) as WorkerResult;
+    expect(result.output_files.out_audio).toMatchObject({ file_type: 'audio', codec: 'mp3', mime_type: 'audio/mpeg' });
+    expect(await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, commandId, 'a.mp3'))).not.toBeNull();
+    expect(stderr).not.toContain(token); // the task token never reaches the log
+  });
+
+  it('on SIGTERM stops FFmpeg, reports WORKER_LOST and exits 0', async () => {
+    const commandId = await putItem({
+      inputs: [{ alias: 'in_video', url: web.url('/long.mp4'), local_name: 'in_video.mp4' }],
+      outputs: [{ alias: 'out_video', local_name: 'slow.mp4' }],
+      commands: [['-i', 'in_video.mp4', '-vf', 'scale=1280:960,nlmeans=s=10:p=7:r=15', '-c:v', 'libx264', '-preset', 'veryslow', 'slow.mp4']],
+    });
+    const token = `child-token-${commandId}`;
+    const child = startWorker(commandId, token);
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c));
+    // Wait until the worker has downloaded its input (FFmpeg starts right after).
+    for (let i = 0; i < 100 && !stderr.includes('input downloaded'); i++) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGTERM');
+    expect(await exitOf(child), stderr).toBe(0);
+    expect(failureOf(token)[0]?.body).toMatchObject({ error: 'WORKER_LOST' });
   });
 });
