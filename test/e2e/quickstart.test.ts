@@ -1,0 +1,291 @@
+/**
+ * End to end: local mode started as a user starts it, keys made with the CLI while it runs,
+ * and the API used over HTTP exactly as the README shows.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeFixtures, startFixtureServer, type FixtureServer, type Fixtures } from '../helpers/index.ts';
+import { createKey, runCli, startLocalProcess, type LocalProcess } from './local-process.ts';
+
+const run = promisify(execFile);
+
+interface Poll {
+  command_id: string;
+  status: string;
+  error_status: string | null;
+  error_message: string | null;
+  output_files: Record<string, Record<string, unknown>>;
+  [key: string]: unknown;
+}
+
+async function api(base: string, method: string, route: string, opts: { key?: string; body?: unknown; raw?: string } = {}) {
+  const res = await fetch(`${base}${route}`, {
+    method,
+    headers: {
+      ...(opts.key ? { 'X-API-KEY': opts.key } : {}),
+      ...(opts.body !== undefined || opts.raw !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
+  });
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON: the assertion on json will say so */
+  }
+  return { status: res.status, json, headers: res.headers };
+}
+
+/** Polls until SUCCESS or FAILED, recording every status seen. */
+async function waitForEnd(base: string, key: string, id: string, seen: string[] = [], timeoutMs = 90_000): Promise<Poll> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { status, json } = await api(base, 'GET', `/api/v1/commands/${id}`, { key });
+    expect(status).toBe(200);
+    if (seen.at(-1) !== json.status) seen.push(json.status);
+    if (json.status === 'SUCCESS' || json.status === 'FAILED') return json as Poll;
+    if (Date.now() > deadline) throw new Error(`command ${id} still ${json.status} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const ORDER = ['QUEUED', 'PROCESSING', 'SUCCESS', 'FAILED'];
+
+describe('local mode over HTTP', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  let local: LocalProcess;
+  let base: string;
+  let fixtures: Fixtures;
+  let media: FixtureServer;
+  let key: string;
+  let otherAccountKey: string;
+  let firstCommandId: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'ffaas-e2e-'));
+    env = { FFAAS_DATA_DIR: dataDir, FFAAS_ALLOW_PRIVATE_URLS: '1' };
+    fixtures = await makeFixtures({ names: ['video.mp4'] });
+    media = await startFixtureServer({ dir: fixtures.dir });
+    local = await startLocalProcess(env);
+    base = local.url;
+    // Keys are made while the service runs: the CLI must not need the data dir to itself.
+    key = await createKey(env, 'e2e', 'acct-e2e');
+    otherAccountKey = await createKey(env, 'intruder', 'acct-other');
+  }, 180_000);
+
+  afterAll(async () => {
+    await local?.stop();
+    await media?.stop();
+    await fixtures?.cleanup();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers health without a key', async () => {
+    const { status, json } = await api(base, 'GET', '/api/v1/health');
+    expect(status).toBe(200);
+    expect(json.status).toBe('ok');
+  });
+
+  it('runs the quickstart: submit, poll to SUCCESS, download the output and ffprobe it', async () => {
+    const submit = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
+      key,
+      body: {
+        input_files: { in_video: media.url('/video.mp4') },
+        output_files: { out_video: 'small.webm' },
+        ffmpeg_command: 'ffmpeg -i {{in_video}} -c:v libvpx-vp9 -deadline realtime -c:a libopus {{out_video}}',
+        metadata: { project: 'e2e' },
+      },
+    });
+    expect(submit.status).toBe(200);
+    expect(submit.json.command_id).toMatch(/^[0-9a-f-]{36}$/);
+    firstCommandId = submit.json.command_id;
+
+    const seen: string[] = [];
+    const done = await waitForEnd(base, key, firstCommandId, seen);
+    expect(done.status, `${done.error_status}: ${done.error_message}`).toBe('SUCCESS');
+    // Status only moves forward.
+    expect(seen.map((s) => ORDER.indexOf(s))).toEqual([...seen.map((s) => ORDER.indexOf(s))].sort());
+    expect(done.command_type).toBe('FFMPEG_COMMAND');
+    expect(done.metadata).toEqual({ project: 'e2e' });
+    expect(typeof done.ffmpeg_command_run_seconds).toBe('number');
+    expect(typeof done.total_processing_seconds).toBe('number');
+    expect(done.started_at).not.toBeNull();
+    expect(done.finished_at).not.toBeNull();
+
+    const out = done.output_files.out_video!;
+    expect(out.status).toBe('STORED');
+    expect(out.filename).toBe('small.webm');
+    expect(out.codec).toBe('vp9');
+    expect(out.width).toBe(160);
+    expect(out.height).toBe(120);
+
+    const download = await fetch(out.storage_url as string);
+    expect(download.status).toBe(200);
+    const file = path.join(dataDir, 'downloaded.webm');
+    await writeFile(file, Buffer.from(await download.arrayBuffer()));
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file]);
+    const probe = JSON.parse(stdout);
+    expect(probe.streams.map((s: { codec_name: string }) => s.codec_name).sort()).toEqual(['opus', 'vp9']);
+    expect(Number(probe.format.duration)).toBeGreaterThan(0.8);
+  });
+
+  it('serves the same API under /v1 and lists the account\'s commands newest first', async () => {
+    const { status, json } = await api(base, 'GET', '/v1/commands?limit=10', { key });
+    expect(status).toBe(200);
+    expect(json.commands.map((c: Poll) => c.command_id)).toContain(firstCommandId);
+  });
+
+  it('ends a failing FFmpeg run FAILED with FFMPEG_FAILED and FFmpeg\'s own words', async () => {
+    const submit = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
+      key,
+      body: {
+        input_files: { in_video: media.url('/video.mp4') },
+        output_files: { out_video: 'bad.mp4' },
+        ffmpeg_command: 'ffmpeg -i {{in_video}} -c:v libx264 -profile:v bogus {{out_video}}',
+      },
+    });
+    expect(submit.status).toBe(200);
+    const done = await waitForEnd(base, key, submit.json.command_id);
+    expect(done.status).toBe('FAILED');
+    expect(done.error_status).toBe('FFMPEG_FAILED');
+    expect(done.error_message).toContain('invalid profile: bogus');
+  });
+
+  it('ends a missing input FAILED with INPUT_DOWNLOAD_FAILED', async () => {
+    const submit = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
+      key,
+      body: {
+        input_files: { in_video: media.url('/missing.mp4') },
+        output_files: { out_video: 'never.mp4' },
+        ffmpeg_command: 'ffmpeg -i {{in_video}} {{out_video}}',
+      },
+    });
+    const done = await waitForEnd(base, key, submit.json.command_id);
+    expect(done.status).toBe('FAILED');
+    expect(done.error_status).toBe('INPUT_DOWNLOAD_FAILED');
+  });
+
+  it('answers 401 UNAUTHORIZED without a key, with a malformed key and with an unknown key', async () => {
+    for (const bad of [undefined, 'not-a-key', `ffsk_${'0'.repeat(64)}`]) {
+      const { status, json } = await api(base, 'GET', `/api/v1/commands/${firstCommandId}`, { key: bad });
+      expect(status).toBe(401);
+      expect(json.error.code).toBe('UNAUTHORIZED');
+    }
+  });
+
+  it('answers another account exactly as for a missing command (404)', async () => {
+    const theirs = await api(base, 'GET', `/api/v1/commands/${firstCommandId}`, { key: otherAccountKey });
+    const missing = await api(base, 'GET', '/api/v1/commands/00000000-0000-4000-8000-000000000000', { key: otherAccountKey });
+    expect(theirs.status).toBe(404);
+    expect(theirs.json.error.code).toBe('NOT_FOUND');
+    expect(theirs.json).toEqual(missing.json);
+    const list = await api(base, 'GET', '/api/v1/commands', { key: otherAccountKey });
+    expect(list.json.commands).toEqual([]);
+  });
+
+  it('refuses bad input with the envelope and records nothing', async () => {
+    const before = (await api(base, 'GET', '/api/v1/commands?limit=100', { key })).json.commands.length;
+
+    const notJson = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, raw: '{"input_files":' });
+    expect(notJson.status).toBe(400);
+    expect(notJson.json.error.code).toBe('INVALID_REQUEST');
+
+    const forbidden = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
+      key,
+      body: {
+        input_files: { in_video: media.url('/video.mp4') },
+        output_files: { out_video: 'x.mp4' },
+        ffmpeg_command: 'ffmpeg -dump_attachment:t "" -i {{in_video}} {{out_video}}',
+      },
+    });
+    expect(forbidden.status).toBe(400);
+    expect(forbidden.json.error.code).toBe('INVALID_REQUEST');
+    expect(forbidden.json.error.message).toContain('-dump_attachment');
+
+    const tooMuchMetadata = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
+      key,
+      body: {
+        input_files: { in_video: media.url('/video.mp4') },
+        output_files: { out_video: 'x.mp4' },
+        ffmpeg_command: 'ffmpeg -i {{in_video}} {{out_video}}',
+        metadata: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, i])),
+      },
+    });
+    expect(tooMuchMetadata.status).toBe(422);
+    expect(tooMuchMetadata.json.error.code).toBe('VALIDATION_ERROR');
+    expect(tooMuchMetadata.json.detail[0].loc).toContain('metadata');
+
+    const tooLarge = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, raw: JSON.stringify({ pad: 'x'.repeat(300 * 1024) }) });
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.json.error.code).toBe('PAYLOAD_TOO_LARGE');
+
+    const unknown = await api(base, 'GET', '/api/v1/nope', { key });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error.code).toBe('NOT_FOUND');
+
+    const after = (await api(base, 'GET', '/api/v1/commands?limit=100', { key })).json.commands.length;
+    expect(after).toBe(before);
+  });
+
+  it('validates a command without a key and without recording it', async () => {
+    const { status, json } = await api(base, 'POST', '/api/v1/validate', {
+      body: { ffmpeg_command: 'ffmpeg -i {{in_a}} -c:v h264_nvenc {{out_b}}', input_files: { in_a: 'https://example.com/a.mp4' }, output_files: { out_b: 'b.mp4' } },
+    });
+    expect(status).toBe(200);
+    // No GPU workers in local mode: NVENC is refused rather than queued forever.
+    expect(json.valid).toBe(false);
+  });
+
+  it('revoking a key with the CLI locks it out at once', async () => {
+    const doomed = await createKey(env, 'doomed', 'acct-e2e');
+    expect((await api(base, 'GET', '/api/v1/commands', { key: doomed })).status).toBe(200);
+    await runCli(['keys', 'revoke', doomed.slice(0, 12)], env);
+    expect((await api(base, 'GET', '/api/v1/commands', { key: doomed })).status).toBe(401);
+  });
+
+  it('refuses loopback input URLs with 422 on an instance without FFAAS_ALLOW_PRIVATE_URLS, side by side with the first', async () => {
+    const strictDir = await mkdtemp(path.join(tmpdir(), 'ffaas-e2e-strict-'));
+    const strictEnv = { FFAAS_DATA_DIR: strictDir, FFAAS_ALLOW_PRIVATE_URLS: '' };
+    const strict = await startLocalProcess(strictEnv);
+    try {
+      expect(strict.url).not.toBe(base);
+      const strictKey = await createKey(strictEnv, 'strict');
+      const hitsBefore = media.hits.length;
+      const { status, json } = await api(strict.url, 'POST', '/api/v1/run-ffmpeg-command', {
+        key: strictKey,
+        body: {
+          input_files: { in_video: media.url('/video.mp4') },
+          output_files: { out_video: 'x.mp4' },
+          ffmpeg_command: 'ffmpeg -i {{in_video}} {{out_video}}',
+        },
+      });
+      expect(status).toBe(422);
+      expect(json.error.code).toBe('VALIDATION_ERROR');
+      // The first instance's keys are not known here: separate data dirs are separate services.
+      expect((await api(strict.url, 'GET', '/api/v1/commands', { key })).status).toBe(401);
+      // Refused before anything was fetched.
+      expect(media.hits.length).toBe(hitsBefore);
+    } finally {
+      await strict.stop();
+      await rm(strictDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('keeps keys, commands and stored outputs across a restart', async () => {
+    await local.stop();
+    local = await startLocalProcess(env);
+    base = local.url;
+    const { status, json } = await api(base, 'GET', `/api/v1/commands/${firstCommandId}`, { key });
+    expect(status).toBe(200);
+    expect(json.status).toBe('SUCCESS');
+    const download = await fetch(json.output_files.out_video.storage_url);
+    expect(download.status).toBe(200);
+    expect((await download.arrayBuffer()).byteLength).toBeGreaterThan(0);
+  }, 180_000);
+});
