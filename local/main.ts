@@ -11,6 +11,7 @@
  * configuration from process.env, which this sets: one instance per process.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -113,6 +114,7 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
 
   try {
     const services: DataServices = await startDataServices({ dataDir });
+    await mkdir(path.join(dataDir, 'work'), { recursive: true });
     cleanups.push(() => services.stop());
 
     const names = { ...LOCAL_NAMES, ...LOCAL_RESOURCE_DEFAULTS };

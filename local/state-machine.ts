@@ -21,6 +21,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -604,9 +605,12 @@ export class LocalStepFunctions extends EventEmitter implements StepFunctionsApi
       const worker = this.opts.worker ?? defaultWorkerCommand();
       const log = this.opts.workerLog ?? ((line: string, info: { commandId?: string }) => process.stderr.write(`[worker ${info.commandId?.slice(0, 8) ?? '?'}] ${line}\n`));
       try {
+        const childEnv = { ...this.opts.workerEnv(), ...env };
+        // The worker makes its workspace inside FFAAS_WORK_DIR; on ECS that is the image's.
+        if (childEnv[ENV.WORK_DIR]) mkdirSync(childEnv[ENV.WORK_DIR], { recursive: true });
         child = spawn(worker.command, worker.args, {
           cwd: worker.cwd ?? REPO_ROOT,
-          env: { ...this.opts.workerEnv(), ...env },
+          env: childEnv,
           stdio: ['ignore', 'pipe', 'pipe'],
           // Own process group, so a kill also reaches the ffmpeg it runs.
           detached: true,
