@@ -18,7 +18,8 @@ export const WORKER_MOUNTS = { workspace: '/work', tmp: '/tmp' } as const;
 
 /**
  * Paths of the repository that the worker image never needs (Docker ignore syntax, anchored at
- * the repository root). Keeping them out of the build context keeps the asset hash stable when
+ * the repository root). The Dockerfile copies only package*.json, tsconfig.json, core/ and
+ * fargate-task/; fargate-task/Dockerfile.dockerignore mirrors this list for plain docker builds. Keeping them out of the build context keeps the asset hash stable when
  * only the CDK code, tests or docs change, so a deploy does not rebuild and push the image.
  */
 export const WORKER_IMAGE_EXCLUDE = [
@@ -34,9 +35,15 @@ export const WORKER_IMAGE_EXCLUDE = [
   'docs',
   'lib',
   'bin',
+  'cli',
   'local',
+  'lambdas',
+  'scripts',
   '**/*.log',
+  'cdk.json',
   'cdk.context.json',
+  'vitest.config.ts',
+  'README.md',
 ];
 
 /**

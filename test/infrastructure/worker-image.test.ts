@@ -32,7 +32,8 @@ describe.skipIf(!hasDockerfile)('worker image asset', () => {
     expect(staged).toContain('fargate-task');
     expect(staged).toContain('core');
     expect(staged).toContain('package.json');
-    for (const excluded of ['node_modules', 'test', 'docs', 'bench', 'lib', '.git', 'cdk.out', '.ffaas']) {
+    expect(staged).toContain('tsconfig.json');
+    for (const excluded of ['node_modules', 'test', 'docs', 'bench', 'lib', 'lambdas', 'cli', 'local', '.git', 'cdk.out', '.ffaas']) {
       expect(staged).not.toContain(excluded);
     }
   });
