@@ -149,6 +149,7 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
 
     // The handlers (imported from here on) read their configuration and endpoints from process.env.
     Object.assign(process.env, handlerEnv());
+    await resetHandlerCaches();
 
     const lost = await failLostCommands({ dynamodb: services.dynamodb, table: LOCAL_NAMES.tables.commands, bus });
     if (lost.length > 0) log(`recovery: ${lost.length} command(s) left PROCESSING by a previous run marked FAILED (WORKER_LOST)`);
@@ -191,6 +192,15 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
     await cleanup();
     throw err;
   }
+}
+
+/**
+ * Handlers keep SDK clients and configuration per "container" (module state). A second start
+ * in the same process (tests) has new endpoints: drop what the previous one cached.
+ */
+async function resetHandlerCaches(): Promise<void> {
+  const deps = await import('../lambdas/shared/deps.ts');
+  deps.resetDeps(); // repositories, SDK clients and configuration
 }
 
 function ffmpegMissing(): string | null {
