@@ -128,7 +128,7 @@ describe('API Gateway answers', () => {
   it('wrong method → 404 NOT_FOUND envelope (API Gateway: missing authentication token)', async () => {
     const res = await call('/api/v1/health', { method: 'DELETE' });
     expect(res.status).toBe(404);
-    expect((await res.json()).error.code).toBe('NOT_FOUND');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
   });
 
   it('body over 256 KiB → 413 PAYLOAD_TOO_LARGE before any handler', async () => {
@@ -144,7 +144,7 @@ describe('API Gateway answers', () => {
   });
 
   it('authorizer "Unauthorized" or a deny → 401 UNAUTHORIZED; its crash → 500', async () => {
-    for (const headers of [{}, { 'x-api-key': 'nope' }, { 'x-api-key': DENY_KEY }]) {
+    for (const headers of [{}, { 'x-api-key': 'nope' }, { 'x-api-key': DENY_KEY }] as Record<string, string>[]) {
       const res = await call('/api/v1/commands', { headers });
       expect(res.status).toBe(401);
       expect(await res.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: 'Missing or invalid API key' } });
@@ -171,9 +171,9 @@ describe('API Gateway answers', () => {
 describe('policyAllows', () => {
   const arn = 'arn:aws:execute-api:us-east-1:000000000000:local/local/GET/api/v1/commands';
   it('allows by wildcard, an explicit deny wins, no statement denies', () => {
-    const allow = { Effect: 'Allow', Action: 'execute-api:Invoke', Resource: 'arn:aws:execute-api:us-east-1:000000000000:local/local/*' };
+    const allow: { Effect: 'Allow' | 'Deny'; Action: string; Resource: string } = { Effect: 'Allow', Action: 'execute-api:Invoke', Resource: 'arn:aws:execute-api:us-east-1:000000000000:local/local/*' };
     expect(policyAllows({ Version: '2012-10-17', Statement: [allow] }, arn)).toBe(true);
-    expect(policyAllows({ Version: '2012-10-17', Statement: [allow, { ...allow, Effect: 'Deny', Resource: arn }] }, arn)).toBe(false);
+    expect(policyAllows({ Version: '2012-10-17', Statement: [allow, { ...allow, Effect: 'Deny' as const, Resource: arn }] }, arn)).toBe(false);
     expect(policyAllows({ Version: '2012-10-17', Statement: [] }, arn)).toBe(false);
     expect(policyAllows({ Version: '2012-10-17', Statement: [{ ...allow, Resource: 'arn:aws:execute-api:us-east-1:000000000000:other/*' }] }, arn)).toBe(false);
   });
