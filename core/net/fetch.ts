@@ -78,16 +78,23 @@ export interface SafeFetchResponse {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const USER_AGENT = 'ffaas-fetch/1';
 
-/** An Agent that dials `address` whatever the URL says; TLS still verifies the URL's host. */
-function pinnedAgent(address: string, timeoutMs: number, connectTimeoutMs: number): Agent {
+/**
+ * An Agent that dials the checked addresses (in resolver order, the next one when a connect
+ * fails) whatever the URL says; TLS still verifies the URL's host (SNI from the Host).
+ */
+function pinnedAgent(addresses: readonly string[], timeoutMs: number, connectTimeoutMs: number): Agent {
   const base = buildConnector({ timeout: connectTimeoutMs, allowH2: false });
-  return new Agent({
-    connections: 1,
-    pipelining: 0,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    connect: (options, callback) => base({ ...options, hostname: address }, callback),
-  });
+  const connect: buildConnector.connector = (options, callback) => {
+    const attempt = (i: number) => {
+      base({ ...options, hostname: addresses[i]! }, (err, socket) => {
+        if (err && i + 1 < addresses.length) attempt(i + 1);
+        else if (err) callback(err, null);
+        else callback(null, socket!);
+      });
+    };
+    attempt(0);
+  };
+  return new Agent({ connections: 1, pipelining: 0, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect });
 }
 
 interface Hop {
@@ -151,7 +158,7 @@ async function followRedirects(
       delete headers.authorization;
       delete headers.cookie;
     }
-    const agent = pinnedAgent(check.addresses[0]!, opts.timeoutMs, Math.min(opts.connectTimeoutMs ?? 10_000, opts.timeoutMs));
+    const agent = pinnedAgent(check.addresses, opts.timeoutMs, Math.min(opts.connectTimeoutMs ?? 10_000, opts.timeoutMs));
     let res: Dispatcher.ResponseData;
     try {
       res = await request(current, { dispatcher: agent, method: method as Dispatcher.HttpMethod, headers, body, signal });

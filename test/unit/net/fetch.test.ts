@@ -74,6 +74,13 @@ describe('safeFetchToFile', () => {
     expect(await readFile(file, 'utf8')).toBe(`hello from media.example:${srv.port}`);
   });
 
+  it('falls back to the next checked address when a connect fails', async () => {
+    // 127.0.0.3 has nothing listening on this port: the second checked address answers.
+    const file = dest();
+    await safeFetchToFile(`http://dual.example:${srv.port}/hello`, file, { ...base(), allowPrivate: true, resolve: async () => ['127.0.0.3', '127.0.0.1'] });
+    expect(await readFile(file, 'utf8')).toBe(`hello from dual.example:${srv.port}`);
+  });
+
   it('DNS rebinding: the resolver answer is checked before connecting', async () => {
     let lookups = 0;
     const rebinding = async () => (++lookups === 1 ? ['127.0.0.1'] : ['93.184.216.34']);
