@@ -185,9 +185,6 @@ describe('Step Functions API over the local endpoint', () => {
       name: 'TaskDoesNotExist',
     });
     // Catch the token of a worker that will time out, then answer late.
-    let token = '';
-    const listener = (line: string) => void line;
-    void listener;
     const cid = id('slow');
     await h.putCommand(cid);
     const seen = new Promise<string>((resolve) => {
@@ -199,7 +196,7 @@ describe('Step Functions API over the local endpoint', () => {
       };
     });
     const done = h.run(cid, { task_timeout_seconds: 1 });
-    token = await seen;
+    const token = await seen;
     await h.sfn.send(new SendTaskHeartbeatCommand({ taskToken: token }));
     await done;
     delete (h.runner as any).runTask;
