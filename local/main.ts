@@ -20,6 +20,7 @@ import { startAwsEndpoint, type AwsEndpoint } from './aws-endpoint.ts';
 import { localAwsEnv, passthroughEnv, type LocalEndpoints } from './env.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { startHttpServer, type LocalHttpServer } from './http-server.ts';
+import { bundledWorkerCommand } from './worker-bundle.ts';
 import { failLostCommands, restartQueuedCommands, scheduleReconciler } from './recovery.ts';
 import {
   LOCAL_CREDENTIALS,
@@ -54,7 +55,7 @@ export interface LocalFfaasOptions {
   heartbeatTimeoutSeconds?: number;
   /** How often the reconciler runs. @default 60 s */
   reconcileIntervalMs?: number;
-  /** The RunTask worker command (tests: a fake worker). @default tsx fargate-task/src/main.ts */
+  /** The RunTask worker command (tests: a fake worker). @default the worker's esbuild bundle (local/worker-bundle.ts) */
   worker?: WorkerCommand;
   /** Where log lines go. @default stderr */
   log?: (line: string) => void;
@@ -119,7 +120,10 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
 
     const names = { ...LOCAL_NAMES, ...LOCAL_RESOURCE_DEFAULTS };
     const bus = new LocalEventBus(names.eventBusName, path.join(dataDir, 'events.jsonl'));
-    const { asl, fromCache } = await loadDefinition({ names, cacheDir: dataDir });
+    const [{ asl, fromCache }, worker] = await Promise.all([
+      loadDefinition({ names, cacheDir: dataDir }),
+      options.worker ?? bundledWorkerCommand(dataDir),
+    ]);
     const stateMachineArn = stateMachineArnFor(names.stateMachineName);
 
     let endpoints: LocalEndpoints | undefined;
@@ -134,7 +138,7 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
       bus,
       maxConcurrency,
       heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds,
-      worker: options.worker,
+      worker,
       workerLog,
       workerEnv: () => ({ ...passthroughEnv(), ...handlerEnv(), [ENV.WORK_DIR]: path.join(dataDir, 'work') }),
     });

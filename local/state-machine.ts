@@ -19,10 +19,10 @@
  *   does, and enforced here (States.Timeout).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,7 @@ import { ENV, STATE, TABLE, WORKER_CONTAINER_NAME } from '../core/constants.ts';
 import { AwsApiError, type StepFunctionsApi } from './aws-endpoint.ts';
 import type { LocalEventBus, PutEventsEntry } from './event-bus.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalNames } from './services.ts';
+import { installedVersion, sourceHash } from './source-hash.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -70,7 +71,7 @@ export async function synthesizeStackTemplate(): Promise<CfnTemplate> {
 
 /**
  * The rendered ASL of the stack's command state machine, from `$dataDir/state-machine.asl.json`
- * when that was rendered from the same sources (hash of lib/, core/ and the aws-cdk-lib
+ * when that was rendered from the same sources (hash of lib/, core/, local/ and the aws-cdk-lib
  * version), else synthesized now (a few seconds) and cached. `fromCache` says which.
  */
 export async function loadDefinition(opts: { names: LocalResourceNames; cacheDir?: string }): Promise<{ asl: Json; fromCache: boolean }> {
@@ -89,25 +90,11 @@ export async function loadDefinition(opts: { names: LocalResourceNames; cacheDir
   return { asl, fromCache: false };
 }
 
-async function definitionSourceHash(names: LocalResourceNames): Promise<string> {
-  const hash = createHash('sha256');
-  hash.update(JSON.stringify(names));
-  const files: string[] = [fileURLToPath(import.meta.url)];
-  for (const dir of ['lib', 'core']) {
-    for (const entry of await readdir(path.join(REPO_ROOT, dir), { recursive: true })) {
-      if (entry.endsWith('.ts')) files.push(path.join(REPO_ROOT, dir, entry));
-    }
-  }
-  for (const f of files.sort()) {
-    hash.update(f);
-    hash.update(await readFile(f));
-  }
-  try {
-    hash.update(JSON.parse(await readFile(path.join(REPO_ROOT, 'node_modules/aws-cdk-lib/package.json'), 'utf8')).version);
-  } catch {
-    // not installed: synthesis will say so
-  }
-  return hash.digest('hex');
+function definitionSourceHash(names: LocalResourceNames): Promise<string> {
+  return installedVersion(REPO_ROOT, 'aws-cdk-lib').then((cdkVersion) =>
+    // local/ too: the rendering lives there.
+    sourceHash(REPO_ROOT, ['lib', 'core', 'local'], [JSON.stringify(names), cdkVersion]),
+  );
 }
 
 export interface LocalResourceNames extends LocalNames {
