@@ -50,6 +50,18 @@ const ESM_REQUIRE_SHIM = [
  * here is architecture specific), an ESM bundle made by the local esbuild (never Docker), the
  * AWS SDK v3 left to the runtime, source maps on, and an explicit log group with a retention.
  */
+/**
+ * esbuild settings of every Lambda bundle; test/infrastructure/lambda-bundles.test.ts bundles
+ * each handler with them to keep the bundles small (cold starts parse every byte).
+ */
+export const LAMBDA_BUNDLE = {
+  target: 'node22',
+  minify: true,
+  mainFields: ['module', 'main'],
+  // The nodejs22.x runtime ships the AWS SDK v3; bundling it would only grow cold starts.
+  externalModules: ['@aws-sdk/*'],
+} as const;
+
 export class FfaasFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: FfaasFunctionProps) {
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
@@ -73,14 +85,13 @@ export class FfaasFunction extends nodejs.NodejsFunction {
       },
       bundling: {
         format: nodejs.OutputFormat.ESM,
-        target: 'node22',
         platform: 'node',
-        minify: true,
+        target: LAMBDA_BUNDLE.target,
+        minify: LAMBDA_BUNDLE.minify,
+        mainFields: [...LAMBDA_BUNDLE.mainFields],
+        externalModules: [...LAMBDA_BUNDLE.externalModules],
         sourceMap: true,
-        mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_SHIM,
-        // The nodejs22.x runtime ships the AWS SDK v3; bundling it would only grow cold starts.
-        externalModules: ['@aws-sdk/*'],
         forceDockerBundling: false,
       },
     });

@@ -5,7 +5,8 @@
  */
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { assertPublicUrl } from '../../core/net/index.ts';
+// policy.ts, not index.ts: the fetcher (undici, ~700 KB bundled) has no place in the API's bundles.
+import { assertPublicUrl } from '../../core/net/policy.ts';
 import { config, required, resetConfig } from './config.ts';
 import { documentClient, resetClients, s3Client, sfnClient } from './clients.ts';
 import { CommandRepository } from './command-repository.ts';

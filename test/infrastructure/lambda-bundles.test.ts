@@ -1,0 +1,39 @@
+import path from 'node:path';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+import { LAMBDA_BUNDLE } from '../../lib/function.ts';
+import { BACKGROUND_HANDLERS, ROUTE_HANDLERS, handlerEntry } from '../../core/routes.ts';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+/** Every byte of a bundle is parsed on a cold start; the API's handlers stay well under this. */
+const BUDGET_BYTES = 300 * 1024;
+
+async function bundle(name: string) {
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: [handlerEntry(name as never)],
+    bundle: true,
+    write: false,
+    platform: 'node',
+    format: 'esm',
+    target: LAMBDA_BUNDLE.target,
+    minify: LAMBDA_BUNDLE.minify,
+    mainFields: [...LAMBDA_BUNDLE.mainFields],
+    external: [...LAMBDA_BUNDLE.externalModules],
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const inputs = Object.keys(result.metafile.inputs);
+  return { bytes: result.outputFiles[0]!.contents.byteLength, inputs };
+}
+
+describe('Lambda bundles', () => {
+  it.each([...ROUTE_HANDLERS, ...BACKGROUND_HANDLERS])('%s bundles under the size budget without the downloader', async (name) => {
+    const { bytes, inputs } = await bundle(name);
+    expect(bytes).toBeLessThan(BUDGET_BYTES);
+    // The SSRF-safe fetcher (undici) belongs to the worker; handlers only check URLs.
+    expect(inputs.some((f) => f.includes('node_modules/undici/'))).toBe(false);
+    // The SDK comes from the runtime.
+    expect(inputs.some((f) => f.includes('node_modules/@aws-sdk/'))).toBe(false);
+  });
+});
