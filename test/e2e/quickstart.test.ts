@@ -157,6 +157,41 @@ describe('local mode over HTTP', () => {
     expect(done.error_message).toContain('invalid profile: bogus');
   });
 
+  it('shows live progress while FFmpeg runs and ends TIMEOUT past max_command_run_seconds', async () => {
+    const submit = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
+      key,
+      body: {
+        input_files: {},
+        output_files: { out_video: 'long.mp4' },
+        // Five minutes of 720p: far more than the 4 s it is given.
+        ffmpeg_command: 'ffmpeg -filter_complex testsrc2=duration=300:size=1280x720:rate=25 -c:v libx264 -preset medium {{out_video}}',
+        max_command_run_seconds: 4,
+      },
+    });
+    expect(submit.status).toBe(200);
+    const id = submit.json.command_id;
+    const progressSeen: { out_time_seconds: number }[] = [];
+    const deadline = Date.now() + 60_000;
+    let done: Poll;
+    for (;;) {
+      const { json } = await api(base, 'GET', `/api/v1/commands/${id}`, { key });
+      if (json.status === 'PROCESSING' && json.progress) progressSeen.push(json.progress);
+      if (json.status === 'SUCCESS' || json.status === 'FAILED') {
+        done = json;
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`still ${json.status}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(done.status).toBe('FAILED');
+    expect(done.error_status).toBe('TIMEOUT');
+    expect(progressSeen.length).toBeGreaterThan(0);
+    expect(progressSeen.at(-1)!.out_time_seconds).toBeGreaterThan(0);
+    // Killed at the limit, not left to run: finished within seconds of starting.
+    const ran = (Date.parse(done.finished_at as string) - Date.parse(done.started_at as string)) / 1000;
+    expect(ran).toBeLessThan(15);
+  });
+
   it('ends a missing input FAILED with INPUT_DOWNLOAD_FAILED', async () => {
     const submit = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
       key,
@@ -247,6 +282,26 @@ describe('local mode over HTTP', () => {
     expect((await api(base, 'GET', '/api/v1/commands', { key: doomed })).status).toBe(200);
     await runCli(['keys', 'revoke', doomed.slice(0, 12)], env);
     expect((await api(base, 'GET', '/api/v1/commands', { key: doomed })).status).toBe(401);
+  });
+
+  it('stops at start with one line naming the install command when ffmpeg is missing', async () => {
+    const emptyBin = await mkdtemp(path.join(tmpdir(), 'ffaas-nobin-'));
+    try {
+      // Node is started by its full path; PATH holds no ffmpeg.
+      const result = await run(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+        cwd: path.resolve(import.meta.dirname, '..', '..'),
+        env: { ...process.env, PATH: emptyBin, PORT: '0', FFAAS_DATA_DIR: path.join(emptyBin, 'data') },
+      }).then(
+        () => ({ code: 0, stderr: '' }),
+        (err: { code: number; stderr: string }) => err,
+      );
+      expect(result.code).toBe(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('apt-get install -y ffmpeg');
+    } finally {
+      await rm(emptyBin, { recursive: true, force: true });
+    }
   });
 
   it('refuses loopback input URLs with 422 on an instance without FFAAS_ALLOW_PRIVATE_URLS, side by side with the first', async () => {
