@@ -18,6 +18,12 @@ export interface PlannedOutput {
   alias: string; // out_*
   /** File name inside the workspace (and the stored object's name): the user's output name. */
   local_name: string;
+  /**
+   * A playlist manifest (HLS .m3u8 / DASH .mpd, or an `out_playlist_*` alias): the worker also
+   * stores the files FFmpeg wrote next to it (segments, sub-playlists, init files). Absent on
+   * ordinary outputs. Set by parseFfmpegCommand (isPlaylistOutput).
+   */
+  playlist?: true;
 }
 
 /**
@@ -62,10 +68,28 @@ export interface OutputFileMeta {
   frame_rate: number | null;
   bitrate_video_kb: number | null;
   bitrate_audio_kb: number | null;
+  /**
+   * Files that make up this output: 1 for an ordinary file; for a playlist, 1 (the manifest)
+   * + its companion files (segments, sub-playlists, init files). `size_mbytes` is then the
+   * total of all of them.
+   */
+  file_count: number;
 }
 
-/** An output as stored on the command item: the meta without a URL, plus where it lives. */
-export type StoredOutput = Omit<OutputFileMeta, 'storage_url'> & { s3_key: string };
+/**
+ * An output as stored on the command item: the meta without a URL, plus where it lives.
+ * `file_count` is optional here only because items stored before it existed lack it (read as 1).
+ */
+export type StoredOutput = Omit<OutputFileMeta, 'storage_url' | 'file_count'> & {
+  s3_key: string;
+  file_count?: number;
+  /**
+   * Playlist outputs only: the names of the companion objects, each stored at `s3_key`'s
+   * prefix + name (S3_KEYS.output(account, command, name)), so relative references in the
+   * manifest resolve next to it. For deleting them (storedObjectKeys); never in the poll JSON.
+   */
+  companion_names?: string[];
+};
 
 export interface OriginalRequest {
   input_files: Record<string, string>;

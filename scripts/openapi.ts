@@ -32,6 +32,7 @@ const OutputFileMeta = {
   required: [
     'file_id', 'storage_url', 'status', 'rendi_store_type', 'is_deleted', 'filename', 'size_mbytes', 'duration', 'file_type',
     'file_format', 'codec', 'pixel_format', 'mime_type', 'width', 'height', 'frame_rate', 'bitrate_video_kb', 'bitrate_audio_kb',
+    'file_count',
   ],
   properties: {
     file_id: { type: 'string' },
@@ -40,7 +41,7 @@ const OutputFileMeta = {
     rendi_store_type: { enum: ['OUTPUT', 'STORED_FILE', 'UPLOAD'] },
     is_deleted: { type: 'boolean' },
     filename: { type: 'string' },
-    size_mbytes: nullable('number'),
+    size_mbytes: nullable('number', { description: 'MiB; for a playlist output, the total of the manifest and all its segment/companion files.' }),
     duration: nullable('number'),
     file_type: { enum: ['video', 'audio', 'image', 'other'] },
     file_format: nullable('string'),
@@ -52,6 +53,12 @@ const OutputFileMeta = {
     frame_rate: nullable('number'),
     bitrate_video_kb: nullable('number'),
     bitrate_audio_kb: nullable('number'),
+    file_count: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        'Files that make up the output: 1, or for a playlist output (.m3u8 / .mpd name or an out_playlist_ alias) 1 manifest + its segments, sub-playlists and init files, stored next to it.',
+    },
   },
 };
 

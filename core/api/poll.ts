@@ -41,6 +41,7 @@ const META_FIELDS = [
   'frame_rate',
   'bitrate_video_kb',
   'bitrate_audio_kb',
+  'file_count',
 ] as const satisfies readonly (keyof OutputFileMeta)[];
 
 /** The stored outputs of an item (`output_files_json`), or {} when there are none yet. */
@@ -54,6 +55,11 @@ export function storedOutputs(item: Pick<CommandItem, 'output_files_json'>): Rec
   }
 }
 
+/**
+ * The API view of a stored output: only the META_FIELDS, so a playlist's `companion_names`
+ * (up to thousands of segment names) and `s3_key` never reach the poll JSON; `file_count` and
+ * the total `size_mbytes` stand for them. Items stored before file_count existed read as 1.
+ */
 export function toOutputFileMeta(stored: StoredOutput, storageUrl: string | null): OutputFileMeta {
   const source = stored as unknown as Record<string, unknown>;
   const meta = {} as Record<string, unknown>;
@@ -61,7 +67,17 @@ export function toOutputFileMeta(stored: StoredOutput, storageUrl: string | null
     meta[field] = field === 'storage_url' ? (stored.is_deleted ? null : storageUrl) : (source[field] ?? null);
   }
   meta.is_deleted = stored.is_deleted === true;
+  meta.file_count = typeof stored.file_count === 'number' && stored.file_count >= 1 ? stored.file_count : 1;
   return meta as unknown as OutputFileMeta;
+}
+
+/**
+ * Every S3 object key of a stored output: the file itself, then a playlist's companions (at
+ * the manifest's prefix). What DELETE /commands/{id}/files must remove.
+ */
+export function storedObjectKeys(stored: Pick<StoredOutput, 's3_key' | 'companion_names'>): string[] {
+  const prefix = stored.s3_key.slice(0, stored.s3_key.lastIndexOf('/') + 1);
+  return [stored.s3_key, ...(stored.companion_names ?? []).map((name) => prefix + name)];
 }
 
 function seconds(from: string, to: string): number | null {

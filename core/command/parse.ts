@@ -16,6 +16,7 @@ import {
   MUXER_ALLOWLIST,
 } from './options-policy.ts';
 import { fileExtension, inputLocalName, pathProblem } from './paths.ts';
+import { isPlaylistOutput } from './playlist.ts';
 import {
   findPlaceholders,
   INPUT_ALIAS,
@@ -385,7 +386,12 @@ export function parseFfmpegCommand(input: ParseCommandInput): ParseCommandResult
   if (violations.length > 0) return { ok: false, violations };
 
   const inputs: PlannedInput[] = [...inputLocal.entries()].map(([alias, x]) => ({ alias, url: x.url, local_name: x.local }));
-  const outputs: PlannedOutput[] = [...outputName.entries()].map(([alias, local_name]) => ({ alias, local_name }));
+  // Playlists are marked here, once, from what the user declared: the plan is the whole
+  // contract of what the worker does (it stays free of API naming conventions), and the
+  // decision is visible in the stored item.
+  const outputs: PlannedOutput[] = [...outputName.entries()].map(([alias, local_name]) =>
+    isPlaylistOutput(alias, local_name) ? { alias, local_name, playlist: true } : { alias, local_name },
+  );
   const plan: CommandPlan = { inputs, outputs, commands: args };
   return { ok: true, plan, compute: route.ok ? route.compute : 'cpu', args };
 }

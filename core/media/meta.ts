@@ -149,7 +149,8 @@ function mimeType(format: string | null, ext: string, type: FileType): string {
  * or one picture-codec stream of at most one frame), video when there is a video stream that
  * is not cover art, audio when only audio, else other. Numbers are parsed from ffprobe's
  * strings; bitrates are kbit/s (stream bit_rate, else derived from the container's);
- * size_mbytes is MiB (bytes / 1048576, 6 decimals).
+ * size_mbytes is MiB (bytes / 1048576, 6 decimals). file_count is 1: the worker raises it (and
+ * size_mbytes) for a playlist output stored with its companion files.
  */
 export function toOutputFileMeta(probe: ProbeJson | null | undefined, facts: FileFacts): ProbedMeta {
   const streams = probe?.streams ?? [];
@@ -207,5 +208,6 @@ export function toOutputFileMeta(probe: ProbeJson | null | undefined, facts: Fil
     frame_rate: v && type === 'video' ? (parseFrameRate(v.r_frame_rate) ?? parseFrameRate(v.avg_frame_rate)) : null,
     bitrate_video_kb: kb(videoBits),
     bitrate_audio_kb: kb(audioBits),
+    file_count: 1,
   };
 }

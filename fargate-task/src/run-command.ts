@@ -1,13 +1,14 @@
 /**
  * One command, start to finish (ARCHITECTURE.md "Data flow" step 3):
  *   read the item → heartbeats → workspace → download inputs → probe inputs (for percent)
- *   → run each argv of the plan → probe + upload each output → SendTaskSuccess / Failure.
+ *   → run each argv of the plan → probe + upload each output (a playlist with its segments)
+ *   → SendTaskSuccess / Failure.
  * Every failure becomes one ERROR_STATUS; heartbeats stop and the workspace goes in all cases.
  * The AWS clients are injected, so tests run this against dynalite, s3rver and a local
  * Step Functions endpoint, and local mode runs it unchanged behind AWS_ENDPOINT_URL_*.
  */
 import { randomUUID } from 'node:crypto';
-import { lstat } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
@@ -25,7 +26,8 @@ import { probeDuration, probeFile } from './probe.ts';
 import { createProgressWriter } from './progress-writer.ts';
 import { reportFailure, reportSuccess } from './report.ts';
 import { runFfmpeg } from './run-ffmpeg.ts';
-import { uploadFile } from './upload.ts';
+import { assignCompanions, COMPANION_UPLOAD_CONCURRENCY, companionContentType, companionLimitProblem } from './playlist.ts';
+import { uploadFile, uploadFiles, UploadFilesError } from './upload.ts';
 import { assertPlainName, createWorkspace, removeWorkspace } from './workspace.ts';
 
 export interface WorkerDeps {
@@ -175,6 +177,15 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
     await progress.stop();
   }
 
+  // Playlist outputs take the files FFmpeg wrote next to them (playlist.ts says which). Any
+  // other file FFmpeg wrote that no declared output owns is not stored: it goes with the
+  // workspace.
+  let companions: Record<string, string[]> = {};
+  if (plan.outputs.some((o) => o.playlist === true)) {
+    const entries = await readdir(workspace, { withFileTypes: true });
+    companions = assignCompanions(plan, entries.filter((e) => e.isFile()).map((e) => e.name));
+  }
+
   const outputs: Record<string, StoredOutput> = {};
   for (const out of plan.outputs) {
     const name = assertPlainName(out.local_name);
@@ -184,9 +195,27 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
     if (st.size > config.maxOutputBytes) {
       throw new WorkerError('OUTPUT_UPLOAD_FAILED', `output ${out.alias} is ${st.size} bytes, over the limit of ${config.maxOutputBytes}`);
     }
+    const extra = out.playlist === true ? await companionFiles(workspace, out.alias, companions[out.alias] ?? [], st.size, config.maxOutputBytes) : null;
     const probe = await probeFile(name, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs });
-    const meta = toOutputFileMeta(probe, { fileId: randomUUID(), fileName: name, sizeBytes: st.size });
+    const meta = toOutputFileMeta(probe, { fileId: randomUUID(), fileName: name, sizeBytes: st.size + (extra?.bytes ?? 0) });
     const key = S3_KEYS.output(config.accountId, config.commandId, name);
+    // Companions first: once the manifest is stored, everything it references is too.
+    if (extra && extra.names.length > 0) {
+      try {
+        await uploadFiles({
+          s3: deps.s3,
+          bucket: config.bucket,
+          files: extra.names.map((n) => ({ key: S3_KEYS.output(config.accountId, config.commandId, n), path: path.join(workspace, n), contentType: companionContentType(n) })),
+          concurrency: COMPANION_UPLOAD_CONCURRENCY,
+          signal,
+        });
+      } catch (err) {
+        signal.throwIfAborted();
+        const failed = err instanceof UploadFilesError ? path.posix.basename(err.item.key) : '?';
+        log.error('upload failed', { alias: out.alias, file: failed, error: ((err as { cause?: { name?: string } })?.cause?.name ?? 'Error') });
+        throw new WorkerError('OUTPUT_UPLOAD_FAILED', `playlist file "${failed}" of output ${out.alias} could not be stored`);
+      }
+    }
     try {
       await uploadFile({ s3: deps.s3, bucket: config.bucket, key, path: file, contentType: meta.mime_type ?? 'application/octet-stream', signal });
     } catch (err) {
@@ -194,9 +223,40 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
       log.error('upload failed', { alias: out.alias, error: (err as { name?: string })?.name ?? 'Error' });
       throw new WorkerError('OUTPUT_UPLOAD_FAILED', `output ${out.alias} could not be stored`);
     }
-    outputs[out.alias] = { ...meta, s3_key: key };
+    outputs[out.alias] = extra
+      ? { ...meta, file_count: 1 + extra.names.length, s3_key: key, companion_names: extra.names }
+      : { ...meta, s3_key: key };
   }
   return { ffmpeg_command_run_seconds: round2(ffmpegSeconds), output_files: outputs };
+}
+
+/**
+ * The companion files of playlist output `alias`, checked before anything is uploaded: within
+ * the count and name limits, each still a regular file, and the playlist's total (manifest +
+ * companions) within the output byte cap.
+ */
+async function companionFiles(
+  workspace: string,
+  alias: string,
+  names: string[],
+  manifestBytes: number,
+  maxBytes: number,
+): Promise<{ names: string[]; bytes: number }> {
+  const problem = companionLimitProblem(names);
+  if (problem) throw new WorkerError('OUTPUT_UPLOAD_FAILED', `playlist output ${alias} cannot be stored: ${problem}`);
+  let bytes = 0;
+  for (const n of names) {
+    const st = await lstat(path.join(workspace, assertPlainName(n)));
+    if (!st.isFile()) throw new WorkerError('INTERNAL_ERROR', `playlist file "${n}" of output ${alias} is not a regular file`);
+    bytes += st.size;
+  }
+  if (manifestBytes + bytes > maxBytes) {
+    throw new WorkerError(
+      'OUTPUT_UPLOAD_FAILED',
+      `playlist output ${alias} is ${manifestBytes + bytes} bytes with its ${names.length} segment/companion files, over the limit of ${maxBytes}`,
+    );
+  }
+  return { names, bytes };
 }
 
 /** Progress of run `index` of `runs` as progress of the whole command (runs weigh the same). */

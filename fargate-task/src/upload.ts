@@ -1,5 +1,5 @@
 /**
- * Step 5: stream one output from the workspace to S3 with lib-storage's Upload (multipart for
+ * Step 5: stream outputs from the workspace to S3 with lib-storage's Upload (multipart for
  * large files, a single PUT for small ones; memory bounded by partSize × queueSize).
  */
 import { createReadStream } from 'node:fs';
@@ -31,4 +31,53 @@ export async function uploadFile(opts: {
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+export interface UploadItem {
+  key: string;
+  path: string;
+  contentType: string;
+}
+
+/** Which object of an uploadFiles batch failed; `cause` is the SDK error. */
+export class UploadFilesError extends Error {
+  constructor(
+    readonly item: UploadItem,
+    cause: unknown,
+  ) {
+    super(`upload of ${item.key} failed`, { cause });
+    this.name = 'UploadFilesError';
+  }
+}
+
+/**
+ * Streams many files (a playlist's segments), at most `concurrency` at once, each with
+ * uploadFile. The first failure stops the batch: nothing new starts, uploads in flight are
+ * aborted, and it is rethrown as an UploadFilesError naming the file.
+ */
+export async function uploadFiles(opts: {
+  s3: S3Client;
+  bucket: string;
+  files: readonly UploadItem[];
+  concurrency: number;
+  signal?: AbortSignal;
+}): Promise<void> {
+  const stop = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+  let next = 0;
+  let failure: UploadFilesError | undefined;
+  const lane = async (): Promise<void> => {
+    while (!failure && !signal.aborted && next < opts.files.length) {
+      const item = opts.files[next++]!;
+      try {
+        await uploadFile({ s3: opts.s3, bucket: opts.bucket, key: item.key, path: item.path, contentType: item.contentType, signal });
+      } catch (err) {
+        failure ??= new UploadFilesError(item, err);
+        stop.abort();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, opts.files.length)) }, lane));
+  if (failure) throw failure;
+  opts.signal?.throwIfAborted();
 }

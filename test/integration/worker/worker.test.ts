@@ -10,6 +10,7 @@ import path from 'node:path';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV, S3_KEYS, TABLE } from '../../../core/constants.ts';
+import { parseFfmpegCommand } from '../../../core/command/index.ts';
 import type { CommandItem, CommandPlan, WorkerResult } from '../../../core/types.ts';
 import { DEFAULTS, resolveExecutable, type WorkerConfig } from '../../../fargate-task/src/config.ts';
 import { silentLogger } from '../../../fargate-task/src/log.ts';
@@ -154,7 +155,9 @@ describe('worker: success', () => {
       width: 160,
       height: 120,
       frame_rate: 25,
+      file_count: 1,
     });
+    expect(out).not.toHaveProperty('companion_names');
     expect(out.file_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(out.duration).toBeGreaterThan(0.9);
     expect(out.duration).toBeLessThan(1.2);
@@ -193,6 +196,86 @@ describe('worker: success', () => {
     const result = c.outcome.result!;
     expect(result.output_files.out_audio).toMatchObject({ file_type: 'audio', codec: 'pcm_s16le', mime_type: 'audio/wav', width: null, frame_rate: null });
     expect(result.output_files.out_thumb).toMatchObject({ file_type: 'image', codec: 'png', mime_type: 'image/png', width: 160, height: 120, duration: null });
+    // Without a playlist output, files FFmpeg wrote that no declared output owns are not stored.
+    expect(await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, c.commandId, 'mid.mp4'))).toBeNull();
+  });
+});
+
+/**
+ * Playlist outputs end to end from the user's command: these plans come from the parser on
+ * purpose, since it is the parser that marks a manifest as a playlist.
+ */
+describe('worker: playlist outputs (HLS, DASH)', () => {
+  function planOf(command: string, outputFiles: Record<string, string>): CommandPlan {
+    const r = parseFfmpegCommand({ commands: [command], inputFiles: { in_video: web.url('/video.mp4') }, outputFiles, gpuAvailable: false });
+    if (!r.ok) throw new Error(JSON.stringify(r.violations));
+    return r.plan;
+  }
+  const HLS = 'ffmpeg -i {{in_video}} -c:v libx264 -preset ultrafast -g 5 -c:a aac -f hls -hls_time 0.2 -hls_playlist_type vod -hls_segment_filename seg_%03d.ts {{out_playlist_hls}}';
+  const get = async (commandId: string, name: string) => s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, commandId, name));
+
+  it('HLS: the manifest and every segment it lists are stored side by side; file_count and size_mbytes cover them all', async () => {
+    const c = await runCase(planOf(HLS, { out_playlist_hls: 'index.m3u8' }));
+    expect(c.outcome.error).toBeUndefined();
+    expect(c.outcome.status).toBe('SUCCESS');
+    const out = c.outcome.result!.output_files.out_playlist_hls!;
+    expect(out).toMatchObject({
+      s3_key: S3_KEYS.output(ACCOUNT, c.commandId, 'index.m3u8'),
+      filename: 'index.m3u8',
+      file_format: 'hls',
+      mime_type: 'application/vnd.apple.mpegurl',
+    });
+
+    const manifest = await get(c.commandId, 'index.m3u8');
+    expect(manifest?.contentType).toBe('application/vnd.apple.mpegurl');
+    const listed = manifest!.body.toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    expect(listed.length).toBeGreaterThanOrEqual(3);
+    let bytes = manifest!.body.length;
+    for (const name of listed) {
+      const seg = await get(c.commandId, name); // relative to the manifest: same prefix
+      expect(seg, name).not.toBeNull();
+      expect(seg!.contentType).toBe('video/mp2t');
+      expect(seg!.body[0]).toBe(0x47); // MPEG-TS sync byte
+      bytes += seg!.body.length;
+    }
+    expect(out.file_count).toBe(1 + listed.length);
+    expect(out.companion_names).toEqual(listed);
+    expect(out.size_mbytes).toBeCloseTo(bytes / 1048576, 5);
+    expect(await get(c.commandId, 'in_video.mp4')).toBeNull(); // the downloaded input is not a companion
+  });
+
+  it('DASH: manifest.mpd with its init and chunk files', async () => {
+    const c = await runCase(planOf('ffmpeg -i {{in_video}} -c:v libx264 -preset ultrafast -g 5 -c:a aac -f dash -seg_duration 0.2 {{out_playlist}}', { out_playlist: 'manifest.mpd' }));
+    expect(c.outcome.error).toBeUndefined();
+    const out = c.outcome.result!.output_files.out_playlist!;
+    const manifest = await get(c.commandId, 'manifest.mpd');
+    expect(manifest?.contentType).toBe('application/dash+xml');
+    const mpd = manifest!.body.toString('utf8');
+    // SegmentTemplate attributes → the file names they stand for.
+    const templates = [...mpd.matchAll(/(?:initialization|media)="([^"]+)"/g)].map(
+      (m) => new RegExp(`^${m[1]!.replace(/\$RepresentationID\$/g, '\\d+').replace(/\$Number%0(\d)d\$/g, '\\d{$1}').replace(/\./g, '\\.')}$`),
+    );
+    expect(templates.length).toBeGreaterThanOrEqual(2);
+    const names = out.companion_names!;
+    expect(names.filter((n) => n.startsWith('init-'))).toHaveLength(2); // video + audio
+    expect(names.filter((n) => n.startsWith('chunk-')).length).toBeGreaterThanOrEqual(4);
+    let bytes = manifest!.body.length;
+    for (const name of names) {
+      expect(templates.some((t) => t.test(name)), name).toBe(true);
+      const obj = await get(c.commandId, name);
+      expect(obj, name).not.toBeNull();
+      bytes += obj!.body.length;
+    }
+    expect(out.file_count).toBe(1 + names.length);
+    expect(out.size_mbytes).toBeCloseTo(bytes / 1048576, 5);
+  });
+
+  it('OUTPUT_UPLOAD_FAILED when manifest + segments exceed the output byte cap (the manifest alone does not)', async () => {
+    const c = await runCase(planOf(HLS, { out_playlist_hls: 'index.m3u8' }), { config: { maxOutputBytes: 20_000 } });
+    expect(c.outcome.error?.status).toBe('OUTPUT_UPLOAD_FAILED');
+    expect(c.outcome.error?.message).toMatch(/playlist output out_playlist_hls is \d+ bytes with its \d+ segment\/companion files, over the limit of 20000/);
+    expect(await get(c.commandId, 'index.m3u8')).toBeNull();
+    expect(await get(c.commandId, 'seg_000.ts')).toBeNull();
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toPollResponse } from '../../../core/api/poll.ts';
+import { storedObjectKeys, toPollResponse } from '../../../core/api/poll.ts';
 import type { CommandItem, StoredOutput } from '../../../core/types.ts';
 
 const POLL_KEYS = [
@@ -23,7 +23,7 @@ const POLL_KEYS = [
 const META_KEYS = [
   'file_id', 'storage_url', 'status', 'rendi_store_type', 'is_deleted', 'filename', 'size_mbytes', 'duration',
   'file_type', 'file_format', 'codec', 'pixel_format', 'mime_type', 'width', 'height', 'frame_rate',
-  'bitrate_video_kb', 'bitrate_audio_kb',
+  'bitrate_video_kb', 'bitrate_audio_kb', 'file_count',
 ].sort();
 
 function queued(): CommandItem {
@@ -61,6 +61,7 @@ const stored: StoredOutput = {
   frame_rate: 25,
   bitrate_video_kb: 400,
   bitrate_audio_kb: null,
+  file_count: 1,
   s3_key: 'outputs/acc/x/a.webm',
 };
 
@@ -136,6 +137,33 @@ describe('toPollResponse', () => {
     expect(r.progress).toEqual({ percent: null, out_time_seconds: 1.2, speed: null, fps: null });
     expect(r.original_request).toEqual({ input_files: {}, output_files: { out_a: 'a.mp4' }, ffmpeg_commands: ['a', 'b'] });
     expect(r.total_processing_seconds).toBe(10);
+  });
+
+  it('a playlist shows file_count and the total size, never its companion list; old items read file_count 1', () => {
+    const segments = Array.from({ length: 300 }, (_, i) => `seg_${String(i).padStart(3, '0')}.ts`);
+    const hls: StoredOutput = {
+      ...stored, filename: 'index.m3u8', file_format: 'hls', mime_type: 'application/vnd.apple.mpegurl', size_mbytes: 12.5,
+      file_count: 301, s3_key: 'outputs/acc/x/index.m3u8', companion_names: segments,
+    };
+    const old = { ...stored } as Partial<StoredOutput>;
+    delete old.file_count;
+    const item: CommandItem = { ...queued(), status: 'SUCCESS', output_files_json: JSON.stringify({ out_playlist_hls: hls, out_a: old }) };
+    const r = toPollResponse(item, { out_playlist_hls: 'https://signed/index.m3u8' });
+    expect(Object.keys(r.output_files.out_playlist_hls!).sort()).toEqual(META_KEYS);
+    expect(r.output_files.out_playlist_hls).toMatchObject({ file_count: 301, size_mbytes: 12.5, storage_url: 'https://signed/index.m3u8' });
+    expect(r.output_files.out_a!.file_count).toBe(1);
+    const text = JSON.stringify(r);
+    expect(text).not.toContain('seg_');
+    expect(text).not.toContain('companion');
+  });
+
+  it('storedObjectKeys: the file, then each companion under the same prefix (what DELETE removes)', () => {
+    expect(storedObjectKeys(stored)).toEqual(['outputs/acc/x/a.webm']);
+    expect(storedObjectKeys({ s3_key: 'outputs/acc/x/index.m3u8', companion_names: ['seg_000.ts', 'seg_001.ts'] })).toEqual([
+      'outputs/acc/x/index.m3u8',
+      'outputs/acc/x/seg_000.ts',
+      'outputs/acc/x/seg_001.ts',
+    ]);
   });
 
   it('corrupt output_files_json reads as no outputs', () => {

@@ -20,7 +20,7 @@ function metaOf(name: FixtureName) {
 
 const ALL_FIELDS: (keyof OutputFileMeta)[] = [
   'file_id', 'status', 'rendi_store_type', 'is_deleted', 'filename', 'size_mbytes', 'duration', 'file_type', 'file_format', 'codec',
-  'pixel_format', 'mime_type', 'width', 'height', 'frame_rate', 'bitrate_video_kb', 'bitrate_audio_kb',
+  'pixel_format', 'mime_type', 'width', 'height', 'frame_rate', 'bitrate_video_kb', 'bitrate_audio_kb', 'file_count',
 ];
 
 describe('toOutputFileMeta (real ffprobe output)', () => {
@@ -30,7 +30,7 @@ describe('toOutputFileMeta (real ffprobe output)', () => {
     expect(m).toMatchObject({
       file_id: 'f-1', status: 'STORED', rendi_store_type: 'OUTPUT', is_deleted: false, filename: 'video.mp4',
       file_type: 'video', file_format: 'mp4', codec: 'h264', pixel_format: 'yuv420p', mime_type: 'video/mp4',
-      width: 160, height: 120, frame_rate: 25,
+      width: 160, height: 120, frame_rate: 25, file_count: 1,
     });
     expect(m.duration).toBeCloseTo(1, 1);
     expect(m.bitrate_video_kb).toBeGreaterThan(0);
