@@ -14,7 +14,7 @@ import type { CommandItem, ExecutionInput } from '../../core/types.ts';
 import { apiEvent, call, setEnv, STATE_MACHINE_ARN } from './support.ts';
 
 const net = vi.hoisted(() => ({ assertPublicUrl: vi.fn() }));
-vi.mock('../../core/net/index.ts', () => net);
+vi.mock('../../core/net/policy.ts', () => net);
 
 vi.mock('../../core/command/index.ts', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../core/command/index.ts')>();

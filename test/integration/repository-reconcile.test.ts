@@ -16,7 +16,7 @@ import { CommandRepository } from '../../lambdas/shared/command-repository.ts';
 import { apiEvent, call, setEnv } from '../handlers/support.ts';
 
 const net = vi.hoisted(() => ({ assertPublicUrl: vi.fn(async () => ({ ok: true as const })) }));
-vi.mock('../../core/net/index.ts', () => net);
+vi.mock('../../core/net/policy.ts', () => net);
 
 import { handler as runOne } from '../../lambdas/run-ffmpeg-command/index.ts';
 import { reconcile } from '../../lambdas/reconciler/index.ts';
