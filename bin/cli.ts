@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { openKeyStore, type KeyStoreTarget } from '../cli/key-store.ts';
-import { AmbiguousApiKeyPrefixError, ApiKeyNotFoundError } from '../lambdas/shared/api-key-repository.ts';
+import { AmbiguousApiKeyPrefixError, ApiKeyNotFoundError } from '../store/api-key-repository.ts';
 
 const USAGE = `usage:
   ffaas keys create --name NAME [--account ID]

@@ -6,7 +6,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ApiKeyRepository } from '../lambdas/shared/api-key-repository.ts';
+import { ApiKeyRepository } from '../store/api-key-repository.ts';
 import { STACK_OUTPUTS } from '../lib/outputs.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, readLiveEndpoints, resolveDataDir, startDataServices } from '../local/services.ts';
 

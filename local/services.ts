@@ -16,7 +16,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
-import { createTables } from '../lambdas/shared/tables.ts';
+import { createTables } from '../store/tables.ts';
 
 /** Region and credentials every local client uses. s3rver checks signatures against S3RVER/S3RVER. */
 export const LOCAL_REGION = 'us-east-1';

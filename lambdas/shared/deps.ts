@@ -8,9 +8,9 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 // policy.ts, not index.ts: the fetcher (undici, ~700 KB bundled) has no place in the API's bundles.
 import { assertPublicUrl } from '../../core/net/policy.ts';
 import { config, required, resetConfig } from './config.ts';
-import { documentClient, resetClients, s3Client, sfnClient } from './clients.ts';
-import { CommandRepository } from './command-repository.ts';
-import { ApiKeyRepository } from './api-key-repository.ts';
+import { documentClient, resetClients, s3Client, sfnClient } from '../../store/clients.ts';
+import { CommandRepository } from '../../store/command-repository.ts';
+import { ApiKeyRepository } from '../../store/api-key-repository.ts';
 import { ExecutionStarter } from './execution-starter.ts';
 
 let commands: CommandRepository | undefined;

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { openKeyStore } from '../../cli/key-store.ts';
 import { hashApiKey } from '../../core/api/api-keys.ts';
 import { STACK_OUTPUTS } from '../../lib/outputs.ts';
-import { createTables } from '../../lambdas/shared/tables.ts';
+import { createTables } from '../../store/tables.ts';
 import { startDynalite, TEST_CREDENTIALS, type DynaliteHandle } from '../helpers/index.ts';
 
 const STACK_TABLES = { commands: 'Ffaas-Commands-1A2B', apiKeys: 'Ffaas-ApiKeys-3C4D', accounts: 'Ffaas-Accounts-5E6F' };

@@ -11,8 +11,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PENDING_MARK, RECONCILE_AFTER_SECONDS } from '../../core/constants.ts';
 import { startDynalite, type DynaliteHandle } from '../helpers/index.ts';
-import { createTables } from '../../lambdas/shared/tables.ts';
-import { CommandRepository } from '../../lambdas/shared/command-repository.ts';
+import { createTables } from '../../store/tables.ts';
+import { CommandRepository } from '../../store/command-repository.ts';
 import { apiEvent, call, setEnv } from '../handlers/support.ts';
 
 const net = vi.hoisted(() => ({ assertPublicUrl: vi.fn(async () => ({ ok: true as const })) }));

@@ -10,9 +10,9 @@ import { PENDING_MARK, TABLE, API_KEY_PATTERN } from '../../core/constants.ts';
 import type { CommandItem } from '../../core/types.ts';
 import { hashApiKey } from '../../core/api/api-keys.ts';
 import { startDynalite, type DynaliteHandle } from '../helpers/index.ts';
-import { createTables, type TableNames } from '../../lambdas/shared/tables.ts';
-import { CommandExistsError, CommandRepository } from '../../lambdas/shared/command-repository.ts';
-import { AmbiguousApiKeyPrefixError, ApiKeyNotFoundError, ApiKeyRepository } from '../../lambdas/shared/api-key-repository.ts';
+import { createTables, type TableNames } from '../../store/tables.ts';
+import { CommandExistsError, CommandRepository } from '../../store/command-repository.ts';
+import { AmbiguousApiKeyPrefixError, ApiKeyNotFoundError, ApiKeyRepository } from '../../store/api-key-repository.ts';
 
 const names: TableNames = { commands: 'it-commands', apiKeys: 'it-api-keys', accounts: 'it-accounts' };
 let db: DynaliteHandle;

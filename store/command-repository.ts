@@ -1,9 +1,9 @@
 /** The commands table: one item per command, keyed by account_id + command_id. */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { PENDING_MARK, TABLE, type CommandStatus } from '../../core/constants.ts';
-import type { CommandItem } from '../../core/types.ts';
-import type { ListCursorKey } from '../../core/api/list.ts';
+import { PENDING_MARK, TABLE, type CommandStatus } from '../core/constants.ts';
+import type { CommandItem } from '../core/types.ts';
+import type { ListCursorKey } from '../core/api/list.ts';
 
 const T = TABLE.commands;
 

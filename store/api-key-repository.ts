@@ -4,9 +4,9 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TABLE } from '../../core/constants.ts';
-import { apiKeyPrefix, generateApiKey, hashApiKey, isWellFormedApiKey } from '../../core/api/api-keys.ts';
-import { newAccountId } from '../../core/api/ids.ts';
+import { TABLE } from '../core/constants.ts';
+import { apiKeyPrefix, generateApiKey, hashApiKey, isWellFormedApiKey } from '../core/api/api-keys.ts';
+import { newAccountId } from '../core/api/ids.ts';
 
 export interface ApiKeyRecord {
   key_hash: string;

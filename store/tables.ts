@@ -15,7 +15,7 @@ import {
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { TABLE } from '../../core/constants.ts';
+import { TABLE } from '../core/constants.ts';
 
 export interface TableNames {
   commands: string;
