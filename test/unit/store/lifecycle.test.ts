@@ -46,3 +46,26 @@ describe('transitionExpressions', () => {
     expect(transitionExpressions('clearPending').ConditionExpression).toBe('#status IN (:processing, :success, :failed)');
   });
 });
+
+describe('docs/LIFECYCLE.md', () => {
+  it('lists every step of the table with its from, to, sets and removes', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const page = await readFile(new URL('../../../docs/LIFECYCLE.md', import.meta.url), 'utf8');
+    const rows = new Map(
+      page
+        .split('\n')
+        .filter((l) => l.startsWith('| ') && !l.startsWith('| step'))
+        .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()))
+        .map((c) => [c[0]!, c] as const),
+    );
+    const list = (cell: string) => cell.split(',').map((x) => x.trim()).filter((x) => x && !x.startsWith('('));
+    expect([...rows.keys()].sort()).toEqual(steps.map(([n]) => n).sort());
+    for (const [name, t] of steps) {
+      const [, from, to, , sets, removes] = rows.get(name)!;
+      expect(list(from!), name).toEqual([...t.from]);
+      expect(to, name).toBe(t.to ?? '(unchanged)');
+      if (name !== 'submit') expect(list(sets!), name).toEqual([...t.set]);
+      expect(list(removes!), name).toEqual([...t.remove]);
+    }
+  });
+});
