@@ -7,12 +7,14 @@
  *   logic, with the age threshold lifted (nothing from before the start is in flight).
  * While running, the reconciler handler runs on an interval, as its schedule rule does on AWS.
  */
+import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RECONCILE_AFTER_SECONDS } from '../core/constants.ts';
 import { commandEventEntry } from '../core/events.ts';
 import { documentClientFor } from '../store/clients.ts';
 import { CommandRepository, type CommandFailure } from '../store/command-repository.ts';
 import type { LocalEventBus } from './event-bus.ts';
+import { lambdaContext } from './http-server.ts';
 
 export const RESTART_LOST_MESSAGE = 'The worker stopped responding (local mode restarted); the command was abandoned.';
 
@@ -46,23 +48,25 @@ export async function failLostCommands(opts: { dynamodb: DynamoDBClient; table: 
   return failed;
 }
 
-type Reconcile = (now?: Date) => Promise<{ found: number; started: number; alreadyRunning: number; cleared: number; failed: number }>;
+type ReconcileSummary = import('../lambdas/reconciler/index.ts').ReconcileSummary;
 
-async function loadReconcile(): Promise<Reconcile> {
-  const mod = (await import('../lambdas/reconciler/index.ts')) as { reconcile?: Reconcile; handler?: () => Promise<unknown> };
-  if (typeof mod.reconcile === 'function') return mod.reconcile;
-  const handler = mod.handler;
-  if (typeof handler !== 'function') throw new Error('lambdas/reconciler exports neither reconcile nor handler');
-  return async () => (await handler()) as Awaited<ReturnType<Reconcile>>;
+/**
+ * One run of the reconciler's handler, as its schedule rule invokes it on AWS: with the
+ * reconciler's own Lambda context (its log lines never carry an earlier request's function name
+ * or command id) and `now` as the event's time.
+ */
+async function invokeReconciler(now: Date = new Date()): Promise<ReconcileSummary> {
+  // Loaded on first use: the handler modules read their environment, which local mode sets first.
+  const { handler } = await import('../lambdas/reconciler/index.ts');
+  return handler({ time: now.toISOString() }, lambdaContext('ffaas-local-reconciler', randomUUID(), 60_000));
 }
 
 /**
  * Starts executions for every QUEUED command, whatever its age (the reconciler's logic with its
  * clock moved past RECONCILE_AFTER_SECONDS). Needs the handler environment set.
  */
-export async function restartQueuedCommands(now: Date = new Date()): Promise<Awaited<ReturnType<Reconcile>>> {
-  const reconcile = await loadReconcile();
-  return reconcile(new Date(now.getTime() + (RECONCILE_AFTER_SECONDS + 1) * 1000));
+export async function restartQueuedCommands(now: Date = new Date()): Promise<ReconcileSummary> {
+  return invokeReconciler(new Date(now.getTime() + (RECONCILE_AFTER_SECONDS + 1) * 1000));
 }
 
 /** Runs the reconciler every `intervalMs` (default 60 s); returns a stop function. */
@@ -71,8 +75,7 @@ export function scheduleReconciler(intervalMs = 60_000, log: (line: string) => v
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    loadReconcile()
-      .then((reconcile) => reconcile())
+    invokeReconciler()
       .then((s) => {
         if (s.started > 0 || s.failed > 0) log(`reconciler: started ${s.started}, failed ${s.failed}`);
       })

@@ -1,5 +1,6 @@
 /** authorizer and reconciler with the SDK clients mocked. */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Context } from 'aws-lambda';
 import 'aws-sdk-client-mock-vitest/extend';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -7,9 +8,11 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { PENDING_MARK, RECONCILE_AFTER_SECONDS, TASK_TIMEOUT_ALLOWANCE_SECONDS } from '../../core/constants.ts';
 import { generateApiKey, hashApiKey } from '../../core/api/api-keys.ts';
 import type { CommandItem } from '../../core/types.ts';
-import { authorizerEvent, setEnv } from './support.ts';
+import { apiEvent, authorizerEvent, call, setEnv } from './support.ts';
 import { handler as authorizer, stageWildcard } from '../../lambdas/authorizer/index.ts';
-import { reconcile } from '../../lambdas/reconciler/index.ts';
+import { handler as reconcilerHandler, reconcile } from '../../lambdas/reconciler/index.ts';
+import { handler as getCommand } from '../../lambdas/get-command/index.ts';
+import { logger } from '../../lambdas/shared/logger.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
@@ -124,12 +127,60 @@ describe('reconciler', () => {
     ddb.on(UpdateCommand).resolves({});
     expect(await reconcile(now)).toMatchObject({ found: 1, started: 0, cleared: 1 });
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
-    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { Key: { account_id: 'acc-1', command_id: 'c-stuck' }, UpdateExpression: 'REMOVE #p' });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { Key: { account_id: 'acc-1', command_id: 'c-stuck' }, UpdateExpression: 'REMOVE #pending' });
   });
 
   it('nothing pending: nothing started', async () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
     expect(await reconcile(now)).toEqual({ found: 0, started: 0, alreadyRunning: 0, cleared: 0, failed: 0 });
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+});
+
+describe('log context', () => {
+  /** The JSON log lines the shared Powertools logger writes while `fn` runs. */
+  async function logLines(fn: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+    const lines: Record<string, unknown>[] = [];
+    logger.setLogLevel('INFO'); // setEnv silences the logger
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      for (const l of String(chunk).split('\n').filter(Boolean)) {
+        try {
+          lines.push(JSON.parse(l));
+        } catch {
+          /* not a log line */
+        }
+      }
+      return true;
+    });
+    try {
+      await fn();
+    } finally {
+      spy.mockRestore();
+      logger.setLogLevel('SILENT');
+    }
+    return lines;
+  }
+
+  it('a reconciler run after a request carries its own function name, not the request keys', async () => {
+    const commandId = '00000000-0000-4000-8000-00000000abcd';
+    ddb.on(GetCommand).resolves({});
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    const request = await logLines(() => call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: commandId } })));
+    expect(request.find((l) => l.message === 'request done')).toMatchObject({ function_name: 'test', command_id: commandId });
+
+    const reconcilerContext = { awsRequestId: 'rec-1', functionName: 'reconciler-fn' } as unknown as Context;
+    const run = await logLines(() => reconcilerHandler({ time: '2026-01-01T00:10:00.000Z' }, reconcilerContext));
+    const done = run.find((l) => l.message === 'reconcile done');
+    expect(done).toMatchObject({ function_name: 'reconciler-fn', function_request_id: 'rec-1', found: 0 });
+    expect(done).not.toHaveProperty('command_id');
+    expect(done).not.toHaveProperty('route');
+  });
+
+  it("the reconciler takes 'now' from the schedule event's time", async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    await reconcilerHandler({ time: '2026-01-01T00:10:00.000Z' }, { awsRequestId: 'r', functionName: 'f' } as unknown as Context);
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+      ExpressionAttributeValues: { ':p': PENDING_MARK, ':c': new Date(Date.parse('2026-01-01T00:10:00.000Z') - RECONCILE_AFTER_SECONDS * 1000).toISOString() },
+    });
   });
 });
