@@ -36,9 +36,6 @@ export interface ListPage {
   next: ListCursorKey | null;
 }
 
-/** What the reconciler needs of a pending command (the index projects every attribute). */
-export type PendingCommand = CommandItem;
-
 export class CommandRepository {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -127,10 +124,11 @@ export class CommandRepository {
 
   /**
    * Commands accepted before `olderThan` (ISO-8601) whose execution has not marked them yet:
-   * the sparse pending index holds only items that still carry `pending`.
+   * the sparse pending index holds only items that still carry `pending` (and projects every
+   * attribute, so these are whole items).
    */
-  async listPending(olderThan: string, limit = 100): Promise<PendingCommand[]> {
-    const items: PendingCommand[] = [];
+  async listPending(olderThan: string, limit = 100): Promise<CommandItem[]> {
+    const items: CommandItem[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const out = await this.client.send(
@@ -145,7 +143,7 @@ export class CommandRepository {
           Limit: limit - items.length,
         }),
       );
-      items.push(...((out.Items as PendingCommand[] | undefined) ?? []));
+      items.push(...((out.Items as CommandItem[] | undefined) ?? []));
       startKey = out.LastEvaluatedKey;
     } while (startKey && items.length < limit);
     return items;
