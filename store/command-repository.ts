@@ -81,11 +81,7 @@ export class CommandRepository {
     const want = offset + options.limit + 1;
     const rows: CommandItem[] = [];
     let startKey: Record<string, unknown> | undefined = options.cursor
-      ? {
-          [T.partitionKey]: options.cursor.account_id,
-          [T.sortKey]: options.cursor.command_id,
-          [T.byCreatedSortKey]: options.cursor.created_at,
-        }
+      ? { ...commandKey(options.cursor.account_id, options.cursor.command_id), [T.byCreatedSortKey]: options.cursor.created_at }
       : undefined;
     const names: Record<string, string> = { '#pk': T.partitionKey };
     const values: Record<string, unknown> = { ':pk': accountId };
