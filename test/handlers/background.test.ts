@@ -8,7 +8,7 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { PENDING_MARK, RECONCILE_AFTER_SECONDS, TASK_TIMEOUT_ALLOWANCE_SECONDS } from '../../core/constants.ts';
 import { generateApiKey, hashApiKey } from '../../core/api/api-keys.ts';
 import type { CommandItem } from '../../core/types.ts';
-import { apiEvent, authorizerEvent, call, setEnv } from './support.ts';
+import { apiEvent, authorizerEvent, call, context, setEnv } from './support.ts';
 import { handler as authorizer, stageWildcard } from '../../lambdas/authorizer/index.ts';
 import { handler as reconcilerHandler, reconcile } from '../../lambdas/reconciler/index.ts';
 import { handler as getCommand } from '../../lambdas/get-command/index.ts';
@@ -29,7 +29,7 @@ describe('authorizer', () => {
 
   it('allows a known key for the whole stage, with { accountId } in the context', async () => {
     ddb.on(GetCommand).resolves({ Item: record });
-    const out = await authorizer(authorizerEvent({ 'X-API-KEY': key }));
+    const out = await authorizer(authorizerEvent({ 'X-API-KEY': key }), context);
     expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: 'api-keys', Key: { key_hash: hashApiKey(key) } });
     expect(out).toEqual({
       principalId: 'acc-1',
@@ -44,7 +44,7 @@ describe('authorizer', () => {
   it('reads the header in any case', async () => {
     ddb.on(GetCommand).resolves({ Item: record });
     for (const name of ['x-api-key', 'X-Api-Key', 'X-API-KEY']) {
-      await expect(authorizer(authorizerEvent({ [name]: key }))).resolves.toMatchObject({ context: { accountId: 'acc-1' } });
+      await expect(authorizer(authorizerEvent({ [name]: key }), context)).resolves.toMatchObject({ context: { accountId: 'acc-1' } });
     }
   });
 
@@ -56,23 +56,23 @@ describe('authorizer', () => {
     ['too short', { 'x-api-key': 'ffsk_abc' }],
     ['Bearer token', { authorization: `Bearer ${key}` }],
   ])('malformed (%s): Unauthorized without a lookup', async (_n, headers) => {
-    await expect(authorizer(authorizerEvent(headers))).rejects.toThrow(/^Unauthorized$/);
+    await expect(authorizer(authorizerEvent(headers), context)).rejects.toThrow(/^Unauthorized$/);
     expect(ddb).not.toHaveReceivedCommand(GetCommand);
   });
 
   it('unknown key: Unauthorized', async () => {
     ddb.on(GetCommand).resolves({});
-    await expect(authorizer(authorizerEvent({ 'x-api-key': generateApiKey() }))).rejects.toThrow(/^Unauthorized$/);
+    await expect(authorizer(authorizerEvent({ 'x-api-key': generateApiKey() }), context)).rejects.toThrow(/^Unauthorized$/);
   });
 
   it('revoked key: Unauthorized', async () => {
     ddb.on(GetCommand).resolves({ Item: { ...record, revoked_at: '2026-01-02T00:00:00.000Z' } });
-    await expect(authorizer(authorizerEvent({ 'x-api-key': key }))).rejects.toThrow(/^Unauthorized$/);
+    await expect(authorizer(authorizerEvent({ 'x-api-key': key }), context)).rejects.toThrow(/^Unauthorized$/);
   });
 
   it('a lookup failure is not reported as Unauthorized (it is a 500, not a false 401)', async () => {
     ddb.on(GetCommand).rejects(new Error('throttled'));
-    await expect(authorizer(authorizerEvent({ 'x-api-key': key }))).rejects.toThrow('throttled');
+    await expect(authorizer(authorizerEvent({ 'x-api-key': key }), context)).rejects.toThrow('throttled');
   });
 
   it('stageWildcard', () => {
