@@ -14,11 +14,16 @@
  */
 import { STATE, type CommandStatus } from '../core/constants.ts';
 
-export interface Transition {
+/**
+ * One step of an item's lifecycle. Generic in the status words so another table with a status
+ * (webhook deliveries, uploads) declares its own table of transitions and generates its
+ * conditional writes with {@link expressionsFor} the same way.
+ */
+export interface Transition<Status extends string = CommandStatus> {
   /** Statuses the item must be in (the write's condition). Empty: the item must not exist. */
-  readonly from: readonly CommandStatus[];
+  readonly from: readonly Status[];
   /** Status after the write; undefined: the status does not change. */
-  readonly to?: CommandStatus;
+  readonly to?: Status;
   /** Who takes this step (docs/LIFECYCLE.md). */
   readonly by: string;
   /** The state machine state that takes it, when it is one (its ASL is tested against this). */
@@ -98,17 +103,17 @@ export type LifecycleStep = keyof typeof LIFECYCLE;
 export type TransitionValues<S extends LifecycleStep> = Record<(typeof LIFECYCLE)[S]['set'][number], unknown>;
 
 /** Placeholder of a status value in expressions (`:queued`, `:processing`, …). */
-export const statusPlaceholder = (status: CommandStatus): string => `:${status.toLowerCase()}`;
+export const statusPlaceholder = (status: string): string => `:${status.toLowerCase()}`;
 /** Placeholders of an attribute in expressions. */
 export const attributeName = (attribute: string): string => `#${attribute}`;
 export const attributeValue = (attribute: string): string => `:${attribute}`;
 
-export interface TransitionExpressions {
+export interface TransitionExpressions<Status extends string = CommandStatus> {
   ConditionExpression: string;
   UpdateExpression: string;
   ExpressionAttributeNames: Record<string, string>;
   /** The status values only; the caller adds `attributeValue(a)` for each attribute in `set`. */
-  statusValues: Record<string, CommandStatus>;
+  statusValues: Record<string, Status>;
 }
 
 /**
@@ -117,9 +122,14 @@ export interface TransitionExpressions {
  *   UpdateExpression     `SET #status = :processing, #started_at = :started_at REMOVE #pending`
  */
 export function transitionExpressions(step: Exclude<LifecycleStep, 'submit'>): TransitionExpressions {
-  const t: Transition = LIFECYCLE[step];
+  return expressionsFor<CommandStatus>(LIFECYCLE[step]);
+}
+
+/** The expressions of any update transition on an item whose status attribute is `status`. */
+export function expressionsFor<Status extends string>(t: Transition<Status>): TransitionExpressions<Status> {
+  if (t.from.length === 0) throw new Error('a transition from no status is a conditional put, not an update');
   const names: Record<string, string> = { '#status': 'status' };
-  const statusValues: Record<string, CommandStatus> = {};
+  const statusValues: Record<string, Status> = {};
   for (const s of t.from) statusValues[statusPlaceholder(s)] = s;
   const condition =
     t.from.length === 1 ? `#status = ${statusPlaceholder(t.from[0]!)}` : `#status IN (${t.from.map(statusPlaceholder).join(', ')})`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMMAND_STATUS } from '../../../core/constants.ts';
-import { LIFECYCLE, STATUS_RANK, transitionExpressions, type LifecycleStep, type Transition } from '../../../store/lifecycle.ts';
+import { expressionsFor, LIFECYCLE, STATUS_RANK, transitionExpressions, type LifecycleStep, type Transition } from '../../../store/lifecycle.ts';
 
 const steps = Object.entries(LIFECYCLE) as [LifecycleStep, Transition][];
 
@@ -44,6 +44,19 @@ describe('transitionExpressions', () => {
     expect(transitionExpressions('writeProgress').UpdateExpression).toBe('SET #progress = :progress');
     expect(transitionExpressions('clearPending').UpdateExpression).toBe('REMOVE #pending');
     expect(transitionExpressions('clearPending').ConditionExpression).toBe('#status IN (:processing, :success, :failed)');
+  });
+});
+
+describe('expressionsFor (another table with its own statuses)', () => {
+  it('generates the same shape of condition and update', () => {
+    const x = expressionsFor<'PENDING' | 'DELIVERED'>({ from: ['PENDING'], to: 'DELIVERED', by: 'x', set: ['delivered_at'], remove: [] });
+    expect(x.ConditionExpression).toBe('#status = :pending');
+    expect(x.UpdateExpression).toBe('SET #status = :delivered, #delivered_at = :delivered_at');
+    expect(x.statusValues).toEqual({ ':pending': 'PENDING', ':delivered': 'DELIVERED' });
+  });
+
+  it('refuses a transition from no status (that is a conditional put)', () => {
+    expect(() => expressionsFor({ from: [], to: 'QUEUED', by: 'x', set: [], remove: [] })).toThrow(/conditional put/);
   });
 });
 
