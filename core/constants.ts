@@ -17,6 +17,8 @@ export const ERROR_STATUS = [
   'TIMEOUT',
   'OUTPUT_MISSING',
   'OUTPUT_UPLOAD_FAILED',
+  /** FFmpeg wrote past the workspace quota while running (and was stopped). */
+  'OUTPUT_TOO_LARGE',
   'WORKER_LOST',
   'INTERNAL_ERROR',
 ] as const;

@@ -21,6 +21,7 @@ import { localAwsEnv, passthroughEnv, type LocalEndpoints } from './env.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { startHttpServer, type LocalHttpServer } from './http-server.ts';
 import { bundledWorkerCommand } from './worker-bundle.ts';
+import { decideLocalSandbox } from './sandbox.ts';
 import { failLostCommands, restartQueuedCommands, scheduleReconciler } from './recovery.ts';
 import {
   LOCAL_CREDENTIALS,
@@ -114,6 +115,10 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
     const services: DataServices = await startDataServices({ dataDir });
     await mkdir(path.join(dataDir, 'work'), { recursive: true });
     cleanups.push(() => services.stop());
+    // How FFmpeg is isolated; refuses to start when it would run with the service's own rights.
+    const sandbox = await decideLocalSandbox({ workDir: path.join(dataDir, 'work'), maxConcurrency });
+    for (const line of sandbox.summary) log(line);
+    if (sandbox.warning) log(`WARNING: ${sandbox.warning}`);
 
     const names = { ...LOCAL_NAMES, ...LOCAL_RESOURCE_DEFAULTS };
     const bus = new LocalEventBus(names.eventBusName, path.join(dataDir, 'events.jsonl'));
@@ -137,7 +142,7 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
       heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds,
       worker,
       workerLog,
-      workerEnv: () => ({ ...passthroughEnv(), ...handlerEnv(), [ENV.WORK_DIR]: path.join(dataDir, 'work') }),
+      workerEnv: () => ({ ...passthroughEnv(), ...handlerEnv(), ...sandbox.workerEnv, [ENV.WORK_DIR]: path.join(dataDir, 'work') }),
     });
     cleanups.push(() => runner.stop());
 
