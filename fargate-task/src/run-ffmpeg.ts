@@ -221,8 +221,15 @@ export function runFfmpeg(opts: FfmpegRunOptions): Promise<FfmpegRunResult> {
     child.on('error', (err: NodeJS.ErrnoException) => {
       spawnError = err.code ?? err.name;
     });
-    child.on('close', (exitCode, signal) => {
+    child.on('close', async (exitCode, signal) => {
       watchdog.stop();
+      // A fast run can finish between two polls: the quota holds for what it left behind too.
+      const ws = opts.limits?.workspace;
+      if (ws && !limitExceeded) {
+        const now = await measureWorkspace(opts.cwd);
+        if (now.bytes - ws.baseline.bytes > ws.maxBytes) limitExceeded = { kind: 'workspace_bytes', limit: ws.maxBytes, observed: now.bytes - ws.baseline.bytes };
+        else if (now.files - ws.baseline.files > ws.maxFiles) limitExceeded = { kind: 'workspace_files', limit: ws.maxFiles, observed: now.files - ws.baseline.files };
+      }
       clearTimeout(deadline);
       const stderrTail = tail.text();
       // The kernel's own stop: RLIMIT_FSIZE sends SIGXFSZ (bwrap reports it as exit 128+25).
