@@ -58,6 +58,8 @@ export const ENV = {
   WORK_DIR: 'FFAAS_WORK_DIR',
   FFMPEG_PATH: 'FFAAS_FFMPEG_PATH',
   FFPROBE_PATH: 'FFAAS_FFPROBE_PATH',
+  /** Bytes FFmpeg may add to its workspace per command (the stack sizes it by ephemeral storage). */
+  WORKSPACE_MAX_BYTES: 'FFAAS_WORKSPACE_MAX_BYTES',
   /** Local mode. */
   DATA_DIR: 'FFAAS_DATA_DIR',
   PORT: 'PORT',

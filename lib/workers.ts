@@ -200,6 +200,9 @@ export class FfaasWorkers extends Construct {
       [ENV.BUCKET]: props.bucket.bucketName,
       [ENV.WORK_DIR]: WORKER_MOUNTS.workspace,
       [ENV.SIGNED_URL_SECONDS]: String(LIMITS.signedUrlSeconds),
+      // The workspace quota FFmpeg is stopped at: a fifth of the ephemeral storage (10 GiB of
+      // the default 50), leaving the rest to the downloaded inputs.
+      [ENV.WORKSPACE_MAX_BYTES]: String(Math.floor(((props.ephemeralStorageGiB ?? 50) * 1024 ** 3) / 5)),
     };
 
     const size = taskSize(DEFAULT_VCPU_COUNT);

@@ -19,7 +19,7 @@ export const WORKER_ENV = {
   /** off | auto | required: whether FFmpeg runs inside bubblewrap (sandbox.ts). @default auto */
   SANDBOX: 'FFAAS_SANDBOX',
   /** Bytes FFmpeg may add to its workspace during a command (all runs together). @default 10 GiB */
-  WORKSPACE_MAX_BYTES: 'FFAAS_WORKSPACE_MAX_BYTES',
+  WORKSPACE_MAX_BYTES: ENV.WORKSPACE_MAX_BYTES,
   /** Resident memory one FFmpeg run may use. @default 3/4 of the machine's memory */
   FFMPEG_MEMORY_BYTES: 'FFAAS_FFMPEG_MEMORY_BYTES',
 } as const;

@@ -236,6 +236,7 @@ export async function isolationFor(
     gid: config.ffmpegGid,
   });
   log.info('ffmpeg isolation', { isolation: choice.description });
-  if (choice.degraded && config.sandboxMode !== undefined) log.warn('ffmpeg runs without namespaces', { reason: choice.degraded });
+  // An explicit `off` (the AWS image, where namespaces cannot be created) is not worth a warning per command.
+  if (choice.degraded && config.sandboxMode === 'auto') log.warn('ffmpeg runs without namespaces', { reason: choice.degraded });
   return choice.isolation;
 }
