@@ -68,7 +68,14 @@ function othersCanTraverse(dir: string): boolean {
   }
 }
 
-export async function decideLocalSandbox(opts: { workDir: string; maxConcurrency: number; env?: NodeJS.ProcessEnv }): Promise<LocalSandbox> {
+export async function decideLocalSandbox(opts: {
+  workDir: string;
+  maxConcurrency: number;
+  env?: NodeJS.ProcessEnv;
+  /** Test hooks: bwrap's path (null: not installed) and the uid local mode runs as. */
+  bwrapPath?: string | null;
+  uid?: number;
+}): Promise<LocalSandbox> {
   const env = opts.env ?? process.env;
   const mode = readMode(env[WORKER_ENV.SANDBOX]);
   const memory =
@@ -83,10 +90,10 @@ export async function decideLocalSandbox(opts: { workDir: string; maxConcurrency
   const prlimit = findExecutable('prlimit', env.PATH);
   const limitNote = prlimit ? limits : `${limits}; prlimit not found: watched only, no rlimit backstop`;
   const ffmpegPath = findExecutable(env[ENV.FFMPEG_PATH] || 'ffmpeg', env.PATH) ?? 'ffmpeg';
-  const uid = process.getuid?.();
+  const uid = opts.uid ?? process.getuid?.();
   const root = uid === 0;
 
-  const bwrap = mode === 'off' ? null : findExecutable('bwrap', env.PATH);
+  const bwrap = mode === 'off' ? null : opts.bwrapPath !== undefined ? opts.bwrapPath : findExecutable('bwrap', env.PATH);
   let bwrapProblem = mode === 'off' ? `${WORKER_ENV.SANDBOX}=off` : 'bubblewrap (bwrap) is not installed';
   if (bwrap) {
     const check = await checkBwrap({ bwrapPath: bwrap, ffmpegPath, probeDir: opts.workDir });

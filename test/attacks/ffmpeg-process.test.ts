@@ -213,3 +213,21 @@ describe('limits while FFmpeg runs', () => {
     expect(modest.res.exitCode, modest.res.stderrTail).toBe(0);
   });
 });
+
+describe('worker settings (readWorkerConfig)', () => {
+  const required = { FFAAS_COMMANDS_TABLE: 't', FFAAS_BUCKET: 'b', FFAAS_COMMAND_ID: 'c', FFAAS_ACCOUNT_ID: 'a', FFAAS_TASK_TOKEN: 'tok' };
+
+  it('defaults: sandbox auto, 10 GiB workspace quota, 3/4 of the memory per run', async () => {
+    const { readWorkerConfig, defaultFfmpegMemoryBytes } = await import('../../fargate-task/src/config.ts');
+    const r = readWorkerConfig({ ...required, PATH: process.env.PATH });
+    expect(r).toMatchObject({ ok: true, config: { sandboxMode: 'auto', workspaceMaxBytes: 10 * 1024 ** 3, ffmpegMemoryBytes: defaultFfmpegMemoryBytes() } });
+  });
+
+  it('reads FFAAS_SANDBOX, FFAAS_WORKSPACE_MAX_BYTES and FFAAS_FFMPEG_MEMORY_BYTES, and names a bad one', async () => {
+    const { readWorkerConfig, WORKER_ENV } = await import('../../fargate-task/src/config.ts');
+    const r = readWorkerConfig({ ...required, [WORKER_ENV.SANDBOX]: 'Required', [WORKER_ENV.WORKSPACE_MAX_BYTES]: '1000', [WORKER_ENV.FFMPEG_MEMORY_BYTES]: '2000' });
+    expect(r).toMatchObject({ ok: true, config: { sandboxMode: 'required', workspaceMaxBytes: 1000, ffmpegMemoryBytes: 2000 } });
+    expect(readWorkerConfig({ ...required, [WORKER_ENV.SANDBOX]: 'yes' })).toMatchObject({ ok: false, message: expect.stringContaining(WORKER_ENV.SANDBOX) });
+    expect(readWorkerConfig({ ...required, [WORKER_ENV.WORKSPACE_MAX_BYTES]: '10GB' })).toMatchObject({ ok: false, message: expect.stringContaining(WORKER_ENV.WORKSPACE_MAX_BYTES) });
+  });
+});
