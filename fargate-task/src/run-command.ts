@@ -118,7 +118,7 @@ async function readCommand(deps: WorkerDeps): Promise<CommandItem> {
 
 async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, signal: AbortSignal, log: Logger): Promise<WorkerResult> {
   const { config } = deps;
-  const identity = { cwd: workspace, uid: config.ffmpegUid, gid: config.ffmpegGid, isolation: await isolationFor(config, workspace, log) };
+  const identity = { cwd: workspace, uid: config.ffmpegUid, gid: config.ffmpegGid, isolation: await isolationFor(config, workspace, log, { gpu: item.compute === 'gpu' }) };
   const plan = item.plan;
 
   await downloadInputs({ inputs: plan.inputs, workspace, settings: config.download, allowPrivate: config.allowPrivateUrls, signal, log });

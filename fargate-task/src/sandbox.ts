@@ -221,9 +221,12 @@ export async function isolationFor(
   config: Pick<WorkerConfig, 'sandboxMode' | 'bwrapPath' | 'prlimitPath' | 'workspaceMaxBytes' | 'ffmpegMemoryBytes' | 'ffmpegPath' | 'ffmpegUid' | 'ffmpegGid'>,
   probeDir: string,
   log: Logger,
+  opts: { gpu?: boolean } = {},
 ): Promise<Isolation> {
   const limits: ProcessLimits = {};
-  if (config.ffmpegMemoryBytes !== undefined) limits.addressSpaceBytes = config.ffmpegMemoryBytes + ADDRESS_SPACE_HEADROOM_BYTES;
+  // CUDA reserves far more address space than it uses: no RLIMIT_AS on GPU runs (the resident
+  // memory watchdog still applies).
+  if (config.ffmpegMemoryBytes !== undefined && !opts.gpu) limits.addressSpaceBytes = config.ffmpegMemoryBytes + ADDRESS_SPACE_HEADROOM_BYTES;
   if (config.workspaceMaxBytes !== undefined) limits.fileSizeBytes = config.workspaceMaxBytes;
   const choice = await chooseIsolation({
     mode: config.sandboxMode ?? 'off',
