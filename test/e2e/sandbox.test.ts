@@ -126,14 +126,16 @@ describe('local mode: FFmpeg cannot leave its workspace, and limits stop runs (o
     const bundleBefore = await sha256(bundle);
     const written = (name: string) => path.join(dataDir, name);
     const loopback = `http://127.0.0.1:${canaryPort}`;
+    // As FFmpeg wants a URL inside a filter option: colons escaped for the option parser.
+    const loopbackInFilter = `http\\://127.0.0.1\\:${canaryPort}`;
     const attacks: { name: string; command: string; out?: string; writes?: string[]; reads?: boolean }[] = [
       { name: 'curves plot= into the data dir', command: `ffmpeg -filter_complex "testsrc2=d=0.2,curves=plot=${written('pwned-plot.txt')}" -frames:v 1 {{out_file}}`, writes: [written('pwned-plot.txt')] },
       { name: 'curves plot= over the worker bundle', command: `ffmpeg -filter_complex "testsrc2=d=0.2,curves=plot=${bundle}" -frames:v 1 {{out_file}}` },
       { name: 'curves psfile= of a host file', command: `ffmpeg -filter_complex "testsrc2=d=0.2,curves=psfile=${path.join(hostDir, 'secret.acv')}" -frames:v 1 {{out_file}}`, reads: true },
       { name: 'drawtext textfile= of a host file', command: `ffmpeg -filter_complex "testsrc2=d=0.2,drawtext=textfile=${path.join(hostDir, 'secret.txt')}" -frames:v 1 {{out_file}}`, reads: true },
       { name: 'movie= of a host file', command: `ffmpeg -filter_complex "movie=${path.join(hostDir, 'secret.acv')}" -frames:v 1 {{out_file}}`, reads: true },
-      { name: 'subtitles= from a loopback URL', command: `ffmpeg -filter_complex "testsrc2=d=0.2,subtitles=filename='${loopback}/s.srt'" -frames:v 1 {{out_file}}`, reads: true },
-      { name: 'movie= from a loopback URL', command: `ffmpeg -filter_complex "movie='${loopback}/m.mp4'" -frames:v 1 {{out_file}}`, reads: true },
+      { name: 'subtitles= from a loopback URL', command: `ffmpeg -filter_complex "testsrc2=d=0.2,subtitles=filename='${loopbackInFilter}/s.srt'" -frames:v 1 {{out_file}}`, reads: true },
+      { name: 'movie= from a loopback URL', command: `ffmpeg -filter_complex "movie='${loopbackInFilter}/m.mp4'" -frames:v 1 {{out_file}}`, reads: true },
       { name: 'vstats_file into the data dir', command: `ffmpeg -filter_complex testsrc2=d=0.2 -vstats_file ${written('vstats.txt')} -frames:v 1 {{out_file}}`, writes: [written('vstats.txt')] },
       { name: 'passlogfile into the data dir', command: `ffmpeg -filter_complex testsrc2=d=0.2 -c:v libx264 -pass 1 -passlogfile ${written('pass')} -frames:v 1 -f mp4 {{out_file}}`, out: 'a.mp4', writes: [written('pass-0.log'), written('pass-0.log.mbtree')] },
       { name: 'hls segments to a loopback URL', command: `ffmpeg -filter_complex testsrc2=d=1 -f hls -hls_segment_filename http://127.0.0.1:${canaryPort}/seg%d.ts -method PUT {{out_file}}`, out: 'a.m3u8' },
