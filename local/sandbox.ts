@@ -86,6 +86,8 @@ export async function decideLocalSandbox(opts: {
     [WORKER_ENV.FFMPEG_MEMORY_BYTES]: String(memory),
     [WORKER_ENV.WORKSPACE_MAX_BYTES]: String(quota),
   };
+  // An operator's own FFmpeg user (root only: the worker must be able to switch to it).
+  for (const name of [WORKER_ENV.FFMPEG_UID, WORKER_ENV.FFMPEG_GID]) if (env[name]?.trim()) workerEnv[name] = env[name]!.trim();
   const limits = `limits per run: memory ${gib(memory)} (${WORKER_ENV.FFMPEG_MEMORY_BYTES}), workspace ${gib(quota)} (${WORKER_ENV.WORKSPACE_MAX_BYTES})`;
   const prlimit = findExecutable('prlimit', env.PATH);
   const limitNote = prlimit ? limits : `${limits}; prlimit not found: watched only, no rlimit backstop`;

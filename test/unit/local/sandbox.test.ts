@@ -66,4 +66,9 @@ describe('decideLocalSandbox', () => {
     expect(s.workerEnv[WORKER_ENV.SANDBOX]).toBe('off');
     expect(s.warning).toMatch(/FFAAS_SANDBOX=off/);
   });
+
+  it('hands an operator\'s FFAAS_FFMPEG_UID/GID to the workers', async () => {
+    const s = await decideLocalSandbox({ workDir, maxConcurrency: 1, env: env({ [WORKER_ENV.SANDBOX]: 'off', [WORKER_ENV.FFMPEG_UID]: '4242', [WORKER_ENV.FFMPEG_GID]: '4343' }), uid: 0 });
+    expect(s.workerEnv).toMatchObject({ [WORKER_ENV.FFMPEG_UID]: '4242', [WORKER_ENV.FFMPEG_GID]: '4343' });
+  });
 });
