@@ -2,6 +2,7 @@
  * Shapes that cross a process boundary: the command item in DynamoDB, the state machine's
  * execution input, the worker's result, and the API's OutputFileMeta.
  */
+import type { PlannedFilterFile } from './command/filter-files.ts';
 import type { CommandStatus, CommandType, Compute, ErrorStatus, VcpuCount } from './constants.ts';
 
 /** One input the worker downloads before running FFmpeg. */
@@ -37,6 +38,11 @@ export interface CommandPlan {
   outputs: PlannedOutput[];
   /** One argv per FFmpeg run (several for chained commands), run in order in one workspace. */
   commands: string[][];
+  /**
+   * Workspace files a filter opens by itself (subtitles, LUTs, fonts, text): the worker checks
+   * their content before the command that opens them runs. Absent when there are none.
+   */
+  filter_files?: PlannedFilterFile[];
 }
 
 export interface Progress {
