@@ -1516,6 +1516,7 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
       ['attacks', 'string', A],
       ['decays', 'string', A],
       ['points', 'string', A],
+      ['soft-knee', 'double', A],
       ['gain', 'double', A],
       ['volume', 'double', A],
       ['delay', 'double', A],
