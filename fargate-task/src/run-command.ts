@@ -20,6 +20,7 @@ import type { CommandItem, Progress, StoredOutput, WorkerResult } from '../../co
 import { CommandRepository } from '../../store/command-repository.ts';
 import type { WorkerConfig } from './config.ts';
 import { downloadInputs } from './download.ts';
+import { checkFilterFilesOf, workspaceFileIo } from './filter-files.ts';
 import { WorkerError } from './errors.ts';
 import { startHeartbeats } from './heartbeat.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -142,7 +143,10 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
   const baseline = await measureWorkspace(workspace);
   try {
     const runs = plan.commands.length;
+    const filterFileIo = workspaceFileIo(workspace, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs });
     for (const [index, argv] of plan.commands.entries()) {
+      // Files this command's filters open by themselves are checked by content first.
+      await checkFilterFilesOf(plan, index, filterFileIo);
       const remaining = limitMs - ffmpegSeconds * 1000;
       const res = await runFfmpeg({
         ...identity,
