@@ -50,6 +50,32 @@ export const REFUSED_FORMAT_OPTIONS: Readonly<Record<string, string>> = {
   load_plugins: 'it loads encoder plugins',
   'rav1e-params': 'rav1e parameters are not offered (use -c:v libaom-av1 or libsvtav1)',
   'aom-params': 'libaom parameters are not offered: use the -cpu-used, -crf, -row-mt options',
+  'ts-parameters': 'it passes a nested key=value list to libvpx',
+  // decryption keys and nested options of demuxers (the service decrypts nothing)
+  cryptokey: 'decryption is not offered',
+  decryption_key: 'decryption is not offered',
+  cenc_decryption_key: 'decryption is not offered',
+  activation_bytes: 'decryption is not offered',
+  audible_key: 'decryption is not offered',
+  audible_iv: 'decryption is not offered',
+  audible_fixed_key: 'decryption is not offered',
+  aa_fixed_key: 'decryption is not offered',
+  seg_format_options: 'it passes nested options to a segment demuxer, around the option policy',
+  allowed_segment_extensions: 'it switches off the HLS demuxer\'s file type checks',
+  assetmaps: 'it names files by path (IMF asset maps)',
+  sub_name: 'it names a file by URI (VobSub)',
+  ifo_palette: 'it reads a DVD .IFO file by path',
+  graph: 'a lavfi device graph can open any file (movie=); use -filter_complex',
+  graph_file: 'it reads a filtergraph from a file by path',
+  // muxers outside the allowlist, refused by name as well
+  format_opts: 'it passes nested options to another muxer (fifo)',
+  fifo_options: 'it passes nested options to another muxer (tee)',
+  header: 'it writes a header file by path (WebM chunk)',
+  cname: 'RTP is not offered',
+  mpegts_muxer_options: 'it passes nested options to another muxer (rtp_mpegts)',
+  rtp_muxer_options: 'it passes nested options to another muxer (rtp_mpegts)',
+  private_key: 'it reads a key file by path (sftp)',
+  name: 'it is a muxer-specific name field that is not offered',
 };
 
 /**
@@ -77,6 +103,10 @@ export const REVIEWED_STRING_OPTIONS: Readonly<Record<string, string>> = {
   hls_fmp4_init_filename: 'a workspace output (kind output-file)',
   segment_list: 'a workspace output (kind output-file)',
   var_stream_map: 'parsed: variant names are plain words (kind var-stream-map)',
+  stats: "FFmpeg's own -stats flag (no value) owns the name: libx264's -stats file cannot be set",
+  framerate: 'a frame rate (only device demuxers, not allowed here, type it as a string)',
+  video_size: 'a size such as 1280x720',
+  gpu: 'a GPU index (kind device-index: digits only)',
 };
 
 /**
