@@ -130,3 +130,27 @@ describe('the worker step', () => {
     expect((err as WorkerError).status).toBe('FFMPEG_FAILED');
   });
 });
+
+describe('plans that use filter files run on the real FFmpeg', () => {
+  it('subtitles, lut3d and drawtext with workspace files, after the content check', async () => {
+    const { parseFfmpegCommand } = await import('../../core/command/index.ts');
+    const r = parseFfmpegCommand({
+      commands: ["ffmpeg -i {{in_video}} -vf \"subtitles={{in_subs}},lut3d={{in_lut}},drawtext=fontfile={{in_font}}:text='ok'\" -c:v libx264 -t 0.5 {{out_video}}"],
+      inputFiles: {
+        in_video: 'https://media.example.com/in_video.mp4',
+        in_subs: 'https://media.example.com/in_subs.srt',
+        in_lut: 'https://media.example.com/in_lut.cube',
+        in_font: 'https://media.example.com/in_font.ttf',
+      },
+      outputFiles: { out_video: 'ran.mp4' },
+      gpuAvailable: false,
+    });
+    expect(r.ok, r.ok ? '' : JSON.stringify(r.violations)).toBe(true);
+    if (!r.ok) return;
+    put('in_lut.cube', CUBE);
+    expect(r.plan.filter_files?.map((f) => f.kind)).toEqual(['subtitle', 'lut3d', 'font']);
+    await expect(checkFilterFilesOf(r.plan, 0, io())).resolves.toBeUndefined();
+    const run = spawnSync('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...r.args[0]!], { cwd: ws, env: {}, encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+  });
+});
