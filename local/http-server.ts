@@ -22,7 +22,7 @@ import type {
 import { LIMITS, type ApiErrorCode } from '../core/constants.ts';
 import { API_BASE_PATHS, AUTHORIZER_ACCOUNT_KEY, handlerEntry, ROUTES, type RouteSpec } from '../core/routes.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './services.ts';
-import { REPO_ROOT } from './state-machine.ts';
+import { REPO_ROOT } from './paths.ts';
 
 export const LOCAL_STAGE = 'local';
 const API_ID = 'local';

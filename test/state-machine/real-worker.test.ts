@@ -11,7 +11,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { EVENT_DETAIL_TYPE } from '../../core/constants.ts';
 import { buildCommandItem, buildExecutionInput } from '../../core/api/command-item.ts';
 import { parseFfmpegCommand } from '../../core/command/index.ts';
-import { defaultWorkerCommand } from '../../local/state-machine.ts';
+import { defaultWorkerCommand } from '../../local/worker-supervisor.ts';
 import { LOCAL_NAMES } from '../../local/services.ts';
 import { makeFixtures, startFixtureServer, type Fixtures, type FixtureServer } from '../helpers/index.ts';
 import { ACCOUNT, startHarness, type Harness } from './harness.ts';
