@@ -5,7 +5,7 @@
  * hand-written templates for the refusals.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { STATE } from '../../../core/constants.ts';
+import { STATE, TABLE } from '../../../core/constants.ts';
 import { synthesizeForLocal } from '../../../lib/ffaas-stack.ts';
 import { localResources, renderStateMachine, resolveCfnValue, stackResourceIds, type LocalResourceNames, type StackResourceIds, type SynthesizedStack } from '../../../local/render.ts';
 
@@ -44,9 +44,9 @@ describe('stackResourceIds (from the Ffaas construct)', () => {
 
   it('tells the tables apart by the construct property, which the key schema agrees with', () => {
     const keysOf = (id: string) => (synth.template.Resources![id].Properties.KeySchema as { AttributeName: string }[]).map((k) => k.AttributeName);
-    expect(keysOf(synth.resourceIds.tables.commands)).toEqual(['account_id', 'command_id']);
-    expect(keysOf(synth.resourceIds.tables.apiKeys)).toEqual(['key_hash']);
-    expect(keysOf(synth.resourceIds.tables.accounts)).toEqual(['account_id']);
+    expect(keysOf(synth.resourceIds.tables.commands)).toEqual([TABLE.commands.partitionKey, TABLE.commands.sortKey]);
+    expect(keysOf(synth.resourceIds.tables.apiKeys)).toEqual([TABLE.apiKeys.partitionKey]);
+    expect(keysOf(synth.resourceIds.tables.accounts)).toEqual([TABLE.accounts.partitionKey]);
   });
 });
 
