@@ -105,21 +105,23 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
     }
   };
 
+  // The definition (a synth in a child process when not cached) and the worker bundle are the
+  // slow part of a first start: they start first and run while the data services come up.
+  const names = { ...LOCAL_NAMES, ...LOCAL_RESOURCE_DEFAULTS };
+  await mkdir(path.join(dataDir, 'work'), { recursive: true });
+  const prepared = Promise.all([loadDefinition({ names, cacheDir: dataDir }), options.worker ?? bundledWorkerCommand(dataDir)]);
+  prepared.catch(() => undefined); // awaited below; a start failing before that must not leave it unhandled
+
   try {
     const services: DataServices = await startDataServices({ dataDir });
-    await mkdir(path.join(dataDir, 'work'), { recursive: true });
     cleanups.push(() => services.stop());
     // How FFmpeg is isolated; refuses to start when it would run with the service's own rights.
     const sandbox = await decideLocalSandbox({ workDir: path.join(dataDir, 'work'), maxConcurrency });
     for (const line of sandbox.summary) log(line);
     if (sandbox.warning) log(`WARNING: ${sandbox.warning}`);
 
-    const names = { ...LOCAL_NAMES, ...LOCAL_RESOURCE_DEFAULTS };
     const bus = new LocalEventBus(names.eventBusName, path.join(dataDir, 'events.jsonl'));
-    const [{ asl, fromCache }, worker] = await Promise.all([
-      loadDefinition({ names, cacheDir: dataDir }),
-      options.worker ?? bundledWorkerCommand(dataDir),
-    ]);
+    const [{ asl, fromCache }, worker] = await prepared;
     const stateMachineArn = stateMachineArnFor(names.stateMachineName);
 
     let endpoints: LocalEndpoints | undefined;
