@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { API_KEY_HEADER, TABLE, type ApiErrorCode } from '../core/constants.ts';
+import { errorEnvelope } from '../core/api/errors.ts';
 import { API_BASE_PATHS, ROUTES, ROUTE_HANDLERS, type RouteHandlerName } from '../core/routes.ts';
 import { FfaasFunction } from './function.ts';
 import { BUCKET_PREFIX } from './storage.ts';
@@ -51,12 +52,15 @@ const MEMORY: Partial<Record<RouteHandlerName, number>> = {
 };
 
 /**
- * The error envelope of API.md for answers API Gateway gives itself (no Lambda involved).
- * `message` is either a fixed text or API Gateway's own (already JSON-quoted) message.
+ * The error envelope (docs/API.md "Errors") for answers API Gateway gives itself (no Lambda
+ * involved), built by the handlers' own errorEnvelope so the shapes cannot differ. `message` is
+ * either a fixed text or API Gateway's own message (`$context.error.messageString`, which API
+ * Gateway substitutes already JSON-quoted).
  */
 export function gatewayErrorTemplate(code: ApiErrorCode, message?: string): string {
+  const slot = '@@message@@';
   const msg = message === undefined ? '$context.error.messageString' : JSON.stringify(message);
-  return `{"error":{"code":"${code}","message":${msg}}}`;
+  return JSON.stringify(errorEnvelope({ code, message: slot })).replaceAll(JSON.stringify(slot), msg);
 }
 
 /** Gateway responses: type → status and envelope (status undefined keeps API Gateway's). */
