@@ -72,9 +72,9 @@ const GATEWAY_RESPONSES: ReadonlyArray<{
   retryAfterSeconds?: number;
 }> = [
   { type: apigw.ResponseType.UNAUTHORIZED, statusCode: '401', code: 'UNAUTHORIZED', message: 'Missing or invalid API key' },
-  // The authorizer denies unknown or revoked keys: API.md answers those with 401 as well.
+  // The authorizer denies unknown or revoked keys: docs/API.md answers those with 401 as well.
   { type: apigw.ResponseType.ACCESS_DENIED, statusCode: '401', code: 'UNAUTHORIZED', message: 'Missing or invalid API key' },
-  // API Gateway answers an unknown path with 403 "Missing Authentication Token"; API.md says 404.
+  // API Gateway answers an unknown path with 403 "Missing Authentication Token"; docs/API.md says 404.
   { type: apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, statusCode: '404', code: 'NOT_FOUND', message: 'No such route' },
   { type: apigw.ResponseType.RESOURCE_NOT_FOUND, statusCode: '404', code: 'NOT_FOUND', message: 'No such route' },
   { type: apigw.ResponseType.REQUEST_TOO_LARGE, statusCode: '413', code: 'PAYLOAD_TOO_LARGE', message: 'Request body too large' },
@@ -88,7 +88,7 @@ const GATEWAY_RESPONSES: ReadonlyArray<{
 /**
  * The public REST API: every route of ROUTES under every base path of API_BASE_PATHS, one
  * Lambda per handler (shared by both base paths), the X-API-KEY REQUEST authorizer on the routes
- * with `auth`, API Gateway's own errors shaped as the API.md envelope, stage throttling and
+ * with `auth`, API Gateway's own errors shaped as the docs/API.md envelope, stage throttling and
  * JSON access logs.
  *
  * The authorizer's answer is cached per key for `authorizerCacheTtl`: its policy must allow the

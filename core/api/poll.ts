@@ -1,4 +1,4 @@
-/** The poll response of GET /commands/{id} (API.md "Polling"), from the stored item. */
+/** The poll response of GET /commands/{id} (docs/API.md "Polling"), from the stored item. */
 import type { CommandItem, StoredOutput } from '../types.ts';
 import { OUTPUT_FILE_META_FIELDS, type OriginalRequest, type OutputFileMeta, type PollResponse } from './responses.ts';
 
@@ -44,7 +44,7 @@ function seconds(from: string, to: string): number | null {
 }
 
 /**
- * Shape an item as API.md's poll response: every key present, null where absent.
+ * Shape an item as docs/API.md's poll response: every key present, null where absent.
  * `signedUrls` maps output alias → freshly minted GET URL (null or missing: no URL).
  * `now` is the poll time: while a command runs, total_processing_seconds stays null (it is
  * "submission to completion"); `now` only bounds the numbers against clock skew.

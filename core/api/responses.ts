@@ -18,7 +18,7 @@ const commandId = z.uuid();
 
 export const FILE_TYPES = ['video', 'audio', 'image', 'other'] as const;
 
-/** The meta of a stored file (API.md "OutputFileMeta"): every key present, null where it does not apply. */
+/** The meta of a stored file (docs/API.md "OutputFileMeta"): every key present, null where it does not apply. */
 export const OutputFileMetaSchema = z.object({
   file_id: z.string(),
   storage_url: nullableString.meta({
@@ -52,7 +52,7 @@ export const OutputFileMetaSchema = z.object({
 });
 export type OutputFileMeta = z.infer<typeof OutputFileMetaSchema>;
 export type FileType = OutputFileMeta['file_type'];
-/** Every OutputFileMeta key, in API.md order (the schema's). */
+/** Every OutputFileMeta key, in docs/API.md order (the schema's). */
 export const OUTPUT_FILE_META_FIELDS = Object.keys(OutputFileMetaSchema.shape) as (keyof OutputFileMeta)[];
 
 export const ProgressSchema = z.object({
@@ -74,7 +74,7 @@ export const OriginalRequestSchema = z.object({
 });
 export type OriginalRequest = z.infer<typeof OriginalRequestSchema>;
 
-/** GET /commands/{command_id} (API.md "Polling"). */
+/** GET /commands/{command_id} (docs/API.md "Polling"). */
 export const PollResponseSchema = z.object({
   command_id: commandId,
   status: z.enum(COMMAND_STATUS),
@@ -140,7 +140,7 @@ const API_ERROR_CODES = Object.keys(API_ERROR) as [ApiErrorCode, ...ApiErrorCode
 const errorPath = z.array(z.union([z.string(), z.int()]));
 
 /**
- * The error envelope (API.md "Errors"): `error` is the service's own form; the top-level
+ * The error envelope (docs/API.md "Errors"): `error` is the service's own form; the top-level
  * `message` and `detail` are there because RenderIO and Rendi clients read `message` or the
  * FastAPI `detail`, and each must find something readable.
  */

@@ -1,8 +1,8 @@
 /**
- * zod schemas of every request body of API.md, and the rule that turns a failed parse into a
+ * zod schemas of every request body of docs/API.md, and the rule that turns a failed parse into a
  * 400 INVALID_REQUEST or a 422 VALIDATION_ERROR.
  *
- * The rule (API.md "Errors"):
+ * The rule (docs/API.md "Errors"):
  * - 400: the body is not what the route reads at all: not JSON, missing required fields, wrong
  *   JSON types of structural fields, alias keys that do not match ^in_/^out_, output names that
  *   are not plain file names, empty command lists. (Malformed or forbidden commands are 400 too,

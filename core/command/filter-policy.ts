@@ -1,5 +1,5 @@
 /**
- * Which filters a filtergraph may use (SECURITY.md layer 4). Allowlist: a filter not named
+ * Which filters a filtergraph may use (docs/SECURITY-POLICY.md layer 4). Allowlist: a filter not named
  * here is refused. Filters that read a file take it only from the workspace, as a declared
  * `{{in_*}}` placeholder (or a file an earlier chained command wrote); see FILE_OPTIONS.
  */

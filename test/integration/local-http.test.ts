@@ -9,7 +9,7 @@ import { LIMITS } from '../../core/constants.ts';
 import { API_BASE_PATHS, ROUTES } from '../../core/routes.ts';
 import { matchRoute, policyAllows, startHttpServer, type LocalHttpServer } from '../../local/http-server.ts';
 
-/** API.md's envelope of an error without failing fields: message and detail repeat the message. */
+/** docs/API.md's envelope of an error without failing fields: message and detail repeat the message. */
 const envelopeOf = (code: string, message: string) => ({ error: { code, message }, message, detail: message });
 
 const GOOD_KEY = `ffsk_${'a'.repeat(64)}`;

@@ -41,7 +41,7 @@ function paths(err: ApiError): string[] {
 }
 
 describe('run-ffmpeg-command body', () => {
-  it('accepts the API.md example with every optional field', () => {
+  it('accepts the docs/API.md example with every optional field', () => {
     const body = parseOrThrow(RunFfmpegCommandSchema, {
       ...valid,
       metadata: { project: 'demo', priority: 1, ok: true },
