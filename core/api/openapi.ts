@@ -142,7 +142,9 @@ const OPERATIONS: Record<RouteHandlerName, JsonSchema> = {
   },
   'get-command': {
     summary: 'Poll a command',
-    parameters: [{ name: 'command_id', in: 'path', required: true, schema: inline(PollResponseSchema.shape.command_id) }],
+    parameters: [
+      { name: 'command_id', in: 'path', required: true, schema: inline(PollResponseSchema.shape.command_id) },
+    ],
     responses: {
       '200': ok('the command', 'PollResponse'),
       '401': error('UNAUTHORIZED'),
@@ -168,7 +170,11 @@ export function buildOpenApiDocument(): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of ROUTES) {
     const path = `${API_BASE_PATHS[0]}${route.path}`;
-    const operation = { operationId: route.handler, ...OPERATIONS[route.handler], ...(route.auth ? {} : { security: [] }) };
+    const operation = {
+      operationId: route.handler,
+      ...OPERATIONS[route.handler],
+      ...(route.auth ? {} : { security: [] }),
+    };
     paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation };
   }
   return {

@@ -9,7 +9,16 @@
  */
 // A namespace import lets esbuild drop what is unused (see schemas.ts).
 import * as z from 'zod';
-import { API_ERROR, COMMAND_STATUS, COMMAND_TYPE, COMPUTE, ERROR_STATUS, LIMITS, VCPU_COUNTS, type ApiErrorCode } from '../constants.ts';
+import {
+  API_ERROR,
+  COMMAND_STATUS,
+  COMMAND_TYPE,
+  COMPUTE,
+  ERROR_STATUS,
+  LIMITS,
+  VCPU_COUNTS,
+  type ApiErrorCode,
+} from '../constants.ts';
 
 const nullableNumber = z.number().nullable();
 const nullableString = z.string().nullable();
@@ -42,13 +51,10 @@ export const OutputFileMetaSchema = z.object({
   frame_rate: nullableNumber,
   bitrate_video_kb: nullableNumber,
   bitrate_audio_kb: nullableNumber,
-  file_count: z
-    .int()
-    .min(1)
-    .meta({
-      description:
-        'Files that make up the output: 1, or for a playlist output (.m3u8 / .mpd name or an out_playlist_ alias) 1 manifest + its segments, sub-playlists and init files, stored next to it.',
-    }),
+  file_count: z.int().min(1).meta({
+    description:
+      'Files that make up the output: 1, or for a playlist output (.m3u8 / .mpd name or an out_playlist_ alias) 1 manifest + its segments, sub-playlists and init files, stored next to it.',
+  }),
 });
 export type OutputFileMeta = z.infer<typeof OutputFileMetaSchema>;
 export type FileType = OutputFileMeta['file_type'];
@@ -154,11 +160,9 @@ export const ErrorEnvelopeSchema = z.object({
       .meta({ description: 'One entry per failing field, with its path into the body (or query).' }),
   }),
   message: z.string().meta({ description: 'The same text as error.message.' }),
-  detail: z
-    .union([z.array(z.object({ loc: errorPath, msg: z.string(), type: z.string() })), z.string()])
-    .meta({
-      description:
-        'FastAPI form: [{loc, msg, type}] when fields failed (loc starts with "body" or "query"), else the message.',
-    }),
+  detail: z.union([z.array(z.object({ loc: errorPath, msg: z.string(), type: z.string() })), z.string()]).meta({
+    description:
+      'FastAPI form: [{loc, msg, type}] when fields failed (loc starts with "body" or "query"), else the message.',
+  }),
 });
 export type ErrorEnvelope = z.infer<typeof ErrorEnvelopeSchema>;
