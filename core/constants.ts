@@ -9,7 +9,7 @@ export type CommandStatus = (typeof COMMAND_STATUS)[number];
 export const COMMAND_TYPE = ['FFMPEG_COMMAND', 'CHAINED_COMMAND', 'MULTIPLE_COMMAND'] as const;
 export type CommandType = (typeof COMMAND_TYPE)[number];
 
-/** `error_status` of a FAILED command (API.md). */
+/** `error_status` of a FAILED command (docs/API.md). */
 export const ERROR_STATUS = [
   'INPUT_DOWNLOAD_FAILED',
   'INPUT_TOO_LARGE',
@@ -24,7 +24,7 @@ export const ERROR_STATUS = [
 ] as const;
 export type ErrorStatus = (typeof ERROR_STATUS)[number];
 
-/** Error codes of the HTTP error envelope (API.md). */
+/** Error codes of the HTTP error envelope (docs/API.md). */
 export const API_ERROR = {
   INVALID_REQUEST: 400,
   UNAUTHORIZED: 401,
@@ -122,7 +122,7 @@ export const HEARTBEAT_TIMEOUT_SECONDS = 120;
 /** Added to max_command_run_seconds for downloads, probing and uploads. */
 export const TASK_TIMEOUT_ALLOWANCE_SECONDS = 900;
 
-/** Limits of API.md and SECURITY.md. */
+/** Limits of docs/API.md ("Limits"), enforced as docs/SECURITY-POLICY.md layer 7 says. */
 export const LIMITS = {
   maxBodyBytes: 256 * 1024,
   maxMetadataKeys: 10,

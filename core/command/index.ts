@@ -1,5 +1,5 @@
 /**
- * The FFmpeg command model and its security policy (SECURITY.md layers 1–5 and 7).
+ * The FFmpeg command model and its security policy (docs/SECURITY-POLICY.md layers 1–5 and 7).
  * API handlers call parseFfmpegCommand; the other exports are its parts, for tests and docs.
  */
 export type { CommandViolation, ParseCommandInput, ParseCommandResult } from './types.ts';

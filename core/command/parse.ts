@@ -1,6 +1,6 @@
 /**
  * parseFfmpegCommand: what a user submitted → a CommandPlan the worker runs, or every
- * violation found. Pure: no I/O. Layers (SECURITY.md): tokenize (1), option allowlist (2),
+ * violation found. Pure: no I/O. Layers (docs/SECURITY-POLICY.md): tokenize (1), option allowlist (2),
  * files in / files out (3), filter policy (4), forced demuxer/protocol lists (5), limits (7).
  */
 import { LIMITS } from '../constants.ts';

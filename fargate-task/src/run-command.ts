@@ -1,5 +1,5 @@
 /**
- * One command, start to finish (ARCHITECTURE.md "Data flow" step 3):
+ * One command, start to finish (fargate-task/README.md follows it file by file):
  *   read the item → heartbeats → workspace → download inputs → probe inputs (for percent)
  *   → run each argv of the plan → probe + upload each output (a playlist with its segments)
  *   → SendTaskSuccess / Failure.
