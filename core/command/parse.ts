@@ -55,7 +55,7 @@ export function parseFfmpegCommand(input: ParseCommandInput): ParseCommandResult
     const { command, issues: classifyIssues } = classifyCommand(split.tokens);
     report(classifyIssues);
     const options = checkOptions(command);
-    const filters = checkFilters(options.graphs);
+    const filters = checkFilters(options.graphs, { outputsLimited: options.outputsLimited });
     const paths = ledger.resolveCommand(ci, options.files, filters.graphs);
     // One list per command in argv walk order (a stable sort keeps each phase's own order).
     report([...options.issues, ...filters.issues, ...paths.issues].sort((a, b) => (a.step ?? 0) - (b.step ?? 0)));

@@ -5,7 +5,7 @@
  */
 import { checkFilterGraph, type FilterFileRef } from '../filter-policy.ts';
 import { parseFilterGraph } from '../filtergraph.ts';
-import { checkSourceBounds } from '../source-bounds.ts';
+import { checkSourceBounds, type SourceBoundsContext } from '../source-bounds.ts';
 import { invalid, type PhaseIssue } from './issue.ts';
 import type { GraphUse } from './options.ts';
 
@@ -25,7 +25,7 @@ export interface FiltersCheck {
   filters: string[];
 }
 
-export function checkFilters(uses: readonly GraphUse[]): FiltersCheck {
+export function checkFilters(uses: readonly GraphUse[], context: SourceBoundsContext = { outputsLimited: false }): FiltersCheck {
   const out: FiltersCheck = { issues: [], graphs: [], filters: [] };
   for (const use of uses) {
     const add = (rule: string, message: string): void => {
@@ -38,7 +38,7 @@ export function checkFilters(uses: readonly GraphUse[]): FiltersCheck {
     }
     const check = checkFilterGraph(parsed.graph);
     for (const issue of check.issues) add(issue.rule, issue.message);
-    for (const issue of checkSourceBounds(parsed.graph)) add(issue.rule, issue.message);
+    for (const issue of checkSourceBounds(parsed.graph, context)) add(issue.rule, issue.message);
     out.filters.push(...check.filters);
     out.graphs.push({ index: use.index, step: use.step, fileRefs: check.fileRefs });
   }

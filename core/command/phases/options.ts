@@ -44,12 +44,17 @@ export interface OptionsCheck {
   hwaccels: string[];
   /** argv indexes of each `-i`: the service's forced input options go before them. */
   inputOptionIndexes: Set<number>;
+  /** Every output has a limit (-t, -to, -frames, -vframes, -aframes, -fs, -shortest): source-bounds.ts. */
+  outputsLimited: boolean;
 }
+
+/** Output options that end an output whatever its sources do. */
+const LIMITING_OPTIONS = new Set(['t', 'to', 'frames', 'vframes', 'aframes', 'fs', 'shortest']);
 
 const CODEC_OPTIONS = new Set(['c', 'codec', 'vcodec', 'acodec', 'scodec']);
 
 export function checkOptions(command: ClassifiedCommand): OptionsCheck {
-  const out: OptionsCheck = { issues: [], files: [], graphs: [], codecs: [], hwaccels: [], inputOptionIndexes: new Set() };
+  const out: OptionsCheck = { issues: [], files: [], graphs: [], codecs: [], hwaccels: [], inputOptionIndexes: new Set(), outputsLimited: false };
   let step = 0;
   const bad = (rule: string, message: string): void => {
     out.issues.push({ ...invalid(rule, message), step });
@@ -130,5 +135,6 @@ export function checkOptions(command: ClassifiedCommand): OptionsCheck {
     }
     out.files.push({ role: 'output', value: o.file, what: 'output file', allowPattern: true, step });
   }
+  out.outputsLimited = command.outputs.length > 0 && command.outputs.every((o) => o.options.some((x) => LIMITING_OPTIONS.has(x.name) && !x.negated));
   return out;
 }
