@@ -5,7 +5,8 @@
  * collide with an input. Problems carry their own path (["input_files", alias], ...).
  */
 import { LIMITS } from '../../constants.ts';
-import { inputLocalName, pathProblem } from '../paths.ts';
+import { inputLocalName, pathProblem, sequencePatternProblem } from '../paths.ts';
+import { isPlaylistOutput } from '../playlist.ts';
 import { INPUT_ALIAS, OUTPUT_ALIAS } from '../placeholders.ts';
 import type { CommandViolation } from '../types.ts';
 
@@ -71,9 +72,15 @@ export function declareFiles(
       bad(at, 'file-name-characters', `output file name of "${alias}" must be a string`);
       continue;
     }
-    const problem = pathProblem(name);
+    // A name with one %d / %0Nd declares an image sequence or segment set (sequencePattern).
+    const sequence = name.includes('%');
+    const problem = sequencePatternProblem(name) ?? pathProblem(name, { allowPattern: sequence });
     if (problem) {
       bad(at, problem.rule, `output file name "${name}" of "${alias}" is not allowed: ${problem.reason}`);
+      continue;
+    }
+    if (sequence && isPlaylistOutput(alias, name)) {
+      bad(at, 'file-name-pattern', `output file name "${name}" of "${alias}" is not allowed: a playlist output is one manifest, not a numbered sequence`);
       continue;
     }
     const other = outputAliasByName.get(name);

@@ -10,6 +10,7 @@ import type { CommandPlan, PlannedInput, PlannedOutput } from '../../types.ts';
 import { checkFilterGraph } from '../filter-policy.ts';
 import { parseFilterGraph } from '../filtergraph.ts';
 import { DEMUXER_ALLOWLIST } from '../options-policy.ts';
+import { sequencePattern } from '../paths.ts';
 import { isPlaylistOutput } from '../playlist.ts';
 import { substitutePlaceholders } from '../placeholders.ts';
 import type { DeclaredFiles } from './declared-files.ts';
@@ -71,8 +72,9 @@ export function buildPlan(declared: DeclaredFiles, commands: readonly CheckedCom
   // Playlists are marked here, once, from what the user declared: the plan is the whole
   // contract of what the worker does (it stays free of API naming conventions), and the
   // decision is visible in the stored item.
-  const outputs: PlannedOutput[] = [...declared.outputs.entries()].map(([alias, local_name]) =>
-    isPlaylistOutput(alias, local_name) ? { alias, local_name, playlist: true } : { alias, local_name },
-  );
+  const outputs: PlannedOutput[] = [...declared.outputs.entries()].map(([alias, local_name]): PlannedOutput => {
+    if (sequencePattern(local_name)) return { alias, local_name, sequence: true };
+    return isPlaylistOutput(alias, local_name) ? { alias, local_name, playlist: true } : { alias, local_name };
+  });
   return { ok: true, plan: { inputs, outputs, commands: argvs } };
 }

@@ -172,3 +172,15 @@ describe('phase 7: buildPlan', () => {
     if (!r.ok) expect(r.issues.map((i) => [i.rule, i.command])).toEqual([['placeholder-escaped', 0]]);
   });
 });
+
+describe('sequence outputs (frame_%03d.png)', () => {
+  it('are planned with sequence: true, playlists and plain names are not', () => {
+    const declared = declareFiles({}, { out_f: 'frame_%03d.png', out_p: 'a.m3u8', out_v: 'v.mp4' }).files;
+    const r = buildPlan(declared, []);
+    expect(r.ok && r.plan.outputs).toEqual([
+      { alias: 'out_f', local_name: 'frame_%03d.png', sequence: true },
+      { alias: 'out_p', local_name: 'a.m3u8', playlist: true },
+      { alias: 'out_v', local_name: 'v.mp4' },
+    ]);
+  });
+});
