@@ -35,7 +35,7 @@ export {
   type FilterOption,
 } from './filtergraph.ts';
 export { checkFilterGraph, ALLOWED_FILTERS, FORBIDDEN_FILTERS, FILE_OPTIONS, CUDA_FILTERS } from './filter-policy.ts';
-export { pathProblem, inputLocalName, urlExtension, hasPattern, MAX_FILE_NAME_LENGTH } from './paths.ts';
+export { pathProblem, inputLocalName, urlExtension, hasPattern, MAX_FILE_NAME_LENGTH, sequencePattern, sequenceMembers, type SequencePattern } from './paths.ts';
 export { isPlaylistOutput, PLAYLIST_ALIAS_PREFIX, PLAYLIST_EXTENSIONS } from './playlist.ts';
 export { routeCompute, gpuReasons, isGpuCodec } from './compute.ts';
 // The checker's phases (parse.ts composes them), each testable on its own.
