@@ -38,6 +38,8 @@ export const handler = httpHandler(
         code,
         message: d.message,
         path: d.path,
+        // The checker's rule names are kebab-case ("option-not-allowed"); zod's issue kinds
+        // ("invalid_type") and the URL policy's "url_not_allowed" are not rules: left out.
         ...(d.type && /^[a-z]+(-[a-z0-9]+)+$/.test(d.type) ? { rule: d.type } : {}),
       }));
       return json(200, { valid: false, errors });
