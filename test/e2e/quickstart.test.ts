@@ -313,6 +313,23 @@ describe('local mode over HTTP', () => {
     expect(json.valid).toBe(false);
   });
 
+  it('validate refuses what submit refuses, URL policy included (a metadata address, even with private URLs allowed)', async () => {
+    const body = {
+      input_files: { in_a: 'http://169.254.169.254/latest/meta-data/a.mp4' },
+      output_files: { out_b: 'b.mp4' },
+      ffmpeg_command: 'ffmpeg -i {{in_a}} -c:v libx264 {{out_b}}',
+    };
+    const validated = await api(base, 'POST', '/api/v1/validate', { body });
+    expect(validated.status).toBe(200);
+    expect(validated.json).toMatchObject({ valid: false, errors: [{ code: 'VALIDATION_ERROR', path: ['input_files', 'in_a'] }] });
+    const submitted = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, body });
+    expect(submitted.status).toBe(422);
+    expect(submitted.json.error.details.map((d: { path: unknown }) => d.path)).toEqual([['input_files', 'in_a']]);
+    // The fixture server is on loopback, allowed here (FFAAS_ALLOW_PRIVATE_URLS=1): both accept it.
+    const ok = { ...body, input_files: { in_a: media.url('/video.mp4') } };
+    expect((await api(base, 'POST', '/api/v1/validate', { body: ok })).json.valid).toBe(true);
+  });
+
   it('revoking a key with the CLI locks it out at once', async () => {
     const doomed = await createKey(env, 'doomed', 'acct-e2e');
     expect((await api(base, 'GET', '/api/v1/commands', { key: doomed })).status).toBe(200);
