@@ -136,6 +136,19 @@ export const LIMITS = {
   maxInputBytes: 5 * 1024 ** 3,
   maxOutputBytes: 5 * 1024 ** 3,
   maxPixels: 8192 * 8192,
+  /**
+   * Generated sources (testsrc2, color, sine, ...; core/command/source-bounds.ts): most
+   * seconds (`duration`), video frames per second (`rate`) and audio samples per second
+   * (`sample_rate`) a source filter may be asked for. Their frame size is bounded by maxPixels.
+   */
+  maxSourceSeconds: 3600,
+  maxSourceFrameRate: 240,
+  maxSourceSampleRate: 384_000,
+  /**
+   * Files one declared image-sequence / segment output (`frame_%03d.png`) may have; their
+   * total size is bounded like one output (maxOutputBytes).
+   */
+  maxSequenceFiles: 1000,
   maxRedirects: 5,
   downloadTimeoutSeconds: 600,
   signedUrlSeconds: 3600,

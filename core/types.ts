@@ -29,6 +29,12 @@ export interface PlannedOutput {
    * ordinary outputs. Set by parseFfmpegCommand (isPlaylistOutput).
    */
   playlist?: true;
+  /**
+   * A numbered sequence (`frame_%03d.png`, `seg_%d.ts`: one %d / %0Nd, core/command/paths.ts
+   * sequencePattern): the worker stores every file the pattern matched, the first as the
+   * output and the others beside it, and reports their number in file_count. Absent otherwise.
+   */
+  sequence?: true;
 }
 
 /**
@@ -57,9 +63,10 @@ export type StoredOutput = Omit<OutputFileMeta, 'storage_url' | 'file_count'> & 
   s3_key: string;
   file_count?: number;
   /**
-   * Playlist outputs only: the names of the companion objects, each stored at `s3_key`'s
-   * prefix + name (S3_KEYS.output(account, command, name)), so relative references in the
-   * manifest resolve next to it. For deleting them (storedObjectKeys); never in the poll JSON.
+   * Playlist and sequence outputs only: the names of the companion objects (segments; the
+   * 2nd, 3rd, ... file of a sequence), each stored at `s3_key`'s prefix + name
+   * (S3_KEYS.output(account, command, name)), so relative references in a manifest resolve
+   * next to it. For deleting them (storedObjectKeys); never in the poll JSON.
    */
   companion_names?: string[];
 };
