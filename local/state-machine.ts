@@ -240,19 +240,27 @@ export function resolveCfnValue(template: CfnTemplate, value: Json, names: Local
 export function renderStateMachine(template: CfnTemplate, names: LocalResourceNames): Json {
   const machines = Object.entries(template.Resources ?? {}).filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine');
   if (machines.length === 0) throw new Error('the stack has no AWS::StepFunctions::StateMachine');
+  // The stack has other state machines (the file ingest's, run differently in local mode):
+  // one that cannot be resolved here is skipped, unless none is the command state machine.
+  let lastError: Error | undefined;
   for (const [, res] of machines) {
     const props = res.Properties ?? {};
     let asl: Json;
-    if (props.Definition) asl = resolveCfnValue(template, props.Definition, names);
-    else if (props.DefinitionString !== undefined) {
-      let text = resolveCfnValue(template, props.DefinitionString, names);
-      const subs = props.DefinitionSubstitutions ? resolveCfnValue(template, props.DefinitionSubstitutions, names) : null;
-      if (subs) text = String(text).replace(/\$\{([^}]+)\}/g, (m: string, k: string) => (k in subs ? String(subs[k]) : m));
-      asl = JSON.parse(text);
-    } else continue;
+    try {
+      if (props.Definition) asl = resolveCfnValue(template, props.Definition, names);
+      else if (props.DefinitionString !== undefined) {
+        let text = resolveCfnValue(template, props.DefinitionString, names);
+        const subs = props.DefinitionSubstitutions ? resolveCfnValue(template, props.DefinitionSubstitutions, names) : null;
+        if (subs) text = String(text).replace(/\$\{([^}]+)\}/g, (m: string, k: string) => (k in subs ? String(subs[k]) : m));
+        asl = JSON.parse(text);
+      } else continue;
+    } catch (err) {
+      lastError = err as Error;
+      continue;
+    }
     if (asl?.States?.[STATE.MarkProcessing]) return asl;
   }
-  throw new Error(`no state machine in the stack has a ${STATE.MarkProcessing} state`);
+  throw lastError ?? new Error(`no state machine in the stack has a ${STATE.MarkProcessing} state`);
 }
 
 // ---------------------------------------------------------------------------------------------

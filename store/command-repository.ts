@@ -1,6 +1,6 @@
 /** The commands table: one item per command, keyed by account_id + command_id. */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PENDING_MARK, TABLE, type CommandStatus } from '../core/constants.ts';
 import type { CommandItem } from '../core/types.ts';
 import type { ListCursorKey } from '../core/api/list.ts';
@@ -168,5 +168,54 @@ export class CommandRepository {
       if (err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException') return false;
       throw err;
     }
+  }
+
+  /**
+   * Replace the stored outputs of a finished command (DELETE /commands/{id}/files marks them
+   * deleted). Conditional on the command being SUCCESS or FAILED and on the outputs being the
+   * ones read (`expectedJson`), so a concurrent RecordSuccess is never overwritten. Returns
+   * false when the condition failed.
+   */
+  async replaceOutputs(accountId: string, commandId: string, expectedJson: string, outputsJson: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [T.partitionKey]: accountId, [T.sortKey]: commandId },
+          UpdateExpression: 'SET output_files_json = :new',
+          ConditionExpression: '#status IN (:success, :failed) AND output_files_json = :old',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':new': outputsJson, ':old': expectedJson, ':success': 'SUCCESS', ':failed': 'FAILED' },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException') return false;
+      throw err;
+    }
+  }
+
+  /** Finished commands whose TTL has passed (local mode's sweep; DynamoDB TTL does it on AWS). */
+  async listExpired(nowEpoch: number, limit = 100): Promise<CommandItem[]> {
+    const items: CommandItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: '#ttl < :now AND #status IN (:success, :failed)',
+          ExpressionAttributeNames: { '#ttl': T.ttlAttribute, '#status': 'status' },
+          ExpressionAttributeValues: { ':now': nowEpoch, ':success': 'SUCCESS', ':failed': 'FAILED' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...((out.Items as CommandItem[] | undefined) ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && items.length < limit);
+    return items.slice(0, limit);
+  }
+
+  async delete(accountId: string, commandId: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { [T.partitionKey]: accountId, [T.sortKey]: commandId } }));
   }
 }

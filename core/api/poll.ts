@@ -19,6 +19,8 @@ export interface PollResponse {
   original_request: OriginalRequest;
   /** Echoed (API.md: "the response and poll echo it"). */
   vcpu_count: VcpuCount;
+  /** When the record and its outputs are deleted (the item's TTL), or null. */
+  expires_at: string | null;
 }
 
 /** Every OutputFileMeta field, in API.md order. */
@@ -136,5 +138,6 @@ export function toPollResponse(
     output_files,
     original_request: original,
     vcpu_count: item.vcpu_count,
+    expires_at: typeof item.expire_at === 'number' ? new Date(item.expire_at * 1000).toISOString() : null,
   };
 }

@@ -9,7 +9,7 @@ export const handler = httpHandler(
   async (event) => {
     const accountId = accountIdOf(event);
     const body = parseOrThrow(RunFfmpegCommandSchema, event.jsonBody);
-    const checked = await checkCommand(body);
+    const checked = await checkCommand(body, [], accountId);
     const item = await recordCommand(accountId, 'FFMPEG_COMMAND', checked, new Date());
     await startCommand(item);
     return json(200, { command_id: item.command_id, vcpu_count: item.vcpu_count });

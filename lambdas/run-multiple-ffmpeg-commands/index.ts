@@ -15,7 +15,7 @@ export const handler = httpHandler(
     const accountId = accountIdOf(event);
     const body = parseOrThrow(RunMultipleFfmpegCommandsSchema, event.jsonBody);
     const checked: CheckedCommand[] = [];
-    for (const [i, command] of body.commands.entries()) checked.push(await checkCommand(command, ['commands', i]));
+    for (const [i, command] of body.commands.entries()) checked.push(await checkCommand(command, ['commands', i], accountId));
     const now = new Date();
     const items: CommandItem[] = [];
     for (const c of checked) items.push(await recordCommand(accountId, 'MULTIPLE_COMMAND', c, now));

@@ -1,5 +1,6 @@
 /** The handlers' configuration, read from the environment (names in ENV) once per container. */
 import { ENV, LIMITS } from '../../core/constants.ts';
+import { retentionDays } from '../../core/api/files.ts';
 
 export interface Config {
   commandsTable: string;
@@ -10,6 +11,11 @@ export interface Config {
   gpuEnabled: boolean;
   allowPrivateUrls: boolean;
   signedUrlSeconds: number;
+  filesTable: string;
+  presetsTable: string;
+  fileIngestStateMachineArn: string;
+  /** Days commands, outputs and files are kept (FFAAS_RETENTION_DAYS). */
+  retentionDays: number;
 }
 
 function flag(value: string | undefined): boolean {
@@ -28,6 +34,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gpuEnabled: flag(env[ENV.GPU_ENABLED]),
     allowPrivateUrls: flag(env[ENV.ALLOW_PRIVATE_URLS]),
     signedUrlSeconds: Number.isInteger(seconds) && seconds > 0 ? seconds : LIMITS.signedUrlSeconds,
+    filesTable: env[ENV.FILES_TABLE] ?? '',
+    presetsTable: env[ENV.PRESETS_TABLE] ?? '',
+    fileIngestStateMachineArn: env[ENV.FILE_INGEST_STATE_MACHINE_ARN] ?? '',
+    retentionDays: retentionDays(env[ENV.RETENTION_DAYS]),
   };
 }
 

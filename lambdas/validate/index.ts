@@ -10,6 +10,7 @@ import { ValidateSchema } from '../../core/api/schemas.ts';
 import { zodToApiError } from '../../core/api/errors.ts';
 import { parseFfmpegCommand } from '../../core/command/index.ts';
 import { config } from '../shared/config.ts';
+import { isFileId } from '../../core/api/files.ts';
 import { httpHandler, json } from '../shared/http.ts';
 
 interface ValidationErrorEntry {
@@ -36,7 +37,10 @@ export const handler = httpHandler(
     const chained = body.ffmpeg_commands !== undefined;
     const result = parseFfmpegCommand({
       commands: body.ffmpeg_commands ?? [body.ffmpeg_command ?? ''],
-      inputFiles: body.input_files ?? {},
+      // A stored file's id stands for a file with no known extension (validate reads no table).
+      inputFiles: Object.fromEntries(
+        Object.entries(body.input_files ?? {}).map(([alias, v]) => [alias, isFileId(v) ? `https://stored-file.invalid/${v}` : v]),
+      ),
       outputFiles: body.output_files ?? {},
       compute: body.compute ?? 'auto',
       gpuAvailable: config().gpuEnabled,

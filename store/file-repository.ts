@@ -1,0 +1,135 @@
+/**
+ * The files table: one item per stored file, keyed by account_id + file_id (another account's
+ * file reads as missing), listed newest first on the by_created index. Status moves only
+ * forward (PROCESSING → STORED | FAILED): every transition is conditional on PROCESSING.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TABLE } from '../core/constants.ts';
+import type { FileErrorStatus, FileItem, FileProbe } from '../core/api/files.ts';
+
+const F = TABLE.files;
+
+function isConditionFailure(err: unknown): boolean {
+  return err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
+}
+
+export class FileRepository {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Write a new file item (its id is fresh: a taken id is a bug, thrown as is). */
+  async create(item: FileItem): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(#pk) AND attribute_not_exists(#sk)',
+        ExpressionAttributeNames: { '#pk': F.partitionKey, '#sk': F.sortKey },
+      }),
+    );
+  }
+
+  async get(accountId: string, fileId: string): Promise<FileItem | null> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { [F.partitionKey]: accountId, [F.sortKey]: fileId }, ConsistentRead: true }),
+    );
+    return (out.Item as FileItem | undefined) ?? null;
+  }
+
+  /** The account's files, newest first; `limit` + `offset` as RenderIO and Rendi page them. */
+  async list(accountId: string, opts: { limit: number; offset: number }): Promise<FileItem[]> {
+    const want = opts.offset + opts.limit;
+    const rows: FileItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: F.byCreatedIndex,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': F.partitionKey },
+          ExpressionAttributeValues: { ':pk': accountId },
+          ScanIndexForward: false,
+          ExclusiveStartKey: startKey,
+          Limit: Math.min(1000, want - rows.length),
+        }),
+      );
+      rows.push(...((out.Items as FileItem[] | undefined) ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && rows.length < want);
+    return rows.slice(opts.offset, want);
+  }
+
+  /** PROCESSING → STORED with the probe's facts; false when the file is no longer PROCESSING. */
+  async markStored(accountId: string, fileId: string, probe: FileProbe, sizeBytes: number, now: Date): Promise<boolean> {
+    return this.transition(accountId, fileId, 'SET #s = :stored, probe = :p, size_bytes = :b, stored_at = :t REMOVE upload_id', {
+      ':stored': 'STORED',
+      ':p': probe,
+      ':b': sizeBytes,
+      ':t': now.toISOString(),
+    });
+  }
+
+  /** PROCESSING → FAILED with why; false when the file is no longer PROCESSING. */
+  async markFailed(accountId: string, fileId: string, status: FileErrorStatus, message: string): Promise<boolean> {
+    return this.transition(accountId, fileId, 'SET #s = :failed, error_status = :e, error_message = :m REMOVE upload_id', {
+      ':failed': 'FAILED',
+      ':e': status,
+      ':m': message.slice(0, 2000),
+    });
+  }
+
+  private async transition(accountId: string, fileId: string, update: string, values: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [F.partitionKey]: accountId, [F.sortKey]: fileId },
+          UpdateExpression: update,
+          ConditionExpression: '#s = :processing',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ...values, ':processing': 'PROCESSING' },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Remove the item (the objects go first, by the caller); returns the item that was removed. */
+  async delete(accountId: string, fileId: string): Promise<FileItem | null> {
+    const out = await this.client.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { [F.partitionKey]: accountId, [F.sortKey]: fileId },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return (out.Attributes as FileItem | undefined) ?? null;
+  }
+
+  /** Items whose TTL has passed (local mode's sweep; DynamoDB's TTL does this on AWS). */
+  async listExpired(nowEpoch: number, limit = 100): Promise<FileItem[]> {
+    const items: FileItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: '#ttl < :now',
+          ExpressionAttributeNames: { '#ttl': F.ttlAttribute },
+          ExpressionAttributeValues: { ':now': nowEpoch },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...((out.Items as FileItem[] | undefined) ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && items.length < limit);
+    return items.slice(0, limit);
+  }
+}
