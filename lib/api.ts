@@ -226,8 +226,11 @@ export class FfaasApi extends Construct {
     };
     const none = () => undefined;
     const filesPrefix = props.bucket.arnForObjects(`${BUCKET_PREFIX.files}*`);
-    const filesTable = (actions: string[]) =>
-      new iam.PolicyStatement({ actions, resources: [props.filesTable.tableArn, `${props.filesTable.tableArn}/index/*`] });
+    const filesTable = (actions: string[], withIndex = false) =>
+      new iam.PolicyStatement({
+        actions,
+        resources: [props.filesTable.tableArn, ...(withIndex ? [`${props.filesTable.tableArn}/index/${TABLE.files.byCreatedIndex}`] : [])],
+      });
     /** Submits read the files table: a stored file named as an input must be the caller's and STORED. */
     const submitWithFiles = (fn: FfaasFunction) => {
       submit(fn);
@@ -248,7 +251,7 @@ export class FfaasApi extends Construct {
       },
       // Every JSON files route: items, presigned PUT/part URLs, multipart, signed GETs, deletes, store-file's start.
       files: (fn) => {
-        fn.addToRolePolicy(filesTable(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query']));
+        fn.addToRolePolicy(filesTable(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'], true));
         fn.addToRolePolicy(
           new iam.PolicyStatement({
             actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],

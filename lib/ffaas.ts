@@ -154,7 +154,8 @@ export class Ffaas extends Construct {
       restApi: this.api.restApi,
       openMethods: this.api.openMethods,
       stateMachine: this.pipeline.stateMachine,
-      taskDefinitions: [this.workers.fargateTaskDefinition, ...(this.workers.gpuTaskDefinition ? [this.workers.gpuTaskDefinition] : [])],
+      otherStateMachines: [this.files.stateMachine],
+      taskDefinitions: [this.workers.fargateTaskDefinition, this.files.taskDefinition, ...(this.workers.gpuTaskDefinition ? [this.workers.gpuTaskDefinition] : [])],
       gpuAutoScalingGroup: this.workers.gpuCapacityProvider?.autoScalingGroup,
       tracing: props.tracing ?? false,
     });

@@ -43,27 +43,45 @@ export interface FfaasFilesProps {
 export class FfaasFiles extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly objectCreatedRule: events.Rule;
+  /** The ingest task's definition and role (the worker image, its own permissions). */
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly taskRole: iam.Role;
   readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: FfaasFilesProps) {
     super(scope, id);
     const { workers } = props;
 
-    // The ingest's own access (on top of the worker role's): the files table and `files/*`.
-    workers.taskRole.addToPolicy(
+    // Its own role: the files table and files/* only (the command worker keeps read-only files/*).
+    this.taskRole = new iam.Role(this, 'IngestTaskRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: 'ffaas file ingest: its file item, files/* objects',
+    });
+    this.taskRole.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'IngestFileItems',
+        sid: 'FileItem',
         actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         resources: [props.filesTable.tableArn],
       }),
     );
-    workers.taskRole.addToPolicy(
+    this.taskRole.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'IngestFileObjects',
-        actions: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        sid: 'FileObjects',
+        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
         resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.files}*`)],
       }),
     );
+    const ingestTask = workers.addFargateTaskDefinition('IngestTaskDef', {
+      taskRole: this.taskRole,
+      cpu: 1024,
+      memoryLimitMiB: 2048,
+      environment: {
+        [ENV.TASK_KIND]: 'ingest',
+        [ENV.FILES_TABLE]: props.filesTable.tableName,
+        [ENV.BUCKET]: props.bucket.bucketName,
+      },
+    });
+    this.taskDefinition = ingestTask.taskDefinition;
 
     const keyPart = (index: number) =>
       sfn.JsonPath.arrayGetItem(sfn.JsonPath.stringSplit(sfn.JsonPath.stringAt('$.key'), '/'), index);
@@ -107,7 +125,7 @@ export class FfaasFiles extends Construct {
     const runIngest = new tasks.EcsRunTask(this, 'RunIngest', {
       integrationPattern: sfn.IntegrationPattern.RUN_JOB,
       cluster: workers.cluster,
-      taskDefinition: workers.fargateTaskDefinition,
+      taskDefinition: ingestTask.taskDefinition,
       launchTarget: new tasks.EcsFargateLaunchTarget({ platformVersion: ecs.FargatePlatformVersion.LATEST }),
       subnets: workers.taskSubnets,
       securityGroups: [workers.securityGroup],
@@ -115,12 +133,8 @@ export class FfaasFiles extends Construct {
       taskTimeout: sfn.Timeout.duration(props.taskTimeout ?? Duration.hours(1)),
       containerOverrides: [
         {
-          containerDefinition: workers.fargateContainer,
-          environment: [
-            { name: ENV.TASK_KIND, value: 'ingest' },
-            { name: ENV.INGEST_INPUT, value: sfn.JsonPath.stringAt('$.input') },
-            { name: ENV.FILES_TABLE, value: props.filesTable.tableName },
-          ],
+          containerDefinition: ingestTask.container,
+          environment: [{ name: ENV.INGEST_INPUT, value: sfn.JsonPath.stringAt('$.input') }],
         },
       ],
       resultSelector: { exit_code: sfn.JsonPath.numberAt('$.Containers[0].ExitCode') },

@@ -120,8 +120,6 @@ export class FfaasStorage extends Construct {
     });
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      // Object Created events under files/ start the probe of a stored file (lib/files.ts).
-      eventBridgeEnabled: true,
       bucketName: props.bucketName,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
@@ -152,5 +150,11 @@ export class FfaasStorage extends Construct {
         },
       ],
     });
+    // Object Created events to EventBridge: bytes landing under files/ start their probe
+    // (lib/files.ts). Set on the CloudFormation resource itself: the `eventBridgeEnabled` prop
+    // would add a custom-resource Lambda for what is a plain bucket property.
+    (this.bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+      eventBridgeConfiguration: { eventBridgeEnabled: true },
+    };
   }
 }
