@@ -7,12 +7,14 @@
  *   - a worker that exits non-zero gets the file marked FAILED (INTERNAL_ERROR), as the state
  *     machine's catch does, so no file stays PROCESSING.
  * The ingest ASL itself is not interpreted here (its only steps are RunTask.sync and that mark).
+ * On start, `recover` restarts the ingests a previous run left unfinished.
  * Executions are named by file and step (ingestExecutionName): a second start of the same name
  * is ignored, as StartExecution is idempotent.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ENV } from '../core/constants.ts';
 import { ingestExecutionName, storedFileKeyParts, type FileIngestInput } from '../core/api/files.ts';
@@ -80,6 +82,27 @@ export class LocalFileIngest {
     if (input?.mode !== 'fetch' && input?.mode !== 'probe') throw new AwsApiError('InvalidExecutionInput', 'not a file ingest input');
     this.start(input);
     return { executionArn: `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${req.name ?? ingestExecutionName(input)}`, startDate: Date.now() / 1000 };
+  }
+
+  /**
+   * Restart recovery: a file left PROCESSING by a previous run gets its ingest again (the fetch
+   * for store-file; the probe when its bytes are already in the bucket, as the ObjectCreated
+   * event that would have started it was lost). Files whose bytes never arrived stay waiting.
+   */
+  async recover(s3: S3Client, bucket: string): Promise<number> {
+    let started = 0;
+    for (const item of await this.files.listProcessing()) {
+      if (item.source === 'store_file') {
+        if (this.start({ mode: 'fetch', account_id: item.account_id, file_id: item.file_id })) started++;
+        continue;
+      }
+      const landed = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: item.s3_key })).then(
+        () => true,
+        () => false,
+      );
+      if (landed && this.start({ mode: 'probe', key: item.s3_key })) started++;
+    }
+    return started;
   }
 
   /** Resolves when nothing is queued or running (tests). */

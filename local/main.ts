@@ -188,6 +188,8 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
 
     const lost = await failLostCommands({ dynamodb: services.dynamodb, table: LOCAL_NAMES.tables.commands, bus });
     if (lost.length > 0) log(`recovery: ${lost.length} command(s) left PROCESSING by a previous run marked FAILED (WORKER_LOST)`);
+    const ingestsRestarted = await ingest.recover(services.s3, LOCAL_NAMES.bucket);
+    if (ingestsRestarted > 0) log(`recovery: restarted the ingest of ${ingestsRestarted} file(s)`);
     const restarted = await restartQueuedCommands();
     if (restarted.started > 0) log(`recovery: restarted ${restarted.started} queued command(s)`);
     cleanups.push(scheduleReconciler(options.reconcileIntervalMs ?? 60_000, log));

@@ -132,4 +132,24 @@ export class FileRepository {
     } while (startKey && items.length < limit);
     return items.slice(0, limit);
   }
+
+  /** Every PROCESSING file (local mode's restart recovery; a scan, fine for one machine's data). */
+  async listProcessing(): Promise<FileItem[]> {
+    const items: FileItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: '#s = :p',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':p': 'PROCESSING' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...((out.Items as FileItem[] | undefined) ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
 }
