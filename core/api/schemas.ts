@@ -33,7 +33,16 @@ const S422 = { status: 422 as const };
 const S400 = { status: 400 as const };
 
 /** Top-level fields whose problems are 422 whatever the issue (well-formed JSON, bad value). */
-const VALUE_FIELDS = new Set(['metadata', 'max_command_run_seconds', 'vcpu_count', 'compute', 'webhook_url']);
+const VALUE_FIELDS = new Set([
+  'metadata',
+  'max_command_run_seconds',
+  'vcpu_count',
+  'compute',
+  'webhook_url',
+  // init-upload: a size over the stored-file limit, or too many parts, is a value problem.
+  'size_bytes',
+  'file_size',
+]);
 
 export function isHttpUrl(value: string): boolean {
   if (value.length > MAX_URL_LENGTH) return false;

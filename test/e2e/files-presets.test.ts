@@ -197,6 +197,11 @@ describe('files and presets over HTTP (local mode)', () => {
     expect(meta).toMatchObject({ status: 'STORED', file_type: 'audio', filename: 'tone.wav' });
     const again = await api(base, 'POST', `/v1/files/${init.json.file_id}/complete-upload`, { key, body: { parts: etags } });
     expect(again.status).toBe(409);
+
+    // Over the stored-file limit: refused before any upload exists.
+    const tooBig = await api(base, 'POST', '/v1/files/init-upload', { key, body: { filename: 'huge.mp4', size_bytes: 6 * 1024 ** 3 } });
+    expect(tooBig.status).toBe(422);
+    expect(tooBig.json.detail[0].loc).toEqual(['body', 'size_bytes']);
   });
 
   let storedId: string;
