@@ -83,6 +83,14 @@ function probeFacts(meta: ReturnType<typeof toOutputFileMeta>): FileProbe {
   };
 }
 
+function decodeKey(key: string): string {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return key;
+  }
+}
+
 export async function runIngest(deps: IngestDeps, input: FileIngestInput): Promise<IngestOutcome> {
   const files = new FileRepository(deps.ddb, deps.filesTable);
   const maxBytes = deps.maxBytes ?? LIMITS.maxStoredFileBytes;
@@ -96,11 +104,17 @@ export async function runIngest(deps: IngestDeps, input: FileIngestInput): Promi
       return 'SKIPPED';
     }
   } else {
-    const parts = storedFileKeyParts(input.key);
-    item = parts ? await files.get(parts.accountId, parts.fileId) : null;
-    if (!item || item.s3_key !== input.key) {
+    // S3 notifications may carry the key URL-encoded (spaces as '+'): try it as is and decoded.
+    const candidates = [...new Set([input.key, decodeKey(input.key)])];
+    item = null;
+    for (const key of candidates) {
+      const parts = storedFileKeyParts(key);
+      const found = parts ? await files.get(parts.accountId, parts.fileId) : null;
+      if (found && found.s3_key === key) item = found;
+    }
+    if (!item) {
       // Bytes nobody owns (the file was deleted before they landed): nothing half-stored.
-      await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.bucket, Key: input.key })).catch(() => undefined);
+      for (const key of candidates) await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.bucket, Key: key })).catch(() => undefined);
       deps.log.warn('ingest: object without a file removed', { key_prefix: input.key.split('/')[0] });
       return 'SKIPPED';
     }

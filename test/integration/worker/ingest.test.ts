@@ -76,6 +76,14 @@ describe('file ingest', () => {
     expect(await runIngest(deps(), { mode: 'probe', key: item.s3_key })).toBe('SKIPPED');
   });
 
+  it('probe: a URL-encoded key in the event (spaces as +) finds its file', async () => {
+    const item = await fileOf('upload_url', 'my song (1).mp3');
+    await putBytes(item.s3_key, await readFile(fx.path('audio.mp3')));
+    const encoded = item.s3_key.split('/').map((p) => encodeURIComponent(p).replace(/%20/g, '+')).join('/');
+    expect(encoded).not.toBe(item.s3_key);
+    expect(await runIngest(deps(), { mode: 'probe', key: encoded })).toBe('STORED');
+  });
+
   it('probe: bytes that are not media → FAILED / NOT_MEDIA, bytes deleted', async () => {
     const item = await fileOf('upload', 'fake.mp4');
     await putBytes(item.s3_key, 'hello, I am text\n'.repeat(100));
