@@ -43,6 +43,7 @@ import {
   stateMachineArnFor,
   type WorkerCommand,
 } from './state-machine.ts';
+import { envFlag } from '../core/env.ts';
 
 export interface LocalFfaasOptions {
   /** HTTP port; 0 picks a free one. @default $PORT or 8080 */
@@ -79,10 +80,6 @@ export interface LocalFfaas {
   stop(): Promise<void>;
 }
 
-function flag(v: string | undefined): boolean {
-  return v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.trim().toLowerCase());
-}
-
 function intFromEnv(name: string): number | undefined {
   const v = process.env[name];
   if (v === undefined || v.trim() === '') return undefined;
@@ -96,7 +93,7 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
   const log = options.log ?? ((line: string) => console.error(line));
   const dataDir = resolveDataDir(options.dataDir);
   const port = options.port ?? intFromEnv(ENV.PORT) ?? 8080;
-  const allowPrivateUrls = options.allowPrivateUrls ?? flag(process.env[ENV.ALLOW_PRIVATE_URLS]);
+  const allowPrivateUrls = options.allowPrivateUrls ?? envFlag(process.env[ENV.ALLOW_PRIVATE_URLS]);
   const maxConcurrency = options.maxConcurrency ?? intFromEnv('FFAAS_MAX_CONCURRENCY') ?? os.cpus().length;
 
   const live = await readLiveEndpoints(dataDir);

@@ -14,8 +14,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV, LIMITS } from '../../core/constants.ts';
+import { envFlag } from '../../core/env.ts';
+import { documentClientFor } from '../../store/clients.ts';
 import { DEFAULTS, resolveExecutable, WORKER_ENV } from './config.ts';
 import { readWorkerConfig } from './config.ts';
 import { parseIngestInput, runIngest } from './ingest.ts';
@@ -37,7 +38,7 @@ async function ingestMain(): Promise<number> {
     log.error('ingest not started', { reason: `needs ${ENV.INGEST_INPUT}, ${ENV.FILES_TABLE} and ${ENV.BUCKET}` });
     return 2;
   }
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  const ddb = documentClientFor(new DynamoDBClient({}));
   const s3 = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
   const id = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : Number(v));
   try {
@@ -48,7 +49,7 @@ async function ingestMain(): Promise<number> {
         filesTable,
         bucket,
         workDir: process.env[ENV.WORK_DIR] || (await import('node:os')).tmpdir(),
-        allowPrivateUrls: ['1', 'true', 'yes', 'on'].includes((process.env[ENV.ALLOW_PRIVATE_URLS] ?? '').trim().toLowerCase()),
+        allowPrivateUrls: envFlag(process.env[ENV.ALLOW_PRIVATE_URLS]),
         ffprobePath: resolveExecutable(process.env[ENV.FFPROBE_PATH] || 'ffprobe', process.env.PATH),
         ffmpegUid: id(process.env[WORKER_ENV.FFMPEG_UID]),
         ffmpegGid: id(process.env[WORKER_ENV.FFMPEG_GID]),
@@ -78,7 +79,7 @@ async function main(): Promise<number> {
   }
   const config = parsed.config;
   const log = createLogger({ command_id: config.commandId });
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  const ddb = documentClientFor(new DynamoDBClient({}));
   const s3 = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
   const sfn = new SFNClient({});
 

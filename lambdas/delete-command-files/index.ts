@@ -32,8 +32,8 @@ export const handler = httpHandler('delete-command-files', async (event) => {
   if (item.output_files_json && Object.values(outputs).some((o) => !o.is_deleted)) {
     const marked = Object.fromEntries(Object.entries(outputs).map(([alias, o]) => [alias, { ...o, is_deleted: true }]));
     const json_ = JSON.stringify(marked);
-    const ok = await commandRepository().replaceOutputs(accountId, commandId, item.output_files_json, json_);
-    if (!ok) throw new ApiError('CONFLICT', 'the command changed while its files were being deleted; try again');
+    const ok = await commandRepository().deleteOutputs(accountId, commandId, json_);
+    if (!ok) throw new ApiError('CONFLICT', 'the command is no longer finished; try again');
     item.output_files_json = json_;
   }
   logger.info('command files deleted', { objects: keys.length });
