@@ -9,7 +9,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { ENV, TABLE } from '../core/constants.ts';
+import { ENV } from '../core/constants.ts';
+import { fileKey } from '../store/keys.ts';
+import { attributeValue, expressionsFor, FILE_LIFECYCLE } from '../store/lifecycle.ts';
 import { SFN_ERRORS } from './pipeline.ts';
 import { BUCKET_PREFIX } from './storage.ts';
 import type { FfaasWorkers } from './workers.ts';
@@ -101,20 +103,21 @@ export class FfaasFiles extends Construct {
       },
     });
 
+    // The same conditional write as FileRepository.markFailed, from the store's FILE_LIFECYCLE.
+    const failed = expressionsFor(FILE_LIFECYCLE.markFailed);
     const markFailed = new tasks.DynamoUpdateItem(this, 'MarkFileFailed', {
       table: props.filesTable,
-      key: {
-        [TABLE.files.partitionKey]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.account_id')),
-        [TABLE.files.sortKey]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.file_id')),
-      },
-      updateExpression: 'SET #status = :failed, error_status = :error_status, error_message = :message',
-      conditionExpression: '#status = :processing',
-      expressionAttributeNames: { '#status': 'status' },
+      key: fileKey(
+        tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.account_id')),
+        tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.file_id')),
+      ),
+      updateExpression: failed.UpdateExpression,
+      conditionExpression: failed.ConditionExpression,
+      expressionAttributeNames: failed.ExpressionAttributeNames,
       expressionAttributeValues: {
-        ':failed': tasks.DynamoAttributeValue.fromString('FAILED'),
-        ':processing': tasks.DynamoAttributeValue.fromString('PROCESSING'),
-        ':error_status': tasks.DynamoAttributeValue.fromString('INTERNAL_ERROR'),
-        ':message': tasks.DynamoAttributeValue.fromString('the file could not be processed'),
+        ...Object.fromEntries(Object.entries(failed.statusValues).map(([k, v]) => [k, tasks.DynamoAttributeValue.fromString(v)])),
+        [attributeValue('error_status')]: tasks.DynamoAttributeValue.fromString('INTERNAL_ERROR'),
+        [attributeValue('error_message')]: tasks.DynamoAttributeValue.fromString('the file could not be processed'),
       },
       resultPath: sfn.JsonPath.DISCARD,
     });

@@ -3,16 +3,14 @@
  * file reads as missing), listed newest first on the by_created index. Status moves only
  * forward (PROCESSING → STORED | FAILED): every transition is conditional on PROCESSING.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../core/constants.ts';
 import type { FileErrorStatus, FileItem, FileProbe } from '../core/api/files.ts';
+import { isConditionFailure } from './errors.ts';
+import { fileKey } from './keys.ts';
+import { attributeValue, expressionsFor, FILE_LIFECYCLE, type FileLifecycleStep } from './lifecycle.ts';
 
 const F = TABLE.files;
-
-function isConditionFailure(err: unknown): boolean {
-  return err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
-}
 
 export class FileRepository {
   constructor(
@@ -34,7 +32,7 @@ export class FileRepository {
 
   async get(accountId: string, fileId: string): Promise<FileItem | null> {
     const out = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { [F.partitionKey]: accountId, [F.sortKey]: fileId }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: fileKey(accountId, fileId), ConsistentRead: true }),
     );
     return (out.Item as FileItem | undefined) ?? null;
   }
@@ -64,34 +62,29 @@ export class FileRepository {
   }
 
   /** PROCESSING → STORED with the probe's facts; false when the file is no longer PROCESSING. */
-  async markStored(accountId: string, fileId: string, probe: FileProbe, sizeBytes: number, now: Date): Promise<boolean> {
-    return this.transition(accountId, fileId, 'SET #s = :stored, probe = :p, size_bytes = :b, stored_at = :t REMOVE upload_id', {
-      ':stored': 'STORED',
-      ':p': probe,
-      ':b': sizeBytes,
-      ':t': now.toISOString(),
-    });
+  markStored(accountId: string, fileId: string, probe: FileProbe, sizeBytes: number, now: Date): Promise<boolean> {
+    return this.transition('markStored', accountId, fileId, { probe, size_bytes: sizeBytes, stored_at: now.toISOString() });
   }
 
   /** PROCESSING → FAILED with why; false when the file is no longer PROCESSING. */
-  async markFailed(accountId: string, fileId: string, status: FileErrorStatus, message: string): Promise<boolean> {
-    return this.transition(accountId, fileId, 'SET #s = :failed, error_status = :e, error_message = :m REMOVE upload_id', {
-      ':failed': 'FAILED',
-      ':e': status,
-      ':m': message.slice(0, 2000),
-    });
+  markFailed(accountId: string, fileId: string, status: FileErrorStatus, message: string): Promise<boolean> {
+    return this.transition('markFailed', accountId, fileId, { error_status: status, error_message: message.slice(0, 2000) });
   }
 
-  private async transition(accountId: string, fileId: string, update: string, values: Record<string, unknown>): Promise<boolean> {
+  /** One step of FILE_LIFECYCLE as a conditional update (store/lifecycle.ts generates it). */
+  private async transition(step: FileLifecycleStep, accountId: string, fileId: string, values: Record<string, unknown>): Promise<boolean> {
+    const x = expressionsFor(FILE_LIFECYCLE[step]);
+    const attributeValues: Record<string, unknown> = { ...x.statusValues };
+    for (const [attribute, value] of Object.entries(values)) attributeValues[attributeValue(attribute)] = value;
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { [F.partitionKey]: accountId, [F.sortKey]: fileId },
-          UpdateExpression: update,
-          ConditionExpression: '#s = :processing',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ...values, ':processing': 'PROCESSING' },
+          Key: fileKey(accountId, fileId),
+          ConditionExpression: x.ConditionExpression,
+          UpdateExpression: x.UpdateExpression,
+          ExpressionAttributeNames: x.ExpressionAttributeNames,
+          ExpressionAttributeValues: attributeValues,
         }),
       );
       return true;
@@ -106,7 +99,7 @@ export class FileRepository {
     const out = await this.client.send(
       new DeleteCommand({
         TableName: this.tableName,
-        Key: { [F.partitionKey]: accountId, [F.sortKey]: fileId },
+        Key: fileKey(accountId, fileId),
         ReturnValues: 'ALL_OLD',
       }),
     );

@@ -2,6 +2,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../core/constants.ts';
 import type { PresetItem } from '../core/api/presets.ts';
+import { presetKey } from './keys.ts';
 
 const P = TABLE.presets;
 
@@ -24,7 +25,7 @@ export class PresetRepository {
 
   async get(accountId: string, presetId: string): Promise<PresetItem | null> {
     const out = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { [P.partitionKey]: accountId, [P.sortKey]: presetId }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: presetKey(accountId, presetId), ConsistentRead: true }),
     );
     return (out.Item as PresetItem | undefined) ?? null;
   }
@@ -75,7 +76,7 @@ export class PresetRepository {
     const out = await this.client.send(
       new DeleteCommand({
         TableName: this.tableName,
-        Key: { [P.partitionKey]: accountId, [P.sortKey]: presetId },
+        Key: presetKey(accountId, presetId),
         ReturnValues: 'ALL_OLD',
       }),
     );

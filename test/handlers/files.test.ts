@@ -74,7 +74,7 @@ describe('store-file', () => {
     sfn.on(StartExecutionCommand).rejects(new Error('throttled'));
     const r = await call(files, apiEvent({ method: 'POST', path: '/api/v1/files/store-file', body: { file_url: 'https://93.184.215.14/v.mp4' } }));
     expect(r.status).toBe(500);
-    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { ExpressionAttributeValues: expect.objectContaining({ ':failed': 'FAILED', ':e': 'INTERNAL_ERROR' }) });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { ExpressionAttributeValues: expect.objectContaining({ ':failed': 'FAILED', ':error_status': 'INTERNAL_ERROR' }) });
   });
 });
 
@@ -101,7 +101,7 @@ describe('delete-command-files', () => {
     });
   });
 
-  it('409 when the command changed meanwhile; 409 while it runs (nothing deleted)', async () => {
+  it('409 when the command is not finished by the time of the write; 409 while it runs (nothing deleted)', async () => {
     ddb.on(GetCommand).callsFake(() => ({ Item: structuredClone(finished) }));
     ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'changed', $metadata: {} }));
     s3.on(DeleteObjectsCommand).resolves({});

@@ -7,6 +7,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ENV, LIMITS, TABLE } from '../../core/constants.ts';
 import { asArray, definitionOf, resourcesOfType, statementsOfRole, synth } from './synth.ts';
+import { expressionsFor, FILE_LIFECYCLE } from '../../store/lifecycle.ts';
 
 const { template, assert } = synth({ gpu: false });
 const R = template.Resources as Record<string, any>;
@@ -80,8 +81,12 @@ describe('file ingest', () => {
     expect(asl.States.IngestExitedCleanly.Default).toBe('MarkFileFailed');
     const mark = asl.States.MarkFileFailed;
     expect(mark.Resource).toContain('dynamodb:updateItem');
-    // Status only moves forward: only a PROCESSING file is marked.
+    // The store's FILE_LIFECYCLE step, as FileRepository.markFailed writes it: only a PROCESSING file.
+    const x = expressionsFor(FILE_LIFECYCLE.markFailed);
     expect(mark.Parameters.ConditionExpression).toBe('#status = :processing');
+    expect(mark.Parameters.ConditionExpression).toBe(x.ConditionExpression);
+    expect(mark.Parameters.UpdateExpression).toBe(x.UpdateExpression);
+    expect(mark.Parameters.ExpressionAttributeValues[':failed']).toEqual({ S: 'FAILED' });
   });
 
   it('an EventBridge rule starts a probe for objects created under files/', () => {
