@@ -21,7 +21,8 @@ import { ingestExecutionName, storedFileKeyParts, type FileIngestInput } from '.
 import { FileRepository } from '../store/file-repository.ts';
 import { AwsApiError } from './aws-endpoint.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './services.ts';
-import { REPO_ROOT, type WorkerCommand } from './state-machine.ts';
+import { REPO_ROOT } from './paths.ts';
+import type { WorkerCommand } from './worker-supervisor.ts';
 
 type Json = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 /**
  * parseFfmpegCommand: what a user submitted → a CommandPlan the worker runs, or every
- * violation found. Pure: no I/O. Layers (SECURITY.md): tokenize (1), option allowlist (2),
+ * violation found. Pure: no I/O. Layers (docs/SECURITY-POLICY.md): tokenize (1), option allowlist (2),
  * files in / files out (3), filter policy (4), forced demuxer/protocol lists (5), limits (7).
  */
 import { LIMITS } from '../constants.ts';
@@ -15,7 +15,8 @@ import {
   FORBIDDEN_FORMATS,
   MUXER_ALLOWLIST,
 } from './options-policy.ts';
-import { fileExtension, inputLocalName, pathProblem } from './paths.ts';
+import type { PlannedFilterFile } from './filter-files.ts';
+import { fileExtension, hasPattern, inputLocalName, pathProblem } from './paths.ts';
 import { isPlaylistOutput } from './playlist.ts';
 import {
   findPlaceholders,
@@ -127,6 +128,8 @@ export function parseFfmpegCommand(input: ParseCommandInput): ParseCommandResult
   const codecs: string[] = [];
   const hwaccels: string[] = [];
   const filterNames: string[] = [];
+  /** Files filters open, for the worker's content check (filter-files.ts). */
+  const filterFiles: PlannedFilterFile[] = [];
   const prepared: { tokens: string[]; inputOptionIndexes: Set<number>; graphs: { index: number; expectFiles: string[] }[] }[] = [];
 
   commands.slice(0, LIMITS.maxChainedCommands).forEach((cmd, ci) => {
@@ -310,7 +313,12 @@ export function parseFfmpegCommand(input: ParseCommandInput): ParseCommandResult
             bad('file-type-not-allowed', `"${ref.value}" in option "${ref.option}" of filter "${ref.filter}" is not allowed: its workspace name "${name}" must end in one of .${ref.extensions.join(', .')} (the input URL's extension decides it)`);
             continue;
           }
+          if (hasPattern(name)) {
+            bad('file-name-pattern', `"${ref.value}" in option "${ref.option}" of filter "${ref.filter}" is not allowed: a file a filter opens cannot be a sequence pattern`);
+            continue;
+          }
           expectFiles.push(name);
+          filterFiles.push({ command_index: ci, local_name: name, kind: ref.kind, opened_by: `${ref.filter} ${ref.option}` });
         }
         graphs.push({ index: o.index + 1, expectFiles });
         return;
@@ -393,6 +401,7 @@ export function parseFfmpegCommand(input: ParseCommandInput): ParseCommandResult
     isPlaylistOutput(alias, local_name) ? { alias, local_name, playlist: true } : { alias, local_name },
   );
   const plan: CommandPlan = { inputs, outputs, commands: args };
+  if (filterFiles.length > 0) plan.filter_files = filterFiles;
   return { ok: true, plan, compute: route.ok ? route.compute : 'cpu', args };
 }
 

@@ -1,5 +1,5 @@
 /**
- * Workspace file names (SECURITY.md layer 3). Every file FFmpeg reads or writes is a plain name
+ * Workspace file names (docs/SECURITY-POLICY.md layer 3). Every file FFmpeg reads or writes is a plain name
  * in the command's workspace (its cwd). Names are restricted to a small character set so that
  * they can be substituted into argv AND into filtergraph option values without any escaping
  * (a name with `,` `;` `:` `'` `[` or `\` could otherwise change the meaning of a filtergraph).

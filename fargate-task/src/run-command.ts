@@ -1,5 +1,5 @@
 /**
- * One command, start to finish (ARCHITECTURE.md "Data flow" step 3):
+ * One command, start to finish (fargate-task/README.md follows it file by file):
  *   read the item → heartbeats → workspace → download inputs → probe inputs (for percent)
  *   → run each argv of the plan → probe + upload each output (a playlist with its segments)
  *   → SendTaskSuccess / Failure.
@@ -20,13 +20,15 @@ import type { CommandItem, Progress, StoredOutput, WorkerResult } from '../../co
 import { CommandRepository } from '../../store/command-repository.ts';
 import type { WorkerConfig } from './config.ts';
 import { downloadInputs } from './download.ts';
+import { checkFilterFilesOf, workspaceFileIo } from './filter-files.ts';
 import { WorkerError } from './errors.ts';
 import { startHeartbeats } from './heartbeat.ts';
 import { createLogger, type Logger } from './log.ts';
 import { probeDuration, probeFile } from './probe.ts';
 import { createProgressWriter } from './progress-writer.ts';
 import { reportFailure, reportSuccess } from './report.ts';
-import { runFfmpeg } from './run-ffmpeg.ts';
+import { describeLimit, measureWorkspace, runFfmpeg, runLimits } from './run-ffmpeg.ts';
+import { isolationFor } from './sandbox.ts';
 import { assignCompanions, COMPANION_UPLOAD_CONCURRENCY, companionContentType, companionLimitProblem } from './playlist.ts';
 import { uploadFile, uploadFiles, UploadFilesError } from './upload.ts';
 import { assertPlainName, createWorkspace, removeWorkspace } from './workspace.ts';
@@ -117,7 +119,7 @@ async function readCommand(deps: WorkerDeps): Promise<CommandItem> {
 
 async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, signal: AbortSignal, log: Logger): Promise<WorkerResult> {
   const { config } = deps;
-  const identity = { cwd: workspace, uid: config.ffmpegUid, gid: config.ffmpegGid };
+  const identity = { cwd: workspace, uid: config.ffmpegUid, gid: config.ffmpegGid, isolation: await isolationFor(config, workspace, log, { gpu: item.compute === 'gpu' }) };
   const plan = item.plan;
 
   await downloadInputs({
@@ -146,9 +148,13 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
   });
   const limitMs = item.max_command_run_seconds * 1000;
   let ffmpegSeconds = 0;
+  const baseline = await measureWorkspace(workspace);
   try {
     const runs = plan.commands.length;
+    const filterFileIo = workspaceFileIo(workspace, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs });
     for (const [index, argv] of plan.commands.entries()) {
+      // Files this command's filters open by themselves are checked by content first.
+      await checkFilterFilesOf(plan, index, filterFileIo);
       const remaining = limitMs - ffmpegSeconds * 1000;
       const res = await runFfmpeg({
         ...identity,
@@ -160,6 +166,7 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
         signal,
         onSpawn: deps.hooks?.onFfmpegSpawn,
         onProgress: ({ progress: p }) => progress.update(overall(p, index, runs)),
+        limits: runLimits(config, baseline),
       });
       ffmpegSeconds += res.seconds;
       const which = runs > 1 ? ` (command ${index + 1} of ${runs})` : '';
@@ -167,6 +174,10 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
       if (res.aborted) signal.throwIfAborted();
       if (res.timedOut) {
         throw new WorkerError('TIMEOUT', `FFmpeg was stopped after max_command_run_seconds (${item.max_command_run_seconds} s)${which}`);
+      }
+      if (res.limitExceeded) {
+        if (res.limitExceeded.kind !== 'memory') throw new WorkerError('OUTPUT_TOO_LARGE', `${describeLimit(res.limitExceeded)}${which}`);
+        throw new WorkerError('FFMPEG_FAILED', `${describeLimit(res.limitExceeded)}${which}:\n${res.stderrTail}`);
       }
       if (res.spawnError) throw new WorkerError('INTERNAL_ERROR', `FFmpeg could not be started (${res.spawnError})`);
       if (res.exitCode !== 0) {

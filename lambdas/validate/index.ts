@@ -8,17 +8,11 @@
  */
 import { ValidateSchema } from '../../core/api/schemas.ts';
 import { zodToApiError } from '../../core/api/errors.ts';
+import type { ValidateResponse, ValidationErrorEntry } from '../../core/api/responses.ts';
 import { parseFfmpegCommand } from '../../core/command/index.ts';
 import { config } from '../shared/config.ts';
 import { isFileId } from '../../core/api/files.ts';
 import { httpHandler, json } from '../shared/http.ts';
-
-interface ValidationErrorEntry {
-  code: 'INVALID_REQUEST' | 'VALIDATION_ERROR';
-  message: string;
-  path: (string | number)[];
-  rule?: string;
-}
 
 export const handler = httpHandler(
   'validate',
@@ -31,7 +25,7 @@ export const handler = httpHandler(
         message: d.message,
         path: d.path,
       }));
-      return json(200, { valid: false, errors });
+      return json(200, { valid: false, errors } satisfies ValidateResponse);
     }
     const body = parsedBody.data;
     const chained = body.ffmpeg_commands !== undefined;
@@ -52,9 +46,13 @@ export const handler = httpHandler(
         path: v.path,
         rule: v.rule,
       }));
-      return json(200, { valid: false, errors });
+      return json(200, { valid: false, errors } satisfies ValidateResponse);
     }
-    return json(200, { valid: true, args: chained ? result.args : (result.args[0] ?? []), compute: result.compute });
+    return json(200, {
+      valid: true,
+      args: chained ? result.args : (result.args[0] ?? []),
+      compute: result.compute,
+    } satisfies ValidateResponse);
   },
   { body: true },
 );

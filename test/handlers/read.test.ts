@@ -98,7 +98,7 @@ describe('GET /commands/{command_id}', () => {
     const missing = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID } }));
     const other = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID }, accountId: OTHER_ACCOUNT }));
     expect(missing.status).toBe(404);
-    expect(missing.body).toEqual({ error: { code: 'NOT_FOUND', message: 'command not found' } });
+    expect(missing.body).toEqual({ error: { code: 'NOT_FOUND', message: 'command not found' }, message: 'command not found', detail: 'command not found' });
     expect(other).toEqual(missing);
     expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: { account_id: OTHER_ACCOUNT, command_id: ID } });
   });
@@ -119,6 +119,8 @@ describe('GET /commands/{command_id}', () => {
     expect(res.status).toBe(500);
     expect(res.body.error.code).toBe('INTERNAL_ERROR');
     expect(res.body.error.message).not.toContain('boom');
+    expect(res.body.message).toBe(res.body.error.message);
+    expect(res.body.detail).toBe(res.body.error.message);
   });
 });
 

@@ -12,7 +12,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { newFileItem } from '../../core/api/files.ts';
-import { startLocalFfaas, type LocalFfaas } from '../../local/main.ts';
+import { startLocalFfaas, type LocalFfaas } from '../../local/start.ts';
 import { LOCAL_NAMES, startDataServices } from '../../local/services.ts';
 import { FileRepository } from '../../store/file-repository.ts';
 import { makeFixtures, startFixtureServer, type FixtureServer, type Fixtures } from '../helpers/index.ts';

@@ -1,5 +1,5 @@
 /**
- * Attack cases: each SECURITY.md layer several ways. Every case asserts that the command is
+ * Attack cases: each layer of docs/SECURITY-POLICY.md several ways. Every case asserts that the command is
  * refused, with the expected code and rule, and that the message names the offending token.
  */
 import { describe, expect, it } from 'vitest';
