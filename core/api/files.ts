@@ -1,5 +1,5 @@
 /**
- * Stored files (API.md "Files"): the item kept per file, its API view, how a stored file is
+ * Stored files (docs/API.md "Files"): the item kept per file, its API view, how a stored file is
  * referenced from `input_files`, and where its bytes live. Pure: the handlers, the ingest task
  * and local mode share it.
  *

@@ -6,7 +6,6 @@
 import * as z from 'zod';
 import { LIMITS } from '../constants.ts';
 import { CompleteUploadSchema, CreatePresetSchema, ExecutePresetSchema, InitUploadSchema, StoreFileSchema, UploadUrlSchema } from './schemas.ts';
-import { OUTPUT_FILE_META_FIELDS } from './responses.ts';
 
 type Operation = Record<string, unknown>;
 const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...extra });
@@ -19,22 +18,25 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
 const error = (description: string) => ({ description, ...json(ref('ErrorEnvelope')) });
 
-const OutputFileMeta = { required: OUTPUT_FILE_META_FIELDS as string[], properties: { ...{} } as Record<string, unknown> };
 /** A stored file: OutputFileMeta plus where it came from, when, and until when. */
 export const FileMeta = {
-  type: 'object',
-  required: [...OutputFileMeta.required, 'original_file_url', 'created_at', 'expires_at', 'error_status', 'error_message'],
-  properties: {
-    ...Object.fromEntries(OUTPUT_FILE_META_FIELDS.map((f) => [f, { $ref: `#/components/schemas/OutputFileMeta/properties/${f}` }])),
-    storage_url: nullable('string', { description: 'Signed GET URL while STORED (minted on every read); usable as an input_files value, like file_id.' }),
-    rendi_store_type: { enum: ['STORED_FILE', 'UPLOAD'] },
-    file_type: { enum: ['video', 'audio', 'image', 'other', null], description: 'null until probed.' },
-    original_file_url: nullable('string', { description: 'The store-file URL.' }),
-    created_at: { type: 'string', format: 'date-time' },
-    expires_at: nullable('string', { format: 'date-time', description: 'When the file is deleted (retention).' }),
-    error_status: { enum: ['UNREACHABLE_INPUT_FILE', 'FILE_TOO_LARGE', 'NOT_MEDIA', 'INTERNAL_ERROR', null] },
-    error_message: nullable('string'),
-  },
+  allOf: [
+    ref('OutputFileMeta'),
+    {
+      type: 'object',
+      required: ['original_file_url', 'created_at', 'expires_at', 'error_status', 'error_message'],
+      properties: {
+        storage_url: nullable('string', { description: 'Signed GET URL while STORED (minted on every read); usable as an input_files value, like file_id.' }),
+        rendi_store_type: { enum: ['STORED_FILE', 'UPLOAD'] },
+        file_type: { enum: ['video', 'audio', 'image', 'other', null], description: 'null until probed.' },
+        original_file_url: nullable('string', { description: 'The store-file URL.' }),
+        created_at: { type: 'string', format: 'date-time' },
+        expires_at: nullable('string', { format: 'date-time', description: 'When the file is deleted (retention).' }),
+        error_status: { enum: ['UNREACHABLE_INPUT_FILE', 'FILE_TOO_LARGE', 'NOT_MEDIA', 'INTERNAL_ERROR', null] },
+        error_message: nullable('string'),
+      },
+    },
+  ],
 };
 
 export const PresetResponse = {
@@ -50,8 +52,8 @@ export const PresetResponse = {
     ffmpeg_commands: { type: ['array', 'null'], items: { type: 'string' } },
     input_file_keys: { type: 'array', items: { type: 'string' } },
     output_file_definitions: { type: 'object', additionalProperties: { type: 'string' } },
-    input_files: { type: 'array', items: { type: 'string' }, description: 'Same as input_file_keys (API.md name).' },
-    output_files: { type: 'object', additionalProperties: { type: 'string' }, description: 'Same as output_file_definitions (API.md name).' },
+    input_files: { type: 'array', items: { type: 'string' }, description: 'Same as input_file_keys (docs/API.md name).' },
+    output_files: { type: 'object', additionalProperties: { type: 'string' }, description: 'Same as output_file_definitions (docs/API.md name).' },
     metadata: nullable('object'),
     created_at: { type: 'string', format: 'date-time' },
     updated_at: { type: 'string', format: 'date-time' },
@@ -185,7 +187,7 @@ export const ROUTE_OPERATIONS: Record<string, Operation> = {
   'GET /presets': {
     operationId: 'list-presets',
     summary: "The account's presets, newest first",
-    responses: { '200': { description: 'all of them', ...json({ type: 'object', properties: { presets: { type: 'array', items: PresetResponse } } }) } },
+    responses: { '200': { description: 'all of them', ...json({ type: 'object', properties: { presets: { type: 'array', items: PresetResponse } } }) }, '401': error('UNAUTHORIZED') },
   },
   'GET /presets/{preset_id}': {
     operationId: 'get-preset',

@@ -1,5 +1,5 @@
 /**
- * Presets (RenderIO): saved command templates. A preset is created with API.md's names
+ * Presets (RenderIO): saved command templates. A preset is created with docs/API.md's names
  * (`input_files` map or RenderIO's `input_file_keys` list; `output_files` or RenderIO's
  * `output_file_definitions`) and answered with both sets, so clients written against either
  * read what they expect. Executing a preset fills its inputs and submits a command through
@@ -80,7 +80,7 @@ export interface PresetResponse {
   ffmpeg_commands: string[] | null;
   input_file_keys: string[];
   output_file_definitions: Record<string, string>;
-  /** API.md's names for the same things. */
+  /** docs/API.md's names for the same things. */
   input_files: string[];
   output_files: Record<string, string>;
   metadata: Record<string, string | number | boolean> | null;

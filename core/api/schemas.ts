@@ -235,7 +235,7 @@ export const ListFilesQuerySchema = z.object({
 const aliasList = z.array(z.string().regex(INPUT_ALIAS_PATTERN, 'input alias must match ^in_[A-Za-z0-9_]+$')).max(LIMITS.maxInputs);
 
 /**
- * POST /presets: API.md's names (`input_files` map or list, `output_files`) or RenderIO's
+ * POST /presets: docs/API.md's names (`input_files` map or list, `output_files`) or RenderIO's
  * (`input_file_keys`, `output_file_definitions`, `description`, `metadata`).
  */
 export const CreatePresetSchema = z

@@ -1,5 +1,5 @@
 /**
- * The JSON routes of stored files (API.md "Files"), one function:
+ * The JSON routes of stored files (docs/API.md "Files"), one function:
  *   POST   /files/upload-url                 {filename} → {file_id, upload_url, expires_at}
  *   POST   /files/init-upload                {filename, size_bytes?, parts?} → {file_id, upload_id, part_size_bytes, parts: [{part_number, upload_url}], ...}
  *   POST   /files/{file_id}/complete-upload  {parts?: [{part_number, etag}]} → file meta

@@ -346,7 +346,7 @@ describe('files and presets over HTTP (local mode)', () => {
 
   let presetId: string;
 
-  it('creates, lists, reads and executes a preset (API.md names), with a stored file as input', async () => {
+  it('creates, lists, reads and executes a preset (docs/API.md names), with a stored file as input', async () => {
     const created = await api(base, 'POST', '/api/v1/presets', {
       key,
       body: {

@@ -126,7 +126,7 @@ describe('presets', () => {
     },
   });
 
-  it('answers with RenderIO\'s names and API.md\'s', () => {
+  it('answers with RenderIO\'s names and docs/API.md\'s', () => {
     expect(toPresetResponse(preset)).toMatchObject({
       preset_id: FILE,
       command_type: 'FFMPEG_COMMAND',
