@@ -11,11 +11,16 @@ export const ROUTE_HANDLERS = [
   'run-multiple-ffmpeg-commands',
   'get-command',
   'list-commands',
+  // Webhooks (issue 9)
+  'webhook-config',
+  'command-webhooks',
+  'redeliver-webhook',
+  'webhook-deliveries',
 ] as const;
 export type RouteHandlerName = (typeof ROUTE_HANDLERS)[number];
 
 /** Functions that are not behind a route. */
-export const BACKGROUND_HANDLERS = ['authorizer', 'reconciler'] as const;
+export const BACKGROUND_HANDLERS = ['authorizer', 'reconciler', 'webhook-delivery'] as const;
 export type BackgroundHandlerName = (typeof BACKGROUND_HANDLERS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -40,6 +45,13 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/run-multiple-ffmpeg-commands', handler: 'run-multiple-ffmpeg-commands', auth: true },
   { method: 'GET', path: '/commands', handler: 'list-commands', auth: true },
   { method: 'GET', path: '/commands/{command_id}', handler: 'get-command', auth: true },
+  // Webhooks (issue 9): account settings, per-command deliveries, redeliver, recent failures.
+  { method: 'PUT', path: '/webhook-config', handler: 'webhook-config', auth: true },
+  { method: 'GET', path: '/webhook-config', handler: 'webhook-config', auth: true },
+  { method: 'DELETE', path: '/webhook-config', handler: 'webhook-config', auth: true },
+  { method: 'GET', path: '/commands/{command_id}/webhooks', handler: 'command-webhooks', auth: true },
+  { method: 'POST', path: '/commands/{command_id}/webhooks/redeliver', handler: 'redeliver-webhook', auth: true },
+  { method: 'GET', path: '/webhook-deliveries', handler: 'webhook-deliveries', auth: true },
 ];
 
 /** Key of the authorizer context entry that carries the caller's account. */

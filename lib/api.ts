@@ -4,6 +4,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { API_KEY_HEADER, TABLE, type ApiErrorCode } from '../core/constants.ts';
@@ -25,6 +26,11 @@ export interface FfaasApiProps {
   readonly apiKeysTable: dynamodb.ITable;
   readonly bucket: s3.IBucket;
   readonly stateMachine: sfn.IStateMachine;
+  /** The accounts table (the webhook config lives on the account item). */
+  readonly accountsTable: dynamodb.ITable;
+  /** Webhook deliveries and their retry queue (FfaasWebhooks). */
+  readonly webhookDeliveriesTable: dynamodb.ITable;
+  readonly webhookQueue: sqs.IQueue;
   /**
    * Environment every function gets (ENV names → values: tables, bucket, state machine, bus,
    * GPU switch). Names are not secrets; access is what the IAM grants below allow.
@@ -213,6 +219,9 @@ export class FfaasApi extends Construct {
         new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)] }),
       );
     };
+    const deliveries = props.webhookDeliveriesTable;
+    const allow = (fn: FfaasFunction, actions: string[], resources: string[]) =>
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
     const none = () => undefined;
     const grants: Record<RouteHandlerName, (fn: FfaasFunction) => void> = {
       health: none,
@@ -222,6 +231,15 @@ export class FfaasApi extends Construct {
       'run-multiple-ffmpeg-commands': submit,
       'get-command': read,
       'list-commands': read,
+      'webhook-config': (fn) => allow(fn, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [props.accountsTable.tableArn]),
+      'command-webhooks': (fn) => allow(fn, ['dynamodb:GetItem'], [props.commandsTable.tableArn, deliveries.tableArn]),
+      'redeliver-webhook': (fn) => {
+        allow(fn, ['dynamodb:GetItem'], [props.commandsTable.tableArn, props.accountsTable.tableArn]);
+        allow(fn, ['dynamodb:GetItem', 'dynamodb:PutItem'], [deliveries.tableArn]);
+        props.webhookQueue.grantSendMessages(fn);
+      },
+      'webhook-deliveries': (fn) =>
+        allow(fn, ['dynamodb:Query'], [`${deliveries.tableArn}/index/${TABLE.webhookDeliveries.byUpdatedIndex}`]),
     };
     for (const handler of ROUTE_HANDLERS) grants[handler](this.functions[handler]);
   }

@@ -10,6 +10,8 @@ import { acknowledgeNagFindings } from './nag.ts';
 import { FfaasPipeline } from './pipeline.ts';
 import { FfaasReconciler } from './reconciler.ts';
 import { FfaasStorage } from './storage.ts';
+import { FfaasWebhooks } from './webhooks.ts';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { FfaasWorkers, type FfaasGpuOptions } from './workers.ts';
 
 /** Props of {@link Ffaas}. Every prop is optional: `new Ffaas(stack, 'Ffaas')` is a working service. */
@@ -47,11 +49,13 @@ export interface FfaasProps {
   readonly tracing?: boolean;
   /** Retention of every log group of the service. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /** Notified when webhook deliveries land in the dead-letter queue. @default - the alarm has no action */
+  readonly webhookAlarmTopic?: sns.ITopic;
 }
 
 /**
  * The whole service as one construct: storage, event bus, workers, the command state machine,
- * the API and the reconciler. Put it in any stack; FfaasStack is the ready-made one.
+ * the API, the reconciler and webhook delivery. Put it in any stack; FfaasStack is the ready-made one.
  */
 export class Ffaas extends Construct {
   readonly storage: FfaasStorage;
@@ -60,6 +64,7 @@ export class Ffaas extends Construct {
   readonly pipeline: FfaasPipeline;
   readonly api: FfaasApi;
   readonly reconciler: FfaasReconciler;
+  readonly webhooks: FfaasWebhooks;
   /** Whether the GPU workers exist. */
   readonly gpuEnabled: boolean;
 
@@ -102,11 +107,28 @@ export class Ffaas extends Construct {
       [ENV.GPU_ENABLED]: this.gpuEnabled ? 'true' : 'false',
       [ENV.SIGNED_URL_SECONDS]: String(props.signedUrlSeconds ?? LIMITS.signedUrlSeconds),
     };
+    this.webhooks = new FfaasWebhooks(this, 'Webhooks', {
+      eventBus: this.events.bus,
+      commandsTable: this.storage.commandsTable,
+      accountsTable: this.storage.accountsTable,
+      bucket: this.storage.bucket,
+      environment,
+      removalPolicy: props.removalPolicy,
+      alarmTopic: props.webhookAlarmTopic,
+      logRetention: props.logRetention,
+      tracing: props.tracing,
+    });
+    // The API reads deliveries and schedules redeliveries.
+    environment[ENV.WEBHOOK_DELIVERIES_TABLE] = this.webhooks.deliveriesTable.tableName;
+    environment[ENV.WEBHOOK_QUEUE_URL] = this.webhooks.retryQueue.queueUrl;
     this.api = new FfaasApi(this, 'Api', {
       commandsTable: this.storage.commandsTable,
       apiKeysTable: this.storage.apiKeysTable,
       bucket: this.storage.bucket,
       stateMachine: this.pipeline.stateMachine,
+      accountsTable: this.storage.accountsTable,
+      webhookDeliveriesTable: this.webhooks.deliveriesTable,
+      webhookQueue: this.webhooks.retryQueue,
       environment,
       throttle: props.apiThrottle,
       authorizerCacheTtl: props.authorizerCacheTtl,

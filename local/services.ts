@@ -24,13 +24,13 @@ export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
 export interface LocalNames {
-  tables: { commands: string; apiKeys: string; accounts: string };
+  tables: { commands: string; apiKeys: string; accounts: string; webhookDeliveries: string };
   bucket: string;
 }
 
 /** Resource names in local mode (fixed: the data dir is the namespace). */
 export const LOCAL_NAMES: LocalNames = {
-  tables: { commands: 'ffaas-commands', apiKeys: 'ffaas-api-keys', accounts: 'ffaas-accounts' },
+  tables: { commands: 'ffaas-commands', apiKeys: 'ffaas-api-keys', accounts: 'ffaas-accounts', webhookDeliveries: 'ffaas-webhook-deliveries' },
   bucket: 'ffaas-local',
 };
 
@@ -125,7 +125,7 @@ export async function startDataServices(opts: { dataDir: string; names?: LocalNa
   return { dataDir, dynamodbEndpoint, s3Endpoint, names, dynamodb, s3, stop };
 }
 
-/** Creates the three tables when missing (the shared definition of their keys and indexes). */
+/** Creates the tables when missing (the shared definition of their keys and indexes). */
 export async function ensureTables(client: DynamoDBClient, names: LocalNames): Promise<void> {
   await createTables(client, names.tables);
 }

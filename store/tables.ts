@@ -5,7 +5,10 @@
  *     GSI by_created: PK account_id (S), SK created_at (S), projection ALL;
  *     GSI pending:    PK pending (S),    SK created_at (S), projection ALL (sparse: only items
  *                     that carry `pending`; the reconciler reads whole items from it).
- *   api keys: PK key_hash (S).   accounts: PK account_id (S).
+ *   api keys: PK key_hash (S).   accounts: PK account_id (S) (the webhook config is its `webhook`).
+ *   webhook deliveries: PK account_id (S), SK command_id (S);
+ *     GSI due:        PK due (S), SK next_attempt_at (S), ALL (sparse: PENDING deliveries only);
+ *     GSI by_updated: PK account_id (S), SK updated_at (S), ALL.
  * All on-demand (PAY_PER_REQUEST).
  */
 import {
@@ -21,13 +24,16 @@ export interface TableNames {
   commands: string;
   apiKeys: string;
   accounts: string;
+  /** Optional so that callers needing only the first three need not name it. */
+  webhookDeliveries?: string;
 }
 
 export type TableDefinition = Omit<CreateTableCommandInput, 'TableName'>;
 
 const T = TABLE.commands;
+const W = TABLE.webhookDeliveries;
 
-export const TABLE_DEFINITIONS: Record<keyof TableNames, TableDefinition> = {
+export const TABLE_DEFINITIONS: Record<keyof Required<TableNames>, TableDefinition> = {
   commands: {
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [
@@ -70,6 +76,38 @@ export const TABLE_DEFINITIONS: Record<keyof TableNames, TableDefinition> = {
     AttributeDefinitions: [{ AttributeName: TABLE.accounts.partitionKey, AttributeType: 'S' }],
     KeySchema: [{ AttributeName: TABLE.accounts.partitionKey, KeyType: 'HASH' }],
   },
+  webhookDeliveries: {
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: W.partitionKey, AttributeType: 'S' },
+      { AttributeName: W.sortKey, AttributeType: 'S' },
+      { AttributeName: W.duePartitionKey, AttributeType: 'S' },
+      { AttributeName: W.dueSortKey, AttributeType: 'S' },
+      { AttributeName: W.byUpdatedSortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: W.partitionKey, KeyType: 'HASH' },
+      { AttributeName: W.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: W.dueIndex,
+        KeySchema: [
+          { AttributeName: W.duePartitionKey, KeyType: 'HASH' },
+          { AttributeName: W.dueSortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: W.byUpdatedIndex,
+        KeySchema: [
+          { AttributeName: W.partitionKey, KeyType: 'HASH' },
+          { AttributeName: W.byUpdatedSortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  },
 };
 
 /**
@@ -80,6 +118,7 @@ export const TABLE_DEFINITIONS: Record<keyof TableNames, TableDefinition> = {
 export async function createTables(client: DynamoDBClient, names: TableNames): Promise<void> {
   for (const kind of Object.keys(TABLE_DEFINITIONS) as (keyof TableNames)[]) {
     const TableName = names[kind];
+    if (!TableName) continue;
     try {
       await client.send(new CreateTableCommand({ TableName, ...TABLE_DEFINITIONS[kind] }));
     } catch (err) {

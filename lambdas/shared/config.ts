@@ -1,5 +1,6 @@
 /** The handlers' configuration, read from the environment (names in ENV) once per container. */
 import { ENV, LIMITS } from '../../core/constants.ts';
+import { webhookSettings, type WebhookSettings } from '../../core/webhooks/schedule.ts';
 
 export interface Config {
   commandsTable: string;
@@ -10,6 +11,11 @@ export interface Config {
   gpuEnabled: boolean;
   allowPrivateUrls: boolean;
   signedUrlSeconds: number;
+  webhookDeliveriesTable: string;
+  /** AWS only: the retry queue and the dead-letter queue of webhook deliveries (empty in local mode). */
+  webhookQueueUrl: string;
+  webhookDlqUrl: string;
+  webhooks: WebhookSettings;
 }
 
 function flag(value: string | undefined): boolean {
@@ -28,6 +34,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gpuEnabled: flag(env[ENV.GPU_ENABLED]),
     allowPrivateUrls: flag(env[ENV.ALLOW_PRIVATE_URLS]),
     signedUrlSeconds: Number.isInteger(seconds) && seconds > 0 ? seconds : LIMITS.signedUrlSeconds,
+    webhookDeliveriesTable: env[ENV.WEBHOOK_DELIVERIES_TABLE] ?? '',
+    webhookQueueUrl: env[ENV.WEBHOOK_QUEUE_URL] ?? '',
+    webhookDlqUrl: env[ENV.WEBHOOK_DLQ_URL] ?? '',
+    webhooks: webhookSettings({
+      backoffSeconds: env[ENV.WEBHOOK_BACKOFF_SECONDS],
+      backoffScale: env[ENV.WEBHOOK_BACKOFF_SCALE],
+      disableAfter: env[ENV.WEBHOOK_DISABLE_AFTER],
+    }),
   };
 }
 

@@ -12,10 +12,23 @@ import { documentClient, resetClients, s3Client, sfnClient } from '../../store/c
 import { CommandRepository } from '../../store/command-repository.ts';
 import { ApiKeyRepository } from '../../store/api-key-repository.ts';
 import { ExecutionStarter } from './execution-starter.ts';
+import { DeliveryRepository, WebhookConfigRepository } from '../../store/webhook-repository.ts';
 
 let commands: CommandRepository | undefined;
 let apiKeys: ApiKeyRepository | undefined;
 let executions: ExecutionStarter | undefined;
+let webhookConfigs: WebhookConfigRepository | undefined;
+let deliveries: DeliveryRepository | undefined;
+
+export function webhookConfigRepository(): WebhookConfigRepository {
+  webhookConfigs ??= new WebhookConfigRepository(documentClient(), required('accountsTable'));
+  return webhookConfigs;
+}
+
+export function deliveryRepository(): DeliveryRepository {
+  deliveries ??= new DeliveryRepository(documentClient(), required('webhookDeliveriesTable'));
+  return deliveries;
+}
 
 export function commandRepository(): CommandRepository {
   commands ??= new CommandRepository(documentClient(), required('commandsTable'));
@@ -58,6 +71,8 @@ export function resetDeps(): void {
   commands = undefined;
   apiKeys = undefined;
   executions = undefined;
+  webhookConfigs = undefined;
+  deliveries = undefined;
   resetConfig();
   resetClients();
 }
