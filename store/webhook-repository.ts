@@ -137,6 +137,20 @@ export class WebhookConfigRepository {
   }
 }
 
+/**
+ * The item as written: `next_attempt_at` is the `due` index's sort key, which DynamoDB refuses
+ * as NULL, so a delivery with no next attempt simply lacks it (read back as absent → null).
+ */
+function toItem(record: DeliveryRecord): Record<string, unknown> {
+  const { next_attempt_at, ...rest } = record;
+  return next_attempt_at ? { ...rest, next_attempt_at } : rest;
+}
+
+function fromItem(item: Record<string, unknown> | undefined): DeliveryRecord | null {
+  if (!item) return null;
+  return { next_attempt_at: null, ...item } as DeliveryRecord;
+}
+
 export class DeliveryRepository {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -153,7 +167,7 @@ export class DeliveryRepository {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: record,
+          Item: toItem(record),
           ConditionExpression: 'attribute_not_exists(#pk) AND attribute_not_exists(#sk)',
           ExpressionAttributeNames: { '#pk': D.partitionKey, '#sk': D.sortKey },
         }),
@@ -169,7 +183,7 @@ export class DeliveryRepository {
     const out = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: this.key(accountId, commandId), ConsistentRead: true }),
     );
-    return (out.Item as DeliveryRecord | undefined) ?? null;
+    return fromItem(out.Item);
   }
 
   /**
@@ -194,7 +208,7 @@ export class DeliveryRepository {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return out.Attributes as DeliveryRecord;
+      return fromItem(out.Attributes);
     } catch (err) {
       if (isConditionFailure(err)) return null;
       throw err;
@@ -210,7 +224,7 @@ export class DeliveryRepository {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: record,
+          Item: toItem(record),
           ConditionExpression: 'updated_at = :expected',
           ExpressionAttributeValues: { ':expected': expectedUpdatedAt },
         }),
@@ -235,7 +249,7 @@ export class DeliveryRepository {
         Limit: limit,
       }),
     );
-    return (out.Items as DeliveryRecord[] | undefined) ?? [];
+    return (out.Items ?? []).map((i) => fromItem(i)!);
   }
 
   /**
@@ -259,7 +273,7 @@ export class DeliveryRepository {
           Limit: 100,
         }),
       );
-      const items = (out.Items as DeliveryRecord[] | undefined) ?? [];
+      const items = (out.Items ?? []).map((i) => fromItem(i)!);
       read += items.length;
       found.push(...items.filter(lastAttemptFailed));
       startKey = out.LastEvaluatedKey;

@@ -32,7 +32,7 @@ export function standardWebhooksKey(secret: string): Uint8Array {
 
 /** `v1,<base64>` for one attempt. */
 export function standardSignature(secret: string, webhookId: string, timestamp: Date, body: string): string {
-  return new Webhook(standardWebhooksKey(secret)).sign(webhookId, timestamp, body);
+  return new Webhook(standardWebhooksKey(secret), { format: 'raw' }).sign(webhookId, timestamp, body);
 }
 
 /** RenderIO's hex HMAC-SHA256 of the raw body. */
