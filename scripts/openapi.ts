@@ -12,6 +12,7 @@ import {
   RunFfmpegCommandSchema,
   RunMultipleFfmpegCommandsSchema,
   ValidateSchema,
+  WebhookConfigSchema,
 } from '../core/api/schemas.ts';
 import { API_BASE_PATHS, ROUTES } from '../core/routes.ts';
 import { API_ERROR, API_KEY_HEADER, COMMAND_STATUS, COMMAND_TYPE, ERROR_STATUS, LIMITS, VCPU_COUNTS } from '../core/constants.ts';
@@ -222,10 +223,87 @@ const operations: Record<string, Operation> = {
   },
 };
 
+// ---- Webhooks (issue 9); handlers serving several methods are keyed `handler:METHOD` ----------
+const commandIdParam = { name: 'command_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const WebhookDelivery = {
+  type: 'object',
+  required: ['webhook_id', 'command_id', 'event_type', 'url', 'status', 'attempts', 'last_status_code', 'last_error', 'last_response_excerpt', 'last_attempt_at', 'next_attempt_at', 'delivered_at', 'created_at'],
+  properties: {
+    webhook_id: { type: 'string', description: 'The Standard Webhooks webhook-id, the same on every attempt: msg_<command_id>' },
+    command_id: { type: 'string', format: 'uuid' },
+    event_type: { enum: ['FFmpeg Command Succeeded', 'FFmpeg Command Failed'] },
+    url: nullable('string'),
+    status: { enum: ['PENDING', 'DELIVERED', 'FAILED', 'SKIPPED'] },
+    attempts: { type: 'integer', minimum: 0 },
+    last_status_code: nullable('integer'),
+    last_error: nullable('string'),
+    last_response_excerpt: nullable('string', { description: 'First 200 characters of the last answer (at most 1 KiB is ever read)' }),
+    last_attempt_at: nullable('string', { format: 'date-time' }),
+    next_attempt_at: nullable('string', { format: 'date-time' }),
+    delivered_at: nullable('string', { format: 'date-time' }),
+    created_at: { type: 'string', format: 'date-time' },
+  },
+};
+const webhookOperations: Record<string, Operation> = {
+  'webhook-config:PUT': {
+    summary: 'Set the account webhook (URL and secret); a whsec_ secret is generated when none is given and shown only here',
+    requestBody: { required: true, ...json(jsonSchema(WebhookConfigSchema)) },
+    responses: {
+      '200': { description: 'set', ...json({ type: 'object', required: ['success', 'url', 'secret'], properties: { success: { const: true }, url: { type: 'string' }, secret: { type: 'string' } } }) },
+      '401': error('UNAUTHORIZED'),
+      '422': error('VALIDATION_ERROR: not http(s), or a private/loopback/link-local address'),
+    },
+  },
+  'webhook-config:GET': {
+    summary: 'The account webhook (never the secret)',
+    responses: {
+      '200': {
+        description: 'the config',
+        ...json({
+          type: 'object',
+          required: ['configured', 'url', 'is_active', 'consecutive_failures', 'disabled_at'],
+          properties: { configured: { type: 'boolean' }, url: nullable('string'), is_active: { type: 'boolean' }, consecutive_failures: { type: 'integer' }, disabled_at: nullable('string', { format: 'date-time' }) },
+        }),
+      },
+      '401': error('UNAUTHORIZED'),
+    },
+  },
+  'webhook-config:DELETE': {
+    summary: 'Remove the account webhook',
+    responses: { '200': { description: 'removed (deleted: false when there was none)', ...json({ type: 'object', properties: { success: { const: true }, deleted: { type: 'boolean' } } }) }, '401': error('UNAUTHORIZED') },
+  },
+  'command-webhooks': {
+    summary: 'The webhook deliveries of a command',
+    parameters: [commandIdParam],
+    responses: { '200': { description: 'deliveries', ...json({ type: 'object', properties: { command_id: { type: 'string' }, webhooks: { type: 'array', items: WebhookDelivery } } }) }, '401': error('UNAUTHORIZED'), '404': error('NOT_FOUND') },
+  },
+  'redeliver-webhook': {
+    summary: 'Deliver the command\'s webhook again (same webhook-id, a new retry schedule, first attempt now)',
+    parameters: [commandIdParam],
+    responses: {
+      '202': { description: 'scheduled', ...json({ type: 'object', properties: { command_id: { type: 'string' }, webhook: WebhookDelivery } }) },
+      '401': error('UNAUTHORIZED'),
+      '404': error('NOT_FOUND'),
+      '422': error('VALIDATION_ERROR: not finished, or nowhere to deliver'),
+    },
+  },
+  'webhook-deliveries': {
+    summary: 'The account\'s recent deliveries whose last attempt failed, most recent first',
+    parameters: [
+      { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+      { name: 'status', in: 'query', schema: { const: 'failed', default: 'failed' } },
+    ],
+    responses: { '200': { description: 'deliveries', ...json({ type: 'object', properties: { deliveries: { type: 'array', items: WebhookDelivery }, limit: { type: 'integer' } } }) }, '401': error('UNAUTHORIZED'), '422': error('VALIDATION_ERROR') },
+  },
+};
+Object.assign(operations, webhookOperations);
+
 export function buildOpenApi(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of ROUTES) {
-    const op = { operationId: route.handler, ...operations[route.handler], ...(route.auth ? {} : { security: [] }) };
+    const perMethod = `${route.handler}:${route.method}`;
+    const operationId = operations[perMethod] ? `${route.handler}-${route.method.toLowerCase()}` : route.handler;
+    const op = { operationId, ...(operations[perMethod] ?? operations[route.handler]), ...(route.auth ? {} : { security: [] }) };
     paths[`${API_BASE_PATHS[0]}${route.path}`] = { ...paths[`${API_BASE_PATHS[0]}${route.path}`], [route.method.toLowerCase()]: op };
   }
   return {

@@ -2,6 +2,14 @@
  * The account's webhook settings (RenderIO's /webhook-config): one URL and secret per account,
  * switched off after `disableAfterFailures` failed attempts in a row against it, until set again.
  */
+import { randomBytes } from 'node:crypto';
+
+export const SECRET_PREFIX = 'whsec_';
+
+/** A new `whsec_` secret: 32 random bytes, base64 (what Standard Webhooks libraries expect). */
+export function generateWebhookSecret(): string {
+  return SECRET_PREFIX + randomBytes(32).toString('base64');
+}
 export interface AccountWebhookConfig {
   url: string;
   secret: string;

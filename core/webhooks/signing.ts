@@ -9,15 +9,9 @@
  *   string exactly as shown to the user (`whsec_` included), which is what a client does with
  *   `createHmac('sha256', secret).update(rawBody).digest('hex')`.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-
-export const SECRET_PREFIX = 'whsec_';
-
-/** A new `whsec_` secret: 32 random bytes, base64. */
-export function generateWebhookSecret(): string {
-  return SECRET_PREFIX + randomBytes(32).toString('base64');
-}
+import { SECRET_PREFIX } from './config.ts';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 

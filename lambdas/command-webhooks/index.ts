@@ -1,7 +1,7 @@
 /** GET /commands/{command_id}/webhooks → {command_id, webhooks: [delivery]} (empty when none). */
 import { ApiError } from '../../core/api/errors.ts';
 import { isCommandId } from '../../core/api/ids.ts';
-import { toDeliveryView } from '../../core/webhooks/index.ts';
+import { toDeliveryView } from '../../core/webhooks/delivery.ts';
 import { accountIdOf, httpHandler, json } from '../shared/http.ts';
 import { commandRepository, deliveryRepository } from '../shared/deps.ts';
 

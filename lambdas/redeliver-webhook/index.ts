@@ -5,7 +5,7 @@
  */
 import { ApiError } from '../../core/api/errors.ts';
 import { isCommandId } from '../../core/api/ids.ts';
-import { toDeliveryView } from '../../core/webhooks/index.ts';
+import { toDeliveryView } from '../../core/webhooks/delivery.ts';
 import { accountIdOf, httpHandler, json } from '../shared/http.ts';
 import { commandRepository } from '../shared/deps.ts';
 import { createWebhookDeliverer } from '../shared/webhook-deps.ts';

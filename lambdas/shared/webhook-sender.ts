@@ -5,7 +5,8 @@
  * Kept apart from the deliverer so that API bundles that only schedule do not carry the fetcher.
  */
 import { safeFetch, SafeFetchError } from '../../core/net/fetch.ts';
-import { ATTEMPT_TIMEOUT_MS, isSuccessStatus, MAX_RESPONSE_BYTES } from '../../core/webhooks/index.ts';
+import { ATTEMPT_TIMEOUT_MS, MAX_RESPONSE_BYTES } from '../../core/webhooks/schedule.ts';
+import { isSuccessStatus } from '../../core/webhooks/delivery.ts';
 import type { WebhookSender } from './webhook-deliverer.ts';
 
 /** One POST through core/net: any failure becomes an outcome, never a throw. */

@@ -6,7 +6,7 @@
  */
 import { ApiError, parseOrThrow } from '../../core/api/errors.ts';
 import { WebhookConfigSchema } from '../../core/api/schemas.ts';
-import { generateWebhookSecret, toConfigView } from '../../core/webhooks/index.ts';
+import { generateWebhookSecret, toConfigView } from '../../core/webhooks/config.ts';
 import { accountIdOf, httpHandler, json } from '../shared/http.ts';
 import { urlRefusal, webhookConfigRepository } from '../shared/deps.ts';
 import { logger } from '../shared/logger.ts';

@@ -2,9 +2,9 @@
  * GET /webhook-deliveries?limit= → {deliveries: [...]}: the account's recent deliveries whose
  * last attempt failed (still retrying, or FAILED for good), most recently changed first.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from '../../core/api/errors.ts';
-import { toDeliveryView } from '../../core/webhooks/index.ts';
+import { toDeliveryView } from '../../core/webhooks/delivery.ts';
 import { accountIdOf, httpHandler, json } from '../shared/http.ts';
 import { deliveryRepository } from '../shared/deps.ts';
 

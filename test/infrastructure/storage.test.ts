@@ -51,7 +51,8 @@ describe('storage: tables', () => {
         SSESpecification: { SSEEnabled: true },
       });
     }
-    assert.resourceCountIs('AWS::DynamoDB::Table', 3);
+    // + the webhook deliveries table (test/infrastructure/webhooks.test.ts)
+    assert.resourceCountIs('AWS::DynamoDB::Table', 4);
   });
 
   it('tables and bucket are retained by default and destroyable on request', () => {
