@@ -229,7 +229,11 @@ export class FfaasApi extends Construct {
       'run-ffmpeg-command': submit,
       'run-chained-ffmpeg-commands': submit,
       'run-multiple-ffmpeg-commands': submit,
-      'get-command': read,
+      'get-command': (fn) => {
+        read(fn);
+        // The poll shows the command's webhook deliveries.
+        allow(fn, ['dynamodb:GetItem'], [deliveries.tableArn]);
+      },
       'list-commands': read,
       'webhook-config': (fn) => allow(fn, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [props.accountsTable.tableArn]),
       'command-webhooks': (fn) => allow(fn, ['dynamodb:GetItem'], [props.commandsTable.tableArn, deliveries.tableArn]),

@@ -22,6 +22,7 @@ vi.mock('../../core/net/fetch.ts', async (importOriginal) => ({ ...(await import
 
 import { handler as webhookConfig } from '../../lambdas/webhook-config/index.ts';
 import { handler as commandWebhooks } from '../../lambdas/command-webhooks/index.ts';
+import { handler as getCommand } from '../../lambdas/get-command/index.ts';
 import { handler as redeliver } from '../../lambdas/redeliver-webhook/index.ts';
 import { handler as deliveriesList } from '../../lambdas/webhook-deliveries/index.ts';
 import { handler as deliver, resetDeliverer } from '../../lambdas/webhook-delivery/index.ts';
@@ -113,6 +114,11 @@ describe('GET /commands/{id}/webhooks, GET /webhook-deliveries, POST …/redeliv
     expect(res.body.webhooks).toEqual([expect.objectContaining({ webhook_id: `msg_${ID}`, status: 'PENDING', attempts: 2, last_status_code: 500 })]);
     const other = await call(commandWebhooks, apiEvent({ method: 'GET', pathParameters: { command_id: ID }, accountId: OTHER_ACCOUNT }));
     expect(other.status).toBe(404);
+    // The poll carries them too (API.md: `webhooks`).
+    const poll = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID } }));
+    expect(poll.body.webhooks).toEqual(res.body.webhooks);
+    ddb.on(GetCommand, { TableName: 'deliveries', Key: { account_id: ACCOUNT, command_id: ID } }).resolves({});
+    expect((await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID } }))).body.webhooks).toEqual([]);
   });
 
   it('lists recent failed deliveries from the by_updated index', async () => {
