@@ -5,7 +5,6 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -159,10 +158,5 @@ export class FfaasWebhooks extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     if (props.alarmTopic) this.deadLetterAlarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
-  }
-
-  /** Lambda functions of this construct (for nag acknowledgements). */
-  get functions(): lambda.IFunction[] {
-    return [this.function];
   }
 }
