@@ -55,6 +55,8 @@ export const ENV = {
   WEBHOOK_BACKOFF_SECONDS: 'FFAAS_WEBHOOK_BACKOFF_SECONDS',
   WEBHOOK_BACKOFF_SCALE: 'FFAAS_WEBHOOK_BACKOFF_SCALE',
   WEBHOOK_DISABLE_AFTER: 'FFAAS_WEBHOOK_DISABLE_AFTER',
+  /** KMS key that encrypts webhook secrets at rest (AWS; local mode uses a key file in the data dir). */
+  WEBHOOK_KMS_KEY_ID: 'FFAAS_WEBHOOK_KMS_KEY_ID',
   /** Local mode: how often due deliveries are looked for (ms). */
   WEBHOOK_POLL_MS: 'FFAAS_WEBHOOK_POLL_MS',
   /** Set per task by the state machine's RunTask container overrides. */

@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -31,6 +32,8 @@ export interface FfaasApiProps {
   /** Webhook deliveries and their retry queue (FfaasWebhooks). */
   readonly webhookDeliveriesTable: dynamodb.ITable;
   readonly webhookQueue: sqs.IQueue;
+  /** Encrypts webhook secrets (webhook-config may only encrypt with it). */
+  readonly webhookSecretKey: kms.IKey;
   /**
    * Environment every function gets (ENV names → values: tables, bucket, state machine, bus,
    * GPU switch). Names are not secrets; access is what the IAM grants below allow.
@@ -235,7 +238,10 @@ export class FfaasApi extends Construct {
         allow(fn, ['dynamodb:GetItem'], [deliveries.tableArn]);
       },
       'list-commands': read,
-      'webhook-config': (fn) => allow(fn, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [props.accountsTable.tableArn]),
+      'webhook-config': (fn) => {
+        allow(fn, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [props.accountsTable.tableArn]);
+        allow(fn, ['kms:Encrypt'], [props.webhookSecretKey.keyArn]);
+      },
       'command-webhooks': (fn) => allow(fn, ['dynamodb:GetItem'], [props.commandsTable.tableArn, deliveries.tableArn]),
       'redeliver-webhook': (fn) => {
         allow(fn, ['dynamodb:GetItem'], [props.commandsTable.tableArn, props.accountsTable.tableArn]);

@@ -121,6 +121,7 @@ export class Ffaas extends Construct {
     // The API reads deliveries and schedules redeliveries.
     environment[ENV.WEBHOOK_DELIVERIES_TABLE] = this.webhooks.deliveriesTable.tableName;
     environment[ENV.WEBHOOK_QUEUE_URL] = this.webhooks.retryQueue.queueUrl;
+    environment[ENV.WEBHOOK_KMS_KEY_ID] = this.webhooks.secretKey.keyArn;
     this.api = new FfaasApi(this, 'Api', {
       commandsTable: this.storage.commandsTable,
       apiKeysTable: this.storage.apiKeysTable,
@@ -129,6 +130,7 @@ export class Ffaas extends Construct {
       accountsTable: this.storage.accountsTable,
       webhookDeliveriesTable: this.webhooks.deliveriesTable,
       webhookQueue: this.webhooks.retryQueue,
+      webhookSecretKey: this.webhooks.secretKey,
       environment,
       throttle: props.apiThrottle,
       authorizerCacheTtl: props.authorizerCacheTtl,

@@ -5,6 +5,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -62,6 +63,8 @@ export class FfaasWebhooks extends Construct {
   readonly function: FfaasFunction;
   readonly rule: events.Rule;
   readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** Encrypts the accounts' webhook secrets at rest (the API encrypts, this function decrypts). */
+  readonly secretKey: kms.Key;
 
   constructor(scope: Construct, id: string, props: FfaasWebhooksProps) {
     super(scope, id);
@@ -90,6 +93,12 @@ export class FfaasWebhooks extends Construct {
       projectionType: dynamodb.ProjectionType.ALL,
     });
 
+    this.secretKey = new kms.Key(this, 'SecretKey', {
+      description: 'ffaas: encrypts webhook signing secrets at rest',
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       retentionPeriod: props.deadLetterRetention ?? Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -113,6 +122,7 @@ export class FfaasWebhooks extends Construct {
         [ENV.WEBHOOK_DELIVERIES_TABLE]: this.deliveriesTable.tableName,
         [ENV.WEBHOOK_QUEUE_URL]: this.retryQueue.queueUrl,
         [ENV.WEBHOOK_DLQ_URL]: this.deadLetterQueue.queueUrl,
+        [ENV.WEBHOOK_KMS_KEY_ID]: this.secretKey.keyArn,
       },
       timeout: functionTimeout,
       logRetention: props.logRetention,
@@ -125,6 +135,8 @@ export class FfaasWebhooks extends Construct {
     allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [this.deliveriesTable.tableArn]);
     // Fresh presigned URLs of the outputs in each body.
     allow(['s3:GetObject'], [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)]);
+    // Decrypt only (the API encrypts): the secret is read to sign, nowhere else.
+    allow(['kms:Decrypt'], [this.secretKey.keyArn]);
     this.retryQueue.grantSendMessages(this.function);
     this.deadLetterQueue.grantSendMessages(this.function);
     this.function.addEventSource(new SqsEventSource(this.retryQueue, { batchSize: 10, reportBatchItemFailures: true }));

@@ -8,11 +8,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { KMSClient } from '@aws-sdk/client-kms';
 
 let ddb: DynamoDBDocumentClient | undefined;
 let s3: S3Client | undefined;
 let sfn: SFNClient | undefined;
 let sqs: SQSClient | undefined;
+let kms: KMSClient | undefined;
 
 export function documentClient(): DynamoDBDocumentClient {
   ddb ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
@@ -40,10 +42,16 @@ export function sqsClient(): SQSClient {
   return sqs;
 }
 
+export function kmsClient(): KMSClient {
+  kms ??= new KMSClient({ maxAttempts: 3 });
+  return kms;
+}
+
 /** Drop the cached clients (tests that change the environment). */
 export function resetClients(): void {
   ddb = undefined;
   s3 = undefined;
   sfn = undefined;
   sqs = undefined;
+  kms = undefined;
 }

@@ -15,6 +15,10 @@ export interface Config {
   /** AWS only: the retry queue and the dead-letter queue of webhook deliveries (empty in local mode). */
   webhookQueueUrl: string;
   webhookDlqUrl: string;
+  /** AWS: the KMS key of webhook secrets. */
+  webhookKmsKeyId: string;
+  /** Local mode: the data dir (holds the webhook secrets key file). */
+  dataDir: string;
   webhooks: WebhookSettings;
 }
 
@@ -37,6 +41,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookDeliveriesTable: env[ENV.WEBHOOK_DELIVERIES_TABLE] ?? '',
     webhookQueueUrl: env[ENV.WEBHOOK_QUEUE_URL] ?? '',
     webhookDlqUrl: env[ENV.WEBHOOK_DLQ_URL] ?? '',
+    webhookKmsKeyId: env[ENV.WEBHOOK_KMS_KEY_ID] ?? '',
+    dataDir: env[ENV.DATA_DIR] ?? '',
     webhooks: webhookSettings({
       backoffSeconds: env[ENV.WEBHOOK_BACKOFF_SECONDS],
       backoffScale: env[ENV.WEBHOOK_BACKOFF_SCALE],

@@ -8,17 +8,31 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 // policy.ts, not index.ts: the fetcher (undici, ~700 KB bundled) has no place in the API's bundles.
 import { assertPublicUrl } from '../../core/net/policy.ts';
 import { config, required, resetConfig } from './config.ts';
-import { documentClient, resetClients, s3Client, sfnClient } from '../../store/clients.ts';
+import { documentClient, kmsClient, resetClients, s3Client, sfnClient } from '../../store/clients.ts';
 import { CommandRepository } from '../../store/command-repository.ts';
 import { ApiKeyRepository } from '../../store/api-key-repository.ts';
 import { ExecutionStarter } from './execution-starter.ts';
 import { DeliveryRepository, WebhookConfigRepository } from '../../store/webhook-repository.ts';
+import { KmsSecretBox, LocalSecretBox, PlainSecretBox, localKey, type SecretBox } from './secret-box.ts';
+import path from 'node:path';
 
 let commands: CommandRepository | undefined;
 let apiKeys: ApiKeyRepository | undefined;
 let executions: ExecutionStarter | undefined;
 let webhookConfigs: WebhookConfigRepository | undefined;
 let deliveries: DeliveryRepository | undefined;
+let secrets: SecretBox | undefined;
+
+/** KMS on AWS, the data dir's key in local mode (lambdas/shared/secret-box.ts). */
+export function secretBox(): SecretBox {
+  const { webhookKmsKeyId, dataDir } = config();
+  secrets ??= webhookKmsKeyId
+    ? new KmsSecretBox(kmsClient(), webhookKmsKeyId)
+    : dataDir
+      ? new LocalSecretBox(localKey(path.join(dataDir, 'webhook-secrets.key')))
+      : new PlainSecretBox();
+  return secrets;
+}
 
 export function webhookConfigRepository(): WebhookConfigRepository {
   webhookConfigs ??= new WebhookConfigRepository(documentClient(), required('accountsTable'));
@@ -73,6 +87,7 @@ export function resetDeps(): void {
   executions = undefined;
   webhookConfigs = undefined;
   deliveries = undefined;
+  secrets = undefined;
   resetConfig();
   resetClients();
 }

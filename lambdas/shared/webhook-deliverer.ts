@@ -40,6 +40,8 @@ export interface WebhookDelivererDeps {
   /** Fresh signed URL per stored output (alias → URL). */
   signUrls: (item: CommandItem) => Promise<Record<string, string | null>>;
   scheduler: DeliveryScheduler;
+  /** Decrypts the stored secret (secret-box.ts). */
+  openSecret: (stored: string, accountId: string) => Promise<string>;
   settings: WebhookSettings;
   allowPrivateUrls: boolean;
   clock?: () => Date;
@@ -120,7 +122,9 @@ export class WebhookDeliverer {
     }
 
     const body = webhookBody(toPollResponse(item, await this.deps.signUrls(item), now), now);
-    const headers = config ? webhookHeaders(config.secret, claimed.webhook_id, now, body) : unsignedHeaders(claimed.webhook_id, now);
+    const headers = config
+      ? webhookHeaders(await this.deps.openSecret(config.secret, accountId), claimed.webhook_id, now, body)
+      : unsignedHeaders(claimed.webhook_id, now);
     const outcome = await this.send(target.url, body, headers);
     const done = this.clock();
     const applied = applyOutcome({ ...claimed, target: target.target }, outcome, target.url, this.deps.settings, done);

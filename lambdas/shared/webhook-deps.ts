@@ -2,7 +2,7 @@
 import { ENV } from '../../core/constants.ts';
 import { sqsClient } from '../../store/clients.ts';
 import { config } from './config.ts';
-import { commandRepository, deliveryRepository, webhookConfigRepository } from './deps.ts';
+import { commandRepository, deliveryRepository, secretBox, webhookConfigRepository } from './deps.ts';
 import { signedOutputUrls } from './outputs.ts';
 import { WebhookDeliverer, type WebhookSender } from './webhook-deliverer.ts';
 import { PollingDeliveryScheduler, SqsDeliveryScheduler, type DeliveryScheduler } from './webhook-queue.ts';
@@ -23,6 +23,7 @@ export function createWebhookDeliverer(send?: WebhookSender): WebhookDeliverer {
     commands: commandRepository(),
     signUrls: (item) => signedOutputUrls(item),
     scheduler: deliveryScheduler(),
+    openSecret: (stored, accountId) => secretBox().open(stored, accountId),
     settings: config().webhooks,
     allowPrivateUrls: config().allowPrivateUrls,
     send,

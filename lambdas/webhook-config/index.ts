@@ -8,7 +8,7 @@ import { ApiError, parseOrThrow } from '../../core/api/errors.ts';
 import { WebhookConfigSchema } from '../../core/api/schemas.ts';
 import { generateWebhookSecret, toConfigView } from '../../core/webhooks/config.ts';
 import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { urlRefusal, webhookConfigRepository } from '../shared/deps.ts';
+import { secretBox, urlRefusal, webhookConfigRepository } from '../shared/deps.ts';
 import { logger } from '../shared/logger.ts';
 
 export const handler = httpHandler(
@@ -31,7 +31,8 @@ export const handler = httpHandler(
           throw new ApiError('VALIDATION_ERROR', `url: ${message}`, [{ path: ['url'], message, type: 'url_not_allowed' }]);
         }
         const secret = body.secret ?? generateWebhookSecret();
-        await repo.put(accountId, body.url, secret, new Date());
+        // Encrypted at rest (KMS on AWS); the plain secret is in this answer only.
+        await repo.put(accountId, body.url, await secretBox().seal(secret, accountId), new Date());
         logger.info('webhook config set', { generated_secret: body.secret === undefined });
         return json(200, { success: true, url: body.url, secret });
       }

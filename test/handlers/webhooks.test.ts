@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { Webhook } from 'standardwebhooks';
 import type { SQSEvent } from 'aws-lambda';
 import type { CommandItem } from '../../core/types.ts';
@@ -29,6 +30,7 @@ import { handler as deliver, resetDeliverer } from '../../lambdas/webhook-delive
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
+const kms = mockClient(KMSClient);
 const ID = '6f1c2b7e-2a0d-4c3b-9f7e-1d2c3b4a5f60';
 const QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/retry';
 const DLQ = 'https://sqs.us-east-1.amazonaws.com/123456789012/dead';
@@ -61,6 +63,7 @@ beforeEach(() => {
   resetDeliverer();
   ddb.reset();
   sqs.reset();
+  kms.reset();
   net.assertPublicUrl.mockReset().mockResolvedValue({ ok: true });
   fetcher.safeFetch.mockReset();
 });
@@ -78,6 +81,18 @@ describe('PUT/GET/DELETE /webhook-config', () => {
       ExpressionAttributeValues: { ':w': expect.objectContaining({ url: 'https://hooks.example.com/a', secret: res.body.secret, is_active: true, consecutive_failures: 0, disabled_at: null }) },
     });
     expect(net.assertPublicUrl).toHaveBeenCalledWith('https://hooks.example.com/a', { allowPrivate: false });
+  });
+
+  it('with the stack\'s KMS key, the stored secret is the KMS ciphertext (account as context), never the secret', async () => {
+    setEnv({ FFAAS_WEBHOOK_DELIVERIES_TABLE: 'deliveries', FFAAS_WEBHOOK_KMS_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/k' });
+    kms.on(EncryptCommand).resolves({ CiphertextBlob: Buffer.from('SEALED') });
+    ddb.on(UpdateCommand).resolves({});
+    const res = await call(webhookConfig, apiEvent({ method: 'PUT', body: { url: 'https://hooks.example.com/a' } }));
+    expect(res.status).toBe(200);
+    expect(kms).toHaveReceivedCommandWith(EncryptCommand, { EncryptionContext: { account_id: ACCOUNT } });
+    const stored = ddb.commandCalls(UpdateCommand)[0]!.args[0].input.ExpressionAttributeValues![':w'].secret;
+    expect(stored).toBe(`kms:v1:${Buffer.from('SEALED').toString('base64')}`);
+    expect(JSON.stringify(ddb.calls().map((c) => c.args[0].input))).not.toContain(res.body.secret);
   });
 
   it('PUT with a refused URL: 422 with the field, nothing stored; a bad body: 422/400', async () => {

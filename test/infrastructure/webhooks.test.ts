@@ -136,6 +136,11 @@ describe('webhooks: IAM of the delivery function', () => {
     has(['sqs:SendMessage'], retryQueue);
     has(['sqs:SendMessage'], dlq);
     has(['sqs:ReceiveMessage', 'sqs:DeleteMessage'], retryQueue);
+    const key = idOf('AWS::KMS::Key', 'FfaasWebhooksSecretKey');
+    has(['kms:Decrypt'], key);
+    expect(allowed.filter((s) => s.actions.some((a) => a.startsWith('kms:'))).flatMap((s) => s.actions)).toEqual(['kms:Decrypt']);
+    expect(R[key].Properties.EnableKeyRotation).toBe(true);
+    expect(R[fnId].Properties.Environment.Variables[ENV.WEBHOOK_KMS_KEY_ID]).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
     expect(allowed.some((s) => s.actions.includes('s3:GetObject') && s.resources.includes(ref(bucket)) && s.resources.includes('/outputs/*'))).toBe(true);
 
     const every = allowed.flatMap((s) => s.actions);
@@ -158,6 +163,9 @@ describe('webhooks: IAM of the delivery function', () => {
     const accountsTable = idOf('AWS::DynamoDB::Table', 'FfaasStorageAccountsTable');
     const cfg = statementsOfRole(template, roleOf(apiFn('webhook-config'))).filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('dynamodb:')));
     expect(cfg.flatMap((s) => asArray<string>(s.Action)).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    // Encrypt only: the API can store a secret but never read one back.
+    const kmsActions = statementsOfRole(template, roleOf(apiFn('webhook-config'))).flatMap((s) => asArray<string>(s.Action)).filter((a) => a.startsWith('kms:'));
+    expect(kmsActions).toEqual(['kms:Encrypt']);
     expect(JSON.stringify(cfg.map((s) => s.Resource))).toContain(ref(accountsTable));
     const redeliver = statementsOfRole(template, roleOf(apiFn('redeliver-webhook')));
     const sqsStatements = redeliver.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('sqs:')));
