@@ -5,8 +5,8 @@
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApiKeyRepository } from '../store/api-key-repository.ts';
+import { documentClientFor } from '../store/clients.ts';
 import { STACK_OUTPUTS } from '../lib/outputs.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, readLiveEndpoints, resolveDataDir, startDataServices } from '../local/services.ts';
 
@@ -21,9 +21,6 @@ export interface KeyStore {
   where: string;
   close(): Promise<void>;
 }
-
-const documentClientFor = (client: DynamoDBClient) =>
-  DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 
 export async function openKeyStore(target: KeyStoreTarget): Promise<KeyStore> {
   if (target.kind === 'local') return openLocal(target.dataDir);

@@ -120,7 +120,7 @@ export const EVENT_DETAIL_TYPE = {
 } as const;
 
 /** The events that end in a webhook delivery (the stack's rule and local mode match these). */
-export const WEBHOOK_EVENT_PATTERN = {
+export const WEBHOOK_EVENT_PATTERN: { source: string[]; 'detail-type': string[] } = {
   source: [EVENT_SOURCE],
   'detail-type': [EVENT_DETAIL_TYPE.SUCCEEDED, EVENT_DETAIL_TYPE.FAILED],
 };

@@ -13,7 +13,6 @@ export const STACK_OUTPUTS = {
   eventBusName: 'EventBusName',
   clusterName: 'ClusterName',
 } as const;
-export type StackOutputKey = (typeof STACK_OUTPUTS)[keyof typeof STACK_OUTPUTS];
 
 /** Default stack name of `bin/ffaas.ts` (override with context `ffaas:stackName`). */
 export const DEFAULT_STACK_NAME = 'Ffaas';

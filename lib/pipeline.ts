@@ -13,10 +13,11 @@ import {
   EVENT_SOURCE,
   HEARTBEAT_TIMEOUT_SECONDS,
   STATE,
-  TABLE,
   type CommandStatus,
   type ErrorStatus,
 } from '../core/constants.ts';
+import { commandKey } from '../store/keys.ts';
+import { attributeValue, LIFECYCLE, transitionExpressions, type LifecycleStep, type TransitionValues } from '../store/lifecycle.ts';
 import type { FfaasWorkers } from './workers.ts';
 
 /** Error names the Step Functions service integrations raise, as used in Retry and Catch. */
@@ -53,8 +54,10 @@ export interface FfaasPipelineProps {
   readonly stateMachineName?: string;
 }
 
-type Key = Record<string, tasks.DynamoAttributeValue>;
 const STATUS = (s: CommandStatus) => tasks.DynamoAttributeValue.fromString(s);
+
+/** The state machine's own lifecycle steps (store/lifecycle.ts names their states). */
+type MachineStep = 'markProcessing' | 'recordSuccess' | 'recordFailure';
 
 /**
  * The command state machine (Standard). One execution per command, named by command_id, with
@@ -77,12 +80,31 @@ export class FfaasPipeline extends Construct {
     super(scope, id);
     const { commandsTable: table, eventBus, workers } = props;
 
-    const key: Key = {
-      [TABLE.commands.partitionKey]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.account_id')),
-      [TABLE.commands.sortKey]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.command_id')),
-    };
+    const key = commandKey(
+      tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.account_id')),
+      tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.command_id')),
+    );
     const enteredTime = tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.State.EnteredTime'));
-    const statusNames = { '#status': 'status' };
+    /** The DynamoDB task of a lifecycle step: condition and update generated from the transition table. */
+    const lifecycleStep = <S extends MachineStep & LifecycleStep>(
+      step: S,
+      values: NoInfer<TransitionValues<S>> & Record<string, tasks.DynamoAttributeValue>,
+      props: Pick<tasks.DynamoUpdateItemProps, 'returnValues' | 'resultSelector' | 'resultPath'>,
+    ) => {
+      const x = transitionExpressions(step);
+      const expressionAttributeValues: Record<string, tasks.DynamoAttributeValue> = {};
+      for (const [placeholder, status] of Object.entries(x.statusValues)) expressionAttributeValues[placeholder] = STATUS(status);
+      for (const [attribute, value] of Object.entries(values)) expressionAttributeValues[attributeValue(attribute)] = value;
+      return new tasks.DynamoUpdateItem(this, LIFECYCLE[step].state, {
+        table,
+        key,
+        conditionExpression: x.ConditionExpression,
+        updateExpression: x.UpdateExpression,
+        expressionAttributeNames: x.ExpressionAttributeNames,
+        expressionAttributeValues,
+        ...props,
+      });
+    };
     const dynamoRetry: sfn.RetryProps = {
       errors: [...SFN_ERRORS.dynamoRetryable],
       interval: Duration.seconds(1),
@@ -96,25 +118,19 @@ export class FfaasPipeline extends Construct {
     });
 
     // ---- failure path -------------------------------------------------------------------------
-    const recordFailure = new tasks.DynamoUpdateItem(this, STATE.RecordFailure, {
-      table,
-      key,
-      updateExpression:
-        'SET #status = :failed, finished_at = :now, error_status = :error_status, error_message = :error_message REMOVE pending',
-      conditionExpression: '#status IN (:queued, :processing)',
-      expressionAttributeNames: statusNames,
-      expressionAttributeValues: {
-        ':failed': STATUS('FAILED'),
-        ':queued': STATUS('QUEUED'),
-        ':processing': STATUS('PROCESSING'),
-        ':now': enteredTime,
-        ':error_status': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.error.Error')),
-        ':error_message': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.error.Cause')),
+    const recordFailure = lifecycleStep(
+      'recordFailure',
+      {
+        finished_at: enteredTime,
+        error_status: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.error.Error')),
+        error_message: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.error.Cause')),
       },
-      returnValues: tasks.DynamoReturnValues.UPDATED_NEW,
-      resultSelector: { finished_at: sfn.JsonPath.stringAt('$.Attributes.finished_at.S') },
-      resultPath: '$.recorded',
-    });
+      {
+        returnValues: tasks.DynamoReturnValues.UPDATED_NEW,
+        resultSelector: { finished_at: sfn.JsonPath.stringAt('$.Attributes.finished_at.S') },
+        resultPath: '$.recorded',
+      },
+    );
     recordFailure.addRetry(dynamoRetry);
     recordFailure.addCatch(alreadyFinished, { errors: [SFN_ERRORS.conditionalCheckFailed], resultPath: sfn.JsonPath.DISCARD });
 
@@ -153,28 +169,23 @@ export class FfaasPipeline extends Construct {
     nameInternalError.next(recordFailure);
 
     // ---- success path -------------------------------------------------------------------------
-    const recordSuccess = new tasks.DynamoUpdateItem(this, STATE.RecordSuccess, {
-      table,
-      key,
-      updateExpression:
-        'SET #status = :success, finished_at = :now, ffmpeg_command_run_seconds = :run_seconds, output_files_json = :outputs',
-      conditionExpression: '#status = :processing',
-      expressionAttributeNames: statusNames,
-      expressionAttributeValues: {
-        ':success': STATUS('SUCCESS'),
-        ':processing': STATUS('PROCESSING'),
-        ':now': enteredTime,
-        ':run_seconds': tasks.DynamoAttributeValue.numberFromString(
+    const recordSuccess = lifecycleStep(
+      'recordSuccess',
+      {
+        finished_at: enteredTime,
+        ffmpeg_command_run_seconds: tasks.DynamoAttributeValue.numberFromString(
           sfn.JsonPath.format('{}', sfn.JsonPath.stringAt('$.result.ffmpeg_command_run_seconds')),
         ),
-        ':outputs': tasks.DynamoAttributeValue.fromString(
+        output_files_json: tasks.DynamoAttributeValue.fromString(
           sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.result.output_files')),
         ),
       },
-      returnValues: tasks.DynamoReturnValues.UPDATED_NEW,
-      resultSelector: { finished_at: sfn.JsonPath.stringAt('$.Attributes.finished_at.S') },
-      resultPath: '$.recorded',
-    });
+      {
+        returnValues: tasks.DynamoReturnValues.UPDATED_NEW,
+        resultSelector: { finished_at: sfn.JsonPath.stringAt('$.Attributes.finished_at.S') },
+        resultPath: '$.recorded',
+      },
+    );
     recordSuccess.addRetry(dynamoRetry);
     recordSuccess.addCatch(alreadyFinished, { errors: [SFN_ERRORS.conditionalCheckFailed], resultPath: sfn.JsonPath.DISCARD });
     recordSuccess.addCatch(nameInternalError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
@@ -260,22 +271,16 @@ export class FfaasPipeline extends Construct {
     }
 
     // ---- start -----------------------------------------------------------------------------
-    const markProcessing = new tasks.DynamoUpdateItem(this, STATE.MarkProcessing, {
-      table,
-      key,
-      updateExpression: 'SET #status = :processing, started_at = :now REMOVE pending',
-      conditionExpression: '#status = :queued',
-      expressionAttributeNames: statusNames,
-      expressionAttributeValues: {
-        ':processing': STATUS('PROCESSING'),
-        ':queued': STATUS('QUEUED'),
-        ':now': enteredTime,
+    // started_at comes back for the Started event (the same value the poll shows).
+    const markProcessing = lifecycleStep(
+      'markProcessing',
+      { started_at: enteredTime },
+      {
+        returnValues: tasks.DynamoReturnValues.UPDATED_NEW,
+        resultSelector: { started_at: sfn.JsonPath.stringAt('$.Attributes.started_at.S') },
+        resultPath: '$.marked',
       },
-      // started_at, for the Started event (the same value the poll shows).
-      returnValues: tasks.DynamoReturnValues.UPDATED_NEW,
-      resultSelector: { started_at: sfn.JsonPath.stringAt('$.Attributes.started_at.S') },
-      resultPath: '$.marked',
-    });
+    );
     markProcessing.addRetry(dynamoRetry);
     markProcessing.addCatch(alreadyFinished, { errors: [SFN_ERRORS.conditionalCheckFailed], resultPath: sfn.JsonPath.DISCARD });
     markProcessing.addCatch(nameInternalError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });

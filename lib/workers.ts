@@ -18,7 +18,7 @@ export const WORKER_MOUNTS = { workspace: '/work', tmp: '/tmp' } as const;
 
 /**
  * Paths of the repository that the worker image never needs (Docker ignore syntax, anchored at
- * the repository root). The Dockerfile copies only package*.json, tsconfig.json, core/ and
+ * the repository root). The Dockerfile copies only package*.json, tsconfig.json, core/, store/ and
  * fargate-task/; fargate-task/Dockerfile.dockerignore mirrors this list for plain docker builds. Keeping them out of the build context keeps the asset hash stable when
  * only the CDK code, tests or docs change, so a deploy does not rebuild and push the image.
  */

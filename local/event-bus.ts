@@ -1,9 +1,8 @@
 /**
  * Local EventBridge bus: PutEvents from the state machine (events:putEvents) and from code (the
  * local endpoint's AWSEvents.PutEvents) land here. Each event is appended to
- * `$FFAAS_DATA_DIR/events.jsonl` in EventBridge's envelope, emitted on `'event'`, and delivered
- * to every rule whose pattern matches (rules mirror the stack's AWS::Events::Rule resources
- * that local mode knows how to run; see local/state-machine.ts rulesFromTemplate).
+ * `$FFAAS_DATA_DIR/events.jsonl` in EventBridge's envelope and emitted on `'event'`. The stack
+ * has no rule on the bus yet, so neither does this: a consumer listens to `'event'`.
  */
 import { EventEmitter } from 'node:events';
 import { appendFile } from 'node:fs/promises';
@@ -34,15 +33,7 @@ export interface PutEventsEntry {
   Time?: string | number;
 }
 
-export interface BusRule {
-  name: string;
-  /** EventBridge event pattern (the subset: exact values, prefix, exists, anything-but). */
-  pattern: Record<string, unknown>;
-  target: (event: BusEvent) => Promise<void> | void;
-}
-
 export class LocalEventBus extends EventEmitter {
-  private readonly rules: BusRule[] = [];
   private writes: Promise<void> = Promise.resolve();
 
   constructor(
@@ -50,10 +41,6 @@ export class LocalEventBus extends EventEmitter {
     private readonly file: string | null,
   ) {
     super();
-  }
-
-  addRule(rule: BusRule): void {
-    this.rules.push(rule);
   }
 
   /** PutEvents: records every entry; answers like EventBridge (one EventId per entry). */
@@ -97,15 +84,7 @@ export class LocalEventBus extends EventEmitter {
         this.writes = this.writes.then(() => appendFile(file, lines)).catch((err) => console.error('events.jsonl:', err));
         await this.writes;
       }
-      for (const event of accepted) {
-        this.emit('event', event);
-        for (const rule of this.rules) {
-          if (!matchesPattern(rule.pattern, event as unknown as Record<string, unknown>)) continue;
-          Promise.resolve()
-            .then(() => rule.target(event))
-            .catch((err) => console.error(`local bus rule ${rule.name} failed:`, err));
-        }
-      }
+      for (const event of accepted) this.emit('event', event);
     }
     return { FailedEntryCount: results.filter((r) => r.ErrorCode).length, Entries: results };
   }
@@ -121,36 +100,4 @@ function busNameOf(value: string | undefined): string | undefined {
   if (!value) return undefined;
   const i = value.indexOf(':event-bus/');
   return i >= 0 ? value.slice(i + ':event-bus/'.length) : value;
-}
-
-/** EventBridge pattern matching, for the subset of the syntax the stack's rules use. */
-export function matchesPattern(pattern: Record<string, unknown>, event: Record<string, unknown>): boolean {
-  for (const [key, expected] of Object.entries(pattern)) {
-    const actual = event?.[key];
-    if (Array.isArray(expected)) {
-      const values = Array.isArray(actual) ? actual : [actual];
-      if (!expected.some((cond) => values.some((v) => matchesValue(cond, v, actual !== undefined)))) return false;
-    } else if (expected && typeof expected === 'object') {
-      if (!actual || typeof actual !== 'object') return false;
-      if (!matchesPattern(expected as Record<string, unknown>, actual as Record<string, unknown>)) return false;
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
-
-function matchesValue(cond: unknown, value: unknown, present: boolean): boolean {
-  if (cond === null || typeof cond !== 'object') return present && cond === value;
-  const c = cond as Record<string, unknown>;
-  if ('exists' in c) return c.exists ? present : !present;
-  if (!present) return false;
-  if ('prefix' in c) return typeof value === 'string' && value.startsWith(String(c.prefix));
-  if ('suffix' in c) return typeof value === 'string' && value.endsWith(String(c.suffix));
-  if ('anything-but' in c) {
-    const but = c['anything-but'];
-    return Array.isArray(but) ? !but.includes(value) : but !== value;
-  }
-  if ('equals-ignore-case' in c) return typeof value === 'string' && value.toLowerCase() === String(c['equals-ignore-case']).toLowerCase();
-  return false;
 }

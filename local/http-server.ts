@@ -151,7 +151,7 @@ function queryMaps(url: URL): { single: Record<string, string> | null; multi: Re
   return Object.keys(single).length > 0 ? { single, multi } : { single: null, multi: null };
 }
 
-function lambdaContext(functionName: string, requestId: string, timeoutMs: number): Context {
+export function lambdaContext(functionName: string, requestId: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,

@@ -42,6 +42,7 @@ import {
   stateMachineArnFor,
   type WorkerCommand,
 } from './state-machine.ts';
+import { envFlag } from '../core/env.ts';
 
 export interface LocalFfaasOptions {
   /** HTTP port; 0 picks a free one. @default $PORT or 8080 */
@@ -78,10 +79,6 @@ export interface LocalFfaas {
   stop(): Promise<void>;
 }
 
-function flag(v: string | undefined): boolean {
-  return v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.trim().toLowerCase());
-}
-
 function intFromEnv(name: string): number | undefined {
   const v = process.env[name];
   if (v === undefined || v.trim() === '') return undefined;
@@ -95,7 +92,7 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
   const log = options.log ?? ((line: string) => console.error(line));
   const dataDir = resolveDataDir(options.dataDir);
   const port = options.port ?? intFromEnv(ENV.PORT) ?? 8080;
-  const allowPrivateUrls = options.allowPrivateUrls ?? flag(process.env[ENV.ALLOW_PRIVATE_URLS]);
+  const allowPrivateUrls = options.allowPrivateUrls ?? envFlag(process.env[ENV.ALLOW_PRIVATE_URLS]);
   const maxConcurrency = options.maxConcurrency ?? intFromEnv('FFAAS_MAX_CONCURRENCY') ?? os.cpus().length;
 
   const live = await readLiveEndpoints(dataDir);

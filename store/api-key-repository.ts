@@ -2,11 +2,12 @@
  * API keys (table key: key_hash) and the accounts they belong to. Only the SHA-256 of a key is
  * stored, with its first 12 characters to name it in `keys list` / `keys revoke`.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../core/constants.ts';
 import { apiKeyPrefix, generateApiKey, hashApiKey, isWellFormedApiKey } from '../core/api/api-keys.ts';
 import { newAccountId } from '../core/api/ids.ts';
+import { isConditionFailure } from './errors.ts';
+import { accountKey, apiKeyKey } from './keys.ts';
 
 export interface ApiKeyRecord {
   key_hash: string;
@@ -50,10 +51,6 @@ export class AmbiguousApiKeyPrefixError extends Error {
   }
 }
 
-function isConditionFailure(err: unknown): boolean {
-  return err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
-}
-
 export class ApiKeyRepository {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -91,7 +88,7 @@ export class ApiKeyRepository {
       await this.client.send(
         new PutCommand({
           TableName: this.tables.accounts,
-          Item: { [TABLE.accounts.partitionKey]: accountId, created_at: now } satisfies AccountRecord,
+          Item: { account_id: accountId, created_at: now } satisfies AccountRecord,
           ConditionExpression: 'attribute_not_exists(#a)',
           ExpressionAttributeNames: { '#a': TABLE.accounts.partitionKey },
         }),
@@ -105,7 +102,7 @@ export class ApiKeyRepository {
 
   async getAccount(accountId: string): Promise<AccountRecord | null> {
     const out = await this.client.send(
-      new GetCommand({ TableName: this.tables.accounts, Key: { [TABLE.accounts.partitionKey]: accountId } }),
+      new GetCommand({ TableName: this.tables.accounts, Key: accountKey(accountId) }),
     );
     return (out.Item as AccountRecord | undefined) ?? null;
   }
@@ -147,7 +144,7 @@ export class ApiKeyRepository {
     const out = await this.client.send(
       new UpdateCommand({
         TableName: this.tables.apiKeys,
-        Key: { [TABLE.apiKeys.partitionKey]: target.key_hash },
+        Key: apiKeyKey(target.key_hash),
         UpdateExpression: 'SET revoked_at = if_not_exists(revoked_at, :t)',
         ConditionExpression: 'attribute_exists(#h)',
         ExpressionAttributeNames: { '#h': TABLE.apiKeys.partitionKey },
@@ -160,7 +157,7 @@ export class ApiKeyRepository {
 
   async findByHash(hash: string): Promise<ApiKeyRecord | null> {
     const out = await this.client.send(
-      new GetCommand({ TableName: this.tables.apiKeys, Key: { [TABLE.apiKeys.partitionKey]: hash } }),
+      new GetCommand({ TableName: this.tables.apiKeys, Key: apiKeyKey(hash) }),
     );
     return (out.Item as ApiKeyRecord | undefined) ?? null;
   }

@@ -17,10 +17,13 @@ let sqs: SQSClient | undefined;
 let kms: KMSClient | undefined;
 
 export function documentClient(): DynamoDBDocumentClient {
-  ddb ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  ddb ??= documentClientFor(new DynamoDBClient({}));
   return ddb;
+}
+
+/** The document client every repository takes, over a given client (CLI, local mode, tests). */
+export function documentClientFor(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
 export function s3Client(): S3Client {

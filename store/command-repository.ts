@@ -1,9 +1,16 @@
-/** The commands table: one item per command, keyed by account_id + command_id. */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { PENDING_MARK, TABLE, type CommandStatus } from '../core/constants.ts';
-import type { CommandItem } from '../core/types.ts';
+/**
+ * The commands table: one item per command, keyed by account_id + command_id (keys.ts).
+ * Every write of the item is a step of the lifecycle (lifecycle.ts): `create` is `submit`, and
+ * each other step has its own method, a conditional update generated from the transition table.
+ * A step whose condition fails returns false and changes nothing.
+ */
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PENDING_MARK, TABLE, type CommandStatus, type ErrorStatus } from '../core/constants.ts';
+import type { CommandItem, Progress } from '../core/types.ts';
 import type { ListCursorKey } from '../core/api/list.ts';
+import { isConditionFailure } from './errors.ts';
+import { commandKey } from './keys.ts';
+import { attributeValue, transitionExpressions, type LifecycleStep, type TransitionValues } from './lifecycle.ts';
 
 const T = TABLE.commands;
 
@@ -29,9 +36,6 @@ export interface ListPage {
   next: ListCursorKey | null;
 }
 
-/** What the reconciler needs of a pending command (the index projects every attribute). */
-export type PendingCommand = CommandItem;
-
 export class CommandRepository {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -50,9 +54,7 @@ export class CommandRepository {
         }),
       );
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException') {
-        throw new CommandExistsError(item.command_id);
-      }
+      if (isConditionFailure(err)) throw new CommandExistsError(item.command_id);
       throw err;
     }
   }
@@ -62,7 +64,7 @@ export class CommandRepository {
     const out = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { [T.partitionKey]: accountId, [T.sortKey]: commandId },
+        Key: commandKey(accountId, commandId),
         ConsistentRead: true,
       }),
     );
@@ -79,11 +81,7 @@ export class CommandRepository {
     const want = offset + options.limit + 1;
     const rows: CommandItem[] = [];
     let startKey: Record<string, unknown> | undefined = options.cursor
-      ? {
-          [T.partitionKey]: options.cursor.account_id,
-          [T.sortKey]: options.cursor.command_id,
-          [T.byCreatedSortKey]: options.cursor.created_at,
-        }
+      ? { ...commandKey(options.cursor.account_id, options.cursor.command_id), [T.byCreatedSortKey]: options.cursor.created_at }
       : undefined;
     const names: Record<string, string> = { '#pk': T.partitionKey };
     const values: Record<string, unknown> = { ':pk': accountId };
@@ -122,10 +120,11 @@ export class CommandRepository {
 
   /**
    * Commands accepted before `olderThan` (ISO-8601) whose execution has not marked them yet:
-   * the sparse pending index holds only items that still carry `pending`.
+   * the sparse pending index holds only items that still carry `pending` (and projects every
+   * attribute, so these are whole items).
    */
-  async listPending(olderThan: string, limit = 100): Promise<PendingCommand[]> {
-    const items: PendingCommand[] = [];
+  async listPending(olderThan: string, limit = 100): Promise<CommandItem[]> {
+    const items: CommandItem[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const out = await this.client.send(
@@ -140,7 +139,7 @@ export class CommandRepository {
           Limit: limit - items.length,
         }),
       );
-      items.push(...((out.Items as PendingCommand[] | undefined) ?? []));
+      items.push(...((out.Items as CommandItem[] | undefined) ?? []));
       startKey = out.LastEvaluatedKey;
     } while (startKey && items.length < limit);
     return items;
@@ -151,22 +150,104 @@ export class CommandRepository {
    * mark stayed), so the reconciler stops looking at it. Returns false when it is still QUEUED
    * or gone.
    */
-  async clearPending(accountId: string, commandId: string): Promise<boolean> {
+  clearPending(accountId: string, commandId: string): Promise<boolean> {
+    return this.transition('clearPending', accountId, commandId, {});
+  }
+
+  /** QUEUED → PROCESSING (the state machine's MarkProcessing does the same write). */
+  markProcessing(accountId: string, commandId: string, startedAt: string): Promise<boolean> {
+    return this.transition('markProcessing', accountId, commandId, { started_at: startedAt });
+  }
+
+  /** Progress of a PROCESSING command; false once it is no longer PROCESSING. */
+  writeProgress(accountId: string, commandId: string, progress: Progress): Promise<boolean> {
+    return this.transition('writeProgress', accountId, commandId, { progress });
+  }
+
+  /** PROCESSING → SUCCESS (the state machine's RecordSuccess does the same write). */
+  recordSuccess(
+    accountId: string,
+    commandId: string,
+    result: { finishedAt: string; ffmpegCommandRunSeconds: number; outputFilesJson: string },
+  ): Promise<boolean> {
+    return this.transition('recordSuccess', accountId, commandId, {
+      finished_at: result.finishedAt,
+      ffmpeg_command_run_seconds: result.ffmpegCommandRunSeconds,
+      output_files_json: result.outputFilesJson,
+    });
+  }
+
+  /** QUEUED | PROCESSING → FAILED (the state machine's RecordFailure does the same write). */
+  recordFailure(accountId: string, commandId: string, failure: CommandFailure): Promise<boolean> {
+    return this.transition('recordFailure', accountId, commandId, failureValues(failure));
+  }
+
+  /** PROCESSING → FAILED when its worker is known dead (local mode after a restart). */
+  abandonProcessing(accountId: string, commandId: string, failure: CommandFailure): Promise<boolean> {
+    return this.transition('abandonProcessing', accountId, commandId, failureValues(failure));
+  }
+
+  /**
+   * Keys of every command in `status`, by a scan: for local mode's small tables only (there
+   * is no index by status; on AWS nothing needs this).
+   */
+  async scanKeysByStatus(status: CommandStatus): Promise<{ account_id: string; command_id: string }[]> {
+    const keys: { account_id: string; command_id: string }[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: '#status = :status',
+          ProjectionExpression: '#pk, #sk',
+          ExpressionAttributeNames: { '#status': 'status', '#pk': T.partitionKey, '#sk': T.sortKey },
+          ExpressionAttributeValues: { ':status': status },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      keys.push(...((out.Items as { account_id: string; command_id: string }[] | undefined) ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return keys;
+  }
+
+  /** One lifecycle step as a conditional update; false when the item is not in a `from` status. */
+  private async transition<S extends Exclude<LifecycleStep, 'submit'>>(
+    step: S,
+    accountId: string,
+    commandId: string,
+    values: NoInfer<TransitionValues<S>>,
+  ): Promise<boolean> {
+    const x = transitionExpressions(step);
+    const attributeValues: Record<string, unknown> = { ...x.statusValues };
+    for (const [attribute, value] of Object.entries(values)) attributeValues[attributeValue(attribute)] = value;
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { [T.partitionKey]: accountId, [T.sortKey]: commandId },
-          UpdateExpression: 'REMOVE #p',
-          ConditionExpression: 'attribute_exists(#pk) AND #status <> :queued',
-          ExpressionAttributeNames: { '#p': T.pendingPartitionKey, '#pk': T.partitionKey, '#status': 'status' },
-          ExpressionAttributeValues: { ':queued': 'QUEUED' },
+          Key: commandKey(accountId, commandId),
+          ConditionExpression: x.ConditionExpression,
+          UpdateExpression: x.UpdateExpression,
+          ExpressionAttributeNames: x.ExpressionAttributeNames,
+          ExpressionAttributeValues: attributeValues,
         }),
       );
       return true;
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailure(err)) return false;
       throw err;
     }
   }
 }
+
+export interface CommandFailure {
+  finishedAt: string;
+  errorStatus: ErrorStatus;
+  errorMessage: string;
+}
+
+const failureValues = (f: CommandFailure): TransitionValues<'recordFailure'> => ({
+  finished_at: f.finishedAt,
+  error_status: f.errorStatus,
+  error_message: f.errorMessage,
+});

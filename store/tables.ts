@@ -14,11 +14,11 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
-  ResourceInUseException,
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { TABLE } from '../core/constants.ts';
+import { isAwsError } from './errors.ts';
 
 export interface TableNames {
   commands: string;
@@ -122,7 +122,7 @@ export async function createTables(client: DynamoDBClient, names: TableNames): P
     try {
       await client.send(new CreateTableCommand({ TableName, ...TABLE_DEFINITIONS[kind] }));
     } catch (err) {
-      if (!(err instanceof ResourceInUseException || (err as Error)?.name === 'ResourceInUseException')) throw err;
+      if (!isAwsError(err, 'ResourceInUseException')) throw err;
     }
     for (let i = 0; ; i++) {
       const out = await client.send(new DescribeTableCommand({ TableName }));

@@ -4,18 +4,14 @@
  * Every state change of a delivery is a conditional write, so two workers (the SQS consumer and
  * a redeliver, or two local loops) never both act on one attempt.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../core/constants.ts';
 import { CLAIM_SECONDS, DUE_MARK, lastAttemptFailed, type DeliveryRecord } from '../core/webhooks/delivery.ts';
 import type { AccountWebhookConfig } from '../core/webhooks/config.ts';
+import { isConditionFailure } from './errors.ts';
+import { accountKey, deliveryKey } from './keys.ts';
 
 const D = TABLE.webhookDeliveries;
-const A = TABLE.accounts;
-
-function isConditionFailure(err: unknown): boolean {
-  return err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
-}
 
 export class WebhookConfigRepository {
   constructor(
@@ -24,7 +20,7 @@ export class WebhookConfigRepository {
   ) {}
 
   private key(accountId: string) {
-    return { [A.partitionKey]: accountId };
+    return accountKey(accountId);
   }
 
   /** Set (or replace) the config: active again, failures reset. */
@@ -158,7 +154,7 @@ export class DeliveryRepository {
   ) {}
 
   private key(accountId: string, commandId: string) {
-    return { [D.partitionKey]: accountId, [D.sortKey]: commandId };
+    return deliveryKey(accountId, commandId);
   }
 
   /** Record a new delivery; false when the command already has one (a repeated event). */

@@ -6,6 +6,7 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ENV, HEARTBEAT_INTERVAL_SECONDS, LIMITS } from '../../core/constants.ts';
+import { envFlag } from '../../core/env.ts';
 
 /** Variables only the worker reads (set by its Dockerfile, or by operators and tests). */
 export const WORKER_ENV = {
@@ -58,10 +59,6 @@ export const DEFAULTS = {
   downloadRetryDelayMs: 1_000,
 } as const;
 
-function flag(value: string | undefined): boolean {
-  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase());
-}
-
 function id(value: string | undefined, name: string): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const n = Number(value);
@@ -106,7 +103,7 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): ConfigRe
         commandId: env[ENV.COMMAND_ID]!,
         taskToken: env[ENV.TASK_TOKEN]!,
         workDir: env[ENV.WORK_DIR] || tmpdir(),
-        allowPrivateUrls: flag(env[ENV.ALLOW_PRIVATE_URLS]),
+        allowPrivateUrls: envFlag(env[ENV.ALLOW_PRIVATE_URLS]),
         ffmpegPath: resolveExecutable(env[ENV.FFMPEG_PATH] || 'ffmpeg', env.PATH),
         ffprobePath: resolveExecutable(env[ENV.FFPROBE_PATH] || 'ffprobe', env.PATH),
         ffmpegUid: id(env[WORKER_ENV.FFMPEG_UID], WORKER_ENV.FFMPEG_UID),

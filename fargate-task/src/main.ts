@@ -14,7 +14,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { documentClientFor } from '../../store/clients.ts';
 import { readWorkerConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { runCommand } from './run-command.ts';
@@ -27,7 +27,7 @@ async function main(): Promise<number> {
   }
   const config = parsed.config;
   const log = createLogger({ command_id: config.commandId });
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  const ddb = documentClientFor(new DynamoDBClient({}));
   const s3 = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
   const sfn = new SFNClient({});
 

@@ -1,11 +1,10 @@
 /**
  * Progress on the command item, throttled: a write only when the value changed and at least
- * `intervalMs` after the previous one (a trailing write catches the last value). Conditional on
- * status = PROCESSING so a late write never touches a finished command. Failures are logged,
- * never fatal: progress is a courtesy, the result is what matters.
+ * `intervalMs` after the previous one (a trailing write catches the last value). The write is
+ * the store's `writeProgress` step, conditional on status = PROCESSING so a late write never
+ * touches a finished command; once it is refused the writer stops. Failures are logged, never
+ * fatal: progress is a courtesy, the result is what matters.
  */
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TABLE } from '../../core/constants.ts';
 import type { Progress } from '../../core/types.ts';
 import type { Logger } from './log.ts';
 
@@ -17,10 +16,8 @@ export interface ProgressWriter {
 }
 
 export function createProgressWriter(opts: {
-  ddb: DynamoDBDocumentClient;
-  table: string;
-  accountId: string;
-  commandId: string;
+  /** The conditional write (CommandRepository.writeProgress); false: no longer PROCESSING. */
+  write: (progress: Progress) => Promise<boolean>;
   intervalMs: number;
   log: Logger;
   now?: () => number;
@@ -39,24 +36,14 @@ export function createProgressWriter(opts: {
     lastWritten = json;
     lastAt = now();
     inFlight = inFlight.then(() =>
-      opts.ddb
-        .send(
-          new UpdateCommand({
-            TableName: opts.table,
-            Key: { [TABLE.commands.partitionKey]: opts.accountId, [TABLE.commands.sortKey]: opts.commandId },
-            UpdateExpression: 'SET #progress = :p',
-            ConditionExpression: '#status = :processing',
-            ExpressionAttributeNames: { '#progress': 'progress', '#status': 'status' },
-            ExpressionAttributeValues: { ':p': p, ':processing': 'PROCESSING' },
-          }),
-        )
-        .then(() => undefined)
-        .catch((err: { name?: string }) => {
-          if (err?.name === 'ConditionalCheckFailedException') {
-            opts.log.warn('progress not written: command is no longer PROCESSING');
-            stopped = true;
-          } else opts.log.warn('progress write failed', { error: err?.name ?? 'Error' });
-        }),
+      opts
+        .write(p)
+        .then((written) => {
+          if (written) return;
+          opts.log.warn('progress not written: command is no longer PROCESSING');
+          stopped = true;
+        })
+        .catch((err: { name?: string }) => opts.log.warn('progress write failed', { error: err?.name ?? 'Error' })),
     );
   };
 

@@ -12,11 +12,12 @@ import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { S3_KEYS, TABLE, type ErrorStatus } from '../../core/constants.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3_KEYS, type ErrorStatus } from '../../core/constants.ts';
 import { toOutputFileMeta } from '../../core/media/index.ts';
 import { SafeFetchError } from '../../core/net/index.ts';
 import type { CommandItem, Progress, StoredOutput, WorkerResult } from '../../core/types.ts';
+import { CommandRepository } from '../../store/command-repository.ts';
 import type { WorkerConfig } from './config.ts';
 import { downloadInputs } from './download.ts';
 import { WorkerError } from './errors.ts';
@@ -100,16 +101,11 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
   return outcome;
 }
 
+const commandsOf = (deps: WorkerDeps) => new CommandRepository(deps.ddb, deps.config.commandsTable);
+
 async function readCommand(deps: WorkerDeps): Promise<CommandItem> {
   const { config } = deps;
-  const res = await deps.ddb.send(
-    new GetCommand({
-      TableName: config.commandsTable,
-      Key: { [TABLE.commands.partitionKey]: config.accountId, [TABLE.commands.sortKey]: config.commandId },
-      ConsistentRead: true,
-    }),
-  );
-  const item = res.Item as CommandItem | undefined;
+  const item = await commandsOf(deps).get(config.accountId, config.commandId);
   if (!item) throw new WorkerError('INTERNAL_ERROR', 'the command was not found');
   // MarkProcessing ran before the task started; anything else means a stale or duplicate task.
   if (item.status !== 'PROCESSING') throw new WorkerError('INTERNAL_ERROR', `the command is ${item.status}, not PROCESSING`);
@@ -134,11 +130,9 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
     if (d !== null) totalSeconds = Math.max(totalSeconds ?? 0, d);
   }
 
+  const commands = commandsOf(deps);
   const progress = createProgressWriter({
-    ddb: deps.ddb,
-    table: config.commandsTable,
-    accountId: config.accountId,
-    commandId: config.commandId,
+    write: (p) => commands.writeProgress(config.accountId, config.commandId, p),
     intervalMs: config.progressIntervalMs,
     log,
   });

@@ -5,7 +5,9 @@
  * cached answer serves every route, with context { accountId }.
  * Lookup failures (DynamoDB unavailable) are thrown as they are: a 500, not a false 401.
  */
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { API_KEY_HEADER } from '../../core/constants.ts';
 import { AUTHORIZER_ACCOUNT_KEY } from '../../core/routes.ts';
 import { hashApiKey, isWellFormedApiKey, safeEqual } from '../../core/api/api-keys.ts';
@@ -31,9 +33,9 @@ export function stageWildcard(methodArn: string | undefined): string {
 
 export type AuthorizerContext = { [AUTHORIZER_ACCOUNT_KEY]: string };
 
-export const handler = async (
-  event: APIGatewayRequestAuthorizerEvent,
-): Promise<APIGatewayAuthorizerResult & { context: AuthorizerContext }> => {
+type AuthorizerResult = APIGatewayAuthorizerResult & { context: AuthorizerContext };
+
+async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<AuthorizerResult> {
   const key = headerValue(event, API_KEY_HEADER)?.trim();
   if (!key || !isWellFormedApiKey(key)) {
     logger.info('unauthorized', { reason: key ? 'malformed key' : 'no key' });
@@ -57,4 +59,9 @@ export const handler = async (
     },
     context: { [AUTHORIZER_ACCOUNT_KEY]: record.account_id },
   };
-};
+}
+
+/** Its own Lambda context on its log lines, nothing left from an earlier invocation. */
+export const handler = middy<APIGatewayRequestAuthorizerEvent, AuthorizerResult, Error, Context>(authorize).use(
+  injectLambdaContext(logger, { resetKeys: true }),
+);

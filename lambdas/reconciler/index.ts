@@ -4,6 +4,9 @@
  * submit died between the write and the start). Starting is idempotent by name: an execution
  * that already exists counts as started. Items that left QUEUED but kept the mark are cleaned.
  */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Context } from 'aws-lambda';
 import { RECONCILE_AFTER_SECONDS } from '../../core/constants.ts';
 import { buildExecutionInput } from '../../core/api/command-item.ts';
 import { commandRepository, executionStarter } from '../shared/deps.ts';
@@ -40,4 +43,15 @@ export async function reconcile(now: Date = new Date()): Promise<ReconcileSummar
   return summary;
 }
 
-export const handler = async (): Promise<ReconcileSummary> => reconcile();
+/** The schedule rule's event; `time` (ISO-8601) is when the run was due, used as "now". */
+export interface ReconcileEvent {
+  time?: string;
+}
+
+/**
+ * With its own Lambda context on every log line, and no key left behind by an earlier
+ * invocation (local mode runs every handler in one process with one logger).
+ */
+export const handler = middy<ReconcileEvent, ReconcileSummary, Error, Context>(async (event: ReconcileEvent) =>
+  reconcile(event?.time ? new Date(event.time) : new Date()),
+).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -1,6 +1,7 @@
 /** The handlers' configuration, read from the environment (names in ENV) once per container. */
 import { ENV, LIMITS } from '../../core/constants.ts';
 import { webhookSettings, type WebhookSettings } from '../../core/webhooks/schedule.ts';
+import { envFlag } from '../../core/env.ts';
 
 export interface Config {
   commandsTable: string;
@@ -22,10 +23,6 @@ export interface Config {
   webhooks: WebhookSettings;
 }
 
-function flag(value: string | undefined): boolean {
-  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase());
-}
-
 /** Read the environment now (tests call this after setting process.env). */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const seconds = Number(env[ENV.SIGNED_URL_SECONDS]);
@@ -35,8 +32,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accountsTable: env[ENV.ACCOUNTS_TABLE] ?? '',
     bucket: env[ENV.BUCKET] ?? '',
     stateMachineArn: env[ENV.STATE_MACHINE_ARN] ?? '',
-    gpuEnabled: flag(env[ENV.GPU_ENABLED]),
-    allowPrivateUrls: flag(env[ENV.ALLOW_PRIVATE_URLS]),
+    gpuEnabled: envFlag(env[ENV.GPU_ENABLED]),
+    allowPrivateUrls: envFlag(env[ENV.ALLOW_PRIVATE_URLS]),
     signedUrlSeconds: Number.isInteger(seconds) && seconds > 0 ? seconds : LIMITS.signedUrlSeconds,
     webhookDeliveriesTable: env[ENV.WEBHOOK_DELIVERIES_TABLE] ?? '',
     webhookQueueUrl: env[ENV.WEBHOOK_QUEUE_URL] ?? '',

@@ -1,5 +1,6 @@
 /** Starts the state machine execution of a command, named by its command_id (idempotent). */
-import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { isAwsError } from '../../store/errors.ts';
 import type { ExecutionInput } from '../../core/types.ts';
 
 export interface StartResult {
@@ -29,9 +30,7 @@ export class ExecutionStarter {
       );
       return { started: true, executionArn: out.executionArn };
     } catch (err) {
-      if (err instanceof ExecutionAlreadyExists || (err as Error)?.name === 'ExecutionAlreadyExists') {
-        return { started: false };
-      }
+      if (isAwsError(err, 'ExecutionAlreadyExists')) return { started: false };
       throw err;
     }
   }

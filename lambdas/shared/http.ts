@@ -3,6 +3,7 @@
  * JSON responses, and the caller's account from the authorizer context.
  */
 import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { LIMITS } from '../../core/constants.ts';
 import { AUTHORIZER_ACCOUNT_KEY } from '../../core/routes.ts';
@@ -89,13 +90,14 @@ export const errorHandler = (): middy.MiddlewareObj<ApiEvent, ApiResult> => ({
   },
 });
 
-/** Structured request logs: route, request id, status; handlers append command_id. */
-export const requestLog = (route: string): middy.MiddlewareObj<ApiEvent, ApiResult> => ({
-  name: 'requestLog',
+/**
+ * The request's keys on every log line (route, API Gateway request id; handlers append
+ * command_id) and one 'request done' line with the status. The Lambda context and the reset
+ * of these keys after the request are Powertools' injectLambdaContext (used before this).
+ */
+export const requestDone = (route: string): middy.MiddlewareObj<ApiEvent, ApiResult> => ({
+  name: 'requestDone',
   before: (request) => {
-    logger.resetKeys();
-    const ctx = request.context as Partial<Context>;
-    if (ctx?.awsRequestId) logger.addContext(request.context);
     logger.appendKeys({ route, request_id: request.event?.requestContext?.requestId });
   },
   after: (request) => {
@@ -117,9 +119,12 @@ export function httpHandler(
   fn: (event: ApiEvent, context: Context) => Promise<ApiResult>,
   options: HttpHandlerOptions = {},
 ) {
-  // onError middlewares run last-used first: errorHandler (used last) shapes the response,
-  // then requestLog records its status.
-  const wrapped = middy<ApiEvent, ApiResult>(fn).use(requestLog(route)).use(errorHandler());
+  // after/onError middlewares run last-used first: errorHandler (used last) shapes the
+  // response, requestDone records its status, then injectLambdaContext resets the keys.
+  const wrapped = middy<ApiEvent, ApiResult>(fn)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(requestDone(route))
+    .use(errorHandler());
   if (options.body) wrapped.use(bodyLimit()).use(jsonBody());
   return wrapped;
 }

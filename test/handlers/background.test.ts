@@ -1,5 +1,6 @@
 /** authorizer and reconciler with the SDK clients mocked. */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Context } from 'aws-lambda';
 import 'aws-sdk-client-mock-vitest/extend';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -7,9 +8,11 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { PENDING_MARK, RECONCILE_AFTER_SECONDS, TASK_TIMEOUT_ALLOWANCE_SECONDS } from '../../core/constants.ts';
 import { generateApiKey, hashApiKey } from '../../core/api/api-keys.ts';
 import type { CommandItem } from '../../core/types.ts';
-import { authorizerEvent, setEnv } from './support.ts';
+import { apiEvent, authorizerEvent, call, context, setEnv } from './support.ts';
 import { handler as authorizer, stageWildcard } from '../../lambdas/authorizer/index.ts';
-import { reconcile } from '../../lambdas/reconciler/index.ts';
+import { handler as reconcilerHandler, reconcile } from '../../lambdas/reconciler/index.ts';
+import { handler as getCommand } from '../../lambdas/get-command/index.ts';
+import { logger } from '../../lambdas/shared/logger.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
@@ -26,7 +29,7 @@ describe('authorizer', () => {
 
   it('allows a known key for the whole stage, with { accountId } in the context', async () => {
     ddb.on(GetCommand).resolves({ Item: record });
-    const out = await authorizer(authorizerEvent({ 'X-API-KEY': key }));
+    const out = await authorizer(authorizerEvent({ 'X-API-KEY': key }), context);
     expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: 'api-keys', Key: { key_hash: hashApiKey(key) } });
     expect(out).toEqual({
       principalId: 'acc-1',
@@ -41,7 +44,7 @@ describe('authorizer', () => {
   it('reads the header in any case', async () => {
     ddb.on(GetCommand).resolves({ Item: record });
     for (const name of ['x-api-key', 'X-Api-Key', 'X-API-KEY']) {
-      await expect(authorizer(authorizerEvent({ [name]: key }))).resolves.toMatchObject({ context: { accountId: 'acc-1' } });
+      await expect(authorizer(authorizerEvent({ [name]: key }), context)).resolves.toMatchObject({ context: { accountId: 'acc-1' } });
     }
   });
 
@@ -53,23 +56,23 @@ describe('authorizer', () => {
     ['too short', { 'x-api-key': 'ffsk_abc' }],
     ['Bearer token', { authorization: `Bearer ${key}` }],
   ])('malformed (%s): Unauthorized without a lookup', async (_n, headers) => {
-    await expect(authorizer(authorizerEvent(headers))).rejects.toThrow(/^Unauthorized$/);
+    await expect(authorizer(authorizerEvent(headers), context)).rejects.toThrow(/^Unauthorized$/);
     expect(ddb).not.toHaveReceivedCommand(GetCommand);
   });
 
   it('unknown key: Unauthorized', async () => {
     ddb.on(GetCommand).resolves({});
-    await expect(authorizer(authorizerEvent({ 'x-api-key': generateApiKey() }))).rejects.toThrow(/^Unauthorized$/);
+    await expect(authorizer(authorizerEvent({ 'x-api-key': generateApiKey() }), context)).rejects.toThrow(/^Unauthorized$/);
   });
 
   it('revoked key: Unauthorized', async () => {
     ddb.on(GetCommand).resolves({ Item: { ...record, revoked_at: '2026-01-02T00:00:00.000Z' } });
-    await expect(authorizer(authorizerEvent({ 'x-api-key': key }))).rejects.toThrow(/^Unauthorized$/);
+    await expect(authorizer(authorizerEvent({ 'x-api-key': key }), context)).rejects.toThrow(/^Unauthorized$/);
   });
 
   it('a lookup failure is not reported as Unauthorized (it is a 500, not a false 401)', async () => {
     ddb.on(GetCommand).rejects(new Error('throttled'));
-    await expect(authorizer(authorizerEvent({ 'x-api-key': key }))).rejects.toThrow('throttled');
+    await expect(authorizer(authorizerEvent({ 'x-api-key': key }), context)).rejects.toThrow('throttled');
   });
 
   it('stageWildcard', () => {
@@ -124,12 +127,60 @@ describe('reconciler', () => {
     ddb.on(UpdateCommand).resolves({});
     expect(await reconcile(now)).toMatchObject({ found: 1, started: 0, cleared: 1 });
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
-    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { Key: { account_id: 'acc-1', command_id: 'c-stuck' }, UpdateExpression: 'REMOVE #p' });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { Key: { account_id: 'acc-1', command_id: 'c-stuck' }, UpdateExpression: 'REMOVE #pending' });
   });
 
   it('nothing pending: nothing started', async () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
     expect(await reconcile(now)).toEqual({ found: 0, started: 0, alreadyRunning: 0, cleared: 0, failed: 0 });
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+});
+
+describe('log context', () => {
+  /** The JSON log lines the shared Powertools logger writes while `fn` runs. */
+  async function logLines(fn: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+    const lines: Record<string, unknown>[] = [];
+    logger.setLogLevel('INFO'); // setEnv silences the logger
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      for (const l of String(chunk).split('\n').filter(Boolean)) {
+        try {
+          lines.push(JSON.parse(l));
+        } catch {
+          /* not a log line */
+        }
+      }
+      return true;
+    });
+    try {
+      await fn();
+    } finally {
+      spy.mockRestore();
+      logger.setLogLevel('SILENT');
+    }
+    return lines;
+  }
+
+  it('a reconciler run after a request carries its own function name, not the request keys', async () => {
+    const commandId = '00000000-0000-4000-8000-00000000abcd';
+    ddb.on(GetCommand).resolves({});
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    const request = await logLines(() => call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: commandId } })));
+    expect(request.find((l) => l.message === 'request done')).toMatchObject({ function_name: 'test', command_id: commandId });
+
+    const reconcilerContext = { awsRequestId: 'rec-1', functionName: 'reconciler-fn' } as unknown as Context;
+    const run = await logLines(() => reconcilerHandler({ time: '2026-01-01T00:10:00.000Z' }, reconcilerContext));
+    const done = run.find((l) => l.message === 'reconcile done');
+    expect(done).toMatchObject({ function_name: 'reconciler-fn', function_request_id: 'rec-1', found: 0 });
+    expect(done).not.toHaveProperty('command_id');
+    expect(done).not.toHaveProperty('route');
+  });
+
+  it("the reconciler takes 'now' from the schedule event's time", async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    await reconcilerHandler({ time: '2026-01-01T00:10:00.000Z' }, { awsRequestId: 'r', functionName: 'f' } as unknown as Context);
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+      ExpressionAttributeValues: { ':p': PENDING_MARK, ':c': new Date(Date.parse('2026-01-01T00:10:00.000Z') - RECONCILE_AFTER_SECONDS * 1000).toISOString() },
+    });
   });
 });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { TEST_CREDENTIALS, TEST_REGION } from './aws.ts';
+import { isAwsError } from '../../store/errors.ts';
 
 export interface S3rverHandle {
   endpoint: string;
@@ -34,7 +35,7 @@ export async function startS3rver(opts: { buckets?: string[]; directory?: string
         const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         return { body: Buffer.from(await res.Body!.transformToByteArray()), contentType: res.ContentType };
       } catch (err) {
-        if ((err as { name?: string }).name === 'NoSuchKey') return null;
+        if (isAwsError(err, 'NoSuchKey')) return null;
         throw err;
       }
     },

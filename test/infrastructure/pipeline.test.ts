@@ -81,12 +81,12 @@ describe('state machine: conditional writes', () => {
       [TABLE.commands.sortKey]: { 'S.$': '$.command_id' },
     });
     expect(p.ConditionExpression).toBe('#status = :queued');
-    expect(p.ExpressionAttributeNames).toEqual({ '#status': 'status' });
+    expect(p.ExpressionAttributeNames).toEqual({ '#status': 'status', '#started_at': 'started_at', '#pending': 'pending' });
     expect(p.ExpressionAttributeValues[':queued']).toEqual({ S: 'QUEUED' });
     expect(p.ExpressionAttributeValues[':processing']).toEqual({ S: 'PROCESSING' });
-    expect(p.ExpressionAttributeValues[':now']).toEqual({ 'S.$': '$$.State.EnteredTime' });
-    expect(p.UpdateExpression).toMatch(/SET #status = :processing, started_at = :now/);
-    expect(p.UpdateExpression).toMatch(/REMOVE pending/);
+    expect(p.ExpressionAttributeValues[':started_at']).toEqual({ 'S.$': '$$.State.EnteredTime' });
+    expect(p.UpdateExpression).toMatch(/SET #status = :processing, #started_at = :started_at/);
+    expect(p.UpdateExpression).toMatch(/REMOVE #pending/);
     expect(S.MarkProcessing.ResultPath).toBe('$.marked');
     expect(S.MarkProcessing.ResultSelector).toEqual({ 'started_at.$': '$.Attributes.started_at.S' });
   });
@@ -103,12 +103,12 @@ describe('state machine: conditional writes', () => {
     const p = S.RecordSuccess.Parameters;
     expect(p.ConditionExpression).toBe('#status = :processing');
     expect(p.ExpressionAttributeValues[':success']).toEqual({ S: 'SUCCESS' });
-    expect(p.ExpressionAttributeValues[':run_seconds']).toEqual({
+    expect(p.ExpressionAttributeValues[':ffmpeg_command_run_seconds']).toEqual({
       'N.$': "States.Format('{}', $.result.ffmpeg_command_run_seconds)",
     });
-    expect(p.ExpressionAttributeValues[':outputs']).toEqual({ 'S.$': 'States.JsonToString($.result.output_files)' });
-    expect(p.UpdateExpression).toMatch(/finished_at = :now/);
-    expect(p.UpdateExpression).toMatch(/output_files_json = :outputs/);
+    expect(p.ExpressionAttributeValues[':output_files_json']).toEqual({ 'S.$': 'States.JsonToString($.result.output_files)' });
+    expect(p.UpdateExpression).toMatch(/#finished_at = :finished_at/);
+    expect(p.UpdateExpression).toMatch(/#output_files_json = :output_files_json/);
     expect(catchTarget(S.RecordSuccess, 'DynamoDB.ConditionalCheckFailedException')).toBe(STATE.AlreadyFinished);
     expect(catchTarget(S.RecordSuccess, 'States.ALL')).toBe(STATE.NameInternalError);
     expect(S.RecordSuccess.Next).toBe(STATE.PublishSucceeded);
@@ -120,7 +120,7 @@ describe('state machine: conditional writes', () => {
     expect(p.ExpressionAttributeValues[':failed']).toEqual({ S: 'FAILED' });
     expect(p.ExpressionAttributeValues[':error_status']).toEqual({ 'S.$': '$.error.Error' });
     expect(p.ExpressionAttributeValues[':error_message']).toEqual({ 'S.$': '$.error.Cause' });
-    expect(p.UpdateExpression).toMatch(/REMOVE pending/);
+    expect(p.UpdateExpression).toMatch(/REMOVE #pending/);
     expect(catchTarget(S.RecordFailure, 'DynamoDB.ConditionalCheckFailedException')).toBe(STATE.AlreadyFinished);
     expect(S.RecordFailure.Next).toBe(STATE.PublishFailed);
   });

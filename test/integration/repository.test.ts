@@ -141,6 +141,56 @@ describe('CommandRepository', () => {
     expect((await commands.get('acc-c', moved.command_id))!.pending).toBeUndefined();
     expect(await commands.clearPending('acc-c', 'missing')).toBe(false);
   });
+
+  it('lifecycle steps move status forward only: each refuses an item outside its from statuses', async () => {
+    const c = item('acc-l', 60);
+    await commands.create(c);
+    const id = c.command_id;
+    const failure = { finishedAt: '2026-01-01T00:10:00.000Z', errorStatus: 'FFMPEG_FAILED' as const, errorMessage: 'boom' };
+    const success = { finishedAt: '2026-01-01T00:10:00.000Z', ffmpegCommandRunSeconds: 1.5, outputFilesJson: '{}' };
+    const progress = { percent: 50, out_time_seconds: 1, speed: 1, fps: 25 };
+
+    expect(await commands.writeProgress('acc-l', id, progress)).toBe(false); // QUEUED
+    expect(await commands.recordSuccess('acc-l', id, success)).toBe(false); // QUEUED
+    expect(await commands.abandonProcessing('acc-l', id, failure)).toBe(false); // QUEUED
+    expect(await commands.markProcessing('acc-l', id, '2026-01-01T00:00:05.000Z')).toBe(true);
+    let got = (await commands.get('acc-l', id))!;
+    expect(got).toMatchObject({ status: 'PROCESSING', started_at: '2026-01-01T00:00:05.000Z' });
+    expect(got.pending).toBeUndefined();
+    expect(await commands.markProcessing('acc-l', id, 'later')).toBe(false); // no second start
+
+    expect(await commands.writeProgress('acc-l', id, progress)).toBe(true);
+    expect((await commands.get('acc-l', id))!.progress).toEqual(progress);
+    expect(await commands.recordSuccess('acc-l', id, success)).toBe(true);
+    got = (await commands.get('acc-l', id))!;
+    expect(got).toMatchObject({ status: 'SUCCESS', finished_at: success.finishedAt, ffmpeg_command_run_seconds: 1.5, output_files_json: '{}' });
+
+    // Final: nothing moves it again.
+    expect(await commands.recordFailure('acc-l', id, failure)).toBe(false);
+    expect(await commands.abandonProcessing('acc-l', id, failure)).toBe(false);
+    expect(await commands.writeProgress('acc-l', id, progress)).toBe(false);
+    expect((await commands.get('acc-l', id))!.status).toBe('SUCCESS');
+    expect(await commands.markProcessing('acc-l', 'missing', 'x')).toBe(false);
+  });
+
+  it('recordFailure takes QUEUED or PROCESSING; abandonProcessing only PROCESSING; scanKeysByStatus finds them', async () => {
+    const queued = item('acc-f', 70);
+    const processing = item('acc-f', 71);
+    await commands.create(queued);
+    await commands.create(processing);
+    await commands.markProcessing('acc-f', processing.command_id, '2026-01-01T00:00:01.000Z');
+    expect(await commands.scanKeysByStatus('PROCESSING')).toContainEqual({ account_id: 'acc-f', command_id: processing.command_id });
+    expect(await commands.scanKeysByStatus('PROCESSING')).not.toContainEqual({ account_id: 'acc-f', command_id: queued.command_id });
+    const failure = { finishedAt: '2026-01-01T00:10:00.000Z', errorStatus: 'WORKER_LOST' as const, errorMessage: 'lost' };
+    expect(await commands.abandonProcessing('acc-f', queued.command_id, failure)).toBe(false);
+    expect(await commands.recordFailure('acc-f', queued.command_id, failure)).toBe(true);
+    expect(await commands.abandonProcessing('acc-f', processing.command_id, failure)).toBe(true);
+    for (const c of [queued, processing]) {
+      const got = (await commands.get('acc-f', c.command_id))!;
+      expect(got).toMatchObject({ status: 'FAILED', error_status: 'WORKER_LOST', error_message: 'lost', finished_at: failure.finishedAt });
+      expect(got.pending).toBeUndefined();
+    }
+  });
 });
 
 describe('ApiKeyRepository', () => {

@@ -26,10 +26,10 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('worker bundle', () => {
-  it('bundles only what the Dockerfile copies (core/, fargate-task/, npm packages)', () => {
+  it('bundles only what the Dockerfile copies (core/, store/, fargate-task/, npm packages)', () => {
     const own = inputs.filter((f) => !f.startsWith('node_modules/'));
     expect(own.length).toBeGreaterThan(5);
-    expect(own.filter((f) => !f.startsWith('core/') && !f.startsWith('fargate-task/'))).toEqual([]);
+    expect(own.filter((f) => !['core/', 'store/', 'fargate-task/'].some((d) => f.startsWith(d)))).toEqual([]);
   });
 
   it('the Dockerfile builds with build.mjs and runs the bundle it produces', async () => {
@@ -38,7 +38,7 @@ describe('worker bundle', () => {
     expect(dockerfile).toMatch(/^RUN node fargate-task\/build\.mjs \/out\/worker\.mjs$/m);
     expect(dockerfile).toMatch(/^COPY --from=build \/out\/worker\.mjs \/app\/worker\.mjs$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["\/usr\/local\/bin\/node", "\/app\/worker\.mjs"\]$/m);
-    for (const dirName of ['core/', 'fargate-task/']) expect(dockerfile).toContain(`COPY ${dirName} ${dirName}`);
+    for (const dirName of ['core/', 'store/', 'fargate-task/']) expect(dockerfile).toContain(`COPY ${dirName} ${dirName}`);
   });
 
   it('the bundle starts and refuses an empty environment with exit code 2', () => {

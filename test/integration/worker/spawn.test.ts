@@ -13,6 +13,7 @@ import { clampMessage, MAX_CAUSE_CHARS } from '../../../fargate-task/src/errors.
 import { silentLogger } from '../../../fargate-task/src/log.ts';
 import { ffprobeArgs } from '../../../fargate-task/src/probe.ts';
 import { createProgressWriter } from '../../../fargate-task/src/progress-writer.ts';
+import type { Progress } from '../../../core/types.ts';
 import { ffmpegSpawnSpec, runFfmpeg, TailBuffer } from '../../../fargate-task/src/run-ffmpeg.ts';
 import { FFMPEG_LEADING_ARGS, sandboxedSpawn } from '../../../fargate-task/src/sandbox.ts';
 
@@ -171,13 +172,12 @@ describe('clampMessage', () => {
 });
 
 describe('progress writer', () => {
-  it('writes on change, at most once per interval, conditional on PROCESSING, trailing value kept', async () => {
+  it('writes on change, at most once per interval, trailing value kept, nothing after stop', async () => {
     vi.useFakeTimers();
     try {
       let clock = 0;
-      const sent: { ExpressionAttributeValues: Record<string, unknown>; ConditionExpression: string }[] = [];
-      const ddb = { send: async (cmd: { input: (typeof sent)[number] }) => void sent.push(cmd.input) };
-      const w = createProgressWriter({ ddb: ddb as never, table: 't', accountId: 'a', commandId: 'c', intervalMs: 2000, log: silentLogger, now: () => clock });
+      const sent: Progress[] = [];
+      const w = createProgressWriter({ write: async (p) => (sent.push(p), true), intervalMs: 2000, log: silentLogger, now: () => clock });
       const p = (s: number) => ({ percent: s * 10, out_time_seconds: s, speed: 1, fps: 25 });
       w.update(p(1)); // written
       w.update(p(1)); // same: skipped
@@ -189,10 +189,7 @@ describe('progress writer', () => {
       expect(sent).toHaveLength(1);
       clock = 2000;
       await vi.advanceTimersByTimeAsync(2000);
-      expect(sent).toHaveLength(2);
-      expect(sent[1]!.ExpressionAttributeValues[':p']).toEqual(p(3));
-      expect(sent[1]!.ConditionExpression).toBe('#status = :processing');
-      expect(sent[1]!.ExpressionAttributeValues[':processing']).toBe('PROCESSING');
+      expect(sent).toEqual([p(1), p(3)]);
       clock = 2100;
       w.update(p(4));
       await w.flush();
@@ -203,5 +200,22 @@ describe('progress writer', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('stops writing once the store refuses (the command is no longer PROCESSING); errors are not fatal', async () => {
+    let calls = 0;
+    let answer: () => Promise<boolean> = async () => {
+      throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+    };
+    const w = createProgressWriter({ write: () => (calls++, answer()), intervalMs: 0, log: silentLogger });
+    const p = (s: number) => ({ percent: s, out_time_seconds: s, speed: 1, fps: 25 });
+    w.update(p(1));
+    await w.flush();
+    answer = async () => false;
+    w.update(p(2));
+    await w.flush();
+    w.update(p(3));
+    await w.flush();
+    expect(calls).toBe(2);
   });
 });

@@ -1,0 +1,26 @@
+/**
+ * The primary key of each table, built in one place. Generic in the value so the state
+ * machine (lib/pipeline.ts) builds its DynamoDB task keys with the same helper from JSONPath
+ * values. A new table adds its key function here.
+ */
+import { TABLE } from '../core/constants.ts';
+
+/** The command item: account_id + command_id. */
+export function commandKey<V = string>(accountId: V, commandId: V): Record<string, V> {
+  return { [TABLE.commands.partitionKey]: accountId, [TABLE.commands.sortKey]: commandId };
+}
+
+/** An API key item: the SHA-256 of the key. */
+export function apiKeyKey<V = string>(keyHash: V): Record<string, V> {
+  return { [TABLE.apiKeys.partitionKey]: keyHash };
+}
+
+/** An account item. */
+export function accountKey<V = string>(accountId: V): Record<string, V> {
+  return { [TABLE.accounts.partitionKey]: accountId };
+}
+
+/** A webhook delivery: one per command, account_id + command_id. */
+export function deliveryKey<V = string>(accountId: V, commandId: V): Record<string, V> {
+  return { [TABLE.webhookDeliveries.partitionKey]: accountId, [TABLE.webhookDeliveries.sortKey]: commandId };
+}

@@ -1,0 +1,154 @@
+/**
+ * The command lifecycle: every conditional write of the command item, as ONE table of
+ * transitions (which statuses a step moves from, where it moves to, who takes it, which
+ * attributes it sets and removes), and the DynamoDB expressions generated from it.
+ *
+ * Pure (no AWS imports): the store's CommandRepository (documents), the state machine's
+ * DynamoDB tasks (lib/pipeline.ts) and docs/LIFECYCLE.md all follow this table, and
+ * test/unit/store/lifecycle.test.ts checks the synthesized ASL against it.
+ *
+ * Status only moves forward: QUEUED → PROCESSING → SUCCESS | FAILED (QUEUED → FAILED too).
+ * Each step's condition names the statuses it may start from; a write whose condition fails
+ * changes nothing (ConditionalCheckFailedException), which is how a late or duplicate writer
+ * learns it lost.
+ */
+import { STATE, type CommandStatus } from '../core/constants.ts';
+
+/**
+ * One step of an item's lifecycle. Generic in the status words so another table with a status
+ * (webhook deliveries, uploads) declares its own table of transitions and generates its
+ * conditional writes with {@link expressionsFor} the same way.
+ */
+export interface Transition<Status extends string = CommandStatus> {
+  /** Statuses the item must be in (the write's condition). Empty: the item must not exist. */
+  readonly from: readonly Status[];
+  /** Status after the write; undefined: the status does not change. */
+  readonly to?: Status;
+  /** Who takes this step (docs/LIFECYCLE.md). */
+  readonly by: string;
+  /** The state machine state that takes it, when it is one (its ASL is tested against this). */
+  readonly state?: string;
+  /** Attributes the step sets (each from a value the caller gives). */
+  readonly set: readonly string[];
+  /** Attributes the step removes. */
+  readonly remove: readonly string[];
+}
+
+/** Order of the statuses: a step never moves to an earlier one. SUCCESS and FAILED are both final. */
+export const STATUS_RANK: Record<CommandStatus, number> = { QUEUED: 0, PROCESSING: 1, SUCCESS: 2, FAILED: 2 };
+
+export const LIFECYCLE = {
+  /** The API accepts a command: the item is written QUEUED with the `pending` mark. */
+  submit: {
+    from: [],
+    to: 'QUEUED',
+    by: 'API submit handlers (lambdas/shared/submit.ts → CommandRepository.create)',
+    set: [],
+    remove: [],
+  },
+  /** The execution starts: the reconciler no longer needs to look at it. */
+  markProcessing: {
+    from: ['QUEUED'],
+    to: 'PROCESSING',
+    by: 'state machine',
+    state: STATE.MarkProcessing,
+    set: ['started_at'],
+    remove: ['pending'],
+  },
+  /** The worker reports progress; never on a finished command. */
+  writeProgress: {
+    from: ['PROCESSING'],
+    by: 'worker (fargate-task/src/progress-writer.ts)',
+    set: ['progress'],
+    remove: [],
+  },
+  /** The worker reported success by task token. */
+  recordSuccess: {
+    from: ['PROCESSING'],
+    to: 'SUCCESS',
+    by: 'state machine',
+    state: STATE.RecordSuccess,
+    set: ['finished_at', 'ffmpeg_command_run_seconds', 'output_files_json'],
+    remove: [],
+  },
+  /** The worker reported failure, was lost, or the execution failed before the worker ran. */
+  recordFailure: {
+    from: ['QUEUED', 'PROCESSING'],
+    to: 'FAILED',
+    by: 'state machine',
+    state: STATE.RecordFailure,
+    set: ['finished_at', 'error_status', 'error_message'],
+    remove: ['pending'],
+  },
+  /** Local mode restarted: executions and workers of the previous process died with it. */
+  abandonProcessing: {
+    from: ['PROCESSING'],
+    to: 'FAILED',
+    by: 'local mode on start (local/recovery.ts)',
+    set: ['finished_at', 'error_status', 'error_message'],
+    remove: ['pending'],
+  },
+  /** The execution moved the command on but the `pending` mark stayed: the reconciler drops it. */
+  clearPending: {
+    from: ['PROCESSING', 'SUCCESS', 'FAILED'],
+    by: 'reconciler (lambdas/reconciler)',
+    set: [],
+    remove: ['pending'],
+  },
+} as const satisfies Record<string, Transition>;
+
+export type LifecycleStep = keyof typeof LIFECYCLE;
+
+/** The attributes a step sets, as a record type the caller fills. */
+export type TransitionValues<S extends LifecycleStep> = Record<(typeof LIFECYCLE)[S]['set'][number], unknown>;
+
+/** Placeholder of a status value in expressions (`:queued`, `:processing`, …). */
+export const statusPlaceholder = (status: string): string => `:${status.toLowerCase()}`;
+/** Placeholders of an attribute in expressions. */
+export const attributeName = (attribute: string): string => `#${attribute}`;
+export const attributeValue = (attribute: string): string => `:${attribute}`;
+
+export interface TransitionExpressions<Status extends string = CommandStatus> {
+  ConditionExpression: string;
+  UpdateExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  /** The status values only; the caller adds `attributeValue(a)` for each attribute in `set`. */
+  statusValues: Record<string, Status>;
+}
+
+/**
+ * The condition and update of an update step (not `submit`, which is a conditional put):
+ *   ConditionExpression  `#status = :queued` or `#status IN (:queued, :processing)`
+ *   UpdateExpression     `SET #status = :processing, #started_at = :started_at REMOVE #pending`
+ */
+export function transitionExpressions(step: Exclude<LifecycleStep, 'submit'>): TransitionExpressions {
+  return expressionsFor<CommandStatus>(LIFECYCLE[step]);
+}
+
+/** The expressions of any update transition on an item whose status attribute is `status`. */
+export function expressionsFor<Status extends string>(t: Transition<Status>): TransitionExpressions<Status> {
+  if (t.from.length === 0) throw new Error('a transition from no status is a conditional put, not an update');
+  const names: Record<string, string> = { '#status': 'status' };
+  const statusValues: Record<string, Status> = {};
+  for (const s of t.from) statusValues[statusPlaceholder(s)] = s;
+  const condition =
+    t.from.length === 1 ? `#status = ${statusPlaceholder(t.from[0]!)}` : `#status IN (${t.from.map(statusPlaceholder).join(', ')})`;
+
+  const sets: string[] = [];
+  if (t.to) {
+    statusValues[statusPlaceholder(t.to)] = t.to;
+    sets.push(`#status = ${statusPlaceholder(t.to)}`);
+  }
+  for (const a of t.set) {
+    names[attributeName(a)] = a;
+    sets.push(`${attributeName(a)} = ${attributeValue(a)}`);
+  }
+  for (const a of t.remove) names[attributeName(a)] = a;
+  const update = [
+    sets.length > 0 ? `SET ${sets.join(', ')}` : '',
+    t.remove.length > 0 ? `REMOVE ${t.remove.map(attributeName).join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return { ConditionExpression: condition, UpdateExpression: update, ExpressionAttributeNames: names, statusValues };
+}
