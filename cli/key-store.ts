@@ -8,7 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ApiKeyRepository } from '../store/api-key-repository.ts';
 import { documentClientFor } from '../store/clients.ts';
 import { STACK_OUTPUTS } from '../lib/outputs.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, readLiveEndpoints, resolveDataDir, startDataServices } from '../local/services.ts';
+import { openLocalData } from '../local/index.ts';
 
 export type KeyStoreTarget =
   | { kind: 'local'; dataDir?: string }
@@ -42,28 +42,13 @@ export async function openKeyStore(target: KeyStoreTarget): Promise<KeyStore> {
   };
 }
 
-async function openLocal(dataDirOption?: string): Promise<KeyStore> {
-  const dataDir = resolveDataDir(dataDirOption);
-  const live = await readLiveEndpoints(dataDir);
-  if (live) {
-    // A local instance runs on this data dir: go through its dynalite (LevelDB allows one opener).
-    const client = new DynamoDBClient({ endpoint: live.endpoints.dynamodb, region: live.region, credentials: live.credentials });
-    return {
-      repository: new ApiKeyRepository(documentClientFor(client), live.tables),
-      where: `local instance on ${dataDir} (pid ${live.pid})`,
-      close: async () => client.destroy(),
-    };
-  }
-  // Nothing runs there: open the data dir ourselves, for as long as this command lasts.
-  const services = await startDataServices({ dataDir });
-  const client = new DynamoDBClient({ endpoint: services.dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+/** The local instance's data dir, through local mode's public face (its live dynalite, or the data dir opened for this command). */
+async function openLocal(dataDir?: string): Promise<KeyStore> {
+  const data = await openLocalData(dataDir);
   return {
-    repository: new ApiKeyRepository(documentClientFor(client), services.names.tables),
-    where: `local data dir ${dataDir}`,
-    close: async () => {
-      client.destroy();
-      await services.stop();
-    },
+    repository: new ApiKeyRepository(documentClientFor(data.dynamodb), data.tables),
+    where: data.where,
+    close: () => data.close(),
   };
 }
 

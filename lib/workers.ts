@@ -200,6 +200,9 @@ export class FfaasWorkers extends Construct {
       [ENV.BUCKET]: props.bucket.bucketName,
       [ENV.WORK_DIR]: WORKER_MOUNTS.workspace,
       [ENV.SIGNED_URL_SECONDS]: String(LIMITS.signedUrlSeconds),
+      // The workspace quota FFmpeg is stopped at: a fifth of the ephemeral storage (10 GiB of
+      // the default 50), leaving the rest to the downloaded inputs.
+      [ENV.WORKSPACE_MAX_BYTES]: String(Math.floor(((props.ephemeralStorageGiB ?? 50) * 1024 ** 3) / 5)),
     };
 
     const size = taskSize(DEFAULT_VCPU_COUNT);
@@ -337,7 +340,7 @@ export class FfaasWorkers extends Construct {
    * chosen at run time and RunTask cannot tag the task's role session, so the statements are
    * scoped to the narrowest static resource instead (the commands table, `outputs/*`,
    * `files/*`). Per-command isolation is enforced by the worker code (keys from S3_KEYS with the
-   * command id of its environment) and by ffmpeg never holding credentials (SECURITY.md).
+   * command id of its environment) and by ffmpeg never holding credentials (docs/SECURITY-POLICY.md).
    */
   private grantWorkerAccess(table: dynamodb.ITable, bucket: s3.IBucket): void {
     this.taskRole.addToPolicy(

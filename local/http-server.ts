@@ -19,10 +19,11 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
+import { errorEnvelope } from '../core/api/errors.ts';
 import { LIMITS, type ApiErrorCode } from '../core/constants.ts';
 import { API_BASE_PATHS, AUTHORIZER_ACCOUNT_KEY, handlerEntry, ROUTES, type RouteSpec } from '../core/routes.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './services.ts';
-import { REPO_ROOT } from './state-machine.ts';
+import { REPO_ROOT } from './paths.ts';
 
 export const LOCAL_STAGE = 'local';
 const API_ID = 'local';
@@ -65,7 +66,7 @@ export function matchRoute(method: string, rawPath: string): { match?: RouteMatc
     for (const route of ROUTES) {
       const tpl = route.path.split('/');
       if (tpl.length !== rest.length) continue;
-      const params: Record<string, string> = {};
+      const params: Record<string, string> = Object.create(null);
       let ok = true;
       for (let i = 0; i < tpl.length && ok; i++) {
         const m = /^\{(.+)\}$/.exec(tpl[i]);
@@ -92,7 +93,7 @@ export function matchRoute(method: string, rawPath: string): { match?: RouteMatc
 }
 
 function envelope(res: ServerResponse, status: number, code: ApiErrorCode, message: string, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify({ error: { code, message } });
+  const body = JSON.stringify(errorEnvelope({ code, message }));
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }
@@ -128,10 +129,18 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/**
+ * Maps keyed by what the client sent have no prototype: a header or query key such as
+ * `__proto__`, `constructor` or `toString` is an ordinary name, never Object.prototype's.
+ */
+function clientMap<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 /** Headers as API Gateway passes them: client's spelling, last value wins, plus the multi-value map. */
 function headerMaps(req: IncomingMessage): { headers: Record<string, string>; multi: Record<string, string[]> } {
-  const headers: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  const headers = clientMap<string>();
+  const multi = clientMap<string[]>();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i];
     const value = req.rawHeaders[i + 1];
@@ -142,8 +151,8 @@ function headerMaps(req: IncomingMessage): { headers: Record<string, string>; mu
 }
 
 function queryMaps(url: URL): { single: Record<string, string> | null; multi: Record<string, string[]> | null } {
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  const single = clientMap<string>();
+  const multi = clientMap<string[]>();
   for (const [k, v] of url.searchParams) {
     single[k] = v;
     (multi[k] ??= []).push(v);

@@ -195,3 +195,56 @@ export async function readLiveEndpoints(dataDir?: string): Promise<EndpointsFile
   if (!content || typeof content.pid !== 'number' || !isPidAlive(content.pid)) return null;
   return content;
 }
+
+// ---- access for other processes (the CLI) ----
+
+/** Local mode's DynamoDB, opened for a process other than the running instance (the CLI). */
+export interface LocalDataAccess {
+  dataDir: string;
+  dynamodb: DynamoDBClient;
+  tables: LocalNames['tables'];
+  bucket: string;
+  /** Where the data is served from, for messages. */
+  where: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The data of the local instance on a data dir: through its live dynalite when one runs there
+ * (LevelDB allows one opener), else by starting the data services on the data dir for as long as
+ * the access is open. Close it when done.
+ */
+export async function openLocalData(dataDirOption?: string): Promise<LocalDataAccess> {
+  const dataDir = resolveDataDir(dataDirOption);
+  const live = await readLiveEndpoints(dataDir);
+  if (live) {
+    const dynamodb = new DynamoDBClient({ endpoint: live.endpoints.dynamodb, region: live.region, credentials: live.credentials });
+    return {
+      dataDir,
+      dynamodb,
+      tables: live.tables,
+      bucket: live.bucket,
+      where: `local instance on ${dataDir} (pid ${live.pid})`,
+      close: async () => dynamodb.destroy(),
+    };
+  }
+  const services = await startDataServices({ dataDir });
+  return {
+    dataDir,
+    dynamodb: services.dynamodb,
+    tables: services.names.tables,
+    bucket: services.names.bucket,
+    where: `local data dir ${dataDir}`,
+    close: () => services.stop(),
+  };
+}
+
+/** Runs `fn` with the local data open (openLocalData) and closes it after, whatever happens. */
+export async function withLocalData<T>(dataDir: string | undefined, fn: (data: LocalDataAccess) => Promise<T>): Promise<T> {
+  const data = await openLocalData(dataDir);
+  try {
+    return await fn(data);
+  } finally {
+    await data.close();
+  }
+}

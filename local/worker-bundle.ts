@@ -9,7 +9,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorker } from '../fargate-task/build.mjs';
 import { installedVersion, sourceHash } from './source-hash.ts';
-import { REPO_ROOT, type WorkerCommand } from './state-machine.ts';
+import { REPO_ROOT } from './paths.ts';
+import type { WorkerCommand } from './worker-supervisor.ts';
 
 export async function bundledWorkerCommand(dataDir: string): Promise<WorkerCommand> {
   const dir = path.join(dataDir, 'worker');

@@ -1,9 +1,13 @@
 /**
- * Which filters a filtergraph may use (SECURITY.md layer 4). Allowlist: a filter not named
- * here is refused. Filters that read a file take it only from the workspace, as a declared
- * `{{in_*}}` placeholder (or a file an earlier chained command wrote); see FILE_OPTIONS.
+ * Which filters a filtergraph may use, and which of their options (docs/SECURITY-POLICY.md layer 4).
+ * Allowlist: a filter not named here is refused; an option of an allowed filter is checked
+ * against its decision in filter-options.ts (every option of this FFmpeg build has one).
+ * Options that open a file take only a workspace file of the option's kind, as a declared
+ * `{{in_*}}` placeholder (or a file an earlier chained command wrote).
  */
 import { filtersOf, type FilterGraph } from './filtergraph.ts';
+import { FILTER_FILE_KINDS, type FilterFileKind } from './filter-files.ts';
+import { FILTER_OPTIONS, GENERIC_FILTER_OPTIONS, type FilterOptionDecision } from './filter-options.ts';
 import { findPlaceholders } from './placeholders.ts';
 
 /** Allowed filters, grouped for reading. None of them opens a file or a socket by itself. */
@@ -39,7 +43,7 @@ export const ALLOWED_FILTERS: ReadonlySet<string> = new Set([
   // sources (generate frames; read nothing)
   'color', 'nullsrc', 'testsrc', 'testsrc2', 'anullsrc', 'sine',
   // hardware frames (NVIDIA; routing: compute.ts)
-  'hwupload', 'hwdownload', 'hwupload_cuda', 'scale_cuda', 'scale_npp', 'overlay_cuda', 'yadif_cuda',
+  'hwupload', 'hwdownload', 'hwupload_cuda', 'scale_cuda', 'overlay_cuda', 'yadif_cuda',
   'thumbnail_cuda', 'chromakey_cuda',
 ]);
 
@@ -78,41 +82,6 @@ export const FORBIDDEN_FILTERS: Readonly<Record<string, string>> = {
   openclsrc: 'it loads a kernel source by path',
 };
 
-/**
- * Filters with options that name a file. `positional` lists the filter's options in FFmpeg's
- * declaration order (5.1, `ffmpeg -h filter=NAME`), up to the last file option, so that a value
- * given without `key=` (e.g. `subtitles=subs.srt`, `drawtext=font.ttf`) is recognised. `input`
- * options must be a workspace input; `forbidden` options are refused whatever their value.
- * `extensions` restricts the workspace file's extension: these filters open the file with
- * FFmpeg's default protocol and format lists (the service's forced whitelists apply to `-i`
- * only), so the file type is pinned down by name as well.
- */
-export const FILE_OPTIONS: Readonly<
-  Record<string, { positional: string[]; input: Record<string, string[]>; forbidden: Record<string, string> }>
-> = {
-  subtitles: {
-    positional: ['filename', 'original_size', 'fontsdir'],
-    input: { filename: SUBTITLE_EXTS(), f: SUBTITLE_EXTS() },
-    forbidden: { fontsdir: 'it reads fonts from a directory path' },
-  },
-  ass: {
-    positional: ['filename', 'original_size', 'fontsdir'],
-    input: { filename: SUBTITLE_EXTS(), f: SUBTITLE_EXTS() },
-    forbidden: { fontsdir: 'it reads fonts from a directory path' },
-  },
-  drawtext: {
-    positional: ['fontfile', 'text', 'textfile'],
-    input: { fontfile: ['ttf', 'otf', 'ttc', 'woff', 'woff2', 'pfb'], textfile: ['txt', 'text'] },
-    forbidden: {},
-  },
-  lut3d: { positional: ['file'], input: { file: ['cube', '3dl', 'dat', 'm3d', 'csp'] }, forbidden: {} },
-  lut1d: { positional: ['file'], input: { file: ['cube', 'csp'] }, forbidden: {} },
-};
-
-function SUBTITLE_EXTS(): string[] {
-  return ['srt', 'ass', 'ssa', 'vtt', 'webvtt', 'sub', 'mkv', 'mp4', 'mov'];
-}
-
 /** Filters that need an NVIDIA GPU (compute routing). */
 export const CUDA_FILTERS: ReadonlySet<string> = new Set([
   'hwupload_cuda', 'scale_cuda', 'scale_npp', 'overlay_cuda', 'yadif_cuda', 'thumbnail_cuda', 'chromakey_cuda',
@@ -128,8 +97,9 @@ export interface FilterFileRef {
   option: string;
   /** The option value as the filter receives it (may be a placeholder before substitution). */
   value: string;
+  kind: FilterFileKind;
   /** Allowed extensions of the file. */
-  extensions: string[];
+  extensions: readonly string[];
 }
 
 export interface FilterIssue {
@@ -143,6 +113,46 @@ export interface FilterGraphCheck {
   fileRefs: FilterFileRef[];
   /** Names of the filters used (for compute routing). */
   filters: string[];
+}
+
+/** A fontconfig family name: no ":" "=" (pattern properties such as file=) nor path characters. */
+const FONT_NAME = /^[A-Za-z0-9][A-Za-z0-9 _-]{0,99}$/;
+const WORD_VALUE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** The option named `key` (or at position `position`) of `filter`, with its decision. */
+export function filterOptionDecision(
+  filter: string,
+  key: string | null,
+  position: number | null,
+): { name: string; decision: FilterOptionDecision } | { problem: string } {
+  const table = FILTER_OPTIONS[filter];
+  if (!table) return { problem: `filter "${filter}" has no option table` };
+  if (key !== null) {
+    const own = table.options.find((e) => e[0] === key) ?? table.child?.find((e) => e[0] === key);
+    if (own) return { name: key, decision: own[2] };
+    const generic = Object.hasOwn(GENERIC_FILTER_OPTIONS, key) ? GENERIC_FILTER_OPTIONS[key] : undefined;
+    if (generic) return { name: key, decision: generic };
+    return { problem: `filter "${filter}" has no option "${key}" the service allows (options must be spelled exactly as in \`ffmpeg -h filter=${filter}\`)` };
+  }
+  // Positional value: FFmpeg gives it to the next option in declaration order, skipping
+  // aliases (options sharing the previous option's storage).
+  const positional = table.options.filter((e) => e[2].alias === undefined);
+  const entry = positional[position!];
+  if (!entry) return { problem: `filter "${filter}" takes at most ${positional.length} values without a name` };
+  // Aliases are recognised from the build's help text (same type and description as the
+  // option before). Should one of them not really be an alias, a sensitive option would sit
+  // later than computed, up to its raw index: a plain value landing in that window must be
+  // given with its name instead.
+  if (entry[2].d === 'allow') {
+    for (const [raw, e] of table.options.entries()) {
+      if (e[2].d === 'allow' || e[2].alias !== undefined) continue;
+      const collapsed = positional.indexOf(e);
+      if (position! > collapsed && position! <= raw) {
+        return { problem: `value #${position! + 1} could reach option "${e[0]}": give it with its option name` };
+      }
+    }
+  }
+  return { name: entry[0], decision: entry[2] };
 }
 
 export function checkFilterGraph(graph: FilterGraph): FilterGraphCheck {
@@ -159,7 +169,7 @@ export function checkFilterGraph(graph: FilterGraph): FilterGraphCheck {
       issues.push({ rule: 'filter-not-allowed', token: f.name, message: `filter "${f.name}" is not allowed: ${forbidden}` });
       continue;
     }
-    if (!ALLOWED_FILTERS.has(f.name)) {
+    if (!ALLOWED_FILTERS.has(f.name) || !FILTER_OPTIONS[f.name]) {
       issues.push({ rule: 'filter-not-allowed', token: f.name, message: `filter "${f.name}" is not allowed: it is not in the service's filter allowlist` });
       continue;
     }
@@ -167,7 +177,6 @@ export function checkFilterGraph(graph: FilterGraph): FilterGraphCheck {
       issues.push({ rule: 'filtergraph-syntax', token: f.args ?? f.name, message: `options of filter "${f.name}" could not be parsed: ${f.optionsError}` });
       continue;
     }
-    const spec = FILE_OPTIONS[f.name];
     for (const o of f.options) {
       if (o.key !== null && o.key.startsWith('/')) {
         issues.push({
@@ -177,14 +186,20 @@ export function checkFilterGraph(graph: FilterGraph): FilterGraphCheck {
         });
         continue;
       }
-      const name = o.key ?? (spec ? spec.positional[o.position!] : undefined) ?? null;
-      if (spec && name !== null && spec.forbidden[name]) {
-        issues.push({ rule: 'filter-option-not-allowed', token: `${name}=${o.value}`, message: `option "${name}" of filter "${f.name}" is not allowed: ${spec.forbidden[name]}` });
+      const found = filterOptionDecision(f.name, o.key, o.position);
+      if ('problem' in found) {
+        issues.push({ rule: 'filter-option-not-allowed', token: o.key ?? o.value, message: `option ${o.key === null ? `value "${o.value}"` : `"${o.key}"`} of filter "${f.name}" is not allowed: ${found.problem}` });
         continue;
       }
-      const exts = spec && name !== null ? spec.input[name] : undefined;
-      if (exts) {
-        fileRefs.push({ filter: f.name, option: name!, value: o.value, extensions: exts });
+      const { name, decision } = found;
+      const where = `option "${name}" of filter "${f.name}"`;
+      if (decision.d === 'file') {
+        const spec = FILTER_FILE_KINDS[decision.kind];
+        fileRefs.push({ filter: f.name, option: name, value: o.value, kind: decision.kind, extensions: spec.extensions });
+        continue;
+      }
+      if (decision.d === 'refuse') {
+        issues.push({ rule: 'filter-option-not-allowed', token: `${name}=${o.value}`, message: `${where} is not allowed: ${decision.reason}` });
         continue;
       }
       const ph = findPlaceholders(o.value);
@@ -192,8 +207,16 @@ export function checkFilterGraph(graph: FilterGraph): FilterGraphCheck {
         issues.push({
           rule: 'placeholder-position',
           token: ph[0]!.text,
-          message: `placeholder "${ph[0]!.text}" is not allowed in option "${name ?? `#${o.position! + 1}`}" of filter "${f.name}": inside a filtergraph, placeholders may only name a file a filter reads (e.g. subtitles=, drawtext fontfile=, lut3d file=)`,
+          message: `placeholder "${ph[0]!.text}" is not allowed in ${where}: inside a filtergraph, placeholders may only name a file a filter reads (e.g. subtitles=, drawtext fontfile=, lut3d file=)`,
         });
+        continue;
+      }
+      if (decision.d === 'font-name' && !FONT_NAME.test(o.value)) {
+        issues.push({ rule: 'filter-option-value', token: o.value, message: `value "${o.value}" of ${where} is not allowed: give a font family name (letters, digits, space, "_", "-"), or a font file with fontfile=` });
+      } else if (decision.d === 'word' && !WORD_VALUE.test(o.value)) {
+        issues.push({ rule: 'filter-option-value', token: o.value, message: `value "${o.value}" of ${where} is not allowed: expected a name (letters, digits, ".", "_", "-")` });
+      } else if (decision.d === 'enum' && !decision.values.includes(o.value)) {
+        issues.push({ rule: 'filter-option-value', token: o.value, message: `value "${o.value}" of ${where} is not allowed: allowed values: ${decision.values.join(', ')}` });
       }
     }
   }

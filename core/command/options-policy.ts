@@ -1,5 +1,5 @@
 /**
- * The option allowlist, as data (SECURITY.md layer 2). An option not listed in ALLOWED_OPTIONS
+ * The option allowlist, as data (docs/SECURITY-POLICY.md layer 2). An option not listed in ALLOWED_OPTIONS
  * is refused by name; options in FORBIDDEN_OPTIONS are refused with the reason given.
  * Names are matched exactly, as FFmpeg spells them (`ffmpeg -h full`, 5.1); a stream specifier
  * after `:` (`-c:v:0`, `-b:a`, `-metadata:s:a:0`) is split off first. No abbreviations.
@@ -17,14 +17,18 @@
  *   name-prefix     a plain workspace name FFmpeg appends suffixes to (-passlogfile)
  *   format          a muxer (output) or demuxer (input) from the lists below
  *   map             `0:v:0`, `-0:s`, `1:a?`, `[label]`
- *   codec-params    `k=v:k2=v2` for x264/x265/svtav1; keys that name files are refused
+ *   codecParams     `k=v:k2=v2` for x264/x265/svtav1: only the keys listed in muxer-options.ts
+ *   var-stream-map  HLS variants; names become file names, so they are plain words
  *   device-index    a GPU index (digits): device paths are refused
  *   enum / flags    a fixed list of values / `+a-b` combinations of a fixed list
  */
 
+import { CODEC_PARAM_KEYS, checkVarStreamMap, REFUSED_FORMAT_OPTIONS, type CodecParamsFamily } from './muxer-options.ts';
+
 export type ValueKind =
   | 'flag' | 'number' | 'time' | 'word' | 'text' | 'filtergraph' | 'input-file' | 'output-file'
-  | 'output-pattern' | 'name-prefix' | 'format' | 'map' | 'codec-params' | 'device-index'
+  | 'output-pattern' | 'name-prefix' | 'format' | 'map' | 'device-index' | 'var-stream-map'
+  | { codecParams: CodecParamsFamily }
   | { enum: readonly string[] }
   | { flags: readonly string[] };
 
@@ -106,8 +110,8 @@ export const ALLOWED_OPTIONS: Readonly<Record<string, OptionRule>> = {
   force_key_frames: O('text'), flags: O('word'), bsf: O('word'), tag: O('word'),
   vtag: O('word', { spec: false }), atag: O('word', { spec: false }),
   color_primaries: O('word'), color_trc: O('word'), colorspace: O('word'), color_range: O('word'),
-  'x264-params': O('codec-params'), x264opts: O('codec-params'), 'x265-params': O('codec-params'),
-  'svtav1-params': O('codec-params'),
+  'x264-params': O({ codecParams: 'x264' }), x264opts: O({ codecParams: 'x264' }),
+  'x265-params': O({ codecParams: 'x265' }), 'svtav1-params': O({ codecParams: 'svtav1' }),
   pass: O('number'), passlogfile: O('name-prefix'),
   // vpx / aom
   'row-mt': O('number'), deadline: O('word'), 'cpu-used': O('number'), 'tile-columns': O('number'),
@@ -131,7 +135,7 @@ export const ALLOWED_OPTIONS: Readonly<Record<string, OptionRule>> = {
   hls_segment_type: O({ enum: ['mpegts', 'fmp4'] }, { spec: false }),
   hls_segment_filename: O('output-pattern', { spec: false }), hls_fmp4_init_filename: O('output-file', { spec: false }),
   hls_flags: O({ flags: HLS_FLAGS }, { spec: false }), master_pl_name: O('output-file', { spec: false }),
-  var_stream_map: O('text', { spec: false }),
+  var_stream_map: O('var-stream-map', { spec: false }),
   seg_duration: O('time', { spec: false }), use_template: O('number', { spec: false }),
   use_timeline: O('number', { spec: false }), adaptation_sets: O('text', { spec: false }),
   single_file: O('number', { spec: false }), window_size: O('number', { spec: false }),
@@ -191,6 +195,8 @@ export const FORBIDDEN_OPTIONS: Readonly<Record<string, string>> = {
   cpuflags: 'the service owns CPU settings',
   cpucount: 'the service owns CPU settings',
   timelimit: 'the service owns the run-time limit (max_command_run_seconds)',
+  // Muxer, demuxer and encoder options that name files, URLs or nested options (muxer-options.ts).
+  ...REFUSED_FORMAT_OPTIONS,
 };
 
 /** Refused options that take no value (so the next argument is not swallowed in messages). */
@@ -249,6 +255,7 @@ export function checkPlainValue(kind: ValueKind, value: string): ValueCheck {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(value)) return { ok: false, reason: 'control characters are not allowed' };
   if (typeof kind === 'object') {
+    if ('codecParams' in kind) return checkCodecParams(value, kind.codecParams);
     if ('enum' in kind) {
       return kind.enum.includes(value) ? { ok: true } : { ok: false, reason: `allowed values: ${kind.enum.join(', ')}` };
     }
@@ -274,25 +281,37 @@ export function checkPlainValue(kind: ValueKind, value: string): ValueCheck {
       return /^-?(\d+(:[^\s,]*)?|\[[A-Za-z0-9_.:-]+\])\??$/.test(value)
         ? { ok: true }
         : { ok: false, reason: 'expected an input stream (0:v:0, -0:s, 1:a?) or a filtergraph label ([out])' };
-    case 'codec-params':
-      return checkCodecParams(value);
+    case 'var-stream-map':
+      return checkVarStreamMap(value);
     default:
       return { ok: true };
   }
 }
 
-/** `key=value:key2=value2` (x264/x265/svtav1). Refuses keys that name files and path-like values. */
-export function checkCodecParams(value: string): ValueCheck {
+/**
+ * `key=value:key2=value2` (x264/x265/svtav1), as av_dict_parse_string reads it. Quotes and
+ * backslashes are refused (FFmpeg would unescape them, so the pairs could split differently
+ * from what is checked here); each key must be in the family's allowlist (muxer-options.ts),
+ * and a key that names a file is refused with that reason.
+ */
+export function checkCodecParams(value: string, family: CodecParamsFamily = 'x264'): ValueCheck {
   if (value.length > 2048) return { ok: false, reason: 'parameters are at most 2048 characters' };
+  if (/['"\\]/.test(value)) return { ok: false, reason: 'quotes and backslashes are not allowed in codec parameters' };
   for (const pair of value.split(':')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     const rawKey = eq < 0 ? pair : pair.slice(0, eq);
     const v = eq < 0 ? '' : pair.slice(eq + 1);
-    const key = rawKey.toLowerCase().replace(/_/g, '-').replace(/^no-/, '');
-    if (CODEC_PARAM_FILE_KEYS.has(key)) return { ok: false, reason: `parameter "${rawKey}" reads or writes a file by path` };
     if (!/^[A-Za-z0-9_-]+$/.test(rawKey)) return { ok: false, reason: `parameter name "${rawKey}" is not valid` };
-    if (/[/\\~]|\.\./.test(v)) return { ok: false, reason: `parameter value "${v}" looks like a path` };
+    const key = rawKey.replace(/_/g, '-');
+    const bare = key.toLowerCase().replace(/^no-?/, '');
+    if (CODEC_PARAM_FILE_KEYS.has(key.toLowerCase()) || CODEC_PARAM_FILE_KEYS.has(bare)) {
+      return { ok: false, reason: `parameter "${rawKey}" reads or writes a file by path` };
+    }
+    if (!CODEC_PARAM_KEYS[family].has(key)) {
+      return { ok: false, reason: `parameter "${rawKey}" is not in the service's ${family} parameter allowlist` };
+    }
+    if (!/^[A-Za-z0-9_.,+=()|-]*$/.test(v) || v.includes('..')) return { ok: false, reason: `parameter value "${v}" is not allowed (letters, digits and . , + - = ( ) | only)` };
   }
   return { ok: true };
 }

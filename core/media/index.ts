@@ -9,3 +9,14 @@ export {
   type ProbeJson,
   type ProbeStream,
 } from './meta.ts';
+export {
+  checkFilterFile,
+  checkFontFile,
+  checkLutFile,
+  checkTextFile,
+  subtitleFormatAllowed,
+  FILTER_FILE_MAX_BYTES,
+  SUBTITLE_FORMATS,
+  type FilterFileIo,
+  type FilterFileVerdict,
+} from './filter-input-check.ts';

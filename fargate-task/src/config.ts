@@ -3,10 +3,11 @@
  * ENV (core/constants.ts); the few only the worker image reads are in WORKER_ENV.
  */
 import { accessSync, constants as fsConstants } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { ENV, HEARTBEAT_INTERVAL_SECONDS, LIMITS } from '../../core/constants.ts';
 import { envFlag } from '../../core/env.ts';
+import { SANDBOX_MODES, type SandboxMode } from './sandbox.ts';
 
 /** Variables only the worker reads (set by its Dockerfile, or by operators and tests). */
 export const WORKER_ENV = {
@@ -15,6 +16,12 @@ export const WORKER_ENV = {
   FFMPEG_GID: 'FFAAS_FFMPEG_GID',
   /** Per-input download cap in bytes (default LIMITS.maxInputBytes). */
   MAX_INPUT_BYTES: 'FFAAS_MAX_INPUT_BYTES',
+  /** off | auto | required: whether FFmpeg runs inside bubblewrap (sandbox.ts). @default auto */
+  SANDBOX: 'FFAAS_SANDBOX',
+  /** Bytes FFmpeg may add to its workspace during a command (all runs together). @default 10 GiB */
+  WORKSPACE_MAX_BYTES: ENV.WORKSPACE_MAX_BYTES,
+  /** Resident memory one FFmpeg run may use. @default 3/4 of the machine's memory */
+  FFMPEG_MEMORY_BYTES: 'FFAAS_FFMPEG_MEMORY_BYTES',
 } as const;
 
 export interface DownloadSettings {
@@ -49,6 +56,20 @@ export interface WorkerConfig {
   probeTimeoutMs: number;
   maxOutputBytes: number;
   download: DownloadSettings;
+  /**
+   * How FFmpeg is isolated (sandbox.ts chooseIsolation). readWorkerConfig sets all of these;
+   * a hand-built config without them (tests) runs FFmpeg as before: no bwrap, no limits.
+   * @default 'off'
+   */
+  sandboxMode?: SandboxMode;
+  /** bwrap and prlimit found on PATH (null: not installed). */
+  bwrapPath?: string | null;
+  prlimitPath?: string | null;
+  /** Workspace quota while FFmpeg runs: bytes and files it may add (all runs together). */
+  workspaceMaxBytes?: number;
+  workspaceMaxFiles?: number;
+  /** Resident memory of one FFmpeg run (watched), plus an address-space backstop (rlimit). */
+  ffmpegMemoryBytes?: number;
 }
 
 export const DEFAULTS = {
@@ -57,7 +78,14 @@ export const DEFAULTS = {
   probeTimeoutMs: 60_000,
   downloadRetries: 3,
   downloadRetryDelayMs: 1_000,
+  workspaceMaxBytes: 10 * 1024 ** 3,
+  workspaceMaxFiles: 10_000,
 } as const;
+
+/** Default memory of one FFmpeg run: 3/4 of the machine (the worker and the OS keep the rest). */
+export function defaultFfmpegMemoryBytes(total = totalmem()): number {
+  return Math.floor((total * 3) / 4);
+}
 
 function id(value: string | undefined, name: string): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
@@ -82,6 +110,31 @@ export function resolveExecutable(name: string, searchPath = process.env.PATH ??
     }
   }
   return name;
+}
+
+/** Absolute path of an executable on PATH (or the usual system dirs), or null. */
+export function findExecutable(name: string, searchPath = process.env.PATH ?? ''): string | null {
+  const found = resolveExecutable(name, searchPath);
+  if (!found.includes('/')) return null;
+  try {
+    accessSync(found, fsConstants.X_OK);
+    return found;
+  } catch {
+    return null;
+  }
+}
+
+function positive(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer (bytes)`);
+  return n;
+}
+
+function sandboxMode(value: string | undefined): SandboxMode {
+  const v = (value ?? '').trim().toLowerCase() || 'auto';
+  if (!(SANDBOX_MODES as readonly string[]).includes(v)) throw new Error(`${WORKER_ENV.SANDBOX} must be one of ${SANDBOX_MODES.join(', ')}`);
+  return v as SandboxMode;
 }
 
 export type ConfigResult = { ok: true; config: WorkerConfig } | { ok: false; missing: string[]; message: string };
@@ -120,6 +173,12 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): ConfigRe
           retries: DEFAULTS.downloadRetries,
           retryDelayMs: DEFAULTS.downloadRetryDelayMs,
         },
+        sandboxMode: sandboxMode(env[WORKER_ENV.SANDBOX]),
+        bwrapPath: findExecutable('bwrap', env.PATH),
+        prlimitPath: findExecutable('prlimit', env.PATH),
+        workspaceMaxBytes: positive(env[WORKER_ENV.WORKSPACE_MAX_BYTES], WORKER_ENV.WORKSPACE_MAX_BYTES, DEFAULTS.workspaceMaxBytes),
+        workspaceMaxFiles: DEFAULTS.workspaceMaxFiles,
+        ffmpegMemoryBytes: positive(env[WORKER_ENV.FFMPEG_MEMORY_BYTES], WORKER_ENV.FFMPEG_MEMORY_BYTES, defaultFfmpegMemoryBytes()),
       },
     };
   } catch (err) {

@@ -1,9 +1,18 @@
 /**
  * Step 3: one FFmpeg run. Spawned through sandboxedSpawn (argv, no shell, empty env,
- * workspace cwd, ffmpeg user); stdout carries `-progress` blocks; stderr is kept only as a
- * bounded tail for the error message; at the deadline SIGTERM, then SIGKILL after a grace.
+ * workspace cwd, ffmpeg user, bwrap + rlimits where available); stdout carries `-progress`
+ * blocks; stderr is kept only as a bounded tail for the error message; at the deadline
+ * SIGTERM, then SIGKILL after a grace.
+ *
+ * While it runs, a watchdog enforces the workspace quota (bytes and files added since the
+ * baseline, polled every WATCH_DISK_MS; RLIMIT_FSIZE bounds a single file in between) and the
+ * memory limit (resident memory of the whole process tree from /proc, every WATCH_MEMORY_MS;
+ * RLIMIT_AS is the backstop in between). Over a limit, FFmpeg is killed at once: its output
+ * is discarded anyway.
  */
 import { spawn } from 'node:child_process';
+import { lstat, readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { createProgressParser, type ProgressUpdate } from '../../core/media/index.ts';
 import { FFMPEG_LEADING_ARGS, sandboxedSpawn, type SandboxIdentity, type SpawnSpec } from './sandbox.ts';
 
@@ -48,6 +57,93 @@ export class TailBuffer {
 
 export const STDERR_TAIL_BYTES = 2048;
 
+export const WATCH_DISK_MS = 250;
+export const WATCH_MEMORY_MS = 100;
+
+export interface WorkspaceUsage {
+  bytes: number;
+  files: number;
+}
+
+/** Apparent size and file count of a workspace (recursively; symlinks are not followed). */
+export async function measureWorkspace(dir: string): Promise<WorkspaceUsage> {
+  const usage: WorkspaceUsage = { bytes: 0, files: 0 };
+  const pending = [dir];
+  while (pending.length > 0) {
+    const current = pending.pop()!;
+    const entries = await readdir(current, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const p = path.join(current, e.name);
+      usage.files++;
+      if (e.isDirectory()) pending.push(p);
+      else {
+        const st = await lstat(p).catch(() => null);
+        if (st) usage.bytes += st.size;
+      }
+    }
+  }
+  return usage;
+}
+
+/** Resident memory (bytes) of `pid` and all its descendants, from /proc; 0 where /proc is absent. */
+export async function treeResidentBytes(pid: number): Promise<number> {
+  let total = 0;
+  const seen = new Set<number>();
+  const pending = [pid];
+  while (pending.length > 0 && seen.size < 256) {
+    const p = pending.pop()!;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    const status = await readFile(`/proc/${p}/status`, 'utf8').catch(() => '');
+    const rss = /^VmRSS:\s+(\d+) kB/m.exec(status);
+    if (rss) total += Number(rss[1]) * 1024;
+    const tasks = await readdir(`/proc/${p}/task`).catch(() => [] as string[]);
+    for (const t of tasks) {
+      const children = await readFile(`/proc/${p}/task/${t}/children`, 'utf8').catch(() => '');
+      for (const c of children.split(' ')) if (c.trim()) pending.push(Number(c));
+    }
+  }
+  return total;
+}
+
+export interface RunLimits {
+  /** Bytes and files FFmpeg may add to the workspace beyond `baseline`. */
+  workspace?: { maxBytes: number; maxFiles: number; baseline: WorkspaceUsage };
+  /** Resident memory of the run's process tree. */
+  memoryBytes?: number;
+}
+
+/** The limits of every run of a command, from the worker's configuration. */
+export function runLimits(config: { workspaceMaxBytes?: number; workspaceMaxFiles?: number; ffmpegMemoryBytes?: number }, baseline: WorkspaceUsage): RunLimits {
+  const limits: RunLimits = {};
+  if (config.workspaceMaxBytes !== undefined) {
+    limits.workspace = { maxBytes: config.workspaceMaxBytes, maxFiles: config.workspaceMaxFiles ?? Number.MAX_SAFE_INTEGER, baseline };
+  }
+  if (config.ffmpegMemoryBytes !== undefined) limits.memoryBytes = config.ffmpegMemoryBytes;
+  return limits;
+}
+
+export interface LimitExceeded {
+  kind: 'workspace_bytes' | 'workspace_files' | 'memory';
+  limit: number;
+  /** What was seen when it was stopped (null: the kernel stopped it, e.g. RLIMIT_FSIZE). */
+  observed: number | null;
+}
+
+const mib = (n: number) => `${Math.round((n / 1024 ** 2) * 10) / 10} MiB`;
+
+/** The user-facing sentence for a limit FFmpeg ran into. */
+export function describeLimit(e: LimitExceeded): string {
+  switch (e.kind) {
+    case 'workspace_bytes':
+      return `FFmpeg was stopped: it wrote more than the workspace quota of ${e.limit} bytes (${mib(e.limit)})`;
+    case 'workspace_files':
+      return `FFmpeg was stopped: it created more than the workspace quota of ${e.limit} files`;
+    case 'memory':
+      return `FFmpeg was stopped: it used more than the memory limit of ${e.limit} bytes (${mib(e.limit)}) per run`;
+  }
+}
+
 export interface FfmpegRunOptions extends SandboxIdentity {
   ffmpegPath: string;
   /** The plan's argv (no program name, no leading worker options). */
@@ -60,6 +156,7 @@ export interface FfmpegRunOptions extends SandboxIdentity {
   signal?: AbortSignal;
   onProgress?: (update: ProgressUpdate) => void;
   onSpawn?: (pid: number) => void;
+  limits?: RunLimits;
 }
 
 export interface FfmpegRunResult {
@@ -71,9 +168,11 @@ export interface FfmpegRunResult {
   stderrTail: string;
   /** Set when the process could not be started at all. */
   spawnError?: string;
+  /** Set when the watchdog or an rlimit stopped the run. */
+  limitExceeded?: LimitExceeded;
 }
 
-export function ffmpegSpawnSpec(opts: Pick<FfmpegRunOptions, 'ffmpegPath' | 'argv' | 'cwd' | 'uid' | 'gid'>): SpawnSpec {
+export function ffmpegSpawnSpec(opts: Pick<FfmpegRunOptions, 'ffmpegPath' | 'argv' | 'cwd' | 'uid' | 'gid' | 'isolation'>): SpawnSpec {
   return sandboxedSpawn(opts.ffmpegPath, [...FFMPEG_LEADING_ARGS, ...opts.argv], opts);
 }
 
@@ -109,6 +208,12 @@ export function runFfmpeg(opts: FfmpegRunOptions): Promise<FfmpegRunResult> {
     if (opts.signal?.aborted) onAbort();
 
     if (child.pid !== undefined) opts.onSpawn?.(child.pid);
+    let limitExceeded: LimitExceeded | undefined;
+    const overLimit = (e: LimitExceeded) => {
+      limitExceeded ??= e;
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    };
+    const watchdog = startWatchdog(child.pid, opts.cwd, opts.limits, overLimit);
     child.stdout!.on('data', (chunk: Buffer) => {
       for (const update of parser.push(chunk)) opts.onProgress?.(update);
     });
@@ -116,8 +221,26 @@ export function runFfmpeg(opts: FfmpegRunOptions): Promise<FfmpegRunResult> {
     child.on('error', (err: NodeJS.ErrnoException) => {
       spawnError = err.code ?? err.name;
     });
-    child.on('close', (exitCode, signal) => {
+    child.on('close', async (exitCode, signal) => {
+      watchdog.stop();
+      // A fast run can finish between two polls: the quota holds for what it left behind too.
+      const ws = opts.limits?.workspace;
+      if (ws && !limitExceeded) {
+        const now = await measureWorkspace(opts.cwd);
+        if (now.bytes - ws.baseline.bytes > ws.maxBytes) limitExceeded = { kind: 'workspace_bytes', limit: ws.maxBytes, observed: now.bytes - ws.baseline.bytes };
+        else if (now.files - ws.baseline.files > ws.maxFiles) limitExceeded = { kind: 'workspace_files', limit: ws.maxFiles, observed: now.files - ws.baseline.files };
+      }
       clearTimeout(deadline);
+      const stderrTail = tail.text();
+      // The kernel's own stop: RLIMIT_FSIZE sends SIGXFSZ (bwrap reports it as exit 128+25).
+      const bwrapped = opts.isolation?.bwrapPath !== undefined;
+      if (!limitExceeded && opts.limits?.workspace && (signal === 'SIGXFSZ' || (bwrapped && exitCode === 153) || /File too large/.test(stderrTail))) {
+        limitExceeded = { kind: 'workspace_bytes', limit: opts.limits.workspace.maxBytes, observed: null };
+      }
+      // RLIMIT_AS refused an allocation before the watchdog saw the growth.
+      if (!limitExceeded && opts.limits?.memoryBytes !== undefined && /Cannot allocate memory/.test(stderrTail)) {
+        limitExceeded = { kind: 'memory', limit: opts.limits.memoryBytes, observed: null };
+      }
       if (killTimer) clearTimeout(killTimer);
       opts.signal?.removeEventListener('abort', onAbort);
       resolve({
@@ -126,9 +249,47 @@ export function runFfmpeg(opts: FfmpegRunOptions): Promise<FfmpegRunResult> {
         timedOut,
         aborted,
         seconds: (performance.now() - started) / 1000,
-        stderrTail: tail.text(),
+        stderrTail,
         spawnError,
+        limitExceeded,
       });
     });
   });
+}
+
+/** Polls the workspace and the process tree; calls `over` once a limit is passed. */
+function startWatchdog(pid: number | undefined, workspace: string, limits: RunLimits | undefined, over: (e: LimitExceeded) => void): { stop(): void } {
+  if (pid === undefined || !limits || (!limits.workspace && limits.memoryBytes === undefined)) return { stop() {} };
+  let stopped = false;
+  let busy = false;
+  let lastDisk = 0;
+  const tick = async () => {
+    if (busy || stopped) return;
+    busy = true;
+    try {
+      if (limits.memoryBytes !== undefined) {
+        const rss = await treeResidentBytes(pid);
+        if (!stopped && rss > limits.memoryBytes) return over({ kind: 'memory', limit: limits.memoryBytes, observed: rss });
+      }
+      const ws = limits.workspace;
+      if (ws && performance.now() - lastDisk >= WATCH_DISK_MS) {
+        lastDisk = performance.now();
+        const now = await measureWorkspace(workspace);
+        if (stopped) return;
+        if (now.bytes - ws.baseline.bytes > ws.maxBytes) return over({ kind: 'workspace_bytes', limit: ws.maxBytes, observed: now.bytes - ws.baseline.bytes });
+        if (now.files - ws.baseline.files > ws.maxFiles) return over({ kind: 'workspace_files', limit: ws.maxFiles, observed: now.files - ws.baseline.files });
+      }
+    } finally {
+      busy = false;
+    }
+  };
+  const interval = limits.memoryBytes !== undefined ? WATCH_MEMORY_MS : WATCH_DISK_MS;
+  const timer = setInterval(() => void tick(), interval);
+  timer.unref();
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
 }

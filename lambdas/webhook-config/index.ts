@@ -8,7 +8,8 @@ import { ApiError, parseOrThrow } from '../../core/api/errors.ts';
 import { WebhookConfigSchema } from '../../core/api/schemas.ts';
 import { generateWebhookSecret, toConfigView } from '../../core/webhooks/config.ts';
 import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { secretBox, urlRefusal, webhookConfigRepository } from '../shared/deps.ts';
+import { secretBox, webhookConfigRepository } from '../shared/deps.ts';
+import { urlRefusal } from '../shared/check.ts';
 import { logger } from '../shared/logger.ts';
 
 export const handler = httpHandler(

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { EVENT_DETAIL_TYPE } from '../../core/constants.ts';
-import type { ExecutionRecord } from '../../local/state-machine.ts';
+import type { ExecutionRecord } from '../../local/step-functions.ts';
 import { startHarness, type Harness } from '../state-machine/harness.ts';
 
 let h: Harness;

@@ -10,8 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { startLocalFfaas, type LocalFfaas } from '../../local/main.ts';
-import { endpointsFilePath, readLiveEndpoints, type EndpointsFile } from '../../local/services.ts';
+import { endpointsFilePath, readLiveEndpoints, startLocalFfaas, type EndpointsFile, type LocalFfaas } from '../../local/index.ts';
 import { fakeWorker } from '../state-machine/harness.ts';
 
 let dataDir: string;

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendTaskHeartbeatCommand, SendTaskSuccessCommand, StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE, STATE } from '../../core/constants.ts';
-import { mintTaskToken, prepareForLocalRun, taskStates } from '../../local/state-machine.ts';
+import { mintTaskToken, prepareForLocalRun, taskStates } from '../../local/prepare.ts';
 import { renderedDefinition, startHarness, type Harness } from './harness.ts';
 
 const id = (mode: string) => `${mode}--${crypto.randomUUID()}`;

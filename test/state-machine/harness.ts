@@ -14,14 +14,10 @@ import { startAwsEndpoint, type AwsEndpoint } from '../../local/aws-endpoint.ts'
 import { localAwsEnv, passthroughEnv } from '../../local/env.ts';
 import { LocalEventBus, type BusEvent } from '../../local/event-bus.ts';
 import { LOCAL_CREDENTIALS, LOCAL_NAMES, LOCAL_REGION, startDataServices, type DataServices } from '../../local/services.ts';
-import {
-  LOCAL_RESOURCE_DEFAULTS,
-  LocalStepFunctions,
-  renderStateMachine,
-  stateMachineArnFor,
-  synthesizeStackTemplate,
-  type WorkerCommand,
-} from '../../local/state-machine.ts';
+import { renderDefinition } from '../../local/definition.ts';
+import { LOCAL_RESOURCE_DEFAULTS, stateMachineArnFor } from '../../local/render.ts';
+import { LocalStepFunctions } from '../../local/step-functions.ts';
+import type { WorkerCommand } from '../../local/worker-supervisor.ts';
 import { TASK_TIMEOUT_ALLOWANCE_SECONDS } from '../../core/constants.ts';
 import type { ExecutionInput } from '../../core/types.ts';
 
@@ -34,7 +30,7 @@ export const ACCOUNT = 'acct-test';
 let renderedAsl: unknown;
 /** The ASL of the stack, synthesized once per test file. */
 export async function renderedDefinition(): Promise<unknown> {
-  renderedAsl ??= renderStateMachine(await synthesizeStackTemplate(), NAMES);
+  renderedAsl ??= await renderDefinition(NAMES);
   return renderedAsl;
 }
 

@@ -1,0 +1,211 @@
+/**
+ * The whole service on one machine, in this process (the composition of local mode):
+ *   dynalite + s3rver (state under $FFAAS_DATA_DIR, default ./.ffaas)
+ *   → the state machine's definition (cached, else synthesized in a child process) and the
+ *     worker bundle
+ *   → the local Step Functions / EventBridge endpoint and the state machine runner
+ *   → restart recovery (lost PROCESSING → WORKER_LOST, QUEUED → started again)
+ *   → the API on http://127.0.0.1:$PORT (default 8080; 0 picks a free port)
+ * `npm start` (local/main.ts) and tests call startLocalFfaas(). The handlers read their
+ * configuration from process.env, which this sets: one instance per process.
+ */
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ENV } from '../core/constants.ts';
+import { envFlag } from '../core/env.ts';
+import { startAwsEndpoint, type AwsEndpoint } from './aws-endpoint.ts';
+import { loadDefinition } from './definition.ts';
+import { localAwsEnv, passthroughEnv, type LocalEndpoints } from './env.ts';
+import { LocalEventBus } from './event-bus.ts';
+import { startHttpServer, type LocalHttpServer } from './http-server.ts';
+import { failLostCommands, restartQueuedCommands, scheduleReconciler } from './recovery.ts';
+import { startWebhookDelivery } from './webhook-delivery.ts';
+import { LOCAL_RESOURCE_DEFAULTS, stateMachineArnFor } from './render.ts';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_NAMES,
+  LOCAL_REGION,
+  readLiveEndpoints,
+  removeEndpointsFile,
+  resolveDataDir,
+  startDataServices,
+  writeEndpointsFile,
+  type DataServices,
+  type EndpointsFile,
+} from './services.ts';
+import { LocalStepFunctions } from './step-functions.ts';
+import { bundledWorkerCommand } from './worker-bundle.ts';
+import { decideLocalSandbox } from './sandbox.ts';
+import type { WorkerCommand, WorkerLog } from './worker-supervisor.ts';
+
+export interface LocalFfaasOptions {
+  /** HTTP port; 0 picks a free one. @default $PORT or 8080 */
+  port?: number;
+  /** @default $FFAAS_DATA_DIR or ./.ffaas */
+  dataDir?: string;
+  /** Accept loopback/private/link-local URLs (inputs, store-file, webhooks). @default $FFAAS_ALLOW_PRIVATE_URLS */
+  allowPrivateUrls?: boolean;
+  /** Executions running at once; more wait in FIFO order. @default $FFAAS_MAX_CONCURRENCY or the CPU count */
+  maxConcurrency?: number;
+  /** Overrides the state machine's HeartbeatSeconds (tests). */
+  heartbeatTimeoutSeconds?: number;
+  /** How often the reconciler runs. @default 60 s */
+  reconcileIntervalMs?: number;
+  /** The RunTask worker command (tests: a fake worker). @default the worker's esbuild bundle (local/worker-bundle.ts) */
+  worker?: WorkerCommand;
+  /** Where log lines go. @default stderr */
+  log?: (line: string) => void;
+  /** Where worker output goes. @default log, prefixed with the command id */
+  workerLog?: WorkerLog;
+}
+
+export interface LocalFfaas {
+  /** Base URL of the API, e.g. http://127.0.0.1:8080 (routes under /api/v1 and /v1). */
+  url: string;
+  dataDir: string;
+  endpoints: EndpointsFile;
+  runner: LocalStepFunctions;
+  bus: LocalEventBus;
+  /** Milliseconds from the call to listening. */
+  startupMs: number;
+  /** Whether the state machine definition came from the data dir's cache (else synthesized). */
+  definitionFromCache: boolean;
+  stop(): Promise<void>;
+}
+
+function intFromEnv(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${v}"`);
+  return n;
+}
+
+export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<LocalFfaas> {
+  const t0 = performance.now();
+  const log = options.log ?? ((line: string) => console.error(line));
+  const dataDir = resolveDataDir(options.dataDir);
+  const port = options.port ?? intFromEnv(ENV.PORT) ?? 8080;
+  const allowPrivateUrls = options.allowPrivateUrls ?? envFlag(process.env[ENV.ALLOW_PRIVATE_URLS]);
+  const maxConcurrency = options.maxConcurrency ?? intFromEnv('FFAAS_MAX_CONCURRENCY') ?? os.cpus().length;
+
+  const live = await readLiveEndpoints(dataDir);
+  if (live && live.pid !== process.pid) {
+    throw new Error(`another ffaas (pid ${live.pid}) is running on ${dataDir}${live.url ? ` at ${live.url}` : ''}; stop it or set ${ENV.DATA_DIR}`);
+  }
+
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        log(`shutdown: ${(err as Error).message}`);
+      }
+    }
+  };
+
+  // The definition (a synth in a child process when not cached) and the worker bundle are the
+  // slow part of a first start: they start first and run while the data services come up.
+  const names = { ...LOCAL_NAMES, ...LOCAL_RESOURCE_DEFAULTS };
+  await mkdir(path.join(dataDir, 'work'), { recursive: true });
+  const prepared = Promise.all([loadDefinition({ names, cacheDir: dataDir }), options.worker ?? bundledWorkerCommand(dataDir)]);
+  prepared.catch(() => undefined); // awaited below; a start failing before that must not leave it unhandled
+
+  try {
+    const services: DataServices = await startDataServices({ dataDir });
+    cleanups.push(() => services.stop());
+    // How FFmpeg is isolated; refuses to start when it would run with the service's own rights.
+    const sandbox = await decideLocalSandbox({ workDir: path.join(dataDir, 'work'), maxConcurrency });
+    for (const line of sandbox.summary) log(line);
+    if (sandbox.warning) log(`WARNING: ${sandbox.warning}`);
+
+    const bus = new LocalEventBus(names.eventBusName, path.join(dataDir, 'events.jsonl'));
+    const [{ asl, fromCache }, worker] = await prepared;
+    const stateMachineArn = stateMachineArnFor(names.stateMachineName);
+
+    let endpoints: LocalEndpoints | undefined;
+    const handlerEnv = () =>
+      localAwsEnv({ endpoints: endpoints!, names: LOCAL_NAMES, stateMachineArn, eventBusName: names.eventBusName, allowPrivateUrls, dataDir });
+    const workerLog =
+      options.workerLog ?? ((line: string, info: { commandId?: string }) => log(`[worker ${info.commandId?.slice(0, 8) ?? '?'}] ${line}`));
+    const runner = new LocalStepFunctions({
+      definition: asl,
+      stateMachineArn,
+      dynamodb: services.dynamodb,
+      bus,
+      maxConcurrency,
+      heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds,
+      worker,
+      workerLog,
+      workerEnv: () => ({ ...passthroughEnv(), ...handlerEnv(), ...sandbox.workerEnv, [ENV.WORK_DIR]: path.join(dataDir, 'work') }),
+    });
+    cleanups.push(() => runner.stop());
+
+    const aws: AwsEndpoint = await startAwsEndpoint({
+      sfn: runner,
+      events: { PutEvents: (req) => bus.putEvents((req.Entries ?? []) as never) },
+    });
+    cleanups.push(() => aws.close());
+    endpoints = { dynamodb: services.dynamodbEndpoint, s3: services.s3Endpoint, sfn: aws.url, eventbridge: aws.url };
+
+    // The handlers (imported from here on) read their configuration and endpoints from process.env.
+    Object.assign(process.env, handlerEnv());
+    await resetHandlerCaches();
+
+    // Before recovery publishes the FAILED events of lost commands: they get webhooks too.
+    const webhooks = await startWebhookDelivery({ bus, log });
+    cleanups.push(() => webhooks.stop());
+
+    const lost = await failLostCommands({ dynamodb: services.dynamodb, table: LOCAL_NAMES.tables.commands, bus });
+    if (lost.length > 0) log(`recovery: ${lost.length} command(s) left PROCESSING by a previous run marked FAILED (WORKER_LOST)`);
+    const restarted = await restartQueuedCommands();
+    if (restarted.started > 0) log(`recovery: restarted ${restarted.started} queued command(s)`);
+    cleanups.push(scheduleReconciler(options.reconcileIntervalMs ?? 60_000, log));
+
+    const http: LocalHttpServer = await startHttpServer({ port, log: () => undefined });
+    cleanups.push(() => http.close());
+
+    const content: EndpointsFile = {
+      pid: process.pid,
+      started_at: new Date().toISOString(),
+      url: http.url,
+      region: LOCAL_REGION,
+      credentials: { ...LOCAL_CREDENTIALS },
+      endpoints,
+      tables: { ...LOCAL_NAMES.tables },
+      bucket: LOCAL_NAMES.bucket,
+      state_machine_arn: stateMachineArn,
+      event_bus_name: names.eventBusName,
+    };
+    await writeEndpointsFile(dataDir, content);
+    cleanups.push(() => removeEndpointsFile(dataDir));
+
+    const startupMs = Math.round(performance.now() - t0);
+    void http.warm();
+    let stopping: Promise<void> | undefined;
+    return {
+      url: http.url,
+      dataDir,
+      endpoints: content,
+      runner,
+      bus,
+      startupMs,
+      definitionFromCache: fromCache,
+      stop: () => (stopping ??= cleanup()),
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/**
+ * Handlers keep SDK clients and configuration per "container" (module state). A second start
+ * in the same process (tests) has new endpoints: drop what the previous one cached.
+ */
+async function resetHandlerCaches(): Promise<void> {
+  const deps = await import('../lambdas/shared/deps.ts');
+  deps.resetDeps(); // repositories, SDK clients and configuration
+}

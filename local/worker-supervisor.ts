@@ -1,0 +1,275 @@
+/**
+ * ECS RunTask with `.waitForTaskToken`, locally: the worker as a child process per command, in
+ * its own process group (a kill reaches the ffmpeg it runs), with the container overrides'
+ * environment. The supervisor owns the task tokens: the worker's SendTaskSuccess/Failure settle
+ * its task, SendTaskHeartbeat re-arms its heartbeat timer.
+ *
+ * It also makes up for what aws-local-stepfunctions does not do (docs/LOCAL.md, "Deviations"):
+ * - HeartbeatSeconds is enforced here: no heartbeat within it → States.HeartbeatTimeout, worker
+ *   killed (the definition maps that to WORKER_LOST, as on AWS).
+ * - a worker that exits without reporting fails the task at once, also as
+ *   States.HeartbeatTimeout, with its exit code and last stderr lines as the cause (on AWS the
+ *   heartbeat would lapse later, with the same outcome).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { ENV, WORKER_CONTAINER_NAME } from '../core/constants.ts';
+import { AwsApiError } from './aws-endpoint.ts';
+import { REPO_ROOT, TSX_LOADER_URL } from './paths.ts';
+import { StatesError } from './states-error.ts';
+import type { ActionContext } from './task-actions.ts';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Json = any;
+
+/** How the RunTask action starts a worker: a command line, run in `cwd` with the task's env. */
+export interface WorkerCommand {
+  command: string;
+  args: string[];
+  cwd?: string;
+}
+
+/** The real worker from its sources: fargate-task/src/main.ts on this Node with tsx's loader. */
+export function defaultWorkerCommand(): WorkerCommand {
+  return {
+    command: process.execPath,
+    args: ['--import', TSX_LOADER_URL, path.join(REPO_ROOT, 'fargate-task/src/main.ts')],
+    cwd: REPO_ROOT,
+  };
+}
+
+export type WorkerLog = (line: string, info: { commandId?: string; stream: 'stdout' | 'stderr' }) => void;
+
+/** The worker container's environment from RunTask's Overrides.ContainerOverrides. */
+export function containerEnvironment(params: Json): Record<string, string> {
+  const overrides = (params?.Overrides?.ContainerOverrides ?? []) as { Name?: string; Environment?: { Name: string; Value: string }[] }[];
+  const chosen = overrides.filter((o) => o.Name === WORKER_CONTAINER_NAME);
+  const env: Record<string, string> = {};
+  for (const o of chosen.length > 0 ? chosen : overrides) {
+    for (const { Name, Value } of o.Environment ?? []) env[Name] = String(Value);
+  }
+  return env;
+}
+
+export interface WorkerSupervisorOptions {
+  /** Base environment of every worker (local AWS env + PATH etc.); the container overrides are added. */
+  workerEnv: () => Record<string, string>;
+  /** @default defaultWorkerCommand() */
+  worker?: WorkerCommand;
+  /** Overrides the states' HeartbeatSeconds (tests: a few seconds). */
+  heartbeatTimeoutSeconds?: number;
+  /** Receives each line the worker prints. @default stderr, prefixed with the command id */
+  workerLog?: WorkerLog;
+}
+
+type TaskOutcome = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+
+interface TaskRecord {
+  token: string;
+  settled: boolean;
+  resolve: (v: Json) => void;
+  reject: (e: Error) => void;
+  heartbeatMs?: number;
+  heartbeatTimer?: NodeJS.Timeout;
+  onHeartbeatTimeout?: () => void;
+  onSettled: () => void;
+}
+
+/** How many closed task tokens are remembered (so a late SendTask* gets TaskTimedOut, not TaskDoesNotExist). */
+const MAX_CLOSED_TOKENS = 10_000;
+/** After a worker exits unsettled, how long a SendTask* still in flight may take to land. */
+const EXIT_GRACE_MS = 200;
+const KILL_GRACE_MS = 2000;
+
+export class WorkerSupervisor {
+  private readonly tasks = new Map<string, TaskRecord>();
+  private readonly closedTokens = new Map<string, TaskOutcome>();
+  private readonly children = new Set<ChildProcess>();
+
+  constructor(private readonly opts: WorkerSupervisorOptions) {}
+
+  /** Worker processes alive now. */
+  get workers(): number {
+    return this.children.size;
+  }
+
+  /**
+   * The ecs:runTask.waitForTaskToken action: start the worker with the container overrides'
+   * environment and wait for SendTaskSuccess/SendTaskFailure with the token it was given.
+   */
+  runTask(params: Json, ctx: ActionContext): Promise<Json> {
+    const env = containerEnvironment(params);
+    const token = env[ENV.TASK_TOKEN];
+    if (!token) {
+      return Promise.reject(new StatesError('States.Runtime', `RunTask of state ${ctx.stateName} passes no ${ENV.TASK_TOKEN} to the container`));
+    }
+    if (this.tasks.has(token) || this.closedTokens.has(token)) {
+      return Promise.reject(new StatesError('States.Runtime', 'task token reused'));
+    }
+    const commandId = env[ENV.COMMAND_ID];
+    const heartbeatSeconds = this.opts.heartbeatTimeoutSeconds ?? ctx.heartbeatSeconds;
+
+    return new Promise<Json>((resolve, reject) => {
+      let child: ChildProcess | undefined;
+      let stderrTail = '';
+      const task: TaskRecord = {
+        token,
+        settled: false,
+        resolve,
+        reject,
+        heartbeatMs: heartbeatSeconds ? heartbeatSeconds * 1000 : undefined,
+        onSettled: () => {
+          clearTimeout(task.heartbeatTimer);
+          ctx.signal.removeEventListener('abort', onAbort);
+        },
+      };
+      const fail = (err: Error, closed: 'FAILED' | 'TIMED_OUT') => {
+        if (this.settle(task, closed)) reject(err);
+        if (child) this.kill(child);
+      };
+      const onAbort = () => {
+        // The state timed out, or the execution stopped: the token is dead, the worker goes.
+        fail(ctx.signal.reason instanceof Error ? ctx.signal.reason : new StatesError('States.Aborted', 'aborted'), 'TIMED_OUT');
+      };
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      this.tasks.set(token, task);
+      this.armHeartbeat(task, () => {
+        fail(new StatesError('States.HeartbeatTimeout', `no heartbeat from the worker for ${heartbeatSeconds} s`), 'TIMED_OUT');
+      });
+
+      const worker = this.opts.worker ?? defaultWorkerCommand();
+      const log: WorkerLog = this.opts.workerLog ?? ((line, info) => process.stderr.write(`[worker ${info.commandId?.slice(0, 8) ?? '?'}] ${line}\n`));
+      try {
+        const childEnv = { ...this.opts.workerEnv(), ...env };
+        // The worker makes its workspace inside FFAAS_WORK_DIR; on ECS that is the image's.
+        if (childEnv[ENV.WORK_DIR]) mkdirSync(childEnv[ENV.WORK_DIR], { recursive: true });
+        child = spawn(worker.command, worker.args, {
+          cwd: worker.cwd ?? REPO_ROOT,
+          env: childEnv,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          // Own process group, so a kill also reaches the ffmpeg it runs.
+          detached: true,
+        });
+      } catch (err) {
+        fail(new StatesError('ECS.AmazonECSException', `the worker could not be started: ${(err as Error).message}`), 'FAILED');
+        return;
+      }
+      this.children.add(child);
+      for (const stream of ['stdout', 'stderr'] as const) {
+        let buffered = '';
+        child[stream]!.setEncoding('utf8');
+        child[stream]!.on('data', (chunk: string) => {
+          if (stream === 'stderr') stderrTail = (stderrTail + chunk).slice(-2048);
+          buffered += chunk;
+          const lines = buffered.split('\n');
+          buffered = lines.pop()!;
+          for (const line of lines) log(line, { commandId, stream });
+        });
+        child[stream]!.on('end', () => {
+          if (buffered) log(buffered, { commandId, stream });
+        });
+      }
+      child.on('error', (err) => {
+        fail(new StatesError('ECS.AmazonECSException', `the worker could not be started: ${err.message}`), 'FAILED');
+      });
+      child.on('exit', (code, signal) => {
+        this.children.delete(child!);
+        if (task.settled) return;
+        // The worker awaits its SendTask* call before it exits, so a report is already in; give
+        // a request still in flight a moment anyway.
+        setTimeout(() => {
+          const tail = stderrTail.trim().split('\n').slice(-5).join('\n');
+          fail(
+            new StatesError(
+              'States.HeartbeatTimeout',
+              `the worker exited (${signal ? `signal ${signal}` : `code ${code}`}) without reporting a result${tail ? `; last output: ${tail}` : ''}`,
+            ),
+            'TIMED_OUT',
+          );
+        }, EXIT_GRACE_MS);
+      });
+    });
+  }
+
+  // ---- the worker's calls (SendTask*), by token; errors are the Step Functions API's ----
+
+  /** SendTaskSuccess: the task resolves with the parsed `output`. */
+  succeed(token: unknown, output: string | undefined): void {
+    const task = this.taskFor(token);
+    let parsed: Json;
+    try {
+      parsed = JSON.parse(output ?? '');
+    } catch {
+      throw new AwsApiError('InvalidOutput', 'output is not valid JSON');
+    }
+    if (this.settle(task, 'SUCCEEDED')) task.resolve(parsed);
+  }
+
+  /** SendTaskFailure: the task fails with `error` (default States.TaskFailed) and `cause`. */
+  fail(token: unknown, error: string | undefined, cause: string | undefined): void {
+    const task = this.taskFor(token);
+    if (this.settle(task, 'FAILED')) task.reject(new StatesError(error || 'States.TaskFailed', cause ?? ''));
+  }
+
+  /** SendTaskHeartbeat: the heartbeat timer starts again. */
+  heartbeat(token: unknown): void {
+    const task = this.taskFor(token);
+    if (task.onHeartbeatTimeout) this.armHeartbeat(task, task.onHeartbeatTimeout);
+  }
+
+  private taskFor(token: unknown): TaskRecord {
+    if (typeof token !== 'string' || token.length === 0 || token.length > 2048) throw new AwsApiError('InvalidToken', 'invalid task token');
+    const task = this.tasks.get(token);
+    if (task) return task;
+    if (this.closedTokens.has(token)) throw new AwsApiError('TaskTimedOut', 'the task is no longer running');
+    throw new AwsApiError('TaskDoesNotExist', 'no task with this token');
+  }
+
+  private armHeartbeat(task: TaskRecord, onTimeout: () => void): void {
+    clearTimeout(task.heartbeatTimer);
+    if (!task.heartbeatMs || task.settled) return;
+    task.heartbeatTimer = setTimeout(onTimeout, task.heartbeatMs);
+    task.onHeartbeatTimeout = onTimeout;
+  }
+
+  /** Marks a task finished; false when it already was. */
+  private settle(task: TaskRecord, outcome: TaskOutcome): boolean {
+    if (task.settled) return false;
+    task.settled = true;
+    this.tasks.delete(task.token);
+    this.closedTokens.set(task.token, outcome);
+    if (this.closedTokens.size > MAX_CLOSED_TOKENS) this.closedTokens.delete(this.closedTokens.keys().next().value as string);
+    task.onSettled();
+    return true;
+  }
+
+  /** SIGTERM to the worker's process group, SIGKILL if it is still there after a grace period. */
+  private kill(child: ChildProcess): void {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const killGroup = (sig: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, sig);
+      } catch {
+        child.kill(sig);
+      }
+    };
+    killGroup('SIGTERM');
+    const t = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
+    t.unref();
+    child.once('exit', () => clearTimeout(t));
+  }
+
+  /** Kills every worker still alive and waits (up to 5 s) for them to exit. */
+  async stop(): Promise<void> {
+    const exits = [...this.children].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          this.kill(c);
+        }),
+    );
+    await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 5000).unref())]);
+  }
+}
