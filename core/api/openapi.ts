@@ -177,7 +177,7 @@ const WEBHOOK_OPERATIONS = {
     summary: "Deliver the command's webhook again (same webhook-id, a new retry schedule, first attempt now)",
     parameters: [commandIdParameter],
     responses: {
-      '202': { description: 'scheduled', ...body({ type: 'object', properties: { command_id: { type: 'string' }, webhook: WEBHOOK_DELIVERY } }) },
+      '200': { description: 'scheduled', ...body({ type: 'object', properties: { command_id: { type: 'string' }, webhook: WEBHOOK_DELIVERY } }) },
       '401': error('UNAUTHORIZED'),
       '404': error('NOT_FOUND'),
       '422': error('VALIDATION_ERROR: not finished, or nowhere to deliver'),

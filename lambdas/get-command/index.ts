@@ -1,6 +1,6 @@
 /**
  * GET /commands/{command_id} → the poll response, with freshly signed output URLs and the
- * command's webhook deliveries (`webhooks`, API.md).
+ * command's webhook deliveries (`webhooks`, docs/API.md).
  */
 import { ApiError } from '../../core/api/errors.ts';
 import { isCommandId } from '../../core/api/ids.ts';

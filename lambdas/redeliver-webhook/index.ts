@@ -23,5 +23,5 @@ export const handler = httpHandler('redeliver-webhook', async (event) => {
   // Records and schedules only; the delivery function (local: the delivery loop) sends.
   const record = await createWebhookDeliverer().redeliver(accountId, commandId);
   if (!record) throw new ApiError('VALIDATION_ERROR', 'nowhere to deliver: the command has no webhook_url and the account no webhook config');
-  return json(202, { command_id: commandId, webhook: toDeliveryView(record) });
+  return json(200, { command_id: commandId, webhook: toDeliveryView(record) });
 });

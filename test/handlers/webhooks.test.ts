@@ -129,7 +129,7 @@ describe('GET /commands/{id}/webhooks, GET /webhook-deliveries, POST …/redeliv
     expect(res.body.webhooks).toEqual([expect.objectContaining({ webhook_id: `msg_${ID}`, status: 'PENDING', attempts: 2, last_status_code: 500 })]);
     const other = await call(commandWebhooks, apiEvent({ method: 'GET', pathParameters: { command_id: ID }, accountId: OTHER_ACCOUNT }));
     expect(other.status).toBe(404);
-    // The poll carries them too (API.md: `webhooks`).
+    // The poll carries them too (docs/API.md: `webhooks`).
     const poll = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID } }));
     expect(poll.body.webhooks).toEqual(res.body.webhooks);
     ddb.on(GetCommand, { TableName: 'deliveries', Key: { account_id: ACCOUNT, command_id: ID } }).resolves({});
@@ -152,7 +152,7 @@ describe('GET /commands/{id}/webhooks, GET /webhook-deliveries, POST …/redeliv
     ddb.on(PutCommand).resolves({});
     sqs.on(SendMessageCommand).resolves({});
     const res = await call(redeliver, apiEvent({ method: 'POST', pathParameters: { command_id: ID } }));
-    expect(res.status).toBe(202);
+    expect(res.status).toBe(200);
     expect(res.body.webhook).toMatchObject({ webhook_id: `msg_${ID}`, status: 'PENDING', attempts: 8 });
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
       TableName: 'deliveries',

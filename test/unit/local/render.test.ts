@@ -34,7 +34,7 @@ describe('stackResourceIds (from the Ffaas construct)', () => {
   it('maps every table, the bucket, the bus, the cluster, both task definitions and the state machine of the template', () => {
     const ids = synth.resourceIds;
     expect(Object.values(ids.tables).sort()).toEqual(idsOfType('AWS::DynamoDB::Table'));
-    expect(new Set(Object.values(ids.tables)).size).toBe(3);
+    expect(new Set(Object.values(ids.tables)).size).toBe(4);
     expect([ids.bucket]).toEqual(idsOfType('AWS::S3::Bucket'));
     expect([ids.eventBus]).toEqual(idsOfType('AWS::Events::EventBus'));
     expect([ids.cluster]).toEqual(idsOfType('AWS::ECS::Cluster'));
@@ -114,6 +114,6 @@ describe('resolveCfnValue (hand-written templates)', () => {
   });
 
   it('lists one local resource per construct resource', () => {
-    expect([...localResources(ids, NAMES).keys()].sort()).toEqual(['Accts', 'Bkt', 'Bus', 'Clu', 'Cmds', 'Keys', 'Sm', 'Td']);
+    expect([...localResources(ids, NAMES).keys()].sort()).toEqual(['Accts', 'Bkt', 'Bus', 'Clu', 'Cmds', 'Dlv', 'Keys', 'Sm', 'Td']);
   });
 });
