@@ -22,6 +22,7 @@ import { localAwsEnv, passthroughEnv, type LocalEndpoints } from './env.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { startHttpServer, type LocalHttpServer } from './http-server.ts';
 import { failLostCommands, restartQueuedCommands, scheduleReconciler } from './recovery.ts';
+import { startWebhookDelivery } from './webhook-delivery.ts';
 import { LOCAL_RESOURCE_DEFAULTS, stateMachineArnFor } from './render.ts';
 import {
   LOCAL_CREDENTIALS,
@@ -183,6 +184,10 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
     // The handlers (imported from here on) read their configuration and endpoints from process.env.
     Object.assign(process.env, handlerEnv());
     await resetHandlerCaches();
+
+    // Before recovery publishes the FAILED events of lost commands: they get webhooks too.
+    const webhooks = await startWebhookDelivery({ bus, log });
+    cleanups.push(() => webhooks.stop());
 
     const lost = await failLostCommands({ dynamodb: services.dynamodb, table: LOCAL_NAMES.tables.commands, bus });
     if (lost.length > 0) log(`recovery: ${lost.length} command(s) left PROCESSING by a previous run marked FAILED (WORKER_LOST)`);
