@@ -14,6 +14,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPTION_ATTACKS } from '../helpers/attack-commands.ts';
 import { closeServer, listenLocal } from '../helpers/index.ts';
 import { createKey, startLocalProcess, type LocalProcess } from './local-process.ts';
 
@@ -161,8 +162,29 @@ describe('local mode: FFmpeg cannot leave its workspace, and limits stop runs (o
       for (const w of attack.writes ?? []) expect(await exists(w), `${attack.name} wrote ${w}`).toBe(false);
     }
     console.info('attack outcomes:', met);
+    // The option-level policy refuses every one of them before anything is recorded; the
+    // sandbox checks above hold even so (they are what a policy gap would meet).
+    expect(Object.entries(met).filter(([, outcome]) => !/^4\d\d /.test(outcome))).toEqual([]);
     expect(canaryHits, 'a request reached the loopback listener').toEqual([]);
     expect(await sha256(bundle)).toBe(bundleBefore);
+  });
+
+  it('every option attack of the policy list is refused over HTTP by submit and by validate, and nothing is recorded', async () => {
+    const before = await api(base, 'GET', '/api/v1/commands?limit=100', { key });
+    for (const attack of OPTION_ATTACKS) {
+      const body =
+        attack.commands.length === 1
+          ? { input_files: attack.inputs, output_files: attack.outputs, ffmpeg_command: attack.commands[0] }
+          : { input_files: attack.inputs, output_files: attack.outputs, ffmpeg_commands: attack.commands };
+      const route = attack.commands.length === 1 ? '/api/v1/run-ffmpeg-command' : '/api/v1/run-chained-ffmpeg-commands';
+      const submit = await api(base, 'POST', route, { key, body });
+      expect([400, 422], `${attack.name}: ${submit.text}`).toContain(submit.status);
+      expect(submit.text, attack.name).toContain(attack.token);
+      const validate = await api(base, 'POST', '/api/v1/validate', { body });
+      expect(validate.json?.valid, `${attack.name}: ${validate.text}`).toBe(false);
+    }
+    const after = await api(base, 'GET', '/api/v1/commands?limit=100', { key });
+    expect(after.json.commands.length).toBe(before.json.commands.length);
   });
 
   it('a run that writes past the workspace quota ends FAILED with OUTPUT_TOO_LARGE', async () => {
