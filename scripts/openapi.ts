@@ -67,6 +67,7 @@ const PollResponse = {
   required: [
     'command_id', 'status', 'command_type', 'created_at', 'started_at', 'finished_at', 'total_processing_seconds',
     'ffmpeg_command_run_seconds', 'metadata', 'error_status', 'error_message', 'progress', 'output_files', 'original_request', 'vcpu_count',
+    'attempts',
   ],
   properties: {
     command_id: { type: 'string', format: 'uuid' },
@@ -102,6 +103,7 @@ const PollResponse = {
       },
     },
     vcpu_count: { enum: [...VCPU_COUNTS] },
+    attempts: { type: 'integer', minimum: 0, description: 'Worker starts: a lost worker is started again, up to 3 in all (docs/FAILURES.md).' },
   },
 };
 

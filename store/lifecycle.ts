@@ -55,6 +55,23 @@ export const LIFECYCLE = {
     set: ['started_at'],
     remove: ['pending'],
   },
+  /** A worker starts on the command (first or a re-run): counts it in `attempts`. */
+  startAttempt: {
+    from: ['PROCESSING'],
+    by: 'worker (fargate-task/src/run-command.ts)',
+    set: ['attempts'],
+    remove: [],
+  },
+  /**
+   * The worker stores the full outputs (a playlist's segment names can be thousands) beside
+   * the task result, so the result it sends Step Functions stays small.
+   */
+  storeOutputs: {
+    from: ['PROCESSING'],
+    by: 'worker (fargate-task/src/run-command.ts)',
+    set: ['output_files_json'],
+    remove: [],
+  },
   /** The worker reports progress; never on a finished command. */
   writeProgress: {
     from: ['PROCESSING'],
@@ -68,7 +85,7 @@ export const LIFECYCLE = {
     to: 'SUCCESS',
     by: 'state machine',
     state: STATE.RecordSuccess,
-    set: ['finished_at', 'ffmpeg_command_run_seconds', 'output_files_json'],
+    set: ['finished_at', 'ffmpeg_command_run_seconds'],
     remove: [],
   },
   /** The worker reported failure, was lost, or the execution failed before the worker ran. */
@@ -85,6 +102,17 @@ export const LIFECYCLE = {
     from: ['PROCESSING'],
     to: 'FAILED',
     by: 'local mode on start (local/recovery.ts)',
+    set: ['finished_at', 'error_status', 'error_message'],
+    remove: ['pending'],
+  },
+  /**
+   * The execution ended (failed, timed out, aborted) outside the state machine's own failure
+   * path, or its worker went silent: the sweeper fails the command.
+   */
+  sweep: {
+    from: ['QUEUED', 'PROCESSING'],
+    to: 'FAILED',
+    by: 'sweeper (lambdas/sweeper, local/sweeper.ts)',
     set: ['finished_at', 'error_status', 'error_message'],
     remove: ['pending'],
   },

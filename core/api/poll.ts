@@ -19,6 +19,8 @@ export interface PollResponse {
   original_request: OriginalRequest;
   /** Echoed (API.md: "the response and poll echo it"). */
   vcpu_count: VcpuCount;
+  /** Worker starts (1 once a worker ran; more when a lost worker was started again). */
+  attempts: number;
 }
 
 /** Every OutputFileMeta field, in API.md order. */
@@ -136,5 +138,6 @@ export function toPollResponse(
     output_files,
     original_request: original,
     vcpu_count: item.vcpu_count,
+    attempts: item.attempts ?? 0,
   };
 }
