@@ -35,6 +35,8 @@ export const API_ERROR = {
   VALIDATION_ERROR: 422,
   RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
+  /** Local mode is shutting down: submits are refused (with Retry-After) while running work drains. */
+  SERVICE_UNAVAILABLE: 503,
 } as const;
 export type ApiErrorCode = keyof typeof API_ERROR;
 
@@ -114,6 +116,8 @@ export const STATE = {
   RecordFailure: 'RecordFailure',
   PublishFailed: 'PublishFailed',
   AlreadyFinished: 'AlreadyFinished',
+  ResumeOrFinish: 'ResumeOrFinish',
+  ResumeProcessing: 'ResumeProcessing',
 } as const;
 
 /** Name of the worker container in both task definitions. */

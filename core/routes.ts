@@ -15,7 +15,7 @@ export const ROUTE_HANDLERS = [
 export type RouteHandlerName = (typeof ROUTE_HANDLERS)[number];
 
 /** Functions that are not behind a route. */
-export const BACKGROUND_HANDLERS = ['authorizer', 'reconciler'] as const;
+export const BACKGROUND_HANDLERS = ['authorizer', 'reconciler', 'sweeper'] as const;
 export type BackgroundHandlerName = (typeof BACKGROUND_HANDLERS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';

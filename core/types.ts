@@ -149,9 +149,14 @@ export interface ExecutionInput {
   task_memory: string;
   /** max_command_run_seconds + TASK_TIMEOUT_ALLOWANCE_SECONDS. */
   task_timeout_seconds: number;
+  /**
+   * Set on an execution started again for a command left PROCESSING by a lost execution (local
+   * mode after a restart): the state machine resumes it (ResumeProcessing) instead of ending
+   * at AlreadyFinished.
+   */
+  resume?: true;
 }
 
-/** Output the worker sends with SendTaskSuccess. */
 /**
  * The worker's SendTaskSuccess output. The full outputs are stored on the item; this carries
  * them without a playlist's `companion_names`, so its size is bounded by the number of outputs

@@ -9,6 +9,7 @@ import { FfaasEvents } from './events.ts';
 import { acknowledgeNagFindings } from './nag.ts';
 import { FfaasPipeline } from './pipeline.ts';
 import { FfaasReconciler } from './reconciler.ts';
+import { FfaasSweeper } from './sweeper.ts';
 import { FfaasStorage } from './storage.ts';
 import { FfaasWorkers, type FfaasGpuOptions } from './workers.ts';
 
@@ -60,6 +61,8 @@ export class Ffaas extends Construct {
   readonly pipeline: FfaasPipeline;
   readonly api: FfaasApi;
   readonly reconciler: FfaasReconciler;
+  /** Fails commands whose execution ended outside the state machine's failure path. */
+  readonly sweeper: FfaasSweeper;
   /** Whether the GPU workers exist. */
   readonly gpuEnabled: boolean;
 
@@ -116,6 +119,15 @@ export class Ffaas extends Construct {
     this.reconciler = new FfaasReconciler(this, 'Reconciler', {
       commandsTable: this.storage.commandsTable,
       stateMachine: this.pipeline.stateMachine,
+      environment,
+      logRetention: props.logRetention,
+      tracing: props.tracing,
+    });
+
+    this.sweeper = new FfaasSweeper(this, 'Sweeper', {
+      commandsTable: this.storage.commandsTable,
+      stateMachine: this.pipeline.stateMachine,
+      eventBus: this.events.bus,
       environment,
       logRetention: props.logRetention,
       tracing: props.tracing,

@@ -72,7 +72,7 @@ export interface FfaasPipelineProps {
 const STATUS = (s: CommandStatus) => tasks.DynamoAttributeValue.fromString(s);
 
 /** The state machine's own lifecycle steps (store/lifecycle.ts names their states). */
-type MachineStep = 'markProcessing' | 'recordSuccess' | 'recordFailure';
+type MachineStep = 'markProcessing' | 'resumeProcessing' | 'recordSuccess' | 'recordFailure';
 
 /**
  * The command state machine (Standard). One execution per command, named by command_id, with
@@ -258,7 +258,7 @@ export class FfaasPipeline extends Construct {
       // A new task (and task token) for a lost worker: MAX_ATTEMPTS starts in all.
       run.addRetry({
         errors: [...SFN_ERRORS.rerun],
-        interval: Duration.seconds(5),
+        interval: Duration.seconds(2),
         maxAttempts: MAX_ATTEMPTS - 1,
         backoffRate: 2,
       });
@@ -315,7 +315,21 @@ export class FfaasPipeline extends Construct {
     // ---- start -----------------------------------------------------------------------------
     const markProcessing = lifecycleStep('markProcessing', { started_at: enteredTime }, { resultPath: sfn.JsonPath.DISCARD });
     markProcessing.addRetry(dynamoRetry);
-    markProcessing.addCatch(alreadyFinished, { errors: [SFN_ERRORS.conditionalCheckFailed], resultPath: sfn.JsonPath.DISCARD });
+    // ---- faults: resume a command whose execution was lost while PROCESSING ---------------
+    // Local mode starts such a command's execution again with `resume` (local/recovery.ts): it
+    // is no longer QUEUED, so MarkProcessing's condition fails and it resumes here instead.
+    const resumeProcessing = lifecycleStep('resumeProcessing', { resumed_at: enteredTime }, { resultPath: sfn.JsonPath.DISCARD });
+    resumeProcessing.addRetry(dynamoRetry);
+    resumeProcessing.addCatch(alreadyFinished, { errors: [SFN_ERRORS.conditionalCheckFailed], resultPath: sfn.JsonPath.DISCARD });
+    resumeProcessing.addCatch(nameInternalError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    resumeProcessing.next(afterMark);
+    const resumeOrFinish = new sfn.Choice(this, STATE.ResumeOrFinish, {
+      comment: 'Not QUEUED: a resumed execution goes on if the command is still PROCESSING; a duplicate ends.',
+    })
+      .when(sfn.Condition.and(sfn.Condition.isPresent('$.resume'), sfn.Condition.booleanEquals('$.resume', true)), resumeProcessing)
+      .otherwise(alreadyFinished);
+
+    markProcessing.addCatch(resumeOrFinish, { errors: [SFN_ERRORS.conditionalCheckFailed], resultPath: sfn.JsonPath.DISCARD });
     markProcessing.addCatch(nameInternalError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     markProcessing.next(afterMark);
 

@@ -55,6 +55,17 @@ export const LIFECYCLE = {
     set: ['started_at'],
     remove: ['pending'],
   },
+  /**
+   * An execution started again (`resume` in its input) for a command whose execution and worker
+   * were lost while it was PROCESSING (local mode after a restart): the run starts over.
+   */
+  resumeProcessing: {
+    from: ['PROCESSING'],
+    by: 'state machine (an execution started with `resume`, local/recovery.ts)',
+    state: STATE.ResumeProcessing,
+    set: ['resumed_at'],
+    remove: ['pending'],
+  },
   /** A worker starts on the command (first or a re-run): counts it in `attempts`. */
   startAttempt: {
     from: ['PROCESSING'],

@@ -79,12 +79,25 @@ describe('state machine: conditional writes', () => {
     expect(S.MarkProcessing.ResultPath).toBeNull();
   });
 
-  it('MarkProcessing: ConditionalCheckFailed → AlreadyFinished, other errors → NameInternalError, throttling retried', () => {
-    expect(catchTarget(S.MarkProcessing, 'DynamoDB.ConditionalCheckFailedException')).toBe(STATE.AlreadyFinished);
+  it('MarkProcessing: ConditionalCheckFailed → ResumeOrFinish, other errors → NameInternalError, throttling retried', () => {
+    expect(catchTarget(S.MarkProcessing, 'DynamoDB.ConditionalCheckFailedException')).toBe(STATE.ResumeOrFinish);
     expect(catchTarget(S.MarkProcessing, 'States.ALL')).toBe(STATE.NameInternalError);
     expect(S.MarkProcessing.Retry[0].ErrorEquals).toContain('DynamoDB.ProvisionedThroughputExceededException');
     expect(S.MarkProcessing.Retry[0].ErrorEquals).not.toContain('DynamoDB.ConditionalCheckFailedException');
     expect(S.AlreadyFinished.Type).toBe('Succeed');
+  });
+
+  it('ResumeOrFinish: an execution started with `resume` resumes a PROCESSING command (ResumeProcessing); any other ends', () => {
+    expect(S.ResumeOrFinish.Type).toBe('Choice');
+    expect(S.ResumeOrFinish.Choices).toEqual([
+      { And: [{ Variable: '$.resume', IsPresent: true }, { Variable: '$.resume', BooleanEquals: true }], Next: STATE.ResumeProcessing },
+    ]);
+    expect(S.ResumeOrFinish.Default).toBe(STATE.AlreadyFinished);
+    const p = S.ResumeProcessing.Parameters;
+    expect(p.ConditionExpression).toBe('#status = :processing');
+    expect(p.UpdateExpression).toBe('SET #resumed_at = :resumed_at REMOVE #pending');
+    expect(catchTarget(S.ResumeProcessing, 'DynamoDB.ConditionalCheckFailedException')).toBe(STATE.AlreadyFinished);
+    expect(S.ResumeProcessing.Next).toBe(STATE.ChooseCompute);
   });
 
   it('RecordSuccess: PROCESSING → SUCCESS with run seconds as a number; outputs are not taken from the result', () => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendTaskHeartbeatCommand, SendTaskSuccessCommand, StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { EVENT_DETAIL_TYPE, EVENT_SOURCE, STATE } from '../../core/constants.ts';
+import { EVENT_DETAIL_TYPE, EVENT_SOURCE, MAX_ATTEMPTS, STATE } from '../../core/constants.ts';
 import { mintTaskToken, prepareForLocalRun, taskStates } from '../../local/prepare.ts';
 import { renderedDefinition, startHarness, type Harness } from './harness.ts';
 
@@ -114,28 +114,55 @@ describe('executions', () => {
     await expect.poll(() => h.runner.stats().workers, { timeout: 5000 }).toBe(0);
   });
 
-  it('a worker that never reports or heartbeats → WORKER_LOST within the heartbeat timeout', async () => {
+  it('a worker that never reports or heartbeats → started again, then WORKER_LOST after MAX_ATTEMPTS heartbeat timeouts', async () => {
     const cid = id('hang');
     await h.putCommand(cid);
     const t0 = Date.now();
     await h.run(cid);
     const elapsed = Date.now() - t0;
-    expect(elapsed).toBeGreaterThanOrEqual(1900);
-    expect(elapsed).toBeLessThan(4000);
+    // 3 starts × 2 s heartbeat timeout + the re-run waits (2 s, 4 s).
+    expect(elapsed).toBeGreaterThanOrEqual(3 * 1900 + 6000);
+    expect(elapsed).toBeLessThan(20_000);
     const item = await h.getCommand(cid);
-    expect(item).toMatchObject({ status: 'FAILED', error_status: 'WORKER_LOST' });
+    expect(item).toMatchObject({ status: 'FAILED', error_status: 'WORKER_LOST', attempts: MAX_ATTEMPTS });
     expect(item?.error_message).toContain('States.HeartbeatTimeout');
+    expect(item?.error_message).toContain(`after up to ${MAX_ATTEMPTS} attempts`);
     await expect.poll(() => h.runner.stats().workers, { timeout: 5000 }).toBe(0);
   });
 
-  it('a worker that dies without reporting → WORKER_LOST at once', async () => {
+  it('a worker that dies without reporting → started again at once, WORKER_LOST after MAX_ATTEMPTS', async () => {
     const cid = id('exit');
     await h.putCommand(cid);
     const t0 = Date.now();
     await h.run(cid);
-    expect(Date.now() - t0).toBeLessThan(1900);
-    expect(await h.getCommand(cid)).toMatchObject({ status: 'FAILED', error_status: 'WORKER_LOST' });
+    // Each death is seen when the process exits (not after a heartbeat timeout); the re-run
+    // waits (2 s, 4 s) and three process starts remain.
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    const item = await h.getCommand(cid);
+    expect(item).toMatchObject({ status: 'FAILED', error_status: 'WORKER_LOST' });
+    expect(item?.error_message).toMatch(/exit/i);
     expect(eventsFor(cid)).toHaveLength(1);
+  });
+
+  it('a worker that dies on its first attempt is started again and the command succeeds (attempts 2)', async () => {
+    const cid = id('flaky');
+    await h.putCommand(cid);
+    const exec = await h.run(cid);
+    expect(exec.status).toBe('SUCCEEDED');
+    const item = await h.getCommand(cid);
+    expect(item).toMatchObject({ status: 'SUCCESS', attempts: 2 });
+    expect(JSON.parse(item!.output_files_json).out_video).toMatchObject({ file_id: 'f-1' });
+    expect(eventsFor(cid).map((e) => e['detail-type'])).toEqual([EVENT_DETAIL_TYPE.SUCCEEDED]);
+  });
+
+  it('an execution started with `resume` for a PROCESSING command runs it again (ResumeProcessing)', async () => {
+    const cid = id('success');
+    await h.putCommand(cid, { status: 'PROCESSING', pending: undefined, started_at: '2020-01-01T00:00:00.000Z' });
+    const exec = await h.run(cid, { resume: true });
+    expect(exec.status).toBe('SUCCEEDED');
+    const item = await h.getCommand(cid);
+    expect(item).toMatchObject({ status: 'SUCCESS', started_at: '2020-01-01T00:00:00.000Z' });
+    expect(Date.parse(item!.resumed_at)).toBeGreaterThan(Date.parse('2020-01-02'));
   });
 
   it.each(['SUCCESS', 'FAILED', 'PROCESSING'])('MarkProcessing on a %s command → AlreadyFinished, nothing changes', async (status) => {
