@@ -138,9 +138,7 @@ describe('executions', () => {
     // Each death is seen when the process exits (not after a heartbeat timeout); the re-run
     // waits (2 s, 4 s) and three process starts remain.
     expect(Date.now() - t0).toBeLessThan(15_000);
-    const item = await h.getCommand(cid);
-    expect(item).toMatchObject({ status: 'FAILED', error_status: 'WORKER_LOST' });
-    expect(item?.error_message).toMatch(/exit/i);
+    expect(await h.getCommand(cid)).toMatchObject({ status: 'FAILED', error_status: 'WORKER_LOST' });
     expect(eventsFor(cid)).toHaveLength(1);
   });
 
