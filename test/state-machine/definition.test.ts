@@ -5,7 +5,9 @@
  * token through the local Step Functions endpoint with the real SDK, PutEvents → the local bus.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SendTaskHeartbeatCommand, SendTaskSuccessCommand, StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { SendTaskHeartbeatCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { LOCAL_NAMES } from '../../local/services.ts';
+import { localSweepPorts, startLocalSweeper } from '../../local/sweeper.ts';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE, MAX_ATTEMPTS, STATE } from '../../core/constants.ts';
 import { mintTaskToken, prepareForLocalRun, taskStates } from '../../local/prepare.ts';
 import { renderedDefinition, startHarness, type Harness } from './harness.ts';
@@ -177,6 +179,28 @@ describe('executions', () => {
     const cid = id('success');
     await h.run(cid);
     expect(await h.getCommand(cid)).toBeUndefined();
+  });
+});
+
+describe('sweeper (local mode)', () => {
+  it('an execution aborted while its worker runs → the command ends FAILED with a clear error and one FAILED event', async () => {
+    const stop = startLocalSweeper({ runner: h.runner, ports: localSweepPorts({ dynamodb: h.services.dynamodb, table: LOCAL_NAMES.tables.commands, bus: h.bus }), log: () => undefined });
+    try {
+      const cid = id('slow');
+      await h.putCommand(cid);
+      const { executionArn } = await h.sfn.send(new StartExecutionCommand({ stateMachineArn: h.runner.stateMachineArn, name: cid, input: JSON.stringify(h.executionInput(cid)) }));
+      await expect.poll(async () => (await h.getCommand(cid))?.status, { timeout: 10_000 }).toBe('PROCESSING');
+      await h.sfn.send(new StopExecutionCommand({ executionArn, error: 'operator', cause: 'stopped by hand' }));
+      await expect.poll(async () => (await h.getCommand(cid))?.status, { timeout: 10_000 }).toBe('FAILED');
+      const item = await h.getCommand(cid);
+      expect(item).toMatchObject({ error_status: 'INTERNAL_ERROR' });
+      expect(item?.error_message).toMatch(/stopped before the command finished \(operator: stopped by hand\)/);
+      expect(item?.pending).toBeUndefined();
+      await expect.poll(() => eventsFor(cid).length).toBe(1);
+      expect(eventsFor(cid)[0]!.detail).toMatchObject({ status: 'FAILED', error_status: 'INTERNAL_ERROR' });
+    } finally {
+      stop();
+    }
   });
 });
 
