@@ -9,7 +9,7 @@ export type CommandStatus = (typeof COMMAND_STATUS)[number];
 export const COMMAND_TYPE = ['FFMPEG_COMMAND', 'CHAINED_COMMAND', 'MULTIPLE_COMMAND'] as const;
 export type CommandType = (typeof COMMAND_TYPE)[number];
 
-/** `error_status` of a FAILED command (API.md). */
+/** `error_status` of a FAILED command (docs/API.md). */
 export const ERROR_STATUS = [
   'INPUT_DOWNLOAD_FAILED',
   'INPUT_TOO_LARGE',
@@ -26,7 +26,7 @@ export const ERROR_STATUS = [
 ] as const;
 export type ErrorStatus = (typeof ERROR_STATUS)[number];
 
-/** Error codes of the HTTP error envelope (API.md). */
+/** Error codes of the HTTP error envelope (docs/API.md). */
 export const API_ERROR = {
   INVALID_REQUEST: 400,
   UNAUTHORIZED: 401,
@@ -143,7 +143,7 @@ export const MAX_RESULT_BYTES = 64 * 1024;
 /** Added to max_command_run_seconds for downloads, probing and uploads. */
 export const TASK_TIMEOUT_ALLOWANCE_SECONDS = 900;
 
-/** Limits of API.md and SECURITY.md. */
+/** Limits of docs/API.md ("Limits"), enforced as docs/SECURITY-POLICY.md layer 7 says. */
 export const LIMITS = {
   maxBodyBytes: 256 * 1024,
   maxMetadataKeys: 10,
@@ -157,6 +157,19 @@ export const LIMITS = {
   maxInputBytes: 5 * 1024 ** 3,
   maxOutputBytes: 5 * 1024 ** 3,
   maxPixels: 8192 * 8192,
+  /**
+   * Generated sources (testsrc2, color, sine, ...; core/command/source-bounds.ts): most
+   * seconds (`duration`), video frames per second (`rate`) and audio samples per second
+   * (`sample_rate`) a source filter may be asked for. Their frame size is bounded by maxPixels.
+   */
+  maxSourceSeconds: 3600,
+  maxSourceFrameRate: 240,
+  maxSourceSampleRate: 384_000,
+  /**
+   * Files one declared image-sequence / segment output (`frame_%03d.png`) may have; their
+   * total size is bounded like one output (maxOutputBytes).
+   */
+  maxSequenceFiles: 1000,
   maxRedirects: 5,
   downloadTimeoutSeconds: 600,
   signedUrlSeconds: 3600,

@@ -4,6 +4,10 @@
  */
 import type { PlannedFilterFile } from './command/filter-files.ts';
 import type { CommandStatus, CommandType, Compute, ErrorStatus, VcpuCount } from './constants.ts';
+import type { OriginalRequest, OutputFileMeta, Progress } from './api/responses.ts';
+
+// The API's shapes are spelled once, as zod schemas in core/api/responses.ts.
+export type { FileType, OriginalRequest, OutputFileMeta, Progress } from './api/responses.ts';
 
 /** One input the worker downloads before running FFmpeg. */
 export interface PlannedInput {
@@ -25,6 +29,12 @@ export interface PlannedOutput {
    * ordinary outputs. Set by parseFfmpegCommand (isPlaylistOutput).
    */
   playlist?: true;
+  /**
+   * A numbered sequence (`frame_%03d.png`, `seg_%d.ts`: one %d / %0Nd, core/command/paths.ts
+   * sequencePattern): the worker stores every file the pattern matched, the first as the
+   * output and the others beside it, and reports their number in file_count. Absent otherwise.
+   */
+  sequence?: true;
 }
 
 /**
@@ -45,43 +55,6 @@ export interface CommandPlan {
   filter_files?: PlannedFilterFile[];
 }
 
-export interface Progress {
-  percent: number | null;
-  out_time_seconds: number;
-  speed: number | null;
-  fps: number | null;
-}
-
-export type FileType = 'video' | 'audio' | 'image' | 'other';
-
-/** OutputFileMeta of API.md; every field present, null where it does not apply. */
-export interface OutputFileMeta {
-  file_id: string;
-  storage_url: string | null;
-  status: 'PROCESSING' | 'STORED' | 'FAILED';
-  rendi_store_type: 'OUTPUT' | 'STORED_FILE' | 'UPLOAD';
-  is_deleted: boolean;
-  filename: string;
-  size_mbytes: number | null;
-  duration: number | null;
-  file_type: FileType;
-  file_format: string | null;
-  codec: string | null;
-  pixel_format: string | null;
-  mime_type: string | null;
-  width: number | null;
-  height: number | null;
-  frame_rate: number | null;
-  bitrate_video_kb: number | null;
-  bitrate_audio_kb: number | null;
-  /**
-   * Files that make up this output: 1 for an ordinary file; for a playlist, 1 (the manifest)
-   * + its companion files (segments, sub-playlists, init files). `size_mbytes` is then the
-   * total of all of them.
-   */
-  file_count: number;
-}
-
 /**
  * An output as stored on the command item: the meta without a URL, plus where it lives.
  * `file_count` is optional here only because items stored before it existed lack it (read as 1).
@@ -90,19 +63,13 @@ export type StoredOutput = Omit<OutputFileMeta, 'storage_url' | 'file_count'> & 
   s3_key: string;
   file_count?: number;
   /**
-   * Playlist outputs only: the names of the companion objects, each stored at `s3_key`'s
-   * prefix + name (S3_KEYS.output(account, command, name)), so relative references in the
-   * manifest resolve next to it. For deleting them (storedObjectKeys); never in the poll JSON.
+   * Playlist and sequence outputs only: the names of the companion objects (segments; the
+   * 2nd, 3rd, ... file of a sequence), each stored at `s3_key`'s prefix + name
+   * (S3_KEYS.output(account, command, name)), so relative references in a manifest resolve
+   * next to it. For deleting them (storedObjectKeys); never in the poll JSON.
    */
   companion_names?: string[];
 };
-
-export interface OriginalRequest {
-  input_files: Record<string, string>;
-  output_files: Record<string, string>;
-  ffmpeg_command?: string;
-  ffmpeg_commands?: string[];
-}
 
 /** The command item in the commands table (key: account_id + command_id). */
 export interface CommandItem {

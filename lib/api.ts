@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { API_KEY_HEADER, TABLE, type ApiErrorCode } from '../core/constants.ts';
+import { errorEnvelope } from '../core/api/errors.ts';
 import { API_BASE_PATHS, ROUTES, ROUTE_HANDLERS, type RouteHandlerName } from '../core/routes.ts';
 import { FfaasFunction } from './function.ts';
 import { BUCKET_PREFIX } from './storage.ts';
@@ -51,12 +52,15 @@ const MEMORY: Partial<Record<RouteHandlerName, number>> = {
 };
 
 /**
- * The error envelope of API.md for answers API Gateway gives itself (no Lambda involved).
- * `message` is either a fixed text or API Gateway's own (already JSON-quoted) message.
+ * The error envelope (docs/API.md "Errors") for answers API Gateway gives itself (no Lambda
+ * involved), built by the handlers' own errorEnvelope so the shapes cannot differ. `message` is
+ * either a fixed text or API Gateway's own message (`$context.error.messageString`, which API
+ * Gateway substitutes already JSON-quoted).
  */
 export function gatewayErrorTemplate(code: ApiErrorCode, message?: string): string {
+  const slot = '@@message@@';
   const msg = message === undefined ? '$context.error.messageString' : JSON.stringify(message);
-  return `{"error":{"code":"${code}","message":${msg}}}`;
+  return JSON.stringify(errorEnvelope({ code, message: slot })).replaceAll(JSON.stringify(slot), msg);
 }
 
 /** Gateway responses: type → status and envelope (status undefined keeps API Gateway's). */
@@ -68,9 +72,9 @@ const GATEWAY_RESPONSES: ReadonlyArray<{
   retryAfterSeconds?: number;
 }> = [
   { type: apigw.ResponseType.UNAUTHORIZED, statusCode: '401', code: 'UNAUTHORIZED', message: 'Missing or invalid API key' },
-  // The authorizer denies unknown or revoked keys: API.md answers those with 401 as well.
+  // The authorizer denies unknown or revoked keys: docs/API.md answers those with 401 as well.
   { type: apigw.ResponseType.ACCESS_DENIED, statusCode: '401', code: 'UNAUTHORIZED', message: 'Missing or invalid API key' },
-  // API Gateway answers an unknown path with 403 "Missing Authentication Token"; API.md says 404.
+  // API Gateway answers an unknown path with 403 "Missing Authentication Token"; docs/API.md says 404.
   { type: apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, statusCode: '404', code: 'NOT_FOUND', message: 'No such route' },
   { type: apigw.ResponseType.RESOURCE_NOT_FOUND, statusCode: '404', code: 'NOT_FOUND', message: 'No such route' },
   { type: apigw.ResponseType.REQUEST_TOO_LARGE, statusCode: '413', code: 'PAYLOAD_TOO_LARGE', message: 'Request body too large' },
@@ -84,7 +88,7 @@ const GATEWAY_RESPONSES: ReadonlyArray<{
 /**
  * The public REST API: every route of ROUTES under every base path of API_BASE_PATHS, one
  * Lambda per handler (shared by both base paths), the X-API-KEY REQUEST authorizer on the routes
- * with `auth`, API Gateway's own errors shaped as the API.md envelope, stage throttling and
+ * with `auth`, API Gateway's own errors shaped as the docs/API.md envelope, stage throttling and
  * JSON access logs.
  *
  * The authorizer's answer is cached per key for `authorizerCacheTtl`: its policy must allow the

@@ -136,7 +136,7 @@ export function acknowledgeNagFindings(t: NagTargets): void {
     t.restApi,
     {
       id: 'AwsSolutions-APIG2',
-      reason: 'Bodies are validated by the handlers (zod), which answer with the API.md error envelope and field details.',
+      reason: 'Bodies are validated by the handlers (zod), which answer with the docs/API.md error envelope and field details.',
     },
     { id: 'AwsSolutions-APIG3', reason: 'WAF is optional and left to the operator; stage throttling limits abuse.' },
     {
@@ -151,7 +151,7 @@ export function acknowledgeNagFindings(t: NagTargets): void {
   for (const method of t.openMethods) {
     ack(method, {
       id: 'AwsSolutions-APIG4',
-      reason: 'Public by the API contract (API.md): health and validate need no key and record nothing.',
+      reason: 'Public by the API contract (docs/API.md): health and validate need no key and record nothing.',
     });
   }
 

@@ -340,7 +340,7 @@ export class FfaasWorkers extends Construct {
    * chosen at run time and RunTask cannot tag the task's role session, so the statements are
    * scoped to the narrowest static resource instead (the commands table, `outputs/*`,
    * `files/*`). Per-command isolation is enforced by the worker code (keys from S3_KEYS with the
-   * command id of its environment) and by ffmpeg never holding credentials (SECURITY.md).
+   * command id of its environment) and by ffmpeg never holding credentials (docs/SECURITY-POLICY.md).
    */
   private grantWorkerAccess(table: dynamodb.ITable, bucket: s3.IBucket): void {
     this.taskRole.addToPolicy(

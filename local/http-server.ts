@@ -19,6 +19,7 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
+import { errorEnvelope } from '../core/api/errors.ts';
 import { LIMITS, type ApiErrorCode } from '../core/constants.ts';
 import { API_BASE_PATHS, AUTHORIZER_ACCOUNT_KEY, handlerEntry, ROUTES, type RouteSpec } from '../core/routes.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './services.ts';
@@ -97,7 +98,7 @@ export function matchRoute(method: string, rawPath: string): { match?: RouteMatc
 }
 
 function envelope(res: ServerResponse, status: number, code: ApiErrorCode, message: string, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify({ error: { code, message } });
+  const body = JSON.stringify(errorEnvelope({ code, message }));
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }

@@ -1,12 +1,16 @@
 /**
- * The error envelope of API.md:
- *   {"error": {"code", "message", "details"?: [{path, message}]}}
- * and, on a 422, the RenderIO/FastAPI-style `"detail": [{loc, msg, type}]` beside it.
+ * The error envelope (docs/API.md "Errors"; its schema is ErrorEnvelopeSchema in responses.ts):
+ *   {"error": {"code", "message", "details"?: [{path, message}]}, "message", "detail"}
+ * `message` repeats error.message; `detail` is FastAPI's form, `[{loc, msg, type}]` when
+ * fields failed, else the message string, for RenderIO/Rendi clients that read either.
  */
 import type { z } from 'zod';
 import { API_ERROR, type ApiErrorCode } from '../constants.ts';
 import type { CommandViolation } from '../command/types.ts';
+import type { ErrorEnvelope } from './responses.ts';
 import { issueStatus } from './schemas.ts';
+
+export type { ErrorEnvelope } from './responses.ts';
 
 export type ErrorPath = (string | number)[];
 
@@ -16,11 +20,6 @@ export interface ErrorDetail {
   message: string;
   /** Machine-readable kind, e.g. "invalid_type", "option-not-allowed". */
   type?: string;
-}
-
-export interface ErrorEnvelope {
-  error: { code: ApiErrorCode; message: string; details?: { path: ErrorPath; message: string }[] };
-  detail?: { loc: ErrorPath; msg: string; type: string }[];
 }
 
 /** A failure the API answers with its envelope; anything else thrown is a 500. */
@@ -44,23 +43,22 @@ export function isApiError(e: unknown): e is ApiError {
   return e instanceof ApiError;
 }
 
-/** The body of an error response. `where` is the FastAPI `loc` root ("body" or "query"). */
-export function errorEnvelope(err: ApiError, where: 'body' | 'query' = 'body'): ErrorEnvelope {
-  const envelope: ErrorEnvelope = {
+/**
+ * The body of an error response. `where` is the FastAPI `loc` root ("body" or "query").
+ * Every producer of errors (handlers, API Gateway's own responses, local mode's server) uses it.
+ */
+export function errorEnvelope(err: Pick<ApiError, 'code' | 'message' | 'details'>, where: 'body' | 'query' = 'body'): ErrorEnvelope {
+  return {
     error: {
       code: err.code,
       message: err.message,
       ...(err.details ? { details: err.details.map((d) => ({ path: d.path, message: d.message })) } : {}),
     },
+    message: err.message,
+    detail: err.details
+      ? err.details.map((d) => ({ loc: [where, ...d.path], msg: d.message, type: d.type ?? 'value_error' }))
+      : err.message,
   };
-  if (err.status === 422) {
-    envelope.detail = (err.details ?? [{ path: [], message: err.message }]).map((d) => ({
-      loc: [where, ...d.path],
-      msg: d.message,
-      type: d.type ?? 'value_error',
-    }));
-  }
-  return envelope;
 }
 
 function pathText(path: ErrorPath): string {

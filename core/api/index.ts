@@ -5,3 +5,4 @@ export * from './ids.ts';
 export * from './api-keys.ts';
 export * from './command-item.ts';
 export * from './list.ts';
+export * from './responses.ts';

@@ -1,50 +1,6 @@
-/** The poll response of GET /commands/{id} (API.md "Polling"), from the stored item. */
-import type { CommandStatus, CommandType, VcpuCount } from '../constants.ts';
-import type { CommandItem, OriginalRequest, OutputFileMeta, Progress, StoredOutput } from '../types.ts';
-
-export interface PollResponse {
-  command_id: string;
-  status: CommandStatus;
-  command_type: CommandType;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  total_processing_seconds: number | null;
-  ffmpeg_command_run_seconds: number | null;
-  metadata: Record<string, string | number | boolean> | null;
-  error_status: string | null;
-  error_message: string | null;
-  progress: Progress | null;
-  output_files: Record<string, OutputFileMeta>;
-  original_request: OriginalRequest;
-  /** Echoed (API.md: "the response and poll echo it"). */
-  vcpu_count: VcpuCount;
-  /** Worker starts (1 once a worker ran; more when a lost worker was started again). */
-  attempts: number;
-}
-
-/** Every OutputFileMeta field, in API.md order. */
-const META_FIELDS = [
-  'file_id',
-  'storage_url',
-  'status',
-  'rendi_store_type',
-  'is_deleted',
-  'filename',
-  'size_mbytes',
-  'duration',
-  'file_type',
-  'file_format',
-  'codec',
-  'pixel_format',
-  'mime_type',
-  'width',
-  'height',
-  'frame_rate',
-  'bitrate_video_kb',
-  'bitrate_audio_kb',
-  'file_count',
-] as const satisfies readonly (keyof OutputFileMeta)[];
+/** The poll response of GET /commands/{id} (docs/API.md "Polling"), from the stored item. */
+import type { CommandItem, StoredOutput } from '../types.ts';
+import { OUTPUT_FILE_META_FIELDS, type OriginalRequest, type OutputFileMeta, type PollResponse } from './responses.ts';
 
 /** The stored outputs of an item (`output_files_json`), or {} when there are none yet. */
 export function storedOutputs(item: Pick<CommandItem, 'output_files_json'>): Record<string, StoredOutput> {
@@ -58,14 +14,14 @@ export function storedOutputs(item: Pick<CommandItem, 'output_files_json'>): Rec
 }
 
 /**
- * The API view of a stored output: only the META_FIELDS, so a playlist's `companion_names`
+ * The API view of a stored output: only the OutputFileMeta fields, so a playlist's `companion_names`
  * (up to thousands of segment names) and `s3_key` never reach the poll JSON; `file_count` and
  * the total `size_mbytes` stand for them. Items stored before file_count existed read as 1.
  */
 export function toOutputFileMeta(stored: StoredOutput, storageUrl: string | null): OutputFileMeta {
   const source = stored as unknown as Record<string, unknown>;
   const meta = {} as Record<string, unknown>;
-  for (const field of META_FIELDS) {
+  for (const field of OUTPUT_FILE_META_FIELDS) {
     meta[field] = field === 'storage_url' ? (stored.is_deleted ? null : storageUrl) : (source[field] ?? null);
   }
   meta.is_deleted = stored.is_deleted === true;
@@ -88,7 +44,7 @@ function seconds(from: string, to: string): number | null {
 }
 
 /**
- * Shape an item as API.md's poll response: every key present, null where absent.
+ * Shape an item as docs/API.md's poll response: every key present, null where absent.
  * `signedUrls` maps output alias → freshly minted GET URL (null or missing: no URL).
  * `now` is the poll time: while a command runs, total_processing_seconds stays null (it is
  * "submission to completion"); `now` only bounds the numbers against clock skew.

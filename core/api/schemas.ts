@@ -1,8 +1,8 @@
 /**
- * zod schemas of every request body of API.md, and the rule that turns a failed parse into a
+ * zod schemas of every request body of docs/API.md, and the rule that turns a failed parse into a
  * 400 INVALID_REQUEST or a 422 VALIDATION_ERROR.
  *
- * The rule (API.md "Errors"):
+ * The rule (docs/API.md "Errors"):
  * - 400: the body is not what the route reads at all: not JSON, missing required fields, wrong
  *   JSON types of structural fields, alias keys that do not match ^in_/^out_, output names that
  *   are not plain file names, empty command lists. (Malformed or forbidden commands are 400 too,
@@ -183,50 +183,12 @@ export const ValidateSchema = z
   });
 export type ValidateBody = z.infer<typeof ValidateSchema>;
 
-/** POST /files/upload-url */
-export const UploadUrlSchema = z.object({
-  filename: z.string().refine(isPlainFileName, { message: 'must be a plain file name', params: S400 }),
-});
-/** POST /files/store-file */
-export const StoreFileSchema = z.object({ file_url: z.string().refine(isHttpUrl, { message: 'must be an http(s) URL', params: S422 }) });
-
-/** POST /presets */
-export const CreatePresetSchema = z
-  .object({
-    name: z.string().min(1).max(128),
-    input_files: z.record(z.string().regex(INPUT_ALIAS_PATTERN, 'input alias must match ^in_[A-Za-z0-9_]+$'), z.string()).optional(),
-    output_files: OutputFilesSchema,
-    ffmpeg_command: CommandStringSchema.optional(),
-    ffmpeg_commands: CommandListSchema.optional(),
-  })
-  .superRefine((body, ctx) => {
-    if ((body.ffmpeg_command === undefined) === (body.ffmpeg_commands === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ffmpeg_command'],
-        message: 'exactly one of ffmpeg_command and ffmpeg_commands is required',
-        params: S400,
-      });
-    }
-  });
-/** POST /presets/{preset_id}/execute */
-export const ExecutePresetSchema = z.object({
-  input_files: InputFilesSchema,
-  metadata: MetadataSchema.optional(),
-  webhook_url: WebhookUrlSchema.optional(),
-});
-/** PUT /webhook-config */
-export const WebhookConfigSchema = z.object({
-  url: z.string().refine(isHttpUrl, { message: 'must be an http(s) URL', params: S422 }),
-  secret: z.string().min(24).max(256).optional(),
-});
-
 /** GET /commands query string (all values arrive as strings). */
 export const ListCommandsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(LIMITS.listMaxLimit).default(LIMITS.listDefaultLimit),
   offset: z.coerce.number().int().min(0).max(10_000).default(0),
   status: z.enum(COMMAND_STATUS).optional(),
-  cursor: z.string().max(2048).optional(),
+  cursor: z.string().max(2048).meta({ description: 'next_cursor of the previous page (opaque)' }).optional(),
 });
 export type ListCommandsQuery = z.infer<typeof ListCommandsQuerySchema>;
 

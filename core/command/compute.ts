@@ -1,5 +1,5 @@
 /**
- * CPU or GPU worker for a command (API.md `compute`): `auto` picks gpu when the command needs
+ * CPU or GPU worker for a command (docs/API.md `compute`): `auto` picks gpu when the command needs
  * an NVIDIA GPU (NVENC encoders, CUVID decoders, -hwaccel cuda/nvdec, CUDA/NPP filters).
  */
 import type { Compute } from '../constants.ts';

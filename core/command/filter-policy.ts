@@ -1,5 +1,5 @@
 /**
- * Which filters a filtergraph may use, and which of their options (SECURITY.md layer 4).
+ * Which filters a filtergraph may use, and which of their options (docs/SECURITY-POLICY.md layer 4).
  * Allowlist: a filter not named here is refused; an option of an allowed filter is checked
  * against its decision in filter-options.ts (every option of this FFmpeg build has one).
  * Options that open a file take only a workspace file of the option's kind, as a declared

@@ -1,5 +1,5 @@
 /**
- * The option allowlist, as data (SECURITY.md layer 2). An option not listed in ALLOWED_OPTIONS
+ * The option allowlist, as data (docs/SECURITY-POLICY.md layer 2). An option not listed in ALLOWED_OPTIONS
  * is refused by name; options in FORBIDDEN_OPTIONS are refused with the reason given.
  * Names are matched exactly, as FFmpeg spells them (`ffmpeg -h full`, 5.1); a stream specifier
  * after `:` (`-c:v:0`, `-b:a`, `-metadata:s:a:0`) is split off first. No abbreviations.

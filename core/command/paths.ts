@@ -1,5 +1,5 @@
 /**
- * Workspace file names (SECURITY.md layer 3). Every file FFmpeg reads or writes is a plain name
+ * Workspace file names (docs/SECURITY-POLICY.md layer 3). Every file FFmpeg reads or writes is a plain name
  * in the command's workspace (its cwd). Names are restricted to a small character set so that
  * they can be substituted into argv AND into filtergraph option values without any escaping
  * (a name with `,` `;` `:` `'` `[` or `\` could otherwise change the meaning of a filtergraph).
@@ -93,4 +93,48 @@ export function inputLocalName(alias: string, url: string): string {
 export function fileExtension(name: string): string {
   const dot = name.lastIndexOf('.');
   return dot > 0 ? name.slice(dot + 1).toLowerCase() : '';
+}
+
+/**
+ * A declared output whose name is a sequence pattern (`frame_%03d.png`, `seg_%d.ts`): FFmpeg
+ * writes several files (image2, segment muxers) and the worker stores them all under the alias.
+ * Exactly one `%d` or `%0Nd` and no other `%` (no `%v`, no `%%`), so the files it can match are
+ * plain workspace names and nothing else.
+ */
+export interface SequencePattern {
+  prefix: string;
+  /** Minimum digits of the number (`%03d` → 3, `%d` → 1). FFmpeg writes more when it must. */
+  width: number;
+  suffix: string;
+}
+
+/** The sequence pattern of a name, or null when it has none or is not a single %d / %0Nd. */
+export function sequencePattern(name: string): SequencePattern | null {
+  const m = /^([^%]*)%(0?)([1-9]?[0-9]?)d([^%]*)$/.exec(name);
+  if (!m) return null;
+  return { prefix: m[1]!, width: Math.max(1, Number(m[3] || '1')), suffix: m[4]! };
+}
+
+/** Why a declared output name with a `%` is not an acceptable sequence pattern, or null. */
+export function sequencePatternProblem(name: string): PathProblem | null {
+  if (!name.includes('%')) return null;
+  if (sequencePattern(name) === null) {
+    return { rule: 'file-name-pattern', reason: 'an output name may hold one sequence number, written %d or %0Nd (e.g. frame_%03d.png), and no other "%"' };
+  }
+  return null;
+}
+
+/**
+ * The workspace files a sequence pattern matched, in number order (frame_2 before frame_10).
+ * A file matches when it is the prefix, at least `width` digits and the suffix: what FFmpeg's
+ * av_get_frame_filename writes for the pattern.
+ */
+export function sequenceMembers(pattern: SequencePattern, files: readonly string[]): string[] {
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`^${escape(pattern.prefix)}(\\d{${pattern.width},})${escape(pattern.suffix)}$`);
+  return files
+    .map((f) => ({ f, m: re.exec(f) }))
+    .filter((x) => x.m !== null)
+    .sort((a, b) => Number(a.m![1]) - Number(b.m![1]) || a.f.localeCompare(b.f))
+    .map((x) => x.f);
 }

@@ -1,5 +1,5 @@
 /**
- * `{{alias}}` and `<<alias>>` placeholders (API.md: same meaning). Whitespace inside the
+ * `{{alias}}` and `<<alias>>` placeholders (docs/API.md: same meaning). Whitespace inside the
  * braces is tolerated (`{{ in_video }}`), as common templating clients emit it.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Command string → argv, with shell-like quoting and nothing else (SECURITY.md layer 1).
+ * Command string → argv, with shell-like quoting and nothing else (docs/SECURITY-POLICY.md layer 1).
  *
  * Supported: whitespace (space, tab) separates words; '…' is literal; "…" is literal except that
  * a backslash escapes `"`, `\`, `$` and a backquote (as in POSIX); outside quotes a backslash
@@ -9,7 +9,7 @@
  * Never expanded and never special inside quotes, but an error when unquoted, because in a shell
  * they would do something other than pass text to FFmpeg: `;` `|` `&` (so `&&`, `||`) `<` `>`
  * backquote, `$` (`$VAR`, `${…}`, `$(…)`), newline, carriage return. The one exception is the
- * `<<alias>>` placeholder (API.md), which is read as text. A NUL byte is an error anywhere
+ * `<<alias>>` placeholder (docs/API.md), which is read as text. A NUL byte is an error anywhere
  * (it cannot be passed in an argv). Globs (`*`, `?`, `[…]`), `~` and `{a,b}` are plain text here;
  * the path rules refuse them where they would matter.
  */

@@ -19,7 +19,7 @@ export interface ParseCommandInput {
 }
 
 /**
- * Why a command was refused. `status` follows API.md: 400 INVALID_REQUEST for malformed or
+ * Why a command was refused. `status` follows docs/API.md: 400 INVALID_REQUEST for malformed or
  * forbidden commands, 422 VALIDATION_ERROR for well-formed but unacceptable values (e.g. an
  * NVENC codec with compute "cpu", GPU where none is configured).
  */

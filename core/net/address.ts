@@ -1,5 +1,5 @@
 /**
- * Which IP addresses the service may connect to on a user's behalf (SECURITY.md layer 6).
+ * Which IP addresses the service may connect to on a user's behalf (docs/SECURITY-POLICY.md layer 6).
  *
  * Deny by default: an address is public only when ipaddr.js calls it plain `unicast`. Every
  * IPv6 form that embeds an IPv4 address (IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible

@@ -1,5 +1,5 @@
 /**
- * SSRF-safe HTTP fetching (SECURITY.md layers 6 and 7): every hop is resolved and checked by
+ * SSRF-safe HTTP fetching (docs/SECURITY-POLICY.md layers 6 and 7): every hop is resolved and checked by
  * checkUrl, and the TCP connection goes to the checked address itself — an undici Agent whose
  * `connect` dials the pinned IP while SNI, certificate checks and the Host header keep the
  * original host. (A `connect.lookup` hook alone would never run for literal-IP URLs; the

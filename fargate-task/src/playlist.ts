@@ -7,7 +7,9 @@
  *   - a downloaded input,
  *   - a declared output (each is stored on its own),
  *   - read with `-i` by a run of the plan (an intermediate of a chained command, such as a
- *     transcode that a later run packages).
+ *     transcode that a later run packages),
+ *   - a file of a sequence output (`seg_%03d.ts` declared as its own output): it is stored,
+ *     once, with that output.
  * Segments, variant playlists of a `-var_stream_map` ladder, `-master_pl_name` playlists and
  * DASH init/chunk files all qualify. FFmpeg cannot say which manifest references which file,
  * so with several playlist outputs in one command the whole companion set is attributed to
@@ -16,6 +18,7 @@
  * stored: files FFmpeg wrote that no declared output owns (scratch files, two-pass logs,
  * undeclared intermediates) stay in the workspace and are removed with it.
  */
+import { sequenceMembers, sequencePattern } from '../../core/command/paths.ts';
 import type { CommandPlan } from '../../core/types.ts';
 
 /** Most companion files stored for one command. */
@@ -41,6 +44,7 @@ export function assignCompanions(plan: Pick<CommandPlan, 'inputs' | 'outputs' | 
   const owner = plan.outputs.find((o) => o.playlist === true);
   if (!owner) return {};
   const excluded = new Set<string>([...plan.inputs.map((i) => i.local_name), ...plan.outputs.map((o) => o.local_name)]);
+  for (const members of Object.values(assignSequences(plan, files))) for (const m of members) excluded.add(m);
   for (const argv of plan.commands) {
     argv.forEach((arg, i) => {
       if (arg === '-i' && i + 1 < argv.length) excluded.add(argv[i + 1]!);
@@ -49,6 +53,22 @@ export function assignCompanions(plan: Pick<CommandPlan, 'inputs' | 'outputs' | 
   const names = files.filter((f) => PLAIN_NAME.test(f) && !excluded.has(f));
   names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   return { [owner.alias]: names };
+}
+
+/**
+ * alias → the files each sequence output's pattern matched (frame_%03d.png → frame_001.png,
+ * frame_002.png, ... in number order), for every sequence output of the plan. The first is
+ * stored as the output itself, the others as its companions.
+ */
+export function assignSequences(plan: Pick<CommandPlan, 'outputs'>, files: readonly string[]): Record<string, string[]> {
+  const plain = files.filter((f) => PLAIN_NAME.test(f));
+  const out: Record<string, string[]> = {};
+  for (const o of plan.outputs) {
+    if (o.sequence !== true) continue;
+    const pattern = sequencePattern(o.local_name);
+    out[o.alias] = pattern ? sequenceMembers(pattern, plain) : [];
+  }
+  return out;
 }
 
 /** Why a companion set cannot be stored (count or name bytes), or null when it can. */
@@ -79,6 +99,18 @@ const CONTENT_TYPES: Record<string, string> = {
   webm: 'video/webm',
   vtt: 'text/vtt',
   webvtt: 'text/vtt',
+  // files of image sequences
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
+  bmp: 'image/bmp',
+  tif: 'image/tiff',
+  tiff: 'image/tiff',
+  gif: 'image/gif',
+  mkv: 'video/x-matroska',
+  wav: 'audio/wav',
+  flac: 'audio/flac',
 };
 
 /** Content-Type of a companion file, from its extension (players rely on it for segments). */

@@ -1,7 +1,8 @@
 /**
- * One command, start to finish (ARCHITECTURE.md "Data flow" step 3):
+ * One command, start to finish (fargate-task/README.md follows it file by file):
  *   read the item → heartbeats → workspace → download inputs → probe inputs (for percent)
- *   → run each argv of the plan → probe + upload each output (a playlist with its segments)
+ *   → run each argv of the plan → probe + upload each output (a playlist with its segments,
+ *     a sequence output with every file its pattern matched)
  *   → SendTaskSuccess / Failure.
  * Every failure becomes one ERROR_STATUS; heartbeats stop and the workspace goes in all cases.
  * The AWS clients are injected, so tests run this against dynalite, s3rver and a local
@@ -13,7 +14,7 @@ import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { MAX_RESULT_BYTES, S3_KEYS, type ErrorStatus } from '../../core/constants.ts';
+import { LIMITS, MAX_RESULT_BYTES, S3_KEYS, type ErrorStatus } from '../../core/constants.ts';
 import { toOutputFileMeta } from '../../core/media/index.ts';
 import { SafeFetchError } from '../../core/net/index.ts';
 import type { CommandItem, Progress, StoredOutput, WorkerResult } from '../../core/types.ts';
@@ -29,7 +30,7 @@ import { createProgressWriter } from './progress-writer.ts';
 import { reportFailure, reportSuccess } from './report.ts';
 import { describeLimit, measureWorkspace, runFfmpeg, runLimits } from './run-ffmpeg.ts';
 import { isolationFor } from './sandbox.ts';
-import { assignCompanions, COMPANION_UPLOAD_CONCURRENCY, companionContentType, companionLimitProblem } from './playlist.ts';
+import { assignCompanions, assignSequences, COMPANION_UPLOAD_CONCURRENCY, companionContentType, companionLimitProblem } from './playlist.ts';
 import { uploadFile, uploadFiles, UploadFilesError } from './upload.ts';
 import { assertPlainName, createWorkspace, removeWorkspace } from './workspace.ts';
 
@@ -205,25 +206,42 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
     await progress.stop();
   }
 
-  // Playlist outputs take the files FFmpeg wrote next to them (playlist.ts says which). Any
-  // other file FFmpeg wrote that no declared output owns is not stored: it goes with the
-  // workspace.
+  // Playlist outputs take the files FFmpeg wrote next to them, sequence outputs every file
+  // their pattern matched (playlist.ts says which). Any other file FFmpeg wrote that no
+  // declared output owns is not stored: it goes with the workspace.
   let companions: Record<string, string[]> = {};
-  if (plan.outputs.some((o) => o.playlist === true)) {
+  let sequences: Record<string, string[]> = {};
+  if (plan.outputs.some((o) => o.playlist === true || o.sequence === true)) {
     const entries = await readdir(workspace, { withFileTypes: true });
-    companions = assignCompanions(plan, entries.filter((e) => e.isFile()).map((e) => e.name));
+    const files = entries.filter((e) => e.isFile()).map((e) => e.name);
+    companions = assignCompanions(plan, files);
+    sequences = assignSequences(plan, files);
   }
 
   const outputs: Record<string, StoredOutput> = {};
   for (const out of plan.outputs) {
-    const name = assertPlainName(out.local_name);
+    let name: string;
+    let extraNames: string[] | null = null;
+    if (out.sequence === true) {
+      const members = sequences[out.alias] ?? [];
+      if (members.length === 0) throw new WorkerError('OUTPUT_MISSING', `output ${out.alias} ("${out.local_name}") was not produced by the command: no file matches its pattern`);
+      if (members.length > LIMITS.maxSequenceFiles) {
+        throw new WorkerError('OUTPUT_UPLOAD_FAILED', `output ${out.alias} ("${out.local_name}") has ${members.length} files, over the limit of ${LIMITS.maxSequenceFiles}`);
+      }
+      name = assertPlainName(members[0]!);
+      extraNames = members.slice(1);
+    } else {
+      name = assertPlainName(out.local_name);
+      if (out.playlist === true) extraNames = companions[out.alias] ?? [];
+    }
     const file = path.join(workspace, name);
     const st = await lstat(file).catch(() => null);
     if (!st || !st.isFile()) throw new WorkerError('OUTPUT_MISSING', `output ${out.alias} ("${name}") was not produced by the command`);
     if (st.size > config.maxOutputBytes) {
       throw new WorkerError('OUTPUT_UPLOAD_FAILED', `output ${out.alias} is ${st.size} bytes, over the limit of ${config.maxOutputBytes}`);
     }
-    const extra = out.playlist === true ? await companionFiles(workspace, out.alias, companions[out.alias] ?? [], st.size, config.maxOutputBytes) : null;
+    const what = out.sequence === true ? 'sequence' : 'playlist';
+    const extra = extraNames !== null ? await companionFiles(workspace, out.alias, extraNames, st.size, config.maxOutputBytes, what) : null;
     const probe = await probeFile(name, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs });
     const meta = toOutputFileMeta(probe, { fileId: randomUUID(), fileName: name, sizeBytes: st.size + (extra?.bytes ?? 0) });
     const key = S3_KEYS.output(config.accountId, config.commandId, name);
@@ -241,7 +259,7 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
         signal.throwIfAborted();
         const failed = err instanceof UploadFilesError ? path.posix.basename(err.item.key) : '?';
         log.error('upload failed', { alias: out.alias, file: failed, error: ((err as { cause?: { name?: string } })?.cause?.name ?? 'Error') });
-        throw new WorkerError('OUTPUT_UPLOAD_FAILED', `playlist file "${failed}" of output ${out.alias} could not be stored`);
+        throw new WorkerError('OUTPUT_UPLOAD_FAILED', `${what} file "${failed}" of output ${out.alias} could not be stored`);
       }
     }
     try {
@@ -286,19 +304,20 @@ async function companionFiles(
   names: string[],
   manifestBytes: number,
   maxBytes: number,
+  what: 'playlist' | 'sequence',
 ): Promise<{ names: string[]; bytes: number }> {
   const problem = companionLimitProblem(names);
-  if (problem) throw new WorkerError('OUTPUT_UPLOAD_FAILED', `playlist output ${alias} cannot be stored: ${problem}`);
+  if (problem) throw new WorkerError('OUTPUT_UPLOAD_FAILED', `${what} output ${alias} cannot be stored: ${problem}`);
   let bytes = 0;
   for (const n of names) {
     const st = await lstat(path.join(workspace, assertPlainName(n)));
-    if (!st.isFile()) throw new WorkerError('INTERNAL_ERROR', `playlist file "${n}" of output ${alias} is not a regular file`);
+    if (!st.isFile()) throw new WorkerError('INTERNAL_ERROR', `${what} file "${n}" of output ${alias} is not a regular file`);
     bytes += st.size;
   }
   if (manifestBytes + bytes > maxBytes) {
     throw new WorkerError(
       'OUTPUT_UPLOAD_FAILED',
-      `playlist output ${alias} is ${manifestBytes + bytes} bytes with its ${names.length} segment/companion files, over the limit of ${maxBytes}`,
+      `${what} output ${alias} is ${manifestBytes + bytes} bytes with its ${names.length} ${what === 'playlist' ? 'segment/companion' : 'other'} files, over the limit of ${maxBytes}`,
     );
   }
   return { names, bytes };

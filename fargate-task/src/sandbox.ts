@@ -1,5 +1,5 @@
 /**
- * How ffmpeg and ffprobe are started (SECURITY.md layers 1 and 9, docs/SECURITY-POLICY.md
+ * How ffmpeg and ffprobe are started (docs/SECURITY-POLICY.md layers 1 and 9,
  * "Process layer"): an argv array and no shell, an EMPTY environment (the worker's
  * AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, task token and everything else stay out of the
  * child), the workspace as cwd, no stdin, and — in the image — the unprivileged `ffmpeg` user,

@@ -1,5 +1,6 @@
 /** GET /health (no key): liveness and the deployed version. */
 import pkg from '../../package.json' with { type: 'json' };
+import type { HealthResponse } from '../../core/api/responses.ts';
 import { httpHandler, json } from '../shared/http.ts';
 
-export const handler = httpHandler('health', async () => json(200, { status: 'ok', version: pkg.version }));
+export const handler = httpHandler('health', async () => json(200, { status: 'ok', version: pkg.version } satisfies HealthResponse));

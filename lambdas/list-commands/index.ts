@@ -6,6 +6,7 @@ import { ListCommandsQuerySchema } from '../../core/api/schemas.ts';
 import { parseOrThrow } from '../../core/api/errors.ts';
 import { decodeCursor, encodeCursor } from '../../core/api/list.ts';
 import { toPollResponse } from '../../core/api/poll.ts';
+import type { ListCommandsResponse } from '../../core/api/responses.ts';
 import { accountIdOf, httpHandler, json } from '../shared/http.ts';
 import { commandRepository } from '../shared/deps.ts';
 import { signedOutputUrls } from '../shared/outputs.ts';
@@ -28,5 +29,5 @@ export const handler = httpHandler('list-commands', async (event) => {
     limit: query.limit,
     offset: query.offset,
     next_cursor: page.next ? encodeCursor(page.next) : null,
-  });
+  } satisfies ListCommandsResponse);
 });

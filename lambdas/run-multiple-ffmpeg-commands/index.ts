@@ -5,6 +5,7 @@
  */
 import { RunMultipleFfmpegCommandsSchema } from '../../core/api/schemas.ts';
 import { parseOrThrow } from '../../core/api/errors.ts';
+import type { SubmitMultipleResponse } from '../../core/api/responses.ts';
 import { accountIdOf, httpHandler, json } from '../shared/http.ts';
 import { checkCommand, recordCommand, startCommand, type CheckedCommand } from '../shared/submit.ts';
 import type { CommandItem } from '../../core/types.ts';
@@ -20,7 +21,7 @@ export const handler = httpHandler(
     const items: CommandItem[] = [];
     for (const c of checked) items.push(await recordCommand(accountId, 'MULTIPLE_COMMAND', c, now));
     await Promise.all(items.map((item) => startCommand(item)));
-    return json(200, { command_ids: items.map((i) => i.command_id) });
+    return json(200, { command_ids: items.map((i) => i.command_id) } satisfies SubmitMultipleResponse);
   },
   { body: true },
 );

@@ -5,8 +5,6 @@
  */
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-// policy.ts, not index.ts: the fetcher (undici, ~700 KB bundled) has no place in the API's bundles.
-import { assertPublicUrl } from '../../core/net/policy.ts';
 import { config, required, resetConfig } from './config.ts';
 import { documentClient, resetClients, s3Client, sfnClient } from '../../store/clients.ts';
 import { CommandRepository } from '../../store/command-repository.ts';
@@ -43,15 +41,6 @@ export async function signGetUrl(key: string, fileName?: string): Promise<string
     ...(fileName ? { ResponseContentDisposition: `attachment; filename="${fileName.replace(/["\\]/g, '_')}"` } : {}),
   });
   return getSignedUrl(s3Client(), command, { expiresIn: config().signedUrlSeconds });
-}
-
-/**
- * null when `url` may be fetched by the service, else why not. Private targets pass only
- * when FFAAS_ALLOW_PRIVATE_URLS is set (metadata endpoints never do: core/net decides).
- */
-export async function urlRefusal(url: string): Promise<string | null> {
-  const verdict = await assertPublicUrl(url, { allowPrivate: config().allowPrivateUrls });
-  return verdict.ok ? null : verdict.reason;
 }
 
 export function resetDeps(): void {

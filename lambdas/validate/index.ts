@@ -1,56 +1,43 @@
 /**
- * POST /validate (no key): the run-ffmpeg-command body (maps optional; `ffmpeg_commands` for a
- * chain) → 200 {valid: true, args, compute} or 200 {valid: false, errors: [{code, message, path}]}.
- * Nothing is recorded or run, and no URL is resolved (an unauthenticated route must not be a
- * DNS/SSRF probe); submit checks the addresses.
+ * POST /validate (no key): a run-ffmpeg-command body (or a run-chained-ffmpeg-commands body,
+ * with `ffmpeg_commands`) → 200 {valid: true, args, compute} or 200 {valid: false, errors:
+ * [{code, message, path, rule?}]}. Nothing is recorded or run.
+ *
+ * It runs checkSubmission, the very function the submit handlers run: the body schema, the
+ * command checker and the URL policy (input and webhook URLs resolved and refused when not
+ * public, unless FFAAS_ALLOW_PRIVATE_URLS), so it never says valid for a body submit refuses.
+ * Names are resolved but nothing is fetched, and a refusal does not say which address a name
+ * resolved to (this route is open to anyone).
  * A body that is not JSON (or over the size limit) is still an error envelope: there is
  * nothing to validate.
  */
-import { ValidateSchema } from '../../core/api/schemas.ts';
-import { zodToApiError } from '../../core/api/errors.ts';
-import { parseFfmpegCommand } from '../../core/command/index.ts';
-import { config } from '../shared/config.ts';
+import { isApiError } from '../../core/api/errors.ts';
+import type { ValidateResponse, ValidationErrorEntry } from '../../core/api/responses.ts';
+import { checkSubmission } from '../shared/check.ts';
 import { httpHandler, json } from '../shared/http.ts';
-
-interface ValidationErrorEntry {
-  code: 'INVALID_REQUEST' | 'VALIDATION_ERROR';
-  message: string;
-  path: (string | number)[];
-  rule?: string;
-}
 
 export const handler = httpHandler(
   'validate',
   async (event) => {
-    const parsedBody = ValidateSchema.safeParse(event.jsonBody);
-    if (!parsedBody.success) {
-      const err = zodToApiError(parsedBody.error);
+    const body = event.jsonBody as Record<string, unknown> | null;
+    const chained = body !== null && typeof body === 'object' && body.ffmpeg_commands !== undefined;
+    try {
+      const checked = await checkSubmission(chained ? 'chained' : 'single', body, { revealAddresses: false });
+      const args = checked.parsed.plan.commands;
+      return json(200, { valid: true, args: chained ? args : (args[0] ?? []), compute: checked.parsed.compute } satisfies ValidateResponse);
+    } catch (err) {
+      if (!isApiError(err) || (err.code !== 'INVALID_REQUEST' && err.code !== 'VALIDATION_ERROR')) throw err;
+      const code = err.code;
       const errors: ValidationErrorEntry[] = (err.details ?? [{ path: [], message: err.message }]).map((d) => ({
-        code: err.code as ValidationErrorEntry['code'],
+        code,
         message: d.message,
         path: d.path,
+        // The checker's rule names are kebab-case ("option-not-allowed"); zod's issue kinds
+        // ("invalid_type") and the URL policy's "url_not_allowed" are not rules: left out.
+        ...(d.type && /^[a-z]+(-[a-z0-9]+)+$/.test(d.type) ? { rule: d.type } : {}),
       }));
-      return json(200, { valid: false, errors });
+      return json(200, { valid: false, errors } satisfies ValidateResponse);
     }
-    const body = parsedBody.data;
-    const chained = body.ffmpeg_commands !== undefined;
-    const result = parseFfmpegCommand({
-      commands: body.ffmpeg_commands ?? [body.ffmpeg_command ?? ''],
-      inputFiles: body.input_files ?? {},
-      outputFiles: body.output_files ?? {},
-      compute: body.compute ?? 'auto',
-      gpuAvailable: config().gpuEnabled,
-    });
-    if (!result.ok) {
-      const errors: ValidationErrorEntry[] = result.violations.map((v) => ({
-        code: v.code,
-        message: v.message,
-        path: v.path,
-        rule: v.rule,
-      }));
-      return json(200, { valid: false, errors });
-    }
-    return json(200, { valid: true, args: chained ? result.args : (result.args[0] ?? []), compute: result.compute });
   },
   { body: true },
 );

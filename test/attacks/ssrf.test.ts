@@ -1,5 +1,5 @@
 /**
- * SSRF attack cases (SECURITY.md layer 6). An "attacker" server on 127.0.0.1 is the only origin
+ * SSRF attack cases (docs/SECURITY-POLICY.md layer 6). An "attacker" server on 127.0.0.1 is the only origin
  * the fetcher trusts (trustedOrigins, so the suite can run locally); it redirects to metadata
  * endpoints and to an "internal service" on 127.0.0.2 that records every request. Each case
  * proves the fetch is refused AND the internal service saw nothing.

@@ -63,7 +63,7 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
   return stdout.trimEnd().split('\n');
 }
 
-/** Creates an API key with the CLI; the key is the last line of stdout (API.md). */
+/** Creates an API key with the CLI; the key is the last line of stdout (docs/API.md). */
 export async function createKey(env: Record<string, string>, name: string, account?: string): Promise<string> {
   const lines = await runCli(['keys', 'create', '--name', name, ...(account ? ['--account', account] : [])], env);
   return lines.at(-1)!.trim();

@@ -3,11 +3,13 @@
  * and the API used over HTTP exactly as the README shows.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3_KEYS } from '../../core/constants.ts';
 import { makeFixtures, startFixtureServer, type FixtureServer, type Fixtures } from '../helpers/index.ts';
 import { createKey, runCli, startLocalProcess, type LocalProcess } from './local-process.ts';
 
@@ -139,6 +141,40 @@ describe('local mode over HTTP', () => {
     const { status, json } = await api(base, 'GET', '/v1/commands?limit=10', { key });
     expect(status).toBe(200);
     expect(json.commands.map((c: Poll) => c.command_id)).toContain(firstCommandId);
+  });
+
+  it('stores an image sequence output (frame_%03d.png): file_count > 1, every frame downloadable', async () => {
+    const submit = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
+      key,
+      body: {
+        input_files: { in_video: media.url('/video.mp4') },
+        output_files: { out_frames: 'frame_%03d.png' },
+        ffmpeg_command: 'ffmpeg -i {{in_video}} -vf fps=2 {{out_frames}}',
+      },
+    });
+    expect(submit.status).toBe(200);
+    const done = await waitForEnd(base, key, submit.json.command_id);
+    expect(done.status, `${done.error_status}: ${done.error_message}`).toBe('SUCCESS');
+    const out = done.output_files.out_frames!;
+    expect(out).toMatchObject({ filename: 'frame_001.png', file_type: 'image', width: 160, height: 120 });
+    expect(out.file_count as number).toBeGreaterThan(1);
+    expect(out).not.toHaveProperty('companion_names');
+    // The first frame through its storage_url, as a client gets it.
+    const first = await fetch(out.storage_url as string);
+    expect(first.status).toBe(200);
+    expect(Buffer.from(await first.arrayBuffer()).subarray(1, 4).toString('latin1')).toBe('PNG');
+    // Every frame is stored next to it, under the output's prefix (read from local mode's S3).
+    const live = JSON.parse(await readFile(path.join(dataDir, 'endpoints.json'), 'utf8'));
+    const s3 = new S3Client({ endpoint: live.endpoints.s3, region: live.region, credentials: live.credentials, forcePathStyle: true });
+    try {
+      for (let i = 1; i <= (out.file_count as number); i++) {
+        const name = `frame_${String(i).padStart(3, '0')}.png`;
+        const obj = await s3.send(new GetObjectCommand({ Bucket: live.bucket, Key: S3_KEYS.output('acct-e2e', done.command_id, name) }));
+        expect(Buffer.from(await obj.Body!.transformToByteArray()).subarray(1, 4).toString('latin1'), name).toBe('PNG');
+      }
+    } finally {
+      s3.destroy();
+    }
   });
 
   it('ends a failing FFmpeg run FAILED with FFMPEG_FAILED and FFmpeg\'s own words', async () => {
@@ -275,6 +311,23 @@ describe('local mode over HTTP', () => {
     expect(status).toBe(200);
     // No GPU workers in local mode: NVENC is refused rather than queued forever.
     expect(json.valid).toBe(false);
+  });
+
+  it('validate refuses what submit refuses, URL policy included (a metadata address, even with private URLs allowed)', async () => {
+    const body = {
+      input_files: { in_a: 'http://169.254.169.254/latest/meta-data/a.mp4' },
+      output_files: { out_b: 'b.mp4' },
+      ffmpeg_command: 'ffmpeg -i {{in_a}} -c:v libx264 {{out_b}}',
+    };
+    const validated = await api(base, 'POST', '/api/v1/validate', { body });
+    expect(validated.status).toBe(200);
+    expect(validated.json).toMatchObject({ valid: false, errors: [{ code: 'VALIDATION_ERROR', path: ['input_files', 'in_a'] }] });
+    const submitted = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, body });
+    expect(submitted.status).toBe(422);
+    expect(submitted.json.error.details.map((d: { path: unknown }) => d.path)).toEqual([['input_files', 'in_a']]);
+    // The fixture server is on loopback, allowed here (FFAAS_ALLOW_PRIVATE_URLS=1): both accept it.
+    const ok = { ...body, input_files: { in_a: media.url('/video.mp4') } };
+    expect((await api(base, 'POST', '/api/v1/validate', { body: ok })).json.valid).toBe(true);
   });
 
   it('revoking a key with the CLI locks it out at once', async () => {

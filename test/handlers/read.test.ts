@@ -7,6 +7,10 @@ import type { CommandItem, StoredOutput } from '../../core/types.ts';
 import { encodeCursor } from '../../core/api/list.ts';
 import { ACCOUNT, OTHER_ACCOUNT, apiEvent, call, setEnv } from './support.ts';
 
+// The URL check resolves names: mocked here (validate runs it, as submit does).
+const net = vi.hoisted(() => ({ assertPublicUrl: vi.fn(async (_url: string): Promise<{ ok: boolean; reason?: string }> => ({ ok: true })), describeHost: (u: string) => new URL(u).host }));
+vi.mock('../../core/net/policy.ts', () => net);
+
 vi.mock('../../core/command/index.ts', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../core/command/index.ts')>();
   return { ...real, parseFfmpegCommand: vi.fn(real.parseFfmpegCommand) };
@@ -98,7 +102,7 @@ describe('GET /commands/{command_id}', () => {
     const missing = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID } }));
     const other = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID }, accountId: OTHER_ACCOUNT }));
     expect(missing.status).toBe(404);
-    expect(missing.body).toEqual({ error: { code: 'NOT_FOUND', message: 'command not found' } });
+    expect(missing.body).toEqual({ error: { code: 'NOT_FOUND', message: 'command not found' }, message: 'command not found', detail: 'command not found' });
     expect(other).toEqual(missing);
     expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: { account_id: OTHER_ACCOUNT, command_id: ID } });
   });
@@ -119,6 +123,8 @@ describe('GET /commands/{command_id}', () => {
     expect(res.status).toBe(500);
     expect(res.body.error.code).toBe('INTERNAL_ERROR');
     expect(res.body.error.message).not.toContain('boom');
+    expect(res.body.message).toBe(res.body.error.message);
+    expect(res.body.detail).toBe(res.body.error.message);
   });
 });
 
@@ -221,12 +227,26 @@ describe('POST /validate', () => {
     expect(res.body.args[1]).toEqual(expect.arrayContaining(['-i', 'mid.mp4', 'a.webm']));
   });
 
-  it('maps are optional: the parser then reports the undeclared placeholders', async () => {
+  it('maps are required, as on submit', async () => {
     const res = await call(validate, apiEvent({ body: { ffmpeg_command: request.ffmpeg_command }, accountId: null }));
     expect(res.status).toBe(200);
     expect(res.body.valid).toBe(false);
-    expect(res.body.errors.length).toBeGreaterThan(0);
+    expect(res.body.errors.map((e: { path: unknown }) => e.path)).toEqual([['input_files'], ['output_files']]);
     expect(res.body.errors[0]).toMatchObject({ code: 'INVALID_REQUEST', message: expect.any(String) });
+  });
+
+  it('refuses a private input or webhook URL without saying what it resolves to', async () => {
+    net.assertPublicUrl.mockImplementation(async (url: string) =>
+      url.includes('internal') ? { ok: false, reason: 'host "internal" resolves to 10.1.2.3 (private)' } : { ok: true },
+    );
+    const res = await call(validate, apiEvent({ body: { ...request, input_files: { in_a: 'http://internal/a.mp4' }, webhook_url: 'http://internal/hook' }, accountId: null }));
+    expect(res.body.valid).toBe(false);
+    expect(res.body.errors.map((e: { code: string; path: unknown }) => [e.code, e.path])).toEqual([
+      ['VALIDATION_ERROR', ['input_files', 'in_a']],
+      ['VALIDATION_ERROR', ['webhook_url']],
+    ]);
+    expect(JSON.stringify(res.body)).not.toContain('10.1.2.3');
+    net.assertPublicUrl.mockImplementation(async () => ({ ok: true }));
   });
 
   it('a forbidden command: 200 {valid: false, errors: [{code, message}]}', async () => {
@@ -242,7 +262,7 @@ describe('POST /validate', () => {
   });
 
   it('schema problems are reported the same way; a body that is not JSON is a 400 envelope', async () => {
-    const res = await call(validate, apiEvent({ body: { ffmpeg_command: 'x', vcpu_count: 3 }, accountId: null }));
+    const res = await call(validate, apiEvent({ body: { ...request, vcpu_count: 3 }, accountId: null }));
     expect(res.status).toBe(200);
     expect(res.body.valid).toBe(false);
     expect(res.body.errors[0]).toMatchObject({ code: 'VALIDATION_ERROR', path: ['vcpu_count'] });

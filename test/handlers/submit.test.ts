@@ -116,7 +116,7 @@ describe('POST /run-ffmpeg-command', () => {
   it('400 INVALID_REQUEST: body not JSON', async () => {
     const res = await call(runOne, apiEvent({ rawBody: '{"input_files":' }));
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: { code: 'INVALID_REQUEST', message: 'request body is not valid JSON' } });
+    expect(res.body).toEqual({ error: { code: 'INVALID_REQUEST', message: 'request body is not valid JSON' }, message: 'request body is not valid JSON', detail: 'request body is not valid JSON' });
     expect(ddb).not.toHaveReceivedCommand(PutCommand);
   });
 
@@ -126,7 +126,8 @@ describe('POST /run-ffmpeg-command', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('INVALID_REQUEST');
     expect(res.body.error.details.map((d: { path: unknown[] }) => d.path.join('.')).sort()).toEqual(['ffmpeg_command', 'input_files.video']);
-    expect(res.body.detail).toBeUndefined();
+    expect(res.body.message).toBe(res.body.error.message);
+    expect(res.body.detail.map((d: { loc: unknown[] }) => d.loc.join('.')).sort()).toEqual(['body.ffmpeg_command', 'body.input_files.video']);
     expect(ddb).not.toHaveReceivedCommand(PutCommand);
   });
 
@@ -212,7 +213,7 @@ describe('POST /run-ffmpeg-command', () => {
     ddb.on(PutCommand).rejects(boom);
     const res = await call(runOne, apiEvent({ body }));
     expect(res.status).toBe(500);
-    expect(res.body).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'internal error (request aws-req-1)' } });
+    expect(res.body).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'internal error (request aws-req-1)' }, message: 'internal error (request aws-req-1)', detail: 'internal error (request aws-req-1)' });
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 

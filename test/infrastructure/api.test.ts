@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { ErrorEnvelopeSchema } from '../../core/api/responses.ts';
 import { ENV, TABLE } from '../../core/constants.ts';
 import { API_BASE_PATHS, BACKGROUND_HANDLERS, ROUTES, ROUTE_HANDLERS } from '../../core/routes.ts';
 import { STACK_OUTPUTS } from '../../lib/outputs.ts';
@@ -81,7 +82,7 @@ describe('API: gateway responses are the error envelope', () => {
     resourcesOfType(template, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => [r.Properties.ResponseType, r.Properties]),
   );
   const body = (type: string) => responses[type].ResponseTemplates['application/json'] as string;
-  const asJson = (type: string) => JSON.parse(body(type).replace('$context.error.messageString', '"x"'));
+  const asJson = (type: string) => JSON.parse(body(type).replaceAll('$context.error.messageString', '"x"'));
 
   it.each([
     ['UNAUTHORIZED', '401', 'UNAUTHORIZED'],
@@ -91,13 +92,15 @@ describe('API: gateway responses are the error envelope', () => {
     ['THROTTLED', '429', 'RATE_LIMITED'],
     ['DEFAULT_5XX', undefined, 'INTERNAL_ERROR'],
     ['DEFAULT_4XX', undefined, 'INVALID_REQUEST'],
-  ])('%s → %s {"error":{"code":"%s"}}', (type, status, code) => {
+  ])('%s → %s {"error":{"code":"%s"},"message","detail"}', (type, status, code) => {
     expect(responses[type], type).toBeDefined();
     expect(responses[type].StatusCode).toBe(status);
     const parsed = asJson(type);
-    expect(Object.keys(parsed)).toEqual(['error']);
+    expect(ErrorEnvelopeSchema.strict().parse(parsed)).toEqual(parsed);
     expect(parsed.error.code).toBe(code);
     expect(typeof parsed.error.message).toBe('string');
+    expect(parsed.message).toBe(parsed.error.message);
+    expect(parsed.detail).toBe(parsed.error.message);
     expect(responses[type].ResponseParameters['gatewayresponse.header.Content-Type']).toBe("'application/json'");
   });
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFfmpegCommand } from '../../core/command/index.ts';
+import { SOURCE_FILTERS } from '../../core/command/source-bounds.ts';
 
 let fixtures: string;
 
@@ -115,5 +116,29 @@ describe('crafted reference files inside the workspace are refused by ffmpeg', (
     } finally {
       rmSync(ws, { recursive: true, force: true });
     }
+  });
+});
+
+describe('source bounds against this FFmpeg build', () => {
+  it("knows every source filter FFmpeg has (no input pads), so none is left unbounded", () => {
+    const r = spawnSync('ffmpeg', ['-hide_banner', '-filters'], { encoding: 'utf8' });
+    const sources = r.stdout.split('\n').map((l) => /^\s*[TSC.]{3}\s+(\S+)\s+\|->[VA]\s/.exec(l)?.[1]).filter((n): n is string => n !== undefined && n !== 'buffer' && n !== 'abuffer');
+    expect(sources.length).toBeGreaterThan(10);
+    expect(sources.filter((s) => !SOURCE_FILTERS.has(s))).toEqual([]);
+  });
+
+  it('a bounded source runs; the positional size FFmpeg reads is the one the checker bounds', () => {
+    const args = plan('-filter_complex color=red:64x48:10:0.5 -c:v libx264 -pix_fmt yuv420p {{out_v}}', {}, { out_v: 'c.mp4' });
+    const dir = workspace({});
+    try {
+      expect(ffmpeg(['-loglevel', 'error', ...args], dir).status).toBe(0);
+      const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height:format=duration', '-of', 'json', join(dir, 'c.mp4')], { encoding: 'utf8' });
+      const info = JSON.parse(probe.stdout);
+      expect([info.streams[0].width, info.streams[0].height]).toEqual([64, 48]);
+      expect(Number(info.format.duration)).toBeLessThan(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(() => plan('-filter_complex color=red:100000x100000:10:1 {{out_v}}', {}, { out_v: 'c.mp4' })).toThrow(/source-bounds/);
   });
 });

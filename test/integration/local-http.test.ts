@@ -9,6 +9,9 @@ import { LIMITS } from '../../core/constants.ts';
 import { API_BASE_PATHS, ROUTES } from '../../core/routes.ts';
 import { matchRoute, policyAllows, startHttpServer, type LocalHttpServer } from '../../local/http-server.ts';
 
+/** docs/API.md's envelope of an error without failing fields: message and detail repeat the message. */
+const envelopeOf = (code: string, message: string) => ({ error: { code, message }, message, detail: message });
+
 const GOOD_KEY = `ffsk_${'a'.repeat(64)}`;
 const DENY_KEY = `ffsk_${'d'.repeat(64)}`;
 const BROKEN_KEY = `ffsk_${'b'.repeat(64)}`;
@@ -121,7 +124,7 @@ describe('API Gateway answers', () => {
     for (const path of ['/', '/api/v1/nope', '/api/v2/health', '/v1/commands/a/b']) {
       const res = await call(path);
       expect(res.status, path).toBe(404);
-      expect(await res.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'No such route' } });
+      expect(await res.json()).toEqual(envelopeOf('NOT_FOUND', 'No such route'));
     }
   });
 
@@ -136,7 +139,7 @@ describe('API Gateway answers', () => {
     const before = authEvents.length;
     const res = await call('/api/v1/run-ffmpeg-command', { method: 'POST', headers: { 'x-api-key': GOOD_KEY }, body: 'x'.repeat(LIMITS.maxBodyBytes + 1) });
     expect(res.status).toBe(413);
-    expect(await res.json()).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body too large' } });
+    expect(await res.json()).toEqual(envelopeOf('PAYLOAD_TOO_LARGE', 'Request body too large'));
     expect(seen).toHaveLength(0);
     expect(authEvents.length).toBe(before);
     const ok = await call('/api/v1/validate', { method: 'POST', body: 'x'.repeat(LIMITS.maxBodyBytes) });
@@ -147,11 +150,11 @@ describe('API Gateway answers', () => {
     for (const headers of [{}, { 'x-api-key': 'nope' }, { 'x-api-key': DENY_KEY }] as Record<string, string>[]) {
       const res = await call('/api/v1/commands', { headers });
       expect(res.status).toBe(401);
-      expect(await res.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: 'Missing or invalid API key' } });
+      expect(await res.json()).toEqual(envelopeOf('UNAUTHORIZED', 'Missing or invalid API key'));
     }
     const res = await call('/api/v1/commands', { headers: { 'x-api-key': BROKEN_KEY } });
     expect(res.status).toBe(500);
-    expect(await res.json()).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'Internal error' } });
+    expect(await res.json()).toEqual(envelopeOf('INTERNAL_ERROR', 'Internal error'));
   });
 
   it('a handler crash → 500 INTERNAL_ERROR without its message or stack', async () => {
@@ -160,7 +163,7 @@ describe('API Gateway answers', () => {
       const res = await call('/api/v1/health');
       expect(res.status).toBe(500);
       const text = await res.text();
-      expect(JSON.parse(text)).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'Internal error' } });
+      expect(JSON.parse(text)).toEqual(envelopeOf('INTERNAL_ERROR', 'Internal error'));
       expect(text).not.toContain('secret');
     } finally {
       crash = false;

@@ -10,6 +10,9 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { EVENT_DETAIL_TYPE } from '../../core/constants.ts';
 import { buildCommandItem, buildExecutionInput } from '../../core/api/command-item.ts';
+import { toPollResponse } from '../../core/api/poll.ts';
+import { PollResponseSchema } from '../../core/api/responses.ts';
+import type { CommandItem } from '../../core/types.ts';
 import { parseFfmpegCommand } from '../../core/command/index.ts';
 import { defaultWorkerCommand } from '../../local/worker-supervisor.ts';
 import { LOCAL_NAMES } from '../../local/services.ts';
@@ -31,6 +34,12 @@ afterAll(async () => {
   await srv?.stop();
   await fx?.cleanup();
 });
+
+/** What the poll would answer for a stored item matches the response schema (and so the OpenAPI document). */
+function expectPollConforms(item: Record<string, unknown>): void {
+  const sent = JSON.parse(JSON.stringify(toPollResponse(item as unknown as CommandItem, { out_video: 'https://signed.example/out.mp4' })));
+  expect(PollResponseSchema.parse(sent)).toEqual(sent);
+}
 
 async function submit(command: string, outputs: Record<string, string>, max = 60): Promise<string> {
   const commandId = crypto.randomUUID();
@@ -59,6 +68,7 @@ describe('real worker', () => {
     expect(Buffer.from(body.subarray(4, 8)).toString('latin1')).toBe('ftyp');
     const events = h.events.filter((e) => (e.detail as { command_id: string }).command_id === cid);
     expect(events.map((e) => e['detail-type'])).toEqual([EVENT_DETAIL_TYPE.SUCCEEDED]);
+    expectPollConforms(item!);
   });
 
   it('an FFmpeg error ends FAILED with FFMPEG_FAILED and its stderr', async () => {
@@ -67,5 +77,6 @@ describe('real worker', () => {
     const item = await h.getCommand(cid);
     expect(item).toMatchObject({ status: 'FAILED', error_status: 'FFMPEG_FAILED' });
     expect(item!.error_message).toMatch(/no_such_codec_xyz|Unknown encoder/);
+    expectPollConforms(item!);
   });
 });

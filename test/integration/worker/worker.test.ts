@@ -289,6 +289,69 @@ describe('worker: playlist outputs (HLS, DASH)', () => {
   });
 });
 
+/** Sequence outputs (frame_%03d.png, seg_%d.ts) from the user's command, through the parser. */
+describe('worker: sequence outputs (image sequences, -f segment)', () => {
+  function planOf(command: string, outputFiles: Record<string, string>): CommandPlan {
+    const r = parseFfmpegCommand({ commands: [command], inputFiles: { in_video: web.url('/video.mp4') }, outputFiles, gpuAvailable: false });
+    if (!r.ok) throw new Error(JSON.stringify(r.violations));
+    return r.plan;
+  }
+  const get = async (commandId: string, name: string) => s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, commandId, name));
+
+  it('frame_%03d.png: every frame stored under the output prefix; the meta describes the first, file_count counts them', async () => {
+    const c = await runCase(planOf('ffmpeg -i {{in_video}} -vf fps=4 {{out_frames}}', { out_frames: 'frame_%03d.png' }));
+    expect(c.outcome.error).toBeUndefined();
+    const out = c.outcome.result!.output_files.out_frames!;
+    expect(out).toMatchObject({
+      filename: 'frame_001.png',
+      s3_key: S3_KEYS.output(ACCOUNT, c.commandId, 'frame_001.png'),
+      file_type: 'image',
+      width: 160,
+      height: 120,
+    });
+    expect(out.file_count).toBeGreaterThan(1);
+    const names = ['frame_001.png', ...out.companion_names!];
+    expect(names).toHaveLength(out.file_count!);
+    expect(names).toEqual(names.map((_, i) => `frame_${String(i + 1).padStart(3, '0')}.png`));
+    let bytes = 0;
+    for (const name of names) {
+      const obj = await get(c.commandId, name);
+      expect(obj, name).not.toBeNull();
+      expect(obj!.contentType).toBe('image/png');
+      expect(obj!.body.subarray(1, 4).toString('latin1')).toBe('PNG');
+      bytes += obj!.body.length;
+    }
+    expect(out.size_mbytes).toBeCloseTo(bytes / 1048576, 5);
+  });
+
+  it('-f segment: seg_%d.ts stored as one output, its list as another, segments not counted twice', async () => {
+    const c = await runCase(
+      planOf('ffmpeg -i {{in_video}} -c:v libx264 -preset ultrafast -g 5 -c:a aac -f segment -segment_time 0.2 -segment_list {{out_list}} {{out_segments}}', {
+        out_segments: 'seg_%d.ts',
+        out_list: 'list.m3u8',
+      }),
+    );
+    expect(c.outcome.error).toBeUndefined();
+    const { out_segments: segs, out_list: list } = c.outcome.result!.output_files;
+    expect(segs!.filename).toBe('seg_0.ts');
+    expect(segs!.file_count).toBeGreaterThanOrEqual(3);
+    const manifest = (await get(c.commandId, 'list.m3u8'))!.body.toString('utf8');
+    const listed = manifest.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    expect(['seg_0.ts', ...segs!.companion_names!]).toEqual(listed);
+    expect(list!.file_count).toBe(1); // the playlist's segments belong to the sequence output
+    for (const name of listed) expect((await get(c.commandId, name))!.body[0], name).toBe(0x47);
+  });
+
+  it('OUTPUT_MISSING when the pattern matched nothing; OUTPUT_UPLOAD_FAILED over the byte cap', async () => {
+    const plan = planOf('ffmpeg -i {{in_video}} -vf fps=4 {{out_frames}}', { out_frames: 'frame_%03d.png' });
+    const missing = await runCase({ ...plan, commands: [plan.commands[0]!.map((a) => (a === 'frame_%03d.png' ? 'other_%03d.png' : a))] });
+    expect(missing.outcome.error).toMatchObject({ status: 'OUTPUT_MISSING', message: expect.stringContaining('no file matches its pattern') });
+    const big = await runCase(plan, { config: { maxOutputBytes: 3000 } });
+    expect(big.outcome.error?.status).toBe('OUTPUT_UPLOAD_FAILED');
+    expect(await get(big.commandId, 'frame_001.png')).toBeNull();
+  });
+});
+
 describe('worker: failures', () => {
   it('FFMPEG_FAILED with the stderr tail when FFmpeg rejects an option', async () => {
     const c = await runCase({

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { storedObjectKeys, toPollResponse } from '../../../core/api/poll.ts';
+import { PollResponseSchema, type PollResponse } from '../../../core/api/responses.ts';
 import type { CommandItem, StoredOutput } from '../../../core/types.ts';
+
+/**
+ * The response is exactly what the schema (and so the OpenAPI document) says: parsing strips
+ * unknown keys, so any key the builder adds beyond the schema, or any wrong type, fails here.
+ */
+function conforms(r: PollResponse): PollResponse {
+  const sent = JSON.parse(JSON.stringify(r));
+  expect(PollResponseSchema.parse(sent)).toEqual(sent);
+  return r;
+}
 
 const POLL_KEYS = [
   'command_id',
@@ -67,7 +78,7 @@ const stored: StoredOutput = {
 
 describe('toPollResponse', () => {
   it('a queued command: every key present, nulls where absent, nothing internal leaks', () => {
-    const r = toPollResponse(queued(), {}, new Date('2026-01-01T00:00:05Z'));
+    const r = conforms(toPollResponse(queued(), {}, new Date('2026-01-01T00:00:05Z')));
     expect(Object.keys(r).sort()).toEqual(POLL_KEYS);
     expect(r).toEqual({
       command_id: '6f1c2b7e-2a0d-4c3b-9f7e-1d2c3b4a5f60',
@@ -101,7 +112,7 @@ describe('toPollResponse', () => {
       output_files_json: JSON.stringify({ out_a: stored }),
     };
     delete item.pending;
-    const r = toPollResponse(item, { out_a: 'https://signed/a' }, new Date('2026-01-01T00:01:00Z'));
+    const r = conforms(toPollResponse(item, { out_a: 'https://signed/a' }, new Date('2026-01-01T00:01:00Z')));
     expect(r.total_processing_seconds).toBe(3.42);
     expect(r.ffmpeg_command_run_seconds).toBe(2.18);
     expect(r.metadata).toEqual({ project: 'demo' });
@@ -113,7 +124,7 @@ describe('toPollResponse', () => {
   it('deleted outputs and outputs without a URL show storage_url null; missing meta fields are null', () => {
     const partial = { file_id: 'f2', status: 'STORED', rendi_store_type: 'OUTPUT', is_deleted: true, filename: 'b.mp3', file_type: 'audio', s3_key: 'k' };
     const item: CommandItem = { ...queued(), status: 'SUCCESS', output_files_json: JSON.stringify({ out_a: stored, out_b: partial }) };
-    const r = toPollResponse(item, { out_b: 'https://signed/b' });
+    const r = conforms(toPollResponse(item, { out_b: 'https://signed/b' }));
     expect(r.output_files.out_a!.storage_url).toBeNull();
     expect(r.output_files.out_b!.storage_url).toBeNull();
     expect(r.output_files.out_b!.is_deleted).toBe(true);
@@ -132,7 +143,7 @@ describe('toPollResponse', () => {
       command_type: 'CHAINED_COMMAND',
       original_request: { input_files: {}, output_files: { out_a: 'a.mp4' }, ffmpeg_commands: ['a', 'b'] },
     };
-    const r = toPollResponse(item, {});
+    const r = conforms(toPollResponse(item, {}));
     expect(r.error_status).toBe('FFMPEG_FAILED');
     expect(r.progress).toEqual({ percent: null, out_time_seconds: 1.2, speed: null, fps: null });
     expect(r.original_request).toEqual({ input_files: {}, output_files: { out_a: 'a.mp4' }, ffmpeg_commands: ['a', 'b'] });
@@ -148,7 +159,7 @@ describe('toPollResponse', () => {
     const old = { ...stored } as Partial<StoredOutput>;
     delete old.file_count;
     const item: CommandItem = { ...queued(), status: 'SUCCESS', output_files_json: JSON.stringify({ out_playlist_hls: hls, out_a: old }) };
-    const r = toPollResponse(item, { out_playlist_hls: 'https://signed/index.m3u8' });
+    const r = conforms(toPollResponse(item, { out_playlist_hls: 'https://signed/index.m3u8' }));
     expect(Object.keys(r.output_files.out_playlist_hls!).sort()).toEqual(META_KEYS);
     expect(r.output_files.out_playlist_hls).toMatchObject({ file_count: 301, size_mbytes: 12.5, storage_url: 'https://signed/index.m3u8' });
     expect(r.output_files.out_a!.file_count).toBe(1);

@@ -1,19 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
   ApiError,
-  CreatePresetSchema,
-  ExecutePresetSchema,
   ListCommandsQuerySchema,
   RunChainedFfmpegCommandsSchema,
   RunFfmpegCommandSchema,
   RunMultipleFfmpegCommandsSchema,
-  StoreFileSchema,
-  UploadUrlSchema,
   ValidateSchema,
-  WebhookConfigSchema,
   errorEnvelope,
   parseOrThrow,
   violationsToApiError,
+  ErrorEnvelopeSchema,
+  type ErrorEnvelope,
 } from '../../../core/api/index.ts';
 import type { z } from 'zod';
 
@@ -33,12 +30,18 @@ function fail(schema: z.ZodType, body: unknown): ApiError {
   throw new Error('expected the body to be refused');
 }
 
+/** The FastAPI `detail` list of an envelope (fails the test when it is the plain message). */
+function fastApiDetail(env: ErrorEnvelope): Exclude<ErrorEnvelope['detail'], string> {
+  if (typeof env.detail === 'string') throw new Error(`expected a detail list, got ${JSON.stringify(env.detail)}`);
+  return env.detail;
+}
+
 function paths(err: ApiError): string[] {
   return (err.details ?? []).map((d) => d.path.join('.'));
 }
 
 describe('run-ffmpeg-command body', () => {
-  it('accepts the API.md example with every optional field', () => {
+  it('accepts the docs/API.md example with every optional field', () => {
     const body = parseOrThrow(RunFfmpegCommandSchema, {
       ...valid,
       metadata: { project: 'demo', priority: 1, ok: true },
@@ -79,8 +82,9 @@ describe('run-ffmpeg-command body', () => {
       expect(err.code).toBe('INVALID_REQUEST');
       expect(paths(err)).toContain(path);
       const env = errorEnvelope(err);
-      expect(env.detail).toBeUndefined();
       expect(env.error.details?.length).toBeGreaterThan(0);
+      expect(env.message).toBe(env.error.message);
+      expect(fastApiDetail(env).map((d) => d.loc.join('.'))).toContain(['body', path].filter(Boolean).join('.'));
     });
 
     it('names a missing field as required', () => {
@@ -126,8 +130,8 @@ describe('run-ffmpeg-command body', () => {
       expect(paths(err)).toContain(path);
       const env = errorEnvelope(err);
       expect(env.error.code).toBe('VALIDATION_ERROR');
-      expect(env.detail?.map((d) => d.loc.join('.'))).toContain(`body.${path}`);
-      for (const d of env.detail ?? []) {
+      expect(fastApiDetail(env).map((d) => d.loc.join('.'))).toContain(`body.${path}`);
+      for (const d of fastApiDetail(env)) {
         expect(typeof d.msg).toBe('string');
         expect(typeof d.type).toBe('string');
       }
@@ -177,7 +181,7 @@ describe('run-multiple-ffmpeg-commands body', () => {
     expect(paths(err)).toEqual(['commands.1.output_files.bad']);
     const err2 = fail(RunMultipleFfmpegCommandsSchema, { commands: [valid, { ...valid, metadata: { a: {} } }] });
     expect(err2.status).toBe(422);
-    expect(errorEnvelope(err2).detail?.[0]?.loc).toEqual(['body', 'commands', 1, 'metadata', 'a']);
+    expect(fastApiDetail(errorEnvelope(err2))[0]?.loc).toEqual(['body', 'commands', 1, 'metadata', 'a']);
   });
   it('empty: 400; over 10: 422; missing: 400', () => {
     expect(fail(RunMultipleFfmpegCommandsSchema, { commands: [] }).status).toBe(400);
@@ -196,29 +200,7 @@ describe('validate body', () => {
   });
 });
 
-describe('other bodies of API.md', () => {
-  it('files/upload-url', () => {
-    expect(parseOrThrow(UploadUrlSchema, { filename: 'a.mp4' }).filename).toBe('a.mp4');
-    expect(fail(UploadUrlSchema, { filename: 'a/b.mp4' }).status).toBe(400);
-    expect(fail(UploadUrlSchema, {}).status).toBe(400);
-  });
-  it('files/store-file', () => {
-    expect(() => parseOrThrow(StoreFileSchema, { file_url: 'https://example.com/x' })).not.toThrow();
-    expect(fail(StoreFileSchema, { file_url: 'ftp://example.com/x' }).status).toBe(422);
-    expect(fail(StoreFileSchema, {}).status).toBe(400);
-  });
-  it('presets create / execute', () => {
-    expect(() => parseOrThrow(CreatePresetSchema, { name: 'p', output_files: { out_a: 'a.mp4' }, ffmpeg_command: 'x' })).not.toThrow();
-    expect(fail(CreatePresetSchema, { name: 'p', output_files: { out_a: 'a.mp4' } }).status).toBe(400);
-    expect(fail(CreatePresetSchema, { name: 'p', output_files: { out_a: 'a.mp4' }, ffmpeg_command: 'x', ffmpeg_commands: ['y'] }).status).toBe(400);
-    expect(() => parseOrThrow(ExecutePresetSchema, { input_files: { in_a: 'https://example.com/a' } })).not.toThrow();
-    expect(fail(ExecutePresetSchema, { input_files: { in_a: 'https://example.com/a' }, metadata: { x: [] } }).status).toBe(422);
-  });
-  it('webhook-config', () => {
-    expect(() => parseOrThrow(WebhookConfigSchema, { url: 'https://hooks.example.com/x' })).not.toThrow();
-    expect(fail(WebhookConfigSchema, { url: 'ftp://x' }).status).toBe(422);
-    expect(fail(WebhookConfigSchema, {}).status).toBe(400);
-  });
+describe('list query', () => {
   it('list query: defaults, 422 for values, 400 for a bad cursor type', () => {
     expect(parseOrThrow(ListCommandsQuerySchema, {})).toEqual({ limit: 20, offset: 0 });
     expect(parseOrThrow(ListCommandsQuerySchema, { limit: '100', offset: '5', status: 'FAILED' })).toEqual({ limit: 100, offset: 5, status: 'FAILED' });
@@ -245,7 +227,29 @@ describe('parser violations', () => {
     expect(err.status).toBe(422);
     expect(errorEnvelope(err)).toEqual({
       error: { code: 'VALIDATION_ERROR', message: 'invalid command: no GPU', details: [{ path: ['compute'], message: 'no GPU' }] },
+      message: 'invalid command: no GPU',
       detail: [{ loc: ['body', 'compute'], msg: 'no GPU', type: 'gpu-not-available' }],
     });
+  });
+});
+
+describe('error envelope', () => {
+  it('without failing fields: detail is the message, top-level message repeats error.message', () => {
+    const env = errorEnvelope(new ApiError('NOT_FOUND', 'command not found'));
+    expect(env).toEqual({ error: { code: 'NOT_FOUND', message: 'command not found' }, message: 'command not found', detail: 'command not found' });
+    expect(ErrorEnvelopeSchema.strict().parse(env)).toEqual(env);
+  });
+  it('with failing fields: details and a FastAPI detail list rooted at body or query', () => {
+    const err = fail(ListCommandsQuerySchema, { limit: '0' });
+    const env = errorEnvelope(err, 'query');
+    expect(env.message).toBe(env.error.message);
+    expect(fastApiDetail(env)).toEqual([{ loc: ['query', 'limit'], msg: expect.any(String), type: 'too_small' }]);
+    expect(ErrorEnvelopeSchema.strict().parse(env)).toEqual(env);
+  });
+  it('every code of every producer parses as the schema', () => {
+    for (const code of ['INVALID_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'VALIDATION_ERROR', 'RATE_LIMITED', 'INTERNAL_ERROR'] as const) {
+      const env = errorEnvelope(new ApiError(code, `m ${code}`, [{ path: ['x', 0], message: 'bad' }]));
+      expect(ErrorEnvelopeSchema.parse(env).error.code).toBe(code);
+    }
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Attack cases: each SECURITY.md layer several ways. Every case asserts that the command is
+ * Attack cases: each layer of docs/SECURITY-POLICY.md several ways. Every case asserts that the command is
  * refused, with the expected code and rule, and that the message names the offending token.
  */
 import { describe, expect, it } from 'vitest';
@@ -103,7 +103,12 @@ const attacks: Attack[] = [
   { name: 'declared output name starting with -', cmd: 'ffmpeg -i {{in_video}} {{out_video}}', inputs: V, outputs: { out_video: '-report.mp4' }, rule: 'file-name-dash', token: '-report.mp4' },
   { name: 'declared output overwriting an input', cmd: 'ffmpeg -i {{in_video}} {{out_video}}', inputs: V, outputs: { out_video: 'in_video.mp4' }, rule: 'name-collision', token: 'in_video.mp4' },
   { name: 'two declared outputs with one name', cmd: 'ffmpeg -i {{in_video}} {{out_a}} {{out_b}}', inputs: V, outputs: { out_a: 'x.mp4', out_b: 'x.mp4' }, rule: 'duplicate-output', token: 'x.mp4' },
-  { name: 'declared output with a pattern', cmd: 'ffmpeg -i {{in_video}} {{out_video}}', inputs: V, outputs: { out_video: 'thumb_%03d.jpg' }, rule: 'file-name-pattern', token: 'thumb_%03d.jpg' },
+  // One %d / %0Nd declares a sequence output (legit.test.ts); anything more is refused.
+  { name: 'declared output with two sequence numbers', cmd: 'ffmpeg -i {{in_video}} {{out_video}}', inputs: V, outputs: { out_video: 'thumb_%03d_%d.jpg' }, rule: 'file-name-pattern', token: 'thumb_%03d_%d.jpg' },
+  { name: 'declared output with a variant pattern', cmd: 'ffmpeg -i {{in_video}} {{out_video}}', inputs: V, outputs: { out_video: 'thumb_%v.jpg' }, rule: 'file-name-pattern', token: 'thumb_%v.jpg' },
+  { name: 'declared output with a literal percent', cmd: 'ffmpeg -i {{in_video}} {{out_video}}', inputs: V, outputs: { out_video: 'thumb_%%_%d.jpg' }, rule: 'file-name-pattern', token: 'thumb_%%_%d.jpg' },
+  { name: 'declared sequence output escaping the workspace', cmd: 'ffmpeg -i {{in_video}} {{out_video}}', inputs: V, outputs: { out_video: '../thumb_%03d.jpg' }, rule: 'path-traversal', token: '../thumb_%03d.jpg' },
+  { name: 'declared playlist with a sequence number', cmd: 'ffmpeg -i {{in_video}} -f hls {{out_video}}', inputs: V, outputs: { out_video: 'x_%d.m3u8' }, rule: 'file-name-pattern', token: 'x_%d.m3u8' },
   { name: 'hls segment names outside the workspace', cmd: 'ffmpeg -i {{in_video}} -f hls -hls_segment_filename /var/www/seg_%03d.ts {{out_video}}', inputs: V, outputs: { out_video: 'x.m3u8' }, rule: 'absolute-path', token: '/var/www/seg_%03d.ts' },
   { name: 'master playlist outside the workspace', cmd: 'ffmpeg -i {{in_video}} -f hls -master_pl_name ../m.m3u8 {{out_video}}', inputs: V, outputs: { out_video: 'x.m3u8' }, rule: 'path-traversal', token: '../m.m3u8' },
   { name: '-attach a path', cmd: 'ffmpeg -i {{in_video}} -attach /etc/passwd {{out_video}}', rule: 'absolute-path', token: '/etc/passwd' },

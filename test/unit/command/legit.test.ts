@@ -214,6 +214,18 @@ const cases: Legit[] = [
     argv: [...F, '-i', 'in_video.mp4', '-filter_complex', '[0:v]split=2[v1][v2];[v1]scale=w=1280:h=720[v1out];[v2]scale=w=640:h=360[v2out]', '-map', '[v1out]', '-c:v:0', 'libx264', '-b:v:0', '3000k', '-map', '[v2out]', '-c:v:1', 'libx264', '-b:v:1', '1000k', '-map', '0:a:0', '-map', '0:a:0', '-c:a', 'aac', '-b:a', '128k', '-ac', '2', '-f', 'hls', '-hls_time', '6', '-hls_playlist_type', 'vod', '-hls_flags', 'independent_segments', '-hls_segment_filename', 'stream_%v_%03d.ts', '-master_pl_name', 'master.m3u8', '-var_stream_map', 'v:0,a:0 v:1,a:1', 'stream_%v.m3u8'],
   },
   {
+    name: 'image sequence as a declared output (frame_%03d.png)',
+    cmd: 'ffmpeg -i {{in_video}} -vf fps=2 {{out_frames}}',
+    inputs: VID, outputs: { out_frames: 'frame_%03d.png' },
+    argv: [...F, '-i', 'in_video.mp4', '-vf', 'fps=2', 'frame_%03d.png'],
+  },
+  {
+    name: 'segment muxer with its list declared as another output',
+    cmd: 'ffmpeg -i {{in_video}} -c copy -f segment -segment_time 2 -segment_list {{out_list}} -reset_timestamps 1 {{out_segments}}',
+    inputs: VID, outputs: { out_segments: 'seg_%d.ts', out_list: 'list.csv' },
+    argv: [...F, '-i', 'in_video.mp4', '-c', 'copy', '-f', 'segment', '-segment_time', '2', '-segment_list', 'list.csv', '-reset_timestamps', '1', 'seg_%d.ts'],
+  },
+  {
     name: 'single HLS rendition with fmp4 segments',
     cmd: 'ffmpeg -i {{in_video}} -c:v libx264 -g 48 -keyint_min 48 -sc_threshold 0 -c:a aac -f hls -hls_time 4 -hls_list_size 0 -hls_segment_type fmp4 -hls_fmp4_init_filename init.mp4 -hls_segment_filename seg_%05d.m4s {{out_playlist}}',
     inputs: VID, outputs: { out_playlist: 'index.m3u8' },

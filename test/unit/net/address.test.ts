@@ -1,6 +1,6 @@
 /**
  * Address classification and URL checks for every spelling of the dangerous addresses
- * (SECURITY.md layer 6: "test every spelling"). No network: literal IPs never touch DNS and
+ * (docs/SECURITY-POLICY.md layer 6: "test every spelling"). No network: literal IPs never touch DNS and
  * names go through an injected resolver.
  */
 import { describe, expect, it } from 'vitest';

@@ -4,6 +4,7 @@ import { isPlaylistOutput, parseFfmpegCommand } from '../../../core/command/inde
 import type { CommandPlan } from '../../../core/types.ts';
 import {
   assignCompanions,
+  assignSequences,
   companionContentType,
   companionLimitProblem,
   MAX_COMPANION_FILES,
@@ -91,5 +92,33 @@ describe('companion limits and content types', () => {
     expect(companionContentType('stream_1.m3u8')).toBe('application/vnd.apple.mpegurl');
     expect(companionContentType('init.mp4')).toBe('video/mp4');
     expect(companionContentType('notes')).toBe('application/octet-stream');
+  });
+});
+
+describe('assignSequences: the files of sequence outputs', () => {
+  const plan = (outputs: CommandPlan['outputs']): CommandPlan => ({ inputs: [{ alias: 'in_v', url: 'https://e.com/v.mp4', local_name: 'in_v.mp4' }], outputs, commands: [['-i', 'in_v.mp4', 'x']] });
+
+  it('each sequence output gets the files its pattern matched, in number order; other outputs none', () => {
+    const p = plan([
+      { alias: 'out_f', local_name: 'frame_%03d.png', sequence: true },
+      { alias: 'out_v', local_name: 'v.mp4' },
+    ]);
+    const files = ['frame_010.png', 'frame_002.png', 'frame_001.png', 'v.mp4', 'in_v.mp4', 'frame_x.png', '.frame_003.png'];
+    expect(assignSequences(p, files)).toEqual({ out_f: ['frame_001.png', 'frame_002.png', 'frame_010.png'] });
+  });
+
+  it("a playlist beside a sequence (a -segment_list) does not take the sequence's files", () => {
+    const p = plan([
+      { alias: 'out_segs', local_name: 'seg_%d.ts', sequence: true },
+      { alias: 'out_list', local_name: 'list.m3u8', playlist: true },
+    ]);
+    const files = ['seg_0.ts', 'seg_1.ts', 'list.m3u8', 'list.m3u8.tmp', 'in_v.mp4'];
+    expect(assignSequences(p, files)).toEqual({ out_segs: ['seg_0.ts', 'seg_1.ts'] });
+    expect(assignCompanions(p, files)).toEqual({ out_list: ['list.m3u8.tmp'] });
+  });
+
+  it('image files get their content type', () => {
+    expect(companionContentType('frame_001.png')).toBe('image/png');
+    expect(companionContentType('f_1.JPG')).toBe('image/jpeg');
   });
 });
