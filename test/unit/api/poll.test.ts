@@ -29,6 +29,7 @@ const POLL_KEYS = [
   'output_files',
   'original_request',
   'vcpu_count',
+  'attempts',
 ].sort();
 
 const META_KEYS = [
@@ -96,6 +97,7 @@ describe('toPollResponse', () => {
       output_files: {},
       original_request: { input_files: { in_a: 'https://e.com/a.mp4' }, output_files: { out_a: 'a.webm' }, ffmpeg_command: '-i {{in_a}} {{out_a}}' },
       vcpu_count: 2,
+      attempts: 0,
     });
     const text = JSON.stringify(r);
     for (const secret of ['account_id', 'plan', 'pending', 'expire_at', 's3_key']) expect(text).not.toContain(secret);
