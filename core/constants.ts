@@ -31,6 +31,7 @@ export const API_ERROR = {
   INVALID_REQUEST: 400,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
+  CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   VALIDATION_ERROR: 422,
   RATE_LIMITED: 429,
@@ -54,6 +55,17 @@ export const ENV = {
   GPU_ENABLED: 'FFAAS_GPU_ENABLED',
   ALLOW_PRIVATE_URLS: 'FFAAS_ALLOW_PRIVATE_URLS',
   SIGNED_URL_SECONDS: 'FFAAS_SIGNED_URL_SECONDS',
+  /** Files and presets (issue 10). */
+  FILES_TABLE: 'FFAAS_FILES_TABLE',
+  PRESETS_TABLE: 'FFAAS_PRESETS_TABLE',
+  /** ARN of the file ingest state machine (store-file fetches; probes of landed files). */
+  FILE_INGEST_STATE_MACHINE_ARN: 'FFAAS_FILE_INGEST_STATE_MACHINE_ARN',
+  /** Days commands, outputs and stored files are kept (default LIMITS.retentionDays). */
+  RETENTION_DAYS: 'FFAAS_RETENTION_DAYS',
+  /** Worker: which job this task runs (`command`, the default, or `ingest`). */
+  TASK_KIND: 'FFAAS_TASK_KIND',
+  /** Worker, ingest tasks: JSON of FileIngestInput. */
+  INGEST_INPUT: 'FFAAS_INGEST_INPUT',
   /** Set per task by the state machine's RunTask container overrides. */
   COMMAND_ID: 'FFAAS_COMMAND_ID',
   ACCOUNT_ID: 'FFAAS_ACCOUNT_ID',
@@ -89,6 +101,19 @@ export const TABLE = {
   },
   apiKeys: { partitionKey: 'key_hash' },
   accounts: { partitionKey: 'account_id' },
+  /** Stored files (uploads, store-file): newest-first listing per account, TTL like commands. */
+  files: {
+    partitionKey: 'account_id',
+    sortKey: 'file_id',
+    byCreatedIndex: 'by_created',
+    byCreatedSortKey: 'created_at',
+    ttlAttribute: 'expire_at',
+  },
+  /** Saved command templates (RenderIO presets); kept until deleted. */
+  presets: {
+    partitionKey: 'account_id',
+    sortKey: 'preset_id',
+  },
 } as const;
 
 /** Value of the `pending` attribute (one partition: the index only holds in-flight submits). */
@@ -175,8 +200,21 @@ export const LIMITS = {
   signedUrlSeconds: 3600,
   listMaxLimit: 100,
   listDefaultLimit: 20,
-  /** Completed commands are kept this long (DynamoDB TTL, S3 lifecycle). */
+  /** Commands, outputs and stored files are kept this long (DynamoDB TTL, S3 lifecycle). */
   retentionDays: 30,
+  /**
+   * POST /files/upload (multipart body through the API): API Gateway takes at most 10 MB per
+   * request and a Lambda event 6 MB, and a binary body arrives base64 (4/3 larger), so the
+   * upload route takes up to 4 MiB of body; bigger files go through upload-url or init-upload.
+   */
+  maxUploadBodyBytes: 4 * 1024 * 1024,
+  /** A stored file (any route) is at most this large, like an input. */
+  maxStoredFileBytes: 5 * 1024 ** 3,
+  /** Rendi multipart uploads: part size and part count bounds (S3's: 5 MiB..5 GiB, ≤ 10000). */
+  multipartPartBytes: 16 * 1024 * 1024,
+  maxMultipartParts: 1000,
+  /** Presets per account (a listing reads them all). */
+  maxPresets: 200,
 } as const;
 
 export const VCPU_COUNTS = [1, 2, 4, 8, 16] as const;

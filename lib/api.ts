@@ -8,7 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { API_KEY_HEADER, TABLE, type ApiErrorCode } from '../core/constants.ts';
 import { errorEnvelope } from '../core/api/errors.ts';
-import { API_BASE_PATHS, ROUTES, ROUTE_HANDLERS, type RouteHandlerName } from '../core/routes.ts';
+import { API_BASE_PATHS, BINARY_MEDIA_TYPES, ROUTES, ROUTE_HANDLERS, type RouteHandlerName } from '../core/routes.ts';
 import { FfaasFunction } from './function.ts';
 import { BUCKET_PREFIX } from './storage.ts';
 
@@ -24,6 +24,11 @@ export interface FfaasApiThrottle {
 export interface FfaasApiProps {
   readonly commandsTable: dynamodb.ITable;
   readonly apiKeysTable: dynamodb.ITable;
+  /** Stored files and presets (issue 10). */
+  readonly filesTable: dynamodb.ITable;
+  readonly presetsTable: dynamodb.ITable;
+  /** The file ingest state machine store-file starts (lib/files.ts). */
+  readonly fileIngest: sfn.IStateMachine;
   readonly bucket: s3.IBucket;
   readonly stateMachine: sfn.IStateMachine;
   /**
@@ -49,6 +54,10 @@ const MEMORY: Partial<Record<RouteHandlerName, number>> = {
   'run-chained-ffmpeg-commands': 512,
   'run-multiple-ffmpeg-commands': 512,
   validate: 512,
+  // Holds the multipart body (up to LIMITS.maxUploadBodyBytes, base64) and the parsed file.
+  'upload-file': 512,
+  'execute-preset': 512,
+  presets: 512,
 };
 
 /**
@@ -137,6 +146,8 @@ export class FfaasApi extends Construct {
     this.restApi = new apigw.RestApi(this, 'RestApi', {
       description: 'ffaas: FFmpeg as a Service',
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      // POST /files/upload: multipart bodies reach the Lambda base64-encoded, byte for byte.
+      binaryMediaTypes: [...BINARY_MEDIA_TYPES],
       // The account-level role API Gateway needs to write logs; kept on delete because it is a
       // per-region setting other APIs of the account may rely on.
       cloudWatchRole: true,
@@ -218,14 +229,61 @@ export class FfaasApi extends Construct {
       );
     };
     const none = () => undefined;
+    const filesPrefix = props.bucket.arnForObjects(`${BUCKET_PREFIX.files}*`);
+    const filesTable = (actions: string[], withIndex = false) =>
+      new iam.PolicyStatement({
+        actions,
+        resources: [props.filesTable.tableArn, ...(withIndex ? [`${props.filesTable.tableArn}/index/${TABLE.files.byCreatedIndex}`] : [])],
+      });
+    /** Submits read the files table: a stored file named as an input must be the caller's and STORED. */
+    const submitWithFiles = (fn: FfaasFunction) => {
+      submit(fn);
+      fn.addToRolePolicy(filesTable(['dynamodb:GetItem']));
+    };
     const grants: Record<RouteHandlerName, (fn: FfaasFunction) => void> = {
       health: none,
       validate: none,
-      'run-ffmpeg-command': submit,
-      'run-chained-ffmpeg-commands': submit,
-      'run-multiple-ffmpeg-commands': submit,
+      'run-ffmpeg-command': submitWithFiles,
+      'run-chained-ffmpeg-commands': submitWithFiles,
+      'run-multiple-ffmpeg-commands': submitWithFiles,
       'get-command': read,
       'list-commands': read,
+      // Writes the item, then the object (deletes the item again when the object fails).
+      'upload-file': (fn) => {
+        fn.addToRolePolicy(filesTable(['dynamodb:PutItem', 'dynamodb:DeleteItem']));
+        fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [filesPrefix] }));
+      },
+      // Every JSON files route: items, presigned PUT/part URLs, multipart, signed GETs, deletes, store-file's start.
+      files: (fn) => {
+        fn.addToRolePolicy(filesTable(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'], true));
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+            resources: [filesPrefix],
+          }),
+        );
+        props.fileIngest.grantStartExecution(fn);
+      },
+      'delete-command-files': (fn) => {
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.commandsTable.tableArn] }),
+        );
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)] }),
+        );
+      },
+      presets: (fn) => {
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+            resources: [props.presetsTable.tableArn],
+          }),
+        );
+      },
+      'execute-preset': (fn) => {
+        submitWithFiles(fn);
+        fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.presetsTable.tableArn] }));
+      },
     };
     for (const handler of ROUTE_HANDLERS) grants[handler](this.functions[handler]);
   }

@@ -21,6 +21,10 @@ export interface LocalEnvOptions {
   eventBusName: string;
   allowPrivateUrls: boolean;
   dataDir: string;
+  /** ARN the API starts file ingests with (local/file-ingest.ts serves it). */
+  fileIngestStateMachineArn?: string;
+  /** Days commands and files are kept (FFAAS_RETENTION_DAYS, passed on when set). */
+  retentionDays?: string;
 }
 
 export function localAwsEnv(opts: LocalEnvOptions): Record<string, string> {
@@ -45,6 +49,10 @@ export function localAwsEnv(opts: LocalEnvOptions): Record<string, string> {
     [ENV.GPU_ENABLED]: 'false',
     [ENV.ALLOW_PRIVATE_URLS]: opts.allowPrivateUrls ? '1' : '0',
     [ENV.DATA_DIR]: opts.dataDir,
+    [ENV.FILES_TABLE]: opts.names.tables.files,
+    [ENV.PRESETS_TABLE]: opts.names.tables.presets,
+    ...(opts.fileIngestStateMachineArn ? { [ENV.FILE_INGEST_STATE_MACHINE_ARN]: opts.fileIngestStateMachineArn } : {}),
+    ...(opts.retentionDays ? { [ENV.RETENTION_DAYS]: opts.retentionDays } : {}),
   };
 }
 

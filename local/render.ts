@@ -64,6 +64,8 @@ export function stackResourceIds(stack: FfaasStack): StackResourceIds {
       commands: logicalId(storage.commandsTable),
       apiKeys: logicalId(storage.apiKeysTable),
       accounts: logicalId(storage.accountsTable),
+      files: logicalId(storage.filesTable),
+      presets: logicalId(storage.presetsTable),
     },
     bucket: logicalId(storage.bucket),
     eventBus: logicalId(events.bus),

@@ -6,6 +6,9 @@
  *     GSI pending:    PK pending (S),    SK created_at (S), projection ALL (sparse: only items
  *                     that carry `pending`; the reconciler reads whole items from it).
  *   api keys: PK key_hash (S).   accounts: PK account_id (S).
+ *   files: PK account_id (S), SK file_id (S), TTL expire_at;
+ *     GSI by_created: PK account_id (S), SK created_at (S), projection ALL.
+ *   presets: PK account_id (S), SK preset_id (S).
  * All on-demand (PAY_PER_REQUEST).
  */
 import {
@@ -21,11 +24,15 @@ export interface TableNames {
   commands: string;
   apiKeys: string;
   accounts: string;
+  /** Stored files and presets (created when named). */
+  files?: string;
+  presets?: string;
 }
 
 export type TableDefinition = Omit<CreateTableCommandInput, 'TableName'>;
 
 const T = TABLE.commands;
+const F = TABLE.files;
 
 export const TABLE_DEFINITIONS: Record<keyof TableNames, TableDefinition> = {
   commands: {
@@ -70,6 +77,39 @@ export const TABLE_DEFINITIONS: Record<keyof TableNames, TableDefinition> = {
     AttributeDefinitions: [{ AttributeName: TABLE.accounts.partitionKey, AttributeType: 'S' }],
     KeySchema: [{ AttributeName: TABLE.accounts.partitionKey, KeyType: 'HASH' }],
   },
+  files: {
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: F.partitionKey, AttributeType: 'S' },
+      { AttributeName: F.sortKey, AttributeType: 'S' },
+      { AttributeName: F.byCreatedSortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: F.partitionKey, KeyType: 'HASH' },
+      { AttributeName: F.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: F.byCreatedIndex,
+        KeySchema: [
+          { AttributeName: F.partitionKey, KeyType: 'HASH' },
+          { AttributeName: F.byCreatedSortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  },
+  presets: {
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: TABLE.presets.partitionKey, AttributeType: 'S' },
+      { AttributeName: TABLE.presets.sortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: TABLE.presets.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE.presets.sortKey, KeyType: 'RANGE' },
+    ],
+  },
 };
 
 /**
@@ -80,6 +120,7 @@ export const TABLE_DEFINITIONS: Record<keyof TableNames, TableDefinition> = {
 export async function createTables(client: DynamoDBClient, names: TableNames): Promise<void> {
   for (const kind of Object.keys(TABLE_DEFINITIONS) as (keyof TableNames)[]) {
     const TableName = names[kind];
+    if (!TableName) continue;
     try {
       await client.send(new CreateTableCommand({ TableName, ...TABLE_DEFINITIONS[kind] }));
     } catch (err) {

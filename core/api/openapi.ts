@@ -8,6 +8,7 @@ import * as z from 'zod';
 import pkg from '../../package.json' with { type: 'json' };
 import { API_KEY_HEADER } from '../constants.ts';
 import { API_BASE_PATHS, ROUTES, type RouteHandlerName } from '../routes.ts';
+import { ROUTE_OPERATIONS } from './openapi-files.ts';
 import {
   ErrorEnvelopeSchema,
   HealthResponseSchema,
@@ -110,7 +111,7 @@ function queryParameters(schema: z.ZodObject): JsonSchema[] {
   });
 }
 
-const OPERATIONS: Record<RouteHandlerName, JsonSchema> = {
+const OPERATIONS: Partial<Record<RouteHandlerName, JsonSchema>> = {
   health: {
     summary: 'Liveness and version',
     responses: { '200': ok('ok', 'HealthResponse'), ...internal },
@@ -170,11 +171,10 @@ export function buildOpenApiDocument(): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of ROUTES) {
     const path = `${API_BASE_PATHS[0]}${route.path}`;
-    const operation = {
-      operationId: route.handler,
-      ...OPERATIONS[route.handler],
-      ...(route.auth ? {} : { security: [] }),
-    };
+    const byRoute = ROUTE_OPERATIONS[`${route.method} ${route.path}`];
+    const operation = byRoute
+      ? { ...byRoute, ...(route.auth ? {} : { security: [] }) }
+      : { operationId: route.handler, ...OPERATIONS[route.handler], ...(route.auth ? {} : { security: [] }) };
     paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation };
   }
   return {

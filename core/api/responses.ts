@@ -102,6 +102,10 @@ export const PollResponseSchema = z.object({
     .int()
     .min(0)
     .meta({ description: 'Worker starts: a lost worker is started again, up to 3 starts in all (docs/FAILURES.md).' }),
+  expires_at: z
+    .string()
+    .nullable()
+    .meta({ description: 'When the record and its outputs are deleted (retention: 30 days by default, FFAAS_RETENTION_DAYS / the retentionDays prop).' }),
 });
 export type PollResponse = z.infer<typeof PollResponseSchema>;
 

@@ -1,5 +1,6 @@
 /** The handlers' configuration, read from the environment (names in ENV) once per container. */
 import { ENV, LIMITS } from '../../core/constants.ts';
+import { retentionDays } from '../../core/api/files.ts';
 import { envFlag } from '../../core/env.ts';
 
 export interface Config {
@@ -11,6 +12,11 @@ export interface Config {
   gpuEnabled: boolean;
   allowPrivateUrls: boolean;
   signedUrlSeconds: number;
+  filesTable: string;
+  presetsTable: string;
+  fileIngestStateMachineArn: string;
+  /** Days commands, outputs and files are kept (FFAAS_RETENTION_DAYS). */
+  retentionDays: number;
 }
 
 /** Read the environment now (tests call this after setting process.env). */
@@ -25,6 +31,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gpuEnabled: envFlag(env[ENV.GPU_ENABLED]),
     allowPrivateUrls: envFlag(env[ENV.ALLOW_PRIVATE_URLS]),
     signedUrlSeconds: Number.isInteger(seconds) && seconds > 0 ? seconds : LIMITS.signedUrlSeconds,
+    filesTable: env[ENV.FILES_TABLE] ?? '',
+    presetsTable: env[ENV.PRESETS_TABLE] ?? '',
+    fileIngestStateMachineArn: env[ENV.FILE_INGEST_STATE_MACHINE_ARN] ?? '',
+    retentionDays: retentionDays(env[ENV.RETENTION_DAYS]),
   };
 }
 

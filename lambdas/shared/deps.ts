@@ -10,10 +10,43 @@ import { documentClient, resetClients, s3Client, sfnClient } from '../../store/c
 import { CommandRepository } from '../../store/command-repository.ts';
 import { ApiKeyRepository } from '../../store/api-key-repository.ts';
 import { ExecutionStarter } from './execution-starter.ts';
+import { FileRepository } from '../../store/file-repository.ts';
+import { PresetRepository } from '../../store/preset-repository.ts';
+import { FileIngestStarter } from './file-ingest-starter.ts';
 
 let commands: CommandRepository | undefined;
 let apiKeys: ApiKeyRepository | undefined;
 let executions: ExecutionStarter | undefined;
+let files: FileRepository | undefined;
+let presets: PresetRepository | undefined;
+let ingest: FileIngestStarter | undefined;
+
+export function fileRepository(): FileRepository {
+  files ??= new FileRepository(documentClient(), required('filesTable'));
+  return files;
+}
+
+export function presetRepository(): PresetRepository {
+  presets ??= new PresetRepository(documentClient(), required('presetsTable'));
+  return presets;
+}
+
+export function fileIngestStarter(): FileIngestStarter {
+  ingest ??= new FileIngestStarter(sfnClient(), required('fileIngestStateMachineArn'));
+  return ingest;
+}
+
+/** The bucket and, in local mode, the S3 endpoint's host: how storage URLs are recognised. */
+export function bucketLocation(): { bucket: string; endpointHost?: string } {
+  const endpoint = process.env.AWS_ENDPOINT_URL_S3;
+  let endpointHost: string | undefined;
+  try {
+    endpointHost = endpoint ? new URL(endpoint).host : undefined;
+  } catch {
+    endpointHost = undefined;
+  }
+  return { bucket: required('bucket'), ...(endpointHost ? { endpointHost } : {}) };
+}
 
 export function commandRepository(): CommandRepository {
   commands ??= new CommandRepository(documentClient(), required('commandsTable'));
@@ -47,6 +80,9 @@ export function resetDeps(): void {
   commands = undefined;
   apiKeys = undefined;
   executions = undefined;
+  files = undefined;
+  presets = undefined;
+  ingest = undefined;
   resetConfig();
   resetClients();
 }

@@ -51,7 +51,8 @@ describe('storage: tables', () => {
         SSESpecification: { SSEEnabled: true },
       });
     }
-    assert.resourceCountIs('AWS::DynamoDB::Table', 3);
+    // commands, api keys, accounts, files, presets
+    assert.resourceCountIs('AWS::DynamoDB::Table', 5);
   });
 
   it('tables and bucket are retained by default and destroyable on request', () => {
