@@ -156,8 +156,6 @@ export const WORKER_CONTAINER_NAME = 'worker';
  */
 export const HEARTBEAT_INTERVAL_SECONDS = 20;
 export const STARTUP_TIMEOUT_SECONDS = { cpu: 300, gpu: 900 } as const satisfies Record<'cpu' | 'gpu', number>;
-/** Longest silence of a running worker before the sweeper's periodic check calls it lost. */
-export const RUNNING_SILENCE_SECONDS = 120;
 /**
  * Worker starts per command (`attempts` in the poll): a lost worker (no heartbeat, stopped
  * task, Spot interruption, local restart) is started again until this many have run.

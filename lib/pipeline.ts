@@ -238,8 +238,9 @@ export class FfaasPipeline extends Construct {
     ];
     // ---- faults: start-up limit, RunTask retries, re-runs of a lost worker (docs/FAILURES.md) ----
     // HeartbeatSeconds is the start-up limit: the worker heartbeats from its first line, so the
-    // first beat ends start-up (GPU from zero instances, cold image pull); the periodic sweeper
-    // calls a running worker lost after RUNNING_SILENCE_SECONDS without one.
+    // first beat ends start-up (GPU from zero instances, cold image pull). The same limit then
+    // bounds a running worker's silence (beats every HEARTBEAT_INTERVAL_SECONDS); a shorter
+    // running-only limit would need a second state (docs/FAILURES.md).
     const runCommon = {
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       cluster: workers.cluster,

@@ -118,7 +118,7 @@ export const LIFECYCLE = {
   },
   /**
    * The execution ended (failed, timed out, aborted) outside the state machine's own failure
-   * path, or its worker went silent: the sweeper fails the command.
+   * path: the sweeper fails the command.
    */
   sweep: {
     from: ['QUEUED', 'PROCESSING'],
