@@ -66,6 +66,17 @@ export const ENV = {
   TASK_KIND: 'FFAAS_TASK_KIND',
   /** Worker, ingest tasks: JSON of FileIngestInput. */
   INGEST_INPUT: 'FFAAS_INGEST_INPUT',
+  /** Webhooks: the deliveries table, the retry queue and dead-letter queue (AWS), the schedule. */
+  WEBHOOK_DELIVERIES_TABLE: 'FFAAS_WEBHOOK_DELIVERIES_TABLE',
+  WEBHOOK_QUEUE_URL: 'FFAAS_WEBHOOK_QUEUE_URL',
+  WEBHOOK_DLQ_URL: 'FFAAS_WEBHOOK_DLQ_URL',
+  WEBHOOK_BACKOFF_SECONDS: 'FFAAS_WEBHOOK_BACKOFF_SECONDS',
+  WEBHOOK_BACKOFF_SCALE: 'FFAAS_WEBHOOK_BACKOFF_SCALE',
+  WEBHOOK_DISABLE_AFTER: 'FFAAS_WEBHOOK_DISABLE_AFTER',
+  /** KMS key that encrypts webhook secrets at rest (AWS; local mode uses a key file in the data dir). */
+  WEBHOOK_KMS_KEY_ID: 'FFAAS_WEBHOOK_KMS_KEY_ID',
+  /** Local mode: how often due deliveries are looked for (ms). */
+  WEBHOOK_POLL_MS: 'FFAAS_WEBHOOK_POLL_MS',
   /** Set per task by the state machine's RunTask container overrides. */
   COMMAND_ID: 'FFAAS_COMMAND_ID',
   ACCOUNT_ID: 'FFAAS_ACCOUNT_ID',
@@ -114,6 +125,18 @@ export const TABLE = {
     partitionKey: 'account_id',
     sortKey: 'preset_id',
   },
+  /** One item per command whose completion is (to be) delivered to a webhook. */
+  webhookDeliveries: {
+    partitionKey: 'account_id',
+    sortKey: 'command_id',
+    /** Sparse: deliveries waiting for an attempt (`due` set while PENDING), by next_attempt_at. */
+    dueIndex: 'due',
+    duePartitionKey: 'due',
+    dueSortKey: 'next_attempt_at',
+    /** The account's deliveries, most recently changed first. */
+    byUpdatedIndex: 'by_updated',
+    byUpdatedSortKey: 'updated_at',
+  },
 } as const;
 
 /** Value of the `pending` attribute (one partition: the index only holds in-flight submits). */
@@ -125,11 +148,20 @@ export const EVENT_SOURCE = 'ffaas';
 export const EVENT_DETAIL_TYPE = {
   SUCCEEDED: 'FFmpeg Command Succeeded',
   FAILED: 'FFmpeg Command Failed',
+  /** QUEUED → PROCESSING (published after MarkProcessing). */
+  STARTED: 'FFmpeg Command Started',
 } as const;
+
+/** The events that end in a webhook delivery (the stack's rule and local mode match these). */
+export const WEBHOOK_EVENT_PATTERN: { source: string[]; 'detail-type': string[] } = {
+  source: [EVENT_SOURCE],
+  'detail-type': [EVENT_DETAIL_TYPE.SUCCEEDED, EVENT_DETAIL_TYPE.FAILED],
+};
 
 /** State names of the command state machine; local mode and tests address states by them. */
 export const STATE = {
   MarkProcessing: 'MarkProcessing',
+  PublishStarted: 'PublishStarted',
   ChooseCompute: 'ChooseCompute',
   RunOnFargate: 'RunOnFargate',
   RunOnGpu: 'RunOnGpu',

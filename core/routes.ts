@@ -17,11 +17,16 @@ export const ROUTE_HANDLERS = [
   'delete-command-files',
   'presets',
   'execute-preset',
+  // Webhooks (issue 9)
+  'webhook-config',
+  'command-webhooks',
+  'redeliver-webhook',
+  'webhook-deliveries',
 ] as const;
 export type RouteHandlerName = (typeof ROUTE_HANDLERS)[number];
 
 /** Functions that are not behind a route. */
-export const BACKGROUND_HANDLERS = ['authorizer', 'reconciler', 'sweeper'] as const;
+export const BACKGROUND_HANDLERS = ['authorizer', 'reconciler', 'webhook-delivery', 'sweeper'] as const;
 export type BackgroundHandlerName = (typeof BACKGROUND_HANDLERS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -79,6 +84,13 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/presets/{preset_id}', handler: 'presets', auth: true },
   { method: 'DELETE', path: '/presets/{preset_id}', handler: 'presets', auth: true },
   { method: 'POST', path: '/presets/{preset_id}/execute', handler: 'execute-preset', auth: true },
+  // Webhooks (issue 9): account settings, per-command deliveries, redeliver, recent failures.
+  { method: 'PUT', path: '/webhook-config', handler: 'webhook-config', auth: true },
+  { method: 'GET', path: '/webhook-config', handler: 'webhook-config', auth: true },
+  { method: 'DELETE', path: '/webhook-config', handler: 'webhook-config', auth: true },
+  { method: 'GET', path: '/commands/{command_id}/webhooks', handler: 'command-webhooks', auth: true },
+  { method: 'POST', path: '/commands/{command_id}/webhooks/redeliver', handler: 'redeliver-webhook', auth: true },
+  { method: 'GET', path: '/webhook-deliveries', handler: 'webhook-deliveries', auth: true },
 ];
 
 /** The route of a proxy event's `resource` without its base path (`/api/v1/files/{file_id}` → `/files/{file_id}`). */

@@ -2,8 +2,10 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { API_KEY_HEADER, TABLE, type ApiErrorCode } from '../core/constants.ts';
@@ -31,6 +33,13 @@ export interface FfaasApiProps {
   readonly fileIngest: sfn.IStateMachine;
   readonly bucket: s3.IBucket;
   readonly stateMachine: sfn.IStateMachine;
+  /** The accounts table (the webhook config lives on the account item). */
+  readonly accountsTable: dynamodb.ITable;
+  /** Webhook deliveries and their retry queue (FfaasWebhooks). */
+  readonly webhookDeliveriesTable: dynamodb.ITable;
+  readonly webhookQueue: sqs.IQueue;
+  /** Encrypts webhook secrets (webhook-config may only encrypt with it). */
+  readonly webhookSecretKey: kms.IKey;
   /**
    * Environment every function gets (ENV names → values: tables, bucket, state machine, bus,
    * GPU switch). Names are not secrets; access is what the IAM grants below allow.
@@ -228,6 +237,9 @@ export class FfaasApi extends Construct {
         new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)] }),
       );
     };
+    const deliveries = props.webhookDeliveriesTable;
+    const allow = (fn: FfaasFunction, actions: string[], resources: string[]) =>
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
     const none = () => undefined;
     const filesPrefix = props.bucket.arnForObjects(`${BUCKET_PREFIX.files}*`);
     const filesTable = (actions: string[], withIndex = false) =>
@@ -246,8 +258,6 @@ export class FfaasApi extends Construct {
       'run-ffmpeg-command': submitWithFiles,
       'run-chained-ffmpeg-commands': submitWithFiles,
       'run-multiple-ffmpeg-commands': submitWithFiles,
-      'get-command': read,
-      'list-commands': read,
       // Writes the item, then the object (deletes the item again when the object fails).
       'upload-file': (fn) => {
         fn.addToRolePolicy(filesTable(['dynamodb:PutItem', 'dynamodb:DeleteItem']));
@@ -284,6 +294,24 @@ export class FfaasApi extends Construct {
         submitWithFiles(fn);
         fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.presetsTable.tableArn] }));
       },
+      'get-command': (fn) => {
+        read(fn);
+        // The poll shows the command's webhook deliveries.
+        allow(fn, ['dynamodb:GetItem'], [deliveries.tableArn]);
+      },
+      'list-commands': read,
+      'webhook-config': (fn) => {
+        allow(fn, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [props.accountsTable.tableArn]);
+        allow(fn, ['kms:Encrypt'], [props.webhookSecretKey.keyArn]);
+      },
+      'command-webhooks': (fn) => allow(fn, ['dynamodb:GetItem'], [props.commandsTable.tableArn, deliveries.tableArn]),
+      'redeliver-webhook': (fn) => {
+        allow(fn, ['dynamodb:GetItem'], [props.commandsTable.tableArn, props.accountsTable.tableArn]);
+        allow(fn, ['dynamodb:GetItem', 'dynamodb:PutItem'], [deliveries.tableArn]);
+        props.webhookQueue.grantSendMessages(fn);
+      },
+      'webhook-deliveries': (fn) =>
+        allow(fn, ['dynamodb:Query'], [`${deliveries.tableArn}/index/${TABLE.webhookDeliveries.byUpdatedIndex}`]),
     };
     for (const handler of ROUTE_HANDLERS) grants[handler](this.functions[handler]);
   }

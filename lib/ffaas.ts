@@ -12,6 +12,8 @@ import { FfaasPipeline } from './pipeline.ts';
 import { FfaasReconciler } from './reconciler.ts';
 import { FfaasSweeper } from './sweeper.ts';
 import { FfaasStorage } from './storage.ts';
+import { FfaasWebhooks } from './webhooks.ts';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { FfaasWorkers, type FfaasGpuOptions } from './workers.ts';
 
 /** Props of {@link Ffaas}. Every prop is optional: `new Ffaas(stack, 'Ffaas')` is a working service. */
@@ -56,11 +58,13 @@ export interface FfaasProps {
   readonly tracing?: boolean;
   /** Retention of every log group of the service. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /** Notified when webhook deliveries land in the dead-letter queue. @default - the alarm has no action */
+  readonly webhookAlarmTopic?: sns.ITopic;
 }
 
 /**
  * The whole service as one construct: storage, event bus, workers, the command state machine,
- * the API and the reconciler. Put it in any stack; FfaasStack is the ready-made one.
+ * the API, the reconciler and webhook delivery. Put it in any stack; FfaasStack is the ready-made one.
  */
 export class Ffaas extends Construct {
   readonly storage: FfaasStorage;
@@ -70,6 +74,7 @@ export class Ffaas extends Construct {
   readonly files: FfaasFiles;
   readonly api: FfaasApi;
   readonly reconciler: FfaasReconciler;
+  readonly webhooks: FfaasWebhooks;
   /** Fails commands whose execution ended outside the state machine's failure path. */
   readonly sweeper: FfaasSweeper;
   /** Whether the GPU workers exist. */
@@ -129,6 +134,21 @@ export class Ffaas extends Construct {
       [ENV.FILE_INGEST_STATE_MACHINE_ARN]: this.files.stateMachine.stateMachineArn,
       [ENV.RETENTION_DAYS]: String(this.storage.retentionDays),
     };
+    this.webhooks = new FfaasWebhooks(this, 'Webhooks', {
+      eventBus: this.events.bus,
+      commandsTable: this.storage.commandsTable,
+      accountsTable: this.storage.accountsTable,
+      bucket: this.storage.bucket,
+      environment,
+      removalPolicy: props.removalPolicy,
+      alarmTopic: props.webhookAlarmTopic,
+      logRetention: props.logRetention,
+      tracing: props.tracing,
+    });
+    // The API reads deliveries and schedules redeliveries.
+    environment[ENV.WEBHOOK_DELIVERIES_TABLE] = this.webhooks.deliveriesTable.tableName;
+    environment[ENV.WEBHOOK_QUEUE_URL] = this.webhooks.retryQueue.queueUrl;
+    environment[ENV.WEBHOOK_KMS_KEY_ID] = this.webhooks.secretKey.keyArn;
     this.api = new FfaasApi(this, 'Api', {
       commandsTable: this.storage.commandsTable,
       apiKeysTable: this.storage.apiKeysTable,
@@ -137,6 +157,10 @@ export class Ffaas extends Construct {
       fileIngest: this.files.stateMachine,
       bucket: this.storage.bucket,
       stateMachine: this.pipeline.stateMachine,
+      accountsTable: this.storage.accountsTable,
+      webhookDeliveriesTable: this.webhooks.deliveriesTable,
+      webhookQueue: this.webhooks.retryQueue,
+      webhookSecretKey: this.webhooks.secretKey,
       environment,
       throttle: props.apiThrottle,
       authorizerCacheTtl: props.authorizerCacheTtl,

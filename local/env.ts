@@ -42,6 +42,7 @@ export function localAwsEnv(opts: LocalEnvOptions): Record<string, string> {
     [ENV.COMMANDS_TABLE]: opts.names.tables.commands,
     [ENV.API_KEYS_TABLE]: opts.names.tables.apiKeys,
     [ENV.ACCOUNTS_TABLE]: opts.names.tables.accounts,
+    [ENV.WEBHOOK_DELIVERIES_TABLE]: opts.names.tables.webhookDeliveries,
     [ENV.BUCKET]: opts.names.bucket,
     [ENV.STATE_MACHINE_ARN]: opts.stateMachineArn,
     [ENV.EVENT_BUS_NAME]: opts.eventBusName,

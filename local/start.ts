@@ -23,6 +23,7 @@ import { LocalEventBus } from './event-bus.ts';
 import { startHttpServer, type LocalHttpServer } from './http-server.ts';
 import { recoverLostCommands, restartQueuedCommands, scheduleReconciler } from './recovery.ts';
 import { localSweepPorts, startLocalSweeper } from './sweeper.ts';
+import { startWebhookDelivery } from './webhook-delivery.ts';
 import { LOCAL_RESOURCE_DEFAULTS, stateMachineArnFor } from './render.ts';
 import {
   LOCAL_CREDENTIALS,
@@ -195,6 +196,10 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
     // The handlers (imported from here on) read their configuration and endpoints from process.env.
     Object.assign(process.env, handlerEnv());
     await resetHandlerCaches();
+
+    // Before recovery publishes the FAILED events of lost commands: they get webhooks too.
+    const webhooks = await startWebhookDelivery({ bus, log });
+    cleanups.push(() => webhooks.stop());
 
     // Executions that end outside the failure path fail their command (core/sweep.ts).
     cleanups.push(startLocalSweeper({ runner, ports: localSweepPorts({ dynamodb: services.dynamodb, table: LOCAL_NAMES.tables.commands, bus }), log }));

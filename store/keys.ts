@@ -29,3 +29,8 @@ export function fileKey<V = string>(accountId: V, fileId: V): Record<string, V> 
 export function presetKey<V = string>(accountId: V, presetId: V): Record<string, V> {
   return { [TABLE.presets.partitionKey]: accountId, [TABLE.presets.sortKey]: presetId };
 }
+
+/** A webhook delivery: one per command, account_id + command_id. */
+export function deliveryKey<V = string>(accountId: V, commandId: V): Record<string, V> {
+  return { [TABLE.webhookDeliveries.partitionKey]: accountId, [TABLE.webhookDeliveries.sortKey]: commandId };
+}

@@ -9,6 +9,10 @@
  *   files: PK account_id (S), SK file_id (S), TTL expire_at;
  *     GSI by_created: PK account_id (S), SK created_at (S), projection ALL.
  *   presets: PK account_id (S), SK preset_id (S).
+ *   webhook deliveries: PK account_id (S), SK command_id (S);
+ *     GSI due:        PK due (S), SK next_attempt_at (S), ALL (sparse: PENDING deliveries only);
+ *     GSI by_updated: PK account_id (S), SK updated_at (S), ALL.
+ *   (the accounts item holds the webhook config as its `webhook`).
  * All on-demand (PAY_PER_REQUEST).
  */
 import {
@@ -27,14 +31,17 @@ export interface TableNames {
   /** Stored files and presets (created when named). */
   files?: string;
   presets?: string;
+  /** Optional so that callers needing only the first three need not name it. */
+  webhookDeliveries?: string;
 }
 
 export type TableDefinition = Omit<CreateTableCommandInput, 'TableName'>;
 
 const T = TABLE.commands;
 const F = TABLE.files;
+const W = TABLE.webhookDeliveries;
 
-export const TABLE_DEFINITIONS: Record<keyof TableNames, TableDefinition> = {
+export const TABLE_DEFINITIONS: Record<keyof Required<TableNames>, TableDefinition> = {
   commands: {
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [
@@ -94,6 +101,38 @@ export const TABLE_DEFINITIONS: Record<keyof TableNames, TableDefinition> = {
         KeySchema: [
           { AttributeName: F.partitionKey, KeyType: 'HASH' },
           { AttributeName: F.byCreatedSortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  },
+  webhookDeliveries: {
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: W.partitionKey, AttributeType: 'S' },
+      { AttributeName: W.sortKey, AttributeType: 'S' },
+      { AttributeName: W.duePartitionKey, AttributeType: 'S' },
+      { AttributeName: W.dueSortKey, AttributeType: 'S' },
+      { AttributeName: W.byUpdatedSortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: W.partitionKey, KeyType: 'HASH' },
+      { AttributeName: W.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: W.dueIndex,
+        KeySchema: [
+          { AttributeName: W.duePartitionKey, KeyType: 'HASH' },
+          { AttributeName: W.dueSortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: W.byUpdatedIndex,
+        KeySchema: [
+          { AttributeName: W.partitionKey, KeyType: 'HASH' },
+          { AttributeName: W.byUpdatedSortKey, KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },
       },

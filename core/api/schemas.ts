@@ -129,6 +129,12 @@ export const VcpuCountSchema = z.literal(VCPU_COUNTS);
 export const MaxRunSecondsSchema = z.number().int().min(LIMITS.minRunSeconds).max(LIMITS.maxRunSeconds);
 export const WebhookUrlSchema = urlString;
 
+/** PUT /webhook-config (RenderIO): the URL, and optionally the signing secret (else generated). */
+export const WebhookConfigSchema = z.object({
+  url: z.string().refine(isHttpUrl, { message: 'must be an http(s) URL', params: S422 }),
+  secret: z.string().min(24).max(256).optional(),
+});
+
 /** Options every submit body may carry besides the maps and the command. */
 const submitOptions = {
   metadata: MetadataSchema.optional(),

@@ -6,13 +6,16 @@
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { config, required, resetConfig } from './config.ts';
-import { documentClient, resetClients, s3Client, sfnClient } from '../../store/clients.ts';
+import { documentClient, kmsClient, resetClients, s3Client, sfnClient } from '../../store/clients.ts';
 import { CommandRepository } from '../../store/command-repository.ts';
 import { ApiKeyRepository } from '../../store/api-key-repository.ts';
 import { ExecutionStarter } from './execution-starter.ts';
 import { FileRepository } from '../../store/file-repository.ts';
 import { PresetRepository } from '../../store/preset-repository.ts';
 import { FileIngestStarter } from './file-ingest-starter.ts';
+import { DeliveryRepository, WebhookConfigRepository } from '../../store/webhook-repository.ts';
+import { KmsSecretBox, LocalSecretBox, PlainSecretBox, localKey, type SecretBox } from './secret-box.ts';
+import path from 'node:path';
 
 let commands: CommandRepository | undefined;
 let apiKeys: ApiKeyRepository | undefined;
@@ -46,6 +49,31 @@ export function bucketLocation(): { bucket: string; endpointHost?: string } {
     endpointHost = undefined;
   }
   return { bucket: required('bucket'), ...(endpointHost ? { endpointHost } : {}) };
+}
+
+let webhookConfigs: WebhookConfigRepository | undefined;
+let deliveries: DeliveryRepository | undefined;
+let secrets: SecretBox | undefined;
+
+/** KMS on AWS, the data dir's key in local mode (lambdas/shared/secret-box.ts). */
+export function secretBox(): SecretBox {
+  const { webhookKmsKeyId, dataDir } = config();
+  secrets ??= webhookKmsKeyId
+    ? new KmsSecretBox(kmsClient(), webhookKmsKeyId)
+    : dataDir
+      ? new LocalSecretBox(localKey(path.join(dataDir, 'webhook-secrets.key')))
+      : new PlainSecretBox();
+  return secrets;
+}
+
+export function webhookConfigRepository(): WebhookConfigRepository {
+  webhookConfigs ??= new WebhookConfigRepository(documentClient(), required('accountsTable'));
+  return webhookConfigs;
+}
+
+export function deliveryRepository(): DeliveryRepository {
+  deliveries ??= new DeliveryRepository(documentClient(), required('webhookDeliveriesTable'));
+  return deliveries;
 }
 
 export function commandRepository(): CommandRepository {
@@ -83,6 +111,9 @@ export function resetDeps(): void {
   files = undefined;
   presets = undefined;
   ingest = undefined;
+  webhookConfigs = undefined;
+  deliveries = undefined;
+  secrets = undefined;
   resetConfig();
   resetClients();
 }

@@ -25,7 +25,7 @@ const methods = resourcesOfType(template, 'AWS::ApiGateway::Method').map(([, m])
 const functions = resourcesOfType(template, 'AWS::Lambda::Function');
 const fnIdOf = (handler: string) => {
   const compact = handler.replace(/-/g, '');
-  const found = functions.find(([id]) => new RegExp(`^FfaasApiFn${compact}[A-F0-9]{8}$`).test(id) || new RegExp(`^Ffaas(Reconciler|Sweeper)Fn${compact}[A-F0-9]{8}$`).test(id));
+  const found = functions.find(([id]) => new RegExp(`^FfaasApiFn${compact}[A-F0-9]{8}$`).test(id) || new RegExp(`^Ffaas(Reconciler|Webhooks|Sweeper)Fn${compact}[A-F0-9]{8}$`).test(id));
   if (!found) throw new Error(`no function for ${handler}`);
   return found[0];
 };
