@@ -19,6 +19,8 @@ export const ERROR_STATUS = [
   'OUTPUT_UPLOAD_FAILED',
   /** FFmpeg wrote past the workspace quota while running (and was stopped). */
   'OUTPUT_TOO_LARGE',
+  /** RunTask kept failing for lack of capacity (or ECS errors) after its retries. */
+  'NO_CAPACITY',
   'WORKER_LOST',
   'INTERNAL_ERROR',
 ] as const;
@@ -34,6 +36,8 @@ export const API_ERROR = {
   VALIDATION_ERROR: 422,
   RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
+  /** Local mode is shutting down: submits are refused (with Retry-After) while running work drains. */
+  SERVICE_UNAVAILABLE: 503,
 } as const;
 export type ApiErrorCode = keyof typeof API_ERROR;
 
@@ -165,17 +169,32 @@ export const STATE = {
   PublishSucceeded: 'PublishSucceeded',
   NameWorkerLost: 'NameWorkerLost',
   NameInternalError: 'NameInternalError',
+  NameNoCapacity: 'NameNoCapacity',
   RecordFailure: 'RecordFailure',
   PublishFailed: 'PublishFailed',
   AlreadyFinished: 'AlreadyFinished',
+  ResumeOrFinish: 'ResumeOrFinish',
+  ResumeProcessing: 'ResumeProcessing',
 } as const;
 
 /** Name of the worker container in both task definitions. */
 export const WORKER_CONTAINER_NAME = 'worker';
 
-/** How often the worker heartbeats and how long the state machine waits without one. */
+/**
+ * How often the worker heartbeats and how long the state machine waits without one. The Run
+ * states' HeartbeatSeconds is the START-UP limit per compute (docs/FAILURES.md): it covers the
+ * time from RunTask to the worker's first heartbeat (a GPU instance scaled from zero, a cold
+ * image pull), and the worker heartbeats from its first line, every HEARTBEAT_INTERVAL_SECONDS.
+ */
 export const HEARTBEAT_INTERVAL_SECONDS = 20;
-export const HEARTBEAT_TIMEOUT_SECONDS = 120;
+export const STARTUP_TIMEOUT_SECONDS = { cpu: 300, gpu: 900 } as const satisfies Record<'cpu' | 'gpu', number>;
+/**
+ * Worker starts per command (`attempts` in the poll): a lost worker (no heartbeat, stopped
+ * task, Spot interruption, local restart) is started again until this many have run.
+ */
+export const MAX_ATTEMPTS = 3;
+/** Upper bound of the worker's SendTaskSuccess output (Step Functions refuses > 256 KB). */
+export const MAX_RESULT_BYTES = 64 * 1024;
 /** Added to max_command_run_seconds for downloads, probing and uploads. */
 export const TASK_TIMEOUT_ALLOWANCE_SECONDS = 900;
 

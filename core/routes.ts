@@ -26,7 +26,7 @@ export const ROUTE_HANDLERS = [
 export type RouteHandlerName = (typeof ROUTE_HANDLERS)[number];
 
 /** Functions that are not behind a route. */
-export const BACKGROUND_HANDLERS = ['authorizer', 'reconciler', 'webhook-delivery'] as const;
+export const BACKGROUND_HANDLERS = ['authorizer', 'reconciler', 'webhook-delivery', 'sweeper'] as const;
 export type BackgroundHandlerName = (typeof BACKGROUND_HANDLERS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';

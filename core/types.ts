@@ -88,8 +88,14 @@ export interface CommandItem {
   error_status?: ErrorStatus;
   error_message?: string;
   progress?: Progress;
-  /** Written by RecordSuccess from the worker's result: JSON of Record<alias, StoredOutput>. */
+  /**
+   * Written by the worker (storeOutputs) before it reports success: JSON of
+   * Record<alias, StoredOutput>, beside (not inside) the task result, so it is never bounded
+   * by Step Functions' payload limit.
+   */
   output_files_json?: string;
+  /** Worker starts so far (the worker counts itself in; re-runs of a lost worker add to it). */
+  attempts?: number;
   original_request: OriginalRequest;
   webhook_url?: string;
   max_command_run_seconds: number;
@@ -112,9 +118,19 @@ export interface ExecutionInput {
   task_memory: string;
   /** max_command_run_seconds + TASK_TIMEOUT_ALLOWANCE_SECONDS. */
   task_timeout_seconds: number;
+  /**
+   * Set on an execution started again for a command left PROCESSING by a lost execution (local
+   * mode after a restart): the state machine resumes it (ResumeProcessing) instead of ending
+   * at AlreadyFinished.
+   */
+  resume?: true;
 }
 
-/** Output the worker sends with SendTaskSuccess. */
+/**
+ * The worker's SendTaskSuccess output. The full outputs are stored on the item; this carries
+ * them without a playlist's `companion_names`, so its size is bounded by the number of outputs
+ * (checked against MAX_RESULT_BYTES).
+ */
 export interface WorkerResult {
   ffmpeg_command_run_seconds: number;
   output_files: Record<string, StoredOutput>;

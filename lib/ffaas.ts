@@ -10,6 +10,7 @@ import { FfaasFiles } from './files.ts';
 import { acknowledgeNagFindings } from './nag.ts';
 import { FfaasPipeline } from './pipeline.ts';
 import { FfaasReconciler } from './reconciler.ts';
+import { FfaasSweeper } from './sweeper.ts';
 import { FfaasStorage } from './storage.ts';
 import { FfaasWebhooks } from './webhooks.ts';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -74,6 +75,8 @@ export class Ffaas extends Construct {
   readonly api: FfaasApi;
   readonly reconciler: FfaasReconciler;
   readonly webhooks: FfaasWebhooks;
+  /** Fails commands whose execution ended outside the state machine's failure path. */
+  readonly sweeper: FfaasSweeper;
   /** Whether the GPU workers exist. */
   readonly gpuEnabled: boolean;
 
@@ -167,6 +170,15 @@ export class Ffaas extends Construct {
     this.reconciler = new FfaasReconciler(this, 'Reconciler', {
       commandsTable: this.storage.commandsTable,
       stateMachine: this.pipeline.stateMachine,
+      environment,
+      logRetention: props.logRetention,
+      tracing: props.tracing,
+    });
+
+    this.sweeper = new FfaasSweeper(this, 'Sweeper', {
+      commandsTable: this.storage.commandsTable,
+      stateMachine: this.pipeline.stateMachine,
+      eventBus: this.events.bus,
       environment,
       logRetention: props.logRetention,
       tracing: props.tracing,

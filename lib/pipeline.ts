@@ -11,7 +11,8 @@ import {
   ERROR_STATUS,
   EVENT_DETAIL_TYPE,
   EVENT_SOURCE,
-  HEARTBEAT_TIMEOUT_SECONDS,
+  MAX_ATTEMPTS,
+  STARTUP_TIMEOUT_SECONDS,
   STATE,
   type CommandStatus,
   type ErrorStatus,
@@ -30,12 +31,26 @@ export const SFN_ERRORS = {
     'DynamoDB.InternalServerErrorException',
   ],
   /**
-   * RunTask errors worth retrying. Step Functions reports RunTask "failures" (no Fargate
-   * capacity, RESOURCE:* on EC2) and ECS throttling as ECS.AmazonECSException.
+   * RunTask errors worth retrying, then named NO_CAPACITY. A RunTask call that answers 200
+   * with a non-empty `failures` list (no Fargate capacity, RESOURCE:* on EC2, ENI or agent
+   * problems) raises `AmazonECS.Unknown` in Step Functions; API errors of ECS raise
+   * `ECS.<ExceptionName>` (server errors, limits, throttling).
    */
-  ecsRetryable: ['ECS.AmazonECSException', 'ECS.ServerException', 'ECS.ThrottlingException'],
+  ecsRetryable: [
+    'AmazonECS.Unknown',
+    'ECS.AmazonECSException',
+    'ECS.ServerException',
+    'ECS.LimitExceededException',
+    'ECS.ThrottlingException',
+  ],
   eventsRetryable: ['EventBridge.FailedEntry', 'EventBridge.EventBridgeException', 'EventBridge.InternalException'],
   workerLost: [sfn.Errors.HEARTBEAT_TIMEOUT, sfn.Errors.TIMEOUT],
+  /**
+   * A lost worker whose command is safe to start again (inputs are URLs, outputs are
+   * overwritten by the next attempt): no heartbeat (task stopped, host lost, worker crashed or
+   * never started) or the worker's own WORKER_LOST (SIGTERM: Spot interruption, scale-in).
+   */
+  rerun: [sfn.Errors.HEARTBEAT_TIMEOUT, 'WORKER_LOST'],
 } as const;
 
 /** Props of {@link FfaasPipeline}. */
@@ -57,14 +72,16 @@ export interface FfaasPipelineProps {
 const STATUS = (s: CommandStatus) => tasks.DynamoAttributeValue.fromString(s);
 
 /** The state machine's own lifecycle steps (store/lifecycle.ts names their states). */
-type MachineStep = 'markProcessing' | 'recordSuccess' | 'recordFailure';
+type MachineStep = 'markProcessing' | 'resumeProcessing' | 'recordSuccess' | 'recordFailure';
 
 /**
  * The command state machine (Standard). One execution per command, named by command_id, with
  * ExecutionInput as input. State names are STATE.*; local mode and tests address them by name.
  *
  *   MarkProcessing ─▶ PublishStarted ─▶ [ChooseCompute] ─▶ RunOnFargate | RunOnGpu ─▶ RecordSuccess ─▶ PublishSucceeded
- *        │                                   │ HeartbeatTimeout/Timeout ─▶ NameWorkerLost ─┐
+ *        │                                   │ (HeartbeatTimeout/WORKER_LOST: re-run, MAX_ATTEMPTS in all)
+ *        │                                   │ RunTask capacity errors after retries ─▶ NameNoCapacity ─┐
+ *        │                                   │ HeartbeatTimeout/Timeout ─▶ NameWorkerLost ─┤
  *        │                                   │ worker's ERROR_STATUS ──────────────────────┤
  *        │                                   │ anything else ─▶ NameInternalError ─────────┤
  *        └── not QUEUED ─▶ AlreadyFinished                                  RecordFailure ◀┘ ─▶ PublishFailed
@@ -145,17 +162,31 @@ export class FfaasPipeline extends Construct {
     recordFailure.next(publishFailed);
 
     const nameWorkerLost = new sfn.Pass(this, STATE.NameWorkerLost, {
-      comment: 'No heartbeat (or past the task timeout): the worker died or hung.',
+      comment: 'No heartbeat after every re-run (or past the task timeout): the worker died or hung.',
       parameters: {
         Error: 'WORKER_LOST' satisfies ErrorStatus,
         Cause: sfn.JsonPath.format(
-          'The worker stopped responding ({}); the command was abandoned.',
+          `The worker stopped responding ({}); the command was abandoned after up to ${MAX_ATTEMPTS} attempts.`,
           sfn.JsonPath.stringAt('$.error.Error'),
         ),
       },
       resultPath: '$.error',
     });
     nameWorkerLost.next(recordFailure);
+
+    const nameNoCapacity = new sfn.Pass(this, STATE.NameNoCapacity, {
+      comment: 'RunTask kept failing after its retries: no capacity, ECS limits or throttling. The cause names it.',
+      parameters: {
+        Error: 'NO_CAPACITY' satisfies ErrorStatus,
+        Cause: sfn.JsonPath.format(
+          'The worker could not be started: ECS refused to run the task after retries ({}: {}).',
+          sfn.JsonPath.stringAt('$.error.Error'),
+          sfn.JsonPath.stringAt('$.error.Cause'),
+        ),
+      },
+      resultPath: '$.error',
+    });
+    nameNoCapacity.next(recordFailure);
 
     const nameInternalError = new sfn.Pass(this, STATE.NameInternalError, {
       comment: 'An error of the service itself (not of the command): keep what happened as the cause.',
@@ -176,9 +207,7 @@ export class FfaasPipeline extends Construct {
         ffmpeg_command_run_seconds: tasks.DynamoAttributeValue.numberFromString(
           sfn.JsonPath.format('{}', sfn.JsonPath.stringAt('$.result.ffmpeg_command_run_seconds')),
         ),
-        output_files_json: tasks.DynamoAttributeValue.fromString(
-          sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.result.output_files')),
-        ),
+        // output_files_json is on the item already: the worker stores it beside the result.
       },
       {
         returnValues: tasks.DynamoReturnValues.UPDATED_NEW,
@@ -207,10 +236,14 @@ export class FfaasPipeline extends Construct {
       { name: ENV.ACCOUNT_ID, value: sfn.JsonPath.stringAt('$.account_id') },
       { name: ENV.TASK_TOKEN, value: sfn.JsonPath.taskToken },
     ];
+    // ---- faults: start-up limit, RunTask retries, re-runs of a lost worker (docs/FAILURES.md) ----
+    // HeartbeatSeconds is the start-up limit: the worker heartbeats from its first line, so the
+    // first beat ends start-up (GPU from zero instances, cold image pull). The same limit then
+    // bounds a running worker's silence (beats every HEARTBEAT_INTERVAL_SECONDS); a shorter
+    // running-only limit would need a second state (docs/FAILURES.md).
     const runCommon = {
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       cluster: workers.cluster,
-      heartbeatTimeout: sfn.Timeout.duration(Duration.seconds(HEARTBEAT_TIMEOUT_SECONDS)),
       taskTimeout: sfn.Timeout.at('$.task_timeout_seconds'),
       resultPath: '$.result',
     };
@@ -223,6 +256,14 @@ export class FfaasPipeline extends Construct {
         maxDelay: Duration.minutes(2),
         jitterStrategy: sfn.JitterType.FULL,
       });
+      // A new task (and task token) for a lost worker: MAX_ATTEMPTS starts in all.
+      run.addRetry({
+        errors: [...SFN_ERRORS.rerun],
+        interval: Duration.seconds(2),
+        maxAttempts: MAX_ATTEMPTS - 1,
+        backoffRate: 2,
+      });
+      run.addCatch(nameNoCapacity, { errors: [...SFN_ERRORS.ecsRetryable], resultPath: '$.error' });
       run.addCatch(nameWorkerLost, { errors: [...SFN_ERRORS.workerLost], resultPath: '$.error' });
       // The worker reports its own failures with SendTaskFailure(error = ERROR_STATUS, cause = message).
       run.addCatch(recordFailure, { errors: [...ERROR_STATUS], resultPath: '$.error' });
@@ -234,6 +275,7 @@ export class FfaasPipeline extends Construct {
     const runOnFargate = wireRun(
       new tasks.EcsRunTask(this, STATE.RunOnFargate, {
         ...runCommon,
+        heartbeatTimeout: sfn.Timeout.duration(Duration.seconds(STARTUP_TIMEOUT_SECONDS.cpu)),
         taskDefinition: workers.fargateTaskDefinition,
         launchTarget: new tasks.EcsFargateLaunchTarget({ platformVersion: ecs.FargatePlatformVersion.LATEST }),
         subnets: workers.taskSubnets,
@@ -252,6 +294,7 @@ export class FfaasPipeline extends Construct {
       const runOnGpu = wireRun(
         new tasks.EcsRunTask(this, STATE.RunOnGpu, {
           ...runCommon,
+          heartbeatTimeout: sfn.Timeout.duration(Duration.seconds(STARTUP_TIMEOUT_SECONDS.gpu)),
           taskDefinition: workers.gpuTaskDefinition,
           // A capacity provider strategy, not launch type EC2: the provider scales the GPU group
           // from zero and the task waits in PROVISIONING instead of failing for lack of hosts.
@@ -282,7 +325,21 @@ export class FfaasPipeline extends Construct {
       },
     );
     markProcessing.addRetry(dynamoRetry);
-    markProcessing.addCatch(alreadyFinished, { errors: [SFN_ERRORS.conditionalCheckFailed], resultPath: sfn.JsonPath.DISCARD });
+    // ---- faults: resume a command whose execution was lost while PROCESSING ---------------
+    // Local mode starts such a command's execution again with `resume` (local/recovery.ts): it
+    // is no longer QUEUED, so MarkProcessing's condition fails and it resumes here instead.
+    const resumeProcessing = lifecycleStep('resumeProcessing', { resumed_at: enteredTime }, { resultPath: sfn.JsonPath.DISCARD });
+    resumeProcessing.addRetry(dynamoRetry);
+    resumeProcessing.addCatch(alreadyFinished, { errors: [SFN_ERRORS.conditionalCheckFailed], resultPath: sfn.JsonPath.DISCARD });
+    resumeProcessing.addCatch(nameInternalError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    resumeProcessing.next(afterMark);
+    const resumeOrFinish = new sfn.Choice(this, STATE.ResumeOrFinish, {
+      comment: 'Not QUEUED: a resumed execution goes on if the command is still PROCESSING; a duplicate ends.',
+    })
+      .when(sfn.Condition.and(sfn.Condition.isPresent('$.resume'), sfn.Condition.booleanEquals('$.resume', true)), resumeProcessing)
+      .otherwise(alreadyFinished);
+
+    markProcessing.addCatch(resumeOrFinish, { errors: [SFN_ERRORS.conditionalCheckFailed], resultPath: sfn.JsonPath.DISCARD });
     markProcessing.addCatch(nameInternalError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     // Subscribers can track work in flight; losing this event must never fail the command.
     const publishStarted = this.publish(STATE.PublishStarted, eventBus, EVENT_DETAIL_TYPE.STARTED, {

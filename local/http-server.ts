@@ -47,6 +47,11 @@ export interface LocalHttpServer {
   server: Server;
   /** Imports every handler now (the first request then does not pay for it). */
   warm(): Promise<void>;
+  /**
+   * Shutting down: new work (authenticated POST routes) is refused from now on with 503
+   * SERVICE_UNAVAILABLE and Retry-After; reads still answer while running commands drain.
+   */
+  refuseNewWork(retryAfterSeconds: number): void;
   close(): Promise<void>;
 }
 
@@ -224,6 +229,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
     return p;
   };
 
+  let refusing: number | null = null;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = Date.now();
     const method = (req.method ?? 'GET').toUpperCase();
@@ -236,6 +242,13 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
     if (!match) {
       req.resume();
       envelope(res, 404, 'NOT_FOUND', 'No such route');
+      return;
+    }
+    if (refusing !== null && match.route.method === 'POST' && match.route.auth) {
+      req.resume();
+      envelope(res, 503, 'SERVICE_UNAVAILABLE', 'The service is shutting down and accepts no new commands; retry shortly', {
+        'retry-after': String(refusing),
+      });
       return;
     }
     let body: Buffer;
@@ -384,6 +397,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
     url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
     port,
     server,
+    refuseNewWork(retryAfterSeconds: number) {
+      refusing = Math.max(1, Math.ceil(retryAfterSeconds));
+    },
     async warm() {
       const names = new Set<string>(['authorizer', ...ROUTES.map((r) => r.handler)]);
       await Promise.all([...names].map((n) => handlerOf(n).catch((err) => log(`handler ${n} failed to load: ${(err as Error).message}`))));

@@ -44,9 +44,12 @@ async function main(): Promise<void> {
       console.error('forced exit');
       process.exit(1);
     }
-    console.error(`${sig}: stopping (running commands are abandoned; they are marked WORKER_LOST on the next start)`);
-    app.stop().then(
-      () => process.exit(0),
+    console.error(`${sig}: stopping: no new commands; running ones may finish within the grace period (FFAAS_SHUTDOWN_GRACE_SECONDS), the rest run again on the next start`);
+    app.shutdown().then(
+      ({ leftRunning }) => {
+        if (leftRunning > 0) console.error(`${leftRunning} command(s) left to the next start`);
+        process.exit(0);
+      },
       (err) => {
         console.error(`stop failed: ${(err as Error).message}`);
         process.exit(1);

@@ -1,31 +1,57 @@
 /**
- * Restart safety. Local executions live in this process; when it dies, so do they. On start:
- * - commands left PROCESSING (their worker and execution died with the previous process) become
- *   FAILED / WORKER_LOST, by a conditional update that only moves PROCESSING forward, and the
- *   FAILED event is published as the state machine would have;
+ * Restart safety. Local executions live in this process; when it dies (or stops), so do they.
+ * On start:
+ * - commands left PROCESSING (their worker and execution ended with the previous process) are
+ *   run again: an execution started with `resume` (the state machine's ResumeProcessing), its
+ *   worker counting one more attempt — inputs are URLs and outputs are overwritten, so this is
+ *   safe. A command that has had MAX_ATTEMPTS worker starts already becomes FAILED /
+ *   WORKER_LOST (the store's abandonProcessing step) with its FAILED event, so a command that
+ *   takes the process down cannot loop;
  * - commands still QUEUED (pending) get their execution started again: the reconciler's own
  *   logic, with the age threshold lifted (nothing from before the start is in flight).
  * While running, the reconciler handler runs on an interval, as its schedule rule does on AWS.
  */
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { RECONCILE_AFTER_SECONDS } from '../core/constants.ts';
+import { MAX_ATTEMPTS, RECONCILE_AFTER_SECONDS } from '../core/constants.ts';
+import { buildExecutionInput } from '../core/api/command-item.ts';
 import { commandEventEntry } from '../core/events.ts';
+import type { ExecutionInput } from '../core/types.ts';
 import { documentClientFor } from '../store/clients.ts';
 import { CommandRepository, type CommandFailure } from '../store/command-repository.ts';
 import type { LocalEventBus } from './event-bus.ts';
 import { lambdaContext } from './http-server.ts';
 
-export const RESTART_LOST_MESSAGE = 'The worker stopped responding (local mode restarted); the command was abandoned.';
+export const RESTART_LOST_MESSAGE = `The worker stopped responding (local mode restarted) and the command had used its ${MAX_ATTEMPTS} attempts; it was abandoned.`;
+
+export interface LostCommands {
+  /** Started again with `resume`. */
+  resumed: string[];
+  /** Out of attempts: FAILED / WORKER_LOST. */
+  failed: string[];
+}
 
 /**
- * PROCESSING → FAILED/WORKER_LOST for every command of the table (the store's
- * abandonProcessing step), each followed by the FAILED event; returns their ids.
+ * Every command of the table left PROCESSING: started again (`startExecution` with `resume`)
+ * while it has attempts left, else FAILED / WORKER_LOST with its FAILED event.
  */
-export async function failLostCommands(opts: { dynamodb: DynamoDBClient; table: string; bus?: LocalEventBus; now?: Date }): Promise<string[]> {
+export async function recoverLostCommands(opts: {
+  dynamodb: DynamoDBClient;
+  table: string;
+  bus?: LocalEventBus;
+  startExecution: (input: ExecutionInput) => unknown;
+  now?: Date;
+}): Promise<LostCommands> {
   const commands = new CommandRepository(documentClientFor(opts.dynamodb), opts.table);
-  const failed: string[] = [];
+  const out: LostCommands = { resumed: [], failed: [] };
   for (const { account_id, command_id } of await commands.scanKeysByStatus('PROCESSING')) {
+    const item = await commands.get(account_id, command_id);
+    if (!item || item.status !== 'PROCESSING') continue;
+    if ((item.attempts ?? 0) < MAX_ATTEMPTS) {
+      opts.startExecution({ ...buildExecutionInput(item), resume: true });
+      out.resumed.push(command_id);
+      continue;
+    }
     const failure: CommandFailure = {
       finishedAt: (opts.now ?? new Date()).toISOString(),
       errorStatus: 'WORKER_LOST',
@@ -33,7 +59,7 @@ export async function failLostCommands(opts: { dynamodb: DynamoDBClient; table: 
     };
     // false: it finished meanwhile (its own execution recorded it), nothing to do.
     if (!(await commands.abandonProcessing(account_id, command_id, failure))) continue;
-    failed.push(command_id);
+    out.failed.push(command_id);
     await opts.bus?.putEvents([
       commandEventEntry({
         command_id,
@@ -45,7 +71,7 @@ export async function failLostCommands(opts: { dynamodb: DynamoDBClient; table: 
       }),
     ]);
   }
-  return failed;
+  return out;
 }
 
 type ReconcileSummary = import('../lambdas/reconciler/index.ts').ReconcileSummary;

@@ -21,7 +21,8 @@ import { loadDefinition } from './definition.ts';
 import { localAwsEnv, passthroughEnv, type LocalEndpoints } from './env.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { startHttpServer, type LocalHttpServer } from './http-server.ts';
-import { failLostCommands, restartQueuedCommands, scheduleReconciler } from './recovery.ts';
+import { recoverLostCommands, restartQueuedCommands, scheduleReconciler } from './recovery.ts';
+import { localSweepPorts, startLocalSweeper } from './sweeper.ts';
 import { startWebhookDelivery } from './webhook-delivery.ts';
 import { LOCAL_RESOURCE_DEFAULTS, stateMachineArnFor } from './render.ts';
 import {
@@ -56,6 +57,11 @@ export interface LocalFfaasOptions {
   reconcileIntervalMs?: number;
   /** The RunTask worker command (tests: a fake worker). @default the worker's esbuild bundle (local/worker-bundle.ts) */
   worker?: WorkerCommand;
+  /**
+   * On shutdown(): how long running commands may finish before the rest are stopped (and run
+   * again on the next start). @default $FFAAS_SHUTDOWN_GRACE_SECONDS or 30
+   */
+  shutdownGraceSeconds?: number;
   /** Where log lines go. @default stderr */
   log?: (line: string) => void;
   /** Where worker output goes. @default log, prefixed with the command id */
@@ -74,6 +80,12 @@ export interface LocalFfaas {
   /** Whether the state machine definition came from the data dir's cache (else synthesized). */
   definitionFromCache: boolean;
   stop(): Promise<void>;
+  /**
+   * Graceful stop (SIGTERM): new work is refused (503 with Retry-After), running commands get
+   * the grace period to finish, then stop() — whatever still runs is run again on the next start.
+   * Resolves with how many commands were left to the next start.
+   */
+  shutdown(graceSeconds?: number): Promise<{ leftRunning: number }>;
 }
 
 function intFromEnv(name: string): number | undefined {
@@ -189,8 +201,16 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
     const webhooks = await startWebhookDelivery({ bus, log });
     cleanups.push(() => webhooks.stop());
 
-    const lost = await failLostCommands({ dynamodb: services.dynamodb, table: LOCAL_NAMES.tables.commands, bus });
-    if (lost.length > 0) log(`recovery: ${lost.length} command(s) left PROCESSING by a previous run marked FAILED (WORKER_LOST)`);
+    // Executions that end outside the failure path fail their command (core/sweep.ts).
+    cleanups.push(startLocalSweeper({ runner, ports: localSweepPorts({ dynamodb: services.dynamodb, table: LOCAL_NAMES.tables.commands, bus }), log }));
+    const lost = await recoverLostCommands({
+      dynamodb: services.dynamodb,
+      table: LOCAL_NAMES.tables.commands,
+      bus,
+      startExecution: (input) => runner.StartExecution({ stateMachineArn, name: input.command_id, input: JSON.stringify(input) }),
+    });
+    if (lost.resumed.length > 0) log(`recovery: ${lost.resumed.length} command(s) left PROCESSING by a previous run started again`);
+    if (lost.failed.length > 0) log(`recovery: ${lost.failed.length} command(s) out of attempts marked FAILED (WORKER_LOST)`);
     const ingestsRestarted = await ingest.recover(services.s3, LOCAL_NAMES.bucket);
     if (ingestsRestarted > 0) log(`recovery: restarted the ingest of ${ingestsRestarted} file(s)`);
     const restarted = await restartQueuedCommands();
@@ -230,6 +250,19 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
     const startupMs = Math.round(performance.now() - t0);
     void http.warm();
     let stopping: Promise<void> | undefined;
+    const graceDefault = options.shutdownGraceSeconds ?? intFromEnv('FFAAS_SHUTDOWN_GRACE_SECONDS') ?? 30;
+    const shutdown = async (graceSeconds = graceDefault) => {
+      http.refuseNewWork(Math.max(graceSeconds, 5));
+      const deadline = Date.now() + graceSeconds * 1000;
+      const busy = () => {
+        const s = runner.stats();
+        return s.running + s.queued;
+      };
+      while (busy() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const leftRunning = busy();
+      await (stopping ??= cleanup());
+      return { leftRunning };
+    };
     return {
       url: http.url,
       dataDir,
@@ -239,6 +272,7 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
       startupMs,
       definitionFromCache: fromCache,
       stop: () => (stopping ??= cleanup()),
+      shutdown,
     };
   } catch (err) {
     await cleanup();

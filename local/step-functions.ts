@@ -252,6 +252,11 @@ export class LocalStepFunctions extends EventEmitter implements StepFunctionsApi
     return e.done;
   }
 
+  /** True once stop() was called: executions aborted from then on end with the process, not by a fault. */
+  get stopping(): boolean {
+    return this.stopped;
+  }
+
   stats(): { running: number; queued: number; workers: number } {
     return { running: this.queue.running, queued: this.queue.queued, workers: this.supervisor.workers };
   }

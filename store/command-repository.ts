@@ -168,13 +168,27 @@ export class CommandRepository {
   recordSuccess(
     accountId: string,
     commandId: string,
-    result: { finishedAt: string; ffmpegCommandRunSeconds: number; outputFilesJson: string },
+    result: { finishedAt: string; ffmpegCommandRunSeconds: number },
   ): Promise<boolean> {
     return this.transition('recordSuccess', accountId, commandId, {
       finished_at: result.finishedAt,
       ffmpeg_command_run_seconds: result.ffmpegCommandRunSeconds,
-      output_files_json: result.outputFilesJson,
     });
+  }
+
+  /** A worker starts on the PROCESSING command: `attempts` becomes `attempt`. */
+  startAttempt(accountId: string, commandId: string, attempt: number): Promise<boolean> {
+    return this.transition('startAttempt', accountId, commandId, { attempts: attempt });
+  }
+
+  /** The worker stores the full outputs of a PROCESSING command beside its task result. */
+  storeOutputs(accountId: string, commandId: string, outputFilesJson: string): Promise<boolean> {
+    return this.transition('storeOutputs', accountId, commandId, { output_files_json: outputFilesJson });
+  }
+
+  /** QUEUED | PROCESSING → FAILED by the sweeper (the execution ended without recording it). */
+  sweep(accountId: string, commandId: string, failure: CommandFailure): Promise<boolean> {
+    return this.transition('sweep', accountId, commandId, failureValues(failure));
   }
 
   /** QUEUED | PROCESSING → FAILED (the state machine's RecordFailure does the same write). */

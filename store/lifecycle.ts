@@ -55,6 +55,34 @@ export const LIFECYCLE = {
     set: ['started_at'],
     remove: ['pending'],
   },
+  /**
+   * An execution started again (`resume` in its input) for a command whose execution and worker
+   * were lost while it was PROCESSING (local mode after a restart): the run starts over.
+   */
+  resumeProcessing: {
+    from: ['PROCESSING'],
+    by: 'state machine (an execution started with `resume`, local/recovery.ts)',
+    state: STATE.ResumeProcessing,
+    set: ['resumed_at'],
+    remove: ['pending'],
+  },
+  /** A worker starts on the command (first or a re-run): counts it in `attempts`. */
+  startAttempt: {
+    from: ['PROCESSING'],
+    by: 'worker (fargate-task/src/run-command.ts)',
+    set: ['attempts'],
+    remove: [],
+  },
+  /**
+   * The worker stores the full outputs (a playlist's segment names can be thousands) beside
+   * the task result, so the result it sends Step Functions stays small.
+   */
+  storeOutputs: {
+    from: ['PROCESSING'],
+    by: 'worker (fargate-task/src/run-command.ts)',
+    set: ['output_files_json'],
+    remove: [],
+  },
   /** The worker reports progress; never on a finished command. */
   writeProgress: {
     from: ['PROCESSING'],
@@ -68,7 +96,7 @@ export const LIFECYCLE = {
     to: 'SUCCESS',
     by: 'state machine',
     state: STATE.RecordSuccess,
-    set: ['finished_at', 'ffmpeg_command_run_seconds', 'output_files_json'],
+    set: ['finished_at', 'ffmpeg_command_run_seconds'],
     remove: [],
   },
   /** The worker reported failure, was lost, or the execution failed before the worker ran. */
@@ -85,6 +113,17 @@ export const LIFECYCLE = {
     from: ['PROCESSING'],
     to: 'FAILED',
     by: 'local mode on start (local/recovery.ts)',
+    set: ['finished_at', 'error_status', 'error_message'],
+    remove: ['pending'],
+  },
+  /**
+   * The execution ended (failed, timed out, aborted) outside the state machine's own failure
+   * path: the sweeper fails the command.
+   */
+  sweep: {
+    from: ['QUEUED', 'PROCESSING'],
+    to: 'FAILED',
+    by: 'sweeper (lambdas/sweeper, local/sweeper.ts)',
     set: ['finished_at', 'error_status', 'error_message'],
     remove: ['pending'],
   },

@@ -94,6 +94,7 @@ export function toPollResponse(
     output_files,
     original_request: original,
     vcpu_count: item.vcpu_count,
+    attempts: item.attempts ?? 0,
     expires_at: typeof item.expire_at === 'number' ? new Date(item.expire_at * 1000).toISOString() : null,
   };
 }

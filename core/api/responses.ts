@@ -97,6 +97,11 @@ export const PollResponseSchema = z.object({
   output_files: z.record(z.string(), OutputFileMetaSchema),
   original_request: OriginalRequestSchema,
   vcpu_count: z.literal(VCPU_COUNTS).meta({ description: 'The worker size asked for (or the default), echoed.' }),
+  attempts: z
+    .number()
+    .int()
+    .min(0)
+    .meta({ description: 'Worker starts: a lost worker is started again, up to 3 starts in all (docs/FAILURES.md).' }),
   expires_at: z
     .string()
     .nullable()

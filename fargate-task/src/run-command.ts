@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { LIMITS, S3_KEYS, type ErrorStatus } from '../../core/constants.ts';
+import { LIMITS, MAX_RESULT_BYTES, S3_KEYS, type ErrorStatus } from '../../core/constants.ts';
 import { toOutputFileMeta } from '../../core/media/index.ts';
 import { SafeFetchError } from '../../core/net/index.ts';
 import type { CommandItem, Progress, StoredOutput, WorkerResult } from '../../core/types.ts';
@@ -71,7 +71,8 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
 
   let outcome: RunOutcome;
   try {
-    const item = await readCommand(deps);
+    // First heartbeat before anything else: it ends the start-up phase (the Run state's
+    // HeartbeatSeconds is the start-up limit, docs/FAILURES.md).
     heartbeats = startHeartbeats({
       sfn: deps.sfn,
       taskToken: config.taskToken,
@@ -82,6 +83,10 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
         lost.abort(new WorkerError('WORKER_LOST', `the task is no longer waiting for this worker (${reason})`));
       },
     });
+    const item = await readCommand(deps);
+    const attempt = (item.attempts ?? 0) + 1;
+    await commandsOf(deps).startAttempt(config.accountId, config.commandId, attempt);
+    log.info('attempt started', { attempt });
     workspace = await createWorkspace({ parent: config.workDir, commandId: config.commandId, ffmpegGid: config.ffmpegGid, log });
     deps.hooks?.onWorkspace?.(workspace);
     const result = await execute(deps, item, workspace, signal, log);
@@ -93,9 +98,27 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
   await heartbeats?.stop().catch(() => {});
   if (workspace) await removeWorkspace(workspace, log);
 
+  if (outcome.status === 'SUCCESS') {
+    try {
+      await reportSuccess(deps.sfn, config.taskToken, outcome.result!);
+      outcome.reported = true;
+      log.info('reported', { status: outcome.status });
+      return outcome;
+    } catch (err) {
+      // Refused (too large, invalid output) or unreachable after the SDK's retries: the state
+      // machine must still learn the command failed, never wait for a success that will not come.
+      const name = (err as { name?: string })?.name ?? 'Error';
+      log.error('reporting success failed', { error: name });
+      if (name === 'TaskTimedOut' || name === 'TaskDoesNotExist' || name === 'InvalidToken') return outcome;
+      outcome = {
+        status: 'FAILED',
+        reported: false,
+        error: { status: 'INTERNAL_ERROR', message: `the worker's result was refused by Step Functions (${name}); the outputs were stored but the command could not be completed` },
+      };
+    }
+  }
   try {
-    if (outcome.status === 'SUCCESS') await reportSuccess(deps.sfn, config.taskToken, outcome.result!);
-    else await reportFailure(deps.sfn, config.taskToken, outcome.error!.status, outcome.error!.message);
+    await reportFailure(deps.sfn, config.taskToken, outcome.error!.status, outcome.error!.message);
     outcome.reported = true;
     log.info('reported', { status: outcome.status, error_status: outcome.error?.status });
   } catch (err) {
@@ -258,7 +281,24 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
       ? { ...meta, file_count: 1 + extra.names.length, s3_key: key, companion_names: extra.names }
       : { ...meta, s3_key: key };
   }
-  return { ffmpeg_command_run_seconds: round2(ffmpegSeconds), output_files: outputs };
+  // The full outputs (a playlist's segment names) go on the item beside the result; the result
+  // carries them without the names, bounded by MAX_RESULT_BYTES (Step Functions takes 256 KB).
+  if (!(await commands.storeOutputs(config.accountId, config.commandId, JSON.stringify(outputs)))) {
+    throw new WorkerError('INTERNAL_ERROR', 'the command is no longer PROCESSING; its outputs were not recorded');
+  }
+  const result: WorkerResult = { ffmpeg_command_run_seconds: round2(ffmpegSeconds), output_files: resultOutputs(outputs) };
+  const bytes = Buffer.byteLength(JSON.stringify(result));
+  if (bytes > MAX_RESULT_BYTES) {
+    throw new WorkerError('INTERNAL_ERROR', `the worker's result is ${bytes} bytes, over the limit of ${MAX_RESULT_BYTES}`);
+  }
+  return result;
+}
+
+/** The outputs as the task result (and the SUCCEEDED event) carry them: no companion names. */
+export function resultOutputs(outputs: Record<string, StoredOutput>): Record<string, StoredOutput> {
+  const out: Record<string, StoredOutput> = {};
+  for (const [alias, { companion_names: _names, ...rest }] of Object.entries(outputs)) out[alias] = rest;
+  return out;
 }
 
 /**

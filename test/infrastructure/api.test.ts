@@ -25,7 +25,7 @@ const methods = resourcesOfType(template, 'AWS::ApiGateway::Method').map(([, m])
 const functions = resourcesOfType(template, 'AWS::Lambda::Function');
 const fnIdOf = (handler: string) => {
   const compact = handler.replace(/-/g, '');
-  const found = functions.find(([id]) => new RegExp(`^FfaasApiFn${compact}[A-F0-9]{8}$`).test(id) || new RegExp(`^Ffaas(Reconciler|Webhooks)Fn${compact}[A-F0-9]{8}$`).test(id));
+  const found = functions.find(([id]) => new RegExp(`^FfaasApiFn${compact}[A-F0-9]{8}$`).test(id) || new RegExp(`^Ffaas(Reconciler|Webhooks|Sweeper)Fn${compact}[A-F0-9]{8}$`).test(id));
   if (!found) throw new Error(`no function for ${handler}`);
   return found[0];
 };
@@ -128,7 +128,7 @@ describe('API: functions', () => {
       expect(p.Runtime).toBe('nodejs22.x');
       expect(p.Architectures).toEqual(['arm64']);
       expect(p.Handler).toBe('index.handler');
-      expect(p.Timeout).toBeLessThanOrEqual(60);
+      expect(p.Timeout).toBeLessThanOrEqual(h === 'sweeper' ? 120 : 60);
       expect(p.MemorySize).toBeGreaterThanOrEqual(256);
       expect(Object.keys(p.Environment.Variables)).toEqual(
         expect.arrayContaining([ENV.COMMANDS_TABLE, ENV.API_KEYS_TABLE, ENV.BUCKET, ENV.STATE_MACHINE_ARN, ENV.EVENT_BUS_NAME, ENV.GPU_ENABLED]),

@@ -4,7 +4,8 @@ import {
   ERROR_STATUS,
   EVENT_DETAIL_TYPE,
   EVENT_SOURCE,
-  HEARTBEAT_TIMEOUT_SECONDS,
+  MAX_ATTEMPTS,
+  STARTUP_TIMEOUT_SECONDS,
   STATE,
   TABLE,
   WORKER_CONTAINER_NAME,
@@ -91,24 +92,38 @@ describe('state machine: conditional writes', () => {
     expect(S.MarkProcessing.ResultSelector).toEqual({ 'started_at.$': '$.Attributes.started_at.S' });
   });
 
-  it('MarkProcessing: ConditionalCheckFailed → AlreadyFinished, other errors → NameInternalError, throttling retried', () => {
-    expect(catchTarget(S.MarkProcessing, 'DynamoDB.ConditionalCheckFailedException')).toBe(STATE.AlreadyFinished);
+  it('MarkProcessing: ConditionalCheckFailed → ResumeOrFinish, other errors → NameInternalError, throttling retried', () => {
+    expect(catchTarget(S.MarkProcessing, 'DynamoDB.ConditionalCheckFailedException')).toBe(STATE.ResumeOrFinish);
     expect(catchTarget(S.MarkProcessing, 'States.ALL')).toBe(STATE.NameInternalError);
     expect(S.MarkProcessing.Retry[0].ErrorEquals).toContain('DynamoDB.ProvisionedThroughputExceededException');
     expect(S.MarkProcessing.Retry[0].ErrorEquals).not.toContain('DynamoDB.ConditionalCheckFailedException');
     expect(S.AlreadyFinished.Type).toBe('Succeed');
   });
 
-  it('RecordSuccess: PROCESSING → SUCCESS with run seconds as a number and outputs as JSON', () => {
+  it('ResumeOrFinish: an execution started with `resume` resumes a PROCESSING command (ResumeProcessing); any other ends', () => {
+    expect(S.ResumeOrFinish.Type).toBe('Choice');
+    expect(S.ResumeOrFinish.Choices).toEqual([
+      { And: [{ Variable: '$.resume', IsPresent: true }, { Variable: '$.resume', BooleanEquals: true }], Next: STATE.ResumeProcessing },
+    ]);
+    expect(S.ResumeOrFinish.Default).toBe(STATE.AlreadyFinished);
+    const p = S.ResumeProcessing.Parameters;
+    expect(p.ConditionExpression).toBe('#status = :processing');
+    expect(p.UpdateExpression).toBe('SET #resumed_at = :resumed_at REMOVE #pending');
+    expect(catchTarget(S.ResumeProcessing, 'DynamoDB.ConditionalCheckFailedException')).toBe(STATE.AlreadyFinished);
+    expect(S.ResumeProcessing.Next).toBe(STATE.ChooseCompute);
+  });
+
+  it('RecordSuccess: PROCESSING → SUCCESS with run seconds as a number; outputs are not taken from the result', () => {
     const p = S.RecordSuccess.Parameters;
     expect(p.ConditionExpression).toBe('#status = :processing');
     expect(p.ExpressionAttributeValues[':success']).toEqual({ S: 'SUCCESS' });
     expect(p.ExpressionAttributeValues[':ffmpeg_command_run_seconds']).toEqual({
       'N.$': "States.Format('{}', $.result.ffmpeg_command_run_seconds)",
     });
-    expect(p.ExpressionAttributeValues[':output_files_json']).toEqual({ 'S.$': 'States.JsonToString($.result.output_files)' });
+    // The worker stores output_files_json beside the result (a playlist's names can exceed 256 KB).
+    expect(p.ExpressionAttributeValues[':output_files_json']).toBeUndefined();
     expect(p.UpdateExpression).toMatch(/#finished_at = :finished_at/);
-    expect(p.UpdateExpression).toMatch(/#output_files_json = :output_files_json/);
+    expect(p.UpdateExpression).not.toMatch(/output_files_json/);
     expect(catchTarget(S.RecordSuccess, 'DynamoDB.ConditionalCheckFailedException')).toBe(STATE.AlreadyFinished);
     expect(catchTarget(S.RecordSuccess, 'States.ALL')).toBe(STATE.NameInternalError);
     expect(S.RecordSuccess.Next).toBe(STATE.PublishSucceeded);
@@ -128,11 +143,13 @@ describe('state machine: conditional writes', () => {
 
 describe('state machine: running the worker', () => {
   for (const name of [STATE.RunOnFargate, STATE.RunOnGpu]) {
-    it(`${name}: RunTask waiting for the task token, heartbeat and run-time timeouts`, () => {
+    it(`${name}: RunTask waiting for the task token, start-up (heartbeat) and run-time timeouts`, () => {
       const st = S[name];
       expect(st.Type).toBe('Task');
       expect(st.Resource).toMatch(/^arn:<<Ref:AWS::Partition>>:states:::ecs:runTask\.waitForTaskToken$/);
-      expect(st.HeartbeatSeconds).toBe(HEARTBEAT_TIMEOUT_SECONDS);
+      // Long enough for a cold start: the worker's first heartbeat is its first line.
+      expect(st.HeartbeatSeconds).toBe(name === STATE.RunOnGpu ? STARTUP_TIMEOUT_SECONDS.gpu : STARTUP_TIMEOUT_SECONDS.cpu);
+      expect(st.HeartbeatSeconds).toBeGreaterThanOrEqual(name === STATE.RunOnGpu ? 900 : 300);
       expect(st.TimeoutSecondsPath).toBe('$.task_timeout_seconds');
       expect(st.ResultPath).toBe('$.result');
       const [override] = st.Parameters.Overrides.ContainerOverrides;
@@ -145,19 +162,33 @@ describe('state machine: running the worker', () => {
       expect(st.Next).toBe(STATE.RecordSuccess);
     });
 
-    it(`${name}: lost worker → NameWorkerLost, worker error codes → RecordFailure, anything else → NameInternalError`, () => {
+    it(`${name}: lost worker → NameWorkerLost, capacity → NameNoCapacity, worker error codes → RecordFailure, anything else → NameInternalError`, () => {
       const st = S[name];
+      for (const e of ['AmazonECS.Unknown', 'ECS.AmazonECSException', 'ECS.ServerException', 'ECS.LimitExceededException', 'ECS.ThrottlingException']) {
+        expect(catchTarget(st, e)).toBe(STATE.NameNoCapacity);
+      }
       expect(catchTarget(st, 'States.HeartbeatTimeout')).toBe(STATE.NameWorkerLost);
       expect(catchTarget(st, 'States.Timeout')).toBe(STATE.NameWorkerLost);
-      for (const code of ERROR_STATUS) expect(catchTarget(st, code)).toBe(STATE.RecordFailure);
+      for (const code of ERROR_STATUS) if (code !== 'WORKER_LOST') expect(catchTarget(st, code)).toBe(STATE.RecordFailure);
       expect(st.Catch.at(-1)).toEqual({ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: STATE.NameInternalError });
       for (const c of st.Catch) expect(c.ResultPath).toBe('$.error');
     });
 
-    it(`${name}: capacity errors are retried with backoff`, () => {
+    it(`${name}: capacity errors (AmazonECS.Unknown from a RunTask "failures" list too) are retried with backoff`, () => {
       const retry = S[name].Retry.find((r: any) => r.ErrorEquals.includes('ECS.AmazonECSException'));
+      expect(retry.ErrorEquals).toEqual(
+        expect.arrayContaining(['AmazonECS.Unknown', 'ECS.ServerException', 'ECS.LimitExceededException', 'ECS.ThrottlingException']),
+      );
       expect(retry.BackoffRate).toBeGreaterThan(1);
       expect(retry.MaxAttempts).toBeGreaterThanOrEqual(3);
+    });
+
+    it(`${name}: a lost worker (no heartbeat, or its own WORKER_LOST on SIGTERM) is started again, ${MAX_ATTEMPTS} starts in all`, () => {
+      const retry = S[name].Retry.find((r: any) => r.ErrorEquals.includes('States.HeartbeatTimeout'));
+      expect(retry.ErrorEquals).toEqual(['States.HeartbeatTimeout', 'WORKER_LOST']);
+      expect(retry.MaxAttempts).toBe(MAX_ATTEMPTS - 1);
+      // The run-time limit is not a lost worker: no re-run past task_timeout_seconds.
+      for (const r of S[name].Retry) expect(r.ErrorEquals).not.toContain('States.Timeout');
     });
   }
 
@@ -175,6 +206,13 @@ describe('state machine: running the worker', () => {
     expect(p.LaunchType).toBeUndefined();
     expect(p.CapacityProviderStrategy).toEqual([{ CapacityProvider: expect.stringMatching(/^<<Ref:.*GpuCapacityProvider/), Weight: 1 }]);
     expect(p.TaskDefinition).toMatch(/GpuTaskDef/);
+  });
+
+  it('NameNoCapacity names NO_CAPACITY with the ECS error and cause, then RecordFailure', () => {
+    expect(S.NameNoCapacity.Type).toBe('Pass');
+    expect(S.NameNoCapacity.Parameters.Error).toBe('NO_CAPACITY');
+    expect(S.NameNoCapacity.Parameters['Cause.$']).toMatch(/^States\.Format\('The worker could not be started.*', \$\.error\.Error, \$\.error\.Cause\)$/);
+    expect(S.NameNoCapacity.Next).toBe(STATE.RecordFailure);
   });
 
   it('NameWorkerLost and NameInternalError name the error and go to RecordFailure', () => {

@@ -1,7 +1,8 @@
 /**
  * Restart safety of local mode (startLocalFfaas on one data dir, twice): a command left
- * PROCESSING by the dead process becomes FAILED / WORKER_LOST with its FAILED event, a QUEUED
- * one is started again and completes, keys and items survive, and endpoints.json exists only
+ * PROCESSING by the dead process is run again (resume) and completes, one that has used its
+ * MAX_ATTEMPTS becomes FAILED / WORKER_LOST with its FAILED event, a QUEUED one is started again
+ * and completes, keys and items survive, and endpoints.json exists only
  * while an instance runs (a stale one with a dead pid is ignored).
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { endpointsFilePath, readLiveEndpoints, startLocalFfaas, type EndpointsFile, type LocalFfaas } from '../../local/index.ts';
+import { MAX_ATTEMPTS } from '../../core/constants.ts';
 import { fakeWorker } from '../state-machine/harness.ts';
 
 let dataDir: string;
@@ -29,8 +31,9 @@ function client(ep: EndpointsFile): DynamoDBClient {
   return new DynamoDBClient({ endpoint: ep.endpoints.dynamodb, region: ep.region, credentials: { ...ep.credentials } });
 }
 
-const item = (command_id: string, status: string) =>
+const item = (command_id: string, status: string, extra: Record<string, unknown> = {}) =>
   marshall({
+    ...extra,
     account_id: 'acct-r',
     command_id,
     status,
@@ -53,10 +56,12 @@ it('recovers lost and queued commands on restart', async () => {
   expect((await fetch(`${app.url}/api/v1/health`)).status).toBe(200);
 
   // What a process that died mid-flight leaves behind.
+  const interrupted = `success--interrupted-${crypto.randomUUID()}`;
   const lost = `success--lost-${crypto.randomUUID()}`;
   const queued = `success--queued-${crypto.randomUUID()}`;
   let ddb = client(ep);
-  await ddb.send(new PutItemCommand({ TableName: ep.tables.commands, Item: item(lost, 'PROCESSING') }));
+  await ddb.send(new PutItemCommand({ TableName: ep.tables.commands, Item: item(interrupted, 'PROCESSING', { attempts: 1 }) }));
+  await ddb.send(new PutItemCommand({ TableName: ep.tables.commands, Item: item(lost, 'PROCESSING', { attempts: MAX_ATTEMPTS }) }));
   await ddb.send(new PutItemCommand({ TableName: ep.tables.commands, Item: item(queued, 'QUEUED') }));
   ddb.destroy();
   await app.stop();
@@ -76,5 +81,11 @@ it('recovers lost and queued commands on restart', async () => {
 
   await app.runner.waitForExecution(queued);
   expect(await get(queued)).toMatchObject({ status: 'SUCCESS' });
+  // Run again, not lost: the fake worker counts its attempt as the worker does.
+  await app.runner.waitForExecution(interrupted);
+  const resumed = await get(interrupted);
+  expect(resumed).toMatchObject({ status: 'SUCCESS', attempts: 2 });
+  expect(resumed.resumed_at).toBeTruthy();
+  expect(events.filter((e) => e.detail.command_id === interrupted)).toEqual([]);
   ddb.destroy();
 }, 120_000);

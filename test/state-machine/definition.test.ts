@@ -5,8 +5,10 @@
  * token through the local Step Functions endpoint with the real SDK, PutEvents → the local bus.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SendTaskHeartbeatCommand, SendTaskSuccessCommand, StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { EVENT_DETAIL_TYPE, EVENT_SOURCE, STATE } from '../../core/constants.ts';
+import { SendTaskHeartbeatCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { LOCAL_NAMES } from '../../local/services.ts';
+import { localSweepPorts, startLocalSweeper } from '../../local/sweeper.ts';
+import { EVENT_DETAIL_TYPE, EVENT_SOURCE, MAX_ATTEMPTS, STATE } from '../../core/constants.ts';
 import { mintTaskToken, prepareForLocalRun, taskStates } from '../../local/prepare.ts';
 import { renderedDefinition, startHarness, type Harness } from './harness.ts';
 
@@ -120,28 +122,53 @@ describe('executions', () => {
     await expect.poll(() => h.runner.stats().workers, { timeout: 5000 }).toBe(0);
   });
 
-  it('a worker that never reports or heartbeats → WORKER_LOST within the heartbeat timeout', async () => {
+  it('a worker that never reports or heartbeats → started again, then WORKER_LOST after MAX_ATTEMPTS heartbeat timeouts', async () => {
     const cid = id('hang');
     await h.putCommand(cid);
     const t0 = Date.now();
     await h.run(cid);
     const elapsed = Date.now() - t0;
-    expect(elapsed).toBeGreaterThanOrEqual(1900);
-    expect(elapsed).toBeLessThan(4000);
+    // 3 starts × 2 s heartbeat timeout + the re-run waits (2 s, 4 s).
+    expect(elapsed).toBeGreaterThanOrEqual(3 * 1900 + 6000);
+    expect(elapsed).toBeLessThan(20_000);
     const item = await h.getCommand(cid);
-    expect(item).toMatchObject({ status: 'FAILED', error_status: 'WORKER_LOST' });
+    expect(item).toMatchObject({ status: 'FAILED', error_status: 'WORKER_LOST', attempts: MAX_ATTEMPTS });
     expect(item?.error_message).toContain('States.HeartbeatTimeout');
+    expect(item?.error_message).toContain(`after up to ${MAX_ATTEMPTS} attempts`);
     await expect.poll(() => h.runner.stats().workers, { timeout: 5000 }).toBe(0);
   });
 
-  it('a worker that dies without reporting → WORKER_LOST at once', async () => {
+  it('a worker that dies without reporting → started again at once, WORKER_LOST after MAX_ATTEMPTS', async () => {
     const cid = id('exit');
     await h.putCommand(cid);
     const t0 = Date.now();
     await h.run(cid);
-    expect(Date.now() - t0).toBeLessThan(1900);
+    // Each death is seen when the process exits (not after a heartbeat timeout); the re-run
+    // waits (2 s, 4 s) and three process starts remain.
+    expect(Date.now() - t0).toBeLessThan(15_000);
     expect(await h.getCommand(cid)).toMatchObject({ status: 'FAILED', error_status: 'WORKER_LOST' });
     expect(eventsFor(cid)).toHaveLength(1);
+  });
+
+  it('a worker that dies on its first attempt is started again and the command succeeds (attempts 2)', async () => {
+    const cid = id('flaky');
+    await h.putCommand(cid);
+    const exec = await h.run(cid);
+    expect(exec.status).toBe('SUCCEEDED');
+    const item = await h.getCommand(cid);
+    expect(item).toMatchObject({ status: 'SUCCESS', attempts: 2 });
+    expect(JSON.parse(item!.output_files_json).out_video).toMatchObject({ file_id: 'f-1' });
+    expect(eventsFor(cid).map((e) => e['detail-type'])).toEqual([EVENT_DETAIL_TYPE.SUCCEEDED]);
+  });
+
+  it('an execution started with `resume` for a PROCESSING command runs it again (ResumeProcessing)', async () => {
+    const cid = id('success');
+    await h.putCommand(cid, { status: 'PROCESSING', pending: undefined, started_at: '2020-01-01T00:00:00.000Z' });
+    const exec = await h.run(cid, { resume: true });
+    expect(exec.status).toBe('SUCCEEDED');
+    const item = await h.getCommand(cid);
+    expect(item).toMatchObject({ status: 'SUCCESS', started_at: '2020-01-01T00:00:00.000Z' });
+    expect(Date.parse(item!.resumed_at)).toBeGreaterThan(Date.parse('2020-01-02'));
   });
 
   it.each(['SUCCESS', 'FAILED', 'PROCESSING'])('MarkProcessing on a %s command → AlreadyFinished, nothing changes', async (status) => {
@@ -158,6 +185,28 @@ describe('executions', () => {
     const cid = id('success');
     await h.run(cid);
     expect(await h.getCommand(cid)).toBeUndefined();
+  });
+});
+
+describe('sweeper (local mode)', () => {
+  it('an execution aborted while its worker runs → the command ends FAILED with a clear error and one FAILED event', async () => {
+    const stop = startLocalSweeper({ runner: h.runner, ports: localSweepPorts({ dynamodb: h.services.dynamodb, table: LOCAL_NAMES.tables.commands, bus: h.bus }), log: () => undefined });
+    try {
+      const cid = id('slow');
+      await h.putCommand(cid);
+      const { executionArn } = await h.sfn.send(new StartExecutionCommand({ stateMachineArn: h.runner.stateMachineArn, name: cid, input: JSON.stringify(h.executionInput(cid)) }));
+      await expect.poll(async () => (await h.getCommand(cid))?.status, { timeout: 10_000 }).toBe('PROCESSING');
+      await h.sfn.send(new StopExecutionCommand({ executionArn, error: 'operator', cause: 'stopped by hand' }));
+      await expect.poll(async () => (await h.getCommand(cid))?.status, { timeout: 10_000 }).toBe('FAILED');
+      const item = await h.getCommand(cid);
+      expect(item).toMatchObject({ error_status: 'INTERNAL_ERROR' });
+      expect(item?.error_message).toMatch(/stopped before the command finished \(operator: stopped by hand\)/);
+      expect(item?.pending).toBeUndefined();
+      await expect.poll(() => eventsFor(cid).length).toBe(1);
+      expect(eventsFor(cid)[0]!.detail).toMatchObject({ status: 'FAILED', error_status: 'INTERNAL_ERROR' });
+    } finally {
+      stop();
+    }
   });
 });
 

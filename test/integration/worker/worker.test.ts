@@ -114,6 +114,12 @@ async function runCase(plan: CommandPlan, opts: { maxSeconds?: number; config?: 
   return c as Case;
 }
 
+/** The item as stored (the worker writes outputs and attempts there). */
+const itemOf = async (commandId: string) =>
+  (await db.doc.send(new GetCommand({ TableName: TABLE_NAME, Key: { [TABLE.commands.partitionKey]: ACCOUNT, [TABLE.commands.sortKey]: commandId } }))).Item as CommandItem;
+/** The full outputs the worker stored beside its result (with a playlist's companion names). */
+const storedOf = async (commandId: string) => JSON.parse((await itemOf(commandId)).output_files_json ?? '{}') as WorkerResult['output_files'];
+
 const failureOf = (token: string) => sfn.callsOf('SendTaskFailure').filter((c) => c.body.taskToken === token);
 const successOf = (token: string) => sfn.callsOf('SendTaskSuccess').filter((c) => c.body.taskToken === token);
 const alive = (pid: number) => {
@@ -219,7 +225,10 @@ describe('worker: playlist outputs (HLS, DASH)', () => {
     const c = await runCase(planOf(HLS, { out_playlist_hls: 'index.m3u8' }));
     expect(c.outcome.error).toBeUndefined();
     expect(c.outcome.status).toBe('SUCCESS');
-    const out = c.outcome.result!.output_files.out_playlist_hls!;
+    // The task result carries no segment names (bounded size); the item has them.
+    expect(c.outcome.result!.output_files.out_playlist_hls).not.toHaveProperty('companion_names');
+    const out = (await storedOf(c.commandId)).out_playlist_hls!;
+    expect((await itemOf(c.commandId)).attempts).toBe(1);
     expect(out).toMatchObject({
       s3_key: S3_KEYS.output(ACCOUNT, c.commandId, 'index.m3u8'),
       filename: 'index.m3u8',
@@ -248,7 +257,8 @@ describe('worker: playlist outputs (HLS, DASH)', () => {
   it('DASH: manifest.mpd with its init and chunk files', async () => {
     const c = await runCase(planOf('ffmpeg -i {{in_video}} -c:v libx264 -preset ultrafast -g 5 -c:a aac -f dash -seg_duration 0.2 {{out_playlist}}', { out_playlist: 'manifest.mpd' }));
     expect(c.outcome.error).toBeUndefined();
-    const out = c.outcome.result!.output_files.out_playlist!;
+    const out = (await storedOf(c.commandId)).out_playlist!;
+    expect(c.outcome.result!.output_files.out_playlist!.file_count).toBe(out.file_count);
     const manifest = await get(c.commandId, 'manifest.mpd');
     expect(manifest?.contentType).toBe('application/dash+xml');
     const mpd = manifest!.body.toString('utf8');
@@ -498,6 +508,43 @@ describe('worker: failures', () => {
     });
     expect(outcome).toMatchObject({ status: 'FAILED', reported: true, error: { status: 'INTERNAL_ERROR' } });
     expect(outcome.error!.message).toMatch(/SUCCESS, not PROCESSING/);
+  });
+
+  it('the first heartbeat goes out before the item is read (it ends the start-up phase)', async () => {
+    const token = `tok-first-beat-${Date.now()}`;
+    const outcome = await runCommand({
+      ddb: db.doc,
+      s3: s3.client,
+      sfn: sfn.client,
+      log: silentLogger,
+      config: {
+        commandsTable: TABLE_NAME, bucket: BUCKET, accountId: ACCOUNT, commandId: `missing-${Date.now()}`, taskToken: token, workDir: workRoot,
+        allowPrivateUrls: false, ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', heartbeatIntervalMs: 60_000,
+        progressIntervalMs: DEFAULTS.progressIntervalMs, killGraceMs: 1000, probeTimeoutMs: 1000, maxOutputBytes: 1,
+        download: { maxBytes: 1, timeoutMs: 1, maxRedirects: 0, retries: 0, retryDelayMs: 1 },
+      },
+    });
+    expect(outcome.error?.message).toMatch(/not found/);
+    const ops = sfn.calls.filter((c) => c.body.taskToken === token).map((c) => c.op);
+    expect(ops).toEqual(['SendTaskHeartbeat', 'SendTaskFailure']);
+  });
+
+  it('a SendTaskSuccess that Step Functions refuses is followed by SendTaskFailure(INTERNAL_ERROR) naming it', async () => {
+    sfn.failWith('SendTaskSuccess', 'InvalidOutput');
+    try {
+      const c = await runCase({
+        inputs: [{ alias: 'in_video', url: web.url('/video.mp4'), local_name: 'in_video.mp4' }],
+        outputs: [{ alias: 'out_video', local_name: 'out.mp4' }],
+        commands: [['-i', 'in_video.mp4', '-t', '0.2', '-c:v', 'libx264', '-preset', 'ultrafast', '-an', 'out.mp4']],
+      });
+      expect(successOf(c.token)).toHaveLength(1);
+      expect(c.outcome).toMatchObject({ status: 'FAILED', reported: true, error: { status: 'INTERNAL_ERROR' } });
+      const [failure] = failureOf(c.token);
+      expect(failure!.body.error).toBe('INTERNAL_ERROR');
+      expect(String(failure!.body.cause)).toMatch(/refused by Step Functions \(InvalidOutput\)/);
+    } finally {
+      sfn.failWith('SendTaskSuccess', null);
+    }
   });
 
   it('WORKER_LOST when Step Functions rejects the heartbeat (task timed out): FFmpeg is stopped', async () => {

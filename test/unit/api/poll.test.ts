@@ -29,6 +29,7 @@ const POLL_KEYS = [
   'output_files',
   'original_request',
   'vcpu_count',
+  'attempts',
   'expires_at',
 ].sort();
 
@@ -97,6 +98,7 @@ describe('toPollResponse', () => {
       output_files: {},
       original_request: { input_files: { in_a: 'https://e.com/a.mp4' }, output_files: { out_a: 'a.webm' }, ffmpeg_command: '-i {{in_a}} {{out_a}}' },
       vcpu_count: 2,
+      attempts: 0,
       // The item's TTL (expire_at, epoch seconds) as a date.
       expires_at: '1970-01-01T00:00:01.000Z',
     });
