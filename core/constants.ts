@@ -20,6 +20,8 @@ export const ERROR_STATUS = [
   /** FFmpeg wrote past the workspace quota while running (and was stopped). */
   'OUTPUT_TOO_LARGE',
   'WORKER_LOST',
+  /** The account cancelled it (POST /commands/{id}/cancel). */
+  'CANCELLED',
   'INTERNAL_ERROR',
 ] as const;
 export type ErrorStatus = (typeof ERROR_STATUS)[number];
@@ -32,6 +34,7 @@ export const API_ERROR = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   VALIDATION_ERROR: 422,
+  CONFLICT: 409,
   RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
 } as const;

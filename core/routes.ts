@@ -17,6 +17,9 @@ export const ROUTE_HANDLERS = [
   'delete-command-files',
   'presets',
   'execute-preset',
+  // control (issue 12): cancel, usage
+  'cancel-command',
+  'get-usage',
 ] as const;
 export type RouteHandlerName = (typeof ROUTE_HANDLERS)[number];
 
@@ -79,6 +82,9 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/presets/{preset_id}', handler: 'presets', auth: true },
   { method: 'DELETE', path: '/presets/{preset_id}', handler: 'presets', auth: true },
   { method: 'POST', path: '/presets/{preset_id}/execute', handler: 'execute-preset', auth: true },
+  // control (issue 12): cancel and account usage
+  { method: 'POST', path: '/commands/{command_id}/cancel', handler: 'cancel-command', auth: true },
+  { method: 'GET', path: '/usage', handler: 'get-usage', auth: true },
 ];
 
 /** The route of a proxy event's `resource` without its base path (`/api/v1/files/{file_id}` → `/files/{file_id}`). */

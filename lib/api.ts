@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -31,6 +32,8 @@ export interface FfaasApiProps {
   readonly fileIngest: sfn.IStateMachine;
   readonly bucket: s3.IBucket;
   readonly stateMachine: sfn.IStateMachine;
+  /** The bus a cancel publishes the command's FAILED event on. */
+  readonly eventBus: events.IEventBus;
   /**
    * Environment every function gets (ENV names → values: tables, bucket, state machine, bus,
    * GPU switch). Names are not secrets; access is what the IAM grants below allow.
@@ -228,6 +231,23 @@ export class FfaasApi extends Construct {
         new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)] }),
       );
     };
+    // control (issue 12): cancel writes the lifecycle's `cancel` step, stops the execution,
+    // deletes partial outputs and publishes the FAILED event; usage reads the by_created index.
+    const cancel = (fn: FfaasFunction) => {
+      read(fn);
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.commandsTable.tableArn] }));
+      // On the state machine's executions (arn:…:execution:<name>:*).
+      props.stateMachine.grantExecution(fn, 'states:StopExecution');
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)] }));
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [props.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${BUCKET_PREFIX.outputs}*`] } },
+        }),
+      );
+      props.eventBus.grantPutEventsTo(fn);
+    };
     const none = () => undefined;
     const filesPrefix = props.bucket.arnForObjects(`${BUCKET_PREFIX.files}*`);
     const filesTable = (actions: string[], withIndex = false) =>
@@ -284,6 +304,8 @@ export class FfaasApi extends Construct {
         submitWithFiles(fn);
         fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.presetsTable.tableArn] }));
       },
+      'cancel-command': cancel,
+      'get-usage': read,
     };
     for (const handler of ROUTE_HANDLERS) grants[handler](this.functions[handler]);
   }

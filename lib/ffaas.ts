@@ -134,6 +134,7 @@ export class Ffaas extends Construct {
       fileIngest: this.files.stateMachine,
       bucket: this.storage.bucket,
       stateMachine: this.pipeline.stateMachine,
+      eventBus: this.events.bus,
       environment,
       throttle: props.apiThrottle,
       authorizerCacheTtl: props.authorizerCacheTtl,

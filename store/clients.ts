@@ -7,10 +7,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 
 let ddb: DynamoDBDocumentClient | undefined;
 let s3: S3Client | undefined;
 let sfn: SFNClient | undefined;
+let eventBridge: EventBridgeClient | undefined;
 
 export function documentClient(): DynamoDBDocumentClient {
   ddb ??= documentClientFor(new DynamoDBClient({}));
@@ -36,9 +38,15 @@ export function sfnClient(): SFNClient {
   return sfn;
 }
 
+export function eventBridgeClient(): EventBridgeClient {
+  eventBridge ??= new EventBridgeClient({});
+  return eventBridge;
+}
+
 /** Drop the cached clients (tests that change the environment). */
 export function resetClients(): void {
   ddb = undefined;
   s3 = undefined;
   sfn = undefined;
+  eventBridge = undefined;
 }

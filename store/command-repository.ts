@@ -118,6 +118,27 @@ export class CommandRepository {
     };
   }
 
+  /** Every command of the account created in [from, to] (ISO-8601), oldest first (usage, spend guards). */
+  async listCreatedBetween(accountId: string, from: string, to: string): Promise<CommandItem[]> {
+    const rows: CommandItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: T.byCreatedIndex,
+          KeyConditionExpression: '#pk = :pk AND #created BETWEEN :from AND :to',
+          ExpressionAttributeNames: { '#pk': T.partitionKey, '#created': T.byCreatedSortKey },
+          ExpressionAttributeValues: { ':pk': accountId, ':from': from, ':to': to },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      rows.push(...((out.Items as CommandItem[] | undefined) ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return rows;
+  }
+
   /**
    * Commands accepted before `olderThan` (ISO-8601) whose execution has not marked them yet:
    * the sparse pending index holds only items that still carry `pending` (and projects every
@@ -180,6 +201,11 @@ export class CommandRepository {
   /** QUEUED | PROCESSING → FAILED (the state machine's RecordFailure does the same write). */
   recordFailure(accountId: string, commandId: string, failure: CommandFailure): Promise<boolean> {
     return this.transition('recordFailure', accountId, commandId, failureValues(failure));
+  }
+
+  /** QUEUED | PROCESSING → FAILED / CANCELLED; false when it had already finished (or is gone). */
+  cancel(accountId: string, commandId: string, failure: CommandFailure): Promise<boolean> {
+    return this.transition('cancel', accountId, commandId, failureValues(failure));
   }
 
   /** PROCESSING → FAILED when its worker is known dead (local mode after a restart). */

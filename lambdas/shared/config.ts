@@ -9,6 +9,7 @@ export interface Config {
   accountsTable: string;
   bucket: string;
   stateMachineArn: string;
+  eventBusName: string;
   gpuEnabled: boolean;
   allowPrivateUrls: boolean;
   signedUrlSeconds: number;
@@ -28,6 +29,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accountsTable: env[ENV.ACCOUNTS_TABLE] ?? '',
     bucket: env[ENV.BUCKET] ?? '',
     stateMachineArn: env[ENV.STATE_MACHINE_ARN] ?? '',
+    eventBusName: env[ENV.EVENT_BUS_NAME] ?? '',
     gpuEnabled: envFlag(env[ENV.GPU_ENABLED]),
     allowPrivateUrls: envFlag(env[ENV.ALLOW_PRIVATE_URLS]),
     signedUrlSeconds: Number.isInteger(seconds) && seconds > 0 ? seconds : LIMITS.signedUrlSeconds,

@@ -1,0 +1,189 @@
+/**
+ * Control over HTTP against a started local mode (issue 12): cancel in each state (a running
+ * FFmpeg really killed), idempotent submits, rate limits with Retry-After, and usage that adds up.
+ * One FFmpeg at a time (FFAAS_MAX_CONCURRENCY=1) so a second command stays QUEUED.
+ */
+import { randomUUID } from 'node:crypto';
+import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeFixtures, startFixtureServer, type FixtureServer, type Fixtures } from '../helpers/index.ts';
+import { createKey, startLocalProcess, type LocalProcess } from './local-process.ts';
+
+async function api(base: string, method: string, route: string, opts: { key?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+  const res = await fetch(`${base}${route}`, {
+    method,
+    headers: {
+      ...(opts.key ? { 'X-API-KEY': opts.key } : {}),
+      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...opts.headers,
+    },
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  });
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* the assertion on json says so */
+  }
+  return { status: res.status, json, headers: res.headers };
+}
+
+async function pollUntil(base: string, key: string, id: string, done: (s: string) => boolean, timeoutMs = 60_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { status, json } = await api(base, 'GET', `/api/v1/commands/${id}`, { key });
+    expect(status).toBe(200);
+    if (done(json.status)) return json;
+    if (Date.now() > deadline) throw new Error(`command ${id} still ${json.status}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Pids of ffmpeg processes whose command line contains `marker`. */
+async function ffmpegProcesses(marker: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      if (path.basename(cmdline[0] ?? '') === 'ffmpeg' && cmdline.some((a) => a.includes(marker))) pids.push(Number(entry));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return pids;
+}
+
+describe('control over HTTP (local mode)', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  let local: LocalProcess;
+  let base: string;
+  let fixtures: Fixtures;
+  let media: FixtureServer;
+  let key: string;
+  let otherKey: string;
+
+  /** A command that runs until killed: the 1 s fixture looped, paced at real time, copied. */
+  const longRun = (marker: string) => ({
+    input_files: { in_video: media.url('/video.mp4') },
+    output_files: { out_video: `${marker}.mp4` },
+    ffmpeg_command: 'ffmpeg -re -stream_loop -1 -i {{in_video}} -c copy -t 600 {{out_video}}',
+  });
+  const quick = (name = 'quick.mp4') => ({
+    input_files: { in_video: media.url('/video.mp4') },
+    output_files: { out_video: name },
+    ffmpeg_command: 'ffmpeg -i {{in_video}} -c copy {{out_video}}',
+  });
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'ffaas-control-'));
+    env = { FFAAS_DATA_DIR: dataDir, FFAAS_ALLOW_PRIVATE_URLS: '1', FFAAS_MAX_CONCURRENCY: '1', FFAAS_RATE_LIMIT_PER_SECOND: '20', FFAAS_RATE_LIMIT_BURST: '40' };
+    fixtures = await makeFixtures({ names: ['video.mp4'] });
+    media = await startFixtureServer({ dir: fixtures.dir });
+    local = await startLocalProcess(env);
+    base = local.url;
+    key = await createKey(env, 'control', 'acct-control');
+    otherKey = await createKey(env, 'other', 'acct-control-other');
+  }, 180_000);
+
+  afterAll(async () => {
+    await local?.stop();
+    await media?.stop();
+    await fixtures?.cleanup();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('cancels a PROCESSING command (its FFmpeg is killed) and a QUEUED one (it never starts); a finished one is 409', async () => {
+    const marker = `cancel-${randomUUID().slice(0, 8)}`;
+    const running = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, body: longRun(marker) });
+    expect(running.status).toBe(200);
+    const queued = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, body: quick() });
+    expect(queued.status).toBe(200);
+
+    await pollUntil(base, key, running.json.command_id, (s) => s === 'PROCESSING');
+    // FFmpeg is really running (this check can see it).
+    const deadline = Date.now() + 20_000;
+    while ((await ffmpegProcesses(marker)).length === 0) {
+      if (Date.now() > deadline) throw new Error('ffmpeg never started');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // The second waits behind it (one FFmpeg at a time).
+    expect((await api(base, 'GET', `/api/v1/commands/${queued.json.command_id}`, { key })).json.status).toBe('QUEUED');
+
+    // Another account cannot cancel it: 404.
+    const foreign = await api(base, 'POST', `/api/v1/commands/${running.json.command_id}/cancel`, { key: otherKey });
+    expect(foreign.status).toBe(404);
+    expect(foreign.json.error.code).toBe('NOT_FOUND');
+
+    const cancelQueued = await api(base, 'POST', `/v1/commands/${queued.json.command_id}/cancel`, { key });
+    expect(cancelQueued.status).toBe(200);
+    expect(cancelQueued.json.status).toBe('FAILED');
+    expect(cancelQueued.json.error_status).toBe('CANCELLED');
+    expect(cancelQueued.json.started_at).toBeNull();
+
+    const t0 = Date.now();
+    const cancelRunning = await api(base, 'POST', `/api/v1/commands/${running.json.command_id}/cancel`, { key });
+    expect(cancelRunning.status).toBe(200);
+    expect(cancelRunning.json).toMatchObject({ command_id: running.json.command_id, status: 'FAILED', error_status: 'CANCELLED' });
+    expect(cancelRunning.json.output_files).toEqual({});
+    while ((await ffmpegProcesses(marker)).length > 0) {
+      if (Date.now() - t0 > 5000) throw new Error('ffmpeg still running 5 s after the cancel');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    // Both stay cancelled (the execution's late writes change nothing), the queued one never started.
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = await api(base, 'GET', `/api/v1/commands/${running.json.command_id}`, { key });
+    expect(after.json).toMatchObject({ status: 'FAILED', error_status: 'CANCELLED' });
+    const q = await api(base, 'GET', `/api/v1/commands/${queued.json.command_id}`, { key });
+    expect(q.json).toMatchObject({ status: 'FAILED', error_status: 'CANCELLED', started_at: null });
+
+    const again = await api(base, 'POST', `/api/v1/commands/${running.json.command_id}/cancel`, { key });
+    expect(again.status).toBe(409);
+    expect(again.json.error.code).toBe('CONFLICT');
+    expect(again.json.error.message).toMatch(/already finished/);
+
+    // A command that ran to SUCCESS: 409 as well.
+    const ok = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, body: quick('done.mp4') });
+    const done = await pollUntil(base, key, ok.json.command_id, (s) => s === 'SUCCESS' || s === 'FAILED');
+    expect(done.status).toBe('SUCCESS');
+    expect((await api(base, 'POST', `/api/v1/commands/${ok.json.command_id}/cancel`, { key })).status).toBe(409);
+    expect((await api(base, 'POST', `/api/v1/commands/${randomUUID()}/cancel`, { key })).status).toBe(404);
+  }, 120_000);
+
+  it('shows usage in every poll, and the usage endpoint is their sum', async () => {
+    const list = await api(base, 'GET', '/api/v1/commands?limit=100', { key });
+    expect(list.status).toBe(200);
+    const polls = await Promise.all(
+      list.json.commands.map(async (c: { command_id: string }) => (await api(base, 'GET', `/api/v1/commands/${c.command_id}`, { key })).json),
+    );
+    expect(polls.length).toBeGreaterThanOrEqual(3);
+    for (const p of polls) expect(Object.keys(p.usage).sort()).toEqual(['estimated_usd', 'gpu_seconds', 'storage_bytes', 'vcpu_seconds']);
+    const succeeded = polls.find((p) => p.status === 'SUCCESS');
+    expect(succeeded.usage.vcpu_seconds).toBeGreaterThan(0);
+    expect(succeeded.usage.storage_bytes).toBeGreaterThan(1000);
+    expect(succeeded.usage.estimated_usd).toBeGreaterThan(0);
+
+    const today = new Date().toISOString().slice(0, 10);
+    const usage = await api(base, 'GET', `/api/v1/usage?from=${today}&to=${today}`, { key });
+    expect(usage.status).toBe(200);
+    const sum = (k: string) => polls.reduce((a, p) => a + p.usage[k], 0);
+    expect(usage.json.totals.commands).toBe(polls.length);
+    expect(usage.json.totals.vcpu_seconds).toBeCloseTo(sum('vcpu_seconds'), 2);
+    expect(usage.json.totals.storage_bytes).toBe(sum('storage_bytes'));
+    expect(usage.json.totals.estimated_usd).toBeCloseTo(sum('estimated_usd'), 5);
+    expect(usage.json.days).toHaveLength(1);
+    expect(usage.json.days[0]).toMatchObject({ date: today, commands: polls.length });
+
+    // Another account's usage is its own (nothing yet).
+    const other = await api(base, 'GET', '/v1/usage', { key: otherKey });
+    expect(other.json.totals.commands).toBe(0);
+    const bad = await api(base, 'GET', '/api/v1/usage?from=yesterday', { key });
+    expect(bad.status).toBe(422);
+    expect(bad.json.error.code).toBe('VALIDATION_ERROR');
+  }, 60_000);
+});
