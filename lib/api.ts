@@ -30,6 +30,8 @@ export interface FfaasApiProps {
   readonly presetsTable: dynamodb.ITable;
   /** The file ingest state machine store-file starts (lib/files.ts). */
   readonly fileIngest: sfn.IStateMachine;
+  /** Idempotency-Key records the submit handlers read and write. */
+  readonly idempotencyTable: dynamodb.ITable;
   readonly bucket: s3.IBucket;
   readonly stateMachine: sfn.IStateMachine;
   /** The bus a cancel publishes the command's FAILED event on. */
@@ -215,6 +217,13 @@ export class FfaasApi extends Construct {
     const submit = (fn: FfaasFunction) => {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [props.commandsTable.tableArn] }));
       props.stateMachine.grantStartExecution(fn);
+      // Powertools idempotency: conditional put, get, update with the answer, delete on failure.
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          resources: [props.idempotencyTable.tableArn],
+        }),
+      );
     };
     const read = (fn: FfaasFunction) => {
       fn.addToRolePolicy(

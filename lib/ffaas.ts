@@ -4,6 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV, LIMITS } from '../core/constants.ts';
+import { CONTROL_ENV } from '../core/control/settings.ts';
 import { FfaasApi, type FfaasApiThrottle } from './api.ts';
 import { FfaasEvents } from './events.ts';
 import { FfaasFiles } from './files.ts';
@@ -116,6 +117,7 @@ export class Ffaas extends Construct {
       [ENV.COMMANDS_TABLE]: this.storage.commandsTable.tableName,
       [ENV.API_KEYS_TABLE]: this.storage.apiKeysTable.tableName,
       [ENV.ACCOUNTS_TABLE]: this.storage.accountsTable.tableName,
+      [CONTROL_ENV.IDEMPOTENCY_TABLE]: this.storage.idempotencyTable.tableName,
       [ENV.BUCKET]: this.storage.bucket.bucketName,
       [ENV.STATE_MACHINE_ARN]: this.pipeline.stateMachine.stateMachineArn,
       [ENV.EVENT_BUS_NAME]: this.events.bus.eventBusName,
@@ -132,6 +134,7 @@ export class Ffaas extends Construct {
       filesTable: this.storage.filesTable,
       presetsTable: this.storage.presetsTable,
       fileIngest: this.files.stateMachine,
+      idempotencyTable: this.storage.idempotencyTable,
       bucket: this.storage.bucket,
       stateMachine: this.pipeline.stateMachine,
       eventBus: this.events.bus,

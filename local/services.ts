@@ -24,7 +24,7 @@ export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
 export interface LocalNames {
-  tables: { commands: string; apiKeys: string; accounts: string; files: string; presets: string };
+  tables: { commands: string; apiKeys: string; accounts: string; files: string; presets: string; idempotency: string };
   bucket: string;
 }
 
@@ -36,6 +36,7 @@ export const LOCAL_NAMES: LocalNames = {
     accounts: 'ffaas-accounts',
     files: 'ffaas-files',
     presets: 'ffaas-presets',
+    idempotency: 'ffaas-idempotency',
   },
   bucket: 'ffaas-local',
 };

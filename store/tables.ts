@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { TABLE } from '../core/constants.ts';
 import { isAwsError } from './errors.ts';
+import { IDEMPOTENCY_TABLE } from '../core/control/settings.ts';
 
 export interface TableNames {
   commands: string;
@@ -27,6 +28,8 @@ export interface TableNames {
   /** Stored files and presets (created when named). */
   files?: string;
   presets?: string;
+  /** Idempotency records (Powertools' DynamoDB persistence layer): PK id (S), TTL expiration. */
+  idempotency?: string;
 }
 
 export type TableDefinition = Omit<CreateTableCommandInput, 'TableName'>;
@@ -35,6 +38,11 @@ const T = TABLE.commands;
 const F = TABLE.files;
 
 export const TABLE_DEFINITIONS: Record<keyof TableNames, TableDefinition> = {
+  idempotency: {
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' }],
+  },
   commands: {
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [

@@ -2,11 +2,13 @@
 import { ENV, LIMITS } from '../../core/constants.ts';
 import { retentionDays } from '../../core/api/files.ts';
 import { envFlag } from '../../core/env.ts';
+import { CONTROL_ENV } from '../../core/control/settings.ts';
 
 export interface Config {
   commandsTable: string;
   apiKeysTable: string;
   accountsTable: string;
+  idempotencyTable: string;
   bucket: string;
   stateMachineArn: string;
   eventBusName: string;
@@ -27,6 +29,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     commandsTable: env[ENV.COMMANDS_TABLE] ?? '',
     apiKeysTable: env[ENV.API_KEYS_TABLE] ?? '',
     accountsTable: env[ENV.ACCOUNTS_TABLE] ?? '',
+    idempotencyTable: env[CONTROL_ENV.IDEMPOTENCY_TABLE] ?? '',
     bucket: env[ENV.BUCKET] ?? '',
     stateMachineArn: env[ENV.STATE_MACHINE_ARN] ?? '',
     eventBusName: env[ENV.EVENT_BUS_NAME] ?? '',

@@ -155,6 +155,52 @@ describe('control over HTTP (local mode)', () => {
     expect((await api(base, 'POST', `/api/v1/commands/${randomUUID()}/cancel`, { key })).status).toBe(404);
   }, 120_000);
 
+  it('answers a retried submit with the same Idempotency-Key and body with the first answer; another body is 422', async () => {
+    const idem = `retry-${randomUUID()}`;
+    const body = quick('idem.mp4');
+    const first = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, body, headers: { 'Idempotency-Key': idem } });
+    expect(first.status).toBe(200);
+    const second = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, body, headers: { 'Idempotency-Key': idem } });
+    expect(second.status).toBe(200);
+    expect(second.json.command_id).toBe(first.json.command_id);
+
+    const other = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, body: quick('other.mp4'), headers: { 'Idempotency-Key': idem } });
+    expect(other.status).toBe(422);
+    expect(other.json.error.code).toBe('VALIDATION_ERROR');
+    // The same header value from another account is another key.
+    const foreign = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key: otherKey, body, headers: { 'Idempotency-Key': idem } });
+    expect(foreign.status).toBe(200);
+    expect(foreign.json.command_id).not.toBe(first.json.command_id);
+    // No key: a new command each time.
+    const plain = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, body });
+    expect(plain.json.command_id).not.toBe(first.json.command_id);
+    // run-multiple too.
+    const multi = { commands: [quick('m1.mp4'), quick('m2.mp4')] };
+    const m1 = await api(base, 'POST', '/v1/run-multiple-ffmpeg-commands', { key, body: multi, headers: { 'Idempotency-Key': idem } });
+    const m2 = await api(base, 'POST', '/v1/run-multiple-ffmpeg-commands', { key, body: multi, headers: { 'Idempotency-Key': idem } });
+    expect(m1.status).toBe(200);
+    expect(m2.json.command_ids).toEqual(m1.json.command_ids);
+    for (const id of [first.json.command_id, foreign.json.command_id, plain.json.command_id, ...m1.json.command_ids]) {
+      await pollUntil(base, id === foreign.json.command_id ? otherKey : key, id, (s) => s === 'SUCCESS' || s === 'FAILED');
+    }
+  }, 120_000);
+
+  it('creates one command for concurrent duplicates with one Idempotency-Key', async () => {
+    const idem = `burst-${randomUUID()}`;
+    const body = quick('burst.mp4');
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, body, headers: { 'Idempotency-Key': idem } })),
+    );
+    for (const a of answers) expect(a.status, JSON.stringify(a.json)).toBe(200);
+    const ids = new Set(answers.map((a) => a.json.command_id));
+    expect(ids.size).toBe(1);
+    const [id] = [...ids];
+    const list = await api(base, 'GET', '/api/v1/commands?limit=100', { key });
+    const named = list.json.commands.filter((c: any) => c.original_request.output_files.out_video === 'burst.mp4');
+    expect(named.map((c: any) => c.command_id)).toEqual([id]);
+    await pollUntil(base, key, id as string, (s) => s === 'SUCCESS' || s === 'FAILED');
+  }, 60_000);
+
   it('shows usage in every poll, and the usage endpoint is their sum', async () => {
     const list = await api(base, 'GET', '/api/v1/commands?limit=100', { key });
     expect(list.status).toBe(200);
@@ -179,9 +225,9 @@ describe('control over HTTP (local mode)', () => {
     expect(usage.json.days).toHaveLength(1);
     expect(usage.json.days[0]).toMatchObject({ date: today, commands: polls.length });
 
-    // Another account's usage is its own (nothing yet).
+    // Another account's usage is its own (its one command).
     const other = await api(base, 'GET', '/v1/usage', { key: otherKey });
-    expect(other.json.totals.commands).toBe(0);
+    expect(other.json.totals.commands).toBe(1);
     const bad = await api(base, 'GET', '/api/v1/usage?from=yesterday', { key });
     expect(bad.status).toBe(422);
     expect(bad.json.error.code).toBe('VALIDATION_ERROR');
