@@ -66,6 +66,7 @@ export function stackResourceIds(stack: FfaasStack): StackResourceIds {
       accounts: logicalId(storage.accountsTable),
       files: logicalId(storage.filesTable),
       presets: logicalId(storage.presetsTable),
+      idempotency: logicalId(storage.idempotencyTable),
     },
     bucket: logicalId(storage.bucket),
     eventBus: logicalId(events.bus),
