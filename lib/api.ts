@@ -217,6 +217,16 @@ export class FfaasApi extends Construct {
     const submit = (fn: FfaasFunction) => {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [props.commandsTable.tableArn] }));
       props.stateMachine.grantStartExecution(fn);
+      // Admission (lambdas/shared/admission.ts): queued count on the pending index, today's usage on by_created.
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:Query'],
+          resources: [
+            `${props.commandsTable.tableArn}/index/${TABLE.commands.pendingIndex}`,
+            `${props.commandsTable.tableArn}/index/${TABLE.commands.byCreatedIndex}`,
+          ],
+        }),
+      );
       // Powertools idempotency: conditional put, get, update with the answer, delete on failure.
       fn.addToRolePolicy(
         new iam.PolicyStatement({

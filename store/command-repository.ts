@@ -118,6 +118,33 @@ export class CommandRepository {
     };
   }
 
+  /**
+   * How many of the account's commands wait for their execution to start (they carry `pending`),
+   * counted on the sparse pending index: it holds only waiting commands of all accounts, so the
+   * read is bounded by the queue caps, not by the account's history.
+   */
+  async countQueued(accountId: string): Promise<number> {
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: T.pendingIndex,
+          KeyConditionExpression: '#pending = :mark',
+          FilterExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pending': T.pendingPartitionKey, '#pk': T.partitionKey },
+          ExpressionAttributeValues: { ':mark': PENDING_MARK, ':pk': accountId },
+          Select: 'COUNT',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      count += out.Count ?? 0;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return count;
+  }
+
   /** Every command of the account created in [from, to] (ISO-8601), oldest first (usage, spend guards). */
   async listCreatedBetween(accountId: string, from: string, to: string): Promise<CommandItem[]> {
     const rows: CommandItem[] = [];

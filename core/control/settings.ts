@@ -41,8 +41,8 @@ export interface ControlSettings {
 }
 
 export const CONTROL_DEFAULTS: ControlSettings = {
-  ratePerSecond: 10,
-  rateBurst: 20,
+  ratePerSecond: 50,
+  rateBurst: 100,
   accountMaxRunning: 2,
   accountMaxQueued: 100,
   dailyVcpuSeconds: 0,

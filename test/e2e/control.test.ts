@@ -66,6 +66,8 @@ describe('control over HTTP (local mode)', () => {
   let media: FixtureServer;
   let key: string;
   let otherKey: string;
+  let floodKey: string;
+  let burstKey: string;
 
   /** A command that runs until killed: the 1 s fixture looped, paced at real time, copied. */
   const longRun = (marker: string) => ({
@@ -81,13 +83,15 @@ describe('control over HTTP (local mode)', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'ffaas-control-'));
-    env = { FFAAS_DATA_DIR: dataDir, FFAAS_ALLOW_PRIVATE_URLS: '1', FFAAS_MAX_CONCURRENCY: '1', FFAAS_RATE_LIMIT_PER_SECOND: '20', FFAAS_RATE_LIMIT_BURST: '40' };
+    env = { FFAAS_DATA_DIR: dataDir, FFAAS_ALLOW_PRIVATE_URLS: '1', FFAAS_MAX_CONCURRENCY: '1', FFAAS_RATE_LIMIT_PER_SECOND: '20', FFAAS_RATE_LIMIT_BURST: '40', FFAAS_ACCOUNT_MAX_QUEUED: '35' };
     fixtures = await makeFixtures({ names: ['video.mp4'] });
     media = await startFixtureServer({ dir: fixtures.dir });
     local = await startLocalProcess(env);
     base = local.url;
     key = await createKey(env, 'control', 'acct-control');
     otherKey = await createKey(env, 'other', 'acct-control-other');
+    floodKey = await createKey(env, 'flood', 'acct-control-flood');
+    burstKey = await createKey(env, 'burst', 'acct-control-burst');
   }, 180_000);
 
   afterAll(async () => {
@@ -231,5 +235,56 @@ describe('control over HTTP (local mode)', () => {
     const bad = await api(base, 'GET', '/api/v1/usage?from=yesterday', { key });
     expect(bad.status).toBe(422);
     expect(bad.json.error.code).toBe('VALIDATION_ERROR');
+  }, 60_000);
+
+  it('serves accounts fairly: a flood of 30 queued commands does not hold back another account; past the queue cap, 429', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await api(base, 'POST', '/api/v1/run-multiple-ffmpeg-commands', {
+        key: floodKey,
+        body: { commands: Array.from({ length: 10 }, (_, j) => quick(`flood-${i}-${j}.mp4`)) },
+      });
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+      ids.push(...r.json.command_ids);
+    }
+    // The cap (35 here): 30 waiting + 10 more is over it.
+    const over = await api(base, 'POST', '/api/v1/run-multiple-ffmpeg-commands', {
+      key: floodKey,
+      body: { commands: Array.from({ length: 10 }, (_, j) => quick(`over-${j}.mp4`)) },
+    });
+    expect(over.status).toBe(429);
+    expect(over.json.error.code).toBe('RATE_LIMITED');
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    const single = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key: otherKey, body: quick('single.mp4') });
+    expect(single.status).toBe(200);
+    const done = await pollUntil(base, otherKey, single.json.command_id, (s) => s === 'SUCCESS' || s === 'FAILED', 90_000);
+    expect(done.status).toBe('SUCCESS');
+    const waited = (Date.parse(done.started_at) - Date.parse(done.created_at)) / 1000;
+
+    // Let the flood drain, then compare with its commands' own run times.
+    const floods = [];
+    for (const id of ids) floods.push(await pollUntil(base, floodKey, id, (s) => s === 'SUCCESS' || s === 'FAILED', 180_000));
+    const runs = floods.map((f) => (Date.parse(f.finished_at) - Date.parse(f.started_at)) / 1000);
+    const longest = Math.max(...runs);
+    // At most the one flood command running when it arrived (plus scheduling slack), not the backlog.
+    expect(waited, `waited ${waited} s; flood runs ${runs.join(', ')}`).toBeLessThanOrEqual(longest + 1);
+    const floodStartedAfter = floods.filter((f) => Date.parse(f.started_at) > Date.parse(done.started_at)).length;
+    expect(floodStartedAfter).toBeGreaterThan(20);
+  }, 300_000);
+
+  it('answers a burst over the account rate with 429 RATE_LIMITED and Retry-After; other accounts are not affected', async () => {
+    const answers = await Promise.all(Array.from({ length: 80 }, () => api(base, 'GET', '/api/v1/commands?limit=1', { key: burstKey })));
+    const limited = answers.filter((a) => a.status === 429);
+    expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(40);
+    expect(limited.length).toBeGreaterThan(0);
+    for (const a of limited) {
+      expect(a.json.error.code).toBe('RATE_LIMITED');
+      expect(Number(a.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+    expect((await api(base, 'GET', '/api/v1/commands?limit=1', { key: otherKey })).status).toBe(200);
+    // After Retry-After, the account is served again.
+    await new Promise((r) => setTimeout(r, Number(limited[0]!.headers.get('retry-after')) * 1000));
+    expect((await api(base, 'GET', '/api/v1/commands?limit=1', { key: burstKey })).status).toBe(200);
   }, 60_000);
 });
