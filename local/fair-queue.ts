@@ -76,21 +76,24 @@ export class FairQueue<T> {
 
   /** The next item to start: round-robin over keys with waiting work under their own limit. */
   private takeNext(): T | undefined {
-    // Forget keys that have neither waiting nor running work.
-    this.ring = this.ring.filter((k) => this.waiting.has(k) || this.runningOf(k) > 0);
-    const n = this.ring.length;
-    if (n === 0) return undefined;
-    const start = this.lastServed === undefined ? 0 : (this.ring.indexOf(this.lastServed) + 1) % n;
+    const ring = this.ring;
+    const n = ring.length;
+    // The turn after the last served key, located before idle keys are dropped (else dropping
+    // it would hand the next turn back to the ring's first key).
+    const start = this.lastServed === undefined ? 0 : (ring.indexOf(this.lastServed) + 1) % Math.max(1, n);
+    let chosen: T | undefined;
     for (let j = 0; j < n; j++) {
-      const key = this.ring[(start + j) % n]!;
+      const key = ring[(start + j) % n]!;
       const items = this.waiting.get(key);
       if (!items || this.runningOf(key) >= this.perKeyLimit) continue;
-      const item = items.shift()!;
+      chosen = items.shift()!;
       if (items.length === 0) this.waiting.delete(key);
       this.lastServed = key;
-      return item;
+      break;
     }
-    return undefined;
+    // Forget keys with neither waiting nor running work (the one just served stays this round).
+    this.ring = ring.filter((k) => k === this.lastServed || this.waiting.has(k) || this.runningOf(k) > 0);
+    return chosen;
   }
 
   private pump(): void {
