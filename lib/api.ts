@@ -43,6 +43,14 @@ export interface FfaasApiProps {
   readonly environment: Record<string, string>;
   /** @default { rateLimit: 50, burstLimit: 100 } */
   readonly throttle?: FfaasApiThrottle;
+  /**
+   * Per-account throttle (issue 12): a usage plan whose per-key throttle applies to each account's
+   * API Gateway key, which the authorizer names by `usageIdentifierKey` (key source AUTHORIZER).
+   * `ffaas keys create --stack` creates an account's key and adds it to the plan (`UsagePlanId`
+   * output). `false` turns it off (then only the stage throttle applies).
+   * @default { rateLimit: 10, burstLimit: 20 }
+   */
+  readonly accountThrottle?: FfaasApiThrottle | false;
   /** How long API Gateway caches the authorizer's answer per API key. @default Duration.minutes(5) */
   readonly authorizerCacheTtl?: Duration;
   /** Name of the stage (first path segment of the URL). @default 'prod' */
@@ -112,6 +120,8 @@ const GATEWAY_RESPONSES: ReadonlyArray<{
 export class FfaasApi extends Construct {
   readonly restApi: apigw.RestApi;
   readonly authorizer: apigw.RequestAuthorizer;
+  /** The per-account usage plan (undefined when accountThrottle is false). */
+  readonly usagePlan?: apigw.UsagePlan;
   readonly functions: Readonly<Record<RouteHandlerName, FfaasFunction>>;
   readonly authorizerFunction: FfaasFunction;
   readonly accessLogs: logs.LogGroup;
@@ -150,6 +160,8 @@ export class FfaasApi extends Construct {
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
     this.restApi = new apigw.RestApi(this, 'RestApi', {
       description: 'ffaas: FFmpeg as a Service',
+      // control (issue 12): the usage-plan key comes from the authorizer, never from a header.
+      ...(props.accountThrottle !== false ? { apiKeySourceType: apigw.ApiKeySourceType.AUTHORIZER } : {}),
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
       // POST /files/upload: multipart bodies reach the Lambda base64-encoded, byte for byte.
       binaryMediaTypes: [...BINARY_MEDIA_TYPES],
@@ -189,11 +201,20 @@ export class FfaasApi extends Construct {
           route.method,
           integration,
           route.auth
-            ? { authorizer: this.authorizer, authorizationType: apigw.AuthorizationType.CUSTOM }
+            ? { authorizer: this.authorizer, authorizationType: apigw.AuthorizationType.CUSTOM, apiKeyRequired: props.accountThrottle !== false }
             : { authorizationType: apigw.AuthorizationType.NONE },
         );
         if (!route.auth) this.openMethods.push(method);
       }
+    }
+
+    // control (issue 12): one usage plan; each account's key in it gets this throttle of its own.
+    if (props.accountThrottle !== false) {
+      this.usagePlan = this.restApi.addUsagePlan('AccountUsagePlan', {
+        description: 'ffaas: per-account throttle (one API key per account, named by the authorizer)',
+        throttle: { rateLimit: props.accountThrottle?.rateLimit ?? 10, burstLimit: props.accountThrottle?.burstLimit ?? 20 },
+        apiStages: [{ api: this.restApi, stage: this.restApi.deploymentStage }],
+      });
     }
 
     for (const r of GATEWAY_RESPONSES) {

@@ -41,6 +41,11 @@ export interface FfaasProps {
   readonly eventBusName?: string;
   /** Stage throttling of the API. @default { rateLimit: 50, burstLimit: 100 } */
   readonly apiThrottle?: FfaasApiThrottle;
+  /**
+   * Per-account throttle: a usage plan, one API Gateway key per account (docs/CONTROL.md).
+   * @default { rateLimit: 10, burstLimit: 20 }; false: off
+   */
+  readonly apiAccountThrottle?: FfaasApiThrottle | false;
   /** Authorizer cache per API key (a revoked key keeps working this long). @default Duration.minutes(5) */
   readonly authorizerCacheTtl?: Duration;
   /**
@@ -140,6 +145,7 @@ export class Ffaas extends Construct {
       eventBus: this.events.bus,
       environment,
       throttle: props.apiThrottle,
+      accountThrottle: props.apiAccountThrottle,
       authorizerCacheTtl: props.authorizerCacheTtl,
       logRetention: props.logRetention,
       tracing: props.tracing,
