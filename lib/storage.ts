@@ -101,13 +101,11 @@ export class FfaasStorage extends Construct {
       tableName: props.accountsTableName,
       partitionKey: { name: TABLE.accounts.partitionKey, type: S },
     });
-    // Records expire after 24 h (TTL); losing them only loses the dedup window, so they are
-    // destroyed with the stack.
+    // Records expire after 24 h (TTL attribute `expiration`).
     this.idempotencyTable = new dynamodb.Table(this, 'IdempotencyTable', {
       ...common,
       partitionKey: { name: IDEMPOTENCY_TABLE.partitionKey, type: S },
       timeToLiveAttribute: IDEMPOTENCY_TABLE.ttlAttribute,
-      removalPolicy: RemovalPolicy.DESTROY,
     });
 
     this.filesTable = new dynamodb.Table(this, 'FilesTable', {

@@ -51,8 +51,8 @@ describe('storage: tables', () => {
         SSESpecification: { SSEEnabled: true },
       });
     }
-    // commands, api keys, accounts, files, presets
-    assert.resourceCountIs('AWS::DynamoDB::Table', 5);
+    // commands, api keys, accounts, files, presets, idempotency (docs/CONTROL.md)
+    assert.resourceCountIs('AWS::DynamoDB::Table', 6);
   });
 
   it('tables and bucket are retained by default and destroyable on request', () => {
