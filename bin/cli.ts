@@ -57,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
         if (!values.name) throw new UsageError('keys create needs --name NAME');
         const created = await store.repository.create({ name: values.name, accountId: values.account });
         console.log(`Created key ${created.prefix}… "${created.name}" for account ${created.accountId}${created.accountCreated ? ' (new account)' : ''} in ${store.where}.`);
+        const usage = await store.onAccount?.(created.accountId);
+        if (usage) console.log(usage);
         console.log('It is shown only now; send it as the X-API-KEY header:');
         console.log(created.key);
         return 0;

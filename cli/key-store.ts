@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ApiKeyRepository } from '../store/api-key-repository.ts';
 import { documentClientFor } from '../store/clients.ts';
 import { STACK_OUTPUTS } from '../lib/outputs.ts';
+import { ensureAccountUsageKey } from './usage-plan.ts';
 import { openLocalData } from '../local/index.ts';
 
 export type KeyStoreTarget =
@@ -19,13 +20,15 @@ export interface KeyStore {
   repository: ApiKeyRepository;
   /** Human-readable description of where the keys live. */
   where: string;
+  /** After a key is created: a deployed stack's per-account usage-plan key (cli/usage-plan.ts). */
+  onAccount?(accountId: string): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
 export async function openKeyStore(target: KeyStoreTarget): Promise<KeyStore> {
   if (target.kind === 'local') return openLocal(target.dataDir);
   const region = target.region;
-  let tables: { apiKeys: string; accounts: string };
+  let tables: { apiKeys: string; accounts: string; usagePlanId?: string };
   let where: string;
   if (target.kind === 'stack') {
     tables = await tablesOfStack(target.stackName, region);
@@ -38,6 +41,11 @@ export async function openKeyStore(target: KeyStoreTarget): Promise<KeyStore> {
   return {
     repository: new ApiKeyRepository(documentClientFor(client), tables),
     where,
+    onAccount: async (accountId) => {
+      if (!tables.usagePlanId) return undefined;
+      const done = await ensureAccountUsageKey({ usagePlanId: tables.usagePlanId, accountId, region });
+      return `account ${accountId}: usage-plan key ${done}`;
+    },
     close: async () => client.destroy(),
   };
 }
@@ -52,7 +60,7 @@ async function openLocal(dataDir?: string): Promise<KeyStore> {
   };
 }
 
-async function tablesOfStack(stackName: string, region?: string): Promise<{ apiKeys: string; accounts: string }> {
+async function tablesOfStack(stackName: string, region?: string): Promise<{ apiKeys: string; accounts: string; usagePlanId?: string }> {
   const cfn = new CloudFormationClient(region ? { region } : {});
   try {
     const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -62,7 +70,7 @@ async function tablesOfStack(stackName: string, region?: string): Promise<{ apiK
     if (!apiKeys || !accounts) {
       throw new Error(`stack ${stackName} has no ${STACK_OUTPUTS.apiKeysTableName}/${STACK_OUTPUTS.accountsTableName} outputs: is it an ffaas stack?`);
     }
-    return { apiKeys, accounts };
+    return { apiKeys, accounts, usagePlanId: outputs.get(STACK_OUTPUTS.usagePlanId) };
   } finally {
     cfn.destroy();
   }

@@ -22,6 +22,8 @@ export const ERROR_STATUS = [
   /** RunTask kept failing for lack of capacity (or ECS errors) after its retries. */
   'NO_CAPACITY',
   'WORKER_LOST',
+  /** The account cancelled it (POST /commands/{id}/cancel). */
+  'CANCELLED',
   'INTERNAL_ERROR',
 ] as const;
 export type ErrorStatus = (typeof ERROR_STATUS)[number];

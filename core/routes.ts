@@ -22,6 +22,9 @@ export const ROUTE_HANDLERS = [
   'command-webhooks',
   'redeliver-webhook',
   'webhook-deliveries',
+  // control (issue 12): cancel, usage
+  'cancel-command',
+  'get-usage',
 ] as const;
 export type RouteHandlerName = (typeof ROUTE_HANDLERS)[number];
 
@@ -91,6 +94,9 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/commands/{command_id}/webhooks', handler: 'command-webhooks', auth: true },
   { method: 'POST', path: '/commands/{command_id}/webhooks/redeliver', handler: 'redeliver-webhook', auth: true },
   { method: 'GET', path: '/webhook-deliveries', handler: 'webhook-deliveries', auth: true },
+  // control (issue 12): cancel and account usage
+  { method: 'POST', path: '/commands/{command_id}/cancel', handler: 'cancel-command', auth: true },
+  { method: 'GET', path: '/usage', handler: 'get-usage', auth: true },
 ];
 
 /** The route of a proxy event's `resource` without its base path (`/api/v1/files/{file_id}` → `/files/{file_id}`). */

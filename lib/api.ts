@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -31,6 +32,8 @@ export interface FfaasApiProps {
   readonly presetsTable: dynamodb.ITable;
   /** The file ingest state machine store-file starts (lib/files.ts). */
   readonly fileIngest: sfn.IStateMachine;
+  /** Idempotency-Key records the submit handlers read and write. */
+  readonly idempotencyTable: dynamodb.ITable;
   readonly bucket: s3.IBucket;
   readonly stateMachine: sfn.IStateMachine;
   /** The accounts table (the webhook config lives on the account item). */
@@ -40,6 +43,8 @@ export interface FfaasApiProps {
   readonly webhookQueue: sqs.IQueue;
   /** Encrypts webhook secrets (webhook-config may only encrypt with it). */
   readonly webhookSecretKey: kms.IKey;
+  /** The bus a cancel publishes the command's FAILED event on. */
+  readonly eventBus: events.IEventBus;
   /**
    * Environment every function gets (ENV names → values: tables, bucket, state machine, bus,
    * GPU switch). Names are not secrets; access is what the IAM grants below allow.
@@ -47,6 +52,14 @@ export interface FfaasApiProps {
   readonly environment: Record<string, string>;
   /** @default { rateLimit: 50, burstLimit: 100 } */
   readonly throttle?: FfaasApiThrottle;
+  /**
+   * Per-account throttle (issue 12): a usage plan whose per-key throttle applies to each account's
+   * API Gateway key, which the authorizer names by `usageIdentifierKey` (key source AUTHORIZER).
+   * `ffaas keys create --stack` creates an account's key and adds it to the plan (`UsagePlanId`
+   * output). `false` turns it off (then only the stage throttle applies).
+   * @default { rateLimit: 10, burstLimit: 20 }
+   */
+  readonly accountThrottle?: FfaasApiThrottle | false;
   /** How long API Gateway caches the authorizer's answer per API key. @default Duration.minutes(5) */
   readonly authorizerCacheTtl?: Duration;
   /** Name of the stage (first path segment of the URL). @default 'prod' */
@@ -116,6 +129,8 @@ const GATEWAY_RESPONSES: ReadonlyArray<{
 export class FfaasApi extends Construct {
   readonly restApi: apigw.RestApi;
   readonly authorizer: apigw.RequestAuthorizer;
+  /** The per-account usage plan (undefined when accountThrottle is false). */
+  readonly usagePlan?: apigw.UsagePlan;
   readonly functions: Readonly<Record<RouteHandlerName, FfaasFunction>>;
   readonly authorizerFunction: FfaasFunction;
   readonly accessLogs: logs.LogGroup;
@@ -154,6 +169,8 @@ export class FfaasApi extends Construct {
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
     this.restApi = new apigw.RestApi(this, 'RestApi', {
       description: 'ffaas: FFmpeg as a Service',
+      // control (issue 12): the usage-plan key comes from the authorizer, never from a header.
+      ...(props.accountThrottle !== false ? { apiKeySourceType: apigw.ApiKeySourceType.AUTHORIZER } : {}),
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
       // POST /files/upload: multipart bodies reach the Lambda base64-encoded, byte for byte.
       binaryMediaTypes: [...BINARY_MEDIA_TYPES],
@@ -193,11 +210,20 @@ export class FfaasApi extends Construct {
           route.method,
           integration,
           route.auth
-            ? { authorizer: this.authorizer, authorizationType: apigw.AuthorizationType.CUSTOM }
+            ? { authorizer: this.authorizer, authorizationType: apigw.AuthorizationType.CUSTOM, apiKeyRequired: props.accountThrottle !== false }
             : { authorizationType: apigw.AuthorizationType.NONE },
         );
         if (!route.auth) this.openMethods.push(method);
       }
+    }
+
+    // control (issue 12): one usage plan; each account's key in it gets this throttle of its own.
+    if (props.accountThrottle !== false) {
+      this.usagePlan = this.restApi.addUsagePlan('AccountUsagePlan', {
+        description: 'ffaas: per-account throttle (one API key per account, named by the authorizer)',
+        throttle: { rateLimit: props.accountThrottle?.rateLimit ?? 10, burstLimit: props.accountThrottle?.burstLimit ?? 20 },
+        apiStages: [{ api: this.restApi, stage: this.restApi.deploymentStage }],
+      });
     }
 
     for (const r of GATEWAY_RESPONSES) {
@@ -221,6 +247,23 @@ export class FfaasApi extends Construct {
     const submit = (fn: FfaasFunction) => {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [props.commandsTable.tableArn] }));
       props.stateMachine.grantStartExecution(fn);
+      // Admission (lambdas/shared/admission.ts): queued count on the pending index, today's usage on by_created.
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:Query'],
+          resources: [
+            `${props.commandsTable.tableArn}/index/${TABLE.commands.pendingIndex}`,
+            `${props.commandsTable.tableArn}/index/${TABLE.commands.byCreatedIndex}`,
+          ],
+        }),
+      );
+      // Powertools idempotency: conditional put, get, update with the answer, delete on failure.
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          resources: [props.idempotencyTable.tableArn],
+        }),
+      );
     };
     const read = (fn: FfaasFunction) => {
       fn.addToRolePolicy(
@@ -240,6 +283,23 @@ export class FfaasApi extends Construct {
     const deliveries = props.webhookDeliveriesTable;
     const allow = (fn: FfaasFunction, actions: string[], resources: string[]) =>
       fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+    // control (issue 12): cancel writes the lifecycle's `cancel` step, stops the execution,
+    // deletes partial outputs and publishes the FAILED event; usage reads the by_created index.
+    const cancel = (fn: FfaasFunction) => {
+      read(fn);
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.commandsTable.tableArn] }));
+      // On the state machine's executions (arn:…:execution:<name>:*).
+      props.stateMachine.grantExecution(fn, 'states:StopExecution');
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)] }));
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [props.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${BUCKET_PREFIX.outputs}*`] } },
+        }),
+      );
+      props.eventBus.grantPutEventsTo(fn);
+    };
     const none = () => undefined;
     const filesPrefix = props.bucket.arnForObjects(`${BUCKET_PREFIX.files}*`);
     const filesTable = (actions: string[], withIndex = false) =>
@@ -312,6 +372,8 @@ export class FfaasApi extends Construct {
       },
       'webhook-deliveries': (fn) =>
         allow(fn, ['dynamodb:Query'], [`${deliveries.tableArn}/index/${TABLE.webhookDeliveries.byUpdatedIndex}`]),
+      'cancel-command': cancel,
+      'get-usage': read,
     };
     for (const handler of ROUTE_HANDLERS) grants[handler](this.functions[handler]);
   }

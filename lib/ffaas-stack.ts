@@ -28,6 +28,7 @@ export class FfaasStack extends Stack {
     out(STACK_OUTPUTS.stateMachineArn, pipeline.stateMachine.stateMachineArn, 'Command state machine');
     out(STACK_OUTPUTS.eventBusName, events.bus.eventBusName, 'Event bus of command completions');
     out(STACK_OUTPUTS.clusterName, workers.cluster.clusterName, 'ECS cluster of the workers');
+    if (api.usagePlan) out(STACK_OUTPUTS.usagePlanId, api.usagePlan.usagePlanId, 'Per-account usage plan (the CLI adds each account\'s key)');
   }
 }
 

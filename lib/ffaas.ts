@@ -4,6 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV, LIMITS } from '../core/constants.ts';
+import { CONTROL_ENV } from '../core/control/settings.ts';
 import { FfaasApi, type FfaasApiThrottle } from './api.ts';
 import { FfaasEvents } from './events.ts';
 import { FfaasFiles } from './files.ts';
@@ -43,6 +44,11 @@ export interface FfaasProps {
   readonly eventBusName?: string;
   /** Stage throttling of the API. @default { rateLimit: 50, burstLimit: 100 } */
   readonly apiThrottle?: FfaasApiThrottle;
+  /**
+   * Per-account throttle: a usage plan, one API Gateway key per account (docs/CONTROL.md).
+   * @default { rateLimit: 10, burstLimit: 20 }; false: off
+   */
+  readonly apiAccountThrottle?: FfaasApiThrottle | false;
   /** Authorizer cache per API key (a revoked key keeps working this long). @default Duration.minutes(5) */
   readonly authorizerCacheTtl?: Duration;
   /**
@@ -124,6 +130,7 @@ export class Ffaas extends Construct {
       [ENV.COMMANDS_TABLE]: this.storage.commandsTable.tableName,
       [ENV.API_KEYS_TABLE]: this.storage.apiKeysTable.tableName,
       [ENV.ACCOUNTS_TABLE]: this.storage.accountsTable.tableName,
+      [CONTROL_ENV.IDEMPOTENCY_TABLE]: this.storage.idempotencyTable.tableName,
       [ENV.BUCKET]: this.storage.bucket.bucketName,
       [ENV.STATE_MACHINE_ARN]: this.pipeline.stateMachine.stateMachineArn,
       [ENV.EVENT_BUS_NAME]: this.events.bus.eventBusName,
@@ -155,14 +162,17 @@ export class Ffaas extends Construct {
       filesTable: this.storage.filesTable,
       presetsTable: this.storage.presetsTable,
       fileIngest: this.files.stateMachine,
+      idempotencyTable: this.storage.idempotencyTable,
       bucket: this.storage.bucket,
       stateMachine: this.pipeline.stateMachine,
       accountsTable: this.storage.accountsTable,
       webhookDeliveriesTable: this.webhooks.deliveriesTable,
       webhookQueue: this.webhooks.retryQueue,
       webhookSecretKey: this.webhooks.secretKey,
+      eventBus: this.events.bus,
       environment,
       throttle: props.apiThrottle,
+      accountThrottle: props.apiAccountThrottle,
       authorizerCacheTtl: props.authorizerCacheTtl,
       logRetention: props.logRetention,
       tracing: props.tracing,

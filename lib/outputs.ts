@@ -12,6 +12,8 @@ export const STACK_OUTPUTS = {
   stateMachineArn: 'StateMachineArn',
   eventBusName: 'EventBusName',
   clusterName: 'ClusterName',
+  /** The per-account usage plan (absent when accountThrottle is false). */
+  usagePlanId: 'UsagePlanId',
 } as const;
 
 /** Default stack name of `bin/ffaas.ts` (override with context `ffaas:stackName`). */

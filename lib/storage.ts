@@ -3,6 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { LIMITS, TABLE } from '../core/constants.ts';
+import { IDEMPOTENCY_TABLE } from '../core/control/settings.ts';
 
 /** Key prefixes of the bucket, for lifecycle rules and prefix-scoped IAM (S3_KEYS spells the keys). */
 export const BUCKET_PREFIX = {
@@ -49,6 +50,8 @@ export class FfaasStorage extends Construct {
   readonly accountsTable: dynamodb.Table;
   readonly filesTable: dynamodb.Table;
   readonly presetsTable: dynamodb.Table;
+  /** Idempotency-Key records of the submit routes (Powertools' layout: PK id, TTL expiration). */
+  readonly idempotencyTable: dynamodb.Table;
   readonly bucket: s3.Bucket;
   /** Days outputs, files and command records are kept. */
   readonly retentionDays: number;
@@ -97,6 +100,12 @@ export class FfaasStorage extends Construct {
       ...common,
       tableName: props.accountsTableName,
       partitionKey: { name: TABLE.accounts.partitionKey, type: S },
+    });
+    // Records expire after 24 h (TTL attribute `expiration`).
+    this.idempotencyTable = new dynamodb.Table(this, 'IdempotencyTable', {
+      ...common,
+      partitionKey: { name: IDEMPOTENCY_TABLE.partitionKey, type: S },
+      timeToLiveAttribute: IDEMPOTENCY_TABLE.ttlAttribute,
     });
 
     this.filesTable = new dynamodb.Table(this, 'FilesTable', {

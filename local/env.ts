@@ -4,6 +4,7 @@
  * to dynalite, s3rver and the local Step Functions / EventBridge endpoint.
  */
 import { ENV } from '../core/constants.ts';
+import { CONTROL_ENV } from '../core/control/settings.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalNames } from './services.ts';
 
 export interface LocalEndpoints {
@@ -43,6 +44,7 @@ export function localAwsEnv(opts: LocalEnvOptions): Record<string, string> {
     [ENV.API_KEYS_TABLE]: opts.names.tables.apiKeys,
     [ENV.ACCOUNTS_TABLE]: opts.names.tables.accounts,
     [ENV.WEBHOOK_DELIVERIES_TABLE]: opts.names.tables.webhookDeliveries,
+    [CONTROL_ENV.IDEMPOTENCY_TABLE]: opts.names.tables.idempotency,
     [ENV.BUCKET]: opts.names.bucket,
     [ENV.STATE_MACHINE_ARN]: opts.stateMachineArn,
     [ENV.EVENT_BUS_NAME]: opts.eventBusName,

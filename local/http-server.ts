@@ -8,6 +8,8 @@
  * PAYLOAD_TOO_LARGE, authorizer "Unauthorized" or a deny → 401 UNAUTHORIZED, authorizer or
  * handler crash → 500 INTERNAL_ERROR (no stack, no message from the crash).
  */
+import { readControlSettings } from '../core/control/settings.ts';
+import { RateLimiter } from '../core/control/rate-limit.ts';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -211,6 +213,8 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 
 export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHttpServer> {
   const log = opts.log ?? ((line: string) => console.error(line));
+  const control = readControlSettings();
+  const rateLimiter = new RateLimiter(control.ratePerSecond, control.rateBurst);
   const cache = new Map<string, Promise<Handler>>();
   const load =
     opts.loadHandler ??
@@ -338,6 +342,14 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
         return;
       }
       requestContext.authorizer = ctx;
+      // control (issue 12): the per-account rate limit, where API Gateway's usage plan applies it.
+      const rate = rateLimiter.take(ctx[AUTHORIZER_ACCOUNT_KEY], Date.now());
+      if (!rate.ok) {
+        envelope(res, 429, 'RATE_LIMITED', `Too many requests for this account (over ${rateLimiter.ratePerSecond}/s, burst ${rateLimiter.burst}); retry after ${rate.retryAfterSeconds} s`, {
+          'retry-after': String(rate.retryAfterSeconds),
+        });
+        return;
+      }
     }
 
     const binary = isBinaryMediaType(req.headers['content-type']);

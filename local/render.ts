@@ -67,6 +67,7 @@ export function stackResourceIds(stack: FfaasStack): StackResourceIds {
       files: logicalId(storage.filesTable),
       presets: logicalId(storage.presetsTable),
       webhookDeliveries: logicalId(stack.ffaas.webhooks.deliveriesTable),
+      idempotency: logicalId(storage.idempotencyTable),
     },
     bucket: logicalId(storage.bucket),
     eventBus: logicalId(events.bus),

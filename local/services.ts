@@ -24,7 +24,7 @@ export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
 export interface LocalNames {
-  tables: { commands: string; apiKeys: string; accounts: string; files: string; presets: string; webhookDeliveries: string };
+  tables: { commands: string; apiKeys: string; accounts: string; files: string; presets: string; webhookDeliveries: string; idempotency: string };
   bucket: string;
 }
 
@@ -37,6 +37,7 @@ export const LOCAL_NAMES: LocalNames = {
     files: 'ffaas-files',
     presets: 'ffaas-presets',
     webhookDeliveries: 'ffaas-webhook-deliveries',
+    idempotency: 'ffaas-idempotency',
   },
   bucket: 'ffaas-local',
 };

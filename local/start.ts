@@ -9,6 +9,7 @@
  * `npm start` (local/main.ts) and tests call startLocalFfaas(). The handlers read their
  * configuration from process.env, which this sets: one instance per process.
  */
+import { readControlSettings } from '../core/control/settings.ts';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -159,6 +160,8 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
       dynamodb: services.dynamodb,
       bus,
       maxConcurrency,
+      // Per-account cap and round-robin across accounts (FFAAS_ACCOUNT_MAX_RUNNING, docs/CONTROL.md).
+      maxRunningPerAccount: readControlSettings().accountMaxRunning,
       heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds,
       worker,
       workerLog,

@@ -15,7 +15,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { AwsApiError, type StepFunctionsApi } from './aws-endpoint.ts';
 import type { LocalEventBus } from './event-bus.ts';
-import { FifoQueue } from './execution-queue.ts';
+import { FairQueue } from './fair-queue.ts';
+import { CONTROL_DEFAULTS } from '../core/control/settings.ts';
 import { localContextObject, prepareForLocalRun } from './prepare.ts';
 import { localArn } from './render.ts';
 import { StatesError } from './states-error.ts';
@@ -31,6 +32,8 @@ export interface ExecutionRecord {
   name: string;
   arn: string;
   input: string;
+  /** The input's account_id ('' when none): the fair queue's key. */
+  accountId: string;
   status: ExecutionStatus;
   startDate: Date;
   stopDate?: Date;
@@ -56,6 +59,8 @@ export interface LocalStepFunctionsOptions {
   worker?: WorkerCommand;
   /** At most this many executions run at once; the rest wait in FIFO order. @default the CPU count */
   maxConcurrency?: number;
+  /** Executions of one account running at once; the rest wait, accounts served round-robin (local/fair-queue.ts). @default CONTROL_DEFAULTS.accountMaxRunning */
+  maxRunningPerAccount?: number;
   /** Overrides the states' HeartbeatSeconds (tests: a few seconds). */
   heartbeatTimeoutSeconds?: number;
   /** Receives each line the worker prints. @default stderr, prefixed */
@@ -74,7 +79,7 @@ export class LocalStepFunctions extends EventEmitter implements StepFunctionsApi
   private readonly machine: StateMachine;
   private readonly bindings: TaskBinding[];
   private readonly supervisor: WorkerSupervisor;
-  private readonly queue: FifoQueue<ExecutionRecord>;
+  private readonly queue: FairQueue<ExecutionRecord>;
   private readonly executions = new Map<string, ExecutionRecord>();
   private stopped = false;
 
@@ -96,7 +101,13 @@ export class LocalStepFunctions extends EventEmitter implements StepFunctionsApi
       bus: opts.bus,
       runTask: (params, ctx) => this.runTask(params, ctx),
     });
-    this.queue = new FifoQueue(this.maxConcurrency, (e) => this.runExecution(e));
+    // Fair across accounts (issue 12): the account is the execution input's account_id.
+    this.queue = new FairQueue(
+      this.maxConcurrency,
+      Math.max(1, Math.floor(opts.maxRunningPerAccount ?? CONTROL_DEFAULTS.accountMaxRunning)),
+      (e) => e.accountId,
+      (e) => this.runExecution(e),
+    );
   }
 
   // ---- Step Functions API ----
@@ -124,8 +135,10 @@ export class LocalStepFunctions extends EventEmitter implements StepFunctionsApi
     const name = req.name ?? randomBytes(16).toString('hex');
     if (!EXECUTION_NAME.test(name)) throw new AwsApiError('InvalidName', `Invalid Name: '${name}'`);
     const input = req.input ?? '{}';
+    let accountId = '';
     try {
-      JSON.parse(input);
+      const parsed = JSON.parse(input);
+      if (typeof parsed?.account_id === 'string') accountId = parsed.account_id;
     } catch {
       throw new AwsApiError('InvalidExecutionInput', 'Invalid State Machine Execution Input: not JSON');
     }
@@ -144,6 +157,7 @@ export class LocalStepFunctions extends EventEmitter implements StepFunctionsApi
       name,
       arn: localArn('states', `execution:${this.stateMachineName}:${name}`),
       input,
+      accountId,
       status: 'QUEUED',
       startDate: new Date(),
       controller: new AbortController(),

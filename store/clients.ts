@@ -9,12 +9,14 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 
 let ddb: DynamoDBDocumentClient | undefined;
 let s3: S3Client | undefined;
 let sfn: SFNClient | undefined;
 let sqs: SQSClient | undefined;
 let kms: KMSClient | undefined;
+let eventBridge: EventBridgeClient | undefined;
 
 export function documentClient(): DynamoDBDocumentClient {
   ddb ??= documentClientFor(new DynamoDBClient({}));
@@ -50,6 +52,11 @@ export function kmsClient(): KMSClient {
   return kms;
 }
 
+export function eventBridgeClient(): EventBridgeClient {
+  eventBridge ??= new EventBridgeClient({});
+  return eventBridge;
+}
+
 /** Drop the cached clients (tests that change the environment). */
 export function resetClients(): void {
   ddb = undefined;
@@ -57,4 +64,5 @@ export function resetClients(): void {
   sfn = undefined;
   sqs = undefined;
   kms = undefined;
+  eventBridge = undefined;
 }

@@ -119,6 +119,54 @@ export class CommandRepository {
   }
 
   /**
+   * How many of the account's commands wait for their execution to start (they carry `pending`),
+   * counted on the sparse pending index: it holds only waiting commands of all accounts, so the
+   * read is bounded by the queue caps, not by the account's history.
+   */
+  async countQueued(accountId: string): Promise<number> {
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: T.pendingIndex,
+          KeyConditionExpression: '#pending = :mark',
+          FilterExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pending': T.pendingPartitionKey, '#pk': T.partitionKey },
+          ExpressionAttributeValues: { ':mark': PENDING_MARK, ':pk': accountId },
+          Select: 'COUNT',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      count += out.Count ?? 0;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return count;
+  }
+
+  /** Every command of the account created in [from, to] (ISO-8601), oldest first (usage, spend guards). */
+  async listCreatedBetween(accountId: string, from: string, to: string): Promise<CommandItem[]> {
+    const rows: CommandItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: T.byCreatedIndex,
+          KeyConditionExpression: '#pk = :pk AND #created BETWEEN :from AND :to',
+          ExpressionAttributeNames: { '#pk': T.partitionKey, '#created': T.byCreatedSortKey },
+          ExpressionAttributeValues: { ':pk': accountId, ':from': from, ':to': to },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      rows.push(...((out.Items as CommandItem[] | undefined) ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return rows;
+  }
+
+  /**
    * Commands accepted before `olderThan` (ISO-8601) whose execution has not marked them yet:
    * the sparse pending index holds only items that still carry `pending` (and projects every
    * attribute, so these are whole items).
@@ -194,6 +242,11 @@ export class CommandRepository {
   /** QUEUED | PROCESSING → FAILED (the state machine's RecordFailure does the same write). */
   recordFailure(accountId: string, commandId: string, failure: CommandFailure): Promise<boolean> {
     return this.transition('recordFailure', accountId, commandId, failureValues(failure));
+  }
+
+  /** QUEUED | PROCESSING → FAILED / CANCELLED; false when it had already finished (or is gone). */
+  cancel(accountId: string, commandId: string, failure: CommandFailure): Promise<boolean> {
+    return this.transition('cancel', accountId, commandId, failureValues(failure));
   }
 
   /** PROCESSING → FAILED when its worker is known dead (local mode after a restart). */

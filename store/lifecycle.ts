@@ -108,6 +108,18 @@ export const LIFECYCLE = {
     set: ['finished_at', 'error_status', 'error_message'],
     remove: ['pending'],
   },
+  /**
+   * The account cancels it (core/control/cancel.ts): a QUEUED command never starts (its
+   * MarkProcessing finds it FAILED), a PROCESSING one has its execution stopped and its worker
+   * killed after this write. error_status is CANCELLED.
+   */
+  cancel: {
+    from: ['QUEUED', 'PROCESSING'],
+    to: 'FAILED',
+    by: 'cancel handler (lambdas/cancel-command → core/control/cancel.ts)',
+    set: ['finished_at', 'error_status', 'error_message'],
+    remove: ['pending'],
+  },
   /** Local mode restarted: executions and workers of the previous process died with it. */
   abandonProcessing: {
     from: ['PROCESSING'],

@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { TABLE } from '../core/constants.ts';
 import { isAwsError } from './errors.ts';
+import { IDEMPOTENCY_TABLE } from '../core/control/settings.ts';
 
 export interface TableNames {
   commands: string;
@@ -33,6 +34,8 @@ export interface TableNames {
   presets?: string;
   /** Optional so that callers needing only the first three need not name it. */
   webhookDeliveries?: string;
+  /** Idempotency records (Powertools' DynamoDB persistence layer): PK id (S), TTL expiration. */
+  idempotency?: string;
 }
 
 export type TableDefinition = Omit<CreateTableCommandInput, 'TableName'>;
@@ -42,6 +45,11 @@ const F = TABLE.files;
 const W = TABLE.webhookDeliveries;
 
 export const TABLE_DEFINITIONS: Record<keyof Required<TableNames>, TableDefinition> = {
+  idempotency: {
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' }],
+  },
   commands: {
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [

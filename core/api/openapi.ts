@@ -15,6 +15,7 @@ import {
   ListCommandsResponseSchema,
   OutputFileMetaSchema,
   PollResponseSchema,
+  UsageReportResponseSchema,
   SubmitMultipleResponseSchema,
   SubmitResponseSchema,
   ValidateResponseSchema,
@@ -47,6 +48,7 @@ const RESPONSE_COMPONENTS = {
   PollResponse: PollResponseSchema,
   OutputFileMeta: OutputFileMetaSchema,
   ListCommandsResponse: ListCommandsResponseSchema,
+  UsageReportResponse: UsageReportResponseSchema,
   ErrorEnvelope: ErrorEnvelopeSchema,
 } satisfies Record<string, z.ZodType>;
 
@@ -99,7 +101,9 @@ const submitErrors = {
   '400': error('INVALID_REQUEST: body not JSON, missing fields, bad aliases, malformed or forbidden command'),
   '401': error('UNAUTHORIZED'),
   '413': error('PAYLOAD_TOO_LARGE (over 256 KiB)'),
-  '422': error('VALIDATION_ERROR: metadata, URL scheme or private address, timeout, vcpu_count, GPU not available'),
+  '422': error('VALIDATION_ERROR: metadata, URL scheme or private address, timeout, vcpu_count, GPU not available; an Idempotency-Key reused with another body'),
+  '409': error('CONFLICT: a request with this Idempotency-Key is still running'),
+  '429': error('RATE_LIMITED: over the account rate, queued-command cap or daily spend limit (Retry-After header)'),
   ...internal,
 };
 
@@ -246,6 +250,31 @@ const OPERATIONS: Partial<Record<RouteHandlerName, JsonSchema>> = {
       '400': error('INVALID_REQUEST: a cursor this API did not hand out'),
       '401': error('UNAUTHORIZED'),
       '422': error('VALIDATION_ERROR: limit, offset or status'),
+      ...internal,
+    },
+  },
+  // control (issue 12)
+  'cancel-command': {
+    summary: 'Cancel a QUEUED or PROCESSING command: it ends FAILED / CANCELLED, its worker is stopped',
+    parameters: [{ name: 'command_id', in: 'path', required: true, schema: inline(PollResponseSchema.shape.command_id) }],
+    responses: {
+      '200': ok('the command as polled, FAILED / CANCELLED', 'PollResponse'),
+      '401': error('UNAUTHORIZED'),
+      '404': error("NOT_FOUND (also for another account's command)"),
+      '409': error('CONFLICT: the command has already finished'),
+      ...internal,
+    },
+  },
+  'get-usage': {
+    summary: "The account's usage (vCPU/GPU seconds, stored bytes, estimated USD), in total and per day",
+    parameters: [
+      { name: 'from', in: 'query', description: 'ISO date (YYYY-MM-DD, UTC) or timestamp; default 30 days ago', schema: { type: 'string' } },
+      { name: 'to', in: 'query', description: 'ISO date (inclusive) or timestamp; default now', schema: { type: 'string' } },
+    ],
+    responses: {
+      '200': ok('totals and days', 'UsageReportResponse'),
+      '401': error('UNAUTHORIZED'),
+      '422': error('VALIDATION_ERROR: from/to not a date, reversed, or over 366 days'),
       ...internal,
     },
   },

@@ -1,5 +1,7 @@
 /** The poll response of GET /commands/{id} (docs/API.md "Polling"), from the stored item. */
 import type { CommandItem, StoredOutput } from '../types.ts';
+import { LIMITS } from '../constants.ts';
+import { commandUsage } from '../control/usage.ts';
 import { OUTPUT_FILE_META_FIELDS, type OriginalRequest, type OutputFileMeta, type PollResponse } from './responses.ts';
 
 /** The stored outputs of an item (`output_files_json`), or {} when there are none yet. */
@@ -96,5 +98,6 @@ export function toPollResponse(
     vcpu_count: item.vcpu_count,
     attempts: item.attempts ?? 0,
     expires_at: typeof item.expire_at === 'number' ? new Date(item.expire_at * 1000).toISOString() : null,
+    usage: commandUsage(item, now, LIMITS.retentionDays),
   };
 }

@@ -80,6 +80,23 @@ export const OriginalRequestSchema = z.object({
 });
 export type OriginalRequest = z.infer<typeof OriginalRequestSchema>;
 
+/** What a command used (core/control/usage.ts): resource units and an estimated price. */
+export const UsageSchema = z.object({
+  vcpu_seconds: z.number().meta({ description: 'vcpu_count × worker seconds (CPU commands).' }),
+  gpu_seconds: z.number().meta({ description: 'Worker seconds on a GPU instance (GPU commands).' }),
+  storage_bytes: z.int().meta({ description: 'Bytes of the stored outputs.' }),
+  estimated_usd: z.number().meta({ description: 'Estimate from on-demand list prices (docs/CONTROL.md); not an invoice.' }),
+});
+
+/** GET /usage: the account's usage, in total and per UTC day of created_at. */
+export const UsageReportResponseSchema = z.object({
+  from: timestamp,
+  to: timestamp,
+  totals: UsageSchema.extend({ commands: z.int() }),
+  days: z.array(UsageSchema.extend({ date: z.string().meta({ description: 'YYYY-MM-DD (UTC)' }), commands: z.int() })),
+});
+export type UsageReportResponse = z.infer<typeof UsageReportResponseSchema>;
+
 /** GET /commands/{command_id} (docs/API.md "Polling"). */
 export const PollResponseSchema = z.object({
   command_id: commandId,
@@ -106,6 +123,7 @@ export const PollResponseSchema = z.object({
     .string()
     .nullable()
     .meta({ description: 'When the record and its outputs are deleted (retention: 30 days by default, FFAAS_RETENTION_DAYS / the retentionDays prop).' }),
+  usage: UsageSchema,
 });
 export type PollResponse = z.infer<typeof PollResponseSchema>;
 

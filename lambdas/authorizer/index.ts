@@ -12,6 +12,7 @@ import { API_KEY_HEADER } from '../../core/constants.ts';
 import { AUTHORIZER_ACCOUNT_KEY } from '../../core/routes.ts';
 import { hashApiKey, isWellFormedApiKey, safeEqual } from '../../core/api/api-keys.ts';
 import { apiKeyRepository } from '../shared/deps.ts';
+import { usageKeyValue } from '../../core/control/usage-key.ts';
 import { logger } from '../shared/logger.ts';
 
 function headerValue(event: APIGatewayRequestAuthorizerEvent, name: string): string | undefined {
@@ -33,7 +34,7 @@ export function stageWildcard(methodArn: string | undefined): string {
 
 export type AuthorizerContext = { [AUTHORIZER_ACCOUNT_KEY]: string };
 
-type AuthorizerResult = APIGatewayAuthorizerResult & { context: AuthorizerContext };
+type AuthorizerResult = APIGatewayAuthorizerResult & { context: AuthorizerContext; usageIdentifierKey: string };
 
 async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<AuthorizerResult> {
   const key = headerValue(event, API_KEY_HEADER)?.trim();
@@ -58,6 +59,9 @@ async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<Autho
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcard(event.methodArn) }],
     },
     context: { [AUTHORIZER_ACCOUNT_KEY]: record.account_id },
+    // control (issue 12): the account's usage-plan key (API key source AUTHORIZER), so API
+    // Gateway throttles per account, cached answers included.
+    usageIdentifierKey: usageKeyValue(record.account_id),
   };
 }
 

@@ -10,10 +10,12 @@ import { ExecutePresetSchema, MetadataSchema } from '../../core/api/schemas.ts';
 import { presetRepository } from '../shared/deps.ts';
 import { accountIdOf, httpHandler, json } from '../shared/http.ts';
 import { checkCommand, recordCommand, startCommand, storedInputResolver } from '../shared/submit.ts';
+import { idempotentSubmit } from '../shared/idempotency.ts';
+import { admitSubmit } from '../shared/admission.ts';
 
 export const handler = httpHandler(
   'execute-preset',
-  async (event) => {
+  async (event, context) => {
     const accountId = accountIdOf(event);
     const presetId = event.pathParameters?.preset_id ?? '';
     const notFound = new ApiError('NOT_FOUND', 'preset not found');
@@ -24,10 +26,15 @@ export const handler = httpHandler(
     const { request, commandType } = presetSubmitRequest(preset, body);
     // The merged metadata obeys the submit's own limits.
     if (request.metadata) parseOrThrow(MetadataSchema.transform((m) => m), request.metadata);
-    const checked = await checkCommand(request, [], { storedInputs: storedInputResolver(accountId) });
-    const item = await recordCommand(accountId, commandType, checked, new Date());
-    await startCommand(item);
-    return json(200, { command_id: item.command_id, vcpu_count: item.vcpu_count });
+    // control (issue 12): Idempotency-Key (scoped to this preset too) and admission, as on the other submits.
+    const answer = await idempotentSubmit('execute-preset', `${accountId}#${presetId}`, event, context, async () => {
+      const checked = await checkCommand(request, [], { storedInputs: storedInputResolver(accountId) });
+      await admitSubmit(accountId, 1);
+      const item = await recordCommand(accountId, commandType, checked, new Date());
+      await startCommand(item);
+      return { command_id: item.command_id, vcpu_count: item.vcpu_count };
+    });
+    return json(200, answer);
   },
   { body: true },
 );

@@ -8,20 +8,27 @@ import { parseOrThrow } from '../../core/api/errors.ts';
 import type { SubmitMultipleResponse } from '../../core/api/responses.ts';
 import { accountIdOf, httpHandler, json } from '../shared/http.ts';
 import { checkCommand, recordCommand, startCommand, storedInputResolver, type CheckedCommand } from '../shared/submit.ts';
+import { idempotentSubmit } from '../shared/idempotency.ts';
+import { admitSubmit } from '../shared/admission.ts';
 import type { CommandItem } from '../../core/types.ts';
 
 export const handler = httpHandler(
   'run-multiple-ffmpeg-commands',
-  async (event) => {
+  async (event, context) => {
     const accountId = accountIdOf(event);
-    const body = parseOrThrow(RunMultipleFfmpegCommandsSchema, event.jsonBody);
-    const checked: CheckedCommand[] = [];
-    for (const [i, command] of body.commands.entries()) checked.push(await checkCommand(command, ['commands', i], { storedInputs: storedInputResolver(accountId) }));
-    const now = new Date();
-    const items: CommandItem[] = [];
-    for (const c of checked) items.push(await recordCommand(accountId, 'MULTIPLE_COMMAND', c, now));
-    await Promise.all(items.map((item) => startCommand(item)));
-    return json(200, { command_ids: items.map((i) => i.command_id) } satisfies SubmitMultipleResponse);
+    // Idempotency-Key: a retry with the same key and body gets the first answer.
+    const answer = await idempotentSubmit('run-multiple-ffmpeg-commands', accountId, event, context, async () => {
+      const body = parseOrThrow(RunMultipleFfmpegCommandsSchema, event.jsonBody);
+      const checked: CheckedCommand[] = [];
+      for (const [i, command] of body.commands.entries()) checked.push(await checkCommand(command, ['commands', i], { storedInputs: storedInputResolver(accountId) }));
+      await admitSubmit(accountId, body.commands.length);
+      const now = new Date();
+      const items: CommandItem[] = [];
+      for (const c of checked) items.push(await recordCommand(accountId, 'MULTIPLE_COMMAND', c, now));
+      await Promise.all(items.map((item) => startCommand(item)));
+      return { command_ids: items.map((i) => i.command_id) } satisfies SubmitMultipleResponse;
+    });
+    return json(200, answer);
   },
   { body: true },
 );

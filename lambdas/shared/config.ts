@@ -3,13 +3,16 @@ import { ENV, LIMITS } from '../../core/constants.ts';
 import { retentionDays } from '../../core/api/files.ts';
 import { webhookSettings, type WebhookSettings } from '../../core/webhooks/schedule.ts';
 import { envFlag } from '../../core/env.ts';
+import { CONTROL_ENV } from '../../core/control/settings.ts';
 
 export interface Config {
   commandsTable: string;
   apiKeysTable: string;
   accountsTable: string;
+  idempotencyTable: string;
   bucket: string;
   stateMachineArn: string;
+  eventBusName: string;
   gpuEnabled: boolean;
   allowPrivateUrls: boolean;
   signedUrlSeconds: number;
@@ -36,8 +39,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     commandsTable: env[ENV.COMMANDS_TABLE] ?? '',
     apiKeysTable: env[ENV.API_KEYS_TABLE] ?? '',
     accountsTable: env[ENV.ACCOUNTS_TABLE] ?? '',
+    idempotencyTable: env[CONTROL_ENV.IDEMPOTENCY_TABLE] ?? '',
     bucket: env[ENV.BUCKET] ?? '',
     stateMachineArn: env[ENV.STATE_MACHINE_ARN] ?? '',
+    eventBusName: env[ENV.EVENT_BUS_NAME] ?? '',
     gpuEnabled: envFlag(env[ENV.GPU_ENABLED]),
     allowPrivateUrls: envFlag(env[ENV.ALLOW_PRIVATE_URLS]),
     signedUrlSeconds: Number.isInteger(seconds) && seconds > 0 ? seconds : LIMITS.signedUrlSeconds,

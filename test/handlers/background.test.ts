@@ -1,4 +1,5 @@
 /** authorizer and reconciler with the SDK clients mocked. */
+import { usageKeyValue } from '../../core/control/usage-key.ts';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Context } from 'aws-lambda';
 import 'aws-sdk-client-mock-vitest/extend';
@@ -38,7 +39,9 @@ describe('authorizer', () => {
         Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*' }],
       },
       context: { accountId: 'acc-1' },
+      usageIdentifierKey: usageKeyValue('acc-1'),
     });
+    expect(out.usageIdentifierKey).not.toBe(usageKeyValue('acc-2'));
   });
 
   it('reads the header in any case', async () => {

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand, SFNServiceException } from '@aws-sdk/client-sfn';
 import { LIMITS, PENDING_MARK, TASK_TIMEOUT_ALLOWANCE_SECONDS } from '../../core/constants.ts';
@@ -52,6 +52,8 @@ beforeEach(() => {
   ddb.reset();
   sfn.reset();
   ddb.on(PutCommand).resolves({});
+  // Admission's queued count (lambdas/shared/admission.ts): an empty queue.
+  ddb.on(QueryCommand).resolves({ Count: 0 });
   sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec', startDate: new Date() });
   net.assertPublicUrl.mockReset().mockResolvedValue({ ok: true });
   parser.parseFfmpegCommand.mockClear();

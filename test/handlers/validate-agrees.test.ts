@@ -8,7 +8,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ENV } from '../../core/constants.ts';
 import { handler as runOne } from '../../lambdas/run-ffmpeg-command/index.ts';
@@ -117,6 +117,7 @@ describe.each([
     ddb.reset();
     sfn.reset();
     ddb.on(PutCommand).resolves({});
+    ddb.on(QueryCommand).resolves({ Count: 0 }); // admission's queued count
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec', startDate: new Date() });
   });
 

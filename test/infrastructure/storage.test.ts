@@ -51,8 +51,8 @@ describe('storage: tables', () => {
         SSESpecification: { SSEEnabled: true },
       });
     }
-    // commands, api keys, accounts, files, presets + the webhook deliveries table (test/infrastructure/webhooks.test.ts)
-    assert.resourceCountIs('AWS::DynamoDB::Table', 6);
+    // commands, api keys, accounts, files, presets, webhook deliveries, idempotency
+    assert.resourceCountIs('AWS::DynamoDB::Table', 7);
   });
 
   it('tables and bucket are retained by default and destroyable on request', () => {

@@ -31,6 +31,7 @@ const POLL_KEYS = [
   'vcpu_count',
   'attempts',
   'expires_at',
+  'usage',
 ].sort();
 
 const META_KEYS = [
@@ -101,6 +102,8 @@ describe('toPollResponse', () => {
       attempts: 0,
       // The item's TTL (expire_at, epoch seconds) as a date.
       expires_at: '1970-01-01T00:00:01.000Z',
+      // Never started: nothing used (core/control/usage.ts).
+      usage: { vcpu_seconds: 0, gpu_seconds: 0, storage_bytes: 0, estimated_usd: 0 },
     });
     const text = JSON.stringify(r);
     for (const secret of ['account_id', 'plan', 'pending', 'expire_at', 's3_key']) expect(text).not.toContain(secret);

@@ -11,7 +11,7 @@ import { localResources, renderStateMachine, resolveCfnValue, stackResourceIds, 
 
 /** Names unlike the defaults, so a hit cannot be a coincidence. */
 const NAMES: LocalResourceNames = {
-  tables: { commands: 'cmds-x', apiKeys: 'keys-x', accounts: 'accts-x', files: 'files-x', presets: 'presets-x', webhookDeliveries: 'deliveries-x' },
+  tables: { commands: 'cmds-x', apiKeys: 'keys-x', accounts: 'accts-x', files: 'files-x', presets: 'presets-x', webhookDeliveries: 'deliveries-x', idempotency: 'idem-x' },
   bucket: 'bucket-x',
   eventBusName: 'bus-x',
   clusterName: 'cluster-x',
@@ -34,7 +34,7 @@ describe('stackResourceIds (from the Ffaas construct)', () => {
   it('maps every table, the bucket, the bus, the cluster, both task definitions and the state machine of the template', () => {
     const ids = synth.resourceIds;
     expect(Object.values(ids.tables).sort()).toEqual(idsOfType('AWS::DynamoDB::Table'));
-    expect(new Set(Object.values(ids.tables)).size).toBe(6);
+    expect(new Set(Object.values(ids.tables)).size).toBe(7);
     expect([ids.bucket]).toEqual(idsOfType('AWS::S3::Bucket'));
     expect([ids.eventBus]).toEqual(idsOfType('AWS::Events::EventBus'));
     expect([ids.cluster]).toEqual(idsOfType('AWS::ECS::Cluster'));
@@ -70,7 +70,7 @@ describe('renderStateMachine', () => {
 
 describe('resolveCfnValue (hand-written templates)', () => {
   const ids: StackResourceIds = {
-    tables: { commands: 'Cmds', apiKeys: 'Keys', accounts: 'Accts', files: 'Files', presets: 'Presets', webhookDeliveries: 'Dlv' },
+    tables: { commands: 'Cmds', apiKeys: 'Keys', accounts: 'Accts', files: 'Files', presets: 'Presets', webhookDeliveries: 'Dlv', idempotency: 'Idem' },
     bucket: 'Bkt',
     eventBus: 'Bus',
     cluster: 'Clu',
@@ -117,6 +117,6 @@ describe('resolveCfnValue (hand-written templates)', () => {
   });
 
   it('lists one local resource per construct resource', () => {
-    expect([...localResources(ids, NAMES).keys()].sort()).toEqual(['Accts', 'Bkt', 'Bus', 'Clu', 'Cmds', 'Dlv', 'Files', 'Keys', 'Presets', 'Sm', 'Td']);
+    expect([...localResources(ids, NAMES).keys()].sort()).toEqual(['Accts', 'Bkt', 'Bus', 'Clu', 'Cmds', 'Dlv', 'Files', 'Idem', 'Keys', 'Presets', 'Sm', 'Td']);
   });
 });
