@@ -50,6 +50,11 @@ export const ENV = {
   GPU_ENABLED: 'FFAAS_GPU_ENABLED',
   ALLOW_PRIVATE_URLS: 'FFAAS_ALLOW_PRIVATE_URLS',
   SIGNED_URL_SECONDS: 'FFAAS_SIGNED_URL_SECONDS',
+  /** Download URL signing: the secret itself (local mode), or the Secrets Manager secret holding it (AWS). */
+  URL_SECRET: 'FFAAS_URL_SECRET',
+  URL_SECRET_ARN: 'FFAAS_URL_SECRET_ARN',
+  /** Origin of the public API (`https://api.example.com/prod`); default: derived from the request. */
+  PUBLIC_URL: 'FFAAS_PUBLIC_URL',
   /** Set per task by the state machine's RunTask container overrides. */
   COMMAND_ID: 'FFAAS_COMMAND_ID',
   ACCOUNT_ID: 'FFAAS_ACCOUNT_ID',

@@ -11,6 +11,11 @@ export const ROUTE_HANDLERS = [
   'run-multiple-ffmpeg-commands',
   'get-command',
   'list-commands',
+  // Dialects and downloads (issue 11): Rendobar's jobs and validate, the /v/ download URLs.
+  'download',
+  'rendobar-submit-job',
+  'rendobar-get-job',
+  'rendobar-validate',
 ] as const;
 export type RouteHandlerName = (typeof ROUTE_HANDLERS)[number];
 
@@ -25,8 +30,13 @@ export interface RouteSpec {
   /** Path below a base path, with API Gateway style `{param}` segments. */
   path: string;
   handler: RouteHandlerName;
-  /** Whether the X-API-KEY authorizer guards the route. */
+  /** Whether the API key authorizer (X-API-KEY or Authorization: Bearer) guards the route. */
   auth: boolean;
+  /**
+   * Base paths the route is served under. @default API_BASE_PATHS. '' serves it at the root
+   * (Rendobar's /jobs, the /v/ download URLs).
+   */
+  bases?: readonly string[];
 }
 
 /** Every route is served under each base path (/v1 is Rendi's). */
@@ -40,7 +50,24 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/run-multiple-ffmpeg-commands', handler: 'run-multiple-ffmpeg-commands', auth: true },
   { method: 'GET', path: '/commands', handler: 'list-commands', auth: true },
   { method: 'GET', path: '/commands/{command_id}', handler: 'get-command', auth: true },
+  // --- dialects and downloads (issue 11): one contiguous block ---------------------------------
+  // Download URLs: the token in the path is the credential (core/api/download-url.ts).
+  { method: 'GET', path: '/v/{id}/{token}/{name}', handler: 'download', auth: false, bases: [''] },
+  // Rendobar's dialect (core/dialects/rendobar.ts).
+  { method: 'POST', path: '/jobs', handler: 'rendobar-submit-job', auth: true, bases: [''] },
+  { method: 'GET', path: '/jobs/{job_id}', handler: 'rendobar-get-job', auth: true, bases: [''] },
+  { method: 'POST', path: '/ffmpeg/validate', handler: 'rendobar-validate', auth: false, bases: [''] },
 ];
+
+/** The base paths `route` is served under. */
+export function routeBases(route: RouteSpec): readonly string[] {
+  return route.bases ?? API_BASE_PATHS;
+}
+
+/** Every path of a route as API Gateway spells it (base + path), one per base. */
+export function routePaths(route: RouteSpec): string[] {
+  return routeBases(route).map((base) => `${base}${route.path}`);
+}
 
 /** Key of the authorizer context entry that carries the caller's account. */
 export const AUTHORIZER_ACCOUNT_KEY = 'accountId';

@@ -9,7 +9,8 @@
  * `npm start` (local/main.ts) and tests call startLocalFfaas(). The handlers read their
  * configuration from process.env, which this sets: one instance per process.
  */
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ENV } from '../core/constants.ts';
@@ -151,6 +152,8 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
 
     // The handlers (imported from here on) read their configuration and endpoints from process.env.
     Object.assign(process.env, handlerEnv());
+    // The download URL secret: the handlers only (the worker never signs or checks URLs).
+    process.env[ENV.URL_SECRET] = await localUrlSecret(dataDir);
     await resetHandlerCaches();
 
     const lost = await failLostCommands({ dynamodb: services.dynamodb, table: LOCAL_NAMES.tables.commands, bus });
@@ -202,5 +205,22 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
  */
 async function resetHandlerCaches(): Promise<void> {
   const deps = await import('../lambdas/shared/deps.ts');
-  deps.resetDeps(); // repositories, SDK clients and configuration
+  deps.resetDeps(); // repositories, SDK clients, configuration and the URL secret
+}
+
+/**
+ * The HMAC secret of download URLs, random once and kept in the data dir (owner-only), so a
+ * restart keeps the URLs it handed out valid until they expire.
+ */
+export async function localUrlSecret(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'url-secret');
+  try {
+    const existing = (await readFile(file, 'utf8')).trim();
+    if (existing.length >= 32) return existing;
+  } catch {
+    /* first start */
+  }
+  const fresh = randomBytes(32).toString('base64url');
+  await writeFile(file, `${fresh}\n`, { mode: 0o600 });
+  return fresh;
 }

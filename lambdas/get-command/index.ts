@@ -16,5 +16,5 @@ export const handler = httpHandler('get-command', async (event) => {
   // Scoped by account in the key itself: another account's command reads as missing.
   const item = await commandRepository().get(accountId, commandId);
   if (!item) throw notFound;
-  return json(200, toPollResponse(item, await signedOutputUrls(item), new Date()));
+  return json(200, toPollResponse(item, await signedOutputUrls(item, event), new Date()));
 });

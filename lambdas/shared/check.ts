@@ -47,6 +47,8 @@ export interface CheckOptions {
    * @default true
    */
   revealAddresses?: boolean;
+  /** Inputs the service stages itself (Rendobar's inline {content}): never fetched, so no URL check. */
+  stagedInputs?: ReadonlySet<string>;
 }
 
 /**
@@ -75,10 +77,9 @@ export async function checkCommand(request: SubmitCommand, prefix: ErrorPath = [
   });
   if (!result.ok) throw violationsToApiError(result.violations, prefix);
 
-  const targets: { path: ErrorPath; url: string }[] = Object.entries(request.input_files).map(([alias, url]) => ({
-    path: [...prefix, 'input_files', alias],
-    url,
-  }));
+  const targets: { path: ErrorPath; url: string }[] = Object.entries(request.input_files)
+    .filter(([alias]) => !opts.stagedInputs?.has(alias))
+    .map(([alias, url]) => ({ path: [...prefix, 'input_files', alias], url }));
   if (request.webhook_url) targets.push({ path: [...prefix, 'webhook_url'], url: request.webhook_url });
   const refusals = await Promise.all(targets.map(async (t) => ({ ...t, reason: await urlRefusal(t.url) })));
   const details: ErrorDetail[] = refusals
