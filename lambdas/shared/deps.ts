@@ -10,6 +10,7 @@ import { documentClient, resetClients, s3Client, sfnClient } from '../../store/c
 import { CommandRepository } from '../../store/command-repository.ts';
 import { ApiKeyRepository } from '../../store/api-key-repository.ts';
 import { ExecutionStarter } from './execution-starter.ts';
+import { resetUrlSecret } from './downloads.ts';
 
 let commands: CommandRepository | undefined;
 let apiKeys: ApiKeyRepository | undefined;
@@ -47,6 +48,7 @@ export function resetDeps(): void {
   commands = undefined;
   apiKeys = undefined;
   executions = undefined;
+  resetUrlSecret();
   resetConfig();
   resetClients();
 }
