@@ -4,26 +4,44 @@
  * (core/dialects/rendobar.ts) turns the job into the one command model; the one checker, URL
  * policy, record and start follow, exactly as for /api/v1/run-ffmpeg-command.
  */
-import { ApiError, parseOrThrow } from '../../core/api/errors.ts';
+import { ApiError, zodToApiError } from '../../core/api/errors.ts';
 import { adaptRendobarJob, RendobarJobSchema, rendobarPath, toRendobarJob } from '../../core/dialects/rendobar.ts';
 import { accountIdOf, httpHandler, json } from '../shared/http.ts';
 import { logger } from '../shared/logger.ts';
 import { checkCommand, recordCommand, startCommand } from '../shared/submit.ts';
 
+/**
+ * A refused command in Rendobar's words: its page answers a disallowed flag (and any command
+ * the checker refuses) with VALIDATION_ERROR, so the checker's 400s become 422 here; paths
+ * name the Rendobar body's fields.
+ */
 function rendobarErrors(err: unknown): unknown {
-  if (!(err instanceof ApiError) || !err.details) return err;
-  const details = err.details.map((d) => ({ ...d, path: rendobarPath(d.path) }));
-  return new ApiError(err.code, err.message, details, err.headers);
+  if (!(err instanceof ApiError) || err.status >= 500) return err;
+  const details = err.details?.map((d) => ({ ...d, path: rendobarPath(d.path) }));
+  const code = err.code === 'INVALID_REQUEST' ? 'VALIDATION_ERROR' : err.code;
+  return new ApiError(code, err.message, details, err.headers);
+}
+
+/** Body problems: structure is 400; a value (timeout, compute, outputFormat, a URL) is 422. */
+function parseJob(body: unknown) {
+  const parsed = RendobarJobSchema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const err = zodToApiError(parsed.error);
+  const valueIssue = (p: (string | number)[]) => (p[0] === 'params' && ['timeout', 'compute', 'outputFormat'].includes(String(p[1]))) || (p[0] === 'inputs' && p.length >= 2);
+  if (err.code === 'INVALID_REQUEST' && err.details?.every((d) => valueIssue(d.path))) {
+    throw new ApiError('VALIDATION_ERROR', err.message.replace(/^invalid request/, 'validation failed'), err.details);
+  }
+  throw err;
 }
 
 export const handler = httpHandler(
   'rendobar-submit-job',
   async (event) => {
     const accountId = accountIdOf(event);
-    const job = parseOrThrow(RendobarJobSchema, event.jsonBody);
+    const job = parseJob(event.jsonBody);
     const adapted = adaptRendobarJob(job);
     if (!adapted.ok) {
-      throw new ApiError('INVALID_REQUEST', `invalid command: ${adapted.details.map((d) => d.message).join('; ')}`, adapted.details);
+      throw new ApiError('VALIDATION_ERROR', `invalid command: ${adapted.details.map((d) => d.message).join('; ')}`, adapted.details);
     }
     const { inline_inputs, args: _args, inferredOutputFormat: _format, ...request } = adapted.command;
     if (Object.keys(inline_inputs).length > 0) {
