@@ -109,6 +109,9 @@ describe('dialects over HTTP (local mode)', () => {
     expect(bad.status).toBe(401);
     expect(bad.json.error.code).toBe('UNAUTHORIZED');
     expect(clientMessage(bad.json)).toMatch(/API key/i);
+    // Clients read the top-level message or FastAPI's detail.
+    expect(bad.json.message).toBe(bad.json.error.message);
+    expect(bad.json.detail).toBeTruthy();
     expect((await api(base, 'POST', '/jobs', { body: { type: 'ffmpeg', params: { command: 'ffmpeg -version' } } })).status).toBe(401);
   });
 
@@ -163,6 +166,7 @@ describe('dialects over HTTP (local mode)', () => {
       const res = await api(base, 'GET', p);
       expect(res.status, p).toBe(404);
       expect(res.json.error.code).toBe('NOT_FOUND');
+      expect(res.json.message).toMatch(/expired|no such/);
     }
   });
 
@@ -175,7 +179,8 @@ describe('dialects over HTTP (local mode)', () => {
     expect((await api(base, 'GET', '/v1/commands?limit=1000', { key })).status).toBe(200);
     const over = await api(base, 'GET', '/v1/commands?limit=1001', { key });
     expect(over.status).toBe(422);
-    expect(clientMessage(over.json)).toMatch(/1000/);
+    expect(over.json.message).toMatch(/1000/);
+    expect(over.json.detail[0].loc).toEqual(['query', 'limit']);
     const renderio = await api(base, 'GET', '/api/v1/commands?limit=100', { key });
     expect(renderio.json).toMatchObject({ limit: 100, offset: 0 });
     expect(Array.isArray(renderio.json.commands)).toBe(true);
@@ -275,6 +280,7 @@ describe('dialects over HTTP (local mode)', () => {
     });
     expect(badTimeout.status).toBe(422);
     expect(badTimeout.json.error.message).toMatch(/timeout/);
+    expect(badTimeout.json.message).toBe(badTimeout.json.error.message);
 
     const ok = await api(base, 'POST', '/ffmpeg/validate', { body: { command: 'ffmpeg -i video.mp4 -vf scale=1280:720 output.mp4' } });
     expect(ok.status).toBe(200);

@@ -187,3 +187,36 @@ describe('stack outputs', () => {
     });
   });
 });
+
+describe('API: download URLs', () => {
+  const [secretId, secret] = resourcesOfType(template, 'AWS::SecretsManager::Secret')[0]!;
+  const envOf = (fnId: string) => (R[fnId].Properties.Environment?.Variables ?? {}) as Record<string, unknown>;
+
+  it('a generated secret signs them; only the handlers that mint or check URLs can read it, by ARN from their environment', () => {
+    expect(secret.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
+    const readers = ['get-command', 'list-commands', 'download', 'rendobar-get-job'];
+    for (const handler of ROUTE_HANDLERS) {
+      const fnId = fnIdOf(handler);
+      const reads = actionsOf(fnId).includes('secretsmanager:GetSecretValue');
+      expect(reads, handler).toBe(readers.includes(handler));
+      if (reads) expect(envOf(fnId)[ENV.URL_SECRET_ARN]).toEqual({ Ref: secretId });
+      expect(envOf(fnId)[ENV.URL_SECRET], handler).toBeUndefined();
+    }
+  });
+
+  it('the download route is open (the token is the credential) and may read outputs and stored files, nothing else', () => {
+    const m = methods.find((x) => x.path === '/v/{id}/{token}/{name}' && x.method === 'GET')!;
+    expect(m.auth).toBe('NONE');
+    const statements = statementsOfRole(template, roleOf(fnIdOf('download')));
+    const s3 = statements.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('s3:')));
+    expect(s3.flatMap((s) => asArray<string>(s.Action))).toEqual(['s3:GetObject']);
+    expect(JSON.stringify(s3.map((s) => s.Resource))).toMatch(/outputs\/\*.*files\/\*/);
+    expect(actionsOf(fnIdOf('download')).some((a) => a.startsWith('dynamodb:'))).toBe(false);
+  });
+
+  it('Rendobar routes are at the root: /jobs and /jobs/{job_id} behind the authorizer, /ffmpeg/validate open', () => {
+    expect(methods.find((x) => x.path === '/jobs' && x.method === 'POST')!.auth).toBe('CUSTOM');
+    expect(methods.find((x) => x.path === '/jobs/{job_id}' && x.method === 'GET')!.auth).toBe('CUSTOM');
+    expect(methods.find((x) => x.path === '/ffmpeg/validate' && x.method === 'POST')!.auth).toBe('NONE');
+  });
+});
