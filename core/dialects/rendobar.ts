@@ -79,6 +79,8 @@ export interface AdaptedCommand {
   compute: 'auto' | Compute;
   /** Inline `{content}` inputs by alias (staged by the service, not downloaded). */
   inline_inputs: Record<string, string>;
+  /** Aliases whose URL is a stand-in (inline content, validate's bare names): never fetched or URL-checked. */
+  stand_ins: string[];
   /** The user's arguments as parsed (validate's `args`). */
   args: string[];
   inferredOutputFormat: string | null;
@@ -138,6 +140,7 @@ export function adaptRendobarJob(
   const input_files: Record<string, string> = {};
   const inline_inputs: Record<string, string> = {};
   const output_files: Record<string, string> = {};
+  const stand_ins: string[] = [];
   /** inputs key → alias, made on first use. */
   const staged = new Map<string, string>();
   const stage = (name: string): string | null => {
@@ -147,13 +150,17 @@ export function adaptRendobarJob(
     if (source === undefined && !options.lenientInputs) return null;
     const alias = unique(`in_${aliasPart(name)}`, taken);
     staged.set(name, alias);
-    if (source === undefined) input_files[alias] = `https://validate.invalid/${encodeURIComponent(name)}`;
+    if (source === undefined) {
+      input_files[alias] = `https://validate.invalid/${encodeURIComponent(name)}`;
+      stand_ins.push(alias);
+    }
     else if (typeof source === 'string') input_files[alias] = source;
     else if ('url' in source) input_files[alias] = source.url;
     else {
       inline_inputs[alias] = source.content;
       // A stand-in URL for the checker; the service stages the content instead of fetching it.
       input_files[alias] = `https://inline.invalid/${encodeURIComponent(name)}`;
+      stand_ins.push(alias);
     }
     return alias;
   };
@@ -220,6 +227,7 @@ export function adaptRendobarJob(
       max_command_run_seconds: job.params.timeout ?? RENDOBAR_TIMEOUT.default,
       compute: job.params.compute ?? 'auto',
       inline_inputs,
+      stand_ins,
       args,
       inferredOutputFormat,
     },

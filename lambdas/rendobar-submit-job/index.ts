@@ -43,7 +43,7 @@ export const handler = httpHandler(
     if (!adapted.ok) {
       throw new ApiError('VALIDATION_ERROR', `invalid command: ${adapted.details.map((d) => d.message).join('; ')}`, adapted.details);
     }
-    const { inline_inputs, args: _args, inferredOutputFormat: _format, ...request } = adapted.command;
+    const { inline_inputs, stand_ins: _standIns, args: _args, inferredOutputFormat: _format, ...request } = adapted.command;
     if (Object.keys(inline_inputs).length > 0) {
       // Hook: {content} inputs are staged from the bucket by the worker once stored-file inputs
       // (PlannedInput.s3_key) exist; until then they are refused rather than half-run.

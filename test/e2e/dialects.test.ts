@@ -251,6 +251,29 @@ describe('dialects over HTTP (local mode)', () => {
     expect(await probeDuration(played)).toBeGreaterThan(0.8);
   });
 
+  it('image sequences: Rendobar lists every frame with output.file null; the RenderIO poll shows them under one alias with file_count', async () => {
+    const submit = await api(base, 'POST', '/jobs', {
+      bearer: key,
+      body: { type: 'ffmpeg', params: { command: `ffmpeg -i ${media.url('/video.mp4')} -vf fps=4 frame_%03d.png` } },
+    });
+    expect(submit.status, JSON.stringify(submit.json)).toBe(200);
+    const job = await pollJob(submit.json.data.id);
+    expect(job.status, JSON.stringify(job.error)).toBe('complete');
+    expect(job.output.file).toBeNull();
+    const frames = job.output.files;
+    expect(frames.length).toBeGreaterThanOrEqual(3);
+    expect(frames.map((f: { path: string }) => f.path)).toEqual(frames.map((_: unknown, i: number) => `frame_${String(i + 1).padStart(3, '0')}.png`));
+    for (const f of frames) expect(f.type).toBe('image');
+    const last = await fetch(frames.at(-1).url);
+    expect(last.status).toBe(200);
+    expect(Buffer.from(await last.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    const poll = await api(base, 'GET', `/api/v1/commands/${submit.json.data.id.slice(4)}`, { key });
+    const outputs = Object.values(poll.json.output_files) as { file_count: number; storage_url: string }[];
+    expect(outputs).toHaveLength(1);
+    expect(outputs[0]!.file_count).toBe(frames.length);
+    expect(outputs[0]!.storage_url).toMatch(/\/frame_001\.png$/);
+  });
+
   it('Rendobar: a failed job carries code, message, stderr detail and retryable false', async () => {
     const submit = await api(base, 'POST', '/jobs', {
       bearer: key,
@@ -289,5 +312,14 @@ describe('dialects over HTTP (local mode)', () => {
     expect(no.status).toBe(200);
     expect(no.json.data.valid).toBe(false);
     expect(no.json.data.error).toContain('protocol_whitelist');
+    // Inline URLs get the submit's URL policy on both routes (the metadata address is never allowed).
+    const metadata = 'ffmpeg -i http://169.254.169.254/latest/meta-data/x.mp4 output.mp4';
+    const viaValidate = await api(base, 'POST', '/ffmpeg/validate', { body: { command: metadata } });
+    expect(viaValidate.json.data.valid).toBe(false);
+    expect(viaValidate.json.data.error).toMatch(/URL refused/);
+    const viaJobs = await api(base, 'POST', '/jobs', { bearer: key, body: { type: 'ffmpeg', params: { command: metadata } } });
+    expect(viaJobs.status).toBe(422);
+    expect(viaJobs.json.error.code).toBe('VALIDATION_ERROR');
+    expect(viaJobs.json.message).toMatch(/URL refused/);
   });
 });
