@@ -8,7 +8,8 @@ import { commandDownloads, publicBaseUrl } from './downloads.ts';
  */
 export async function signedOutputUrls(
   item: CommandItem,
-  event: Pick<APIGatewayProxyEvent, 'headers' | 'requestContext'>,
+  /** The request, for the origin; absent (webhook deliveries): FFAAS_PUBLIC_URL. */
+  event: Pick<APIGatewayProxyEvent, 'headers' | 'requestContext'> = { headers: {}, requestContext: undefined as never },
   now: Date = new Date(),
 ): Promise<Record<string, string | null>> {
   return (await commandDownloads(item, publicBaseUrl(event), now)).byAlias;
