@@ -57,6 +57,11 @@ export const ENV = {
   GPU_ENABLED: 'FFAAS_GPU_ENABLED',
   ALLOW_PRIVATE_URLS: 'FFAAS_ALLOW_PRIVATE_URLS',
   SIGNED_URL_SECONDS: 'FFAAS_SIGNED_URL_SECONDS',
+  /** Download URL signing: the secret itself (local mode), or the Secrets Manager secret holding it (AWS). */
+  URL_SECRET: 'FFAAS_URL_SECRET',
+  URL_SECRET_ARN: 'FFAAS_URL_SECRET_ARN',
+  /** Origin of the public API (`https://api.example.com/prod`); default: derived from the request. */
+  PUBLIC_URL: 'FFAAS_PUBLIC_URL',
   /** Files and presets (issue 10). */
   FILES_TABLE: 'FFAAS_FILES_TABLE',
   PRESETS_TABLE: 'FFAAS_PRESETS_TABLE',

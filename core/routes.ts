@@ -25,6 +25,11 @@ export const ROUTE_HANDLERS = [
   // control (issue 12): cancel, usage
   'cancel-command',
   'get-usage',
+  // Dialects and downloads (issue 11): Rendobar's jobs and validate, the /v/ download URLs.
+  'download',
+  'rendobar-submit-job',
+  'rendobar-get-job',
+  'rendobar-validate',
 ] as const;
 export type RouteHandlerName = (typeof ROUTE_HANDLERS)[number];
 
@@ -39,8 +44,13 @@ export interface RouteSpec {
   /** Path below a base path, with API Gateway style `{param}` segments. */
   path: string;
   handler: RouteHandlerName;
-  /** Whether the X-API-KEY authorizer guards the route. */
+  /** Whether the API key authorizer (X-API-KEY or Authorization: Bearer) guards the route. */
   auth: boolean;
+  /**
+   * Base paths the route is served under. @default API_BASE_PATHS. '' serves it at the root
+   * (Rendobar's /jobs, the /v/ download URLs).
+   */
+  bases?: readonly string[];
   /**
    * Largest request body the gateway passes on. @default LIMITS.maxBodyBytes (JSON routes; the
    * handler's own check). Multipart uploads take more: API Gateway's hard cap is 10 MB, and
@@ -97,7 +107,25 @@ export const ROUTES: readonly RouteSpec[] = [
   // control (issue 12): cancel and account usage
   { method: 'POST', path: '/commands/{command_id}/cancel', handler: 'cancel-command', auth: true },
   { method: 'GET', path: '/usage', handler: 'get-usage', auth: true },
+  // --- dialects and downloads (issue 11): one contiguous block ---------------------------------
+  // Download URLs: the token in the path is the credential (core/api/download-url.ts).
+  { method: 'GET', path: '/v/{id}/{token}/{name}', handler: 'download', auth: false, bases: [''] },
+  // Rendobar's dialect (core/dialects/rendobar.ts).
+  { method: 'POST', path: '/jobs', handler: 'rendobar-submit-job', auth: true, bases: [''] },
+  { method: 'GET', path: '/jobs/{job_id}', handler: 'rendobar-get-job', auth: true, bases: [''] },
+  { method: 'POST', path: '/ffmpeg/validate', handler: 'rendobar-validate', auth: false, bases: [''] },
 ];
+
+/** The base paths `route` is served under. */
+export function routeBases(route: RouteSpec): readonly string[] {
+  return route.bases ?? API_BASE_PATHS;
+}
+
+/** Every path of a route as API Gateway spells it (base + path), one per base. */
+export function routePaths(route: RouteSpec): string[] {
+  return routeBases(route).map((base) => `${base}${route.path}`);
+}
+
 
 /** The route of a proxy event's `resource` without its base path (`/api/v1/files/{file_id}` → `/files/{file_id}`). */
 export function routePath(resource: string | undefined): string {

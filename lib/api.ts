@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Validations, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -6,12 +6,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { API_KEY_HEADER, TABLE, type ApiErrorCode } from '../core/constants.ts';
+import { ENV, TABLE, type ApiErrorCode } from '../core/constants.ts';
 import { errorEnvelope } from '../core/api/errors.ts';
-import { API_BASE_PATHS, BINARY_MEDIA_TYPES, ROUTES, ROUTE_HANDLERS, type RouteHandlerName } from '../core/routes.ts';
+import { API_BASE_PATHS, BINARY_MEDIA_TYPES, ROUTES, ROUTE_HANDLERS, routePaths, type RouteHandlerName } from '../core/routes.ts';
 import { FfaasFunction } from './function.ts';
 import { BUCKET_PREFIX } from './storage.ts';
 
@@ -60,7 +61,12 @@ export interface FfaasApiProps {
    * @default { rateLimit: 10, burstLimit: 20 }
    */
   readonly accountThrottle?: FfaasApiThrottle | false;
-  /** How long API Gateway caches the authorizer's answer per API key. @default Duration.minutes(5) */
+  /**
+   * How long API Gateway caches the authorizer's answer. A cache needs identity sources that
+   * are all present on every request, but a key may come in X-API-KEY or in Authorization
+   * (Bearer), so a non-zero TTL is refused; the authorizer runs per request (one GetItem).
+   * @default Duration.seconds(0)
+   */
   readonly authorizerCacheTtl?: Duration;
   /** Name of the stage (first path segment of the URL). @default 'prod' */
   readonly stageName?: string;
@@ -76,6 +82,8 @@ const MEMORY: Partial<Record<RouteHandlerName, number>> = {
   'run-chained-ffmpeg-commands': 512,
   'run-multiple-ffmpeg-commands': 512,
   validate: 512,
+  'rendobar-submit-job': 512,
+  'rendobar-validate': 512,
   // Holds the multipart body (up to LIMITS.maxUploadBodyBytes, base64) and the parsed file.
   'upload-file': 512,
   'execute-preset': 512,
@@ -117,14 +125,14 @@ const GATEWAY_RESPONSES: ReadonlyArray<{
 ];
 
 /**
- * The public REST API: every route of ROUTES under every base path of API_BASE_PATHS, one
+ * The public REST API: every route of ROUTES under each of its base paths (routePaths), one
  * Lambda per handler (shared by both base paths), the X-API-KEY REQUEST authorizer on the routes
  * with `auth`, API Gateway's own errors shaped as the docs/API.md envelope, stage throttling and
  * JSON access logs.
  *
- * The authorizer's answer is cached per key for `authorizerCacheTtl`: its policy must allow the
- * whole API (e.g. `arn:…:execute-api:region:account:api-id/stage/*`), not only the method that
- * triggered it, or cached answers deny the other routes.
+ * The authorizer reads the key from X-API-KEY or `Authorization: Bearer`, so it has no identity
+ * sources and is not cached (API Gateway would answer 401 when one of the headers is missing).
+ * Its policy still allows the whole API (`…/api-id/stage/*`), so turning a cache on later is safe.
  */
 export class FfaasApi extends Construct {
   readonly restApi: apigw.RestApi;
@@ -134,6 +142,8 @@ export class FfaasApi extends Construct {
   readonly functions: Readonly<Record<RouteHandlerName, FfaasFunction>>;
   readonly authorizerFunction: FfaasFunction;
   readonly accessLogs: logs.LogGroup;
+  /** HMAC secret of the /v/ download URLs (generated; read once per container by the handlers that mint or check them). */
+  readonly downloadUrlSecret: secretsmanager.Secret;
   /** Methods without the authorizer (routes with `auth: false`), on every base path. */
   readonly openMethods: apigw.Method[] = [];
 
@@ -153,6 +163,16 @@ export class FfaasApi extends Construct {
       });
     }
     this.functions = fns;
+    this.downloadUrlSecret = new secretsmanager.Secret(this, 'DownloadUrlSecret', {
+      description: 'ffaas: HMAC key of the /v/{id}/{token}/{name} download URLs',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    // Rotating the HMAC key would only void every download URL handed out (they are minted
+    // afresh on each poll anyway); an operator who wants rotation can add it without code change.
+    Validations.of(this.downloadUrlSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'The download-URL HMAC key is not rotated automatically: rotation voids outstanding URLs, which polls re-mint anyway.',
+    });
     this.grantRouteAccess(props);
 
     this.authorizerFunction = new FfaasFunction(this, 'Fn-authorizer', {
@@ -193,8 +213,9 @@ export class FfaasApi extends Construct {
 
     this.authorizer = new apigw.RequestAuthorizer(this, 'ApiKeyAuthorizer', {
       handler: this.authorizerFunction,
-      identitySources: [apigw.IdentitySource.header(API_KEY_HEADER)],
-      resultsCacheTtl: props.authorizerCacheTtl ?? Duration.minutes(5),
+      // Either header may carry the key: no identity source is required by API Gateway.
+      identitySources: [],
+      resultsCacheTtl: this.checkedCacheTtl(props.authorizerCacheTtl),
     });
 
     const integrations = new Map<RouteHandlerName, apigw.LambdaIntegration>();
@@ -204,8 +225,8 @@ export class FfaasApi extends Construct {
         integration = new apigw.LambdaIntegration(fns[route.handler], { allowTestInvoke: false });
         integrations.set(route.handler, integration);
       }
-      for (const base of API_BASE_PATHS) {
-        const resource = this.restApi.root.resourceForPath(`${base}${route.path}`);
+      for (const routePath of routePaths(route)) {
+        const resource = this.restApi.root.resourceForPath(routePath);
         const method = resource.addMethod(
           route.method,
           integration,
@@ -237,6 +258,13 @@ export class FfaasApi extends Construct {
         templates: { 'application/json': gatewayErrorTemplate(r.code, r.message) },
       });
     }
+  }
+
+  private checkedCacheTtl(ttl: Duration | undefined): Duration {
+    if (ttl && ttl.toSeconds() > 0) {
+      throw new Error('authorizerCacheTtl must be 0: the key may come in X-API-KEY or Authorization, and a cache needs identity sources present on every request');
+    }
+    return Duration.seconds(0);
   }
 
   /**
@@ -301,6 +329,11 @@ export class FfaasApi extends Construct {
       props.eventBus.grantPutEventsTo(fn);
     };
     const none = () => undefined;
+    /** Handlers that mint or check download URLs read the secret (by ARN, from the environment). */
+    const downloads = (fn: FfaasFunction) => {
+      this.downloadUrlSecret.grantRead(fn);
+      fn.addEnvironment(ENV.URL_SECRET_ARN, this.downloadUrlSecret.secretArn);
+    };
     const filesPrefix = props.bucket.arnForObjects(`${BUCKET_PREFIX.files}*`);
     const filesTable = (actions: string[], withIndex = false) =>
       new iam.PolicyStatement({
@@ -356,10 +389,11 @@ export class FfaasApi extends Construct {
       },
       'get-command': (fn) => {
         read(fn);
+        downloads(fn);
         // The poll shows the command's webhook deliveries.
         allow(fn, ['dynamodb:GetItem'], [deliveries.tableArn]);
       },
-      'list-commands': read,
+      'list-commands': (fn) => (read(fn), downloads(fn)),
       'webhook-config': (fn) => {
         allow(fn, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [props.accountsTable.tableArn]);
         allow(fn, ['kms:Encrypt'], [props.webhookSecretKey.keyArn]);
@@ -374,6 +408,19 @@ export class FfaasApi extends Construct {
         allow(fn, ['dynamodb:Query'], [`${deliveries.tableArn}/index/${TABLE.webhookDeliveries.byUpdatedIndex}`]),
       'cancel-command': cancel,
       'get-usage': read,
+      // HeadObject/GetObject of outputs and stored files, presigned redirects signed with its role.
+      download: (fn) => {
+        downloads(fn);
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['s3:GetObject'],
+            resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`), props.bucket.arnForObjects(`${BUCKET_PREFIX.files}*`)],
+          }),
+        );
+      },
+      'rendobar-submit-job': submitWithFiles,
+      'rendobar-get-job': (fn) => (read(fn), downloads(fn)),
+      'rendobar-validate': none,
     };
     for (const handler of ROUTE_HANDLERS) grants[handler](this.functions[handler]);
   }

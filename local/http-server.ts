@@ -1,5 +1,5 @@
 /**
- * Local API Gateway: a node:http server that matches ROUTES under each API_BASE_PATHS, builds
+ * Local API Gateway: a node:http server that matches ROUTES under each of their base paths, builds
  * the REST API proxy event (payload v1) the Lambda handlers get on AWS, runs the REQUEST
  * authorizer first on routes with `auth`, then the route's handler, and writes its result back.
  * API Gateway's own answers (lib/api.ts GATEWAY_RESPONSES) are mirrored with the same envelopes:
@@ -24,7 +24,7 @@ import type {
 } from 'aws-lambda';
 import { errorEnvelope } from '../core/api/errors.ts';
 import { LIMITS, type ApiErrorCode } from '../core/constants.ts';
-import { API_BASE_PATHS, AUTHORIZER_ACCOUNT_KEY, handlerEntry, isBinaryMediaType, ROUTES, type RouteSpec } from '../core/routes.ts';
+import { API_BASE_PATHS, AUTHORIZER_ACCOUNT_KEY, handlerEntry, isBinaryMediaType, routeBases, ROUTES, type RouteSpec } from '../core/routes.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './services.ts';
 import { REPO_ROOT } from './paths.ts';
 
@@ -68,10 +68,10 @@ interface RouteMatch {
 export function matchRoute(method: string, rawPath: string): { match?: RouteMatch; methodMismatch: boolean } {
   const p = rawPath.length > 1 && rawPath.endsWith('/') ? rawPath.slice(0, -1) : rawPath;
   let methodMismatch = false;
-  for (const base of API_BASE_PATHS) {
-    if (!p.startsWith(`${base}/`)) continue;
-    const rest = p.slice(base.length).split('/');
-    for (const route of ROUTES) {
+  for (const route of ROUTES) {
+    for (const base of routeBases(route)) {
+      if (!p.startsWith(`${base}/`)) continue;
+      const rest = p.slice(base.length).split('/');
       const tpl = route.path.split('/');
       if (tpl.length !== rest.length) continue;
       const params: Record<string, string> = Object.create(null);

@@ -10,7 +10,8 @@
  * configuration from process.env, which this sets: one instance per process.
  */
 import { readControlSettings } from '../core/control/settings.ts';
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ENV } from '../core/constants.ts';
@@ -198,6 +199,8 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
 
     // The handlers (imported from here on) read their configuration and endpoints from process.env.
     Object.assign(process.env, handlerEnv());
+    // The download URL secret: the handlers only (the worker never signs or checks URLs).
+    process.env[ENV.URL_SECRET] = await localUrlSecret(dataDir);
     await resetHandlerCaches();
 
     // Before recovery publishes the FAILED events of lost commands: they get webhooks too.
@@ -233,6 +236,8 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
     );
 
     const http: LocalHttpServer = await startHttpServer({ port, log: () => undefined });
+    // Download URLs minted outside a request (webhook payloads) start with the API's own origin.
+    process.env[ENV.PUBLIC_URL] ??= http.url;
     cleanups.push(() => http.close());
 
     const content: EndpointsFile = {
@@ -289,5 +294,22 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
  */
 async function resetHandlerCaches(): Promise<void> {
   const deps = await import('../lambdas/shared/deps.ts');
-  deps.resetDeps(); // repositories, SDK clients and configuration
+  deps.resetDeps(); // repositories, SDK clients, configuration and the URL secret
+}
+
+/**
+ * The HMAC secret of download URLs, random once and kept in the data dir (owner-only), so a
+ * restart keeps the URLs it handed out valid until they expire.
+ */
+export async function localUrlSecret(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'url-secret');
+  try {
+    const existing = (await readFile(file, 'utf8')).trim();
+    if (existing.length >= 32) return existing;
+  } catch {
+    /* first start */
+  }
+  const fresh = randomBytes(32).toString('base64url');
+  await writeFile(file, `${fresh}\n`, { mode: 0o600 });
+  return fresh;
 }

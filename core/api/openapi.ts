@@ -7,7 +7,13 @@
 import * as z from 'zod';
 import pkg from '../../package.json' with { type: 'json' };
 import { API_KEY_HEADER } from '../constants.ts';
-import { API_BASE_PATHS, ROUTES, type RouteHandlerName } from '../routes.ts';
+import {
+  RendobarJobResponseSchema,
+  RendobarJobSchema,
+  RendobarValidateResponseSchema,
+  RendobarValidateSchema,
+} from '../dialects/rendobar.ts';
+import { API_BASE_PATHS, ROUTES, routeBases, type RouteHandlerName } from '../routes.ts';
 import { ROUTE_OPERATIONS } from './openapi-files.ts';
 import {
   ErrorEnvelopeSchema,
@@ -37,6 +43,8 @@ const REQUEST_COMPONENTS = {
   RunChainedFfmpegCommandsRequest: RunChainedFfmpegCommandsSchema,
   RunMultipleFfmpegCommandsRequest: RunMultipleFfmpegCommandsSchema,
   ValidateRequest: ValidateSchema,
+  RendobarJobRequest: RendobarJobSchema,
+  RendobarValidateRequest: RendobarValidateSchema,
 } satisfies Record<string, z.ZodType>;
 
 /** Component name → schema. Responses describe what is sent (zod's output side). */
@@ -50,6 +58,8 @@ const RESPONSE_COMPONENTS = {
   ListCommandsResponse: ListCommandsResponseSchema,
   UsageReportResponse: UsageReportResponseSchema,
   ErrorEnvelope: ErrorEnvelopeSchema,
+  RendobarJobResponse: RendobarJobResponseSchema,
+  RendobarValidateResponse: RendobarValidateResponseSchema,
 } satisfies Record<string, z.ZodType>;
 
 type ComponentName = keyof typeof REQUEST_COMPONENTS | keyof typeof RESPONSE_COMPONENTS;
@@ -249,7 +259,7 @@ const OPERATIONS: Partial<Record<RouteHandlerName, JsonSchema>> = {
       '200': ok('a page', 'ListCommandsResponse'),
       '400': error('INVALID_REQUEST: a cursor this API did not hand out'),
       '401': error('UNAUTHORIZED'),
-      '422': error('VALIDATION_ERROR: limit, offset or status'),
+      '422': error('VALIDATION_ERROR: limit, offset or status (under /v1: the bare array, limit default and maximum 1000)'),
       ...internal,
     },
   },
@@ -278,13 +288,49 @@ const OPERATIONS: Partial<Record<RouteHandlerName, JsonSchema>> = {
       ...internal,
     },
   },
+  // --- dialects and downloads ---
+  download: {
+    summary: 'A download URL a poll handed out (/v/{id}/{token}/{name}); the token in the path is the credential',
+    parameters: ['id', 'token', 'name'].map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+    responses: {
+      '200': {
+        description: 'a playlist manifest (.m3u8 / .mpd), served here so its relative references resolve under /v/{id}/{token}/',
+        content: { 'application/vnd.apple.mpegurl': {}, 'application/dash+xml': {} },
+      },
+      '302': { description: 'media: a redirect to a short-lived presigned URL of the stored object' },
+      '404': error('NOT_FOUND: wrong or expired token, or no such file'),
+      ...internal,
+    },
+  },
+  'rendobar-submit-job': {
+    summary: 'Rendobar: submit an FFmpeg job (key as Authorization: Bearer or X-API-KEY)',
+    requestBody: { required: true, ...json('RendobarJobRequest') },
+    responses: {
+      '200': ok('accepted: {data: job} with status "waiting"', 'RendobarJobResponse'),
+      '400': error('INVALID_REQUEST: body not JSON or not a job'),
+      '401': error('UNAUTHORIZED'),
+      '413': error('PAYLOAD_TOO_LARGE (over 256 KiB)'),
+      '422': error('VALIDATION_ERROR: a refused flag, filter or URL, an input not staged, timeout outside 1..900'),
+      ...internal,
+    },
+  },
+  'rendobar-get-job': {
+    summary: 'Rendobar: poll a job (fresh download URLs on every call)',
+    parameters: [{ name: 'job_id', in: 'path', required: true, schema: { type: 'string', description: 'job_<command id>, or the bare command id' } }],
+    responses: { '200': ok('{data: job}', 'RendobarJobResponse'), '401': error('UNAUTHORIZED'), '404': error('NOT_FOUND'), ...internal },
+  },
+  'rendobar-validate': {
+    summary: 'Rendobar: check a command without running it (no key; bare file names accepted)',
+    requestBody: { required: true, ...json('RendobarValidateRequest') },
+    responses: { '200': ok('valid or not', 'RendobarValidateResponse'), '400': error('body not JSON'), ...internal },
+  },
 };
 
 /** The OpenAPI 3.1 document of every route in ROUTES. */
 export function buildOpenApiDocument(): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of ROUTES) {
-    const path = `${API_BASE_PATHS[0]}${route.path}`;
+    const path = `${routeBases(route)[0]}${route.path}`;
     const byRoute = ROUTE_OPERATIONS[`${route.method} ${route.path}`];
     const perMethod = route.handler === 'webhook-config' ? WEBHOOK_CONFIG_OPERATIONS[route.method] : undefined;
     const operation = byRoute
@@ -302,15 +348,20 @@ export function buildOpenApiDocument(): JsonSchema {
       title: 'ffaas: FFmpeg as a Service',
       version: pkg.version,
       description:
-        `Every route is also served under ${API_BASE_PATHS.slice(1).join(', ')} (same paths without /api). ` +
+        `Every /api/v1 route is also served under ${API_BASE_PATHS.slice(1).join(', ')} (Rendi's dialect). ` +
+        'Rendobar\'s dialect is /jobs and /ffmpeg/validate; downloads are /v/{id}/{token}/{name}. ' +
+        'The key goes in X-API-KEY or Authorization: Bearer. ' +
         'Errors are {"error": {"code", "message", "details"?}, "message", "detail"} (see ErrorEnvelope). ' +
         'Responses may gain fields: ignore keys you do not know.',
     },
     servers: [{ url: 'http://127.0.0.1:8080', description: 'local mode' }],
-    security: [{ ApiKey: [] }],
+    security: [{ ApiKey: [] }, { Bearer: [] }],
     paths,
     components: {
-      securitySchemes: { ApiKey: { type: 'apiKey', in: 'header', name: API_KEY_HEADER.toUpperCase() } },
+      securitySchemes: {
+        ApiKey: { type: 'apiKey', in: 'header', name: API_KEY_HEADER.toUpperCase() },
+        Bearer: { type: 'http', scheme: 'bearer', description: 'The same API key, as Authorization: Bearer <key>' },
+      },
       schemas: { ...components(REQUEST_COMPONENTS, 'input'), ...components(RESPONSE_COMPONENTS, 'output') },
     },
   };

@@ -124,9 +124,20 @@ export const CommandStringSchema = z
   .max(MAX_COMMAND_LENGTH)
   .refine((s) => s.trim().length > 0, { message: 'must not be empty', params: S400 });
 
+/** A decimal number written as a JSON string ("60", " 2 ", "-1.5"). */
+const NUMERIC_STRING = /^\s*-?\d+(\.\d+)?\s*$/;
+
+/**
+ * `schema` that also accepts its number as a numeric string, as pydantic (FastAPI) does for
+ * Rendi's and RenderIO's own services: "60" reads as 60; other strings fail as `schema` says.
+ */
+export function numeric<S extends z.ZodType>(schema: S) {
+  return z.preprocess((v) => (typeof v === 'string' && NUMERIC_STRING.test(v) ? Number(v) : v), schema);
+}
+
 export const ComputeSchema = z.enum(['auto', 'cpu', 'gpu']);
-export const VcpuCountSchema = z.literal(VCPU_COUNTS);
-export const MaxRunSecondsSchema = z.number().int().min(LIMITS.minRunSeconds).max(LIMITS.maxRunSeconds);
+export const VcpuCountSchema = numeric(z.literal(VCPU_COUNTS));
+export const MaxRunSecondsSchema = numeric(z.number().int().min(LIMITS.minRunSeconds).max(LIMITS.maxRunSeconds));
 export const WebhookUrlSchema = urlString;
 
 /** PUT /webhook-config (RenderIO): the URL, and optionally the signing secret (else generated). */
@@ -280,8 +291,8 @@ export const ExecutePresetSchema = z.object({
 });
 /** GET /commands query string (all values arrive as strings). */
 export const ListCommandsQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(LIMITS.listMaxLimit).default(LIMITS.listDefaultLimit),
-  offset: z.coerce.number().int().min(0).max(10_000).default(0),
+  limit: numeric(z.number().int().min(1).max(LIMITS.listMaxLimit)).default(LIMITS.listDefaultLimit),
+  offset: numeric(z.number().int().min(0).max(10_000)).default(0),
   status: z.enum(COMMAND_STATUS).optional(),
   cursor: z.string().max(2048).meta({ description: 'next_cursor of the previous page (opaque)' }).optional(),
 });

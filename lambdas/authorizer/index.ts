@@ -1,5 +1,6 @@
 /**
- * REQUEST authorizer of the API: X-API-KEY (any case) → SHA-256 → key item → account.
+ * REQUEST authorizer of the API: X-API-KEY (any case) or `Authorization: Bearer <key>` →
+ * SHA-256 → key item → account.
  * Missing, malformed, unknown or revoked: throw 'Unauthorized' (API Gateway answers 401; local
  * mode does the same). Allowed: a policy for the whole API stage (`<api>/<stage>/*`), so a
  * cached answer serves every route, with context { accountId }.
@@ -8,9 +9,8 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import { API_KEY_HEADER } from '../../core/constants.ts';
 import { AUTHORIZER_ACCOUNT_KEY } from '../../core/routes.ts';
-import { hashApiKey, isWellFormedApiKey, safeEqual } from '../../core/api/api-keys.ts';
+import { apiKeyFromHeaders, hashApiKey, isWellFormedApiKey, safeEqual } from '../../core/api/api-keys.ts';
 import { apiKeyRepository } from '../shared/deps.ts';
 import { usageKeyValue } from '../../core/control/usage-key.ts';
 import { logger } from '../shared/logger.ts';
@@ -37,7 +37,7 @@ export type AuthorizerContext = { [AUTHORIZER_ACCOUNT_KEY]: string };
 type AuthorizerResult = APIGatewayAuthorizerResult & { context: AuthorizerContext; usageIdentifierKey: string };
 
 async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<AuthorizerResult> {
-  const key = headerValue(event, API_KEY_HEADER)?.trim();
+  const key = apiKeyFromHeaders((name) => headerValue(event, name));
   if (!key || !isWellFormedApiKey(key)) {
     logger.info('unauthorized', { reason: key ? 'malformed key' : 'no key' });
     throw new Error('Unauthorized');

@@ -21,5 +21,5 @@ export const handler = httpHandler('get-command', async (event) => {
   const [item, delivery] = await Promise.all([commandRepository().get(accountId, commandId), deliveryRepository().get(accountId, commandId)]);
   if (!item) throw notFound;
   const webhooks = delivery ? [toDeliveryView(delivery)] : [];
-  return json(200, { ...toPollResponse(item, await signedOutputUrls(item), new Date()), webhooks });
+  return json(200, { ...toPollResponse(item, await signedOutputUrls(item, event), new Date()), webhooks });
 });

@@ -1,8 +1,11 @@
 /**
  * GET /commands?limit=&offset=&status=&cursor= → {commands, limit, offset, next_cursor},
  * newest first. Bad limit/offset/status: 422; a cursor this API did not hand out: 400.
+ * Under Rendi's /v1 the answer is the bare array of commands, `limit` default and maximum
+ * 1000 (core/dialects/rendi.ts).
  */
 import { ListCommandsQuerySchema } from '../../core/api/schemas.ts';
+import { isRendiRequest, RendiListQuerySchema, toRendiList } from '../../core/dialects/rendi.ts';
 import { parseOrThrow } from '../../core/api/errors.ts';
 import { decodeCursor, encodeCursor } from '../../core/api/list.ts';
 import { toPollResponse } from '../../core/api/poll.ts';
@@ -14,7 +17,8 @@ import { signedOutputUrls } from '../shared/outputs.ts';
 export const handler = httpHandler('list-commands', async (event) => {
   const accountId = accountIdOf(event);
   const raw = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).filter(([, v]) => v !== undefined && v !== ''));
-  const query = parseOrThrow(ListCommandsQuerySchema, raw);
+  const rendi = isRendiRequest(event.resource);
+  const query = parseOrThrow(rendi ? RendiListQuerySchema : ListCommandsQuerySchema, raw);
   const cursor = query.cursor !== undefined ? decodeCursor(query.cursor, accountId) : undefined;
   const page = await commandRepository().listByAccount(accountId, {
     limit: query.limit,
@@ -23,7 +27,8 @@ export const handler = httpHandler('list-commands', async (event) => {
     cursor,
   });
   const now = new Date();
-  const commands = await Promise.all(page.items.map(async (item) => toPollResponse(item, await signedOutputUrls(item), now)));
+  const commands = await Promise.all(page.items.map(async (item) => toPollResponse(item, await signedOutputUrls(item, event, now), now)));
+  if (rendi) return json(200, toRendiList(commands));
   return json(200, {
     commands,
     limit: query.limit,

@@ -48,6 +48,8 @@ export interface CheckOptions {
    * @default true
    */
   revealAddresses?: boolean;
+  /** Inputs the service stages itself (Rendobar's inline {content}): never fetched, so no URL check. */
+  stagedInputs?: ReadonlySet<string>;
   /**
    * Finds the inputs that name a stored file (file_id or storage_url) of the caller's account
    * and checks them (submit.ts: `storedInputResolver(accountId)`, which reads the files table).
@@ -117,9 +119,10 @@ export async function checkCommand(request: SubmitCommand, prefix: ErrorPath = [
     }
   }
 
-  // Stored files are read from the bucket: only real URLs are checked against the URL policy.
+  // Stored files are read from the bucket and stand-ins (Rendobar's inline content) are never
+  // fetched: only real URLs are checked against the URL policy.
   const targets: { path: ErrorPath; url: string }[] = Object.entries(request.input_files)
-    .filter(([alias]) => !stored.has(alias))
+    .filter(([alias]) => !stored.has(alias) && !opts.stagedInputs?.has(alias))
     .map(([alias, url]) => ({ path: [...prefix, 'input_files', alias], url }));
   if (request.webhook_url) targets.push({ path: [...prefix, 'webhook_url'], url: request.webhook_url });
   const refusals = await Promise.all(targets.map(async (t) => ({ ...t, reason: await urlRefusal(t.url) })));

@@ -16,6 +16,7 @@ import { FileIngestStarter } from './file-ingest-starter.ts';
 import { DeliveryRepository, WebhookConfigRepository } from '../../store/webhook-repository.ts';
 import { KmsSecretBox, LocalSecretBox, PlainSecretBox, localKey, type SecretBox } from './secret-box.ts';
 import path from 'node:path';
+import { resetUrlSecret } from './downloads.ts';
 
 let commands: CommandRepository | undefined;
 let apiKeys: ApiKeyRepository | undefined;
@@ -114,6 +115,7 @@ export function resetDeps(): void {
   webhookConfigs = undefined;
   deliveries = undefined;
   secrets = undefined;
+  resetUrlSecret();
   resetConfig();
   resetClients();
 }

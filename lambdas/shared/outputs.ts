@@ -1,14 +1,16 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { CommandItem } from '../../core/types.ts';
-import { storedOutputs } from '../../core/api/poll.ts';
-import { signGetUrl } from './deps.ts';
+import { commandDownloads, publicBaseUrl } from './downloads.ts';
 
-/** A signed GET URL for each stored, not deleted output of the item (alias → URL). */
-export async function signedOutputUrls(item: CommandItem): Promise<Record<string, string | null>> {
-  const urls: Record<string, string | null> = {};
-  await Promise.all(
-    Object.entries(storedOutputs(item)).map(async ([alias, out]) => {
-      urls[alias] = out.status === 'STORED' && !out.is_deleted && out.s3_key ? await signGetUrl(out.s3_key, out.filename) : null;
-    }),
-  );
-  return urls;
+/**
+ * A download URL for each stored, not deleted output of the item (alias → URL), minted now:
+ * `<origin>/v/{command_id}/{token}/{file name}` (lambdas/download serves it).
+ */
+export async function signedOutputUrls(
+  item: CommandItem,
+  /** The request, for the origin; absent (webhook deliveries): FFAAS_PUBLIC_URL. */
+  event: Pick<APIGatewayProxyEvent, 'headers' | 'requestContext'> = { headers: {}, requestContext: undefined as never },
+  now: Date = new Date(),
+): Promise<Record<string, string | null>> {
+  return (await commandDownloads(item, publicBaseUrl(event), now)).byAlias;
 }

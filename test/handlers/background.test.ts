@@ -44,6 +44,17 @@ describe('authorizer', () => {
     expect(out.usageIdentifierKey).not.toBe(usageKeyValue('acc-2'));
   });
 
+  it('accepts the key as Authorization: Bearer (scheme in any case), X-API-KEY first when both are sent', async () => {
+    ddb.on(GetCommand).resolves({ Item: record });
+    for (const value of [`Bearer ${key}`, `bearer ${key}`, `  BEARER   ${key} `]) {
+      await expect(authorizer(authorizerEvent({ Authorization: value }), context)).resolves.toMatchObject({ context: { accountId: 'acc-1' } });
+    }
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: { key_hash: hashApiKey(key) } });
+    ddb.resetHistory();
+    await expect(authorizer(authorizerEvent({ 'X-API-KEY': key, Authorization: 'Bearer ffsk_abc' }), context)).resolves.toBeDefined();
+    await expect(authorizer(authorizerEvent({ 'X-API-KEY': 'ffsk_abc', Authorization: `Bearer ${key}` }), context)).rejects.toThrow(/^Unauthorized$/);
+  });
+
   it('reads the header in any case', async () => {
     ddb.on(GetCommand).resolves({ Item: record });
     for (const name of ['x-api-key', 'X-Api-Key', 'X-API-KEY']) {
@@ -57,7 +68,9 @@ describe('authorizer', () => {
     ['wrong prefix', { 'x-api-key': 'sk_' + 'a'.repeat(64) }],
     ['uppercase hex', { 'x-api-key': 'ffsk_' + 'A'.repeat(64) }],
     ['too short', { 'x-api-key': 'ffsk_abc' }],
-    ['Bearer token', { authorization: `Bearer ${key}` }],
+    ['Bearer without a key', { authorization: 'Bearer ' }],
+    ['Basic scheme', { authorization: `Basic ${key}` }],
+    ['Bearer with a malformed key', { authorization: 'Bearer ffsk_abc' }],
   ])('malformed (%s): Unauthorized without a lookup', async (_n, headers) => {
     await expect(authorizer(authorizerEvent(headers), context)).rejects.toThrow(/^Unauthorized$/);
     expect(ddb).not.toHaveReceivedCommand(GetCommand);

@@ -5,7 +5,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { CommandItem, StoredOutput } from '../../core/types.ts';
 import { encodeCursor } from '../../core/api/list.ts';
-import { ACCOUNT, OTHER_ACCOUNT, apiEvent, call, setEnv } from './support.ts';
+import { ACCOUNT, OTHER_ACCOUNT, TEST_URL_SECRET, apiEvent, call, setEnv } from './support.ts';
+import { checkDownloadToken } from '../../core/api/download-url.ts';
 
 // The URL check resolves names: mocked here (validate runs it, as submit does).
 const net = vi.hoisted(() => ({ assertPublicUrl: vi.fn(async (_url: string): Promise<{ ok: boolean; reason?: string }> => ({ ok: true })), describeHost: (u: string) => new URL(u).host }));
@@ -75,16 +76,27 @@ beforeEach(() => {
 });
 
 describe('GET /commands/{command_id}', () => {
-  it('the poll response, scoped by account, with a fresh signed URL per stored output', async () => {
+  /** The download URL's parts: /v/{id}/{token}/{name}, no query string, a token valid until. */
+  const downloadUrl = (raw: string) => {
+    const url = new URL(raw);
+    expect(url.search).toBe('');
+    const [, v, id, token, name] = url.pathname.split('/');
+    expect(v).toBe('v');
+    const check = checkDownloadToken(TEST_URL_SECRET, id!, token!, Math.floor(Date.now() / 1000));
+    if (!check.ok) throw new Error(`token refused: ${check.reason}`);
+    return { url, id, name, grant: check.grant };
+  };
+
+  it('the poll response, scoped by account, with a fresh download URL per stored output', async () => {
     ddb.on(GetCommand).resolves({ Item: item() });
     const res = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID } }));
     expect(res.status).toBe(200);
     expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: 'commands', Key: { account_id: ACCOUNT, command_id: ID } });
     expect(res.body).toMatchObject({ command_id: ID, status: 'SUCCESS', total_processing_seconds: 4.5, progress: null, metadata: null });
-    const url = new URL(res.body.output_files.out_a.storage_url);
-    expect(url.pathname).toContain(`outputs/${ACCOUNT}/${ID}/a.mp4`);
-    expect(url.searchParams.get('X-Amz-Expires')).toBe('3600');
-    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    const { id, name, grant } = downloadUrl(res.body.output_files.out_a.storage_url);
+    expect([id, name]).toEqual([ID, 'a.mp4']);
+    expect(grant).toMatchObject({ scope: 'c', accountId: ACCOUNT });
+    expect(Math.abs(grant.expiresAt - (Math.floor(Date.now() / 1000) + 3600))).toBeLessThanOrEqual(2);
     expect(res.body.output_files.out_b.storage_url).toBeNull();
     expect(res.body.output_files.out_b.is_deleted).toBe(true);
     expect(JSON.stringify(res.body)).not.toContain('s3_key');
@@ -94,7 +106,7 @@ describe('GET /commands/{command_id}', () => {
     setEnv({ FFAAS_SIGNED_URL_SECONDS: '600' });
     ddb.on(GetCommand).resolves({ Item: item() });
     const res = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID } }));
-    expect(new URL(res.body.output_files.out_a.storage_url).searchParams.get('X-Amz-Expires')).toBe('600');
+    expect(Math.abs(downloadUrl(res.body.output_files.out_a.storage_url).grant.expiresAt - (Math.floor(Date.now() / 1000) + 600))).toBeLessThanOrEqual(2);
   });
 
   it('404 NOT_FOUND for an unknown id and for another account (same answer)', async () => {
@@ -147,7 +159,7 @@ describe('GET /commands', () => {
     expect(res.body.commands).toHaveLength(20);
     expect(res.body.limit).toBe(20);
     expect(res.body.offset).toBe(0);
-    expect(res.body.commands[0].output_files.out_a.storage_url).toMatch(/^https:\/\//);
+    expect(res.body.commands[0].output_files.out_a.storage_url).toMatch(/^http:\/\/localhost\/v\/[^?]+\/a\.mp4$/);
     const last = res.body.commands[19];
     expect(res.body.next_cursor).toBe(encodeCursor({ account_id: ACCOUNT, command_id: last.command_id, created_at: last.created_at }));
   });

@@ -9,6 +9,9 @@ export const ACCOUNT = 'acc-1';
 export const OTHER_ACCOUNT = 'acc-2';
 export const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:ffaas';
 
+/** The download URL secret of handler tests (core/api/download-url.ts). */
+export const TEST_URL_SECRET = 'test-url-secret-0123456789abcdef0123456789';
+
 export function setEnv(extra: Record<string, string> = {}): void {
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
@@ -22,6 +25,7 @@ export function setEnv(extra: Record<string, string> = {}): void {
     [ENV.STATE_MACHINE_ARN]: STATE_MACHINE_ARN,
     [ENV.GPU_ENABLED]: '',
     [ENV.ALLOW_PRIVATE_URLS]: '',
+    [ENV.URL_SECRET]: TEST_URL_SECRET,
     ...extra,
   });
   delete process.env.AWS_ENDPOINT_URL_S3;

@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ErrorEnvelopeSchema } from '../../core/api/responses.ts';
 import { ENV, TABLE } from '../../core/constants.ts';
-import { API_BASE_PATHS, BACKGROUND_HANDLERS, ROUTES, ROUTE_HANDLERS } from '../../core/routes.ts';
+import { BACKGROUND_HANDLERS, ROUTES, ROUTE_HANDLERS, routePaths } from '../../core/routes.ts';
 import { STACK_OUTPUTS } from '../../lib/outputs.ts';
 import { asArray, resourcesOfType, statementsOfRole, synth } from './synth.ts';
 
@@ -38,25 +38,26 @@ const actionsOf = (fnId: string) => statementsOfRole(template, roleOf(fnId)).fla
 
 describe('API: routes', () => {
   it('serves every route under every base path, with the route table’s method', () => {
-    expect(methods).toHaveLength(ROUTES.length * API_BASE_PATHS.length);
+    expect(methods).toHaveLength(ROUTES.reduce((n, r) => n + routePaths(r).length, 0));
     for (const route of ROUTES) {
-      for (const base of API_BASE_PATHS) {
-        const m = methods.find((x) => x.path === `${base}${route.path}` && x.method === route.method);
-        expect(m, `${route.method} ${base}${route.path}`).toBeDefined();
+      for (const routePath of routePaths(route)) {
+        const m = methods.find((x) => x.path === routePath && x.method === route.method);
+        expect(m, `${route.method} ${routePath}`).toBeDefined();
         expect(m!.functionId).toBe(fnIdOf(route.handler));
       }
     }
   });
 
-  it('guards exactly the auth routes with the X-API-KEY authorizer (health and validate are open)', () => {
+  it('guards exactly the auth routes with the API key authorizer (health, the validates and downloads are open)', () => {
     const [authorizerId, authorizer] = resourcesOfType(template, 'AWS::ApiGateway::Authorizer')[0];
     expect(authorizer.Properties.Type).toBe('REQUEST');
-    expect(authorizer.Properties.IdentitySource.toLowerCase()).toBe('method.request.header.x-api-key');
-    expect(authorizer.Properties.AuthorizerResultTtlInSeconds).toBeGreaterThan(0);
+    // The key may come in X-API-KEY or Authorization: no identity source may be required, so no cache.
+    expect(authorizer.Properties.IdentitySource ?? '').toBe('');
+    expect(authorizer.Properties.AuthorizerResultTtlInSeconds).toBe(0);
     expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(fnIdOf('authorizer'));
     for (const route of ROUTES) {
-      for (const base of API_BASE_PATHS) {
-        const m = methods.find((x) => x.path === `${base}${route.path}` && x.method === route.method)!;
+      for (const routePath of routePaths(route)) {
+        const m = methods.find((x) => x.path === routePath && x.method === route.method)!;
         if (route.auth) {
           expect(m.auth).toBe('CUSTOM');
           expect(m.authorizer).toEqual({ Ref: authorizerId });
@@ -66,7 +67,7 @@ describe('API: routes', () => {
         }
       }
     }
-    expect(ROUTES.filter((r) => !r.auth).map((r) => r.handler).sort()).toEqual(['health', 'validate']);
+    expect(ROUTES.filter((r) => !r.auth).map((r) => r.handler).sort()).toEqual(['download', 'health', 'rendobar-validate', 'validate']);
   });
 
   it('has stage throttling and JSON access logs', () => {
@@ -214,5 +215,38 @@ describe('stack outputs', () => {
     expect(template.Outputs[STACK_OUTPUTS.commandsTableName].Value).toEqual({
       Ref: resourcesOfType(template, 'AWS::DynamoDB::Table').find(([, t]) => t.Properties.KeySchema.length === 2)![0],
     });
+  });
+});
+
+describe('API: download URLs', () => {
+  const [secretId, secret] = resourcesOfType(template, 'AWS::SecretsManager::Secret')[0]!;
+  const envOf = (fnId: string) => (R[fnId].Properties.Environment?.Variables ?? {}) as Record<string, unknown>;
+
+  it('a generated secret signs them; only the handlers that mint or check URLs can read it, by ARN from their environment', () => {
+    expect(secret.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
+    const readers = ['get-command', 'list-commands', 'download', 'rendobar-get-job'];
+    for (const handler of ROUTE_HANDLERS) {
+      const fnId = fnIdOf(handler);
+      const reads = actionsOf(fnId).includes('secretsmanager:GetSecretValue');
+      expect(reads, handler).toBe(readers.includes(handler));
+      if (reads) expect(envOf(fnId)[ENV.URL_SECRET_ARN]).toEqual({ Ref: secretId });
+      expect(envOf(fnId)[ENV.URL_SECRET], handler).toBeUndefined();
+    }
+  });
+
+  it('the download route is open (the token is the credential) and may read outputs and stored files, nothing else', () => {
+    const m = methods.find((x) => x.path === '/v/{id}/{token}/{name}' && x.method === 'GET')!;
+    expect(m.auth).toBe('NONE');
+    const statements = statementsOfRole(template, roleOf(fnIdOf('download')));
+    const s3 = statements.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('s3:')));
+    expect(s3.flatMap((s) => asArray<string>(s.Action))).toEqual(['s3:GetObject']);
+    expect(JSON.stringify(s3.map((s) => s.Resource))).toMatch(/outputs\/\*.*files\/\*/);
+    expect(actionsOf(fnIdOf('download')).some((a) => a.startsWith('dynamodb:'))).toBe(false);
+  });
+
+  it('Rendobar routes are at the root: /jobs and /jobs/{job_id} behind the authorizer, /ffmpeg/validate open', () => {
+    expect(methods.find((x) => x.path === '/jobs' && x.method === 'POST')!.auth).toBe('CUSTOM');
+    expect(methods.find((x) => x.path === '/jobs/{job_id}' && x.method === 'GET')!.auth).toBe('CUSTOM');
+    expect(methods.find((x) => x.path === '/ffmpeg/validate' && x.method === 'POST')!.auth).toBe('NONE');
   });
 });

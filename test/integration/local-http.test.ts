@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { LIMITS } from '../../core/constants.ts';
-import { API_BASE_PATHS, ROUTES } from '../../core/routes.ts';
+import { ROUTES, routePaths } from '../../core/routes.ts';
 import { matchRoute, policyAllows, startHttpServer, type LocalHttpServer } from '../../local/http-server.ts';
 
 /** docs/API.md's envelope of an error without failing fields: message and detail repeat the message. */
@@ -57,9 +57,9 @@ const call = (path: string, init: RequestInit = {}) => fetch(`${server.url}${pat
 
 describe('route matching', () => {
   it('serves every route under every base path', async () => {
-    for (const base of API_BASE_PATHS) {
-      for (const route of ROUTES) {
-        const path = `${base}${route.path.replace('{command_id}', 'cmd-1')}`;
+    for (const route of ROUTES) {
+      for (const routePath of routePaths(route)) {
+        const path = routePath.replace(/\{[a-z_]+\}/g, 'p-1');
         const res = await call(path, {
           method: route.method,
           headers: { 'x-api-key': GOOD_KEY, 'content-type': 'application/json' },

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../../../core/api/openapi.ts';
 import { OUTPUT_FILE_META_FIELDS } from '../../../core/api/responses.ts';
-import { ROUTES } from '../../../core/routes.ts';
+import { ROUTES, routeBases } from '../../../core/routes.ts';
 
 interface Doc {
   openapi: string;
@@ -32,7 +32,7 @@ describe('docs/openapi.json', () => {
     const d = doc();
     expect(d.openapi).toBe('3.1.0');
     for (const r of ROUTES) {
-      const op = d.paths[`/api/v1${r.path}`]?.[r.method.toLowerCase()];
+      const op = d.paths[`${routeBases(r)[0]}${r.path}`]?.[r.method.toLowerCase()];
       expect(op, `${r.method} ${r.path}`).toBeDefined();
       // A success answer: 200, or 201 where the peer answers a creation so (RenderIO's POST /presets).
       expect(Object.keys(op!.responses).some((s) => s === '200' || s === '201')).toBe(true);

@@ -1,0 +1,325 @@
+/**
+ * End to end, the three dialects over HTTP against a started local mode: RenderIO (/api/v1),
+ * Rendi (/v1) and Rendobar (/jobs, /ffmpeg/validate), Bearer keys, numeric strings, download
+ * URLs that end in the file name, and an HLS playlist played by FFmpeg over HTTP.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeFixtures, startFixtureServer, type FixtureServer, type Fixtures } from '../helpers/index.ts';
+import { createKey, startLocalProcess, type LocalProcess } from './local-process.ts';
+
+const run = promisify(execFile);
+
+interface Answer {
+  status: number;
+  json: any;
+  headers: Headers;
+}
+
+async function api(base: string, method: string, route: string, opts: { key?: string; bearer?: string; body?: unknown } = {}): Promise<Answer> {
+  const res = await fetch(`${base}${route}`, {
+    method,
+    headers: {
+      ...(opts.key ? { 'X-API-KEY': opts.key } : {}),
+      ...(opts.bearer ? { Authorization: `Bearer ${opts.bearer}` } : {}),
+      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  });
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, json, headers: res.headers };
+}
+
+/** What a Rendi/RenderIO client shows of an error: top-level message, else detail, else error.message. */
+function clientMessage(body: any): string {
+  const detail = Array.isArray(body?.detail) ? body.detail.map((d: { msg: string }) => d.msg).join('; ') : body?.detail;
+  return body?.message ?? detail ?? body?.error?.message;
+}
+
+async function probeDuration(target: string): Promise<number> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', target], { timeout: 60_000 });
+  return Number(stdout.trim());
+}
+
+describe('dialects over HTTP (local mode)', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  let local: LocalProcess;
+  let base: string;
+  let fixtures: Fixtures;
+  let media: FixtureServer;
+  let key: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'ffaas-dialects-'));
+    env = { FFAAS_DATA_DIR: dataDir, FFAAS_ALLOW_PRIVATE_URLS: '1' };
+    fixtures = await makeFixtures({ names: ['video.mp4'] });
+    media = await startFixtureServer({ dir: fixtures.dir });
+    local = await startLocalProcess(env);
+    base = local.url;
+    key = await createKey(env, 'dialects', 'acct-dialects');
+  }, 180_000);
+
+  afterAll(async () => {
+    await local?.stop();
+    await media?.stop();
+    await fixtures?.cleanup();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function pollCommand(id: string, prefix = '/api/v1'): Promise<any> {
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const { status, json } = await api(base, 'GET', `${prefix}/commands/${id}`, { bearer: key });
+      expect(status).toBe(200);
+      if (json.status === 'SUCCESS' || json.status === 'FAILED') return json;
+      if (Date.now() > deadline) throw new Error(`command ${id} still ${json.status}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  async function pollJob(id: string): Promise<any> {
+    const deadline = Date.now() + 90_000;
+    const seen: string[] = [];
+    for (;;) {
+      const { status, json } = await api(base, 'GET', `/jobs/${id}`, { bearer: key });
+      expect(status).toBe(200);
+      if (seen.at(-1) !== json.data.status) seen.push(json.data.status);
+      if (['complete', 'failed', 'cancelled'].includes(json.data.status)) return { ...json.data, seen };
+      if (Date.now() > deadline) throw new Error(`job ${id} still ${json.data.status}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  it('accepts the key as Authorization: Bearer on every dialect; a bad key is a 401 a client can read', async () => {
+    expect((await api(base, 'GET', '/api/v1/commands', { bearer: key })).status).toBe(200);
+    expect((await api(base, 'GET', '/v1/commands', { bearer: key })).status).toBe(200);
+    expect((await api(base, 'GET', `/jobs/job_00000000-0000-4000-8000-000000000000`, { bearer: key })).status).toBe(404);
+    const bad = await api(base, 'GET', '/api/v1/commands', { bearer: `ffsk_${'0'.repeat(64)}` });
+    expect(bad.status).toBe(401);
+    expect(bad.json.error.code).toBe('UNAUTHORIZED');
+    expect(clientMessage(bad.json)).toMatch(/API key/i);
+    // Clients read the top-level message or FastAPI's detail.
+    expect(bad.json.message).toBe(bad.json.error.message);
+    expect(bad.json.detail).toBeTruthy();
+    expect((await api(base, 'POST', '/jobs', { body: { type: 'ffmpeg', params: { command: 'ffmpeg -version' } } })).status).toBe(401);
+  });
+
+  it('RenderIO: numeric strings, an HLS output whose storage_url ends in its name and plays over HTTP with every segment', async () => {
+    const submit = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
+      bearer: key,
+      body: {
+        input_files: {},
+        output_files: { out_playlist: 'master.m3u8' },
+        ffmpeg_command:
+          'ffmpeg -filter_complex testsrc2=duration=4:size=160x120:rate=25 -c:v libx264 -g 25 -f hls -hls_time 1 -hls_playlist_type vod -hls_segment_filename seg_%03d.ts {{out_playlist}}',
+        max_command_run_seconds: '60',
+        vcpu_count: '2',
+      },
+    });
+    expect(submit.status, JSON.stringify(submit.json)).toBe(200);
+    const done = await pollCommand(submit.json.command_id);
+    expect(done.status, done.error_message).toBe('SUCCESS');
+    const out = done.output_files.out_playlist;
+    expect(out.file_count).toBeGreaterThan(3);
+    const url = new URL(out.storage_url);
+    expect(url.search).toBe('');
+    expect(url.pathname).toMatch(new RegExp(`^/v/${done.command_id}/[^/]+/master\\.m3u8$`));
+
+    // The manifest itself, with relative segment references.
+    const manifest = await fetch(out.storage_url);
+    expect(manifest.status).toBe(200);
+    expect(manifest.headers.get('content-type')).toContain('mpegurl');
+    const text = await manifest.text();
+    expect(text).toContain('seg_000.ts');
+    const segments = text.split('\n').filter((l) => l.endsWith('.ts'));
+    expect(segments.length).toBe(out.file_count - 1);
+
+    // A real HLS reader follows every segment from the manifest's URL.
+    const played = path.join(dataDir, 'played.mp4');
+    await run('ffmpeg', ['-v', 'error', '-y', '-i', out.storage_url, '-c', 'copy', played], { timeout: 60_000 });
+    expect(await probeDuration(played)).toBeGreaterThan(3.5);
+
+    // Fresh URLs on every poll (the token carries the expiry), same file name.
+    await new Promise((r) => setTimeout(r, 1100));
+    const again = await pollCommand(done.command_id);
+    expect(again.output_files.out_playlist.storage_url).not.toBe(out.storage_url);
+    expect(again.output_files.out_playlist.storage_url).toMatch(/\/master\.m3u8$/);
+  });
+
+  it('a wrong token or an unknown name under a good token is a 404 envelope', async () => {
+    const [first] = (await api(base, 'GET', '/v1/commands?limit=1', { key })).json;
+    const good = new URL(first.output_files.out_playlist.storage_url);
+    const [, , id, token] = good.pathname.split('/');
+    const tampered = `${token!.slice(0, -2)}${token!.endsWith('AA') ? 'BB' : 'AA'}`;
+    for (const p of [`/v/${id}/${tampered}/master.m3u8`, `/v/${id}/${token}/nope.ts`, `/v/00000000-0000-4000-8000-000000000000/${token}/master.m3u8`]) {
+      const res = await api(base, 'GET', p);
+      expect(res.status, p).toBe(404);
+      expect(res.json.error.code).toBe('NOT_FOUND');
+      expect(res.json.message).toMatch(/expired|no such/);
+    }
+  });
+
+  it('Rendi: GET /v1/commands is a bare array, limit up to 1000; /api/v1 keeps its object and ≤ 100', async () => {
+    const rendi = await api(base, 'GET', '/v1/commands', { key });
+    expect(rendi.status).toBe(200);
+    expect(Array.isArray(rendi.json)).toBe(true);
+    expect(rendi.json.length).toBeGreaterThan(0);
+    expect(rendi.json[0]).toHaveProperty('command_id');
+    expect((await api(base, 'GET', '/v1/commands?limit=1000', { key })).status).toBe(200);
+    const over = await api(base, 'GET', '/v1/commands?limit=1001', { key });
+    expect(over.status).toBe(422);
+    expect(over.json.message).toMatch(/1000/);
+    expect(over.json.detail[0].loc).toEqual(['query', 'limit']);
+    const renderio = await api(base, 'GET', '/api/v1/commands?limit=100', { key });
+    expect(renderio.json).toMatchObject({ limit: 100, offset: 0 });
+    expect(Array.isArray(renderio.json.commands)).toBe(true);
+    expect((await api(base, 'GET', '/api/v1/commands?limit=1000', { key })).status).toBe(422);
+  });
+
+  it('Rendobar: an inline URL job runs, polls waiting/running → complete, output.file is the one file and downloads by its name', async () => {
+    const submit = await api(base, 'POST', '/jobs', {
+      bearer: key,
+      body: {
+        type: 'ffmpeg',
+        inputs: {},
+        params: { command: `ffmpeg -i ${media.url('/video.mp4')} -vf scale=80:60 -c:v libx264 -an output.mp4`, timeout: '60' },
+      },
+    });
+    expect(submit.status, JSON.stringify(submit.json)).toBe(200);
+    expect(submit.json.data.id).toMatch(/^job_[0-9a-f-]{36}$/);
+    expect(submit.json.data.status).toBe('waiting');
+    const job = await pollJob(submit.json.data.id);
+    expect(job.status, JSON.stringify(job.error)).toBe('complete');
+    expect(job.seen.every((s: string) => ['waiting', 'running', 'complete'].includes(s))).toBe(true);
+    const { output } = job;
+    expect(output.data).toBeNull();
+    expect(output.files).toHaveLength(1);
+    expect(output.file).toEqual(output.files[0]);
+    expect(output.file).toMatchObject({ path: 'output.mp4', type: 'video', meta: { width: 80, height: 60 } });
+    expect(output.file.size).toBeGreaterThan(0);
+    expect(output.expiresAt).toBeGreaterThan(Date.now());
+    const url = new URL(output.file.url);
+    expect(url.search).toBe('');
+    expect(url.pathname.split('/').at(-1)).toBe('output.mp4');
+    const file = path.join(dataDir, 'rendobar.mp4');
+    const res = await fetch(output.file.url);
+    expect(res.status).toBe(200);
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(file, Buffer.from(await res.arrayBuffer()));
+    expect(Number(output.file.size)).toBe((await import('node:fs')).statSync(file).size);
+    // The same job is a command of the one core.
+    const cmd = await api(base, 'GET', `/api/v1/commands/${submit.json.data.id.slice(4)}`, { key });
+    expect(cmd.json.status).toBe('SUCCESS');
+  });
+
+  it('Rendobar: an HLS job from an inputs map sets output.file to the manifest, lists every segment, and plays', async () => {
+    const submit = await api(base, 'POST', '/jobs', {
+      bearer: key,
+      body: {
+        type: 'ffmpeg',
+        inputs: { 'video.mp4': { url: media.url('/video.mp4') } },
+        params: { command: 'ffmpeg -i video.mp4 -c:v libx264 -g 10 -an -f hls -hls_time 0.4 -hls_playlist_type vod -hls_segment_filename seg_%03d.ts master.m3u8' },
+      },
+    });
+    expect(submit.status, JSON.stringify(submit.json)).toBe(200);
+    const job = await pollJob(submit.json.data.id);
+    expect(job.status, JSON.stringify(job.error)).toBe('complete');
+    const { output } = job;
+    expect(output.file).toMatchObject({ path: 'master.m3u8', type: 'playlist' });
+    expect(output.files[0]).toEqual(output.file);
+    const segments = output.files.slice(1);
+    expect(segments.length).toBeGreaterThan(1);
+    for (const s of segments) {
+      expect(s.type).toBe('video');
+      expect(s.path).toMatch(/^seg_\d{3}\.ts$/);
+      expect(s.url.endsWith(`/${s.path}`)).toBe(true);
+    }
+    expect(output.fileCount).toBe(output.files.length);
+    const played = path.join(dataDir, 'rendobar-played.mp4');
+    await run('ffmpeg', ['-v', 'error', '-y', '-i', output.file.url, '-c', 'copy', played], { timeout: 60_000 });
+    expect(await probeDuration(played)).toBeGreaterThan(0.8);
+  });
+
+  it('image sequences: Rendobar lists every frame with output.file null; the RenderIO poll shows them under one alias with file_count', async () => {
+    const submit = await api(base, 'POST', '/jobs', {
+      bearer: key,
+      body: { type: 'ffmpeg', params: { command: `ffmpeg -i ${media.url('/video.mp4')} -vf fps=4 frame_%03d.png` } },
+    });
+    expect(submit.status, JSON.stringify(submit.json)).toBe(200);
+    const job = await pollJob(submit.json.data.id);
+    expect(job.status, JSON.stringify(job.error)).toBe('complete');
+    expect(job.output.file).toBeNull();
+    const frames = job.output.files;
+    expect(frames.length).toBeGreaterThanOrEqual(3);
+    expect(frames.map((f: { path: string }) => f.path)).toEqual(frames.map((_: unknown, i: number) => `frame_${String(i + 1).padStart(3, '0')}.png`));
+    for (const f of frames) expect(f.type).toBe('image');
+    const last = await fetch(frames.at(-1).url);
+    expect(last.status).toBe(200);
+    expect(Buffer.from(await last.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    const poll = await api(base, 'GET', `/api/v1/commands/${submit.json.data.id.slice(4)}`, { key });
+    const outputs = Object.values(poll.json.output_files) as { file_count: number; storage_url: string }[];
+    expect(outputs).toHaveLength(1);
+    expect(outputs[0]!.file_count).toBe(frames.length);
+    expect(outputs[0]!.storage_url).toMatch(/\/frame_001\.png$/);
+  });
+
+  it('Rendobar: a failed job carries code, message, stderr detail and retryable false', async () => {
+    const submit = await api(base, 'POST', '/jobs', {
+      bearer: key,
+      body: { type: 'ffmpeg', params: { command: `ffmpeg -i ${media.url('/video.mp4')} -c:v libx264 -profile:v bogus output.mp4` } },
+    });
+    expect(submit.status).toBe(200);
+    const job = await pollJob(submit.json.data.id);
+    expect(job.status).toBe('failed');
+    expect(job.output).toBeUndefined();
+    expect(job.error).toMatchObject({ code: 'PROVIDER_ERROR', retryable: false });
+    expect(job.error.message).toMatch(/FFmpeg/);
+    expect(job.error.detail).toContain('bogus');
+  });
+
+  it('Rendobar: request errors are the envelope, no job is created; validate needs no key and takes bare names', async () => {
+    const refused = await api(base, 'POST', '/jobs', {
+      bearer: key,
+      body: { type: 'ffmpeg', params: { command: 'ffmpeg -protocol_whitelist file,http -i clip.mp4 output.mp4' } },
+    });
+    // Rendobar's page: a disallowed flag is VALIDATION_ERROR, before any job exists.
+    expect(refused.status).toBe(422);
+    expect(refused.json.error.code).toBe('VALIDATION_ERROR');
+    expect(refused.json.error.message).toMatch(/protocol_whitelist|clip\.mp4/);
+    const badTimeout = await api(base, 'POST', '/jobs', {
+      bearer: key,
+      body: { type: 'ffmpeg', params: { command: 'ffmpeg -i https://example.com/a.mp4 out.mp4', timeout: 901 } },
+    });
+    expect(badTimeout.status).toBe(422);
+    expect(badTimeout.json.error.message).toMatch(/timeout/);
+    expect(badTimeout.json.message).toBe(badTimeout.json.error.message);
+
+    const ok = await api(base, 'POST', '/ffmpeg/validate', { body: { command: 'ffmpeg -i video.mp4 -vf scale=1280:720 output.mp4' } });
+    expect(ok.status).toBe(200);
+    expect(ok.json).toEqual({ data: { valid: true, args: ['-i', 'video.mp4', '-vf', 'scale=1280:720', 'output.mp4'], inferredOutputFormat: 'mp4' } });
+    const no = await api(base, 'POST', '/ffmpeg/validate', { body: { command: 'ffmpeg -protocol_whitelist file -i video.mp4 output.mp4' } });
+    expect(no.status).toBe(200);
+    expect(no.json.data.valid).toBe(false);
+    expect(no.json.data.error).toContain('protocol_whitelist');
+    // Inline URLs get the submit's URL policy on both routes (the metadata address is never allowed).
+    const metadata = 'ffmpeg -i http://169.254.169.254/latest/meta-data/x.mp4 output.mp4';
+    const viaValidate = await api(base, 'POST', '/ffmpeg/validate', { body: { command: metadata } });
+    expect(viaValidate.json.data.valid).toBe(false);
+    expect(viaValidate.json.data.error).toMatch(/URL refused/);
+    const viaJobs = await api(base, 'POST', '/jobs', { bearer: key, body: { type: 'ffmpeg', params: { command: metadata } } });
+    expect(viaJobs.status).toBe(422);
+    expect(viaJobs.json.error.code).toBe('VALIDATION_ERROR');
+    expect(viaJobs.json.message).toMatch(/URL refused/);
+  });
+});
