@@ -11,6 +11,8 @@ export const ROUTE_HANDLERS = [
   'run-multiple-ffmpeg-commands',
   'get-command',
   'list-commands',
+  // users (issue 16): the API describes itself
+  'openapi',
 ] as const;
 export type RouteHandlerName = (typeof ROUTE_HANDLERS)[number];
 
@@ -40,6 +42,8 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/run-multiple-ffmpeg-commands', handler: 'run-multiple-ffmpeg-commands', auth: true },
   { method: 'GET', path: '/commands', handler: 'list-commands', auth: true },
   { method: 'GET', path: '/commands/{command_id}', handler: 'get-command', auth: true },
+  // users (issue 16): the OpenAPI document, no key (clients and the console read it)
+  { method: 'GET', path: '/openapi.json', handler: 'openapi', auth: false },
 ];
 
 /** Key of the authorizer context entry that carries the caller's account. */

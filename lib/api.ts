@@ -226,6 +226,7 @@ export class FfaasApi extends Construct {
       'run-multiple-ffmpeg-commands': submit,
       'get-command': read,
       'list-commands': read,
+      openapi: none,
     };
     for (const handler of ROUTE_HANDLERS) grants[handler](this.functions[handler]);
   }

@@ -110,6 +110,18 @@ function queryParameters(schema: z.ZodObject): JsonSchema[] {
   });
 }
 
+/** A request body with a worked example (the examples are what docs/REFERENCE.md shows). */
+const body = (name: ComponentName, example: unknown) => ({
+  required: true,
+  content: { 'application/json': { schema: ref(name), example } },
+});
+const EXAMPLE_ID = '3f1c9a52-6f0e-4a7b-9d1e-2b7c8e4f5a60';
+const EXAMPLE_INPUT = 'https://example.com/input.mp4';
+const submitted = {
+  description: 'accepted',
+  content: { 'application/json': { schema: ref('SubmitResponse'), example: { command_id: EXAMPLE_ID, vcpu_count: 2 } } },
+};
+
 const OPERATIONS: Record<RouteHandlerName, JsonSchema> = {
   health: {
     summary: 'Liveness and version',
@@ -117,7 +129,11 @@ const OPERATIONS: Record<RouteHandlerName, JsonSchema> = {
   },
   validate: {
     summary: 'Check a command without recording or running it (no key needed)',
-    requestBody: { required: true, ...json('ValidateRequest') },
+    requestBody: body('ValidateRequest', {
+      input_files: { in_video: EXAMPLE_INPUT },
+      output_files: { out_video: 'out.mp4' },
+      ffmpeg_command: 'ffmpeg -i {{in_video}} -vf scale=640:-2 {{out_video}}',
+    }),
     responses: {
       '200': ok('valid or not', 'ValidateResponse'),
       '400': error('body not JSON'),
@@ -127,17 +143,42 @@ const OPERATIONS: Record<RouteHandlerName, JsonSchema> = {
   },
   'run-ffmpeg-command': {
     summary: 'Run one FFmpeg command',
-    requestBody: { required: true, ...json('RunFfmpegCommandRequest') },
-    responses: { '200': ok('accepted', 'SubmitResponse'), ...submitErrors },
+    requestBody: body('RunFfmpegCommandRequest', {
+      input_files: { in_video: EXAMPLE_INPUT },
+      output_files: { out_video: 'small.webm' },
+      ffmpeg_command: 'ffmpeg -i {{in_video}} -c:v libvpx-vp9 -deadline realtime -c:a libopus {{out_video}}',
+      metadata: { project: 'demo' },
+    }),
+    responses: { '200': submitted, ...submitErrors },
   },
   'run-chained-ffmpeg-commands': {
     summary: 'Run 1-10 FFmpeg commands one after another in one workspace',
-    requestBody: { required: true, ...json('RunChainedFfmpegCommandsRequest') },
-    responses: { '200': ok('accepted', 'SubmitResponse'), ...submitErrors },
+    requestBody: body('RunChainedFfmpegCommandsRequest', {
+      input_files: { in_video: EXAMPLE_INPUT },
+      output_files: { out_clip: 'clip.mp4', out_thumb: 'thumb.jpg' },
+      ffmpeg_commands: [
+        'ffmpeg -i {{in_video}} -t 5 -c copy {{out_clip}}',
+        'ffmpeg -i {{out_clip}} -frames:v 1 {{out_thumb}}',
+      ],
+    }),
+    responses: { '200': submitted, ...submitErrors },
   },
   'run-multiple-ffmpeg-commands': {
     summary: 'Run 1-10 independent FFmpeg commands in parallel (all are checked before any is recorded)',
-    requestBody: { required: true, ...json('RunMultipleFfmpegCommandsRequest') },
+    requestBody: body('RunMultipleFfmpegCommandsRequest', {
+      commands: [
+        {
+          input_files: { in_video: EXAMPLE_INPUT },
+          output_files: { out_audio: 'audio.mp3' },
+          ffmpeg_command: 'ffmpeg -i {{in_video}} -vn {{out_audio}}',
+        },
+        {
+          input_files: { in_video: EXAMPLE_INPUT },
+          output_files: { out_thumb: 'thumb.jpg' },
+          ffmpeg_command: 'ffmpeg -i {{in_video}} -frames:v 1 {{out_thumb}}',
+        },
+      ],
+    }),
     responses: { '200': ok('accepted, one id per command in order', 'SubmitMultipleResponse'), ...submitErrors },
   },
   'get-command': {
@@ -160,6 +201,13 @@ const OPERATIONS: Record<RouteHandlerName, JsonSchema> = {
       '400': error('INVALID_REQUEST: a cursor this API did not hand out'),
       '401': error('UNAUTHORIZED'),
       '422': error('VALIDATION_ERROR: limit, offset or status'),
+      ...internal,
+    },
+  },
+  openapi: {
+    summary: 'This document (OpenAPI 3.1), no key needed',
+    responses: {
+      '200': { description: 'the document', content: { 'application/json': { schema: { type: 'object' } } } },
       ...internal,
     },
   },

@@ -62,7 +62,7 @@ describe('API: routes', () => {
         }
       }
     }
-    expect(ROUTES.filter((r) => !r.auth).map((r) => r.handler).sort()).toEqual(['health', 'validate']);
+    expect(ROUTES.filter((r) => !r.auth).map((r) => r.handler).sort()).toEqual(['health', 'openapi', 'validate']);
   });
 
   it('has stage throttling and JSON access logs', () => {
