@@ -129,6 +129,12 @@ export const CLIENT_ROUTES = {
   'GET /files': 'listFiles',
   'GET /files/{file_id}': 'getFile',
   'DELETE /files/{file_id}': 'deleteFile',
+  'PUT /webhook-config': 'setWebhook',
+  'GET /webhook-config': 'getWebhook',
+  'DELETE /webhook-config': 'deleteWebhook',
+  'GET /commands/{command_id}/webhooks': 'commandWebhooks',
+  'POST /commands/{command_id}/webhooks/redeliver': 'redeliverWebhook',
+  'GET /webhook-deliveries': 'webhookDeliveries',
 } as const satisfies Record<string, keyof FfaasClient>;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -279,5 +285,28 @@ export class FfaasClient {
       await sleep(delay, options.signal);
       delay = Math.min(delay * 2, options.maxDelayMs ?? 4000);
     }
+  }
+
+  // The account's webhook (docs/API.md): every command's end is POSTed to it, signed.
+  /** Sets the webhook; the answer carries the signing secret (generated when none is given), shown only now. */
+  setWebhook(url: string, secret?: string): Promise<{ success: boolean; url: string; secret: string }> {
+    return this.request('PUT', '/webhook-config', { body: secret === undefined ? { url } : { url, secret } });
+  }
+  getWebhook(): Promise<{ configured: boolean; url?: string | null; is_active?: boolean; [key: string]: unknown }> {
+    return this.request('GET', '/webhook-config');
+  }
+  deleteWebhook(): Promise<{ success: boolean; deleted: boolean }> {
+    return this.request('DELETE', '/webhook-config');
+  }
+  /** The deliveries of one command's webhook. */
+  commandWebhooks(commandId: string): Promise<Record<string, unknown>> {
+    return this.request('GET', `/commands/${encodeURIComponent(commandId)}/webhooks`);
+  }
+  redeliverWebhook(commandId: string): Promise<Record<string, unknown>> {
+    return this.request('POST', `/commands/${encodeURIComponent(commandId)}/webhooks/redeliver`);
+  }
+  /** Recent deliveries of the account (failures first to look at). */
+  webhookDeliveries(query: Record<string, string | number> = {}): Promise<Record<string, unknown>> {
+    return this.request('GET', '/webhook-deliveries', { query });
   }
 }
