@@ -61,6 +61,8 @@ export function planFfmpegArgs(argv: readonly string[]): PlannedRun {
   const inputs: PlannedInput[] = [];
   const outputs: PlannedOutput[] = [];
   const taken = new Set<string>();
+  // `-f lavfi -i testsrc=…`: a generator, not a file.
+  let inputFormat: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg.startsWith('-') && arg.length > 1) {
@@ -69,7 +71,12 @@ export function planFfmpegArgs(argv: readonly string[]): PlannedRun {
       if (isFlag(option)) continue;
       const value = args[++i];
       if (value === undefined) throw new FfmpegArgsError(`${arg} needs a value`);
-      if (option === 'i') {
+      if (option === 'f') inputFormat = value;
+      if (option === 'i' && inputFormat === 'lavfi') {
+        out.push(value);
+        inputFormat = undefined;
+      } else if (option === 'i') {
+        inputFormat = undefined;
         const alias = aliasFor('in', URL_LIKE.test(value) ? new URL(value).pathname || 'url' : value, taken);
         inputs.push({ alias, source: value, kind: URL_LIKE.test(value) ? 'url' : 'file' });
         out.push(`{{${alias}}}`);
