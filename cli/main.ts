@@ -220,7 +220,7 @@ async function webhooks(client: FfaasClient, values: Values, action?: string, ar
         {
           input_files: {},
           output_files: { out_test: 'webhook-test.png' },
-          ffmpeg_command: 'ffmpeg -f lavfi -i testsrc=duration=1:size=64x64 -frames:v 1 {{out_test}}',
+          ffmpeg_command: 'ffmpeg -filter_complex testsrc=duration=1:size=64x64 -frames:v 1 {{out_test}}',
         },
         { initialDelayMs: 500, maxDelayMs: 2000 },
       );

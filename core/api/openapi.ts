@@ -128,7 +128,7 @@ const OPERATIONS: Record<RouteHandlerName, JsonSchema> = {
     responses: { '200': ok('ok', 'HealthResponse'), ...internal },
   },
   validate: {
-    summary: 'Check a command without recording or running it (no key needed)',
+    summary: 'Check a command without recording or running it',
     requestBody: body('ValidateRequest', {
       input_files: { in_video: EXAMPLE_INPUT },
       output_files: { out_video: 'out.mp4' },
