@@ -51,6 +51,8 @@ function cli(args: string[], cwd: string, opts: { onStderr?: (text: string, chil
       cwd,
       env: { ...process.env, ...env, ...opts.extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so a test can Ctrl-C it as a terminal does (the whole group).
+      detached: true,
     });
     let stdout = '';
     let stderr = '';
@@ -59,7 +61,7 @@ function cli(args: string[], cwd: string, opts: { onStderr?: (text: string, chil
       stderr += d;
       opts.onStderr?.(stderr, child);
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 120_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -172,7 +174,7 @@ describe('ffaas run -- ffmpeg … against local mode', () => {
         onStderr: (text, child) => {
           if (!sent && /command [0-9a-f-]{36} submitted/.test(text)) {
             sent = true;
-            setTimeout(() => child.kill('SIGINT'), 1500);
+            setTimeout(() => process.kill(-child.pid!, 'SIGINT'), 1500);
           }
         },
       },
@@ -181,8 +183,6 @@ describe('ffaas run -- ffmpeg … against local mode', () => {
     expect(r.code).toBe(130);
     const id = /command ([0-9a-f-]{36}) submitted/.exec(r.stderr)![1]!;
     if (hasRoute('post', '/commands/{command_id}/cancel')) {
-      const c = await client.listCommands({ limit: 20 });
-      void c;
       const cliKey = (await readFile(path.join(dataDir, 'cli-key'), 'utf8')).trim();
       const final = await new FfaasClient({ baseUrl: local.url, apiKey: cliKey }).waitForCommand(id, { initialDelayMs: 200, maxDelayMs: 1000, timeoutMs: 30_000 });
       expect(final.status).toBe('FAILED');
@@ -190,7 +190,7 @@ describe('ffaas run -- ffmpeg … against local mode', () => {
     } else {
       expect(r.stderr).toContain(`this server cannot cancel commands: ${id} keeps running`);
     }
-  });
+  }, 90_000);
 
   it('commands list/get/logs with --json, and errors that say what to do', async () => {
     const list = await cli(['commands', 'list', '--json', '--limit', '3'], cwd);
