@@ -168,7 +168,7 @@ describe('ffaas run -- ffmpeg … against local mode', () => {
   it('Ctrl-C cancels the running command (or says the server cannot)', async () => {
     let sent = false;
     const r = await cli(
-      ['run', '--', 'ffmpeg', '-filter_complex', 'testsrc2=duration=300:size=1280x720:rate=25', '-c:v', 'libx264', 'long.mp4'],
+      ['run', '--', 'ffmpeg', '-filter_complex', 'testsrc2=duration=30:size=640x360:rate=25', '-c:v', 'libx264', 'long.mp4'],
       cwd,
       {
         onStderr: (text, child) => {
