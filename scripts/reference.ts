@@ -44,7 +44,7 @@ export function renderReference(doc: Json): string {
     '',
     `${doc.info.title}, version ${doc.info.version}. ${doc.info.description}`,
     '',
-    `Authentication: the \`${doc.components.securitySchemes.ApiKey.name}\` header on every route not marked "no key". The rules behind each field are in [API.md](API.md).`,
+    `Authentication: the \`${doc.components.securitySchemes.ApiKey.name}\` header on every route not marked "no key". The rules behind each field are in [docs/API.md](./API.md).`,
     '',
     '## Routes',
     '',
