@@ -129,6 +129,14 @@ export const CLIENT_ROUTES = {
   'GET /files': 'listFiles',
   'GET /files/{file_id}': 'getFile',
   'DELETE /files/{file_id}': 'deleteFile',
+  'POST /files/init-upload': 'initUpload',
+  'POST /files/{file_id}/complete-upload': 'completeUpload',
+  'DELETE /commands/{command_id}/files': 'deleteCommandFiles',
+  'POST /presets': 'createPreset',
+  'GET /presets': 'listPresets',
+  'GET /presets/{preset_id}': 'getPreset',
+  'DELETE /presets/{preset_id}': 'deletePreset',
+  'POST /presets/{preset_id}/execute': 'executePreset',
   'PUT /webhook-config': 'setWebhook',
   'GET /webhook-config': 'getWebhook',
   'DELETE /webhook-config': 'deleteWebhook',
@@ -308,5 +316,31 @@ export class FfaasClient {
   /** Recent deliveries of the account (failures first to look at). */
   webhookDeliveries(query: Record<string, string | number> = {}): Promise<Record<string, unknown>> {
     return this.request('GET', '/webhook-deliveries', { query });
+  }
+
+  // Rendi's multipart upload, command output deletion and presets (docs/FILES.md).
+  initUpload(body: { filename: string; size_bytes?: number; parts?: number }): Promise<Record<string, unknown>> {
+    return this.request('POST', '/files/init-upload', { body });
+  }
+  completeUpload(fileId: string, parts: { part_number: number; etag: string }[]): Promise<StoredFile> {
+    return this.request('POST', `/files/${encodeURIComponent(fileId)}/complete-upload`, { body: { parts } });
+  }
+  deleteCommandFiles(commandId: string): Promise<Record<string, unknown>> {
+    return this.request('DELETE', `/commands/${encodeURIComponent(commandId)}/files`);
+  }
+  createPreset(body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return this.request('POST', '/presets', { body });
+  }
+  listPresets(): Promise<Record<string, unknown>> {
+    return this.request('GET', '/presets');
+  }
+  getPreset(presetId: string): Promise<Record<string, unknown>> {
+    return this.request('GET', `/presets/${encodeURIComponent(presetId)}`);
+  }
+  deletePreset(presetId: string): Promise<Record<string, unknown>> {
+    return this.request('DELETE', `/presets/${encodeURIComponent(presetId)}`);
+  }
+  executePreset(presetId: string, body: Record<string, unknown> = {}): Promise<SubmitResponse> {
+    return this.request('POST', `/presets/${encodeURIComponent(presetId)}/execute`, { body });
   }
 }

@@ -29,6 +29,7 @@ export const API_ERROR = {
   INVALID_REQUEST: 400,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
+  CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   VALIDATION_ERROR: 422,
   RATE_LIMITED: 429,
@@ -50,6 +51,28 @@ export const ENV = {
   GPU_ENABLED: 'FFAAS_GPU_ENABLED',
   ALLOW_PRIVATE_URLS: 'FFAAS_ALLOW_PRIVATE_URLS',
   SIGNED_URL_SECONDS: 'FFAAS_SIGNED_URL_SECONDS',
+  /** Files and presets (issue 10). */
+  FILES_TABLE: 'FFAAS_FILES_TABLE',
+  PRESETS_TABLE: 'FFAAS_PRESETS_TABLE',
+  /** ARN of the file ingest state machine (store-file fetches; probes of landed files). */
+  FILE_INGEST_STATE_MACHINE_ARN: 'FFAAS_FILE_INGEST_STATE_MACHINE_ARN',
+  /** Days commands, outputs and stored files are kept (default LIMITS.retentionDays). */
+  RETENTION_DAYS: 'FFAAS_RETENTION_DAYS',
+  /** Worker: which job this task runs (`command`, the default, or `ingest`). */
+  TASK_KIND: 'FFAAS_TASK_KIND',
+  /** Worker, ingest tasks: JSON of FileIngestInput. */
+  INGEST_INPUT: 'FFAAS_INGEST_INPUT',
+  /** Webhooks: the deliveries table, the retry queue and dead-letter queue (AWS), the schedule. */
+  WEBHOOK_DELIVERIES_TABLE: 'FFAAS_WEBHOOK_DELIVERIES_TABLE',
+  WEBHOOK_QUEUE_URL: 'FFAAS_WEBHOOK_QUEUE_URL',
+  WEBHOOK_DLQ_URL: 'FFAAS_WEBHOOK_DLQ_URL',
+  WEBHOOK_BACKOFF_SECONDS: 'FFAAS_WEBHOOK_BACKOFF_SECONDS',
+  WEBHOOK_BACKOFF_SCALE: 'FFAAS_WEBHOOK_BACKOFF_SCALE',
+  WEBHOOK_DISABLE_AFTER: 'FFAAS_WEBHOOK_DISABLE_AFTER',
+  /** KMS key that encrypts webhook secrets at rest (AWS; local mode uses a key file in the data dir). */
+  WEBHOOK_KMS_KEY_ID: 'FFAAS_WEBHOOK_KMS_KEY_ID',
+  /** Local mode: how often due deliveries are looked for (ms). */
+  WEBHOOK_POLL_MS: 'FFAAS_WEBHOOK_POLL_MS',
   /** Set per task by the state machine's RunTask container overrides. */
   COMMAND_ID: 'FFAAS_COMMAND_ID',
   ACCOUNT_ID: 'FFAAS_ACCOUNT_ID',
@@ -85,6 +108,31 @@ export const TABLE = {
   },
   apiKeys: { partitionKey: 'key_hash' },
   accounts: { partitionKey: 'account_id' },
+  /** Stored files (uploads, store-file): newest-first listing per account, TTL like commands. */
+  files: {
+    partitionKey: 'account_id',
+    sortKey: 'file_id',
+    byCreatedIndex: 'by_created',
+    byCreatedSortKey: 'created_at',
+    ttlAttribute: 'expire_at',
+  },
+  /** Saved command templates (RenderIO presets); kept until deleted. */
+  presets: {
+    partitionKey: 'account_id',
+    sortKey: 'preset_id',
+  },
+  /** One item per command whose completion is (to be) delivered to a webhook. */
+  webhookDeliveries: {
+    partitionKey: 'account_id',
+    sortKey: 'command_id',
+    /** Sparse: deliveries waiting for an attempt (`due` set while PENDING), by next_attempt_at. */
+    dueIndex: 'due',
+    duePartitionKey: 'due',
+    dueSortKey: 'next_attempt_at',
+    /** The account's deliveries, most recently changed first. */
+    byUpdatedIndex: 'by_updated',
+    byUpdatedSortKey: 'updated_at',
+  },
 } as const;
 
 /** Value of the `pending` attribute (one partition: the index only holds in-flight submits). */
@@ -96,11 +144,20 @@ export const EVENT_SOURCE = 'ffaas';
 export const EVENT_DETAIL_TYPE = {
   SUCCEEDED: 'FFmpeg Command Succeeded',
   FAILED: 'FFmpeg Command Failed',
+  /** QUEUED → PROCESSING (published after MarkProcessing). */
+  STARTED: 'FFmpeg Command Started',
 } as const;
+
+/** The events that end in a webhook delivery (the stack's rule and local mode match these). */
+export const WEBHOOK_EVENT_PATTERN: { source: string[]; 'detail-type': string[] } = {
+  source: [EVENT_SOURCE],
+  'detail-type': [EVENT_DETAIL_TYPE.SUCCEEDED, EVENT_DETAIL_TYPE.FAILED],
+};
 
 /** State names of the command state machine; local mode and tests address states by them. */
 export const STATE = {
   MarkProcessing: 'MarkProcessing',
+  PublishStarted: 'PublishStarted',
   ChooseCompute: 'ChooseCompute',
   RunOnFargate: 'RunOnFargate',
   RunOnGpu: 'RunOnGpu',
@@ -154,8 +211,21 @@ export const LIMITS = {
   signedUrlSeconds: 3600,
   listMaxLimit: 100,
   listDefaultLimit: 20,
-  /** Completed commands are kept this long (DynamoDB TTL, S3 lifecycle). */
+  /** Commands, outputs and stored files are kept this long (DynamoDB TTL, S3 lifecycle). */
   retentionDays: 30,
+  /**
+   * POST /files/upload (multipart body through the API): API Gateway takes at most 10 MB per
+   * request and a Lambda event 6 MB, and a binary body arrives base64 (4/3 larger), so the
+   * upload route takes up to 4 MiB of body; bigger files go through upload-url or init-upload.
+   */
+  maxUploadBodyBytes: 4 * 1024 * 1024,
+  /** A stored file (any route) is at most this large, like an input. */
+  maxStoredFileBytes: 5 * 1024 ** 3,
+  /** Rendi multipart uploads: part size and part count bounds (S3's: 5 MiB..5 GiB, ≤ 10000). */
+  multipartPartBytes: 16 * 1024 * 1024,
+  maxMultipartParts: 1000,
+  /** Presets per account (a listing reads them all). */
+  maxPresets: 200,
 } as const;
 
 export const VCPU_COUNTS = [1, 2, 4, 8, 16] as const;

@@ -11,13 +11,24 @@ export const ROUTE_HANDLERS = [
   'run-multiple-ffmpeg-commands',
   'get-command',
   'list-commands',
+  // Files and presets (issue 10).
+  'upload-file',
+  'files',
+  'delete-command-files',
+  'presets',
+  'execute-preset',
+  // Webhooks (issue 9)
+  'webhook-config',
+  'command-webhooks',
+  'redeliver-webhook',
+  'webhook-deliveries',
   // users (issue 16): the API describes itself
   'openapi',
 ] as const;
 export type RouteHandlerName = (typeof ROUTE_HANDLERS)[number];
 
 /** Functions that are not behind a route. */
-export const BACKGROUND_HANDLERS = ['authorizer', 'reconciler'] as const;
+export const BACKGROUND_HANDLERS = ['authorizer', 'reconciler', 'webhook-delivery'] as const;
 export type BackgroundHandlerName = (typeof BACKGROUND_HANDLERS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -29,6 +40,24 @@ export interface RouteSpec {
   handler: RouteHandlerName;
   /** Whether the X-API-KEY authorizer guards the route. */
   auth: boolean;
+  /**
+   * Largest request body the gateway passes on. @default LIMITS.maxBodyBytes (JSON routes; the
+   * handler's own check). Multipart uploads take more: API Gateway's hard cap is 10 MB, and
+   * the handler enforces LIMITS.maxUploadBodyBytes on the decoded body.
+   */
+  maxBodyBytes?: number;
+}
+
+/**
+ * Content types API Gateway hands to the Lambda base64-encoded (the REST API's
+ * binaryMediaTypes); everything else arrives as text. Local mode does the same.
+ */
+export const BINARY_MEDIA_TYPES = ['multipart/form-data', 'application/octet-stream'] as const;
+
+/** Whether a Content-Type header value is one of BINARY_MEDIA_TYPES. */
+export function isBinaryMediaType(contentType: string | undefined): boolean {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  return (BINARY_MEDIA_TYPES as readonly string[]).includes(type);
 }
 
 /** Every route is served under each base path (/v1 is Rendi's). */
@@ -42,9 +71,43 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/run-multiple-ffmpeg-commands', handler: 'run-multiple-ffmpeg-commands', auth: true },
   { method: 'GET', path: '/commands', handler: 'list-commands', auth: true },
   { method: 'GET', path: '/commands/{command_id}', handler: 'get-command', auth: true },
+  // Files and presets (issue 10).
+  { method: 'POST', path: '/files/upload', handler: 'upload-file', auth: true, maxBodyBytes: 10 * 1024 * 1024 },
+  { method: 'POST', path: '/files/upload-url', handler: 'files', auth: true },
+  { method: 'POST', path: '/files/init-upload', handler: 'files', auth: true },
+  { method: 'POST', path: '/files/store-file', handler: 'files', auth: true },
+  { method: 'POST', path: '/files/{file_id}/complete-upload', handler: 'files', auth: true },
+  { method: 'GET', path: '/files', handler: 'files', auth: true },
+  { method: 'GET', path: '/files/{file_id}', handler: 'files', auth: true },
+  { method: 'DELETE', path: '/files/{file_id}', handler: 'files', auth: true },
+  { method: 'DELETE', path: '/commands/{command_id}/files', handler: 'delete-command-files', auth: true },
+  { method: 'POST', path: '/presets', handler: 'presets', auth: true },
+  { method: 'GET', path: '/presets', handler: 'presets', auth: true },
+  { method: 'GET', path: '/presets/{preset_id}', handler: 'presets', auth: true },
+  { method: 'DELETE', path: '/presets/{preset_id}', handler: 'presets', auth: true },
+  { method: 'POST', path: '/presets/{preset_id}/execute', handler: 'execute-preset', auth: true },
+  // Webhooks (issue 9): account settings, per-command deliveries, redeliver, recent failures.
+  { method: 'PUT', path: '/webhook-config', handler: 'webhook-config', auth: true },
+  { method: 'GET', path: '/webhook-config', handler: 'webhook-config', auth: true },
+  { method: 'DELETE', path: '/webhook-config', handler: 'webhook-config', auth: true },
+  { method: 'GET', path: '/commands/{command_id}/webhooks', handler: 'command-webhooks', auth: true },
+  { method: 'POST', path: '/commands/{command_id}/webhooks/redeliver', handler: 'redeliver-webhook', auth: true },
+  { method: 'GET', path: '/webhook-deliveries', handler: 'webhook-deliveries', auth: true },
   // users (issue 16): the OpenAPI document, no key (clients and the console read it)
   { method: 'GET', path: '/openapi.json', handler: 'openapi', auth: false },
 ];
+
+/** The route of a proxy event's `resource` without its base path (`/api/v1/files/{file_id}` → `/files/{file_id}`). */
+export function routePath(resource: string | undefined): string {
+  const r = resource ?? '';
+  for (const base of API_BASE_PATHS) if (r.startsWith(`${base}/`)) return r.slice(base.length);
+  return r;
+}
+
+/** Whether the request came in under Rendi's base path (`/v1`), whose lists are bare arrays. */
+export function isRendiPath(resource: string | undefined): boolean {
+  return (resource ?? '').startsWith('/v1/');
+}
 
 /** Key of the authorizer context entry that carries the caller's account. */
 export const AUTHORIZER_ACCOUNT_KEY = 'accountId';

@@ -12,8 +12,10 @@ export type { FileType, OriginalRequest, OutputFileMeta, Progress } from './api/
 /** One input the worker downloads before running FFmpeg. */
 export interface PlannedInput {
   alias: string; // in_*
-  /** http(s) URL to fetch (stored files are addressed by a presigned URL minted at run time). */
+  /** http(s) URL to fetch; for a stored file `s3://bucket/key` (informational: s3_key is read). */
   url: string;
+  /** A stored file of the command's account: the worker reads this object of its bucket. */
+  s3_key?: string;
   /** File name inside the workspace; keeps the URL path's extension. */
   local_name: string;
 }

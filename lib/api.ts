@@ -2,13 +2,15 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { API_KEY_HEADER, TABLE, type ApiErrorCode } from '../core/constants.ts';
 import { errorEnvelope } from '../core/api/errors.ts';
-import { API_BASE_PATHS, ROUTES, ROUTE_HANDLERS, type RouteHandlerName } from '../core/routes.ts';
+import { API_BASE_PATHS, BINARY_MEDIA_TYPES, ROUTES, ROUTE_HANDLERS, type RouteHandlerName } from '../core/routes.ts';
 import { FfaasFunction } from './function.ts';
 import { BUCKET_PREFIX } from './storage.ts';
 
@@ -24,8 +26,20 @@ export interface FfaasApiThrottle {
 export interface FfaasApiProps {
   readonly commandsTable: dynamodb.ITable;
   readonly apiKeysTable: dynamodb.ITable;
+  /** Stored files and presets (issue 10). */
+  readonly filesTable: dynamodb.ITable;
+  readonly presetsTable: dynamodb.ITable;
+  /** The file ingest state machine store-file starts (lib/files.ts). */
+  readonly fileIngest: sfn.IStateMachine;
   readonly bucket: s3.IBucket;
   readonly stateMachine: sfn.IStateMachine;
+  /** The accounts table (the webhook config lives on the account item). */
+  readonly accountsTable: dynamodb.ITable;
+  /** Webhook deliveries and their retry queue (FfaasWebhooks). */
+  readonly webhookDeliveriesTable: dynamodb.ITable;
+  readonly webhookQueue: sqs.IQueue;
+  /** Encrypts webhook secrets (webhook-config may only encrypt with it). */
+  readonly webhookSecretKey: kms.IKey;
   /**
    * Environment every function gets (ENV names → values: tables, bucket, state machine, bus,
    * GPU switch). Names are not secrets; access is what the IAM grants below allow.
@@ -49,6 +63,10 @@ const MEMORY: Partial<Record<RouteHandlerName, number>> = {
   'run-chained-ffmpeg-commands': 512,
   'run-multiple-ffmpeg-commands': 512,
   validate: 512,
+  // Holds the multipart body (up to LIMITS.maxUploadBodyBytes, base64) and the parsed file.
+  'upload-file': 512,
+  'execute-preset': 512,
+  presets: 512,
 };
 
 /**
@@ -137,6 +155,8 @@ export class FfaasApi extends Construct {
     this.restApi = new apigw.RestApi(this, 'RestApi', {
       description: 'ffaas: FFmpeg as a Service',
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      // POST /files/upload: multipart bodies reach the Lambda base64-encoded, byte for byte.
+      binaryMediaTypes: [...BINARY_MEDIA_TYPES],
       // The account-level role API Gateway needs to write logs; kept on delete because it is a
       // per-region setting other APIs of the account may rely on.
       cloudWatchRole: true,
@@ -217,15 +237,81 @@ export class FfaasApi extends Construct {
         new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)] }),
       );
     };
+    const deliveries = props.webhookDeliveriesTable;
+    const allow = (fn: FfaasFunction, actions: string[], resources: string[]) =>
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
     const none = () => undefined;
+    const filesPrefix = props.bucket.arnForObjects(`${BUCKET_PREFIX.files}*`);
+    const filesTable = (actions: string[], withIndex = false) =>
+      new iam.PolicyStatement({
+        actions,
+        resources: [props.filesTable.tableArn, ...(withIndex ? [`${props.filesTable.tableArn}/index/${TABLE.files.byCreatedIndex}`] : [])],
+      });
+    /** Submits read the files table: a stored file named as an input must be the caller's and STORED. */
+    const submitWithFiles = (fn: FfaasFunction) => {
+      submit(fn);
+      fn.addToRolePolicy(filesTable(['dynamodb:GetItem']));
+    };
     const grants: Record<RouteHandlerName, (fn: FfaasFunction) => void> = {
       health: none,
       validate: none,
-      'run-ffmpeg-command': submit,
-      'run-chained-ffmpeg-commands': submit,
-      'run-multiple-ffmpeg-commands': submit,
-      'get-command': read,
+      'run-ffmpeg-command': submitWithFiles,
+      'run-chained-ffmpeg-commands': submitWithFiles,
+      'run-multiple-ffmpeg-commands': submitWithFiles,
+      // Writes the item, then the object (deletes the item again when the object fails).
+      'upload-file': (fn) => {
+        fn.addToRolePolicy(filesTable(['dynamodb:PutItem', 'dynamodb:DeleteItem']));
+        fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [filesPrefix] }));
+      },
+      // Every JSON files route: items, presigned PUT/part URLs, multipart, signed GETs, deletes, store-file's start.
+      files: (fn) => {
+        fn.addToRolePolicy(filesTable(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'], true));
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+            resources: [filesPrefix],
+          }),
+        );
+        props.fileIngest.grantStartExecution(fn);
+      },
+      'delete-command-files': (fn) => {
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.commandsTable.tableArn] }),
+        );
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)] }),
+        );
+      },
+      presets: (fn) => {
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+            resources: [props.presetsTable.tableArn],
+          }),
+        );
+      },
+      'execute-preset': (fn) => {
+        submitWithFiles(fn);
+        fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.presetsTable.tableArn] }));
+      },
+      'get-command': (fn) => {
+        read(fn);
+        // The poll shows the command's webhook deliveries.
+        allow(fn, ['dynamodb:GetItem'], [deliveries.tableArn]);
+      },
       'list-commands': read,
+      'webhook-config': (fn) => {
+        allow(fn, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [props.accountsTable.tableArn]);
+        allow(fn, ['kms:Encrypt'], [props.webhookSecretKey.keyArn]);
+      },
+      'command-webhooks': (fn) => allow(fn, ['dynamodb:GetItem'], [props.commandsTable.tableArn, deliveries.tableArn]),
+      'redeliver-webhook': (fn) => {
+        allow(fn, ['dynamodb:GetItem'], [props.commandsTable.tableArn, props.accountsTable.tableArn]);
+        allow(fn, ['dynamodb:GetItem', 'dynamodb:PutItem'], [deliveries.tableArn]);
+        props.webhookQueue.grantSendMessages(fn);
+      },
+      'webhook-deliveries': (fn) =>
+        allow(fn, ['dynamodb:Query'], [`${deliveries.tableArn}/index/${TABLE.webhookDeliveries.byUpdatedIndex}`]),
       openapi: none,
     };
     for (const handler of ROUTE_HANDLERS) grants[handler](this.functions[handler]);

@@ -1,7 +1,18 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
 import { Construct } from 'constructs';
-import { EVENT_SOURCE, LIMITS } from '../core/constants.ts';
+import { EVENT_DETAIL_TYPE, EVENT_SOURCE, LIMITS } from '../core/constants.ts';
+import { REPO_ROOT } from './paths.ts';
+
+/** The JSON Schema (draft 4) of each detail-type, in docs/events/ (file name by detail-type). */
+export const EVENT_SCHEMA_FILES: Record<string, string> = {
+  [EVENT_DETAIL_TYPE.STARTED]: 'docs/events/ffmpeg-command-started.schema.json',
+  [EVENT_DETAIL_TYPE.SUCCEEDED]: 'docs/events/ffmpeg-command-succeeded.schema.json',
+  [EVENT_DETAIL_TYPE.FAILED]: 'docs/events/ffmpeg-command-failed.schema.json',
+};
 
 /** Props of {@link FfaasEvents}. */
 export interface FfaasEventsProps {
@@ -13,16 +24,22 @@ export interface FfaasEventsProps {
    * @default LIMITS.retentionDays
    */
   readonly archiveRetentionDays?: number;
+  /** Name of the schema registry holding the events' schemas. @default - generated from the stack name */
+  readonly schemaRegistryName?: string;
 }
 
 /**
  * The EventBridge bus the state machine publishes command completions on (source EVENT_SOURCE,
  * detail-type EVENT_DETAIL_TYPE.*, detail CommandEventDetail), with an archive of those events.
- * Webhook delivery will subscribe to this bus with a rule; it is not built yet.
+ * Webhook delivery subscribes to this bus with a rule (FfaasWebhooks). Each detail-type's JSON
+ * Schema (docs/events/) is registered in an EventBridge schema registry, so subscribers can
+ * download code bindings for them.
  */
 export class FfaasEvents extends Construct {
   readonly bus: events.EventBus;
   readonly archive?: events.Archive;
+  readonly schemaRegistry: eventschemas.CfnRegistry;
+  readonly schemas: eventschemas.CfnSchema[] = [];
 
   constructor(scope: Construct, id: string, props: FfaasEventsProps = {}) {
     super(scope, id);
@@ -33,8 +50,22 @@ export class FfaasEvents extends Construct {
         sourceEventBus: this.bus,
         eventPattern: { source: [EVENT_SOURCE] },
         retention: Duration.days(days),
-        description: 'Command completion events of ffaas, kept for replay',
+        description: 'Command events of ffaas, kept for replay',
       });
+    }
+    this.schemaRegistry = new eventschemas.CfnRegistry(this, 'SchemaRegistry', {
+      registryName: props.schemaRegistryName,
+      description: 'ffaas: schemas of the command events (source ffaas)',
+    });
+    for (const [detailType, file] of Object.entries(EVENT_SCHEMA_FILES)) {
+      const schema = new eventschemas.CfnSchema(this, `Schema${detailType.replace(/[^A-Za-z]/g, '')}`, {
+        registryName: this.schemaRegistry.attrRegistryName,
+        schemaName: `${EVENT_SOURCE}@${detailType.replace(/ /g, '')}`,
+        type: 'JSONSchemaDraft4',
+        description: `${detailType} (source ${EVENT_SOURCE})`,
+        content: readFileSync(path.join(REPO_ROOT, file), 'utf8'),
+      });
+      this.schemas.push(schema);
     }
   }
 }

@@ -6,10 +6,13 @@ import { Construct } from 'constructs';
 import { ENV, LIMITS } from '../core/constants.ts';
 import { FfaasApi, type FfaasApiThrottle } from './api.ts';
 import { FfaasEvents } from './events.ts';
+import { FfaasFiles } from './files.ts';
 import { acknowledgeNagFindings } from './nag.ts';
 import { FfaasPipeline } from './pipeline.ts';
 import { FfaasReconciler } from './reconciler.ts';
 import { FfaasStorage } from './storage.ts';
+import { FfaasWebhooks } from './webhooks.ts';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { FfaasWorkers, type FfaasGpuOptions } from './workers.ts';
 
 /** Props of {@link Ffaas}. Every prop is optional: `new Ffaas(stack, 'Ffaas')` is a working service. */
@@ -33,12 +36,19 @@ export interface FfaasProps {
   readonly commandsTableName?: string;
   readonly apiKeysTableName?: string;
   readonly accountsTableName?: string;
+  readonly filesTableName?: string;
+  readonly presetsTableName?: string;
   readonly bucketName?: string;
   readonly eventBusName?: string;
   /** Stage throttling of the API. @default { rateLimit: 50, burstLimit: 100 } */
   readonly apiThrottle?: FfaasApiThrottle;
   /** Authorizer cache per API key (a revoked key keeps working this long). @default Duration.minutes(5) */
   readonly authorizerCacheTtl?: Duration;
+  /**
+   * Days command records, their outputs and stored files are kept (DynamoDB TTL, S3 lifecycle);
+   * the poll's and the file's `expires_at` say when. @default LIMITS.retentionDays
+   */
+  readonly retentionDays?: number;
   /** Lifetime of the presigned URLs the API mints. @default LIMITS.signedUrlSeconds */
   readonly signedUrlSeconds?: number;
   /** Worker image. @default - built from fargate-task/Dockerfile with the repository root as context */
@@ -47,19 +57,23 @@ export interface FfaasProps {
   readonly tracing?: boolean;
   /** Retention of every log group of the service. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /** Notified when webhook deliveries land in the dead-letter queue. @default - the alarm has no action */
+  readonly webhookAlarmTopic?: sns.ITopic;
 }
 
 /**
  * The whole service as one construct: storage, event bus, workers, the command state machine,
- * the API and the reconciler. Put it in any stack; FfaasStack is the ready-made one.
+ * the API, the reconciler and webhook delivery. Put it in any stack; FfaasStack is the ready-made one.
  */
 export class Ffaas extends Construct {
   readonly storage: FfaasStorage;
   readonly events: FfaasEvents;
   readonly workers: FfaasWorkers;
   readonly pipeline: FfaasPipeline;
+  readonly files: FfaasFiles;
   readonly api: FfaasApi;
   readonly reconciler: FfaasReconciler;
+  readonly webhooks: FfaasWebhooks;
   /** Whether the GPU workers exist. */
   readonly gpuEnabled: boolean;
 
@@ -72,7 +86,10 @@ export class Ffaas extends Construct {
       commandsTableName: props.commandsTableName,
       apiKeysTableName: props.apiKeysTableName,
       accountsTableName: props.accountsTableName,
+      filesTableName: props.filesTableName,
+      presetsTableName: props.presetsTableName,
       bucketName: props.bucketName,
+      retentionDays: props.retentionDays,
     });
     this.events = new FfaasEvents(this, 'Events', { eventBusName: props.eventBusName });
     this.workers = new FfaasWorkers(this, 'Workers', {
@@ -92,6 +109,14 @@ export class Ffaas extends Construct {
       tracing: props.tracing,
     });
 
+    this.files = new FfaasFiles(this, 'Files', {
+      filesTable: this.storage.filesTable,
+      bucket: this.storage.bucket,
+      workers: this.workers,
+      logRetention: props.logRetention,
+      tracing: props.tracing,
+    });
+
     const environment: Record<string, string> = {
       [ENV.COMMANDS_TABLE]: this.storage.commandsTable.tableName,
       [ENV.API_KEYS_TABLE]: this.storage.apiKeysTable.tableName,
@@ -101,12 +126,38 @@ export class Ffaas extends Construct {
       [ENV.EVENT_BUS_NAME]: this.events.bus.eventBusName,
       [ENV.GPU_ENABLED]: this.gpuEnabled ? 'true' : 'false',
       [ENV.SIGNED_URL_SECONDS]: String(props.signedUrlSeconds ?? LIMITS.signedUrlSeconds),
+      [ENV.FILES_TABLE]: this.storage.filesTable.tableName,
+      [ENV.PRESETS_TABLE]: this.storage.presetsTable.tableName,
+      [ENV.FILE_INGEST_STATE_MACHINE_ARN]: this.files.stateMachine.stateMachineArn,
+      [ENV.RETENTION_DAYS]: String(this.storage.retentionDays),
     };
+    this.webhooks = new FfaasWebhooks(this, 'Webhooks', {
+      eventBus: this.events.bus,
+      commandsTable: this.storage.commandsTable,
+      accountsTable: this.storage.accountsTable,
+      bucket: this.storage.bucket,
+      environment,
+      removalPolicy: props.removalPolicy,
+      alarmTopic: props.webhookAlarmTopic,
+      logRetention: props.logRetention,
+      tracing: props.tracing,
+    });
+    // The API reads deliveries and schedules redeliveries.
+    environment[ENV.WEBHOOK_DELIVERIES_TABLE] = this.webhooks.deliveriesTable.tableName;
+    environment[ENV.WEBHOOK_QUEUE_URL] = this.webhooks.retryQueue.queueUrl;
+    environment[ENV.WEBHOOK_KMS_KEY_ID] = this.webhooks.secretKey.keyArn;
     this.api = new FfaasApi(this, 'Api', {
       commandsTable: this.storage.commandsTable,
       apiKeysTable: this.storage.apiKeysTable,
+      filesTable: this.storage.filesTable,
+      presetsTable: this.storage.presetsTable,
+      fileIngest: this.files.stateMachine,
       bucket: this.storage.bucket,
       stateMachine: this.pipeline.stateMachine,
+      accountsTable: this.storage.accountsTable,
+      webhookDeliveriesTable: this.webhooks.deliveriesTable,
+      webhookQueue: this.webhooks.retryQueue,
+      webhookSecretKey: this.webhooks.secretKey,
       environment,
       throttle: props.apiThrottle,
       authorizerCacheTtl: props.authorizerCacheTtl,
@@ -127,7 +178,8 @@ export class Ffaas extends Construct {
       restApi: this.api.restApi,
       openMethods: this.api.openMethods,
       stateMachine: this.pipeline.stateMachine,
-      taskDefinitions: [this.workers.fargateTaskDefinition, ...(this.workers.gpuTaskDefinition ? [this.workers.gpuTaskDefinition] : [])],
+      otherStateMachines: [this.files.stateMachine],
+      taskDefinitions: [this.workers.fargateTaskDefinition, this.files.taskDefinition, ...(this.workers.gpuTaskDefinition ? [this.workers.gpuTaskDefinition] : [])],
       gpuAutoScalingGroup: this.workers.gpuCapacityProvider?.autoScalingGroup,
       tracing: props.tracing ?? false,
     });

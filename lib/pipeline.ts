@@ -63,7 +63,7 @@ type MachineStep = 'markProcessing' | 'recordSuccess' | 'recordFailure';
  * The command state machine (Standard). One execution per command, named by command_id, with
  * ExecutionInput as input. State names are STATE.*; local mode and tests address them by name.
  *
- *   MarkProcessing ─▶ [ChooseCompute] ─▶ RunOnFargate | RunOnGpu ─▶ RecordSuccess ─▶ PublishSucceeded
+ *   MarkProcessing ─▶ PublishStarted ─▶ [ChooseCompute] ─▶ RunOnFargate | RunOnGpu ─▶ RecordSuccess ─▶ PublishSucceeded
  *        │                                   │ HeartbeatTimeout/Timeout ─▶ NameWorkerLost ─┐
  *        │                                   │ worker's ERROR_STATUS ──────────────────────┤
  *        │                                   │ anything else ─▶ NameInternalError ─────────┤
@@ -271,11 +271,30 @@ export class FfaasPipeline extends Construct {
     }
 
     // ---- start -----------------------------------------------------------------------------
-    const markProcessing = lifecycleStep('markProcessing', { started_at: enteredTime }, { resultPath: sfn.JsonPath.DISCARD });
+    // started_at comes back for the Started event (the same value the poll shows).
+    const markProcessing = lifecycleStep(
+      'markProcessing',
+      { started_at: enteredTime },
+      {
+        returnValues: tasks.DynamoReturnValues.UPDATED_NEW,
+        resultSelector: { started_at: sfn.JsonPath.stringAt('$.Attributes.started_at.S') },
+        resultPath: '$.marked',
+      },
+    );
     markProcessing.addRetry(dynamoRetry);
     markProcessing.addCatch(alreadyFinished, { errors: [SFN_ERRORS.conditionalCheckFailed], resultPath: sfn.JsonPath.DISCARD });
     markProcessing.addCatch(nameInternalError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    markProcessing.next(afterMark);
+    // Subscribers can track work in flight; losing this event must never fail the command.
+    const publishStarted = this.publish(STATE.PublishStarted, eventBus, EVENT_DETAIL_TYPE.STARTED, {
+      command_id: sfn.JsonPath.stringAt('$.command_id'),
+      account_id: sfn.JsonPath.stringAt('$.account_id'),
+      status: 'PROCESSING',
+      started_at: sfn.JsonPath.stringAt('$.marked.started_at'),
+      compute: sfn.JsonPath.stringAt('$.compute'),
+    });
+    publishStarted.addCatch(afterMark as sfn.State, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+    markProcessing.next(publishStarted);
+    publishStarted.next(afterMark);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,

@@ -22,14 +22,20 @@ export interface FfaasStorageProps {
   readonly commandsTableName?: string;
   readonly apiKeysTableName?: string;
   readonly accountsTableName?: string;
+  readonly filesTableName?: string;
+  readonly presetsTableName?: string;
   readonly bucketName?: string;
   /**
    * Origins allowed to GET/PUT objects through presigned URLs from a browser.
    * @default ['*'] (a presigned URL is already the credential)
    */
   readonly corsAllowedOrigins?: string[];
-  /** Days after which stored outputs expire. @default LIMITS.retentionDays */
-  readonly outputRetentionDays?: number;
+  /**
+   * Days after which outputs (`outputs/`) and stored files (`files/`) are deleted by S3
+   * lifecycle rules; the handlers give command and file items the same TTL (FFAAS_RETENTION_DAYS).
+   * @default LIMITS.retentionDays
+   */
+  readonly retentionDays?: number;
 }
 
 /**
@@ -41,11 +47,16 @@ export class FfaasStorage extends Construct {
   readonly commandsTable: dynamodb.Table;
   readonly apiKeysTable: dynamodb.Table;
   readonly accountsTable: dynamodb.Table;
+  readonly filesTable: dynamodb.Table;
+  readonly presetsTable: dynamodb.Table;
   readonly bucket: s3.Bucket;
+  /** Days outputs, files and command records are kept. */
+  readonly retentionDays: number;
 
   constructor(scope: Construct, id: string, props: FfaasStorageProps = {}) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.retentionDays = props.retentionDays ?? LIMITS.retentionDays;
     const common = {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
@@ -88,6 +99,26 @@ export class FfaasStorage extends Construct {
       partitionKey: { name: TABLE.accounts.partitionKey, type: S },
     });
 
+    this.filesTable = new dynamodb.Table(this, 'FilesTable', {
+      ...common,
+      tableName: props.filesTableName,
+      partitionKey: { name: TABLE.files.partitionKey, type: S },
+      sortKey: { name: TABLE.files.sortKey, type: S },
+      timeToLiveAttribute: TABLE.files.ttlAttribute,
+    });
+    this.filesTable.addGlobalSecondaryIndex({
+      indexName: TABLE.files.byCreatedIndex,
+      partitionKey: { name: TABLE.files.partitionKey, type: S },
+      sortKey: { name: TABLE.files.byCreatedSortKey, type: S },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+    this.presetsTable = new dynamodb.Table(this, 'PresetsTable', {
+      ...common,
+      tableName: props.presetsTableName,
+      partitionKey: { name: TABLE.presets.partitionKey, type: S },
+      sortKey: { name: TABLE.presets.sortKey, type: S },
+    });
+
     this.bucket = new s3.Bucket(this, 'Bucket', {
       bucketName: props.bucketName,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -100,7 +131,12 @@ export class FfaasStorage extends Construct {
         {
           id: 'expire-outputs',
           prefix: BUCKET_PREFIX.outputs,
-          expiration: Duration.days(props.outputRetentionDays ?? LIMITS.retentionDays),
+          expiration: Duration.days(Math.ceil(this.retentionDays)),
+        },
+        {
+          id: 'expire-files',
+          prefix: BUCKET_PREFIX.files,
+          expiration: Duration.days(Math.ceil(this.retentionDays)),
         },
         { id: 'abort-incomplete-multipart', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
@@ -114,5 +150,11 @@ export class FfaasStorage extends Construct {
         },
       ],
     });
+    // Object Created events to EventBridge: bytes landing under files/ start their probe
+    // (lib/files.ts). Set on the CloudFormation resource itself: the `eventBridgeEnabled` prop
+    // would add a custom-resource Lambda for what is a plain bucket property.
+    (this.bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+      eventBridgeConfiguration: { eventBridgeEnabled: true },
+    };
   }
 }

@@ -146,6 +146,8 @@ export class FfaasWorkers extends Construct {
   readonly gpuContainer?: ecs.ContainerDefinition;
   readonly gpuCapacityProvider?: ecs.AsgCapacityProvider;
   readonly logGroup: logs.LogGroup;
+  /** The worker image (the file ingest's task definition runs it too). */
+  readonly image: ecs.ContainerImage;
 
   constructor(scope: Construct, id: string, props: FfaasWorkersProps) {
     super(scope, id);
@@ -187,14 +189,14 @@ export class FfaasWorkers extends Construct {
     });
     this.grantWorkerAccess(props.commandsTable, props.bucket);
 
-    const image =
+    const image = (this.image =
       props.image ??
       ecs.ContainerImage.fromAsset(REPO_ROOT, {
         file: WORKER_DOCKERFILE,
         exclude: WORKER_IMAGE_EXCLUDE,
         ignoreMode: IgnoreMode.DOCKER,
         platform: Platform.LINUX_AMD64,
-      });
+      }));
     const environment: Record<string, string> = {
       [ENV.COMMANDS_TABLE]: props.commandsTable.tableName,
       [ENV.BUCKET]: props.bucket.bucketName,
@@ -301,6 +303,26 @@ export class FfaasWorkers extends Construct {
         { gpuCount: 1, memoryReservationMiB: gpu.memoryReservationMiB ?? 8192 },
       );
     }
+  }
+
+  /**
+   * Another Fargate task definition of the worker image, hardened like the command worker's
+   * (read-only root, dropped capabilities, /work and /tmp mounts) but with its own role, so a
+   * different job (the file ingest) gets only its own permissions.
+   */
+  addFargateTaskDefinition(
+    id: string,
+    opts: { taskRole: iam.IRole; environment: Record<string, string>; cpu: number; memoryLimitMiB: number; ephemeralStorageGiB?: number },
+  ): { taskDefinition: ecs.FargateTaskDefinition; container: ecs.ContainerDefinition } {
+    const taskDefinition = new ecs.FargateTaskDefinition(this, id, {
+      cpu: opts.cpu,
+      memoryLimitMiB: opts.memoryLimitMiB,
+      ephemeralStorageGiB: opts.ephemeralStorageGiB ?? 50,
+      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      taskRole: opts.taskRole,
+    });
+    const container = this.addWorkerContainer(taskDefinition, this.image, { [ENV.WORK_DIR]: WORKER_MOUNTS.workspace, ...opts.environment }, id);
+    return { taskDefinition, container };
   }
 
   private addWorkerContainer(

@@ -21,6 +21,10 @@ export interface LocalEnvOptions {
   eventBusName: string;
   allowPrivateUrls: boolean;
   dataDir: string;
+  /** ARN the API starts file ingests with (local/file-ingest.ts serves it). */
+  fileIngestStateMachineArn?: string;
+  /** Days commands and files are kept (FFAAS_RETENTION_DAYS, passed on when set). */
+  retentionDays?: string;
 }
 
 export function localAwsEnv(opts: LocalEnvOptions): Record<string, string> {
@@ -38,6 +42,7 @@ export function localAwsEnv(opts: LocalEnvOptions): Record<string, string> {
     [ENV.COMMANDS_TABLE]: opts.names.tables.commands,
     [ENV.API_KEYS_TABLE]: opts.names.tables.apiKeys,
     [ENV.ACCOUNTS_TABLE]: opts.names.tables.accounts,
+    [ENV.WEBHOOK_DELIVERIES_TABLE]: opts.names.tables.webhookDeliveries,
     [ENV.BUCKET]: opts.names.bucket,
     [ENV.STATE_MACHINE_ARN]: opts.stateMachineArn,
     [ENV.EVENT_BUS_NAME]: opts.eventBusName,
@@ -45,6 +50,10 @@ export function localAwsEnv(opts: LocalEnvOptions): Record<string, string> {
     [ENV.GPU_ENABLED]: 'false',
     [ENV.ALLOW_PRIVATE_URLS]: opts.allowPrivateUrls ? '1' : '0',
     [ENV.DATA_DIR]: opts.dataDir,
+    [ENV.FILES_TABLE]: opts.names.tables.files,
+    [ENV.PRESETS_TABLE]: opts.names.tables.presets,
+    ...(opts.fileIngestStateMachineArn ? { [ENV.FILE_INGEST_STATE_MACHINE_ARN]: opts.fileIngestStateMachineArn } : {}),
+    ...(opts.retentionDays ? { [ENV.RETENTION_DAYS]: opts.retentionDays } : {}),
   };
 }
 

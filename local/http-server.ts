@@ -3,7 +3,8 @@
  * the REST API proxy event (payload v1) the Lambda handlers get on AWS, runs the REQUEST
  * authorizer first on routes with `auth`, then the route's handler, and writes its result back.
  * API Gateway's own answers (lib/api.ts GATEWAY_RESPONSES) are mirrored with the same envelopes:
- * unknown route or method → 404 NOT_FOUND, body over LIMITS.maxBodyBytes → 413
+ * unknown route or method → 404 NOT_FOUND, body over the route's maxBodyBytes (default
+ * LIMITS.maxBodyBytes) → 413
  * PAYLOAD_TOO_LARGE, authorizer "Unauthorized" or a deny → 401 UNAUTHORIZED, authorizer or
  * handler crash → 500 INTERNAL_ERROR (no stack, no message from the crash).
  */
@@ -22,7 +23,7 @@ import type {
 } from 'aws-lambda';
 import { errorEnvelope } from '../core/api/errors.ts';
 import { LIMITS, type ApiErrorCode } from '../core/constants.ts';
-import { API_BASE_PATHS, AUTHORIZER_ACCOUNT_KEY, handlerEntry, ROUTES, type RouteSpec } from '../core/routes.ts';
+import { API_BASE_PATHS, AUTHORIZER_ACCOUNT_KEY, handlerEntry, isBinaryMediaType, ROUTES, type RouteSpec } from '../core/routes.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './services.ts';
 import { REPO_ROOT } from './paths.ts';
 
@@ -275,7 +276,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
     }
     let body: Buffer;
     try {
-      body = await readBody(req, LIMITS.maxBodyBytes);
+      body = await readBody(req, match.route.maxBodyBytes ?? LIMITS.maxBodyBytes);
     } catch (err) {
       if (err instanceof TooLarge) {
         envelope(res, 413, 'PAYLOAD_TOO_LARGE', 'Request body too large', { connection: 'close' });
@@ -362,6 +363,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
       requestContext.authorizer = ctx;
     }
 
+    const binary = isBinaryMediaType(req.headers['content-type']);
     const event: APIGatewayProxyEvent = {
       resource: match.resource,
       path: url.pathname,
@@ -373,9 +375,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
       pathParameters: match.pathParameters,
       stageVariables: null,
       requestContext,
-      // No binaryMediaTypes on the API: API Gateway hands the body over as text.
-      body: body.length > 0 ? body.toString('utf8') : null,
-      isBase64Encoded: false,
+      // The API's binaryMediaTypes (BINARY_MEDIA_TYPES) arrive base64-encoded, anything else as text.
+      body: body.length > 0 ? body.toString(binary ? 'base64' : 'utf8') : null,
+      isBase64Encoded: binary && body.length > 0,
     };
     let out: APIGatewayProxyResult;
     try {

@@ -24,13 +24,20 @@ export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
 export interface LocalNames {
-  tables: { commands: string; apiKeys: string; accounts: string };
+  tables: { commands: string; apiKeys: string; accounts: string; files: string; presets: string; webhookDeliveries: string };
   bucket: string;
 }
 
 /** Resource names in local mode (fixed: the data dir is the namespace). */
 export const LOCAL_NAMES: LocalNames = {
-  tables: { commands: 'ffaas-commands', apiKeys: 'ffaas-api-keys', accounts: 'ffaas-accounts' },
+  tables: {
+    commands: 'ffaas-commands',
+    apiKeys: 'ffaas-api-keys',
+    accounts: 'ffaas-accounts',
+    files: 'ffaas-files',
+    presets: 'ffaas-presets',
+    webhookDeliveries: 'ffaas-webhook-deliveries',
+  },
   bucket: 'ffaas-local',
 };
 
@@ -58,6 +65,8 @@ export interface DataServices {
   names: LocalNames;
   dynamodb: DynamoDBClient;
   s3: S3Client;
+  /** s3rver's S3 event notifications (ObjectCreated, ObjectRemoved) as it emits them. */
+  onS3Event(listener: (event: { Records?: { eventName?: string; s3?: { object?: { key?: string } } }[] }) => void): void;
   stop(): Promise<void>;
 }
 
@@ -122,10 +131,13 @@ export async function startDataServices(opts: { dataDir: string; names?: LocalNa
     await stop();
     throw err;
   }
-  return { dataDir, dynamodbEndpoint, s3Endpoint, names, dynamodb, s3, stop };
+  const onS3Event: DataServices['onS3Event'] = (listener) => {
+    (s3rver as unknown as { on(e: 'event', l: typeof listener): void }).on('event', listener);
+  };
+  return { dataDir, dynamodbEndpoint, s3Endpoint, names, dynamodb, s3, onS3Event, stop };
 }
 
-/** Creates the three tables when missing (the shared definition of their keys and indexes). */
+/** Creates the tables when missing (the shared definition of their keys and indexes). */
 export async function ensureTables(client: DynamoDBClient, names: LocalNames): Promise<void> {
   await createTables(client, names.tables);
 }

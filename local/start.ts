@@ -14,12 +14,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { ENV } from '../core/constants.ts';
 import { envFlag } from '../core/env.ts';
-import { startAwsEndpoint, type AwsEndpoint } from './aws-endpoint.ts';
+import { startAwsEndpoint, type AwsEndpoint, type StepFunctionsApi } from './aws-endpoint.ts';
+import { LocalFileIngest, LOCAL_INGEST_STATE_MACHINE_ARN } from './file-ingest.ts';
+import { scheduleSweep } from './retention.ts';
 import { loadDefinition } from './definition.ts';
 import { localAwsEnv, passthroughEnv, type LocalEndpoints } from './env.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { startHttpServer, type LocalHttpServer } from './http-server.ts';
 import { failLostCommands, restartQueuedCommands, scheduleReconciler } from './recovery.ts';
+import { startWebhookDelivery } from './webhook-delivery.ts';
 import { LOCAL_RESOURCE_DEFAULTS, stateMachineArnFor } from './render.ts';
 import {
   LOCAL_CREDENTIALS,
@@ -126,7 +129,16 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
 
     let endpoints: LocalEndpoints | undefined;
     const handlerEnv = () =>
-      localAwsEnv({ endpoints: endpoints!, names: LOCAL_NAMES, stateMachineArn, eventBusName: names.eventBusName, allowPrivateUrls, dataDir });
+      localAwsEnv({
+        endpoints: endpoints!,
+        names: LOCAL_NAMES,
+        stateMachineArn,
+        eventBusName: names.eventBusName,
+        allowPrivateUrls,
+        dataDir,
+        fileIngestStateMachineArn: LOCAL_INGEST_STATE_MACHINE_ARN,
+        retentionDays: process.env[ENV.RETENTION_DAYS],
+      });
     const workerLog =
       options.workerLog ?? ((line: string, info: { commandId?: string }) => log(`[worker ${info.commandId?.slice(0, 8) ?? '?'}] ${line}`));
     const runner = new LocalStepFunctions({
@@ -142,8 +154,28 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
     });
     cleanups.push(() => runner.stop());
 
+    // Stored files: store-file's fetch (StartExecution on the ingest ARN) and the probe of bytes
+    // that land in s3rver (its ObjectCreated events), as lib/files.ts does on AWS.
+    const ingest = new LocalFileIngest({
+      worker,
+      workerEnv: () => ({ ...passthroughEnv(), ...handlerEnv(), ...sandbox.workerEnv, [ENV.WORK_DIR]: path.join(dataDir, 'work') }),
+      dynamodb: services.dynamodb,
+      filesTable: LOCAL_NAMES.tables.files,
+      log: (line) => workerLog(line, { stream: 'stderr' }),
+    });
+    services.onS3Event((event) => ingest.onS3Event(event));
+    cleanups.push(() => ingest.stop());
+    const sfnApi: StepFunctionsApi = {
+      StartExecution: (req) => (req.stateMachineArn === ingest.stateMachineArn ? ingest.StartExecution(req) : runner.StartExecution(req)),
+      DescribeExecution: (req) => runner.DescribeExecution(req),
+      SendTaskSuccess: (req) => runner.SendTaskSuccess(req),
+      SendTaskFailure: (req) => runner.SendTaskFailure(req),
+      SendTaskHeartbeat: (req) => runner.SendTaskHeartbeat(req),
+      StopExecution: (req) => runner.StopExecution(req),
+    };
+
     const aws: AwsEndpoint = await startAwsEndpoint({
-      sfn: runner,
+      sfn: sfnApi,
       events: { PutEvents: (req) => bus.putEvents((req.Entries ?? []) as never) },
     });
     cleanups.push(() => aws.close());
@@ -153,11 +185,29 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
     Object.assign(process.env, handlerEnv());
     await resetHandlerCaches();
 
+    // Before recovery publishes the FAILED events of lost commands: they get webhooks too.
+    const webhooks = await startWebhookDelivery({ bus, log });
+    cleanups.push(() => webhooks.stop());
+
     const lost = await failLostCommands({ dynamodb: services.dynamodb, table: LOCAL_NAMES.tables.commands, bus });
     if (lost.length > 0) log(`recovery: ${lost.length} command(s) left PROCESSING by a previous run marked FAILED (WORKER_LOST)`);
+    const ingestsRestarted = await ingest.recover(services.s3, LOCAL_NAMES.bucket);
+    if (ingestsRestarted > 0) log(`recovery: restarted the ingest of ${ingestsRestarted} file(s)`);
     const restarted = await restartQueuedCommands();
     if (restarted.started > 0) log(`recovery: restarted ${restarted.started} queued command(s)`);
     cleanups.push(scheduleReconciler(options.reconcileIntervalMs ?? 60_000, log));
+    // Retention (dynalite has no TTL, s3rver no lifecycle): the same deletions, by a sweep.
+    cleanups.push(
+      scheduleSweep({
+        dynamodb: services.dynamodb,
+        s3: services.s3,
+        bucket: LOCAL_NAMES.bucket,
+        commandsTable: LOCAL_NAMES.tables.commands,
+        filesTable: LOCAL_NAMES.tables.files,
+        intervalMs: (Number(process.env.FFAAS_SWEEP_INTERVAL_SECONDS) || 3600) * 1000,
+        log,
+      }),
+    );
 
     const http: LocalHttpServer = await startHttpServer({ port, log: () => undefined });
     cleanups.push(() => http.close());

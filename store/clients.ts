@@ -7,10 +7,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { KMSClient } from '@aws-sdk/client-kms';
 
 let ddb: DynamoDBDocumentClient | undefined;
 let s3: S3Client | undefined;
 let sfn: SFNClient | undefined;
+let sqs: SQSClient | undefined;
+let kms: KMSClient | undefined;
 
 export function documentClient(): DynamoDBDocumentClient {
   ddb ??= documentClientFor(new DynamoDBClient({}));
@@ -36,9 +40,21 @@ export function sfnClient(): SFNClient {
   return sfn;
 }
 
+export function sqsClient(): SQSClient {
+  sqs ??= new SQSClient({ maxAttempts: 3 });
+  return sqs;
+}
+
+export function kmsClient(): KMSClient {
+  kms ??= new KMSClient({ maxAttempts: 3 });
+  return kms;
+}
+
 /** Drop the cached clients (tests that change the environment). */
 export function resetClients(): void {
   ddb = undefined;
   s3 = undefined;
   sfn = undefined;
+  sqs = undefined;
+  kms = undefined;
 }

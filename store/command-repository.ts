@@ -4,7 +4,7 @@
  * each other step has its own method, a conditional update generated from the transition table.
  * A step whose condition fails returns false and changes nothing.
  */
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PENDING_MARK, TABLE, type CommandStatus, type ErrorStatus } from '../core/constants.ts';
 import type { CommandItem, Progress } from '../core/types.ts';
 import type { ListCursorKey } from '../core/api/list.ts';
@@ -185,6 +185,36 @@ export class CommandRepository {
   /** PROCESSING → FAILED when its worker is known dead (local mode after a restart). */
   abandonProcessing(accountId: string, commandId: string, failure: CommandFailure): Promise<boolean> {
     return this.transition('abandonProcessing', accountId, commandId, failureValues(failure));
+  }
+
+  /** SUCCESS | FAILED: rewrite the outputs (DELETE /commands/{id}/files marks them deleted). */
+  deleteOutputs(accountId: string, commandId: string, outputFilesJson: string): Promise<boolean> {
+    return this.transition('deleteOutputs', accountId, commandId, { output_files_json: outputFilesJson });
+  }
+
+  /** Finished commands whose TTL has passed (local mode's sweep; DynamoDB TTL does it on AWS). */
+  async listExpired(nowEpoch: number, limit = 100): Promise<CommandItem[]> {
+    const items: CommandItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: '#ttl < :now AND #status IN (:success, :failed)',
+          ExpressionAttributeNames: { '#ttl': T.ttlAttribute, '#status': 'status' },
+          ExpressionAttributeValues: { ':now': nowEpoch, ':success': 'SUCCESS', ':failed': 'FAILED' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...((out.Items as CommandItem[] | undefined) ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && items.length < limit);
+    return items.slice(0, limit);
+  }
+
+  /** Remove an expired command's item (local mode's retention sweep, after its objects). */
+  async delete(accountId: string, commandId: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: commandKey(accountId, commandId) }));
   }
 
   /**

@@ -19,3 +19,18 @@ export function apiKeyKey<V = string>(keyHash: V): Record<string, V> {
 export function accountKey<V = string>(accountId: V): Record<string, V> {
   return { [TABLE.accounts.partitionKey]: accountId };
 }
+
+/** A stored file: account_id + file_id. */
+export function fileKey<V = string>(accountId: V, fileId: V): Record<string, V> {
+  return { [TABLE.files.partitionKey]: accountId, [TABLE.files.sortKey]: fileId };
+}
+
+/** A preset: account_id + preset_id. */
+export function presetKey<V = string>(accountId: V, presetId: V): Record<string, V> {
+  return { [TABLE.presets.partitionKey]: accountId, [TABLE.presets.sortKey]: presetId };
+}
+
+/** A webhook delivery: one per command, account_id + command_id. */
+export function deliveryKey<V = string>(accountId: V, commandId: V): Record<string, V> {
+  return { [TABLE.webhookDeliveries.partitionKey]: accountId, [TABLE.webhookDeliveries.sortKey]: commandId };
+}

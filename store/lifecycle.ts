@@ -88,6 +88,13 @@ export const LIFECYCLE = {
     set: ['finished_at', 'error_status', 'error_message'],
     remove: ['pending'],
   },
+  /** DELETE /commands/{id}/files: the finished command's outputs are marked deleted (is_deleted). */
+  deleteOutputs: {
+    from: ['SUCCESS', 'FAILED'],
+    by: 'API (lambdas/delete-command-files)',
+    set: ['output_files_json'],
+    remove: [],
+  },
   /** The execution moved the command on but the `pending` mark stayed: the reconciler drops it. */
   clearPending: {
     from: ['PROCESSING', 'SUCCESS', 'FAILED'],
@@ -152,3 +159,30 @@ export function expressionsFor<Status extends string>(t: Transition<Status>): Tr
     .join(' ');
   return { ConditionExpression: condition, UpdateExpression: update, ExpressionAttributeNames: names, statusValues };
 }
+
+/** Status of a stored file (core/api/files.ts FileStatus). */
+export type FileLifecycleStatus = 'PROCESSING' | 'STORED' | 'FAILED';
+
+/**
+ * The stored-file lifecycle (files table): written PROCESSING by the files routes, then decided
+ * once by the ingest task (or, when the task cannot run, by the ingest state machine's
+ * MarkFileFailed, generated from `markFailed`). PROCESSING → STORED | FAILED, both final.
+ */
+export const FILE_LIFECYCLE = {
+  markStored: {
+    from: ['PROCESSING'],
+    to: 'STORED',
+    by: 'file ingest task (fargate-task/src/ingest.ts)',
+    set: ['probe', 'size_bytes', 'stored_at'],
+    remove: ['upload_id'],
+  },
+  markFailed: {
+    from: ['PROCESSING'],
+    to: 'FAILED',
+    by: 'file ingest task, or the ingest state machine (MarkFileFailed) / local mode when the task crashed',
+    set: ['error_status', 'error_message'],
+    remove: ['upload_id'],
+  },
+} as const satisfies Record<string, Transition<FileLifecycleStatus>>;
+
+export type FileLifecycleStep = keyof typeof FILE_LIFECYCLE;

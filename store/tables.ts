@@ -6,6 +6,13 @@
  *     GSI pending:    PK pending (S),    SK created_at (S), projection ALL (sparse: only items
  *                     that carry `pending`; the reconciler reads whole items from it).
  *   api keys: PK key_hash (S).   accounts: PK account_id (S).
+ *   files: PK account_id (S), SK file_id (S), TTL expire_at;
+ *     GSI by_created: PK account_id (S), SK created_at (S), projection ALL.
+ *   presets: PK account_id (S), SK preset_id (S).
+ *   webhook deliveries: PK account_id (S), SK command_id (S);
+ *     GSI due:        PK due (S), SK next_attempt_at (S), ALL (sparse: PENDING deliveries only);
+ *     GSI by_updated: PK account_id (S), SK updated_at (S), ALL.
+ *   (the accounts item holds the webhook config as its `webhook`).
  * All on-demand (PAY_PER_REQUEST).
  */
 import {
@@ -21,13 +28,20 @@ export interface TableNames {
   commands: string;
   apiKeys: string;
   accounts: string;
+  /** Stored files and presets (created when named). */
+  files?: string;
+  presets?: string;
+  /** Optional so that callers needing only the first three need not name it. */
+  webhookDeliveries?: string;
 }
 
 export type TableDefinition = Omit<CreateTableCommandInput, 'TableName'>;
 
 const T = TABLE.commands;
+const F = TABLE.files;
+const W = TABLE.webhookDeliveries;
 
-export const TABLE_DEFINITIONS: Record<keyof TableNames, TableDefinition> = {
+export const TABLE_DEFINITIONS: Record<keyof Required<TableNames>, TableDefinition> = {
   commands: {
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [
@@ -70,6 +84,71 @@ export const TABLE_DEFINITIONS: Record<keyof TableNames, TableDefinition> = {
     AttributeDefinitions: [{ AttributeName: TABLE.accounts.partitionKey, AttributeType: 'S' }],
     KeySchema: [{ AttributeName: TABLE.accounts.partitionKey, KeyType: 'HASH' }],
   },
+  files: {
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: F.partitionKey, AttributeType: 'S' },
+      { AttributeName: F.sortKey, AttributeType: 'S' },
+      { AttributeName: F.byCreatedSortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: F.partitionKey, KeyType: 'HASH' },
+      { AttributeName: F.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: F.byCreatedIndex,
+        KeySchema: [
+          { AttributeName: F.partitionKey, KeyType: 'HASH' },
+          { AttributeName: F.byCreatedSortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  },
+  webhookDeliveries: {
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: W.partitionKey, AttributeType: 'S' },
+      { AttributeName: W.sortKey, AttributeType: 'S' },
+      { AttributeName: W.duePartitionKey, AttributeType: 'S' },
+      { AttributeName: W.dueSortKey, AttributeType: 'S' },
+      { AttributeName: W.byUpdatedSortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: W.partitionKey, KeyType: 'HASH' },
+      { AttributeName: W.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: W.dueIndex,
+        KeySchema: [
+          { AttributeName: W.duePartitionKey, KeyType: 'HASH' },
+          { AttributeName: W.dueSortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: W.byUpdatedIndex,
+        KeySchema: [
+          { AttributeName: W.partitionKey, KeyType: 'HASH' },
+          { AttributeName: W.byUpdatedSortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  },
+  presets: {
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: TABLE.presets.partitionKey, AttributeType: 'S' },
+      { AttributeName: TABLE.presets.sortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: TABLE.presets.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE.presets.sortKey, KeyType: 'RANGE' },
+    ],
+  },
 };
 
 /**
@@ -80,6 +159,7 @@ export const TABLE_DEFINITIONS: Record<keyof TableNames, TableDefinition> = {
 export async function createTables(client: DynamoDBClient, names: TableNames): Promise<void> {
   for (const kind of Object.keys(TABLE_DEFINITIONS) as (keyof TableNames)[]) {
     const TableName = names[kind];
+    if (!TableName) continue;
     try {
       await client.send(new CreateTableCommand({ TableName, ...TABLE_DEFINITIONS[kind] }));
     } catch (err) {

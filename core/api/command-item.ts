@@ -33,6 +33,8 @@ export interface BuildCommandItemArgs {
   /** The successful parse of the request's command(s). */
   parsed: { plan: CommandPlan; compute: Compute };
   now: Date;
+  /** Days the record and its outputs are kept. @default LIMITS.retentionDays */
+  retentionDays?: number;
 }
 
 export function buildCommandItem(args: BuildCommandItemArgs): CommandItem {
@@ -56,7 +58,7 @@ export function buildCommandItem(args: BuildCommandItemArgs): CommandItem {
     vcpu_count: request.vcpu_count ?? DEFAULT_VCPU_COUNT,
     plan: args.parsed.plan,
     pending: PENDING_MARK,
-    expire_at: Math.floor(now.getTime() / 1000) + LIMITS.retentionDays * 86_400,
+    expire_at: Math.floor(now.getTime() / 1000) + Math.round((args.retentionDays ?? LIMITS.retentionDays) * 86_400),
   };
   if (request.metadata !== undefined) item.metadata = request.metadata;
   if (request.webhook_url !== undefined) item.webhook_url = request.webhook_url;

@@ -8,6 +8,7 @@ import * as z from 'zod';
 import pkg from '../../package.json' with { type: 'json' };
 import { API_KEY_HEADER } from '../constants.ts';
 import { API_BASE_PATHS, ROUTES, type RouteHandlerName } from '../routes.ts';
+import { ROUTE_OPERATIONS } from './openapi-files.ts';
 import {
   ErrorEnvelopeSchema,
   HealthResponseSchema,
@@ -24,6 +25,7 @@ import {
   RunFfmpegCommandSchema,
   RunMultipleFfmpegCommandsSchema,
   ValidateSchema,
+  WebhookConfigSchema,
 } from './schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -111,7 +113,7 @@ function queryParameters(schema: z.ZodObject): JsonSchema[] {
 }
 
 /** A request body with a worked example (the examples are what docs/REFERENCE.md shows). */
-const body = (name: ComponentName, example: unknown) => ({
+const exampleBody = (name: ComponentName, example: unknown) => ({
   required: true,
   content: { 'application/json': { schema: ref(name), example } },
 });
@@ -122,14 +124,99 @@ const submitted = {
   content: { 'application/json': { schema: ref('SubmitResponse'), example: { command_id: EXAMPLE_ID, vcpu_count: 2 } } },
 };
 
-const OPERATIONS: Record<RouteHandlerName, JsonSchema> = {
+
+// ---- Webhooks (issue 9) ---------------------------------------------------------------------
+const nullable = (type: string, extra: JsonSchema = {}) => ({ type: [type, 'null'], ...extra });
+const commandIdParameter = { name: 'command_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const WEBHOOK_DELIVERY: JsonSchema = {
+  type: 'object',
+  required: ['webhook_id', 'command_id', 'event_type', 'url', 'status', 'attempts', 'last_status_code', 'last_error', 'last_response_excerpt', 'last_attempt_at', 'next_attempt_at', 'delivered_at', 'created_at'],
+  properties: {
+    webhook_id: { type: 'string', description: 'The Standard Webhooks webhook-id, the same on every attempt: msg_<command_id>' },
+    command_id: { type: 'string', format: 'uuid' },
+    event_type: { enum: ['FFmpeg Command Succeeded', 'FFmpeg Command Failed'] },
+    url: nullable('string'),
+    status: { enum: ['PENDING', 'DELIVERED', 'FAILED', 'SKIPPED'] },
+    attempts: { type: 'integer', minimum: 0 },
+    last_status_code: nullable('integer'),
+    last_error: nullable('string'),
+    last_response_excerpt: nullable('string', { description: 'First 200 characters of the last answer (at most 1 KiB is read)' }),
+    last_attempt_at: nullable('string', { format: 'date-time' }),
+    next_attempt_at: nullable('string', { format: 'date-time' }),
+    delivered_at: nullable('string', { format: 'date-time' }),
+    created_at: { type: 'string', format: 'date-time' },
+  },
+};
+const body = (schema: JsonSchema) => ({ content: { 'application/json': { schema } } });
+/** webhook-config serves three methods: one operation each (operationId webhook-config-<method>). */
+const WEBHOOK_CONFIG_OPERATIONS: Record<string, JsonSchema> = {
+  PUT: {
+    summary: 'Set the account webhook; a whsec_ secret is generated when none is given and shown only in this answer',
+    requestBody: { required: true, ...body(inline(WebhookConfigSchema)) },
+    responses: {
+      '200': { description: 'set', ...body({ type: 'object', required: ['success', 'url', 'secret'], properties: { success: { const: true }, url: { type: 'string' }, secret: { type: 'string' } } }) },
+      '401': error('UNAUTHORIZED'),
+      '422': error('VALIDATION_ERROR: not http(s), or a private/loopback/link-local address'),
+      ...internal,
+    },
+  },
+  GET: {
+    summary: 'The account webhook (never the secret)',
+    responses: {
+      '200': {
+        description: 'the config',
+        ...body({
+          type: 'object',
+          required: ['configured', 'url', 'is_active', 'consecutive_failures', 'disabled_at'],
+          properties: { configured: { type: 'boolean' }, url: nullable('string'), is_active: { type: 'boolean' }, consecutive_failures: { type: 'integer' }, disabled_at: nullable('string', { format: 'date-time' }) },
+        }),
+      },
+      '401': error('UNAUTHORIZED'),
+      ...internal,
+    },
+  },
+  DELETE: {
+    summary: 'Remove the account webhook',
+    responses: { '200': { description: 'removed (deleted: false when there was none)', ...body({ type: 'object', properties: { success: { const: true }, deleted: { type: 'boolean' } } }) }, '401': error('UNAUTHORIZED'), ...internal },
+  },
+};
+const WEBHOOK_OPERATIONS = {
+  'webhook-config': WEBHOOK_CONFIG_OPERATIONS.GET!,
+  'command-webhooks': {
+    summary: 'The webhook deliveries of a command (also in the poll response as webhooks)',
+    parameters: [commandIdParameter],
+    responses: { '200': { description: 'deliveries', ...body({ type: 'object', properties: { command_id: { type: 'string' }, webhooks: { type: 'array', items: WEBHOOK_DELIVERY } } }) }, '401': error('UNAUTHORIZED'), '404': error('NOT_FOUND'), ...internal },
+  },
+  'redeliver-webhook': {
+    summary: "Deliver the command's webhook again (same webhook-id, a new retry schedule, first attempt now)",
+    parameters: [commandIdParameter],
+    responses: {
+      '200': { description: 'scheduled', ...body({ type: 'object', properties: { command_id: { type: 'string' }, webhook: WEBHOOK_DELIVERY } }) },
+      '401': error('UNAUTHORIZED'),
+      '404': error('NOT_FOUND'),
+      '422': error('VALIDATION_ERROR: not finished, or nowhere to deliver'),
+      ...internal,
+    },
+  },
+  'webhook-deliveries': {
+    summary: "The account's recent deliveries whose last attempt failed, most recent first",
+    parameters: [
+      { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+      { name: 'status', in: 'query', schema: { const: 'failed', default: 'failed' } },
+    ],
+    responses: { '200': { description: 'deliveries', ...body({ type: 'object', properties: { deliveries: { type: 'array', items: WEBHOOK_DELIVERY }, limit: { type: 'integer' } } }) }, '401': error('UNAUTHORIZED'), '422': error('VALIDATION_ERROR'), ...internal },
+  },
+} satisfies Record<string, JsonSchema>;
+
+const OPERATIONS: Partial<Record<RouteHandlerName, JsonSchema>> = {
+  ...WEBHOOK_OPERATIONS,
   health: {
     summary: 'Liveness and version',
     responses: { '200': ok('ok', 'HealthResponse'), ...internal },
   },
   validate: {
     summary: 'Check a command without recording or running it',
-    requestBody: body('ValidateRequest', {
+    requestBody: exampleBody('ValidateRequest', {
       input_files: { in_video: EXAMPLE_INPUT },
       output_files: { out_video: 'out.mp4' },
       ffmpeg_command: 'ffmpeg -i {{in_video}} -vf scale=640:-2 {{out_video}}',
@@ -143,7 +230,7 @@ const OPERATIONS: Record<RouteHandlerName, JsonSchema> = {
   },
   'run-ffmpeg-command': {
     summary: 'Run one FFmpeg command',
-    requestBody: body('RunFfmpegCommandRequest', {
+    requestBody: exampleBody('RunFfmpegCommandRequest', {
       input_files: { in_video: EXAMPLE_INPUT },
       output_files: { out_video: 'small.webm' },
       ffmpeg_command: 'ffmpeg -i {{in_video}} -c:v libvpx-vp9 -deadline realtime -c:a libopus {{out_video}}',
@@ -153,7 +240,7 @@ const OPERATIONS: Record<RouteHandlerName, JsonSchema> = {
   },
   'run-chained-ffmpeg-commands': {
     summary: 'Run 1-10 FFmpeg commands one after another in one workspace',
-    requestBody: body('RunChainedFfmpegCommandsRequest', {
+    requestBody: exampleBody('RunChainedFfmpegCommandsRequest', {
       input_files: { in_video: EXAMPLE_INPUT },
       output_files: { out_clip: 'clip.mp4', out_thumb: 'thumb.jpg' },
       ffmpeg_commands: [
@@ -165,7 +252,7 @@ const OPERATIONS: Record<RouteHandlerName, JsonSchema> = {
   },
   'run-multiple-ffmpeg-commands': {
     summary: 'Run 1-10 independent FFmpeg commands in parallel (all are checked before any is recorded)',
-    requestBody: body('RunMultipleFfmpegCommandsRequest', {
+    requestBody: exampleBody('RunMultipleFfmpegCommandsRequest', {
       commands: [
         {
           input_files: { in_video: EXAMPLE_INPUT },
@@ -218,11 +305,15 @@ export function buildOpenApiDocument(): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of ROUTES) {
     const path = `${API_BASE_PATHS[0]}${route.path}`;
-    const operation = {
-      operationId: route.handler,
-      ...OPERATIONS[route.handler],
-      ...(route.auth ? {} : { security: [] }),
-    };
+    const byRoute = ROUTE_OPERATIONS[`${route.method} ${route.path}`];
+    const perMethod = route.handler === 'webhook-config' ? WEBHOOK_CONFIG_OPERATIONS[route.method] : undefined;
+    const operation = byRoute
+      ? { ...byRoute, ...(route.auth ? {} : { security: [] }) }
+      : {
+          operationId: perMethod ? `${route.handler}-${route.method.toLowerCase()}` : route.handler,
+          ...(perMethod ?? OPERATIONS[route.handler]),
+          ...(route.auth ? {} : { security: [] }),
+        };
     paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation };
   }
   return {

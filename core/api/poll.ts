@@ -94,5 +94,6 @@ export function toPollResponse(
     output_files,
     original_request: original,
     vcpu_count: item.vcpu_count,
+    expires_at: typeof item.expire_at === 'number' ? new Date(item.expire_at * 1000).toISOString() : null,
   };
 }

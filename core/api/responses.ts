@@ -97,6 +97,10 @@ export const PollResponseSchema = z.object({
   output_files: z.record(z.string(), OutputFileMetaSchema),
   original_request: OriginalRequestSchema,
   vcpu_count: z.literal(VCPU_COUNTS).meta({ description: 'The worker size asked for (or the default), echoed.' }),
+  expires_at: z
+    .string()
+    .nullable()
+    .meta({ description: 'When the record and its outputs are deleted (retention: 30 days by default, FFAAS_RETENTION_DAYS / the retentionDays prop).' }),
 });
 export type PollResponse = z.infer<typeof PollResponseSchema>;
 

@@ -33,7 +33,16 @@ const S422 = { status: 422 as const };
 const S400 = { status: 400 as const };
 
 /** Top-level fields whose problems are 422 whatever the issue (well-formed JSON, bad value). */
-const VALUE_FIELDS = new Set(['metadata', 'max_command_run_seconds', 'vcpu_count', 'compute', 'webhook_url']);
+const VALUE_FIELDS = new Set([
+  'metadata',
+  'max_command_run_seconds',
+  'vcpu_count',
+  'compute',
+  'webhook_url',
+  // init-upload: a size over the stored-file limit, or too many parts, is a value problem.
+  'size_bytes',
+  'file_size',
+]);
 
 export function isHttpUrl(value: string): boolean {
   if (value.length > MAX_URL_LENGTH) return false;
@@ -64,9 +73,16 @@ const urlString = z
   .string()
   .refine(isHttpUrl, { message: 'must be an http(s) URL', params: S422 });
 
-/** in_* alias → http(s) URL. */
+const FILE_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** An input: an http(s) URL, or a stored file's file_id (its storage_url is a URL). */
+const inputValue = z
+  .string()
+  .refine((v) => isHttpUrl(v) || FILE_ID_PATTERN.test(v), { message: "must be an http(s) URL or a stored file's file_id", params: S422 });
+
+/** in_* alias → http(s) URL or stored file id. */
 export const InputFilesSchema = z
-  .record(z.string().regex(INPUT_ALIAS_PATTERN, 'input alias must match ^in_[A-Za-z0-9_]+$'), urlString)
+  .record(z.string().regex(INPUT_ALIAS_PATTERN, 'input alias must match ^in_[A-Za-z0-9_]+$'), inputValue)
   .superRefine((files, ctx) => {
     if (Object.keys(files).length > LIMITS.maxInputs) {
       ctx.addIssue({ code: 'custom', message: `at most ${LIMITS.maxInputs} input files`, params: S422 });
@@ -112,6 +128,12 @@ export const ComputeSchema = z.enum(['auto', 'cpu', 'gpu']);
 export const VcpuCountSchema = z.literal(VCPU_COUNTS);
 export const MaxRunSecondsSchema = z.number().int().min(LIMITS.minRunSeconds).max(LIMITS.maxRunSeconds);
 export const WebhookUrlSchema = urlString;
+
+/** PUT /webhook-config (RenderIO): the URL, and optionally the signing secret (else generated). */
+export const WebhookConfigSchema = z.object({
+  url: z.string().refine(isHttpUrl, { message: 'must be an http(s) URL', params: S422 }),
+  secret: z.string().min(24).max(256).optional(),
+});
 
 /** Options every submit body may carry besides the maps and the command. */
 const submitOptions = {
@@ -183,6 +205,79 @@ export const ValidateSchema = z
   });
 export type ValidateBody = z.infer<typeof ValidateSchema>;
 
+/** POST /files/upload-url */
+export const UploadUrlSchema = z.object({
+  filename: z.string().refine(isPlainFileName, { message: 'must be a plain file name', params: S400 }),
+});
+/** POST /files/init-upload (Rendi's multipart flow); `size_bytes` (or `file_size`) sizes the parts. */
+export const InitUploadSchema = z.object({
+  filename: z.string().refine(isPlainFileName, { message: 'must be a plain file name', params: S400 }),
+  size_bytes: z.coerce.number().int().min(1).max(LIMITS.maxStoredFileBytes).optional(),
+  file_size: z.coerce.number().int().min(1).max(LIMITS.maxStoredFileBytes).optional(),
+  parts: z.coerce.number().int().min(1).max(LIMITS.maxMultipartParts).optional(),
+});
+/** POST /files/{file_id}/complete-upload: the ETag of each part PUT (optional on AWS: then listed). */
+export const CompleteUploadSchema = z
+  .object({
+    parts: z
+      .array(
+        z.object({
+          part_number: z.coerce.number().int().min(1).max(10_000),
+          etag: z.string().min(1).max(200),
+        }),
+      )
+      .max(10_000)
+      .optional(),
+  })
+  .optional();
+/** POST /files/store-file */
+export const StoreFileSchema = z.object({ file_url: z.string().refine(isHttpUrl, { message: 'must be an http(s) URL', params: S422 }) });
+/** GET /files */
+export const ListFilesQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(LIMITS.listDefaultLimit),
+  offset: z.coerce.number().int().min(0).max(10_000).default(0),
+});
+
+const aliasList = z.array(z.string().regex(INPUT_ALIAS_PATTERN, 'input alias must match ^in_[A-Za-z0-9_]+$')).max(LIMITS.maxInputs);
+
+/**
+ * POST /presets: docs/API.md's names (`input_files` map or list, `output_files`) or RenderIO's
+ * (`input_file_keys`, `output_file_definitions`, `description`, `metadata`).
+ */
+export const CreatePresetSchema = z
+  .object({
+    name: z.string().min(1).max(128),
+    description: z.string().max(1024).optional(),
+    command_type: z.enum(['FFMPEG_COMMAND', 'CHAINED_COMMAND']).optional(),
+    input_files: z
+      .union([z.record(z.string().regex(INPUT_ALIAS_PATTERN, 'input alias must match ^in_[A-Za-z0-9_]+$'), z.string()), aliasList])
+      .optional(),
+    input_file_keys: aliasList.optional(),
+    output_files: OutputFilesSchema.optional(),
+    output_file_definitions: OutputFilesSchema.optional(),
+    ffmpeg_command: CommandStringSchema.optional(),
+    ffmpeg_commands: CommandListSchema.optional(),
+    metadata: MetadataSchema.optional(),
+  })
+  .superRefine((body, ctx) => {
+    if ((body.ffmpeg_command === undefined) === (body.ffmpeg_commands === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ffmpeg_command'],
+        message: 'exactly one of ffmpeg_command and ffmpeg_commands is required',
+        params: S400,
+      });
+    }
+    if (body.output_files === undefined && body.output_file_definitions === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['output_files'], message: 'output_files is required', params: S400 });
+    }
+  });
+/** POST /presets/{preset_id}/execute */
+export const ExecutePresetSchema = z.object({
+  input_files: InputFilesSchema,
+  metadata: MetadataSchema.optional(),
+  webhook_url: WebhookUrlSchema.optional(),
+});
 /** GET /commands query string (all values arrive as strings). */
 export const ListCommandsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(LIMITS.listMaxLimit).default(LIMITS.listDefaultLimit),

@@ -50,6 +50,13 @@ export interface SafeFetchOptions extends UrlPolicyOptions {
   signal?: AbortSignal;
   /** Connect timeout per hop (default 10 s, bounded by the overall timeout). */
   connectTimeoutMs?: number;
+  /**
+   * 'return': a redirect is the final answer (its status is returned, its Location never
+   * fetched), as webhooks want. @default 'follow'
+   */
+  redirect?: 'follow' | 'return';
+  /** safeFetch: keep the first maxBytes of the body and drop the rest, instead of failing. @default false */
+  truncateBody?: boolean;
 }
 
 export interface FetchToFileResult {
@@ -168,7 +175,7 @@ async function followRedirects(
     }
     const close = () => agent.close().catch(() => {});
     const flat = flattenHeaders(res.headers);
-    if (!REDIRECTS.has(res.statusCode)) return { status: res.statusCode, headers: flat, body: res.body, url: current, close };
+    if (!REDIRECTS.has(res.statusCode) || opts.redirect === 'return') return { status: res.statusCode, headers: flat, body: res.body, url: current, close };
 
     await res.body.dump().catch(() => {});
     await close();
@@ -328,19 +335,23 @@ export async function safeFetch(url: string, init: SafeFetchInit, opts: SafeFetc
     const host = describeHost(hop.url);
     try {
       const declared = Number(hop.headers['content-length']);
-      if (Number.isFinite(declared) && declared > opts.maxBytes) {
+      if (!opts.truncateBody && Number.isFinite(declared) && declared > opts.maxBytes) {
         discard(hop.body);
         throw tooLarge(host, opts.maxBytes);
       }
       const chunks: Buffer[] = [];
       let bytes = 0;
       for await (const chunk of hop.body) {
-        bytes += (chunk as Buffer).length;
-        if (bytes > opts.maxBytes) {
+        const buf = chunk as Buffer;
+        if (bytes + buf.length > opts.maxBytes) {
           discard(hop.body);
-          throw tooLarge(host, opts.maxBytes);
+          if (!opts.truncateBody) throw tooLarge(host, opts.maxBytes);
+          chunks.push(buf.subarray(0, opts.maxBytes - bytes));
+          bytes = opts.maxBytes;
+          break;
         }
-        chunks.push(chunk as Buffer);
+        bytes += buf.length;
+        chunks.push(buf);
       }
       if (hop.status >= 500 && attempts <= opts.retries) {
         throw new SafeFetchError('INPUT_DOWNLOAD_FAILED', 'http', `${host} answered HTTP ${hop.status}`, hop.status, true);

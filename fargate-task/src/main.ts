@@ -14,12 +14,64 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { ENV, LIMITS } from '../../core/constants.ts';
+import { envFlag } from '../../core/env.ts';
 import { documentClientFor } from '../../store/clients.ts';
+import { DEFAULTS, resolveExecutable, WORKER_ENV } from './config.ts';
 import { readWorkerConfig } from './config.ts';
+import { parseIngestInput, runIngest } from './ingest.ts';
 import { createLogger } from './log.ts';
 import { runCommand } from './run-command.ts';
 
+/**
+ * FFAAS_TASK_KIND=ingest: the file ingest task (ingest.ts). Environment: FFAAS_INGEST_INPUT
+ * (JSON), FFAAS_FILES_TABLE, FFAAS_BUCKET, and the optional ones above. Exit 0 when the file's
+ * outcome is recorded (STORED, FAILED or nothing to do), 1 on an unexpected error (the state
+ * machine then marks the file FAILED), 2 when the environment is unusable.
+ */
+async function ingestMain(): Promise<number> {
+  const log = createLogger({ task: 'ingest' });
+  const input = parseIngestInput(process.env[ENV.INGEST_INPUT]);
+  const filesTable = process.env[ENV.FILES_TABLE];
+  const bucket = process.env[ENV.BUCKET];
+  if (!input || !filesTable || !bucket) {
+    log.error('ingest not started', { reason: `needs ${ENV.INGEST_INPUT}, ${ENV.FILES_TABLE} and ${ENV.BUCKET}` });
+    return 2;
+  }
+  const ddb = documentClientFor(new DynamoDBClient({}));
+  const s3 = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+  const id = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : Number(v));
+  try {
+    const outcome = await runIngest(
+      {
+        ddb,
+        s3,
+        filesTable,
+        bucket,
+        workDir: process.env[ENV.WORK_DIR] || (await import('node:os')).tmpdir(),
+        allowPrivateUrls: envFlag(process.env[ENV.ALLOW_PRIVATE_URLS]),
+        ffprobePath: resolveExecutable(process.env[ENV.FFPROBE_PATH] || 'ffprobe', process.env.PATH),
+        ffmpegUid: id(process.env[WORKER_ENV.FFMPEG_UID]),
+        ffmpegGid: id(process.env[WORKER_ENV.FFMPEG_GID]),
+        probeTimeoutMs: DEFAULTS.probeTimeoutMs,
+        maxBytes: LIMITS.maxStoredFileBytes,
+        log,
+      },
+      input,
+    );
+    log.info('ingest done', { outcome });
+    return 0;
+  } catch (err) {
+    log.error('ingest failed', { error: (err as { name?: string })?.name ?? 'Error', message: (err as Error)?.message });
+    return 1;
+  } finally {
+    ddb.destroy();
+    s3.destroy();
+  }
+}
+
 async function main(): Promise<number> {
+  if (process.env[ENV.TASK_KIND] === 'ingest') return ingestMain();
   const parsed = readWorkerConfig(process.env);
   if (!parsed.ok) {
     createLogger().error('worker not started', { reason: parsed.message });

@@ -123,7 +123,15 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
   const identity = { cwd: workspace, uid: config.ffmpegUid, gid: config.ffmpegGid, isolation: await isolationFor(config, workspace, log, { gpu: item.compute === 'gpu' }) };
   const plan = item.plan;
 
-  await downloadInputs({ inputs: plan.inputs, workspace, settings: config.download, allowPrivate: config.allowPrivateUrls, signal, log });
+  await downloadInputs({
+    inputs: plan.inputs,
+    workspace,
+    settings: config.download,
+    allowPrivate: config.allowPrivateUrls,
+    signal,
+    log,
+    storage: { s3: deps.s3, bucket: config.bucket, accountId: config.accountId },
+  });
   signal.throwIfAborted();
 
   // Percent needs the expected duration: the longest input (a trim makes it approximate).

@@ -1,9 +1,13 @@
-/** GET /commands/{command_id} → the poll response, with freshly signed output URLs. */
+/**
+ * GET /commands/{command_id} → the poll response, with freshly signed output URLs and the
+ * command's webhook deliveries (`webhooks`, docs/API.md).
+ */
 import { ApiError } from '../../core/api/errors.ts';
 import { isCommandId } from '../../core/api/ids.ts';
 import { toPollResponse } from '../../core/api/poll.ts';
 import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { commandRepository } from '../shared/deps.ts';
+import { commandRepository, deliveryRepository } from '../shared/deps.ts';
+import { toDeliveryView } from '../../core/webhooks/delivery.ts';
 import { logger } from '../shared/logger.ts';
 import { signedOutputUrls } from '../shared/outputs.ts';
 
@@ -14,7 +18,8 @@ export const handler = httpHandler('get-command', async (event) => {
   if (!isCommandId(commandId)) throw notFound;
   logger.appendKeys({ command_id: commandId });
   // Scoped by account in the key itself: another account's command reads as missing.
-  const item = await commandRepository().get(accountId, commandId);
+  const [item, delivery] = await Promise.all([commandRepository().get(accountId, commandId), deliveryRepository().get(accountId, commandId)]);
   if (!item) throw notFound;
-  return json(200, toPollResponse(item, await signedOutputUrls(item), new Date()));
+  const webhooks = delivery ? [toDeliveryView(delivery)] : [];
+  return json(200, { ...toPollResponse(item, await signedOutputUrls(item), new Date()), webhooks });
 });

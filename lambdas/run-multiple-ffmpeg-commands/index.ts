@@ -7,7 +7,7 @@ import { RunMultipleFfmpegCommandsSchema } from '../../core/api/schemas.ts';
 import { parseOrThrow } from '../../core/api/errors.ts';
 import type { SubmitMultipleResponse } from '../../core/api/responses.ts';
 import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { checkCommand, recordCommand, startCommand, type CheckedCommand } from '../shared/submit.ts';
+import { checkCommand, recordCommand, startCommand, storedInputResolver, type CheckedCommand } from '../shared/submit.ts';
 import type { CommandItem } from '../../core/types.ts';
 
 export const handler = httpHandler(
@@ -16,7 +16,7 @@ export const handler = httpHandler(
     const accountId = accountIdOf(event);
     const body = parseOrThrow(RunMultipleFfmpegCommandsSchema, event.jsonBody);
     const checked: CheckedCommand[] = [];
-    for (const [i, command] of body.commands.entries()) checked.push(await checkCommand(command, ['commands', i]));
+    for (const [i, command] of body.commands.entries()) checked.push(await checkCommand(command, ['commands', i], { storedInputs: storedInputResolver(accountId) }));
     const now = new Date();
     const items: CommandItem[] = [];
     for (const c of checked) items.push(await recordCommand(accountId, 'MULTIPLE_COMMAND', c, now));

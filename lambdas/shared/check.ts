@@ -5,6 +5,7 @@
  */
 import { ApiError, parseOrThrow, violationsToApiError, type ErrorDetail, type ErrorPath } from '../../core/api/errors.ts';
 import type { SubmitRequest } from '../../core/api/command-item.ts';
+import { isFileId } from '../../core/api/files.ts';
 import { RunChainedFfmpegCommandsSchema, RunFfmpegCommandSchema } from '../../core/api/schemas.ts';
 import { parseFfmpegCommand } from '../../core/command/index.ts';
 import type { Compute } from '../../core/constants.ts';
@@ -47,6 +48,36 @@ export interface CheckOptions {
    * @default true
    */
   revealAddresses?: boolean;
+  /**
+   * Finds the inputs that name a stored file (file_id or storage_url) of the caller's account
+   * and checks them (submit.ts: `storedInputResolver(accountId)`, which reads the files table).
+   * Without one (POST /validate: no key, no table) a file id stands for a stored file whose
+   * ownership and state are checked only on submit.
+   * @default only file ids are recognised, by shape
+   */
+  storedInputs?: StoredInputResolver;
+}
+
+/** A stored file an input names: the worker reads it from the bucket. */
+export interface StoredInput {
+  s3Key: string;
+  filename: string;
+}
+
+/** alias → stored file, for the inputs that name one; throws the ApiError for refused ones. */
+export type StoredInputResolver = (inputFiles: Record<string, string>, prefix: ErrorPath) => Promise<Map<string, StoredInput>>;
+
+/** Recognises file ids by their shape only (see CheckOptions.storedInputs). */
+const fileIdsByShape: StoredInputResolver = async (inputFiles) =>
+  new Map(
+    Object.entries(inputFiles)
+      .filter(([, v]) => isFileId(v))
+      .map(([alias, v]) => [alias, { s3Key: '', filename: v }]),
+  );
+
+/** Stand-in URL given to the parser for a stored-file input: it only lends the extension. */
+function storedInputStandIn(fileName: string): string {
+  return `https://stored-file.invalid/${encodeURIComponent(fileName)}`;
 }
 
 /**
@@ -66,19 +97,30 @@ export async function checkSubmission(kind: SubmitKind, body: unknown, opts: Che
  * ApiError to answer with; `prefix` places paths inside a run-multiple body.
  */
 export async function checkCommand(request: SubmitCommand, prefix: ErrorPath = [], opts: CheckOptions = {}): Promise<CheckedCommand> {
+  const stored = await (opts.storedInputs ?? fileIdsByShape)(request.input_files, prefix);
+  const parseInputs = Object.fromEntries(
+    Object.entries(request.input_files).map(([alias, url]) => [alias, stored.has(alias) ? storedInputStandIn(stored.get(alias)!.filename) : url]),
+  );
   const result = parseFfmpegCommand({
     commands: commandStrings(request),
-    inputFiles: request.input_files,
+    inputFiles: parseInputs,
     outputFiles: request.output_files,
     compute: request.compute ?? 'auto',
     gpuAvailable: config().gpuEnabled,
   });
   if (!result.ok) throw violationsToApiError(result.violations, prefix);
+  for (const input of result.plan.inputs) {
+    const file = stored.get(input.alias);
+    if (file?.s3Key) {
+      input.s3_key = file.s3Key;
+      input.url = `s3://${config().bucket}/${file.s3Key}`;
+    }
+  }
 
-  const targets: { path: ErrorPath; url: string }[] = Object.entries(request.input_files).map(([alias, url]) => ({
-    path: [...prefix, 'input_files', alias],
-    url,
-  }));
+  // Stored files are read from the bucket: only real URLs are checked against the URL policy.
+  const targets: { path: ErrorPath; url: string }[] = Object.entries(request.input_files)
+    .filter(([alias]) => !stored.has(alias))
+    .map(([alias, url]) => ({ path: [...prefix, 'input_files', alias], url }));
   if (request.webhook_url) targets.push({ path: [...prefix, 'webhook_url'], url: request.webhook_url });
   const refusals = await Promise.all(targets.map(async (t) => ({ ...t, reason: await urlRefusal(t.url) })));
   const details: ErrorDetail[] = refusals

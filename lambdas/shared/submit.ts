@@ -10,9 +10,43 @@ import type { CommandType } from '../../core/constants.ts';
 import type { CommandItem } from '../../core/types.ts';
 import { buildCommandItem, buildExecutionInput } from '../../core/api/command-item.ts';
 import { newCommandId } from '../../core/api/ids.ts';
-import { commandRepository, executionStarter } from './deps.ts';
-import type { CheckedCommand } from './check.ts';
+import { ApiError, type ErrorDetail, type ErrorPath } from '../../core/api/errors.ts';
+import { storedFileRef, storedInputProblem, type StoredFileRef } from '../../core/api/files.ts';
+import type { CheckedCommand, StoredInput, StoredInputResolver } from './check.ts';
+import { config } from './config.ts';
+import { bucketLocation, commandRepository, executionStarter, fileRepository } from './deps.ts';
 import { logger } from './logger.ts';
+
+/**
+ * Stored files named in `input_files` (file_id or storage_url): each must be the caller's and
+ * STORED, else a 422 naming the input. Returns alias → the file's object key and name.
+ */
+export function storedInputResolver(accountId: string): StoredInputResolver {
+  return async (inputFiles: Record<string, string>, prefix: ErrorPath): Promise<Map<string, StoredInput>> => {
+    const refs: { alias: string; ref: StoredFileRef }[] = [];
+    // Without a bucket configured (unit tests of the parser path) only file ids are references.
+    const where = config().bucket !== '' ? bucketLocation() : { bucket: '\u0000' };
+    for (const [alias, value] of Object.entries(inputFiles)) {
+      const ref = storedFileRef(value, where);
+      if (ref) refs.push({ alias, ref });
+    }
+    const resolved = new Map<string, StoredInput>();
+    if (refs.length === 0) return resolved;
+    const details: ErrorDetail[] = [];
+    await Promise.all(
+      refs.map(async ({ alias, ref }) => {
+        const item = ref.accountId === undefined || ref.accountId === accountId ? await fileRepository().get(accountId, ref.fileId) : null;
+        const problem = storedInputProblem(ref, accountId, item);
+        if (problem) details.push({ path: [...prefix, 'input_files', alias], message: problem, type: 'stored_file' });
+        else resolved.set(alias, { s3Key: item!.s3_key, filename: item!.filename });
+      }),
+    );
+    if (details.length > 0) {
+      throw new ApiError('VALIDATION_ERROR', details.map((d) => `${d.path.join('.')}: ${d.message}`).join('; '), details);
+    }
+    return resolved;
+  };
+}
 
 /** Record the command (status QUEUED, `pending` set); from here on it is accepted. */
 export async function recordCommand(
@@ -28,6 +62,7 @@ export async function recordCommand(
     request: checked.request,
     parsed: checked.parsed,
     now,
+    retentionDays: config().retentionDays,
   });
   await commandRepository().create(item);
   logger.info('command recorded', { command_id: item.command_id, command_type: commandType, compute: item.compute });

@@ -17,6 +17,7 @@ export function setEnv(extra: Record<string, string> = {}): void {
     [ENV.COMMANDS_TABLE]: 'commands',
     [ENV.API_KEYS_TABLE]: 'api-keys',
     [ENV.ACCOUNTS_TABLE]: 'accounts',
+    [ENV.WEBHOOK_DELIVERIES_TABLE]: 'deliveries',
     [ENV.BUCKET]: 'bucket',
     [ENV.STATE_MACHINE_ARN]: STATE_MACHINE_ARN,
     [ENV.GPU_ENABLED]: '',

@@ -25,10 +25,14 @@ const methods = resourcesOfType(template, 'AWS::ApiGateway::Method').map(([, m])
 const functions = resourcesOfType(template, 'AWS::Lambda::Function');
 const fnIdOf = (handler: string) => {
   const compact = handler.replace(/-/g, '');
-  const found = functions.find(([id]) => new RegExp(`^FfaasApiFn${compact}[A-F0-9]{8}$`).test(id) || new RegExp(`^FfaasReconcilerFn${compact}[A-F0-9]{8}$`).test(id));
+  const found = functions.find(([id]) => new RegExp(`^FfaasApiFn${compact}[A-F0-9]{8}$`).test(id) || new RegExp(`^Ffaas(Reconciler|Webhooks)Fn${compact}[A-F0-9]{8}$`).test(id));
   if (!found) throw new Error(`no function for ${handler}`);
   return found[0];
 };
+const tableIdKeyedBy = (sortKey: string) =>
+  resourcesOfType(template, 'AWS::DynamoDB::Table').find(([, t]) => t.Properties.KeySchema.some((k: any) => k.KeyType === 'RANGE' && k.AttributeName === sortKey))![0];
+const filesTableId = tableIdKeyedBy(TABLE.files.sortKey);
+const commandsTableId = tableIdKeyedBy(TABLE.commands.sortKey);
 const roleOf = (fnId: string) => R[fnId].Properties.Role['Fn::GetAtt'][0];
 const actionsOf = (fnId: string) => statementsOfRole(template, roleOf(fnId)).flatMap((s) => asArray<string>(s.Action));
 
@@ -134,11 +138,37 @@ describe('API: functions', () => {
     expect(R[fnIdOf('health')].Properties.Environment.Variables[ENV.GPU_ENABLED]).toBe('false');
   });
 
-  it('submit handlers: PutItem on the commands table and StartExecution, nothing else', () => {
+  it('submit handlers: PutItem on the commands table, GetItem on the files table (stored-file inputs), StartExecution, nothing else', () => {
     for (const h of ['run-ffmpeg-command', 'run-chained-ffmpeg-commands', 'run-multiple-ffmpeg-commands']) {
       const actions = actionsOf(fnIdOf(h)).filter((a) => !a.startsWith('xray:'));
-      expect(actions.sort(), h).toEqual(['dynamodb:PutItem', 'states:StartExecution']);
+      expect(actions.sort(), h).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'states:StartExecution']);
+      const statements = statementsOfRole(template, roleOf(fnIdOf(h)));
+      const get = statements.find((s) => asArray<string>(s.Action).includes('dynamodb:GetItem'))!;
+      expect(asArray<any>(get.Resource)).toEqual([{ 'Fn::GetAtt': [filesTableId, 'Arn'] }]);
     }
+  });
+
+  it('files handlers: the files table and files/* only; upload-file cannot read or delete', () => {
+    const files = statementsOfRole(template, roleOf(fnIdOf('files')));
+    const s3 = files.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('s3:')));
+    for (const s of s3) for (const r of asArray<any>(s.Resource)) expect(r['Fn::Join'][1].at(-1)).toBe('/files/*');
+    const ddb = files.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('dynamodb:')));
+    expect(JSON.stringify(ddb.flatMap((s) => s.Resource))).not.toContain(commandsTableId);
+    expect(actionsOf(fnIdOf('files'))).toContain('states:StartExecution');
+
+    const upload = actionsOf(fnIdOf('upload-file')).filter((a) => !a.startsWith('xray:'));
+    expect(upload.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 's3:PutObject']);
+
+    const del = statementsOfRole(template, roleOf(fnIdOf('delete-command-files')));
+    const delS3 = del.filter((s) => asArray<string>(s.Action).includes('s3:DeleteObject'));
+    expect(delS3.flatMap((s) => asArray<any>(s.Resource)).map((r) => r['Fn::Join'][1].at(-1))).toEqual(['/outputs/*']);
+
+    expect(actionsOf(fnIdOf('presets')).filter((a) => !a.startsWith('xray:')).every((a) => a.startsWith('dynamodb:'))).toBe(true);
+  });
+
+  it('multipart bodies reach the upload handler base64-encoded (binary media types)', () => {
+    const [, api] = resourcesOfType(template, 'AWS::ApiGateway::RestApi')[0]!;
+    expect(api.Properties.BinaryMediaTypes).toEqual(expect.arrayContaining(['multipart/form-data']));
   });
 
   it('get/list: GetItem/Query on commands (table and by_created) and GetObject on outputs/* only', () => {

@@ -45,18 +45,30 @@ describe('state machine: shape', () => {
     for (const t of tokens) expect(t).toMatch(/^<<(Ref|GetAtt):/);
   });
 
+  it('MarkProcessing → PublishStarted (FFmpeg Command Started) → ChooseCompute; a failed publish still runs the command', () => {
+    expect(S.MarkProcessing.Next).toBe(STATE.PublishStarted);
+    expect(S.PublishStarted.Resource).toMatch(/:states:::events:putEvents$/);
+    const [entry] = S.PublishStarted.Parameters.Entries;
+    expect(entry.Source).toBe('ffaas');
+    expect(entry.DetailType).toBe('FFmpeg Command Started');
+    expect(entry.Detail).toMatchObject({ 'command_id.$': '$.command_id', 'account_id.$': '$.account_id', status: 'PROCESSING', 'started_at.$': '$.marked.started_at' });
+    expect(S.PublishStarted.Next).toBe(STATE.ChooseCompute);
+    expect(catchTarget(S.PublishStarted, 'States.ALL')).toBe(STATE.ChooseCompute);
+    expect(S.PublishStarted.ResultPath).toBeNull();
+  });
+
   it('ChooseCompute routes gpu to RunOnGpu and everything else to RunOnFargate', () => {
-    expect(S.MarkProcessing.Next).toBe(STATE.ChooseCompute);
     expect(S.ChooseCompute.Type).toBe('Choice');
     expect(S.ChooseCompute.Choices).toEqual([{ Variable: '$.compute', StringEquals: 'gpu', Next: STATE.RunOnGpu }]);
     expect(S.ChooseCompute.Default).toBe(STATE.RunOnFargate);
   });
 
-  it('without GPU there is no Choice and no RunOnGpu: MarkProcessing goes to RunOnFargate', () => {
+  it('without GPU there is no Choice and no RunOnGpu: PublishStarted goes to RunOnFargate', () => {
     const off = definitionOf(synth({ gpu: false }).template).asl;
     expect(off.States[STATE.RunOnGpu]).toBeUndefined();
     expect(off.States[STATE.ChooseCompute]).toBeUndefined();
-    expect(off.States[STATE.MarkProcessing].Next).toBe(STATE.RunOnFargate);
+    expect(off.States[STATE.MarkProcessing].Next).toBe(STATE.PublishStarted);
+    expect(off.States[STATE.PublishStarted].Next).toBe(STATE.RunOnFargate);
   });
 });
 
@@ -75,7 +87,8 @@ describe('state machine: conditional writes', () => {
     expect(p.ExpressionAttributeValues[':started_at']).toEqual({ 'S.$': '$$.State.EnteredTime' });
     expect(p.UpdateExpression).toMatch(/SET #status = :processing, #started_at = :started_at/);
     expect(p.UpdateExpression).toMatch(/REMOVE #pending/);
-    expect(S.MarkProcessing.ResultPath).toBeNull();
+    expect(S.MarkProcessing.ResultPath).toBe('$.marked');
+    expect(S.MarkProcessing.ResultSelector).toEqual({ 'started_at.$': '$.Attributes.started_at.S' });
   });
 
   it('MarkProcessing: ConditionalCheckFailed → AlreadyFinished, other errors → NameInternalError, throttling retried', () => {

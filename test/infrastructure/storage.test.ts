@@ -51,7 +51,8 @@ describe('storage: tables', () => {
         SSESpecification: { SSEEnabled: true },
       });
     }
-    assert.resourceCountIs('AWS::DynamoDB::Table', 3);
+    // commands, api keys, accounts, files, presets + the webhook deliveries table (test/infrastructure/webhooks.test.ts)
+    assert.resourceCountIs('AWS::DynamoDB::Table', 6);
   });
 
   it('tables and bucket are retained by default and destroyable on request', () => {

@@ -113,7 +113,8 @@ describe('workers: GPU', () => {
 
   it('with gpu off: no GPU task definition, no capacity provider, no ASG', () => {
     const { assert } = synth({ gpu: false });
-    assert.resourceCountIs('AWS::ECS::TaskDefinition', 1);
+    // The command worker's and the file ingest's (lib/files.ts); no GPU one.
+    assert.resourceCountIs('AWS::ECS::TaskDefinition', 2);
     assert.resourceCountIs('AWS::ECS::CapacityProvider', 0);
     assert.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 0);
     assert.resourceCountIs('AWS::EC2::LaunchTemplate', 0);

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { EVENT_DETAIL_TYPE } from '../../core/constants.ts';
 import type { ExecutionRecord } from '../../local/step-functions.ts';
 import { startHarness, type Harness } from '../state-machine/harness.ts';
 
@@ -55,5 +56,8 @@ it('runs 20 simultaneous submissions, never more than 2 at once, in FIFO order',
   expect(maxRunning).toBe(2);
   expect(startOrder.slice(0, 10)).toEqual(first);
   expect(new Set(startOrder)).toEqual(new Set(ids));
-  expect(h.events.filter((e) => ids.includes((e.detail as { command_id: string }).command_id))).toHaveLength(20);
+  // One FFmpeg Command Started and one terminal event per command.
+  const events = h.events.filter((e) => ids.includes((e.detail as { command_id: string }).command_id));
+  expect(events.filter((e) => e['detail-type'] === EVENT_DETAIL_TYPE.STARTED)).toHaveLength(20);
+  expect(events.filter((e) => e['detail-type'] === EVENT_DETAIL_TYPE.SUCCEEDED)).toHaveLength(20);
 }, 120_000);

@@ -20,7 +20,9 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const eventsFor = (commandId: string) => h.events.filter((e) => (e.detail as { command_id: string }).command_id === commandId);
+const allEventsFor = (commandId: string) => h.events.filter((e) => (e.detail as { command_id: string }).command_id === commandId);
+/** The terminal events (the Started event of QUEUED → PROCESSING is checked on its own). */
+const eventsFor = (commandId: string) => allEventsFor(commandId).filter((e) => e['detail-type'] !== EVENT_DETAIL_TYPE.STARTED);
 
 describe('rendered definition', () => {
   it('is plain ASL with local names and every Task bound to a local action', async () => {
@@ -69,8 +71,12 @@ describe('executions', () => {
       ffmpeg_command_run_seconds: 1.25,
       output_files: { out_video: { file_id: 'f-1' } },
     });
+    const all = allEventsFor(cid);
+    expect(all.map((e) => e['detail-type'])).toEqual([EVENT_DETAIL_TYPE.STARTED, EVENT_DETAIL_TYPE.SUCCEEDED]);
+    expect(all[0]).toMatchObject({ source: EVENT_SOURCE });
+    expect(all[0].detail).toEqual({ command_id: cid, account_id: 'acct-test', status: 'PROCESSING', started_at: item!.started_at, compute: 'cpu' });
     const onDisk = (await h.eventsFile()).filter((e) => (e.detail as { command_id: string }).command_id === cid);
-    expect(onDisk).toHaveLength(1);
+    expect(onDisk).toHaveLength(2);
   });
 
   it('worker reports FFMPEG_FAILED → FAILED with error_status, message and a FAILED event', async () => {

@@ -67,7 +67,7 @@ describe('real worker', () => {
     const body = await (await h.services.s3.send(new GetObjectCommand({ Bucket: LOCAL_NAMES.bucket, Key: outputs.out_video.s3_key }))).Body!.transformToByteArray();
     expect(Buffer.from(body.subarray(4, 8)).toString('latin1')).toBe('ftyp');
     const events = h.events.filter((e) => (e.detail as { command_id: string }).command_id === cid);
-    expect(events.map((e) => e['detail-type'])).toEqual([EVENT_DETAIL_TYPE.SUCCEEDED]);
+    expect(events.map((e) => e['detail-type'])).toEqual([EVENT_DETAIL_TYPE.STARTED, EVENT_DETAIL_TYPE.SUCCEEDED]);
     expectPollConforms(item!);
   });
 

@@ -4,10 +4,11 @@
  * HTTP server of lavfi media. Plans are written by hand (the parser is tested on its own).
  */
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV, S3_KEYS, TABLE } from '../../../core/constants.ts';
 import { parseFfmpegCommand } from '../../../core/command/index.ts';
@@ -359,6 +360,32 @@ describe('worker: failures', () => {
     expect(cause.length).toBeLessThan(2300);
     expect(successOf(c.token)).toHaveLength(0);
     expect(await readdir(workRoot)).not.toContain(path.basename(c.workspace!));
+  });
+
+  it("reads a stored-file input straight from the bucket, only under its own account's files/ prefix", async () => {
+    const own = `files/${ACCOUNT}/0b8f2f6e-3c1d-4e2a-9b7c-5d4e3f2a1b0c/clip.mp4`;
+    const foreign = `files/acct-2/0b8f2f6e-3c1d-4e2a-9b7c-5d4e3f2a1b0d/clip.mp4`;
+    for (const key of [own, foreign]) {
+      await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: await readFile(fx.path('video.mp4')) }));
+    }
+    const hits = web.hits.length;
+    const plan = (key: string): CommandPlan => ({
+      inputs: [{ alias: 'in_video', url: `s3://${BUCKET}/${key}`, s3_key: key, local_name: 'in_video.mp4' }],
+      outputs: [{ alias: 'out_audio', local_name: 'a.wav' }],
+      commands: [['-i', 'in_video.mp4', '-vn', 'a.wav']],
+    });
+    const ok = await runCase(plan(own));
+    expect(ok.outcome.status, ok.outcome.error?.message).toBe('SUCCESS');
+    expect(web.hits.length).toBe(hits); // no HTTP fetch
+
+    const refused = await runCase(plan(foreign));
+    expect(refused.outcome.error?.status).toBe('INPUT_DOWNLOAD_FAILED');
+    expect(refused.outcome.error?.message).toMatch(/not this account's/);
+    expect(refused.pids).toHaveLength(0);
+
+    const gone = await runCase(plan(`files/${ACCOUNT}/0b8f2f6e-3c1d-4e2a-9b7c-5d4e3f2a1b0e/deleted.mp4`));
+    expect(gone.outcome.error?.status).toBe('INPUT_DOWNLOAD_FAILED');
+    expect(gone.outcome.error?.message).toMatch(/stored file could not be read \(deleted\)/);
   });
 
   it('INPUT_DOWNLOAD_FAILED on 404, without retrying a 4xx', async () => {

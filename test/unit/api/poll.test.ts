@@ -29,6 +29,7 @@ const POLL_KEYS = [
   'output_files',
   'original_request',
   'vcpu_count',
+  'expires_at',
 ].sort();
 
 const META_KEYS = [
@@ -96,6 +97,8 @@ describe('toPollResponse', () => {
       output_files: {},
       original_request: { input_files: { in_a: 'https://e.com/a.mp4' }, output_files: { out_a: 'a.webm' }, ffmpeg_command: '-i {{in_a}} {{out_a}}' },
       vcpu_count: 2,
+      // The item's TTL (expire_at, epoch seconds) as a date.
+      expires_at: '1970-01-01T00:00:01.000Z',
     });
     const text = JSON.stringify(r);
     for (const secret of ['account_id', 'plan', 'pending', 'expire_at', 's3_key']) expect(text).not.toContain(secret);

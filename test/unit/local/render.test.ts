@@ -11,7 +11,7 @@ import { localResources, renderStateMachine, resolveCfnValue, stackResourceIds, 
 
 /** Names unlike the defaults, so a hit cannot be a coincidence. */
 const NAMES: LocalResourceNames = {
-  tables: { commands: 'cmds-x', apiKeys: 'keys-x', accounts: 'accts-x' },
+  tables: { commands: 'cmds-x', apiKeys: 'keys-x', accounts: 'accts-x', files: 'files-x', presets: 'presets-x', webhookDeliveries: 'deliveries-x' },
   bucket: 'bucket-x',
   eventBusName: 'bus-x',
   clusterName: 'cluster-x',
@@ -34,12 +34,15 @@ describe('stackResourceIds (from the Ffaas construct)', () => {
   it('maps every table, the bucket, the bus, the cluster, both task definitions and the state machine of the template', () => {
     const ids = synth.resourceIds;
     expect(Object.values(ids.tables).sort()).toEqual(idsOfType('AWS::DynamoDB::Table'));
-    expect(new Set(Object.values(ids.tables)).size).toBe(3);
+    expect(new Set(Object.values(ids.tables)).size).toBe(6);
     expect([ids.bucket]).toEqual(idsOfType('AWS::S3::Bucket'));
     expect([ids.eventBus]).toEqual(idsOfType('AWS::Events::EventBus'));
     expect([ids.cluster]).toEqual(idsOfType('AWS::ECS::Cluster'));
-    expect([...ids.taskDefinitions].sort()).toEqual(idsOfType('AWS::ECS::TaskDefinition'));
-    expect([ids.stateMachine]).toEqual(idsOfType('AWS::StepFunctions::StateMachine'));
+    // The file ingest's task definition and state machine (lib/files.ts) are not the command
+    // state machine's: local mode runs the ingest itself (local/file-ingest.ts).
+    const notIngest = (ids: string[]) => ids.filter((id) => !id.includes('Ingest'));
+    expect([...ids.taskDefinitions].sort()).toEqual(notIngest(idsOfType('AWS::ECS::TaskDefinition')));
+    expect([ids.stateMachine]).toEqual(notIngest(idsOfType('AWS::StepFunctions::StateMachine')));
   });
 
   it('tells the tables apart by the construct property, which the key schema agrees with', () => {
@@ -67,7 +70,7 @@ describe('renderStateMachine', () => {
 
 describe('resolveCfnValue (hand-written templates)', () => {
   const ids: StackResourceIds = {
-    tables: { commands: 'Cmds', apiKeys: 'Keys', accounts: 'Accts' },
+    tables: { commands: 'Cmds', apiKeys: 'Keys', accounts: 'Accts', files: 'Files', presets: 'Presets', webhookDeliveries: 'Dlv' },
     bucket: 'Bkt',
     eventBus: 'Bus',
     cluster: 'Clu',
@@ -114,6 +117,6 @@ describe('resolveCfnValue (hand-written templates)', () => {
   });
 
   it('lists one local resource per construct resource', () => {
-    expect([...localResources(ids, NAMES).keys()].sort()).toEqual(['Accts', 'Bkt', 'Bus', 'Clu', 'Cmds', 'Keys', 'Sm', 'Td']);
+    expect([...localResources(ids, NAMES).keys()].sort()).toEqual(['Accts', 'Bkt', 'Bus', 'Clu', 'Cmds', 'Dlv', 'Files', 'Keys', 'Presets', 'Sm', 'Td']);
   });
 });

@@ -205,4 +205,20 @@ describe('safeFetch (small bodies)', () => {
   it('with maxRedirects 0 (webhooks) a redirect is an error', async () => {
     await expect(safeFetch(srv.url('/to-hello'), { method: 'POST', body: 'x' }, { ...base(), maxRedirects: 0 })).rejects.toMatchObject({ reason: 'redirects' });
   });
+
+  it("redirect: 'return' answers the redirect itself and never fetches its Location (webhooks)", async () => {
+    const before = hitsOf('/hello');
+    const r = await safeFetch(srv.url('/to-hello'), { method: 'POST', body: 'x' }, { ...base(), maxRedirects: 0, redirect: 'return' });
+    expect(r.status).toBe(301);
+    expect(r.headers.location).toBe('/hello');
+    expect(hitsOf('/hello')).toBe(before);
+  });
+
+  it('truncateBody keeps the first maxBytes and drops the rest, with or without Content-Length', async () => {
+    const big = await safeFetch(srv.url('/big'), {}, { ...base(), maxBytes: 1024, truncateBody: true });
+    expect(big.status).toBe(200);
+    expect(big.body).toHaveLength(1024);
+    const streamed = await safeFetch(srv.url('/liar'), {}, { ...base(), maxBytes: 1500, truncateBody: true });
+    expect(streamed.body).toHaveLength(1500);
+  });
 });
