@@ -16,6 +16,9 @@ if (!node) {
   process.exit(1);
 }
 const loader = pathToFileURL(path.join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+// Ctrl-C reaches the CLI too (same process group): it cancels the command and exits 130, and
+// this wrapper must live to pass that code on, so it does not die of the SIGINT itself.
+process.on('SIGINT', () => {});
 const result = spawnSync(node, ['--import', loader, path.join(root, 'bin', 'cli.ts'), ...process.argv.slice(2)], {
   stdio: 'inherit',
 });

@@ -30,6 +30,8 @@ export const ROUTE_HANDLERS = [
   'rendobar-submit-job',
   'rendobar-get-job',
   'rendobar-validate',
+  // users (issue 16): the API describes itself
+  'openapi',
 ] as const;
 export type RouteHandlerName = (typeof ROUTE_HANDLERS)[number];
 
@@ -114,6 +116,8 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/jobs', handler: 'rendobar-submit-job', auth: true, bases: [''] },
   { method: 'GET', path: '/jobs/{job_id}', handler: 'rendobar-get-job', auth: true, bases: [''] },
   { method: 'POST', path: '/ffmpeg/validate', handler: 'rendobar-validate', auth: false, bases: [''] },
+  // users (issue 16): the OpenAPI document, no key (clients and the console read it)
+  { method: 'GET', path: '/openapi.json', handler: 'openapi', auth: false },
 ];
 
 /** The base paths `route` is served under. */

@@ -421,6 +421,7 @@ export class FfaasApi extends Construct {
       'rendobar-submit-job': submitWithFiles,
       'rendobar-get-job': (fn) => (read(fn), downloads(fn)),
       'rendobar-validate': none,
+      openapi: none,
     };
     for (const handler of ROUTE_HANDLERS) grants[handler](this.functions[handler]);
   }

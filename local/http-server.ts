@@ -11,6 +11,7 @@
 import { readControlSettings } from '../core/control/settings.ts';
 import { RateLimiter } from '../core/control/rate-limit.ts';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -104,6 +105,37 @@ function envelope(res: ServerResponse, status: number, code: ApiErrorCode, messa
   const body = JSON.stringify(errorEnvelope({ code, message }));
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
+}
+
+/**
+ * The web console (console/, static files; docs/CONSOLE.md) at /console/, same origin as the
+ * API so it needs no CORS locally. hls.js is served from node_modules (npm, no CDN).
+ */
+const CONSOLE_FILES: Record<string, { file: string; type: string }> = {
+  '/console/': { file: 'console/index.html', type: 'text/html; charset=utf-8' },
+  '/console/console.js': { file: 'console/console.js', type: 'text/javascript; charset=utf-8' },
+  '/console/console.css': { file: 'console/console.css', type: 'text/css; charset=utf-8' },
+  '/console/vendor/hls.min.js': { file: 'node_modules/hls.js/dist/hls.min.js', type: 'text/javascript; charset=utf-8' },
+};
+
+async function serveConsole(pathname: string, res: ServerResponse): Promise<void> {
+  if (pathname === '/console') {
+    res.writeHead(308, { location: '/console/' });
+    res.end();
+    return;
+  }
+  const entry = CONSOLE_FILES[pathname];
+  if (!entry) {
+    envelope(res, 404, 'NOT_FOUND', 'No such console file');
+    return;
+  }
+  try {
+    const body = await readFile(path.join(REPO_ROOT, entry.file));
+    res.writeHead(200, { 'content-type': entry.type, 'content-length': body.length, 'cache-control': 'no-cache' });
+    res.end(body);
+  } catch {
+    envelope(res, 404, 'NOT_FOUND', 'No such console file');
+  }
 }
 
 class TooLarge extends Error {}
@@ -242,6 +274,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
     res.setHeader('x-amzn-requestid', requestId);
     res.on('finish', () => log(`${method} ${url.pathname} ${res.statusCode} ${Date.now() - started}ms`));
 
+    if ((method === 'GET' || method === 'HEAD') && (url.pathname === '/console' || url.pathname.startsWith('/console/'))) {
+      await serveConsole(url.pathname, res);
+      return;
+    }
     const { match } = matchRoute(method === 'HEAD' ? 'GET' : method, url.pathname);
     if (!match) {
       req.resume();

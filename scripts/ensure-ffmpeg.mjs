@@ -10,6 +10,8 @@ const canApt = process.getuid?.() === 0 && spawnSync('apt-get', ['--version'], {
 const missing = [];
 if (!has('ffmpeg') || !has('ffprobe')) missing.push('ffmpeg');
 if (process.platform === 'linux' && !has('bwrap', '--version')) missing.push('bubblewrap');
+// Debian's chromium drives the web console's test (test/e2e/console.test.ts skips without it).
+if (process.platform === 'linux' && canApt && !has('chromium', '--version')) missing.push('chromium');
 
 if (missing.length > 0) {
   if (!canApt) {

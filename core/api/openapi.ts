@@ -126,6 +126,19 @@ function queryParameters(schema: z.ZodObject): JsonSchema[] {
   });
 }
 
+/** A request body with a worked example (the examples are what docs/REFERENCE.md shows). */
+const exampleBody = (name: ComponentName, example: unknown) => ({
+  required: true,
+  content: { 'application/json': { schema: ref(name), example } },
+});
+const EXAMPLE_ID = '3f1c9a52-6f0e-4a7b-9d1e-2b7c8e4f5a60';
+const EXAMPLE_INPUT = 'https://example.com/input.mp4';
+const submitted = {
+  description: 'accepted',
+  content: { 'application/json': { schema: ref('SubmitResponse'), example: { command_id: EXAMPLE_ID, vcpu_count: 2 } } },
+};
+
+
 // ---- Webhooks (issue 9) ---------------------------------------------------------------------
 const nullable = (type: string, extra: JsonSchema = {}) => ({ type: [type, 'null'], ...extra });
 const commandIdParameter = { name: 'command_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
@@ -216,8 +229,12 @@ const OPERATIONS: Partial<Record<RouteHandlerName, JsonSchema>> = {
     responses: { '200': ok('ok', 'HealthResponse'), ...internal },
   },
   validate: {
-    summary: 'Check a command without recording or running it (no key needed)',
-    requestBody: { required: true, ...json('ValidateRequest') },
+    summary: 'Check a command without recording or running it',
+    requestBody: exampleBody('ValidateRequest', {
+      input_files: { in_video: EXAMPLE_INPUT },
+      output_files: { out_video: 'out.mp4' },
+      ffmpeg_command: 'ffmpeg -i {{in_video}} -vf scale=640:-2 {{out_video}}',
+    }),
     responses: {
       '200': ok('valid or not', 'ValidateResponse'),
       '400': error('body not JSON'),
@@ -227,17 +244,42 @@ const OPERATIONS: Partial<Record<RouteHandlerName, JsonSchema>> = {
   },
   'run-ffmpeg-command': {
     summary: 'Run one FFmpeg command',
-    requestBody: { required: true, ...json('RunFfmpegCommandRequest') },
-    responses: { '200': ok('accepted', 'SubmitResponse'), ...submitErrors },
+    requestBody: exampleBody('RunFfmpegCommandRequest', {
+      input_files: { in_video: EXAMPLE_INPUT },
+      output_files: { out_video: 'small.webm' },
+      ffmpeg_command: 'ffmpeg -i {{in_video}} -c:v libvpx-vp9 -deadline realtime -c:a libopus {{out_video}}',
+      metadata: { project: 'demo' },
+    }),
+    responses: { '200': submitted, ...submitErrors },
   },
   'run-chained-ffmpeg-commands': {
     summary: 'Run 1-10 FFmpeg commands one after another in one workspace',
-    requestBody: { required: true, ...json('RunChainedFfmpegCommandsRequest') },
-    responses: { '200': ok('accepted', 'SubmitResponse'), ...submitErrors },
+    requestBody: exampleBody('RunChainedFfmpegCommandsRequest', {
+      input_files: { in_video: EXAMPLE_INPUT },
+      output_files: { out_clip: 'clip.mp4', out_thumb: 'thumb.jpg' },
+      ffmpeg_commands: [
+        'ffmpeg -i {{in_video}} -t 5 -c copy {{out_clip}}',
+        'ffmpeg -i {{out_clip}} -frames:v 1 {{out_thumb}}',
+      ],
+    }),
+    responses: { '200': submitted, ...submitErrors },
   },
   'run-multiple-ffmpeg-commands': {
     summary: 'Run 1-10 independent FFmpeg commands in parallel (all are checked before any is recorded)',
-    requestBody: { required: true, ...json('RunMultipleFfmpegCommandsRequest') },
+    requestBody: exampleBody('RunMultipleFfmpegCommandsRequest', {
+      commands: [
+        {
+          input_files: { in_video: EXAMPLE_INPUT },
+          output_files: { out_audio: 'audio.mp3' },
+          ffmpeg_command: 'ffmpeg -i {{in_video}} -vn {{out_audio}}',
+        },
+        {
+          input_files: { in_video: EXAMPLE_INPUT },
+          output_files: { out_thumb: 'thumb.jpg' },
+          ffmpeg_command: 'ffmpeg -i {{in_video}} -frames:v 1 {{out_thumb}}',
+        },
+      ],
+    }),
     responses: { '200': ok('accepted, one id per command in order', 'SubmitMultipleResponse'), ...submitErrors },
   },
   'get-command': {
@@ -323,6 +365,13 @@ const OPERATIONS: Partial<Record<RouteHandlerName, JsonSchema>> = {
     summary: 'Rendobar: check a command without running it (no key; bare file names accepted)',
     requestBody: { required: true, ...json('RendobarValidateRequest') },
     responses: { '200': ok('valid or not', 'RendobarValidateResponse'), '400': error('body not JSON'), ...internal },
+  },
+  openapi: {
+    summary: 'This document (OpenAPI 3.1), no key needed',
+    responses: {
+      '200': { description: 'the document', content: { 'application/json': { schema: { type: 'object' } } } },
+      ...internal,
+    },
   },
 };
 

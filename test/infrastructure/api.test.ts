@@ -67,7 +67,7 @@ describe('API: routes', () => {
         }
       }
     }
-    expect(ROUTES.filter((r) => !r.auth).map((r) => r.handler).sort()).toEqual(['download', 'health', 'rendobar-validate', 'validate']);
+    expect(ROUTES.filter((r) => !r.auth).map((r) => r.handler).sort()).toEqual(['download', 'health', 'openapi', 'rendobar-validate', 'validate']);
   });
 
   it('has stage throttling and JSON access logs', () => {

@@ -1,0 +1,336 @@
+/**
+ * End to end for the people who use ffaas (issue 16), against one local mode started as a user
+ * starts it: the typed client (answers parse with the zod schemas), GET /openapi.json, the CLI's
+ * `run` (a local file in, the output out, a failure, a cancel), the web console in headless
+ * Chromium with screenshots, and every example of the docs tagged for testing.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FfaasApiError, FfaasClient } from '../../client/index.ts';
+import { buildOpenApiDocument } from '../../core/api/openapi.ts';
+import {
+  ErrorEnvelopeSchema,
+  HealthResponseSchema,
+  ListCommandsResponseSchema,
+  PollResponseSchema,
+  SubmitResponseSchema,
+  ValidateResponseSchema,
+} from '../../core/api/responses.ts';
+import { makeFixtures, startFixtureServer, type FixtureServer, type Fixtures } from '../helpers/index.ts';
+import { createKey, startLocalProcess, type LocalProcess } from './local-process.ts';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '..', '..');
+const CHROMIUM = '/usr/bin/chromium';
+
+let dataDir: string;
+let env: Record<string, string>;
+let local: LocalProcess;
+let fixtures: Fixtures;
+let media: FixtureServer;
+let key: string;
+let client: FfaasClient;
+let openapi: { paths: Record<string, Record<string, unknown>> };
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `ffaas …` as a user does, in `cwd`; `onStderr` sees stderr as it comes. */
+function cli(args: string[], cwd: string, opts: { onStderr?: (text: string, child: ReturnType<typeof spawn>) => void; extraEnv?: Record<string, string> } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'ffaas.mjs'), ...args], {
+      cwd,
+      env: { ...process.env, ...env, ...opts.extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so a test can Ctrl-C it as a terminal does (the whole group).
+      detached: true,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      opts.onStderr?.(stderr, child);
+    });
+    const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const hasRoute = (method: string, p: string) => Boolean(openapi.paths[`/api/v1${p}`]?.[method]);
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'ffaas-users-'));
+  env = { FFAAS_DATA_DIR: dataDir, FFAAS_ALLOW_PRIVATE_URLS: '1' };
+  fixtures = await makeFixtures({ names: ['video.mp4'] });
+  media = await startFixtureServer({ dir: fixtures.dir });
+  local = await startLocalProcess(env);
+  key = await createKey(env, 'users-e2e', 'acct-users');
+  client = new FfaasClient({ baseUrl: local.url, apiKey: key });
+  openapi = (await client.openapi()) as typeof openapi;
+}, 180_000);
+
+afterAll(async () => {
+  await local?.stop();
+  await media?.stop();
+  await fixtures?.cleanup();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('the typed client against local mode', () => {
+  it('serves GET /openapi.json without a key: the document built from the route table', async () => {
+    const res = await fetch(`${local.url}/api/v1/openapi.json`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument())));
+    expect(((await (await fetch(`${local.url}/v1/openapi.json`)).json()) as { openapi: string }).openapi).toBe('3.1.0');
+  });
+
+  it('answers parse with the response schemas: health, validate, submit, run() to SUCCESS, list, errors', async () => {
+    HealthResponseSchema.parse(await client.health());
+    const body = {
+      input_files: { in_video: media.url('/video.mp4') },
+      output_files: { out_thumb: 'thumb.png' },
+      ffmpeg_command: 'ffmpeg -i {{in_video}} -frames:v 1 {{out_thumb}}',
+    };
+    expect(ValidateResponseSchema.parse(await client.validate(body))).toMatchObject({ valid: true });
+    const updates: string[] = [];
+    const done = await client.run(body, { initialDelayMs: 200, maxDelayMs: 1000, onUpdate: (c) => updates.push(c.status) });
+    expect(PollResponseSchema.parse(done).status, done.error_message ?? '').toBe('SUCCESS');
+    expect(updates.at(-1)).toBe('SUCCESS');
+    expect(done.output_files.out_thumb!.file_type).toBe('image');
+    SubmitResponseSchema.parse(await client.runFfmpegCommand(body));
+    const page = ListCommandsResponseSchema.parse(await client.listCommands({ limit: 5 }));
+    expect(page.commands.map((c) => c.command_id)).toContain(done.command_id);
+
+    const err = await client.getCommand('00000000-0000-4000-8000-000000000000').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FfaasApiError);
+    expect((err as FfaasApiError).status).toBe(404);
+    ErrorEnvelopeSchema.parse((err as FfaasApiError).body);
+    const anonymous = new FfaasClient({ baseUrl: local.url });
+    await expect(anonymous.listCommands()).rejects.toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
+  });
+});
+
+describe('ffaas run -- ffmpeg … against local mode', () => {
+  let cwd: string;
+  beforeAll(async () => {
+    cwd = await mkdtemp(path.join(tmpdir(), 'ffaas-run-'));
+    await copyFile(path.join(fixtures.dir, 'video.mp4'), path.join(cwd, 'input.mp4'));
+  });
+  afterAll(async () => cwd && rm(cwd, { recursive: true, force: true }));
+
+  it('runs a URL input and downloads the output next to the user (--json for scripts)', async () => {
+    const r = await cli(['run', '--json', '--', 'ffmpeg', '-i', media.url('/video.mp4'), '-t', '1', '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-an', 'out/small.webm'], cwd);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.command.status).toBe('SUCCESS');
+    expect(result.downloaded).toEqual(['out/small.webm']);
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', path.join(cwd, 'out', 'small.webm')]);
+    expect(stdout.trim()).toBe('vp9');
+    // The CLI made its own key for local mode and keeps it in the data dir, owner-only.
+    expect(existsSync(path.join(dataDir, 'cli-key'))).toBe(true);
+  });
+
+  it('uploads a local input through the files API, or says there is none', async () => {
+    const r = await cli(['run', '--', 'ffmpeg', '-i', 'input.mp4', '-frames:v', '1', 'frame.png'], cwd);
+    if (hasRoute('post', '/files/upload-url')) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('wrote frame.png');
+      const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=width', '-of', 'csv=p=0', path.join(cwd, 'frame.png')]);
+      expect(Number(stdout.trim())).toBeGreaterThan(0);
+    } else {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('this server has no files API, so input.mp4 cannot be uploaded');
+    }
+  });
+
+  it('exits non-zero with FFmpeg\'s own stderr when the command fails', async () => {
+    const r = await cli(['run', '--', 'ffmpeg', '-i', media.url('/video.mp4'), '-c:v', 'libx264', '-profile:v', 'bogus', 'bad.mp4'], cwd);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('FAILED (FFMPEG_FAILED)');
+    expect(r.stderr).toContain('invalid profile: bogus');
+    expect(existsSync(path.join(cwd, 'bad.mp4'))).toBe(false);
+  });
+
+  it('Ctrl-C cancels the running command (or says the server cannot)', async () => {
+    let sent = false;
+    const r = await cli(
+      ['run', '--', 'ffmpeg', '-filter_complex', 'testsrc2=duration=30:size=640x360:rate=25', '-c:v', 'libx264', 'long.mp4'],
+      cwd,
+      {
+        onStderr: (text, child) => {
+          if (!sent && /command [0-9a-f-]{36} submitted/.test(text)) {
+            sent = true;
+            setTimeout(() => process.kill(-child.pid!, 'SIGINT'), 1500);
+          }
+        },
+      },
+    );
+    expect(sent).toBe(true);
+    expect(r.code).toBe(130);
+    const id = /command ([0-9a-f-]{36}) submitted/.exec(r.stderr)![1]!;
+    if (hasRoute('post', '/commands/{command_id}/cancel')) {
+      const cliKey = (await readFile(path.join(dataDir, 'cli-key'), 'utf8')).trim();
+      const final = await new FfaasClient({ baseUrl: local.url, apiKey: cliKey }).waitForCommand(id, { initialDelayMs: 200, maxDelayMs: 1000, timeoutMs: 30_000 });
+      expect(final.status).toBe('FAILED');
+      expect(String(final.error_status)).toBe('CANCELLED');
+    } else {
+      expect(r.stderr).toContain(`this server cannot cancel commands: ${id} keeps running`);
+    }
+  }, 90_000);
+
+  it('commands list/get/logs with --json, and errors that say what to do', async () => {
+    const list = await cli(['commands', 'list', '--json', '--limit', '3'], cwd);
+    expect(list.code, list.stderr).toBe(0);
+    const page = ListCommandsResponseSchema.parse(JSON.parse(list.stdout));
+    const failed = page.commands.find((c) => c.error_status === 'FFMPEG_FAILED')!;
+    const logs = await cli(['commands', 'logs', failed.command_id], cwd);
+    expect(logs.stdout).toContain('invalid profile: bogus');
+    const missing = await cli(['commands', 'get', '00000000-0000-4000-8000-000000000000'], cwd);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('404 NOT_FOUND');
+    const badKey = await cli(['commands', 'list', '--url', local.url, '--key', 'ffaas_nope'], cwd);
+    expect(badKey.code).toBe(1);
+    expect(badKey.stderr).toContain('check the key');
+    const noKey = await cli(['commands', 'list', '--url', local.url], cwd, { extraEnv: { FFAAS_API_KEY: '' } });
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('pass --key KEY or set FFAAS_API_KEY');
+    const help = await cli(['run', '--help'], cwd);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Ctrl-C cancels');
+  });
+});
+
+/** Gray pixels of a PNG, via Debian's ffmpeg, to check a screenshot is not blank. */
+async function grayStats(png: string): Promise<{ mean: number; stddev: number; distinct: number }> {
+  const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', png, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { encoding: 'buffer', maxBuffer: 64 << 20 });
+  const px = stdout as unknown as Buffer;
+  let sum = 0;
+  for (const v of px) sum += v;
+  const mean = sum / px.length;
+  let sq = 0;
+  for (const v of px) sq += (v - mean) ** 2;
+  return { mean, stddev: Math.sqrt(sq / px.length), distinct: new Set(px).size };
+}
+
+describe.skipIf(!existsSync(CHROMIUM))('the web console in headless Chromium', () => {
+  it('connects with a key, runs a command to SUCCESS, plays its video, and looks right', async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const shots = path.join(dataDir, 'screenshots');
+    await mkdir(shots, { recursive: true });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${local.url}/console/`);
+      await page.fill('#api-key', key);
+      await page.click('#connect button');
+      await page.waitForSelector('#conn-status:has-text("connected")');
+      await page.click('#submit button');
+      await page.waitForSelector('#submit-status:has-text("submitted")');
+      const id = ((await page.textContent('#submit-status')) ?? '').replace('submitted ', '').trim();
+      // Live status: the row of the command reaches SUCCESS.
+      await page.waitForSelector(`tr[data-id="${id}"] td.SUCCESS`, { timeout: 60_000 });
+      await page.waitForSelector('#outputs video');
+      // A string: this runs in the page (the test's tsconfig has no DOM types).
+      const playing = (await page.evaluate(`(async () => {
+        const video = document.querySelector('#outputs video');
+        const until = Date.now() + 15000;
+        while (video.readyState < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+        const readyState = video.readyState;
+        await video.play();
+        const start = video.currentTime;
+        while (video.currentTime - start < 0.3 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+        video.pause();
+        return { readyState, advanced: video.currentTime - start, width: video.videoWidth };
+      })()`)) as { readyState: number; advanced: number; width: number };
+      expect(playing.readyState).toBeGreaterThanOrEqual(2);
+      expect(playing.advanced).toBeGreaterThan(0.2);
+      expect(playing.width).toBe(320);
+      for (const sel of ['header h1', '#commands', '#detail', '#outputs video']) expect(await page.isVisible(sel), sel).toBe(true);
+      const commandsShot = path.join(shots, 'commands.png');
+      await page.screenshot({ path: commandsShot, fullPage: true });
+      const stats = await grayStats(commandsShot);
+      expect(stats.stddev).toBeGreaterThan(10);
+      expect(stats.distinct).toBeGreaterThan(20);
+      // The video frame (testsrc2 colours) is in the picture, not a black box.
+      const videoShot = path.join(shots, 'video.png');
+      await page.locator('#outputs video').screenshot({ path: videoShot });
+      expect((await grayStats(videoShot)).distinct).toBeGreaterThan(30);
+
+      await page.click('nav button[data-tab="keys"]');
+      expect(await page.isVisible('#tab-keys pre')).toBe(true);
+      expect(await page.isVisible('#tab-commands')).toBe(false);
+      expect(errors).toEqual([]);
+      if (process.env.FFAAS_KEEP_SCREENSHOTS) await copyFile(commandsShot, process.env.FFAAS_KEEP_SCREENSHOTS);
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
+});
+
+/** ```sh test blocks of the user docs, run in order in one shell per document. */
+function testedBlocks(markdown: string, lang: string): string[] {
+  return [...markdown.matchAll(new RegExp('```' + lang + ' test\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+}
+
+describe('the docs\' examples', () => {
+  it.each(['README.md', 'docs/CLI.md', 'docs/CLIENT.md'])('every `sh test` / `python test` block of %s runs against local mode', async (doc) => {
+    const text = await readFile(path.join(root, doc), 'utf8');
+    const sh = testedBlocks(text, 'sh');
+    const py = testedBlocks(text, 'python');
+    const ts = testedBlocks(text, 'ts');
+    expect(sh.length + py.length + ts.length, `${doc} has no tested examples`).toBeGreaterThan(0);
+    const cwd = await mkdtemp(path.join(tmpdir(), 'ffaas-docs-'));
+    try {
+      await copyFile(path.join(fixtures.dir, 'video.mp4'), path.join(cwd, 'input.mp4'));
+      const prelude = [
+        'set -euo pipefail',
+        // `npx ffaas` as a user of this checkout runs it.
+        `npx() { if [ "$1" = ffaas ]; then shift; node ${JSON.stringify(path.join(root, 'bin', 'ffaas.mjs'))} "$@"; else command npx "$@"; fi; }`,
+      ].join('\n');
+      const exampleEnv = { FFAAS_URL: local.url, FFAAS_API_KEY: key, INPUT_URL: media.url('/video.mp4') };
+      for (const [i, block] of sh.entries()) {
+        const script = path.join(cwd, `block-${i}.sh`);
+        await writeFile(script, `${prelude}\n${block}`);
+        const r = await run('bash', [script], { cwd, env: { ...process.env, ...env, ...exampleEnv }, timeout: 120_000 }).catch((e: { stdout: string; stderr: string; code: number }) => e);
+        expect((r as { code?: number }).code ?? 0, `${doc} sh block ${i}:\n${block}\n${r.stdout}\n${r.stderr}`).toBe(0);
+      }
+      for (const [i, block] of py.entries()) {
+        const script = path.join(cwd, `block-${i}.py`);
+        await writeFile(script, block);
+        const r = await run('python3', [script], { cwd, env: { ...process.env, ...env, ...exampleEnv }, timeout: 120_000 }).catch((e: { stdout: string; stderr: string; code: number }) => e);
+        expect((r as { code?: number }).code ?? 0, `${doc} python block ${i}:\n${block}\n${r.stdout}\n${r.stderr}`).toBe(0);
+      }
+      // TypeScript examples import 'ffaas/client': run inside the checkout so the package resolves itself.
+      const tsDir = path.join(root, '.docs-examples');
+      await mkdir(tsDir, { recursive: true });
+      for (const [i, block] of ts.entries()) {
+        const script = path.join(tsDir, `${path.basename(doc, '.md')}-${i}.ts`);
+        await writeFile(script, block);
+        const r = await run(process.execPath, ['--import', pathToFileURL(path.join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, script], { cwd, env: { ...process.env, ...env, ...exampleEnv }, timeout: 120_000 }).catch((e: { stdout: string; stderr: string; code: number }) => e);
+        await rm(script, { force: true });
+        expect((r as { code?: number }).code ?? 0, `${doc} ts block ${i}:\n${block}\n${r.stdout}\n${r.stderr}`).toBe(0);
+      }
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  }, 240_000);
+});
