@@ -138,9 +138,11 @@ describe('local mode over HTTP', () => {
   });
 
   it('serves the same API under /v1 and lists the account\'s commands newest first', async () => {
+    // Rendi's dialect: the list is a bare JSON array (docs/API.md, "Dialects").
     const { status, json } = await api(base, 'GET', '/v1/commands?limit=10', { key });
     expect(status).toBe(200);
-    expect(json.commands.map((c: Poll) => c.command_id)).toContain(firstCommandId);
+    expect(Array.isArray(json)).toBe(true);
+    expect(json.map((c: Poll) => c.command_id)).toContain(firstCommandId);
   });
 
   it('stores an image sequence output (frame_%03d.png): file_count > 1, every frame downloadable', async () => {

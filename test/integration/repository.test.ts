@@ -163,7 +163,7 @@ describe('CommandRepository', () => {
     expect((await commands.get('acc-l', id))!.progress).toEqual(progress);
     expect(await commands.recordSuccess('acc-l', id, success)).toBe(true);
     got = (await commands.get('acc-l', id))!;
-    expect(got).toMatchObject({ status: 'SUCCESS', finished_at: success.finishedAt, ffmpeg_command_run_seconds: 1.5, output_files_json: '{}' });
+    expect(got).toMatchObject({ status: 'SUCCESS', finished_at: success.finishedAt, ffmpeg_command_run_seconds: 1.5 });
 
     // Final: nothing moves it again.
     expect(await commands.recordFailure('acc-l', id, failure)).toBe(false);

@@ -311,7 +311,8 @@ describe('worker: sequence outputs (image sequences, -f segment)', () => {
       height: 120,
     });
     expect(out.file_count).toBeGreaterThan(1);
-    const names = ['frame_001.png', ...out.companion_names!];
+    // The task result stays small; the full outputs (with the sequence's names) are stored beside it.
+    const names = ['frame_001.png', ...(await storedOf(c.commandId)).out_frames!.companion_names!];
     expect(names).toHaveLength(out.file_count!);
     expect(names).toEqual(names.map((_, i) => `frame_${String(i + 1).padStart(3, '0')}.png`));
     let bytes = 0;
@@ -338,7 +339,7 @@ describe('worker: sequence outputs (image sequences, -f segment)', () => {
     expect(segs!.file_count).toBeGreaterThanOrEqual(3);
     const manifest = (await get(c.commandId, 'list.m3u8'))!.body.toString('utf8');
     const listed = manifest.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-    expect(['seg_0.ts', ...segs!.companion_names!]).toEqual(listed);
+    expect(['seg_0.ts', ...(await storedOf(c.commandId)).out_segments!.companion_names!]).toEqual(listed);
     expect(list!.file_count).toBe(1); // the playlist's segments belong to the sequence output
     for (const name of listed) expect((await get(c.commandId, name))!.body[0], name).toBe(0x47);
   });
