@@ -50,9 +50,16 @@ async function main(): Promise<void> {
     const res = await fetch(`${local.url}/api/v1/run-ffmpeg-command`, { method: 'POST', headers, body });
     const { command_id } = (await res.json()) as { command_id: string };
     for (;;) {
-      const poll = (await (await fetch(`${local.url}/api/v1/commands/${command_id}`, { headers })).json()) as Record<string, any>;
+      const poll = (await (await fetch(`${local.url}/api/v1/commands/${command_id}`, { headers })).json()) as Record<
+        string,
+        any
+      >;
       if (poll.status === 'SUCCESS') {
-        return { ms: performance.now() - start, total: poll.total_processing_seconds, ffmpeg: poll.ffmpeg_command_run_seconds };
+        return {
+          ms: performance.now() - start,
+          total: poll.total_processing_seconds,
+          ffmpeg: poll.ffmpeg_command_run_seconds,
+        };
       }
       if (poll.status === 'FAILED') throw new Error(`${poll.error_status}: ${poll.error_message}`);
       await new Promise((r) => setTimeout(r, 50));
@@ -79,7 +86,11 @@ async function main(): Promise<void> {
         startup: { first_start_s: Math.round(firstStartMs) / 1000, restart_s: Math.round(restartMs) / 1000 },
         sequential_submit_to_success: stats(seq.map((j) => j.ms)),
         sequential_ffmpeg_run_s: stats(seq.map((j) => j.ffmpeg * 1000)),
-        burst: { jobs: burst, makespan_s: Math.round(burstMakespanMs) / 1000, submit_to_success: stats(burstResults.map((j) => j.ms)) },
+        burst: {
+          jobs: burst,
+          makespan_s: Math.round(burstMakespanMs) / 1000,
+          submit_to_success: stats(burstResults.map((j) => j.ms)),
+        },
       },
       null,
       2,

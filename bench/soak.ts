@@ -79,7 +79,9 @@ async function main(): Promise<void> {
       ffmpeg_command: 'ffmpeg -i {{in_video}} -t 0.5 -c:v libx264 -preset ultrafast -an {{out_video}}',
     });
     for (;;) {
-      const res = await fetch(`${local.url}/api/v1/run-ffmpeg-command`, { method: 'POST', headers, body }).catch(() => null);
+      const res = await fetch(`${local.url}/api/v1/run-ffmpeg-command`, { method: 'POST', headers, body }).catch(
+        () => null,
+      );
       if (res?.status === 200) {
         ids.push(((await res.json()) as { command_id: string }).command_id);
         break;
@@ -104,7 +106,10 @@ async function main(): Promise<void> {
   while (final.size < ids.length && Date.now() < deadline) {
     for (const id of ids) {
       if (final.has(id)) continue;
-      const poll = (await (await fetch(`${local.url}/api/v1/commands/${id}`, { headers })).json()) as Record<string, any>;
+      const poll = (await (await fetch(`${local.url}/api/v1/commands/${id}`, { headers })).json()) as Record<
+        string,
+        any
+      >;
       if (poll.status === 'SUCCESS' || poll.status === 'FAILED') final.set(id, poll);
     }
     if (final.size < ids.length) await sleep(1000);

@@ -27,13 +27,19 @@ function list(value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
   if (Array.isArray(value)) return value.map(String);
   const s = String(value).trim();
-  return s.startsWith('[') ? (JSON.parse(s) as string[]) : s.split(',').map((v) => v.trim()).filter(Boolean);
+  return s.startsWith('[')
+    ? (JSON.parse(s) as string[])
+    : s
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean);
 }
 
 const gpuOn = bool(ctx('ffaas:gpu'), false);
 const maxInstances = ctx('ffaas:gpuMaxInstances');
 const removal = String(ctx('ffaas:removalPolicy') ?? 'retain').toLowerCase();
-if (removal !== 'retain' && removal !== 'destroy') throw new Error(`ffaas:removalPolicy must be retain or destroy, got ${removal}`);
+if (removal !== 'retain' && removal !== 'destroy')
+  throw new Error(`ffaas:removalPolicy must be retain or destroy, got ${removal}`);
 
 new FfaasStack(app, String(ctx('ffaas:stackName') ?? DEFAULT_STACK_NAME), {
   gpu: gpuOn

@@ -47,7 +47,12 @@ export function isFlag(option: string): boolean {
 }
 
 function aliasFor(prefix: 'in' | 'out', name: string, taken: Set<string>): string {
-  const stem = path.basename(name).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'file';
+  const stem =
+    path
+      .basename(name)
+      .replace(/\.[^.]*$/, '')
+      .replace(/[^A-Za-z0-9_]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'file';
   let alias = `${prefix}_${stem}`;
   for (let n = 2; taken.has(alias); n++) alias = `${prefix}_${stem}_${n}`;
   taken.add(alias);
@@ -83,11 +88,13 @@ export function planFfmpegArgs(argv: readonly string[]): PlannedRun {
       } else out.push(value);
       continue;
     }
-    if (URL_LIKE.test(arg)) throw new FfmpegArgsError(`output ${arg} is a URL: name a local file; the CLI downloads it there`);
+    if (URL_LIKE.test(arg))
+      throw new FfmpegArgsError(`output ${arg} is a URL: name a local file; the CLI downloads it there`);
     const alias = aliasFor('out', arg, taken);
     outputs.push({ alias, filename: path.basename(arg), localPath: arg });
     out.push(`{{${alias}}}`);
   }
-  if (outputs.length === 0) throw new FfmpegArgsError('no output file in the command (the last bare argument, e.g. out.mp4)');
+  if (outputs.length === 0)
+    throw new FfmpegArgsError('no output file in the command (the last bare argument, e.g. out.mp4)');
   return { command: `ffmpeg ${quoteArgv(out).replace(/'(\{\{[A-Za-z0-9_]+\}\})'/g, '$1')}`, inputs, outputs };
 }

@@ -60,7 +60,10 @@ async function openLocal(dataDir?: string): Promise<KeyStore> {
   };
 }
 
-async function tablesOfStack(stackName: string, region?: string): Promise<{ apiKeys: string; accounts: string; usagePlanId?: string }> {
+async function tablesOfStack(
+  stackName: string,
+  region?: string,
+): Promise<{ apiKeys: string; accounts: string; usagePlanId?: string }> {
   const cfn = new CloudFormationClient(region ? { region } : {});
   try {
     const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -68,7 +71,9 @@ async function tablesOfStack(stackName: string, region?: string): Promise<{ apiK
     const apiKeys = outputs.get(STACK_OUTPUTS.apiKeysTableName);
     const accounts = outputs.get(STACK_OUTPUTS.accountsTableName);
     if (!apiKeys || !accounts) {
-      throw new Error(`stack ${stackName} has no ${STACK_OUTPUTS.apiKeysTableName}/${STACK_OUTPUTS.accountsTableName} outputs: is it an ffaas stack?`);
+      throw new Error(
+        `stack ${stackName} has no ${STACK_OUTPUTS.apiKeysTableName}/${STACK_OUTPUTS.accountsTableName} outputs: is it an ffaas stack?`,
+      );
     }
     return { apiKeys, accounts, usagePlanId: outputs.get(STACK_OUTPUTS.usagePlanId) };
   } finally {

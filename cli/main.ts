@@ -106,14 +106,16 @@ export async function main(argv: string[]): Promise<number> {
   const ffmpegArgs = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
   const { values, positionals } = parseArgs({ args: own, allowPositionals: true, options: OPTIONS });
   const [group = '', action, arg] = positionals;
-  if (values.help || group === '' || group === 'help') throw new HelpRequested(group === 'help' ? (action ?? '') : group);
+  if (values.help || group === '' || group === 'help')
+    throw new HelpRequested(group === 'help' ? (action ?? '') : group);
   if (!(group in HELP)) throw new CliUsageError(`unknown command ${JSON.stringify(group)}`);
   if (group === 'keys') return keys(values, action, arg);
 
   const conn = () => connect({ url: values.url, key: values.key, dataDir: values['data-dir'] });
   switch (group) {
     case 'run': {
-      if (ffmpegArgs.length === 0) throw new CliUsageError('run needs the FFmpeg command after --: ffaas run -- ffmpeg -i in.mp4 out.webm');
+      if (ffmpegArgs.length === 0)
+        throw new CliUsageError('run needs the FFmpeg command after --: ffaas run -- ffmpeg -i in.mp4 out.webm');
       return runFfmpeg((await conn()).client, ffmpegArgs, { json: !!values.json, noDownload: values['no-download'] });
     }
     case 'commands':
@@ -129,12 +131,23 @@ export async function main(argv: string[]): Promise<number> {
 async function commands(client: FfaasClient, values: Values, action?: string, id?: string): Promise<number> {
   switch (action) {
     case 'list': {
-      const page = await client.listCommands({ limit: values.limit ? Number(values.limit) : undefined, status: values.status });
+      const page = await client.listCommands({
+        limit: values.limit ? Number(values.limit) : undefined,
+        status: values.status,
+      });
       print(values, page, () => {
         if (page.commands.length === 0) console.log('no commands yet: ffaas run -- ffmpeg …');
         for (const c of page.commands) {
           const pct = c.progress?.percent != null ? ` ${Math.round(c.progress.percent)}%` : '';
-          console.log([c.command_id, c.created_at, `${c.status}${pct}`, c.error_status ?? '', Object.values(c.original_request.output_files).join(',')].join('\t'));
+          console.log(
+            [
+              c.command_id,
+              c.created_at,
+              `${c.status}${pct}`,
+              c.error_status ?? '',
+              Object.values(c.original_request.output_files).join(','),
+            ].join('\t'),
+          );
         }
       });
       return 0;
@@ -143,22 +156,32 @@ async function commands(client: FfaasClient, values: Values, action?: string, id
       const c = await client.getCommand(need(id, 'a command id', 'commands get'));
       print(values, c, () => {
         console.log(`${c.command_id}  ${c.status}${c.error_status ? ` (${c.error_status})` : ''}`);
-        if (c.progress) console.log(`progress: ${c.progress.percent ?? '?'}% at ${c.progress.out_time_seconds}s, speed ${c.progress.speed ?? '?'}x`);
-        for (const [alias, f] of Object.entries(c.output_files)) console.log(`${alias}\t${f.filename}\t${f.status}\t${f.storage_url ?? ''}`);
+        if (c.progress)
+          console.log(
+            `progress: ${c.progress.percent ?? '?'}% at ${c.progress.out_time_seconds}s, speed ${c.progress.speed ?? '?'}x`,
+          );
+        for (const [alias, f] of Object.entries(c.output_files))
+          console.log(`${alias}\t${f.filename}\t${f.status}\t${f.storage_url ?? ''}`);
       });
       return 0;
     }
     case 'cancel': {
       const c = await client.cancelCommand(need(id, 'a command id', 'commands cancel'));
-      print(values, c, () => console.log(`${c.command_id}  ${c.status}${c.error_status ? ` (${c.error_status})` : ''}`));
+      print(values, c, () =>
+        console.log(`${c.command_id}  ${c.status}${c.error_status ? ` (${c.error_status})` : ''}`),
+      );
       return 0;
     }
     case 'logs': {
       const c = await client.getCommand(need(id, 'a command id', 'commands logs'));
-      print(values, { command_id: c.command_id, status: c.status, error_status: c.error_status, error_message: c.error_message }, () => {
-        console.log(`${c.command_id}  ${c.status}${c.error_status ? ` (${c.error_status})` : ''}`);
-        console.log(c.error_message ?? (c.status === 'SUCCESS' ? 'no errors' : 'nothing yet'));
-      });
+      print(
+        values,
+        { command_id: c.command_id, status: c.status, error_status: c.error_status, error_message: c.error_message },
+        () => {
+          console.log(`${c.command_id}  ${c.status}${c.error_status ? ` (${c.error_status})` : ''}`);
+          console.log(c.error_message ?? (c.status === 'SUCCESS' ? 'no errors' : 'nothing yet'));
+        },
+      );
       return 0;
     }
   }
@@ -208,7 +231,11 @@ async function webhooks(client: FfaasClient, values: Values, action?: string, ar
       const config = await client.getWebhook();
       const deliveries = await client.webhookDeliveries().catch(() => null);
       print(values, { config, deliveries }, () => {
-        console.log(config.configured ? `${config.url} (${config.is_active ? 'active' : 'disabled'})` : 'no webhook: ffaas webhooks set URL');
+        console.log(
+          config.configured
+            ? `${config.url} (${config.is_active ? 'active' : 'disabled'})`
+            : 'no webhook: ffaas webhooks set URL',
+        );
         if (deliveries) console.log(JSON.stringify(deliveries, null, 2));
       });
       return 0;
@@ -244,7 +271,8 @@ function keyTarget(values: Values): KeyStoreTarget {
   const region = values.region;
   if (values.stack) return { kind: 'stack', stackName: values.stack, region };
   if (values['api-keys-table'] || values['accounts-table']) {
-    if (!values['api-keys-table'] || !values['accounts-table']) throw new CliUsageError('--api-keys-table and --accounts-table go together');
+    if (!values['api-keys-table'] || !values['accounts-table'])
+      throw new CliUsageError('--api-keys-table and --accounts-table go together');
     return { kind: 'tables', apiKeysTable: values['api-keys-table'], accountsTable: values['accounts-table'], region };
   }
   return { kind: 'local', dataDir: values['data-dir'] };
@@ -259,10 +287,16 @@ async function keys(values: Values, action?: string, arg?: string): Promise<numb
         if (!values.name) throw new CliUsageError('keys create needs --name NAME');
         const created = await store.repository.create({ name: values.name, accountId: values.account });
         if (values.json) {
-          print(values, { key: created.key, prefix: created.prefix, name: created.name, account_id: created.accountId }, () => undefined);
+          print(
+            values,
+            { key: created.key, prefix: created.prefix, name: created.name, account_id: created.accountId },
+            () => undefined,
+          );
           return 0;
         }
-        console.log(`Created key ${created.prefix}… "${created.name}" for account ${created.accountId}${created.accountCreated ? ' (new account)' : ''} in ${store.where}.`);
+        console.log(
+          `Created key ${created.prefix}… "${created.name}" for account ${created.accountId}${created.accountCreated ? ' (new account)' : ''} in ${store.where}.`,
+        );
         const usage = await store.onAccount?.(created.accountId);
         if (usage) console.log(usage);
         console.log('It is shown only now; send it as the X-API-KEY header:');
@@ -273,13 +307,20 @@ async function keys(values: Values, action?: string, arg?: string): Promise<numb
         const list = await store.repository.list();
         print(values, list, () => {
           if (list.length === 0) console.log(`no keys in ${store.where}`);
-          for (const k of list) console.log([k.prefix, k.account_id, k.created_at, k.revoked_at ? `revoked ${k.revoked_at}` : 'active', k.name].join('\t'));
+          for (const k of list)
+            console.log(
+              [k.prefix, k.account_id, k.created_at, k.revoked_at ? `revoked ${k.revoked_at}` : 'active', k.name].join(
+                '\t',
+              ),
+            );
         });
         return 0;
       }
       case 'revoke': {
         const revoked = await store.repository.revoke(need(arg, 'the key or its prefix', 'keys revoke'));
-        print(values, revoked, () => console.log(`revoked ${revoked.prefix} "${revoked.name}" (account ${revoked.account_id})`));
+        print(values, revoked, () =>
+          console.log(`revoked ${revoked.prefix} "${revoked.name}" (account ${revoked.account_id})`),
+        );
         return 0;
       }
     }
@@ -295,14 +336,18 @@ export function reportError(err: unknown): number {
     console.log(HELP[err.topic] ?? HELP['']);
     return 0;
   }
-  if (err instanceof CliUsageError || err instanceof FfmpegArgsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  if (
+    err instanceof CliUsageError ||
+    err instanceof FfmpegArgsError ||
+    (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+  ) {
     console.error(`ffaas: ${(err as Error).message}`);
     return 2;
   }
   if (err instanceof FfaasApiError) {
     const hints: Record<number, string> = {
       401: ' (check the key: --key or FFAAS_API_KEY; local mode: ffaas keys create --name NAME)',
-      404: err.code === 'NOT_FOUND' ? ' (a wrong id, another account\'s, or a route this server does not have)' : '',
+      404: err.code === 'NOT_FOUND' ? " (a wrong id, another account's, or a route this server does not have)" : '',
     };
     console.error(`ffaas: ${err.message}${hints[err.status] ?? ''}`);
     const details = (err.body as { error?: { details?: { path: unknown[]; message: string }[] } })?.error?.details;
@@ -315,7 +360,9 @@ export function reportError(err: unknown): number {
   }
   const cause = (err as { cause?: { code?: string } }).cause;
   if (cause?.code === 'ECONNREFUSED') {
-    console.error(`ffaas: cannot reach the service (${(err as Error).message}): is it running? (npm start, or check --url)`);
+    console.error(
+      `ffaas: cannot reach the service (${(err as Error).message}): is it running? (npm start, or check --url)`,
+    );
     return 1;
   }
   console.error(`ffaas: ${(err as Error).message ?? err}`);

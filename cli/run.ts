@@ -48,7 +48,9 @@ export async function runFfmpeg(client: FfaasClient, argv: string[], options: Ru
       input_files[input.alias] = stored.file_id;
     } catch (err) {
       if (err instanceof FfaasApiError && err.status === 404 && err.code === 'NOT_FOUND') {
-        throw new CliUsageError(`this server has no files API, so ${input.source} cannot be uploaded: give the input as an http(s) URL`);
+        throw new CliUsageError(
+          `this server has no files API, so ${input.source} cannot be uploaded: give the input as an http(s) URL`,
+        );
       }
       throw err;
     }
@@ -109,10 +111,12 @@ export async function runFfmpeg(client: FfaasClient, argv: string[], options: Ru
   if (!options.noDownload) {
     for (const output of plan.outputs) downloaded.push(...(await downloadOutput(done, output, cwd)));
   }
-  if (options.json) process.stdout.write(`${JSON.stringify({ command: done, downloaded } satisfies RunResult, null, 2)}\n`);
+  if (options.json)
+    process.stdout.write(`${JSON.stringify({ command: done, downloaded } satisfies RunResult, null, 2)}\n`);
   else {
     for (const file of downloaded) log(`wrote ${file}`);
-    if (options.noDownload) for (const o of plan.outputs) log(`${o.filename}: ${done.output_files[o.alias]?.storage_url}`);
+    if (options.noDownload)
+      for (const o of plan.outputs) log(`${o.filename}: ${done.output_files[o.alias]?.storage_url}`);
   }
   return 0;
 }

@@ -14,14 +14,25 @@ import { usageKeyName, usageKeyValue } from '../core/control/usage-key.ts';
 import { isAwsError } from '../store/errors.ts';
 
 /** Returns what it did: 'created', 'existed'. */
-export async function ensureAccountUsageKey(opts: { usagePlanId: string; accountId: string; region?: string }): Promise<'created' | 'existed'> {
+export async function ensureAccountUsageKey(opts: {
+  usagePlanId: string;
+  accountId: string;
+  region?: string;
+}): Promise<'created' | 'existed'> {
   const client = new APIGatewayClient(opts.region ? { region: opts.region } : {});
   try {
     const name = usageKeyName(opts.accountId);
     let keyId: string | undefined;
     let outcome: 'created' | 'existed' = 'created';
     try {
-      const key = await client.send(new CreateApiKeyCommand({ name, value: usageKeyValue(opts.accountId), enabled: true, description: 'ffaas account usage key (throttling only; not a credential)' }));
+      const key = await client.send(
+        new CreateApiKeyCommand({
+          name,
+          value: usageKeyValue(opts.accountId),
+          enabled: true,
+          description: 'ffaas account usage key (throttling only; not a credential)',
+        }),
+      );
       keyId = key.id;
     } catch (err) {
       if (!isAwsError(err, 'ConflictException')) throw err;

@@ -98,7 +98,10 @@ export class FfaasApiError extends Error {
 }
 
 export class FfaasTimeoutError extends Error {
-  constructor(readonly commandId: string, readonly last: PollResponse) {
+  constructor(
+    readonly commandId: string,
+    readonly last: PollResponse,
+  ) {
     super(`command ${commandId} still ${last.status} when the wait ended`);
     this.name = 'FfaasTimeoutError';
   }
@@ -178,19 +181,29 @@ export class FfaasClient {
   }
 
   /** Any route: `path` below the base path. Throws FfaasApiError on a status of 400 or more. */
-  async request<T>(method: string, path: string, options: { body?: unknown; query?: Record<string, unknown>; raw?: NonNullable<RequestInit["body"]>; headers?: Record<string, string> } = {}): Promise<T> {
+  async request<T>(
+    method: string,
+    path: string,
+    options: {
+      body?: unknown;
+      query?: Record<string, unknown>;
+      raw?: NonNullable<RequestInit['body']>;
+      headers?: Record<string, string>;
+    } = {},
+  ): Promise<T> {
     const url = new URL(`${this.baseUrl}${this.basePath}${path}`);
-    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(options.query ?? {}))
+      if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (this.apiKey) headers['x-api-key'] = this.apiKey;
-    let body: NonNullable<RequestInit["body"]> | undefined = options.raw;
+    let body: NonNullable<RequestInit['body']> | undefined = options.raw;
     if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
     }
     const res = await this.fetchImpl(url, { method, headers, body });
     const text = await res.text();
-    let parsed: unknown = undefined;
+    let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
@@ -248,7 +261,11 @@ export class FfaasClient {
   }
 
   /** Rendobar's dialect, served at the root: POST /jobs (docs/API.md, "Rendobar"). */
-  submitRendobarJob(body: { type: 'ffmpeg'; inputs?: Record<string, unknown>; params: Record<string, unknown> }): Promise<{ data: Record<string, unknown> }> {
+  submitRendobarJob(body: {
+    type: 'ffmpeg';
+    inputs?: Record<string, unknown>;
+    params: Record<string, unknown>;
+  }): Promise<{ data: Record<string, unknown> }> {
     return this.rootRequest('POST', '/jobs', body);
   }
 
@@ -302,7 +319,9 @@ export class FfaasClient {
   storeFile(fileUrl: string): Promise<{ file_id: string }> {
     return this.request('POST', '/files/store-file', { body: { file_url: fileUrl } });
   }
-  async listFiles(query: { limit?: number; offset?: number } = {}): Promise<{ files: StoredFile[]; limit: number; offset: number }> {
+  async listFiles(
+    query: { limit?: number; offset?: number } = {},
+  ): Promise<{ files: StoredFile[]; limit: number; offset: number }> {
     return this.request('GET', '/files', { query });
   }
   getFile(fileId: string): Promise<StoredFile> {
@@ -317,14 +336,25 @@ export class FfaasClient {
    */
   async uploadFile(data: Blob | Uint8Array, filename: string, options: WaitOptions = {}): Promise<StoredFile> {
     const { file_id, upload_url } = await this.createUploadUrl(filename);
-    const put = await this.fetchImpl(upload_url, { method: 'PUT', body: data as NonNullable<RequestInit["body"]> });
-    if (!put.ok) throw new FfaasApiError(put.status, 'UPLOAD_FAILED', `PUT of ${filename} answered ${put.status}`, await put.text());
+    const put = await this.fetchImpl(upload_url, { method: 'PUT', body: data as NonNullable<RequestInit['body']> });
+    if (!put.ok)
+      throw new FfaasApiError(
+        put.status,
+        'UPLOAD_FAILED',
+        `PUT of ${filename} answered ${put.status}`,
+        await put.text(),
+      );
     let delay = options.initialDelayMs ?? 250;
     for (;;) {
       const file = await this.getFile(file_id);
       if (file.status === 'STORED') return file;
       if (file.status === 'FAILED') {
-        throw new FfaasApiError(422, file.error_status ?? 'FAILED', `${filename}: ${file.error_status}: ${file.error_message ?? ''}`, file);
+        throw new FfaasApiError(
+          422,
+          file.error_status ?? 'FAILED',
+          `${filename}: ${file.error_status}: ${file.error_message ?? ''}`,
+          file,
+        );
       }
       await sleep(delay, options.signal);
       delay = Math.min(delay * 2, options.maxDelayMs ?? 4000);

@@ -1,6 +1,5 @@
 // The ffaas web console: plain browser JavaScript against the public API (docs/CONSOLE.md).
 // The API URL and key live in this browser's localStorage; nothing else is stored.
-'use strict';
 
 const $ = (sel) => document.querySelector(sel);
 const state = {
@@ -19,7 +18,11 @@ async function api(method, path, body) {
   const headers = { accept: 'application/json' };
   if (state.key) headers['x-api-key'] = state.key;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(apiUrl(path), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(apiUrl(path), {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const json = await res.json().catch(() => null);
   if (!res.ok) throw new Error(json?.error ? `${json.error.code}: ${json.error.message}` : `HTTP ${res.status}`);
   return json;
@@ -100,11 +103,23 @@ async function refreshCommands() {
       const pct = c.status === 'SUCCESS' ? 100 : (c.progress?.percent ?? 0);
       return el(
         'tr',
-        { class: 'clickable', 'data-id': c.command_id, onclick: () => { state.selected = c.command_id; showDetail(c); } },
+        {
+          class: 'clickable',
+          'data-id': c.command_id,
+          onclick: () => {
+            state.selected = c.command_id;
+            showDetail(c);
+          },
+        },
         el('td', {}, el('code', {}, c.command_id.slice(0, 8))),
         el('td', {}, new Date(c.created_at).toLocaleTimeString()),
         el('td', { class: `status ${c.status}` }, c.status + (c.error_status ? ` (${c.error_status})` : '')),
-        el('td', {}, el('progress', { max: '100', value: String(Math.round(pct)) }), c.progress?.speed ? ` ${c.progress.speed}x` : ''),
+        el(
+          'td',
+          {},
+          el('progress', { max: '100', value: String(Math.round(pct)) }),
+          c.progress?.speed ? ` ${c.progress.speed}x` : '',
+        ),
         el('td', {}, Object.values(c.original_request.output_files).join(', ')),
       );
     }),
@@ -125,7 +140,19 @@ function showDetail(c) {
   if (signature === state.shownOutputs) return;
   state.shownOutputs = signature;
   $('#outputs').replaceChildren(
-    ...Object.entries(c.output_files).map(([alias, f]) => el('figure', { 'data-alias': alias }, player(f), el('figcaption', {}, `${alias}: ${f.filename} `, f.storage_url ? el('a', { href: f.storage_url, download: f.filename }, 'download') : ''))),
+    ...Object.entries(c.output_files).map(([alias, f]) =>
+      el(
+        'figure',
+        { 'data-alias': alias },
+        player(f),
+        el(
+          'figcaption',
+          {},
+          `${alias}: ${f.filename} `,
+          f.storage_url ? el('a', { href: f.storage_url, download: f.filename }, 'download') : '',
+        ),
+      ),
+    ),
   );
 }
 
@@ -154,8 +181,28 @@ async function refreshFiles() {
     const files = Array.isArray(page) ? page : page.files;
     $('#files tbody').replaceChildren(
       ...files.map((f) =>
-        el('tr', {}, el('td', {}, el('code', {}, f.file_id)), el('td', {}, f.filename), el('td', { class: f.status }, f.status), el('td', {}, f.size_mbytes ?? ''),
-          el('td', {}, el('button', { onclick: async () => { await api('DELETE', `/files/${f.file_id}`); refreshFiles(); } }, 'delete'))),
+        el(
+          'tr',
+          {},
+          el('td', {}, el('code', {}, f.file_id)),
+          el('td', {}, f.filename),
+          el('td', { class: f.status }, f.status),
+          el('td', {}, f.size_mbytes ?? ''),
+          el(
+            'td',
+            {},
+            el(
+              'button',
+              {
+                onclick: async () => {
+                  await api('DELETE', `/files/${f.file_id}`);
+                  refreshFiles();
+                },
+              },
+              'delete',
+            ),
+          ),
+        ),
       ),
     );
   } catch (err) {
@@ -183,7 +230,9 @@ $('#upload').addEventListener('submit', async (e) => {
 async function refreshWebhooks() {
   try {
     const config = await api('GET', '/webhook-config');
-    $('#webhook-config').textContent = config.configured ? `${config.url} (${config.is_active ? 'active' : 'disabled'})` : 'No webhook set.';
+    $('#webhook-config').textContent = config.configured
+      ? `${config.url} (${config.is_active ? 'active' : 'disabled'})`
+      : 'No webhook set.';
     const deliveries = await api('GET', '/webhook-deliveries').catch((err) => ({ error: err.message }));
     $('#webhook-deliveries').textContent = JSON.stringify(deliveries, null, 2);
   } catch (err) {

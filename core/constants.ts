@@ -265,10 +265,8 @@ export function taskSize(vcpu: VcpuCount): { cpu: number; memory: number } {
 
 /** S3 object keys. */
 export const S3_KEYS = {
-  output: (accountId: string, commandId: string, fileName: string) =>
-    `outputs/${accountId}/${commandId}/${fileName}`,
-  storedFile: (accountId: string, fileId: string, fileName: string) =>
-    `files/${accountId}/${fileId}/${fileName}`,
+  output: (accountId: string, commandId: string, fileName: string) => `outputs/${accountId}/${commandId}/${fileName}`,
+  storedFile: (accountId: string, fileId: string, fileName: string) => `files/${accountId}/${fileId}/${fileName}`,
 } as const;
 
 export const API_KEY_PREFIX = 'ffsk_';

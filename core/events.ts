@@ -6,7 +6,11 @@
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from './constants.ts';
 import type { CommandEventDetail } from './types.ts';
 
-export function commandEventEntry(detail: CommandEventDetail): { Source: string; DetailType: string; Detail: CommandEventDetail } {
+export function commandEventEntry(detail: CommandEventDetail): {
+  Source: string;
+  DetailType: string;
+  Detail: CommandEventDetail;
+} {
   return {
     Source: EVENT_SOURCE,
     DetailType: detail.status === 'SUCCESS' ? EVENT_DETAIL_TYPE.SUCCEEDED : EVENT_DETAIL_TYPE.FAILED,

@@ -130,7 +130,6 @@ export function routePaths(route: RouteSpec): string[] {
   return routeBases(route).map((base) => `${base}${route.path}`);
 }
 
-
 /** The route of a proxy event's `resource` without its base path (`/api/v1/files/{file_id}` → `/files/{file_id}`). */
 export function routePath(resource: string | undefined): string {
   const r = resource ?? '';

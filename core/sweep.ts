@@ -43,7 +43,10 @@ export function failureForEndedExecution(e: EndedExecution): SweepFailure | null
     case 'PENDING_REDRIVE':
       return null;
     case 'TIMED_OUT':
-      return { errorStatus: 'TIMEOUT', errorMessage: 'The execution of the command timed out before the command finished.' };
+      return {
+        errorStatus: 'TIMEOUT',
+        errorMessage: 'The execution of the command timed out before the command finished.',
+      };
     case 'ABORTED':
       return {
         errorStatus: 'INTERNAL_ERROR',
@@ -51,11 +54,20 @@ export function failureForEndedExecution(e: EndedExecution): SweepFailure | null
       };
     case 'FAILED':
       if (e.error === 'States.DataLimitExceeded') {
-        return { errorStatus: 'INTERNAL_ERROR', errorMessage: `The command's result exceeded the Step Functions payload limit (${detail}).` };
+        return {
+          errorStatus: 'INTERNAL_ERROR',
+          errorMessage: `The command's result exceeded the Step Functions payload limit (${detail}).`,
+        };
       }
-      return { errorStatus: 'INTERNAL_ERROR', errorMessage: `The execution of the command failed outside its failure handling (${detail || 'no cause given'}).` };
+      return {
+        errorStatus: 'INTERNAL_ERROR',
+        errorMessage: `The execution of the command failed outside its failure handling (${detail || 'no cause given'}).`,
+      };
     default:
-      return { errorStatus: 'INTERNAL_ERROR', errorMessage: `The execution of the command ended (${e.status}) without recording an outcome.` };
+      return {
+        errorStatus: 'INTERNAL_ERROR',
+        errorMessage: `The execution of the command ended (${e.status}) without recording an outcome.`,
+      };
   }
 }
 
@@ -64,11 +76,15 @@ function clip(s: string): string {
 }
 
 /** The command an execution runs: its input (ExecutionInput) names it. null when it does not. */
-export function commandOfExecutionInput(input: string | null | undefined): { account_id: string; command_id: string } | null {
+export function commandOfExecutionInput(
+  input: string | null | undefined,
+): { account_id: string; command_id: string } | null {
   if (!input) return null;
   try {
     const v = JSON.parse(input) as { account_id?: unknown; command_id?: unknown };
-    return typeof v.account_id === 'string' && typeof v.command_id === 'string' ? { account_id: v.account_id, command_id: v.command_id } : null;
+    return typeof v.account_id === 'string' && typeof v.command_id === 'string'
+      ? { account_id: v.account_id, command_id: v.command_id }
+      : null;
   } catch {
     return null;
   }
@@ -77,7 +93,11 @@ export function commandOfExecutionInput(input: string | null | undefined): { acc
 /** What the sweeper needs from the store and the bus. */
 export interface SweepPorts {
   /** The store's `sweep` step: QUEUED | PROCESSING → FAILED; false when already terminal (or gone). */
-  sweep(accountId: string, commandId: string, failure: { finishedAt: string; errorStatus: ErrorStatus; errorMessage: string }): Promise<boolean>;
+  sweep(
+    accountId: string,
+    commandId: string,
+    failure: { finishedAt: string; errorStatus: ErrorStatus; errorMessage: string },
+  ): Promise<boolean>;
   /** Puts the entries on the service bus; throws when the bus refused one (after its own retries). */
   publish(entries: ReturnType<typeof commandEventEntry>[]): Promise<void>;
 }
@@ -100,7 +120,8 @@ export async function sweepCommand(
   const failure = failureForEndedExecution(execution);
   if (!failure) return 'not-ended';
   const finishedAt = now.toISOString();
-  if (!(await ports.sweep(command.account_id, command.command_id, { finishedAt, ...failure }))) return 'already-terminal';
+  if (!(await ports.sweep(command.account_id, command.command_id, { finishedAt, ...failure })))
+    return 'already-terminal';
   await ports.publish([
     commandEventEntry({
       command_id: command.command_id,

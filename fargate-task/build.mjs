@@ -20,7 +20,9 @@ export function workerBuildOptions(outfile) {
     format: 'esm',
     // CommonJS dependencies (the AWS SDK, undici) call require() for Node built-ins; an ESM
     // bundle has no `require`, so give it one.
-    banner: { js: "import { createRequire as __ffaasCreateRequire } from 'node:module'; const require = __ffaasCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __ffaasCreateRequire } from 'node:module'; const require = __ffaasCreateRequire(import.meta.url);",
+    },
     minifySyntax: true,
     legalComments: 'none',
     sourcemap: false,

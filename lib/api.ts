@@ -1,18 +1,25 @@
 import { Duration, Validations, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as events from 'aws-cdk-lib/aws-events';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV, TABLE, type ApiErrorCode } from '../core/constants.ts';
 import { errorEnvelope } from '../core/api/errors.ts';
-import { API_BASE_PATHS, BINARY_MEDIA_TYPES, ROUTES, ROUTE_HANDLERS, routePaths, type RouteHandlerName } from '../core/routes.ts';
+import {
+  API_BASE_PATHS,
+  BINARY_MEDIA_TYPES,
+  ROUTES,
+  ROUTE_HANDLERS,
+  routePaths,
+  type RouteHandlerName,
+} from '../core/routes.ts';
 import { FfaasFunction } from './function.ts';
 import { BUCKET_PREFIX } from './storage.ts';
 
@@ -110,15 +117,47 @@ const GATEWAY_RESPONSES: ReadonlyArray<{
   message?: string;
   retryAfterSeconds?: number;
 }> = [
-  { type: apigw.ResponseType.UNAUTHORIZED, statusCode: '401', code: 'UNAUTHORIZED', message: 'Missing or invalid API key' },
+  {
+    type: apigw.ResponseType.UNAUTHORIZED,
+    statusCode: '401',
+    code: 'UNAUTHORIZED',
+    message: 'Missing or invalid API key',
+  },
   // The authorizer denies unknown or revoked keys: docs/API.md answers those with 401 as well.
-  { type: apigw.ResponseType.ACCESS_DENIED, statusCode: '401', code: 'UNAUTHORIZED', message: 'Missing or invalid API key' },
+  {
+    type: apigw.ResponseType.ACCESS_DENIED,
+    statusCode: '401',
+    code: 'UNAUTHORIZED',
+    message: 'Missing or invalid API key',
+  },
   // API Gateway answers an unknown path with 403 "Missing Authentication Token"; docs/API.md says 404.
-  { type: apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, statusCode: '404', code: 'NOT_FOUND', message: 'No such route' },
+  {
+    type: apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    statusCode: '404',
+    code: 'NOT_FOUND',
+    message: 'No such route',
+  },
   { type: apigw.ResponseType.RESOURCE_NOT_FOUND, statusCode: '404', code: 'NOT_FOUND', message: 'No such route' },
-  { type: apigw.ResponseType.REQUEST_TOO_LARGE, statusCode: '413', code: 'PAYLOAD_TOO_LARGE', message: 'Request body too large' },
-  { type: apigw.ResponseType.THROTTLED, statusCode: '429', code: 'RATE_LIMITED', message: 'Too many requests', retryAfterSeconds: 1 },
-  { type: apigw.ResponseType.QUOTA_EXCEEDED, statusCode: '429', code: 'RATE_LIMITED', message: 'Quota exceeded', retryAfterSeconds: 60 },
+  {
+    type: apigw.ResponseType.REQUEST_TOO_LARGE,
+    statusCode: '413',
+    code: 'PAYLOAD_TOO_LARGE',
+    message: 'Request body too large',
+  },
+  {
+    type: apigw.ResponseType.THROTTLED,
+    statusCode: '429',
+    code: 'RATE_LIMITED',
+    message: 'Too many requests',
+    retryAfterSeconds: 1,
+  },
+  {
+    type: apigw.ResponseType.QUOTA_EXCEEDED,
+    statusCode: '429',
+    code: 'RATE_LIMITED',
+    message: 'Quota exceeded',
+    retryAfterSeconds: 60,
+  },
   { type: apigw.ResponseType.DEFAULT_4XX, code: 'INVALID_REQUEST' },
   // Never API Gateway's own text for 5xx: it may describe internals.
   { type: apigw.ResponseType.DEFAULT_5XX, code: 'INTERNAL_ERROR', message: 'Internal error' },
@@ -171,7 +210,8 @@ export class FfaasApi extends Construct {
     // afresh on each poll anyway); an operator who wants rotation can add it without code change.
     Validations.of(this.downloadUrlSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'The download-URL HMAC key is not rotated automatically: rotation voids outstanding URLs, which polls re-mint anyway.',
+      reason:
+        'The download-URL HMAC key is not rotated automatically: rotation voids outstanding URLs, which polls re-mint anyway.',
     });
     this.grantRouteAccess(props);
 
@@ -186,7 +226,10 @@ export class FfaasApi extends Construct {
       new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.apiKeysTable.tableArn] }),
     );
 
-    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.restApi = new apigw.RestApi(this, 'RestApi', {
       description: 'ffaas: FFmpeg as a Service',
       // control (issue 12): the usage-plan key comes from the authorizer, never from a header.
@@ -231,7 +274,11 @@ export class FfaasApi extends Construct {
           route.method,
           integration,
           route.auth
-            ? { authorizer: this.authorizer, authorizationType: apigw.AuthorizationType.CUSTOM, apiKeyRequired: props.accountThrottle !== false }
+            ? {
+                authorizer: this.authorizer,
+                authorizationType: apigw.AuthorizationType.CUSTOM,
+                apiKeyRequired: props.accountThrottle !== false,
+              }
             : { authorizationType: apigw.AuthorizationType.NONE },
         );
         if (!route.auth) this.openMethods.push(method);
@@ -242,7 +289,10 @@ export class FfaasApi extends Construct {
     if (props.accountThrottle !== false) {
       this.usagePlan = this.restApi.addUsagePlan('AccountUsagePlan', {
         description: 'ffaas: per-account throttle (one API key per account, named by the authorizer)',
-        throttle: { rateLimit: props.accountThrottle?.rateLimit ?? 10, burstLimit: props.accountThrottle?.burstLimit ?? 20 },
+        throttle: {
+          rateLimit: props.accountThrottle?.rateLimit ?? 10,
+          burstLimit: props.accountThrottle?.burstLimit ?? 20,
+        },
         apiStages: [{ api: this.restApi, stage: this.restApi.deploymentStage }],
       });
     }
@@ -262,7 +312,9 @@ export class FfaasApi extends Construct {
 
   private checkedCacheTtl(ttl: Duration | undefined): Duration {
     if (ttl && ttl.toSeconds() > 0) {
-      throw new Error('authorizerCacheTtl must be 0: the key may come in X-API-KEY or Authorization, and a cache needs identity sources present on every request');
+      throw new Error(
+        'authorizerCacheTtl must be 0: the key may come in X-API-KEY or Authorization, and a cache needs identity sources present on every request',
+      );
     }
     return Duration.seconds(0);
   }
@@ -273,7 +325,9 @@ export class FfaasApi extends Construct {
    */
   private grantRouteAccess(props: FfaasApiProps): void {
     const submit = (fn: FfaasFunction) => {
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [props.commandsTable.tableArn] }));
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [props.commandsTable.tableArn] }),
+      );
       props.stateMachine.grantStartExecution(fn);
       // Admission (lambdas/shared/admission.ts): queued count on the pending index, today's usage on by_created.
       fn.addToRolePolicy(
@@ -305,7 +359,10 @@ export class FfaasApi extends Construct {
       );
       // Presigned GET URLs are signed with the function's credentials.
       fn.addToRolePolicy(
-        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)] }),
+        new iam.PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)],
+        }),
       );
     };
     const deliveries = props.webhookDeliveriesTable;
@@ -315,10 +372,17 @@ export class FfaasApi extends Construct {
     // deletes partial outputs and publishes the FAILED event; usage reads the by_created index.
     const cancel = (fn: FfaasFunction) => {
       read(fn);
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.commandsTable.tableArn] }));
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.commandsTable.tableArn] }),
+      );
       // On the state machine's executions (arn:…:execution:<name>:*).
       props.stateMachine.grantExecution(fn, 'states:StopExecution');
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)] }));
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:DeleteObject'],
+          resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)],
+        }),
+      );
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['s3:ListBucket'],
@@ -338,7 +402,10 @@ export class FfaasApi extends Construct {
     const filesTable = (actions: string[], withIndex = false) =>
       new iam.PolicyStatement({
         actions,
-        resources: [props.filesTable.tableArn, ...(withIndex ? [`${props.filesTable.tableArn}/index/${TABLE.files.byCreatedIndex}`] : [])],
+        resources: [
+          props.filesTable.tableArn,
+          ...(withIndex ? [`${props.filesTable.tableArn}/index/${TABLE.files.byCreatedIndex}`] : []),
+        ],
       });
     /** Submits read the files table: a stored file named as an input must be the caller's and STORED. */
     const submitWithFiles = (fn: FfaasFunction) => {
@@ -358,10 +425,21 @@ export class FfaasApi extends Construct {
       },
       // Every JSON files route: items, presigned PUT/part URLs, multipart, signed GETs, deletes, store-file's start.
       files: (fn) => {
-        fn.addToRolePolicy(filesTable(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'], true));
+        fn.addToRolePolicy(
+          filesTable(
+            ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+            true,
+          ),
+        );
         fn.addToRolePolicy(
           new iam.PolicyStatement({
-            actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+            actions: [
+              's3:PutObject',
+              's3:GetObject',
+              's3:DeleteObject',
+              's3:AbortMultipartUpload',
+              's3:ListMultipartUploadParts',
+            ],
             resources: [filesPrefix],
           }),
         );
@@ -369,10 +447,16 @@ export class FfaasApi extends Construct {
       },
       'delete-command-files': (fn) => {
         fn.addToRolePolicy(
-          new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.commandsTable.tableArn] }),
+          new iam.PolicyStatement({
+            actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+            resources: [props.commandsTable.tableArn],
+          }),
         );
         fn.addToRolePolicy(
-          new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)] }),
+          new iam.PolicyStatement({
+            actions: ['s3:DeleteObject'],
+            resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)],
+          }),
         );
       },
       presets: (fn) => {
@@ -385,7 +469,9 @@ export class FfaasApi extends Construct {
       },
       'execute-preset': (fn) => {
         submitWithFiles(fn);
-        fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.presetsTable.tableArn] }));
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.presetsTable.tableArn] }),
+        );
       },
       'get-command': (fn) => {
         read(fn);
@@ -414,7 +500,10 @@ export class FfaasApi extends Construct {
         fn.addToRolePolicy(
           new iam.PolicyStatement({
             actions: ['s3:GetObject'],
-            resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`), props.bucket.arnForObjects(`${BUCKET_PREFIX.files}*`)],
+            resources: [
+              props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`),
+              props.bucket.arnForObjects(`${BUCKET_PREFIX.files}*`),
+            ],
           }),
         );
       },

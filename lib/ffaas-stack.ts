@@ -1,6 +1,6 @@
 import { App, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { Ffaas, type FfaasProps } from './ffaas.ts';
 import { DEFAULT_STACK_NAME, STACK_OUTPUTS } from './outputs.ts';
 
@@ -28,7 +28,12 @@ export class FfaasStack extends Stack {
     out(STACK_OUTPUTS.stateMachineArn, pipeline.stateMachine.stateMachineArn, 'Command state machine');
     out(STACK_OUTPUTS.eventBusName, events.bus.eventBusName, 'Event bus of command completions');
     out(STACK_OUTPUTS.clusterName, workers.cluster.clusterName, 'ECS cluster of the workers');
-    if (api.usagePlan) out(STACK_OUTPUTS.usagePlanId, api.usagePlan.usagePlanId, 'Per-account usage plan (the CLI adds each account\'s key)');
+    if (api.usagePlan)
+      out(
+        STACK_OUTPUTS.usagePlanId,
+        api.usagePlan.usagePlanId,
+        "Per-account usage plan (the CLI adds each account's key)",
+      );
   }
 }
 
@@ -43,7 +48,10 @@ export const PLACEHOLDER_WORKER_IMAGE = 'ffaas-worker:local';
  * context staging (the worker image is a registry placeholder), no credentials. Returns the
  * stack and its CloudFormation template (the state machine's DefinitionString is in it).
  */
-export function synthesizeForLocal(props: FfaasStackProps = {}, stackName: string = DEFAULT_STACK_NAME): {
+export function synthesizeForLocal(
+  props: FfaasStackProps = {},
+  stackName: string = DEFAULT_STACK_NAME,
+): {
   app: App;
   stack: FfaasStack;
   template: Record<string, any>;

@@ -1,7 +1,7 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV, LIMITS } from '../core/constants.ts';
 import { CONTROL_ENV } from '../core/control/settings.ts';
@@ -201,10 +201,13 @@ export class Ffaas extends Construct {
       openMethods: this.api.openMethods,
       stateMachine: this.pipeline.stateMachine,
       otherStateMachines: [this.files.stateMachine],
-      taskDefinitions: [this.workers.fargateTaskDefinition, this.files.taskDefinition, ...(this.workers.gpuTaskDefinition ? [this.workers.gpuTaskDefinition] : [])],
+      taskDefinitions: [
+        this.workers.fargateTaskDefinition,
+        this.files.taskDefinition,
+        ...(this.workers.gpuTaskDefinition ? [this.workers.gpuTaskDefinition] : []),
+      ],
       gpuAutoScalingGroup: this.workers.gpuCapacityProvider?.autoScalingGroup,
       tracing: props.tracing ?? false,
     });
   }
 }
-

@@ -1,11 +1,11 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -69,7 +69,13 @@ export class FfaasFiles extends Construct {
     this.taskRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'FileObjects',
-        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        actions: [
+          's3:GetObject',
+          's3:PutObject',
+          's3:DeleteObject',
+          's3:AbortMultipartUpload',
+          's3:ListMultipartUploadParts',
+        ],
         resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.files}*`)],
       }),
     );
@@ -115,7 +121,9 @@ export class FfaasFiles extends Construct {
       conditionExpression: failed.ConditionExpression,
       expressionAttributeNames: failed.ExpressionAttributeNames,
       expressionAttributeValues: {
-        ...Object.fromEntries(Object.entries(failed.statusValues).map(([k, v]) => [k, tasks.DynamoAttributeValue.fromString(v)])),
+        ...Object.fromEntries(
+          Object.entries(failed.statusValues).map(([k, v]) => [k, tasks.DynamoAttributeValue.fromString(v)]),
+        ),
         [attributeValue('error_status')]: tasks.DynamoAttributeValue.fromString('INTERNAL_ERROR'),
         [attributeValue('error_message')]: tasks.DynamoAttributeValue.fromString('the file could not be processed'),
       },
@@ -155,7 +163,13 @@ export class FfaasFiles extends Construct {
     // The task records its own outcome and exits 0; anything else is a crash.
     runIngest.next(
       new sfn.Choice(this, 'IngestExitedCleanly')
-        .when(sfn.Condition.and(sfn.Condition.isPresent('$.task.exit_code'), sfn.Condition.numberEquals('$.task.exit_code', 0)), done)
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.isPresent('$.task.exit_code'),
+            sfn.Condition.numberEquals('$.task.exit_code', 0),
+          ),
+          done,
+        )
         .otherwise(markFailed),
     );
 
@@ -188,7 +202,10 @@ export class FfaasFiles extends Construct {
       },
       targets: [
         new targets.SfnStateMachine(this.stateMachine, {
-          input: events.RuleTargetInput.fromObject({ mode: 'probe', key: events.EventField.fromPath('$.detail.object.key') }),
+          input: events.RuleTargetInput.fromObject({
+            mode: 'probe',
+            key: events.EventField.fromPath('$.detail.object.key'),
+          }),
           retryAttempts: 20,
           maxEventAge: Duration.hours(24),
         }),

@@ -3,7 +3,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { handlerEntry, type BackgroundHandlerName, type RouteHandlerName } from '../core/routes.ts';
 import { LOCK_FILE, REPO_ROOT } from './paths.ts';
 

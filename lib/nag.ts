@@ -25,7 +25,7 @@ const IAM5_REASONS: ReadonlyArray<{ finding: RegExp; reason: string }> = [
   {
     finding: new RegExp(`^Resource::<[^>]+\\.Arn>/${BUCKET_PREFIX.files}\\*$`),
     reason:
-      'Scoped to the files/ prefix of stored files: the worker reads stored-file inputs, the ingest task and the files routes write and delete them. Narrower (per account) would need session tags RunTask and API Gateway cannot set; keys are built from the caller\'s account (docs/DESIGN-NOTES.md).',
+      "Scoped to the files/ prefix of stored files: the worker reads stored-file inputs, the ingest task and the files routes write and delete them. Narrower (per account) would need session tags RunTask and API Gateway cannot set; keys are built from the caller's account (docs/DESIGN-NOTES.md).",
   },
   {
     finding: /^Resource::arn:.*(Fargate|Gpu|Ingest)TaskDef.*\*$/,
@@ -33,7 +33,8 @@ const IAM5_REASONS: ReadonlyArray<{ finding: RegExp; reason: string }> = [
   },
   {
     finding: /^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*:\*$/,
-    reason: "states:DescribeExecution (the sweeper reads an ended execution's input and error) and states:StopExecution (the cancel handler) on the executions of the service's own state machine: an execution is named by its command id, chosen at run time.",
+    reason:
+      "states:DescribeExecution (the sweeper reads an ended execution's input and error) and states:StopExecution (the cancel handler) on the executions of the service's own state machine: an execution is named by its command id, chosen at run time.",
   },
   {
     finding: /^Action::ecs:Submit\*$/,
@@ -55,7 +56,8 @@ const STAR_RESOURCE_REASONS: ReadonlyArray<{ path: RegExp; reason: string }> = [
   },
   {
     path: /\/Workers\/GpuInstanceRole\//,
-    reason: 'ECS agent actions (Poll, DiscoverPollEndpoint, GetAuthorizationToken, telemetry) have no resource-level permissions.',
+    reason:
+      'ECS agent actions (Poll, DiscoverPollEndpoint, GetAuthorizationToken, telemetry) have no resource-level permissions.',
   },
 ];
 
@@ -88,15 +90,22 @@ class AcknowledgeWildcards implements IAspect {
     for (const statement of doc.Statement ?? []) {
       if (statement.Effect !== 'Allow') continue;
       const findings = [
-        ...asArray<string>(statement.Action).filter((a) => a.includes('*')).map((a) => `Action::${a}`),
-        ...asArray<unknown>(statement.Resource).map(flatten).filter((r) => r.includes('*')).map((r) => `Resource::${r}`),
+        ...asArray<string>(statement.Action)
+          .filter((a) => a.includes('*'))
+          .map((a) => `Action::${a}`),
+        ...asArray<unknown>(statement.Resource)
+          .map(flatten)
+          .filter((r) => r.includes('*'))
+          .map((r) => `Resource::${r}`),
       ];
       for (const finding of findings) {
         const byPattern = IAM5_REASONS.find((r) => r.finding.test(finding));
-        const byPath = finding === 'Resource::*' ? STAR_RESOURCE_REASONS.find((r) => r.path.test(`/${node.node.path}/`)) : undefined;
+        const byPath =
+          finding === 'Resource::*' ? STAR_RESOURCE_REASONS.find((r) => r.path.test(`/${node.node.path}/`)) : undefined;
         const reason = byPattern?.reason ?? byPath?.reason;
         // One acknowledgement per finding, however many statements share the resource.
-        if (reason && !acks.some((a) => a.id === `AwsSolutions-IAM5[${finding}]`)) acks.push({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+        if (reason && !acks.some((a) => a.id === `AwsSolutions-IAM5[${finding}]`))
+          acks.push({ id: `AwsSolutions-IAM5[${finding}]`, reason });
       }
     }
     if (acks.length) ack(node, ...acks);
@@ -145,7 +154,8 @@ export function acknowledgeNagFindings(t: NagTargets): void {
     t.restApi,
     {
       id: 'AwsSolutions-APIG2',
-      reason: 'Bodies are validated by the handlers (zod), which answer with the docs/API.md error envelope and field details.',
+      reason:
+        'Bodies are validated by the handlers (zod), which answer with the docs/API.md error envelope and field details.',
     },
     { id: 'AwsSolutions-APIG3', reason: 'WAF is optional and left to the operator; stage throttling limits abuse.' },
     {
@@ -177,7 +187,8 @@ export function acknowledgeNagFindings(t: NagTargets): void {
   for (const taskDefinition of t.taskDefinitions) {
     ack(taskDefinition, {
       id: 'AwsSolutions-ECS2',
-      reason: 'The environment holds resource names only (table, bucket, work dir); no secrets. Per-task values come from RunTask overrides.',
+      reason:
+        'The environment holds resource names only (table, bucket, work dir); no secrets. Per-task values come from RunTask overrides.',
     });
   }
 
@@ -185,8 +196,11 @@ export function acknowledgeNagFindings(t: NagTargets): void {
     ack(
       t.gpuAutoScalingGroup,
       { id: 'AwsSolutions-AS3', reason: 'Scaling is managed by the ECS capacity provider; its events are in ECS.' },
-      { id: 'AwsSolutions-EC26', reason: 'The root volume is encrypted in the launch template (cdk-nag does not follow mixed-instances launch templates).' },
+      {
+        id: 'AwsSolutions-EC26',
+        reason:
+          'The root volume is encrypted in the launch template (cdk-nag does not follow mixed-instances launch templates).',
+      },
     );
   }
 }
-

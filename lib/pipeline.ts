@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as events from 'aws-cdk-lib/aws-events';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -18,7 +18,13 @@ import {
   type ErrorStatus,
 } from '../core/constants.ts';
 import { commandKey } from '../store/keys.ts';
-import { attributeValue, LIFECYCLE, transitionExpressions, type LifecycleStep, type TransitionValues } from '../store/lifecycle.ts';
+import {
+  attributeValue,
+  LIFECYCLE,
+  transitionExpressions,
+  type LifecycleStep,
+  type TransitionValues,
+} from '../store/lifecycle.ts';
 import type { FfaasWorkers } from './workers.ts';
 
 /** Error names the Step Functions service integrations raise, as used in Retry and Catch. */
@@ -110,8 +116,10 @@ export class FfaasPipeline extends Construct {
     ) => {
       const x = transitionExpressions(step);
       const expressionAttributeValues: Record<string, tasks.DynamoAttributeValue> = {};
-      for (const [placeholder, status] of Object.entries(x.statusValues)) expressionAttributeValues[placeholder] = STATUS(status);
-      for (const [attribute, value] of Object.entries(values)) expressionAttributeValues[attributeValue(attribute)] = value;
+      for (const [placeholder, status] of Object.entries(x.statusValues))
+        expressionAttributeValues[placeholder] = STATUS(status);
+      for (const [attribute, value] of Object.entries(values))
+        expressionAttributeValues[attributeValue(attribute)] = value;
       return new tasks.DynamoUpdateItem(this, LIFECYCLE[step].state, {
         table,
         key,
@@ -131,7 +139,8 @@ export class FfaasPipeline extends Construct {
     };
 
     const alreadyFinished = new sfn.Succeed(this, STATE.AlreadyFinished, {
-      comment: 'The command is no longer in the status this step expects (a duplicate or late execution): nothing to do.',
+      comment:
+        'The command is no longer in the status this step expects (a duplicate or late execution): nothing to do.',
     });
 
     // ---- failure path -------------------------------------------------------------------------
@@ -149,7 +158,10 @@ export class FfaasPipeline extends Construct {
       },
     );
     recordFailure.addRetry(dynamoRetry);
-    recordFailure.addCatch(alreadyFinished, { errors: [SFN_ERRORS.conditionalCheckFailed], resultPath: sfn.JsonPath.DISCARD });
+    recordFailure.addCatch(alreadyFinished, {
+      errors: [SFN_ERRORS.conditionalCheckFailed],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
 
     const publishFailed = this.publish(STATE.PublishFailed, eventBus, EVENT_DETAIL_TYPE.FAILED, {
       command_id: sfn.JsonPath.stringAt('$.command_id'),
@@ -216,7 +228,10 @@ export class FfaasPipeline extends Construct {
       },
     );
     recordSuccess.addRetry(dynamoRetry);
-    recordSuccess.addCatch(alreadyFinished, { errors: [SFN_ERRORS.conditionalCheckFailed], resultPath: sfn.JsonPath.DISCARD });
+    recordSuccess.addCatch(alreadyFinished, {
+      errors: [SFN_ERRORS.conditionalCheckFailed],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
     recordSuccess.addCatch(nameInternalError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
 
     recordSuccess.next(
@@ -328,18 +343,31 @@ export class FfaasPipeline extends Construct {
     // ---- faults: resume a command whose execution was lost while PROCESSING ---------------
     // Local mode starts such a command's execution again with `resume` (local/recovery.ts): it
     // is no longer QUEUED, so MarkProcessing's condition fails and it resumes here instead.
-    const resumeProcessing = lifecycleStep('resumeProcessing', { resumed_at: enteredTime }, { resultPath: sfn.JsonPath.DISCARD });
+    const resumeProcessing = lifecycleStep(
+      'resumeProcessing',
+      { resumed_at: enteredTime },
+      { resultPath: sfn.JsonPath.DISCARD },
+    );
     resumeProcessing.addRetry(dynamoRetry);
-    resumeProcessing.addCatch(alreadyFinished, { errors: [SFN_ERRORS.conditionalCheckFailed], resultPath: sfn.JsonPath.DISCARD });
+    resumeProcessing.addCatch(alreadyFinished, {
+      errors: [SFN_ERRORS.conditionalCheckFailed],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
     resumeProcessing.addCatch(nameInternalError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     resumeProcessing.next(afterMark);
     const resumeOrFinish = new sfn.Choice(this, STATE.ResumeOrFinish, {
       comment: 'Not QUEUED: a resumed execution goes on if the command is still PROCESSING; a duplicate ends.',
     })
-      .when(sfn.Condition.and(sfn.Condition.isPresent('$.resume'), sfn.Condition.booleanEquals('$.resume', true)), resumeProcessing)
+      .when(
+        sfn.Condition.and(sfn.Condition.isPresent('$.resume'), sfn.Condition.booleanEquals('$.resume', true)),
+        resumeProcessing,
+      )
       .otherwise(alreadyFinished);
 
-    markProcessing.addCatch(resumeOrFinish, { errors: [SFN_ERRORS.conditionalCheckFailed], resultPath: sfn.JsonPath.DISCARD });
+    markProcessing.addCatch(resumeOrFinish, {
+      errors: [SFN_ERRORS.conditionalCheckFailed],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
     markProcessing.addCatch(nameInternalError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     // Subscribers can track work in flight; losing this event must never fail the command.
     const publishStarted = this.publish(STATE.PublishStarted, eventBus, EVENT_DETAIL_TYPE.STARTED, {

@@ -1,12 +1,12 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { IgnoreMode } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DEFAULT_VCPU_COUNT, ENV, LIMITS, WORKER_CONTAINER_NAME, taskSize } from '../core/constants.ts';
@@ -162,9 +162,9 @@ export class FfaasWorkers extends Construct {
         flowLogs: { rejected: { trafficType: ec2.FlowLogTrafficType.REJECT } },
       });
     const hasPrivateEgress = this.vpc.privateSubnets.length > 0;
-    this.taskSubnets =
-      props.taskSubnets ??
-      { subnetType: hasPrivateEgress ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC };
+    this.taskSubnets = props.taskSubnets ?? {
+      subnetType: hasPrivateEgress ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC,
+    };
     this.assignPublicIp = props.assignPublicIp ?? !hasPrivateEgress;
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
@@ -312,16 +312,30 @@ export class FfaasWorkers extends Construct {
    */
   addFargateTaskDefinition(
     id: string,
-    opts: { taskRole: iam.IRole; environment: Record<string, string>; cpu: number; memoryLimitMiB: number; ephemeralStorageGiB?: number },
+    opts: {
+      taskRole: iam.IRole;
+      environment: Record<string, string>;
+      cpu: number;
+      memoryLimitMiB: number;
+      ephemeralStorageGiB?: number;
+    },
   ): { taskDefinition: ecs.FargateTaskDefinition; container: ecs.ContainerDefinition } {
     const taskDefinition = new ecs.FargateTaskDefinition(this, id, {
       cpu: opts.cpu,
       memoryLimitMiB: opts.memoryLimitMiB,
       ephemeralStorageGiB: opts.ephemeralStorageGiB ?? 50,
-      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      runtimePlatform: {
+        cpuArchitecture: ecs.CpuArchitecture.X86_64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
       taskRole: opts.taskRole,
     });
-    const container = this.addWorkerContainer(taskDefinition, this.image, { [ENV.WORK_DIR]: WORKER_MOUNTS.workspace, ...opts.environment }, id);
+    const container = this.addWorkerContainer(
+      taskDefinition,
+      this.image,
+      { [ENV.WORK_DIR]: WORKER_MOUNTS.workspace, ...opts.environment },
+      id,
+    );
     return { taskDefinition, container };
   }
 

@@ -88,7 +88,8 @@ export async function startAwsEndpoint(apis: { sfn: StepFunctionsApi; events: Ev
       else if (service === 'AWSEvents') api = apis.events as unknown as typeof api;
       else throw new AwsApiError('UnknownOperationException', `unknown target "${target}"`);
       const fn = op ? api[op] : undefined;
-      if (typeof fn !== 'function') throw new AwsApiError('UnknownOperationException', `operation ${target} is not supported locally`);
+      if (typeof fn !== 'function')
+        throw new AwsApiError('UnknownOperationException', `operation ${target} is not supported locally`);
       const raw = await readBody(req);
       let body: Json;
       try {

@@ -13,7 +13,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { REPO_ROOT, TSX_LOADER_URL } from './paths.ts';
-import { renderStateMachine, stackResourceIds, type CfnTemplate, type LocalResourceNames, type SynthesizedStack } from './render.ts';
+import {
+  renderStateMachine,
+  stackResourceIds,
+  type CfnTemplate,
+  type LocalResourceNames,
+  type SynthesizedStack,
+} from './render.ts';
 import { installedVersion, sourceHash } from './source-hash.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -54,10 +60,14 @@ export async function renderDefinitionInChild(names: LocalResourceNames): Promis
   const outfile = path.join(dir, 'asl.json');
   try {
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', TSX_LOADER_URL, fileURLToPath(import.meta.url), outfile, JSON.stringify(names)], {
-        cwd: REPO_ROOT,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', TSX_LOADER_URL, fileURLToPath(import.meta.url), outfile, JSON.stringify(names)],
+        {
+          cwd: REPO_ROOT,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
       let stderr = '';
       child.stderr.setEncoding('utf8');
       child.stderr.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4096)));
@@ -69,7 +79,12 @@ export async function renderDefinitionInChild(names: LocalResourceNames): Promis
       child.on('exit', (code, signal) => {
         clearTimeout(timer);
         if (code === 0) resolve();
-        else reject(new Error(`synthesizing the state machine failed (${signal ?? `exit code ${code}`}): ${stderr.trim().split('\n').slice(-8).join('\n')}`));
+        else
+          reject(
+            new Error(
+              `synthesizing the state machine failed (${signal ?? `exit code ${code}`}): ${stderr.trim().split('\n').slice(-8).join('\n')}`,
+            ),
+          );
       });
     });
     return JSON.parse(await readFile(outfile, 'utf8'));
@@ -83,7 +98,11 @@ export async function renderDefinitionInChild(names: LocalResourceNames): Promis
  * sources (hash of lib/, core/, local/, the names and the aws-cdk-lib version), else rendered
  * now (in a child process unless `inProcess`) and cached. `fromCache` says which.
  */
-export async function loadDefinition(opts: { names: LocalResourceNames; cacheDir?: string; inProcess?: boolean }): Promise<{ asl: Json; fromCache: boolean }> {
+export async function loadDefinition(opts: {
+  names: LocalResourceNames;
+  cacheDir?: string;
+  inProcess?: boolean;
+}): Promise<{ asl: Json; fromCache: boolean }> {
   const key = await definitionSourceHash(opts.names);
   const file = opts.cacheDir ? path.join(opts.cacheDir, DEFINITION_CACHE_FILE) : null;
   if (file) {

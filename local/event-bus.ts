@@ -44,7 +44,9 @@ export class LocalEventBus extends EventEmitter {
   }
 
   /** PutEvents: records every entry; answers like EventBridge (one EventId per entry). */
-  async putEvents(entries: PutEventsEntry[]): Promise<{ FailedEntryCount: number; Entries: { EventId?: string; ErrorCode?: string; ErrorMessage?: string }[] }> {
+  async putEvents(
+    entries: PutEventsEntry[],
+  ): Promise<{ FailedEntryCount: number; Entries: { EventId?: string; ErrorCode?: string; ErrorMessage?: string }[] }> {
     const results: { EventId?: string; ErrorCode?: string; ErrorMessage?: string }[] = [];
     const accepted: BusEvent[] = [];
     for (const entry of entries) {
@@ -61,7 +63,10 @@ export class LocalEventBus extends EventEmitter {
           continue;
         }
       }
-      const time = entry.Time === undefined ? new Date() : new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time);
+      const time =
+        entry.Time === undefined
+          ? new Date()
+          : new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time);
       const event: BusEvent = {
         version: '0',
         id: randomUUID(),
@@ -81,7 +86,9 @@ export class LocalEventBus extends EventEmitter {
       if (this.file) {
         const file = this.file;
         const lines = accepted.map((e) => JSON.stringify(e)).join('\n') + '\n';
-        this.writes = this.writes.then(() => appendFile(file, lines)).catch((err) => console.error('events.jsonl:', err));
+        this.writes = this.writes
+          .then(() => appendFile(file, lines))
+          .catch((err) => console.error('events.jsonl:', err));
         await this.writes;
       }
       for (const event of accepted) this.emit('event', event);

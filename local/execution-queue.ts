@@ -13,7 +13,8 @@ export class FifoQueue<T> {
     readonly limit: number,
     private readonly run: (item: T) => Promise<void>,
   ) {
-    if (!Number.isInteger(limit) || limit < 1) throw new Error(`the queue's limit must be a positive integer, got ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new Error(`the queue's limit must be a positive integer, got ${limit}`);
   }
 
   get running(): number {

@@ -21,7 +21,10 @@ export class FairQueue<T> {
     private readonly keyOf: (item: T) => string,
     private readonly run: (item: T) => Promise<void>,
   ) {
-    for (const [name, v] of [['limit', limit], ['perKeyLimit', perKeyLimit]] as const) {
+    for (const [name, v] of [
+      ['limit', limit],
+      ['perKeyLimit', perKeyLimit],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`the queue's ${name} must be a positive integer, got ${v}`);
     }
   }

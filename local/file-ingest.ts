@@ -51,7 +51,10 @@ export class LocalFileIngest {
   private stopped = false;
 
   constructor(private readonly opts: LocalFileIngestOptions) {
-    this.files = new FileRepository(DynamoDBDocumentClient.from(opts.dynamodb, { marshallOptions: { removeUndefinedValues: true } }), opts.filesTable);
+    this.files = new FileRepository(
+      DynamoDBDocumentClient.from(opts.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+      opts.filesTable,
+    );
   }
 
   /** Queue an ingest unless one of the same name was started already. */
@@ -68,7 +71,8 @@ export class LocalFileIngest {
   onS3Event(event: { Records?: { eventName?: string; s3?: { object?: { key?: string } } }[] }): void {
     for (const r of event.Records ?? []) {
       const key = r.s3?.object?.key;
-      if (r.eventName?.startsWith('ObjectCreated') && key && storedFileKeyParts(key)) this.start({ mode: 'probe', key });
+      if (r.eventName?.startsWith('ObjectCreated') && key && storedFileKeyParts(key))
+        this.start({ mode: 'probe', key });
     }
   }
 
@@ -80,9 +84,13 @@ export class LocalFileIngest {
     } catch {
       throw new AwsApiError('InvalidExecutionInput', 'input is not JSON');
     }
-    if (input?.mode !== 'fetch' && input?.mode !== 'probe') throw new AwsApiError('InvalidExecutionInput', 'not a file ingest input');
+    if (input?.mode !== 'fetch' && input?.mode !== 'probe')
+      throw new AwsApiError('InvalidExecutionInput', 'not a file ingest input');
     this.start(input);
-    return { executionArn: `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${req.name ?? ingestExecutionName(input)}`, startDate: Date.now() / 1000 };
+    return {
+      executionArn: `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${req.name ?? ingestExecutionName(input)}`,
+      startDate: Date.now() / 1000,
+    };
   }
 
   /**
@@ -151,7 +159,11 @@ export class LocalFileIngest {
 
   private run(input: FileIngestInput): Promise<void> {
     const name = ingestExecutionName(input);
-    const env: Record<string, string> = { ...this.opts.workerEnv(), [ENV.TASK_KIND]: 'ingest', [ENV.INGEST_INPUT]: JSON.stringify(input) };
+    const env: Record<string, string> = {
+      ...this.opts.workerEnv(),
+      [ENV.TASK_KIND]: 'ingest',
+      [ENV.INGEST_INPUT]: JSON.stringify(input),
+    };
     if (env[ENV.WORK_DIR]) mkdirSync(env[ENV.WORK_DIR], { recursive: true });
     return new Promise<void>((resolve) => {
       const child = spawn(this.opts.worker.command, this.opts.worker.args, {
@@ -176,7 +188,10 @@ export class LocalFileIngest {
         this.children.delete(child);
         if (code === 0 || this.stopped) return resolve();
         // The state machine's catch: the file must not stay PROCESSING.
-        const target = input.mode === 'fetch' ? { accountId: input.account_id, fileId: input.file_id } : storedFileKeyParts(input.key);
+        const target =
+          input.mode === 'fetch'
+            ? { accountId: input.account_id, fileId: input.file_id }
+            : storedFileKeyParts(input.key);
         if (!target) return resolve();
         this.files
           .markFailed(target.accountId, target.fileId, 'INTERNAL_ERROR', 'the file could not be processed')

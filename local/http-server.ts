@@ -25,7 +25,15 @@ import type {
 } from 'aws-lambda';
 import { errorEnvelope } from '../core/api/errors.ts';
 import { LIMITS, type ApiErrorCode } from '../core/constants.ts';
-import { API_BASE_PATHS, AUTHORIZER_ACCOUNT_KEY, handlerEntry, isBinaryMediaType, routeBases, ROUTES, type RouteSpec } from '../core/routes.ts';
+import {
+  API_BASE_PATHS,
+  AUTHORIZER_ACCOUNT_KEY,
+  handlerEntry,
+  isBinaryMediaType,
+  routeBases,
+  ROUTES,
+  type RouteSpec,
+} from '../core/routes.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './services.ts';
 import { REPO_ROOT } from './paths.ts';
 
@@ -95,13 +103,27 @@ export function matchRoute(method: string, rawPath: string): { match?: RouteMatc
         methodMismatch = true;
         continue;
       }
-      return { match: { route, base, resource: `${base}${route.path}`, pathParameters: Object.keys(params).length > 0 ? params : null }, methodMismatch };
+      return {
+        match: {
+          route,
+          base,
+          resource: `${base}${route.path}`,
+          pathParameters: Object.keys(params).length > 0 ? params : null,
+        },
+        methodMismatch,
+      };
     }
   }
   return { methodMismatch };
 }
 
-function envelope(res: ServerResponse, status: number, code: ApiErrorCode, message: string, headers: Record<string, string> = {}): void {
+function envelope(
+  res: ServerResponse,
+  status: number,
+  code: ApiErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify(errorEnvelope({ code, message }));
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
@@ -219,9 +241,18 @@ export function lambdaContext(functionName: string, requestId: string, timeoutMs
 }
 
 /** Whether an IAM-style policy allows `methodArn` (an explicit Deny wins; no match is a deny). */
-export function policyAllows(policy: APIGatewayAuthorizerResult['policyDocument'] | undefined, methodArn: string): boolean {
+export function policyAllows(
+  policy: APIGatewayAuthorizerResult['policyDocument'] | undefined,
+  methodArn: string,
+): boolean {
   const statements = policy?.Statement ?? [];
-  const matches = (pattern: string) => new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(methodArn);
+  const matches = (pattern: string) =>
+    new RegExp(
+      `^${pattern
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    ).test(methodArn);
   let allowed = false;
   for (const st of statements as { Effect: string; Action?: string | string[]; Resource?: string | string[] }[]) {
     const actions = Array.isArray(st.Action) ? st.Action : [st.Action ?? ''];
@@ -237,7 +268,10 @@ export function policyAllows(policy: APIGatewayAuthorizerResult['policyDocument'
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('integration timed out')), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('integration timed out')), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -251,7 +285,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
   const load =
     opts.loadHandler ??
     (async (name: string) => {
-      const mod = (await import(pathToFileURL(path.join(REPO_ROOT, handlerEntry(name as never))).href)) as { handler?: Handler };
+      const mod = (await import(pathToFileURL(path.join(REPO_ROOT, handlerEntry(name as never))).href)) as {
+        handler?: Handler;
+      };
       if (typeof mod.handler !== 'function') throw new Error(`${handlerEntry(name as never)} exports no handler`);
       return mod.handler;
     });
@@ -274,7 +310,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
     res.setHeader('x-amzn-requestid', requestId);
     res.on('finish', () => log(`${method} ${url.pathname} ${res.statusCode} ${Date.now() - started}ms`));
 
-    if ((method === 'GET' || method === 'HEAD') && (url.pathname === '/console' || url.pathname.startsWith('/console/'))) {
+    if (
+      (method === 'GET' || method === 'HEAD') &&
+      (url.pathname === '/console' || url.pathname.startsWith('/console/'))
+    ) {
       await serveConsole(url.pathname, res);
       return;
     }
@@ -286,9 +325,15 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
     }
     if (refusing !== null && match.route.method === 'POST' && match.route.auth) {
       req.resume();
-      envelope(res, 503, 'SERVICE_UNAVAILABLE', 'The service is shutting down and accepts no new commands; retry shortly', {
-        'retry-after': String(refusing),
-      });
+      envelope(
+        res,
+        503,
+        'SERVICE_UNAVAILABLE',
+        'The service is shutting down and accepts no new commands; retry shortly',
+        {
+          'retry-after': String(refusing),
+        },
+      );
       return;
     }
     let body: Buffer;
@@ -356,7 +401,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
       let result: APIGatewayAuthorizerResult & { context?: Record<string, unknown> };
       try {
         const authorizer = await handlerOf('authorizer');
-        result = (await withTimeout(authorizer(authEvent, lambdaContext('ffaas-local-authorizer', requestId, 15_000)), INTEGRATION_TIMEOUT_MS)) as typeof result;
+        result = (await withTimeout(
+          authorizer(authEvent, lambdaContext('ffaas-local-authorizer', requestId, 15_000)),
+          INTEGRATION_TIMEOUT_MS,
+        )) as typeof result;
       } catch (err) {
         if ((err as Error)?.message === 'Unauthorized') {
           envelope(res, 401, 'UNAUTHORIZED', 'Missing or invalid API key');
@@ -381,9 +429,15 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
       // control (issue 12): the per-account rate limit, where API Gateway's usage plan applies it.
       const rate = rateLimiter.take(ctx[AUTHORIZER_ACCOUNT_KEY], Date.now());
       if (!rate.ok) {
-        envelope(res, 429, 'RATE_LIMITED', `Too many requests for this account (over ${rateLimiter.ratePerSecond}/s, burst ${rateLimiter.burst}); retry after ${rate.retryAfterSeconds} s`, {
-          'retry-after': String(rate.retryAfterSeconds),
-        });
+        envelope(
+          res,
+          429,
+          'RATE_LIMITED',
+          `Too many requests for this account (over ${rateLimiter.ratePerSecond}/s, burst ${rateLimiter.burst}); retry after ${rate.retryAfterSeconds} s`,
+          {
+            'retry-after': String(rate.retryAfterSeconds),
+          },
+        );
         return;
       }
     }
@@ -407,7 +461,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
     let out: APIGatewayProxyResult;
     try {
       const handler = await handlerOf(match.route.handler);
-      out = (await withTimeout(handler(event, lambdaContext(`ffaas-local-${match.route.handler}`, requestId, 15_000)), INTEGRATION_TIMEOUT_MS)) as APIGatewayProxyResult;
+      out = (await withTimeout(
+        handler(event, lambdaContext(`ffaas-local-${match.route.handler}`, requestId, 15_000)),
+        INTEGRATION_TIMEOUT_MS,
+      )) as APIGatewayProxyResult;
       if (!out || typeof out.statusCode !== 'number') throw new Error('handler returned no statusCode');
     } catch (err) {
       log(`${match.route.handler} failed: ${(err as Error)?.stack ?? err}`);
@@ -417,7 +474,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
     const resHeaders: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(out.headers ?? {})) resHeaders[k.toLowerCase()] = String(v);
     for (const [k, vs] of Object.entries(out.multiValueHeaders ?? {})) resHeaders[k.toLowerCase()] = vs.map(String);
-    const payload = out.body === undefined || out.body === null ? Buffer.alloc(0) : Buffer.from(out.body, out.isBase64Encoded ? 'base64' : 'utf8');
+    const payload =
+      out.body === undefined || out.body === null
+        ? Buffer.alloc(0)
+        : Buffer.from(out.body, out.isBase64Encoded ? 'base64' : 'utf8');
     resHeaders['content-length'] = String(payload.length);
     resHeaders['content-type'] ??= 'application/json';
     res.writeHead(out.statusCode, resHeaders);
@@ -450,7 +510,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
     },
     async warm() {
       const names = new Set<string>(['authorizer', ...ROUTES.map((r) => r.handler)]);
-      await Promise.all([...names].map((n) => handlerOf(n).catch((err) => log(`handler ${n} failed to load: ${(err as Error).message}`))));
+      await Promise.all(
+        [...names].map((n) =>
+          handlerOf(n).catch((err) => log(`handler ${n} failed to load: ${(err as Error).message}`)),
+        ),
+      );
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -35,7 +35,9 @@ async function main(): Promise<void> {
   console.log(`  data:      ${app.dataDir} (dynamodb/, s3/, events.jsonl)`);
   console.log(`  API key:   npx ffaas keys create --name me`);
   console.log(`  workers:   up to ${app.runner.maxConcurrency} at once`);
-  console.log(`  started in ${app.startupMs} ms${app.definitionFromCache ? ' (state machine from cache)' : ' (state machine synthesized)'}`);
+  console.log(
+    `  started in ${app.startupMs} ms${app.definitionFromCache ? ' (state machine from cache)' : ' (state machine synthesized)'}`,
+  );
 
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -44,7 +46,9 @@ async function main(): Promise<void> {
       console.error('forced exit');
       process.exit(1);
     }
-    console.error(`${sig}: stopping: no new commands; running ones may finish within the grace period (FFAAS_SHUTDOWN_GRACE_SECONDS), the rest run again on the next start`);
+    console.error(
+      `${sig}: stopping: no new commands; running ones may finish within the grace period (FFAAS_SHUTDOWN_GRACE_SECONDS), the rest run again on the next start`,
+    );
     app.shutdown().then(
       ({ leftRunning }) => {
         if (leftRunning > 0) console.error(`${leftRunning} command(s) left to the next start`);

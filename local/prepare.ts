@@ -80,13 +80,22 @@ export function prepareForLocalRun(asl: Json): Json {
  * resolved timeout and heartbeat. A resolved value that is not a positive integer is a
  * States.Runtime error, as on AWS.
  */
-export function unpackTaskInput(input: Json, stateName: string): { params: Json; timeoutSeconds?: number; heartbeatSeconds?: number } {
+export function unpackTaskInput(
+  input: Json,
+  stateName: string,
+): { params: Json; timeoutSeconds?: number; heartbeatSeconds?: number } {
   const params = input?.[HIDDEN.params];
   const timeoutSeconds = input?.[HIDDEN.timeout];
   const heartbeatSeconds = input?.[HIDDEN.heartbeat];
-  for (const [label, v] of [['TimeoutSeconds', timeoutSeconds], ['HeartbeatSeconds', heartbeatSeconds]] as const) {
+  for (const [label, v] of [
+    ['TimeoutSeconds', timeoutSeconds],
+    ['HeartbeatSeconds', heartbeatSeconds],
+  ] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
-      throw new StatesError('States.Runtime', `${label} of state ${stateName} must be a positive integer, got ${JSON.stringify(v)}`);
+      throw new StatesError(
+        'States.Runtime',
+        `${label} of state ${stateName} must be a positive integer, got ${JSON.stringify(v)}`,
+      );
     }
   }
   return { params, timeoutSeconds, heartbeatSeconds };
@@ -103,9 +112,16 @@ export function mintTaskToken(): string {
  * Parameters are, i.e. on entering it) and `$$.Task.Token` (a fresh token each time it is read:
  * one per RunTask attempt, retries included).
  */
-export function localContextObject(execution: { arn: string; name: string }, stateMachine: { arn: string; name: string }): Json {
+export function localContextObject(
+  execution: { arn: string; name: string },
+  stateMachine: { arn: string; name: string },
+): Json {
   return {
-    Execution: { Id: execution.arn, Name: execution.name, RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/ffaas-local-state-machine` },
+    Execution: {
+      Id: execution.arn,
+      Name: execution.name,
+      RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/ffaas-local-state-machine`,
+    },
     StateMachine: { Id: stateMachine.arn, Name: stateMachine.name },
     State: {
       get EnteredTime() {

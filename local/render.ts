@@ -13,7 +13,10 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalNames } from './services.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = any;
-export type CfnTemplate = { Resources?: Record<string, { Type: string; Properties?: Json }>; Parameters?: Record<string, Json> };
+export type CfnTemplate = {
+  Resources?: Record<string, { Type: string; Properties?: Json }>;
+  Parameters?: Record<string, Json>;
+};
 
 /** Every name a rendered definition can refer to, locally. */
 export interface LocalResourceNames extends LocalNames {
@@ -28,7 +31,8 @@ export const LOCAL_RESOURCE_DEFAULTS = {
   stateMachineName: 'ffaas-commands',
 } as const;
 
-export const localArn = (service: string, resource: string): string => `arn:aws:${service}:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${resource}`;
+export const localArn = (service: string, resource: string): string =>
+  `arn:aws:${service}:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${resource}`;
 
 export function stateMachineArnFor(name: string): string {
   return localArn('states', `stateMachine:${name}`);
@@ -72,7 +76,9 @@ export function stackResourceIds(stack: FfaasStack): StackResourceIds {
     bucket: logicalId(storage.bucket),
     eventBus: logicalId(events.bus),
     cluster: logicalId(workers.cluster),
-    taskDefinitions: [workers.fargateTaskDefinition, workers.gpuTaskDefinition].filter((t) => t !== undefined).map(logicalId),
+    taskDefinitions: [workers.fargateTaskDefinition, workers.gpuTaskDefinition]
+      .filter((t) => t !== undefined)
+      .map(logicalId),
     stateMachine: logicalId(pipeline.stateMachine),
   };
 }
@@ -92,9 +98,17 @@ export function localResources(ids: StackResourceIds, names: LocalResourceNames)
     const tableArn = localArn('dynamodb', `table/${name}`);
     map.set(ids.tables[kind], { type: 'AWS::DynamoDB::Table', ref: name, attributes: { Arn: tableArn } });
   }
-  map.set(ids.bucket, { type: 'AWS::S3::Bucket', ref: names.bucket, attributes: { Arn: `arn:aws:s3:::${names.bucket}` } });
+  map.set(ids.bucket, {
+    type: 'AWS::S3::Bucket',
+    ref: names.bucket,
+    attributes: { Arn: `arn:aws:s3:::${names.bucket}` },
+  });
   const busArn = localArn('events', `event-bus/${names.eventBusName}`);
-  map.set(ids.eventBus, { type: 'AWS::Events::EventBus', ref: names.eventBusName, attributes: { Arn: busArn, Name: names.eventBusName } });
+  map.set(ids.eventBus, {
+    type: 'AWS::Events::EventBus',
+    ref: names.eventBusName,
+    attributes: { Arn: busArn, Name: names.eventBusName },
+  });
   const clusterArn = localArn('ecs', `cluster/${names.clusterName}`);
   map.set(ids.cluster, { type: 'AWS::ECS::Cluster', ref: names.clusterName, attributes: { Arn: clusterArn } });
   for (const id of ids.taskDefinitions) {
@@ -103,12 +117,23 @@ export function localResources(ids: StackResourceIds, names: LocalResourceNames)
     map.set(id, { type: 'AWS::ECS::TaskDefinition', ref: taskArn, attributes: { TaskDefinitionArn: taskArn } });
   }
   const machineArn = stateMachineArnFor(names.stateMachineName);
-  map.set(ids.stateMachine, { type: 'AWS::StepFunctions::StateMachine', ref: machineArn, attributes: { Arn: machineArn, Name: names.stateMachineName } });
+  map.set(ids.stateMachine, {
+    type: 'AWS::StepFunctions::StateMachine',
+    ref: machineArn,
+    attributes: { Arn: machineArn, Name: names.stateMachineName },
+  });
   return map;
 }
 
 /** Types local mode stands in for: a reference to one that is not in StackResourceIds is an error. */
-const STOOD_IN_TYPES = new Set(['AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::Events::EventBus', 'AWS::ECS::Cluster', 'AWS::ECS::TaskDefinition', 'AWS::StepFunctions::StateMachine']);
+const STOOD_IN_TYPES = new Set([
+  'AWS::DynamoDB::Table',
+  'AWS::S3::Bucket',
+  'AWS::Events::EventBus',
+  'AWS::ECS::Cluster',
+  'AWS::ECS::TaskDefinition',
+  'AWS::StepFunctions::StateMachine',
+]);
 
 /**
  * Resolves a CloudFormation value (string, Ref, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split,
@@ -124,9 +149,12 @@ export function resolveCfnValue(synth: SynthesizedStack, value: Json, names: Loc
     const res = resources[id];
     if (!res) throw new Error(`state machine definition refers to unknown resource ${id}`);
     const local = known.get(id);
-    if (local && local.type !== res.Type) throw new Error(`resource ${id} is a ${res.Type} in the template, not a ${local.type}`);
+    if (local && local.type !== res.Type)
+      throw new Error(`resource ${id} is a ${res.Type} in the template, not a ${local.type}`);
     if (!local && STOOD_IN_TYPES.has(res.Type)) {
-      throw new Error(`state machine definition refers to ${id} (${res.Type}), which is not one of the Ffaas construct's resources`);
+      throw new Error(
+        `state machine definition refers to ${id} (${res.Type}), which is not one of the Ffaas construct's resources`,
+      );
     }
     return { res, local };
   };
@@ -226,9 +254,11 @@ export function renderStateMachine(synth: SynthesizedStack, names: LocalResource
   else if (props.DefinitionString !== undefined) {
     let text = resolveCfnValue(synth, props.DefinitionString, names);
     const subs = props.DefinitionSubstitutions ? resolveCfnValue(synth, props.DefinitionSubstitutions, names) : null;
-    if (subs) text = String(text).replace(/\$\{([^}]+)\}/g, (m: string, k: string) => (k in subs ? String(subs[k]) : m));
+    if (subs)
+      text = String(text).replace(/\$\{([^}]+)\}/g, (m: string, k: string) => (k in subs ? String(subs[k]) : m));
     asl = JSON.parse(text);
   } else throw new Error(`state machine ${id} has neither Definition nor DefinitionString`);
-  if (typeof asl?.StartAt !== 'string' || !asl.States?.[asl.StartAt]) throw new Error(`state machine ${id} renders to ASL without its StartAt state`);
+  if (typeof asl?.StartAt !== 'string' || !asl.States?.[asl.StartAt])
+    throw new Error(`state machine ${id} renders to ASL without its StartAt state`);
   return asl;
 }

@@ -22,7 +22,12 @@ export interface SweepOptions {
 
 async function deleteKeys(s3: S3Client, bucket: string, keys: string[]): Promise<void> {
   for (let i = 0; i < keys.length; i += 1000) {
-    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }));
+    await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+      }),
+    );
   }
 }
 
@@ -50,12 +55,15 @@ export async function sweepExpired(opts: SweepOptions): Promise<{ commands: numb
 }
 
 /** Sweep now and every `intervalMs`; the returned function stops it. */
-export function scheduleSweep(opts: SweepOptions & { intervalMs: number; log: (line: string) => void }): () => Promise<void> {
+export function scheduleSweep(
+  opts: SweepOptions & { intervalMs: number; log: (line: string) => void },
+): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   const tick = () => {
     running = sweepExpired(opts).then(
       (n) => {
-        if (n.commands + n.files > 0) opts.log(`retention: removed ${n.commands} expired command(s) and ${n.files} expired file(s)`);
+        if (n.commands + n.files > 0)
+          opts.log(`retention: removed ${n.commands} expired command(s) and ${n.files} expired file(s)`);
       },
       (err) => opts.log(`retention sweep failed: ${(err as Error).message}`),
     );

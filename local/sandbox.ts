@@ -39,7 +39,8 @@ export class SandboxRefused extends Error {
 
 function readMode(value: string | undefined): SandboxMode {
   const v = (value ?? '').trim().toLowerCase() || 'auto';
-  if (!(SANDBOX_MODES as readonly string[]).includes(v)) throw new SandboxRefused(`${WORKER_ENV.SANDBOX} must be one of ${SANDBOX_MODES.join(', ')}, got "${value}"`);
+  if (!(SANDBOX_MODES as readonly string[]).includes(v))
+    throw new SandboxRefused(`${WORKER_ENV.SANDBOX} must be one of ${SANDBOX_MODES.join(', ')}, got "${value}"`);
   return v as SandboxMode;
 }
 
@@ -47,7 +48,8 @@ function bytesFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined 
   const v = env[name];
   if (v === undefined || v.trim() === '') return undefined;
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new SandboxRefused(`${name} must be a positive integer (bytes), got "${v}"`);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new SandboxRefused(`${name} must be a positive integer (bytes), got "${v}"`);
   return n;
 }
 
@@ -87,7 +89,8 @@ export async function decideLocalSandbox(opts: {
     [WORKER_ENV.WORKSPACE_MAX_BYTES]: String(quota),
   };
   // An operator's own FFmpeg user (root only: the worker must be able to switch to it).
-  for (const name of [WORKER_ENV.FFMPEG_UID, WORKER_ENV.FFMPEG_GID]) if (env[name]?.trim()) workerEnv[name] = env[name]!.trim();
+  for (const name of [WORKER_ENV.FFMPEG_UID, WORKER_ENV.FFMPEG_GID])
+    if (env[name]?.trim()) workerEnv[name] = env[name]!.trim();
   const limits = `limits per run: memory ${gib(memory)} (${WORKER_ENV.FFMPEG_MEMORY_BYTES}), workspace ${gib(quota)} (${WORKER_ENV.WORKSPACE_MAX_BYTES})`;
   const prlimit = findExecutable('prlimit', env.PATH);
   const limitNote = prlimit ? limits : `${limits}; prlimit not found: watched only, no rlimit backstop`;
@@ -95,7 +98,8 @@ export async function decideLocalSandbox(opts: {
   const uid = opts.uid ?? process.getuid?.();
   const root = uid === 0;
 
-  const bwrap = mode === 'off' ? null : opts.bwrapPath !== undefined ? opts.bwrapPath : findExecutable('bwrap', env.PATH);
+  const bwrap =
+    mode === 'off' ? null : opts.bwrapPath !== undefined ? opts.bwrapPath : findExecutable('bwrap', env.PATH);
   let bwrapProblem = mode === 'off' ? `${WORKER_ENV.SANDBOX}=off` : 'bubblewrap (bwrap) is not installed';
   if (bwrap) {
     const check = await checkBwrap({ bwrapPath: bwrap, ffmpegPath, probeDir: opts.workDir });
@@ -110,7 +114,11 @@ export async function decideLocalSandbox(opts: {
   if (mode === 'required') throw new SandboxRefused(`${WORKER_ENV.SANDBOX}=required: ${bwrapProblem}`);
   if (mode === 'off') {
     const warning = `${WORKER_ENV.SANDBOX}=off: FFmpeg runs without namespaces, with network access, as ${root ? 'root' : 'your user'} unless ${WORKER_ENV.FFMPEG_UID} is set`;
-    return { workerEnv: { ...workerEnv, [WORKER_ENV.SANDBOX]: 'off' }, summary: [`sandbox:   OFF; ${limitNote}`], warning };
+    return {
+      workerEnv: { ...workerEnv, [WORKER_ENV.SANDBOX]: 'off' },
+      summary: [`sandbox:   OFF; ${limitNote}`],
+      warning,
+    };
   }
   // auto without bubblewrap.
   if (root) {
@@ -120,10 +128,15 @@ export async function decideLocalSandbox(opts: {
           `put ${ENV.DATA_DIR} under a directory others can traverse, or set ${WORKER_ENV.SANDBOX}=off`,
       );
     }
-    const ids = { [WORKER_ENV.FFMPEG_UID]: env[WORKER_ENV.FFMPEG_UID] || String(NOBODY), [WORKER_ENV.FFMPEG_GID]: env[WORKER_ENV.FFMPEG_GID] || String(NOBODY) };
+    const ids = {
+      [WORKER_ENV.FFMPEG_UID]: env[WORKER_ENV.FFMPEG_UID] || String(NOBODY),
+      [WORKER_ENV.FFMPEG_GID]: env[WORKER_ENV.FFMPEG_GID] || String(NOBODY),
+    };
     return {
       workerEnv: { ...workerEnv, ...ids, [WORKER_ENV.SANDBOX]: 'off' },
-      summary: [`sandbox:   no namespaces (${bwrapProblem}); FFmpeg runs as uid ${ids[WORKER_ENV.FFMPEG_UID]}; ${limitNote}`],
+      summary: [
+        `sandbox:   no namespaces (${bwrapProblem}); FFmpeg runs as uid ${ids[WORKER_ENV.FFMPEG_UID]}; ${limitNote}`,
+      ],
       warning: `${bwrapProblem}: FFmpeg runs as uid ${ids[WORKER_ENV.FFMPEG_UID]} without namespaces: it cannot write the data dir but has network access and can read world-readable files; install bubblewrap`,
     };
   }

@@ -24,7 +24,15 @@ export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
 export interface LocalNames {
-  tables: { commands: string; apiKeys: string; accounts: string; files: string; presets: string; webhookDeliveries: string; idempotency: string };
+  tables: {
+    commands: string;
+    apiKeys: string;
+    accounts: string;
+    files: string;
+    presets: string;
+    webhookDeliveries: string;
+    idempotency: string;
+  };
   bucket: string;
 }
 
@@ -67,7 +75,9 @@ export interface DataServices {
   dynamodb: DynamoDBClient;
   s3: S3Client;
   /** s3rver's S3 event notifications (ObjectCreated, ObjectRemoved) as it emits them. */
-  onS3Event(listener: (event: { Records?: { eventName?: string; s3?: { object?: { key?: string } } }[] }) => void): void;
+  onS3Event(
+    listener: (event: { Records?: { eventName?: string; s3?: { object?: { key?: string } } }[] }) => void,
+  ): void;
   stop(): Promise<void>;
 }
 
@@ -231,7 +241,11 @@ export async function openLocalData(dataDirOption?: string): Promise<LocalDataAc
   const dataDir = resolveDataDir(dataDirOption);
   const live = await readLiveEndpoints(dataDir);
   if (live) {
-    const dynamodb = new DynamoDBClient({ endpoint: live.endpoints.dynamodb, region: live.region, credentials: live.credentials });
+    const dynamodb = new DynamoDBClient({
+      endpoint: live.endpoints.dynamodb,
+      region: live.region,
+      credentials: live.credentials,
+    });
     return {
       dataDir,
       dynamodb,
@@ -253,7 +267,10 @@ export async function openLocalData(dataDirOption?: string): Promise<LocalDataAc
 }
 
 /** Runs `fn` with the local data open (openLocalData) and closes it after, whatever happens. */
-export async function withLocalData<T>(dataDir: string | undefined, fn: (data: LocalDataAccess) => Promise<T>): Promise<T> {
+export async function withLocalData<T>(
+  dataDir: string | undefined,
+  fn: (data: LocalDataAccess) => Promise<T>,
+): Promise<T> {
   const data = await openLocalData(dataDir);
   try {
     return await fn(data);

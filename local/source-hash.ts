@@ -7,7 +7,11 @@ import path from 'node:path';
  * local mode keeps what it derives from the sources (the rendered state machine, the worker
  * bundle) under the data dir and rebuilds it only when this changes.
  */
-export async function sourceHash(root: string, dirs: readonly string[], extra: readonly string[] = []): Promise<string> {
+export async function sourceHash(
+  root: string,
+  dirs: readonly string[],
+  extra: readonly string[] = [],
+): Promise<string> {
   const hash = createHash('sha256');
   for (const e of extra) hash.update(e);
   const files: string[] = [];

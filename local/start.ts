@@ -108,7 +108,9 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
 
   const live = await readLiveEndpoints(dataDir);
   if (live && live.pid !== process.pid) {
-    throw new Error(`another ffaas (pid ${live.pid}) is running on ${dataDir}${live.url ? ` at ${live.url}` : ''}; stop it or set ${ENV.DATA_DIR}`);
+    throw new Error(
+      `another ffaas (pid ${live.pid}) is running on ${dataDir}${live.url ? ` at ${live.url}` : ''}; stop it or set ${ENV.DATA_DIR}`,
+    );
   }
 
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -126,7 +128,10 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
   // slow part of a first start: they start first and run while the data services come up.
   const names = { ...LOCAL_NAMES, ...LOCAL_RESOURCE_DEFAULTS };
   await mkdir(path.join(dataDir, 'work'), { recursive: true });
-  const prepared = Promise.all([loadDefinition({ names, cacheDir: dataDir }), options.worker ?? bundledWorkerCommand(dataDir)]);
+  const prepared = Promise.all([
+    loadDefinition({ names, cacheDir: dataDir }),
+    options.worker ?? bundledWorkerCommand(dataDir),
+  ]);
   prepared.catch(() => undefined); // awaited below; a start failing before that must not leave it unhandled
 
   try {
@@ -154,7 +159,8 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
         retentionDays: process.env[ENV.RETENTION_DAYS],
       });
     const workerLog =
-      options.workerLog ?? ((line: string, info: { commandId?: string }) => log(`[worker ${info.commandId?.slice(0, 8) ?? '?'}] ${line}`));
+      options.workerLog ??
+      ((line: string, info: { commandId?: string }) => log(`[worker ${info.commandId?.slice(0, 8) ?? '?'}] ${line}`));
     const runner = new LocalStepFunctions({
       definition: asl,
       stateMachineArn,
@@ -166,7 +172,12 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
       heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds,
       worker,
       workerLog,
-      workerEnv: () => ({ ...passthroughEnv(), ...handlerEnv(), ...sandbox.workerEnv, [ENV.WORK_DIR]: path.join(dataDir, 'work') }),
+      workerEnv: () => ({
+        ...passthroughEnv(),
+        ...handlerEnv(),
+        ...sandbox.workerEnv,
+        [ENV.WORK_DIR]: path.join(dataDir, 'work'),
+      }),
     });
     cleanups.push(() => runner.stop());
 
@@ -174,7 +185,12 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
     // that land in s3rver (its ObjectCreated events), as lib/files.ts does on AWS.
     const ingest = new LocalFileIngest({
       worker,
-      workerEnv: () => ({ ...passthroughEnv(), ...handlerEnv(), ...sandbox.workerEnv, [ENV.WORK_DIR]: path.join(dataDir, 'work') }),
+      workerEnv: () => ({
+        ...passthroughEnv(),
+        ...handlerEnv(),
+        ...sandbox.workerEnv,
+        [ENV.WORK_DIR]: path.join(dataDir, 'work'),
+      }),
       dynamodb: services.dynamodb,
       filesTable: LOCAL_NAMES.tables.files,
       log: (line) => workerLog(line, { stream: 'stderr' }),
@@ -182,7 +198,8 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
     services.onS3Event((event) => ingest.onS3Event(event));
     cleanups.push(() => ingest.stop());
     const sfnApi: StepFunctionsApi = {
-      StartExecution: (req) => (req.stateMachineArn === ingest.stateMachineArn ? ingest.StartExecution(req) : runner.StartExecution(req)),
+      StartExecution: (req) =>
+        req.stateMachineArn === ingest.stateMachineArn ? ingest.StartExecution(req) : runner.StartExecution(req),
       DescribeExecution: (req) => runner.DescribeExecution(req),
       SendTaskSuccess: (req) => runner.SendTaskSuccess(req),
       SendTaskFailure: (req) => runner.SendTaskFailure(req),
@@ -208,15 +225,24 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
     cleanups.push(() => webhooks.stop());
 
     // Executions that end outside the failure path fail their command (core/sweep.ts).
-    cleanups.push(startLocalSweeper({ runner, ports: localSweepPorts({ dynamodb: services.dynamodb, table: LOCAL_NAMES.tables.commands, bus }), log }));
+    cleanups.push(
+      startLocalSweeper({
+        runner,
+        ports: localSweepPorts({ dynamodb: services.dynamodb, table: LOCAL_NAMES.tables.commands, bus }),
+        log,
+      }),
+    );
     const lost = await recoverLostCommands({
       dynamodb: services.dynamodb,
       table: LOCAL_NAMES.tables.commands,
       bus,
-      startExecution: (input) => runner.StartExecution({ stateMachineArn, name: input.command_id, input: JSON.stringify(input) }),
+      startExecution: (input) =>
+        runner.StartExecution({ stateMachineArn, name: input.command_id, input: JSON.stringify(input) }),
     });
-    if (lost.resumed.length > 0) log(`recovery: ${lost.resumed.length} command(s) left PROCESSING by a previous run started again`);
-    if (lost.failed.length > 0) log(`recovery: ${lost.failed.length} command(s) out of attempts marked FAILED (WORKER_LOST)`);
+    if (lost.resumed.length > 0)
+      log(`recovery: ${lost.resumed.length} command(s) left PROCESSING by a previous run started again`);
+    if (lost.failed.length > 0)
+      log(`recovery: ${lost.failed.length} command(s) out of attempts marked FAILED (WORKER_LOST)`);
     const ingestsRestarted = await ingest.recover(services.s3, LOCAL_NAMES.bucket);
     if (ingestsRestarted > 0) log(`recovery: restarted the ingest of ${ingestsRestarted} file(s)`);
     const restarted = await restartQueuedCommands();

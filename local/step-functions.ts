@@ -194,9 +194,13 @@ export class LocalStepFunctions extends EventEmitter implements StepFunctionsApi
   }
 
   private executionByArn(executionArn: string | undefined): ExecutionRecord {
-    const name = String(executionArn ?? '').split(':').pop() ?? '';
+    const name =
+      String(executionArn ?? '')
+        .split(':')
+        .pop() ?? '';
     const e = this.executions.get(name);
-    if (!e || e.arn !== executionArn) throw new AwsApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    if (!e || e.arn !== executionArn)
+      throw new AwsApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
     return e;
   }
 
@@ -226,7 +230,10 @@ export class LocalStepFunctions extends EventEmitter implements StepFunctionsApi
     const execution = { name: e.name, arn: e.arn, signal: e.controller.signal };
     const handlers = Object.fromEntries(this.bindings.map((b) => [b.stateName, taskHandler(b, execution)]));
     try {
-      const run = this.machine.run(JSON.parse(e.input), { overrides: { taskResourceLocalHandlers: handlers }, context });
+      const run = this.machine.run(JSON.parse(e.input), {
+        overrides: { taskResourceLocalHandlers: handlers },
+        context,
+      });
       e.abort = run.abort;
       if (e.controller.signal.aborted) run.abort();
       const output = await run.result;
@@ -234,7 +241,8 @@ export class LocalStepFunctions extends EventEmitter implements StepFunctionsApi
     } catch (err) {
       const error = err as Error & { cause?: Error };
       if (error.name === 'ExecutionAbortedError') this.finish(e, { status: 'ABORTED', error: e.error, cause: e.cause });
-      else if (error.name === 'ExecutionTimeoutError') this.finish(e, { status: 'TIMED_OUT', error: 'States.Timeout', cause: 'execution timed out' });
+      else if (error.name === 'ExecutionTimeoutError')
+        this.finish(e, { status: 'TIMED_OUT', error: 'States.Timeout', cause: 'execution timed out' });
       else {
         const inner = error.cause instanceof Error ? error.cause : error;
         this.finish(e, { status: 'FAILED', error: inner.name, cause: inner.message });
@@ -278,8 +286,10 @@ export class LocalStepFunctions extends EventEmitter implements StepFunctionsApi
   /** Stops taking executions, aborts the running ones and kills their workers. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const e of this.queue.close()) this.finish(e, { status: 'ABORTED', error: 'States.Aborted', cause: 'local mode stopped' });
-    for (const e of this.executions.values()) if (e.status === 'RUNNING') this.stopExecution(e, 'States.Aborted', 'local mode stopped');
+    for (const e of this.queue.close())
+      this.finish(e, { status: 'ABORTED', error: 'States.Aborted', cause: 'local mode stopped' });
+    for (const e of this.executions.values())
+      if (e.status === 'RUNNING') this.stopExecution(e, 'States.Aborted', 'local mode stopped');
     await this.supervisor.stop();
   }
 }

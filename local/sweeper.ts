@@ -25,7 +25,10 @@ export function localSweepPorts(opts: { dynamodb: DynamoDBClient; table: string;
       for (let attempt = 1; ; attempt++) {
         const out = await opts.bus.putEvents(entries);
         if (out.FailedEntryCount === 0) return;
-        if (attempt >= PUBLISH_ATTEMPTS) throw new Error(`the event bus refused the FAILED event (${out.Entries.find((e) => e.ErrorCode)?.ErrorCode})`);
+        if (attempt >= PUBLISH_ATTEMPTS)
+          throw new Error(
+            `the event bus refused the FAILED event (${out.Entries.find((e) => e.ErrorCode)?.ErrorCode})`,
+          );
         await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
       }
     },
@@ -45,7 +48,10 @@ export function startLocalSweeper(opts: {
     const command = commandOfExecutionInput(e.input);
     sweepCommand(opts.ports, command, { status: e.status, error: e.error, cause: e.cause })
       .then((outcome) => {
-        if (outcome === 'swept') log(`sweeper: command ${command?.command_id} FAILED (its execution ended ${e.status}${e.error ? `: ${e.error}` : ''})`);
+        if (outcome === 'swept')
+          log(
+            `sweeper: command ${command?.command_id} FAILED (its execution ended ${e.status}${e.error ? `: ${e.error}` : ''})`,
+          );
         opts.onSweep?.(command?.command_id, outcome);
       })
       .catch((err) => log(`sweeper: command ${command?.command_id}: ${(err as Error).message}`));

@@ -6,7 +6,14 @@
  *   events:putEvents                                → the local event bus
  * and the wrapper that runs an action with the state's timeout (local/prepare.ts, patch 1).
  */
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import type { LocalEventBus, PutEventsEntry } from './event-bus.ts';
 import { taskStates, unpackTaskInput } from './prepare.ts';
 import { StatesError } from './states-error.ts';
@@ -94,7 +101,8 @@ export function bindTaskStates(asl: Json, deps: ActionDeps): TaskBinding[] {
   for (const { name, resource } of taskStates(asl)) {
     const action = actionFor(resource, deps);
     if (!action) throw new Error(`local mode has no action for Task state "${name}" (Resource ${resource})`);
-    if (seen.has(name) && seen.get(name) !== resource) throw new Error(`two Task states are named "${name}" with different resources`);
+    if (seen.has(name) && seen.get(name) !== resource)
+      throw new Error(`two Task states are named "${name}" with different resources`);
     if (!seen.has(name)) bindings.push({ stateName: name, resource, action });
     seen.set(name, resource);
   }
@@ -106,7 +114,10 @@ export function bindTaskStates(asl: Json, deps: ActionDeps): TaskBinding[] {
  * timeout/heartbeat entries, runs the action with an abort signal (aborted when the execution
  * stops), and enforces the state's timeout with States.Timeout.
  */
-export function taskHandler(binding: TaskBinding, execution: { name: string; arn: string; signal: AbortSignal }): (input: Json) => Promise<Json> {
+export function taskHandler(
+  binding: TaskBinding,
+  execution: { name: string; arn: string; signal: AbortSignal },
+): (input: Json) => Promise<Json> {
   const { stateName, resource, action } = binding;
   return async (input: Json) => {
     const { params, timeoutSeconds, heartbeatSeconds } = unpackTaskInput(input, stateName);
@@ -115,7 +126,13 @@ export function taskHandler(binding: TaskBinding, execution: { name: string; arn
     execution.signal.addEventListener('abort', onStop, { once: true });
     let timer: NodeJS.Timeout | undefined;
     try {
-      const work = action(params, { stateName, resource, execution: { name: execution.name, arn: execution.arn }, signal: controller.signal, heartbeatSeconds });
+      const work = action(params, {
+        stateName,
+        resource,
+        execution: { name: execution.name, arn: execution.arn },
+        signal: controller.signal,
+        heartbeatSeconds,
+      });
       if (timeoutSeconds === undefined) return await work;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {

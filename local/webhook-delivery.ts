@@ -14,7 +14,10 @@ import type { BusEvent, LocalEventBus } from './event-bus.ts';
 
 /** WEBHOOK_EVENT_PATTERN (exact values of source and detail-type) applied to a local event. */
 export function matchesWebhookRule(event: Pick<BusEvent, 'source' | 'detail-type'>): boolean {
-  return WEBHOOK_EVENT_PATTERN.source.includes(event.source) && WEBHOOK_EVENT_PATTERN['detail-type'].includes(event['detail-type']);
+  return (
+    WEBHOOK_EVENT_PATTERN.source.includes(event.source) &&
+    WEBHOOK_EVENT_PATTERN['detail-type'].includes(event['detail-type'])
+  );
 }
 
 export interface LocalWebhookDelivery {

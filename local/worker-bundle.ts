@@ -17,7 +17,11 @@ export async function bundledWorkerCommand(dataDir: string): Promise<WorkerComma
   const outfile = path.join(dir, 'worker.mjs');
   const keyFile = path.join(dir, 'worker.key');
   const lockfile = await readFile(path.join(REPO_ROOT, 'package-lock.json'), 'utf8').catch(() => '');
-  const key = await sourceHash(REPO_ROOT, ['fargate-task/src', 'core'], [lockfile, await installedVersion(REPO_ROOT, 'esbuild')]);
+  const key = await sourceHash(
+    REPO_ROOT,
+    ['fargate-task/src', 'core'],
+    [lockfile, await installedVersion(REPO_ROOT, 'esbuild')],
+  );
   const current = await readFile(keyFile, 'utf8').catch(() => '');
   if (!existsSync(outfile) || current !== key) {
     await mkdir(dir, { recursive: true });

@@ -43,7 +43,10 @@ export type WorkerLog = (line: string, info: { commandId?: string; stream: 'stdo
 
 /** The worker container's environment from RunTask's Overrides.ContainerOverrides. */
 export function containerEnvironment(params: Json): Record<string, string> {
-  const overrides = (params?.Overrides?.ContainerOverrides ?? []) as { Name?: string; Environment?: { Name: string; Value: string }[] }[];
+  const overrides = (params?.Overrides?.ContainerOverrides ?? []) as {
+    Name?: string;
+    Environment?: { Name: string; Value: string }[];
+  }[];
   const chosen = overrides.filter((o) => o.Name === WORKER_CONTAINER_NAME);
   const env: Record<string, string> = {};
   for (const o of chosen.length > 0 ? chosen : overrides) {
@@ -102,7 +105,12 @@ export class WorkerSupervisor {
     const env = containerEnvironment(params);
     const token = env[ENV.TASK_TOKEN];
     if (!token) {
-      return Promise.reject(new StatesError('States.Runtime', `RunTask of state ${ctx.stateName} passes no ${ENV.TASK_TOKEN} to the container`));
+      return Promise.reject(
+        new StatesError(
+          'States.Runtime',
+          `RunTask of state ${ctx.stateName} passes no ${ENV.TASK_TOKEN} to the container`,
+        ),
+      );
     }
     if (this.tasks.has(token) || this.closedTokens.has(token)) {
       return Promise.reject(new StatesError('States.Runtime', 'task token reused'));
@@ -130,16 +138,24 @@ export class WorkerSupervisor {
       };
       const onAbort = () => {
         // The state timed out, or the execution stopped: the token is dead, the worker goes.
-        fail(ctx.signal.reason instanceof Error ? ctx.signal.reason : new StatesError('States.Aborted', 'aborted'), 'TIMED_OUT');
+        fail(
+          ctx.signal.reason instanceof Error ? ctx.signal.reason : new StatesError('States.Aborted', 'aborted'),
+          'TIMED_OUT',
+        );
       };
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       this.tasks.set(token, task);
       this.armHeartbeat(task, () => {
-        fail(new StatesError('States.HeartbeatTimeout', `no heartbeat from the worker for ${heartbeatSeconds} s`), 'TIMED_OUT');
+        fail(
+          new StatesError('States.HeartbeatTimeout', `no heartbeat from the worker for ${heartbeatSeconds} s`),
+          'TIMED_OUT',
+        );
       });
 
       const worker = this.opts.worker ?? defaultWorkerCommand();
-      const log: WorkerLog = this.opts.workerLog ?? ((line, info) => process.stderr.write(`[worker ${info.commandId?.slice(0, 8) ?? '?'}] ${line}\n`));
+      const log: WorkerLog =
+        this.opts.workerLog ??
+        ((line, info) => process.stderr.write(`[worker ${info.commandId?.slice(0, 8) ?? '?'}] ${line}\n`));
       try {
         const childEnv = { ...this.opts.workerEnv(), ...env };
         // The worker makes its workspace inside FFAAS_WORK_DIR; on ECS that is the image's.
@@ -152,7 +168,10 @@ export class WorkerSupervisor {
           detached: true,
         });
       } catch (err) {
-        fail(new StatesError('ECS.AmazonECSException', `the worker could not be started: ${(err as Error).message}`), 'FAILED');
+        fail(
+          new StatesError('ECS.AmazonECSException', `the worker could not be started: ${(err as Error).message}`),
+          'FAILED',
+        );
         return;
       }
       this.children.add(child);
@@ -219,7 +238,8 @@ export class WorkerSupervisor {
   }
 
   private taskFor(token: unknown): TaskRecord {
-    if (typeof token !== 'string' || token.length === 0 || token.length > 2048) throw new AwsApiError('InvalidToken', 'invalid task token');
+    if (typeof token !== 'string' || token.length === 0 || token.length > 2048)
+      throw new AwsApiError('InvalidToken', 'invalid task token');
     const task = this.tasks.get(token);
     if (task) return task;
     if (this.closedTokens.has(token)) throw new AwsApiError('TaskTimedOut', 'the task is no longer running');
@@ -239,7 +259,8 @@ export class WorkerSupervisor {
     task.settled = true;
     this.tasks.delete(task.token);
     this.closedTokens.set(task.token, outcome);
-    if (this.closedTokens.size > MAX_CLOSED_TOKENS) this.closedTokens.delete(this.closedTokens.keys().next().value as string);
+    if (this.closedTokens.size > MAX_CLOSED_TOKENS)
+      this.closedTokens.delete(this.closedTokens.keys().next().value as string);
     task.onSettled();
     return true;
   }

@@ -16,13 +16,20 @@ if (process.platform === 'linux' && canApt && !has('chromium', '--version')) mis
 if (missing.length > 0) {
   if (!canApt) {
     if (missing.includes('ffmpeg')) {
-      console.error('ffmpeg not found: install it with `sudo apt-get install -y ffmpeg bubblewrap` (macOS: `brew install ffmpeg`)');
+      console.error(
+        'ffmpeg not found: install it with `sudo apt-get install -y ffmpeg bubblewrap` (macOS: `brew install ffmpeg`)',
+      );
       process.exit(1);
     }
-    console.error('bubblewrap (bwrap) not found: FFmpeg cannot be sandboxed; install it with `sudo apt-get install -y bubblewrap`');
+    console.error(
+      'bubblewrap (bwrap) not found: FFmpeg cannot be sandboxed; install it with `sudo apt-get install -y bubblewrap`',
+    );
   } else {
     console.error(`${missing.join(' and ')} not found: installing with apt-get …`);
     execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    execFileSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    execFileSync('apt-get', ['install', '-y', '-qq', ...missing], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   }
 }

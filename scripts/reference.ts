@@ -32,7 +32,8 @@ export function renderReference(doc: Json): string {
       '| field | type | |',
       '|---|---|---|',
       ...Object.entries(obj.properties as Record<string, Json>).map(
-        ([name, p]) => `| \`${name}\` | ${typeOf(p)} | ${required.has(name) ? 'required' : 'optional'}${p.description ? `; ${String(p.description).replace(/\|/g, '\\|').replace(/\n/g, ' ')}` : ''} |`,
+        ([name, p]) =>
+          `| \`${name}\` | ${typeOf(p)} | ${required.has(name) ? 'required' : 'optional'}${p.description ? `; ${String(p.description).replace(/\|/g, '\\|').replace(/\n/g, ' ')}` : ''} |`,
       ),
       '',
     ];
@@ -51,10 +52,18 @@ export function renderReference(doc: Json): string {
   ];
   for (const [p, ops] of Object.entries(doc.paths as Record<string, Json>)) {
     for (const [method, op] of Object.entries(ops as Record<string, Json>)) {
-      out.push(`### ${method.toUpperCase()} ${p}`, '', `${op.summary}${Array.isArray(op.security) && op.security.length === 0 ? ' (no key)' : ''}.`, '');
+      out.push(
+        `### ${method.toUpperCase()} ${p}`,
+        '',
+        `${op.summary}${Array.isArray(op.security) && op.security.length === 0 ? ' (no key)' : ''}.`,
+        '',
+      );
       if (op.parameters?.length) {
         out.push('| parameter | in | type | |', '|---|---|---|---|');
-        for (const prm of op.parameters) out.push(`| \`${prm.name}\` | ${prm.in} | ${typeOf(prm.schema)} | ${prm.required ? 'required' : 'optional'}${prm.description ? `; ${prm.description}` : ''} |`);
+        for (const prm of op.parameters)
+          out.push(
+            `| \`${prm.name}\` | ${prm.in} | ${typeOf(prm.schema)} | ${prm.required ? 'required' : 'optional'}${prm.description ? `; ${prm.description}` : ''} |`,
+          );
         out.push('');
       }
       const body = op.requestBody?.content?.['application/json'];
@@ -76,7 +85,11 @@ export function renderReference(doc: Json): string {
     if (s.description) out.push(String(s.description), '');
     const f = fields(s);
     if (f.length) out.push(...f);
-    else if (s.anyOf) out.push(`One of: ${s.anyOf.map((a: Json, i: number) => (a.properties ? `(${i + 1}) {${Object.keys(a.properties).join(', ')}}` : typeOf(a))).join('; ')}`, '');
+    else if (s.anyOf)
+      out.push(
+        `One of: ${s.anyOf.map((a: Json, i: number) => (a.properties ? `(${i + 1}) {${Object.keys(a.properties).join(', ')}}` : typeOf(a))).join('; ')}`,
+        '',
+      );
   }
   return `${out.join('\n').trimEnd()}\n`;
 }

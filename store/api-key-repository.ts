@@ -101,9 +101,7 @@ export class ApiKeyRepository {
   }
 
   async getAccount(accountId: string): Promise<AccountRecord | null> {
-    const out = await this.client.send(
-      new GetCommand({ TableName: this.tables.accounts, Key: accountKey(accountId) }),
-    );
+    const out = await this.client.send(new GetCommand({ TableName: this.tables.accounts, Key: accountKey(accountId) }));
     return (out.Item as AccountRecord | undefined) ?? null;
   }
 
@@ -112,7 +110,9 @@ export class ApiKeyRepository {
     const records: ApiKeyRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const out = await this.client.send(new ScanCommand({ TableName: this.tables.apiKeys, ExclusiveStartKey: startKey }));
+      const out = await this.client.send(
+        new ScanCommand({ TableName: this.tables.apiKeys, ExclusiveStartKey: startKey }),
+      );
       records.push(...((out.Items as ApiKeyRecord[] | undefined) ?? []));
       startKey = out.LastEvaluatedKey;
     } while (startKey);
@@ -136,7 +136,11 @@ export class ApiKeyRepository {
         wanted.length <= r.prefix.length ? r.prefix.startsWith(wanted) : wanted.startsWith(r.prefix),
       );
       if (matches.length === 0) throw new ApiKeyNotFoundError(prefix);
-      if (matches.length > 1) throw new AmbiguousApiKeyPrefixError(prefix, matches.map((m) => m.prefix));
+      if (matches.length > 1)
+        throw new AmbiguousApiKeyPrefixError(
+          prefix,
+          matches.map((m) => m.prefix),
+        );
       target = matches[0]!;
     }
     if (target.revoked_at) return target;
@@ -156,9 +160,7 @@ export class ApiKeyRepository {
   }
 
   async findByHash(hash: string): Promise<ApiKeyRecord | null> {
-    const out = await this.client.send(
-      new GetCommand({ TableName: this.tables.apiKeys, Key: apiKeyKey(hash) }),
-    );
+    const out = await this.client.send(new GetCommand({ TableName: this.tables.apiKeys, Key: apiKeyKey(hash) }));
     return (out.Item as ApiKeyRecord | undefined) ?? null;
   }
 }

@@ -4,7 +4,15 @@
  * each other step has its own method, a conditional update generated from the transition table.
  * A step whose condition fails returns false and changes nothing.
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { PENDING_MARK, TABLE, type CommandStatus, type ErrorStatus } from '../core/constants.ts';
 import type { CommandItem, Progress } from '../core/types.ts';
 import type { ListCursorKey } from '../core/api/list.ts';
@@ -81,7 +89,10 @@ export class CommandRepository {
     const want = offset + options.limit + 1;
     const rows: CommandItem[] = [];
     let startKey: Record<string, unknown> | undefined = options.cursor
-      ? { ...commandKey(options.cursor.account_id, options.cursor.command_id), [T.byCreatedSortKey]: options.cursor.created_at }
+      ? {
+          ...commandKey(options.cursor.account_id, options.cursor.command_id),
+          [T.byCreatedSortKey]: options.cursor.created_at,
+        }
       : undefined;
     const names: Record<string, string> = { '#pk': T.partitionKey };
     const values: Record<string, unknown> = { ':pk': accountId };
@@ -114,7 +125,8 @@ export class CommandRepository {
     const last = items[items.length - 1];
     return {
       items,
-      next: more && last ? { account_id: last.account_id, command_id: last.command_id, created_at: last.created_at } : null,
+      next:
+        more && last ? { account_id: last.account_id, command_id: last.command_id, created_at: last.created_at } : null,
     };
   }
 

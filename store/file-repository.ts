@@ -3,7 +3,15 @@
  * file reads as missing), listed newest first on the by_created index. Status moves only
  * forward (PROCESSING → STORED | FAILED): every transition is conditional on PROCESSING.
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../core/constants.ts';
 import type { FileErrorStatus, FileItem, FileProbe } from '../core/api/files.ts';
 import { isConditionFailure } from './errors.ts';
@@ -63,16 +71,28 @@ export class FileRepository {
 
   /** PROCESSING → STORED with the probe's facts; false when the file is no longer PROCESSING. */
   markStored(accountId: string, fileId: string, probe: FileProbe, sizeBytes: number, now: Date): Promise<boolean> {
-    return this.transition('markStored', accountId, fileId, { probe, size_bytes: sizeBytes, stored_at: now.toISOString() });
+    return this.transition('markStored', accountId, fileId, {
+      probe,
+      size_bytes: sizeBytes,
+      stored_at: now.toISOString(),
+    });
   }
 
   /** PROCESSING → FAILED with why; false when the file is no longer PROCESSING. */
   markFailed(accountId: string, fileId: string, status: FileErrorStatus, message: string): Promise<boolean> {
-    return this.transition('markFailed', accountId, fileId, { error_status: status, error_message: message.slice(0, 2000) });
+    return this.transition('markFailed', accountId, fileId, {
+      error_status: status,
+      error_message: message.slice(0, 2000),
+    });
   }
 
   /** One step of FILE_LIFECYCLE as a conditional update (store/lifecycle.ts generates it). */
-  private async transition(step: FileLifecycleStep, accountId: string, fileId: string, values: Record<string, unknown>): Promise<boolean> {
+  private async transition(
+    step: FileLifecycleStep,
+    accountId: string,
+    fileId: string,
+    values: Record<string, unknown>,
+  ): Promise<boolean> {
     const x = expressionsFor(FILE_LIFECYCLE[step]);
     const attributeValues: Record<string, unknown> = { ...x.statusValues };
     for (const [attribute, value] of Object.entries(values)) attributeValues[attributeValue(attribute)] = value;

@@ -190,7 +190,9 @@ export function expressionsFor<Status extends string>(t: Transition<Status>): Tr
   const statusValues: Record<string, Status> = {};
   for (const s of t.from) statusValues[statusPlaceholder(s)] = s;
   const condition =
-    t.from.length === 1 ? `#status = ${statusPlaceholder(t.from[0]!)}` : `#status IN (${t.from.map(statusPlaceholder).join(', ')})`;
+    t.from.length === 1
+      ? `#status = ${statusPlaceholder(t.from[0]!)}`
+      : `#status IN (${t.from.map(statusPlaceholder).join(', ')})`;
 
   const sets: string[] = [];
   if (t.to) {

@@ -1,5 +1,11 @@
 /** The presets table: one item per preset, keyed by account_id + preset_id. */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../core/constants.ts';
 import type { PresetItem } from '../core/api/presets.ts';
 import { presetKey } from './keys.ts';

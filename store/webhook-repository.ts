@@ -4,7 +4,13 @@
  * Every state change of a delivery is a conditional write, so two workers (the SQS consumer and
  * a redeliver, or two local loops) never both act on one attempt.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../core/constants.ts';
 import { CLAIM_SECONDS, DUE_MARK, lastAttemptFailed, type DeliveryRecord } from '../core/webhooks/delivery.ts';
 import type { AccountWebhookConfig } from '../core/webhooks/config.ts';
@@ -46,7 +52,12 @@ export class WebhookConfigRepository {
 
   async get(accountId: string): Promise<AccountWebhookConfig | null> {
     const out = await this.client.send(
-      new GetCommand({ TableName: this.accountsTable, Key: this.key(accountId), ProjectionExpression: 'webhook', ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.accountsTable,
+        Key: this.key(accountId),
+        ProjectionExpression: 'webhook',
+        ConsistentRead: true,
+      }),
     );
     const w = out.Item?.webhook as AccountWebhookConfig | undefined;
     return w && typeof w.url === 'string' ? w : null;
@@ -92,7 +103,12 @@ export class WebhookConfigRepository {
    * An attempt to the config's URL failed: count it (atomically), and disable the config when
    * the count reaches `disableAfter`. Returns the config after, or null when it changed meanwhile.
    */
-  async recordFailure(accountId: string, url: string, disableAfter: number, now: Date): Promise<AccountWebhookConfig | null> {
+  async recordFailure(
+    accountId: string,
+    url: string,
+    disableAfter: number,
+    now: Date,
+  ): Promise<AccountWebhookConfig | null> {
     let count: number;
     try {
       const out = await this.client.send(

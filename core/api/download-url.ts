@@ -27,7 +27,9 @@ export interface DownloadGrant {
 const TOKEN = /^([cf])([0-9a-z]{1,11})\.([A-Za-z0-9_-]{1,200})\.([A-Za-z0-9_-]{43})$/;
 
 function mac(secret: string, scope: DownloadScope, id: string, accountId: string, expiresAt: number): string {
-  return createHmac('sha256', secret).update(`ffaas-download\n${scope}\n${id}\n${accountId}\n${expiresAt}`).digest('base64url');
+  return createHmac('sha256', secret)
+    .update(`ffaas-download\n${scope}\n${id}\n${accountId}\n${expiresAt}`)
+    .digest('base64url');
 }
 
 export function downloadToken(secret: string, grant: DownloadGrant): string {
@@ -40,7 +42,9 @@ export function downloadPath(secret: string, grant: DownloadGrant, name: string)
   return `${DOWNLOAD_PATH_PREFIX}/${encodeURIComponent(grant.id)}/${downloadToken(secret, grant)}/${encodeURIComponent(name)}`;
 }
 
-export type TokenCheck = { ok: true; grant: DownloadGrant } | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired' };
+export type TokenCheck =
+  | { ok: true; grant: DownloadGrant }
+  | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired' };
 
 /** Whether `token` grants `id` now (epoch seconds); constant-time on the MAC. */
 export function checkDownloadToken(secret: string, id: string, token: string, nowSeconds: number): TokenCheck {
@@ -51,7 +55,8 @@ export function checkDownloadToken(secret: string, id: string, token: string, no
   const accountId = Buffer.from(m[3]!, 'base64url').toString('utf8');
   const expected = Buffer.from(mac(secret, scope, id, accountId, expiresAt), 'utf8');
   const given = Buffer.from(m[4]!, 'utf8');
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: 'bad-signature' };
+  if (expected.length !== given.length || !timingSafeEqual(expected, given))
+    return { ok: false, reason: 'bad-signature' };
   if (!Number.isFinite(expiresAt) || expiresAt < nowSeconds) return { ok: false, reason: 'expired' };
   return { ok: true, grant: { scope, id, accountId, expiresAt } };
 }
@@ -63,7 +68,9 @@ export function isDownloadName(name: string): boolean {
 
 /** The bucket key a checked grant and name stand for. */
 export function downloadObjectKey(grant: DownloadGrant, name: string): string {
-  return grant.scope === 'c' ? S3_KEYS.output(grant.accountId, grant.id, name) : S3_KEYS.storedFile(grant.accountId, grant.id, name);
+  return grant.scope === 'c'
+    ? S3_KEYS.output(grant.accountId, grant.id, name)
+    : S3_KEYS.storedFile(grant.accountId, grant.id, name);
 }
 
 /** Manifests are served by the route itself so relative references resolve against /v/...; the rest redirects. */

@@ -47,7 +47,10 @@ export function isApiError(e: unknown): e is ApiError {
  * The body of an error response. `where` is the FastAPI `loc` root ("body" or "query").
  * Every producer of errors (handlers, API Gateway's own responses, local mode's server) uses it.
  */
-export function errorEnvelope(err: Pick<ApiError, 'code' | 'message' | 'details'>, where: 'body' | 'query' = 'body'): ErrorEnvelope {
+export function errorEnvelope(
+  err: Pick<ApiError, 'code' | 'message' | 'details'>,
+  where: 'body' | 'query' = 'body',
+): ErrorEnvelope {
   return {
     error: {
       code: err.code,
@@ -62,7 +65,12 @@ export function errorEnvelope(err: Pick<ApiError, 'code' | 'message' | 'details'
 }
 
 function pathText(path: ErrorPath): string {
-  return path.length === 0 ? 'body' : path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[');
+  return path.length === 0
+    ? 'body'
+    : path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : p))
+        .join('.')
+        .replace(/\.\[/g, '[');
 }
 
 /** zod does not keep the input on issues; a missing value reads "received undefined". */
@@ -119,7 +127,11 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.
 export function violationsToApiError(violations: CommandViolation[], prefix: ErrorPath = []): ApiError {
   const structural = violations.filter((v) => v.code === 'INVALID_REQUEST');
   const chosen = structural.length > 0 ? structural : violations;
-  const details: ErrorDetail[] = chosen.map((v) => ({ path: [...prefix, ...v.path], message: v.message, type: v.rule }));
+  const details: ErrorDetail[] = chosen.map((v) => ({
+    path: [...prefix, ...v.path],
+    message: v.message,
+    type: v.rule,
+  }));
   const summary = chosen.map((v) => v.message).join('; ');
   return structural.length > 0
     ? new ApiError('INVALID_REQUEST', `invalid command: ${summary}`, details)

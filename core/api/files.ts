@@ -123,7 +123,8 @@ export function toFileMeta(item: FileItem, storageUrl: string | null): FileMeta 
     rendi_store_type: item.rendi_store_type,
     is_deleted: false,
     filename: item.filename,
-    size_mbytes: p?.size_mbytes ?? (item.size_bytes !== undefined ? Math.round((item.size_bytes / 1048576) * 1e6) / 1e6 : null),
+    size_mbytes:
+      p?.size_mbytes ?? (item.size_bytes !== undefined ? Math.round((item.size_bytes / 1048576) * 1e6) / 1e6 : null),
     duration: p?.duration ?? null,
     file_type: p?.file_type ?? null,
     file_format: p?.file_format ?? null,
@@ -192,7 +193,9 @@ export function storedFileRef(value: string, where: BucketLocation): StoredFileR
   const host = url.host.toLowerCase();
   const bucket = where.bucket.toLowerCase();
   let key: string | null = null;
-  const isS3Host = /(^|\.)s3[.-]([a-z0-9-]+\.)*amazonaws\.com$/.test(url.hostname.toLowerCase()) || host === where.endpointHost?.toLowerCase();
+  const isS3Host =
+    /(^|\.)s3[.-]([a-z0-9-]+\.)*amazonaws\.com$/.test(url.hostname.toLowerCase()) ||
+    host === where.endpointHost?.toLowerCase();
   if (url.hostname.toLowerCase().startsWith(`${bucket}.`) && /\.amazonaws\.com$/.test(url.hostname.toLowerCase())) {
     key = path.slice(1);
   } else if (isS3Host && path.startsWith(`/${where.bucket}/`)) {
@@ -211,8 +214,10 @@ export function storedInputProblem(ref: StoredFileRef, callerAccountId: string, 
   if ((ref.accountId !== undefined && ref.accountId !== callerAccountId) || !item) {
     return `stored file ${ref.fileId} not found (deleted, expired or never stored)`;
   }
-  if (item.status === 'PROCESSING') return `stored file ${ref.fileId} is not ready yet (status PROCESSING); poll GET /files/${ref.fileId} until STORED`;
-  if (item.status === 'FAILED') return `stored file ${ref.fileId} failed (${item.error_status ?? 'FAILED'}) and cannot be used`;
+  if (item.status === 'PROCESSING')
+    return `stored file ${ref.fileId} is not ready yet (status PROCESSING); poll GET /files/${ref.fileId} until STORED`;
+  if (item.status === 'FAILED')
+    return `stored file ${ref.fileId} failed (${item.error_status ?? 'FAILED'}) and cannot be used`;
   return null;
 }
 
@@ -233,6 +238,9 @@ export function ingestExecutionName(input: FileIngestInput): string {
 /** Content types a Rendi/RenderIO multipart part URL or upload accepts: anything. */
 export function defaultFileName(name: string | undefined): string {
   const base = (name ?? '').split(/[\\/]/).pop()!.trim();
-  const cleaned = base.replace(/[^A-Za-z0-9._ -]/g, '_').replace(/^[.-]+/, '').slice(0, 200);
+  const cleaned = base
+    .replace(/[^A-Za-z0-9._ -]/g, '_')
+    .replace(/^[.-]+/, '')
+    .slice(0, 200);
   return cleaned.length > 0 ? cleaned : 'file';
 }

@@ -23,7 +23,10 @@ export function encodeCursor(key: ListCursorKey): string {
  * 400 (the client must pass back what it was given).
  */
 export function decodeCursor(cursor: string, accountId: string): ListCursorKey {
-  const bad = () => new ApiError('INVALID_REQUEST', 'invalid cursor', [{ path: ['cursor'], message: 'not a cursor returned by this API' }]);
+  const bad = () =>
+    new ApiError('INVALID_REQUEST', 'invalid cursor', [
+      { path: ['cursor'], message: 'not a cursor returned by this API' },
+    ]);
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));

@@ -5,7 +5,14 @@
  */
 import * as z from 'zod';
 import { LIMITS } from '../constants.ts';
-import { CompleteUploadSchema, CreatePresetSchema, ExecutePresetSchema, InitUploadSchema, StoreFileSchema, UploadUrlSchema } from './schemas.ts';
+import {
+  CompleteUploadSchema,
+  CreatePresetSchema,
+  ExecutePresetSchema,
+  InitUploadSchema,
+  StoreFileSchema,
+  UploadUrlSchema,
+} from './schemas.ts';
 
 type Operation = Record<string, unknown>;
 const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...extra });
@@ -26,7 +33,10 @@ export const FileMeta = {
       type: 'object',
       required: ['original_file_url', 'created_at', 'expires_at', 'error_status', 'error_message'],
       properties: {
-        storage_url: nullable('string', { description: 'Signed GET URL while STORED (minted on every read); usable as an input_files value, like file_id.' }),
+        storage_url: nullable('string', {
+          description:
+            'Signed GET URL while STORED (minted on every read); usable as an input_files value, like file_id.',
+        }),
         rendi_store_type: { enum: ['STORED_FILE', 'UPLOAD'] },
         file_type: { enum: ['video', 'audio', 'image', 'other', null], description: 'null until probed.' },
         original_file_url: nullable('string', { description: 'The store-file URL.' }),
@@ -41,7 +51,16 @@ export const FileMeta = {
 
 export const PresetResponse = {
   type: 'object',
-  required: ['preset_id', 'name', 'command_type', 'input_file_keys', 'output_file_definitions', 'input_files', 'output_files', 'created_at'],
+  required: [
+    'preset_id',
+    'name',
+    'command_type',
+    'input_file_keys',
+    'output_file_definitions',
+    'input_files',
+    'output_files',
+    'created_at',
+  ],
   properties: {
     preset_id: { type: 'string', format: 'uuid' },
     name: { type: 'string' },
@@ -52,8 +71,16 @@ export const PresetResponse = {
     ffmpeg_commands: { type: ['array', 'null'], items: { type: 'string' } },
     input_file_keys: { type: 'array', items: { type: 'string' } },
     output_file_definitions: { type: 'object', additionalProperties: { type: 'string' } },
-    input_files: { type: 'array', items: { type: 'string' }, description: 'Same as input_file_keys (docs/API.md name).' },
-    output_files: { type: 'object', additionalProperties: { type: 'string' }, description: 'Same as output_file_definitions (docs/API.md name).' },
+    input_files: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Same as input_file_keys (docs/API.md name).',
+    },
+    output_files: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'Same as output_file_definitions (docs/API.md name).',
+    },
     metadata: nullable('object'),
     created_at: { type: 'string', format: 'date-time' },
     updated_at: { type: 'string', format: 'date-time' },
@@ -63,14 +90,22 @@ export const PresetResponse = {
 // ---- Files and presets (issue 10): several routes share a handler, so these are by route ----
 const fileIdParam = [{ name: 'file_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }];
 const presetIdParam = [{ name: 'preset_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }];
-const uuidObject = (key: string) => ({ type: 'object', required: [key], properties: { [key]: { type: 'string', format: 'uuid' } } });
+const uuidObject = (key: string) => ({
+  type: 'object',
+  required: [key],
+  properties: { [key]: { type: 'string', format: 'uuid' } },
+});
 export const ROUTE_OPERATIONS: Record<string, Operation> = {
   'POST /files/upload': {
     operationId: 'upload-file',
     summary: `Upload a file (multipart/form-data, field "file"; body up to ${LIMITS.maxUploadBodyBytes} bytes). Probed asynchronously: poll GET /files/{file_id} until STORED.`,
     requestBody: {
       required: true,
-      content: { 'multipart/form-data': { schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } } } },
+      content: {
+        'multipart/form-data': {
+          schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } },
+        },
+      },
     },
     responses: {
       '200': { description: 'stored, PROCESSING until probed', ...json(FileMeta) },
@@ -86,7 +121,16 @@ export const ROUTE_OPERATIONS: Record<string, Operation> = {
     responses: {
       '200': {
         description: 'PUT the bytes to upload_url before expires_at',
-        ...json({ type: 'object', required: ['file_id', 'upload_url', 'expires_at'], properties: { file_id: { type: 'string' }, upload_url: { type: 'string' }, expires_at: { type: 'string', format: 'date-time' }, status: { const: 'PROCESSING' } } }),
+        ...json({
+          type: 'object',
+          required: ['file_id', 'upload_url', 'expires_at'],
+          properties: {
+            file_id: { type: 'string' },
+            upload_url: { type: 'string' },
+            expires_at: { type: 'string', format: 'date-time' },
+            status: { const: 'PROCESSING' },
+          },
+        }),
       },
       '400': error('INVALID_REQUEST: filename missing or not a plain file name'),
       '401': error('UNAUTHORIZED'),
@@ -107,7 +151,13 @@ export const ROUTE_OPERATIONS: Record<string, Operation> = {
             upload_id: { type: 'string' },
             status: { const: 'PROCESSING' },
             part_size_bytes: nullable('integer'),
-            parts: { type: 'array', items: { type: 'object', properties: { part_number: { type: 'integer' }, upload_url: { type: 'string' } } } },
+            parts: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { part_number: { type: 'integer' }, upload_url: { type: 'string' } },
+              },
+            },
             upload_urls: { type: 'array', items: { type: 'string' } },
             expires_at: { type: 'string', format: 'date-time' },
           },
@@ -119,7 +169,8 @@ export const ROUTE_OPERATIONS: Record<string, Operation> = {
   },
   'POST /files/{file_id}/complete-upload': {
     operationId: 'complete-upload',
-    summary: "Rendi's multipart upload, step 3: assemble the parts (ETags optional where S3 can list them); the file is then probed",
+    summary:
+      "Rendi's multipart upload, step 3: assemble the parts (ETags optional where S3 can list them); the file is then probed",
     parameters: fileIdParam,
     requestBody: { required: false, ...json(jsonSchema(CompleteUploadSchema)) },
     responses: {
@@ -142,13 +193,27 @@ export const ROUTE_OPERATIONS: Record<string, Operation> = {
   },
   'GET /files': {
     operationId: 'list-files',
-    summary: 'The account\'s stored files, newest first ({files, limit, offset}; under /v1 a bare array, as Rendi)',
+    summary: "The account's stored files, newest first ({files, limit, offset}; under /v1 a bare array, as Rendi)",
     parameters: [
-      { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: LIMITS.listDefaultLimit } },
+      {
+        name: 'limit',
+        in: 'query',
+        schema: { type: 'integer', minimum: 1, maximum: 1000, default: LIMITS.listDefaultLimit },
+      },
       { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
     ],
     responses: {
-      '200': { description: 'a page', ...json({ type: 'object', properties: { files: { type: 'array', items: FileMeta }, limit: { type: 'integer' }, offset: { type: 'integer' } } }) },
+      '200': {
+        description: 'a page',
+        ...json({
+          type: 'object',
+          properties: {
+            files: { type: 'array', items: FileMeta },
+            limit: { type: 'integer' },
+            offset: { type: 'integer' },
+          },
+        }),
+      },
       '401': error('UNAUTHORIZED'),
       '422': error('VALIDATION_ERROR: limit or offset'),
     },
@@ -157,22 +222,37 @@ export const ROUTE_OPERATIONS: Record<string, Operation> = {
     operationId: 'get-file',
     summary: 'A stored file, with a fresh signed URL while STORED',
     parameters: fileIdParam,
-    responses: { '200': { description: 'the file', ...json(FileMeta) }, '401': error('UNAUTHORIZED'), '404': error("NOT_FOUND (also another account's file)") },
+    responses: {
+      '200': { description: 'the file', ...json(FileMeta) },
+      '401': error('UNAUTHORIZED'),
+      '404': error("NOT_FOUND (also another account's file)"),
+    },
   },
   'DELETE /files/{file_id}': {
     operationId: 'delete-file',
     summary: 'Delete a stored file and its bytes',
     parameters: fileIdParam,
     responses: {
-      '200': { description: 'deleted', ...json({ type: 'object', properties: { success: { const: true }, file_id: { type: 'string' }, is_deleted: { const: true } } }) },
+      '200': {
+        description: 'deleted',
+        ...json({
+          type: 'object',
+          properties: { success: { const: true }, file_id: { type: 'string' }, is_deleted: { const: true } },
+        }),
+      },
       '404': error('NOT_FOUND'),
     },
   },
   'DELETE /commands/{command_id}/files': {
     operationId: 'delete-command-files',
-    summary: "Delete a finished command's stored outputs (playlists with their segments); they then read is_deleted true, storage_url null",
+    summary:
+      "Delete a finished command's stored outputs (playlists with their segments); they then read is_deleted true, storage_url null",
     parameters: [{ name: 'command_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
-    responses: { '200': { description: 'the command as polled', ...json(ref('PollResponse')) }, '404': error('NOT_FOUND'), '409': error('CONFLICT: the command has not finished') },
+    responses: {
+      '200': { description: 'the command as polled', ...json(ref('PollResponse')) },
+      '404': error('NOT_FOUND'),
+      '409': error('CONFLICT: the command has not finished'),
+    },
   },
   'POST /presets': {
     operationId: 'create-preset',
@@ -187,7 +267,13 @@ export const ROUTE_OPERATIONS: Record<string, Operation> = {
   'GET /presets': {
     operationId: 'list-presets',
     summary: "The account's presets, newest first",
-    responses: { '200': { description: 'all of them', ...json({ type: 'object', properties: { presets: { type: 'array', items: PresetResponse } } }) }, '401': error('UNAUTHORIZED') },
+    responses: {
+      '200': {
+        description: 'all of them',
+        ...json({ type: 'object', properties: { presets: { type: 'array', items: PresetResponse } } }),
+      },
+      '401': error('UNAUTHORIZED'),
+    },
   },
   'GET /presets/{preset_id}': {
     operationId: 'get-preset',
@@ -199,7 +285,13 @@ export const ROUTE_OPERATIONS: Record<string, Operation> = {
     operationId: 'delete-preset',
     summary: 'Delete a preset',
     parameters: presetIdParam,
-    responses: { '200': { description: 'deleted', ...json({ type: 'object', properties: { success: { const: true }, preset_id: { type: 'string' } } }) }, '404': error('NOT_FOUND') },
+    responses: {
+      '200': {
+        description: 'deleted',
+        ...json({ type: 'object', properties: { success: { const: true }, preset_id: { type: 'string' } } }),
+      },
+      '404': error('NOT_FOUND'),
+    },
   },
   'POST /presets/{preset_id}/execute': {
     operationId: 'execute-preset',
@@ -209,8 +301,9 @@ export const ROUTE_OPERATIONS: Record<string, Operation> = {
     responses: {
       '200': { description: 'accepted', ...json(uuidObject('command_id')) },
       '404': error('NOT_FOUND'),
-      '422': error("VALIDATION_ERROR: inputs not the preset's keys, a URL refused, a stored file missing, foreign or not STORED"),
+      '422': error(
+        "VALIDATION_ERROR: inputs not the preset's keys, a URL refused, a stored file missing, foreign or not STORED",
+      ),
     },
   },
 };
-

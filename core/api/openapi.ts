@@ -111,7 +111,9 @@ const submitErrors = {
   '400': error('INVALID_REQUEST: body not JSON, missing fields, bad aliases, malformed or forbidden command'),
   '401': error('UNAUTHORIZED'),
   '413': error('PAYLOAD_TOO_LARGE (over 256 KiB)'),
-  '422': error('VALIDATION_ERROR: metadata, URL scheme or private address, timeout, vcpu_count, GPU not available; an Idempotency-Key reused with another body'),
+  '422': error(
+    'VALIDATION_ERROR: metadata, URL scheme or private address, timeout, vcpu_count, GPU not available; an Idempotency-Key reused with another body',
+  ),
   '409': error('CONFLICT: a request with this Idempotency-Key is still running'),
   '429': error('RATE_LIMITED: over the account rate, queued-command cap or daily spend limit (Retry-After header)'),
   ...internal,
@@ -135,18 +137,41 @@ const EXAMPLE_ID = '3f1c9a52-6f0e-4a7b-9d1e-2b7c8e4f5a60';
 const EXAMPLE_INPUT = 'https://example.com/input.mp4';
 const submitted = {
   description: 'accepted',
-  content: { 'application/json': { schema: ref('SubmitResponse'), example: { command_id: EXAMPLE_ID, vcpu_count: 2 } } },
+  content: {
+    'application/json': { schema: ref('SubmitResponse'), example: { command_id: EXAMPLE_ID, vcpu_count: 2 } },
+  },
 };
-
 
 // ---- Webhooks (issue 9) ---------------------------------------------------------------------
 const nullable = (type: string, extra: JsonSchema = {}) => ({ type: [type, 'null'], ...extra });
-const commandIdParameter = { name: 'command_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const commandIdParameter = {
+  name: 'command_id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', format: 'uuid' },
+};
 const WEBHOOK_DELIVERY: JsonSchema = {
   type: 'object',
-  required: ['webhook_id', 'command_id', 'event_type', 'url', 'status', 'attempts', 'last_status_code', 'last_error', 'last_response_excerpt', 'last_attempt_at', 'next_attempt_at', 'delivered_at', 'created_at'],
+  required: [
+    'webhook_id',
+    'command_id',
+    'event_type',
+    'url',
+    'status',
+    'attempts',
+    'last_status_code',
+    'last_error',
+    'last_response_excerpt',
+    'last_attempt_at',
+    'next_attempt_at',
+    'delivered_at',
+    'created_at',
+  ],
   properties: {
-    webhook_id: { type: 'string', description: 'The Standard Webhooks webhook-id, the same on every attempt: msg_<command_id>' },
+    webhook_id: {
+      type: 'string',
+      description: 'The Standard Webhooks webhook-id, the same on every attempt: msg_<command_id>',
+    },
     command_id: { type: 'string', format: 'uuid' },
     event_type: { enum: ['FFmpeg Command Succeeded', 'FFmpeg Command Failed'] },
     url: nullable('string'),
@@ -154,7 +179,9 @@ const WEBHOOK_DELIVERY: JsonSchema = {
     attempts: { type: 'integer', minimum: 0 },
     last_status_code: nullable('integer'),
     last_error: nullable('string'),
-    last_response_excerpt: nullable('string', { description: 'First 200 characters of the last answer (at most 1 KiB is read)' }),
+    last_response_excerpt: nullable('string', {
+      description: 'First 200 characters of the last answer (at most 1 KiB is read)',
+    }),
     last_attempt_at: nullable('string', { format: 'date-time' }),
     next_attempt_at: nullable('string', { format: 'date-time' }),
     delivered_at: nullable('string', { format: 'date-time' }),
@@ -168,7 +195,14 @@ const WEBHOOK_CONFIG_OPERATIONS: Record<string, JsonSchema> = {
     summary: 'Set the account webhook; a whsec_ secret is generated when none is given and shown only in this answer',
     requestBody: { required: true, ...body(inline(WebhookConfigSchema)) },
     responses: {
-      '200': { description: 'set', ...body({ type: 'object', required: ['success', 'url', 'secret'], properties: { success: { const: true }, url: { type: 'string' }, secret: { type: 'string' } } }) },
+      '200': {
+        description: 'set',
+        ...body({
+          type: 'object',
+          required: ['success', 'url', 'secret'],
+          properties: { success: { const: true }, url: { type: 'string' }, secret: { type: 'string' } },
+        }),
+      },
       '401': error('UNAUTHORIZED'),
       '422': error('VALIDATION_ERROR: not http(s), or a private/loopback/link-local address'),
       ...internal,
@@ -182,7 +216,13 @@ const WEBHOOK_CONFIG_OPERATIONS: Record<string, JsonSchema> = {
         ...body({
           type: 'object',
           required: ['configured', 'url', 'is_active', 'consecutive_failures', 'disabled_at'],
-          properties: { configured: { type: 'boolean' }, url: nullable('string'), is_active: { type: 'boolean' }, consecutive_failures: { type: 'integer' }, disabled_at: nullable('string', { format: 'date-time' }) },
+          properties: {
+            configured: { type: 'boolean' },
+            url: nullable('string'),
+            is_active: { type: 'boolean' },
+            consecutive_failures: { type: 'integer' },
+            disabled_at: nullable('string', { format: 'date-time' }),
+          },
         }),
       },
       '401': error('UNAUTHORIZED'),
@@ -191,7 +231,14 @@ const WEBHOOK_CONFIG_OPERATIONS: Record<string, JsonSchema> = {
   },
   DELETE: {
     summary: 'Remove the account webhook',
-    responses: { '200': { description: 'removed (deleted: false when there was none)', ...body({ type: 'object', properties: { success: { const: true }, deleted: { type: 'boolean' } } }) }, '401': error('UNAUTHORIZED'), ...internal },
+    responses: {
+      '200': {
+        description: 'removed (deleted: false when there was none)',
+        ...body({ type: 'object', properties: { success: { const: true }, deleted: { type: 'boolean' } } }),
+      },
+      '401': error('UNAUTHORIZED'),
+      ...internal,
+    },
   },
 };
 const WEBHOOK_OPERATIONS = {
@@ -199,13 +246,27 @@ const WEBHOOK_OPERATIONS = {
   'command-webhooks': {
     summary: 'The webhook deliveries of a command (also in the poll response as webhooks)',
     parameters: [commandIdParameter],
-    responses: { '200': { description: 'deliveries', ...body({ type: 'object', properties: { command_id: { type: 'string' }, webhooks: { type: 'array', items: WEBHOOK_DELIVERY } } }) }, '401': error('UNAUTHORIZED'), '404': error('NOT_FOUND'), ...internal },
+    responses: {
+      '200': {
+        description: 'deliveries',
+        ...body({
+          type: 'object',
+          properties: { command_id: { type: 'string' }, webhooks: { type: 'array', items: WEBHOOK_DELIVERY } },
+        }),
+      },
+      '401': error('UNAUTHORIZED'),
+      '404': error('NOT_FOUND'),
+      ...internal,
+    },
   },
   'redeliver-webhook': {
     summary: "Deliver the command's webhook again (same webhook-id, a new retry schedule, first attempt now)",
     parameters: [commandIdParameter],
     responses: {
-      '200': { description: 'scheduled', ...body({ type: 'object', properties: { command_id: { type: 'string' }, webhook: WEBHOOK_DELIVERY } }) },
+      '200': {
+        description: 'scheduled',
+        ...body({ type: 'object', properties: { command_id: { type: 'string' }, webhook: WEBHOOK_DELIVERY } }),
+      },
       '401': error('UNAUTHORIZED'),
       '404': error('NOT_FOUND'),
       '422': error('VALIDATION_ERROR: not finished, or nowhere to deliver'),
@@ -218,7 +279,18 @@ const WEBHOOK_OPERATIONS = {
       { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
       { name: 'status', in: 'query', schema: { const: 'failed', default: 'failed' } },
     ],
-    responses: { '200': { description: 'deliveries', ...body({ type: 'object', properties: { deliveries: { type: 'array', items: WEBHOOK_DELIVERY }, limit: { type: 'integer' } } }) }, '401': error('UNAUTHORIZED'), '422': error('VALIDATION_ERROR'), ...internal },
+    responses: {
+      '200': {
+        description: 'deliveries',
+        ...body({
+          type: 'object',
+          properties: { deliveries: { type: 'array', items: WEBHOOK_DELIVERY }, limit: { type: 'integer' } },
+        }),
+      },
+      '401': error('UNAUTHORIZED'),
+      '422': error('VALIDATION_ERROR'),
+      ...internal,
+    },
   },
 } satisfies Record<string, JsonSchema>;
 
@@ -301,14 +373,18 @@ const OPERATIONS: Partial<Record<RouteHandlerName, JsonSchema>> = {
       '200': ok('a page', 'ListCommandsResponse'),
       '400': error('INVALID_REQUEST: a cursor this API did not hand out'),
       '401': error('UNAUTHORIZED'),
-      '422': error('VALIDATION_ERROR: limit, offset or status (under /v1: the bare array, limit default and maximum 1000)'),
+      '422': error(
+        'VALIDATION_ERROR: limit, offset or status (under /v1: the bare array, limit default and maximum 1000)',
+      ),
       ...internal,
     },
   },
   // control (issue 12)
   'cancel-command': {
     summary: 'Cancel a QUEUED or PROCESSING command: it ends FAILED / CANCELLED, its worker is stopped',
-    parameters: [{ name: 'command_id', in: 'path', required: true, schema: inline(PollResponseSchema.shape.command_id) }],
+    parameters: [
+      { name: 'command_id', in: 'path', required: true, schema: inline(PollResponseSchema.shape.command_id) },
+    ],
     responses: {
       '200': ok('the command as polled, FAILED / CANCELLED', 'PollResponse'),
       '401': error('UNAUTHORIZED'),
@@ -320,8 +396,18 @@ const OPERATIONS: Partial<Record<RouteHandlerName, JsonSchema>> = {
   'get-usage': {
     summary: "The account's usage (vCPU/GPU seconds, stored bytes, estimated USD), in total and per day",
     parameters: [
-      { name: 'from', in: 'query', description: 'ISO date (YYYY-MM-DD, UTC) or timestamp; default 30 days ago', schema: { type: 'string' } },
-      { name: 'to', in: 'query', description: 'ISO date (inclusive) or timestamp; default now', schema: { type: 'string' } },
+      {
+        name: 'from',
+        in: 'query',
+        description: 'ISO date (YYYY-MM-DD, UTC) or timestamp; default 30 days ago',
+        schema: { type: 'string' },
+      },
+      {
+        name: 'to',
+        in: 'query',
+        description: 'ISO date (inclusive) or timestamp; default now',
+        schema: { type: 'string' },
+      },
     ],
     responses: {
       '200': ok('totals and days', 'UsageReportResponse'),
@@ -333,10 +419,16 @@ const OPERATIONS: Partial<Record<RouteHandlerName, JsonSchema>> = {
   // --- dialects and downloads ---
   download: {
     summary: 'A download URL a poll handed out (/v/{id}/{token}/{name}); the token in the path is the credential',
-    parameters: ['id', 'token', 'name'].map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+    parameters: ['id', 'token', 'name'].map((name) => ({
+      name,
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    })),
     responses: {
       '200': {
-        description: 'a playlist manifest (.m3u8 / .mpd), served here so its relative references resolve under /v/{id}/{token}/',
+        description:
+          'a playlist manifest (.m3u8 / .mpd), served here so its relative references resolve under /v/{id}/{token}/',
         content: { 'application/vnd.apple.mpegurl': {}, 'application/dash+xml': {} },
       },
       '302': { description: 'media: a redirect to a short-lived presigned URL of the stored object' },
@@ -358,8 +450,20 @@ const OPERATIONS: Partial<Record<RouteHandlerName, JsonSchema>> = {
   },
   'rendobar-get-job': {
     summary: 'Rendobar: poll a job (fresh download URLs on every call)',
-    parameters: [{ name: 'job_id', in: 'path', required: true, schema: { type: 'string', description: 'job_<command id>, or the bare command id' } }],
-    responses: { '200': ok('{data: job}', 'RendobarJobResponse'), '401': error('UNAUTHORIZED'), '404': error('NOT_FOUND'), ...internal },
+    parameters: [
+      {
+        name: 'job_id',
+        in: 'path',
+        required: true,
+        schema: { type: 'string', description: 'job_<command id>, or the bare command id' },
+      },
+    ],
+    responses: {
+      '200': ok('{data: job}', 'RendobarJobResponse'),
+      '401': error('UNAUTHORIZED'),
+      '404': error('NOT_FOUND'),
+      ...internal,
+    },
   },
   'rendobar-validate': {
     summary: 'Rendobar: check a command without running it (no key; bare file names accepted)',
@@ -398,7 +502,7 @@ export function buildOpenApiDocument(): JsonSchema {
       version: pkg.version,
       description:
         `Every /api/v1 route is also served under ${API_BASE_PATHS.slice(1).join(', ')} (Rendi's dialect). ` +
-        'Rendobar\'s dialect is /jobs and /ffmpeg/validate; downloads are /v/{id}/{token}/{name}. ' +
+        "Rendobar's dialect is /jobs and /ffmpeg/validate; downloads are /v/{id}/{token}/{name}. " +
         'The key goes in X-API-KEY or Authorization: Bearer. ' +
         'Errors are {"error": {"code", "message", "details"?}, "message", "detail"} (see ErrorEnvelope). ' +
         'Responses may gain fields: ignore keys you do not know.',

@@ -9,7 +9,9 @@ export function storedOutputs(item: Pick<CommandItem, 'output_files_json'>): Rec
   if (!item.output_files_json) return {};
   try {
     const parsed: unknown = JSON.parse(item.output_files_json);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, StoredOutput>) : {};
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, StoredOutput>)
+      : {};
   } catch {
     return {};
   }
@@ -70,8 +72,12 @@ export function toPollResponse(
   const original: OriginalRequest = {
     input_files: item.original_request?.input_files ?? {},
     output_files: item.original_request?.output_files ?? {},
-    ...(item.original_request?.ffmpeg_command !== undefined ? { ffmpeg_command: item.original_request.ffmpeg_command } : {}),
-    ...(item.original_request?.ffmpeg_commands !== undefined ? { ffmpeg_commands: item.original_request.ffmpeg_commands } : {}),
+    ...(item.original_request?.ffmpeg_command !== undefined
+      ? { ffmpeg_command: item.original_request.ffmpeg_command }
+      : {}),
+    ...(item.original_request?.ffmpeg_commands !== undefined
+      ? { ffmpeg_commands: item.original_request.ffmpeg_commands }
+      : {}),
   };
   return {
     command_id: item.command_id,

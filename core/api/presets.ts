@@ -45,7 +45,12 @@ export function presetInputKeys(body: Pick<CreatePresetBody, 'input_files' | 'in
   return Object.keys(body.input_files ?? {});
 }
 
-export function buildPresetItem(args: { accountId: string; presetId: string; body: CreatePresetBody; now: Date }): PresetItem {
+export function buildPresetItem(args: {
+  accountId: string;
+  presetId: string;
+  body: CreatePresetBody;
+  now: Date;
+}): PresetItem {
   const { body } = args;
   const now = args.now.toISOString();
   const item: PresetItem = {
@@ -119,14 +124,21 @@ export interface ExecutePresetBody {
  * with the execution's (the execution wins), at most LIMITS.maxMetadataKeys in all (the
  * submit's own check).
  */
-export function presetSubmitRequest(preset: PresetItem, body: ExecutePresetBody): { request: SubmitRequest; commandType: PresetItem['command_type'] } {
+export function presetSubmitRequest(
+  preset: PresetItem,
+  body: ExecutePresetBody,
+): { request: SubmitRequest; commandType: PresetItem['command_type'] } {
   const given = Object.keys(body.input_files);
   const missing = preset.input_file_keys.filter((k) => !given.includes(k));
   const extra = given.filter((k) => !preset.input_file_keys.includes(k));
   if (missing.length > 0 || extra.length > 0) {
     const details = [
       ...missing.map((k) => ({ path: ['input_files', k], message: 'required by the preset', type: 'missing' })),
-      ...extra.map((k) => ({ path: ['input_files', k], message: 'not an input of the preset', type: 'extra_forbidden' })),
+      ...extra.map((k) => ({
+        path: ['input_files', k],
+        message: 'not an input of the preset',
+        type: 'extra_forbidden',
+      })),
     ];
     throw new ApiError(
       'VALIDATION_ERROR',
@@ -134,11 +146,14 @@ export function presetSubmitRequest(preset: PresetItem, body: ExecutePresetBody)
       details,
     );
   }
-  const metadata = preset.metadata || body.metadata ? { ...(preset.metadata ?? {}), ...(body.metadata ?? {}) } : undefined;
+  const metadata =
+    preset.metadata || body.metadata ? { ...(preset.metadata ?? {}), ...(body.metadata ?? {}) } : undefined;
   const request: SubmitRequest = {
     input_files: body.input_files,
     output_files: preset.output_file_definitions,
-    ...(preset.ffmpeg_commands !== undefined ? { ffmpeg_commands: preset.ffmpeg_commands } : { ffmpeg_command: preset.ffmpeg_command ?? '' }),
+    ...(preset.ffmpeg_commands !== undefined
+      ? { ffmpeg_commands: preset.ffmpeg_commands }
+      : { ffmpeg_command: preset.ffmpeg_command ?? '' }),
     ...(metadata !== undefined ? { metadata } : {}),
     ...(body.webhook_url !== undefined ? { webhook_url: body.webhook_url } : {}),
   };

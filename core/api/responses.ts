@@ -85,7 +85,9 @@ export const UsageSchema = z.object({
   vcpu_seconds: z.number().meta({ description: 'vcpu_count × worker seconds (CPU commands).' }),
   gpu_seconds: z.number().meta({ description: 'Worker seconds on a GPU instance (GPU commands).' }),
   storage_bytes: z.int().meta({ description: 'Bytes of the stored outputs.' }),
-  estimated_usd: z.number().meta({ description: 'Estimate from on-demand list prices (docs/CONTROL.md); not an invoice.' }),
+  estimated_usd: z
+    .number()
+    .meta({ description: 'Estimate from on-demand list prices (docs/CONTROL.md); not an invoice.' }),
 });
 
 /** GET /usage: the account's usage, in total and per UTC day of created_at. */
@@ -119,10 +121,10 @@ export const PollResponseSchema = z.object({
     .int()
     .min(0)
     .meta({ description: 'Worker starts: a lost worker is started again, up to 3 starts in all (docs/FAILURES.md).' }),
-  expires_at: z
-    .string()
-    .nullable()
-    .meta({ description: 'When the record and its outputs are deleted (retention: 30 days by default, FFAAS_RETENTION_DAYS / the retentionDays prop).' }),
+  expires_at: z.string().nullable().meta({
+    description:
+      'When the record and its outputs are deleted (retention: 30 days by default, FFAAS_RETENTION_DAYS / the retentionDays prop).',
+  }),
   usage: UsageSchema,
 });
 export type PollResponse = z.infer<typeof PollResponseSchema>;

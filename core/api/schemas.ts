@@ -69,16 +69,15 @@ export function isPlainFileName(value: string): boolean {
   );
 }
 
-const urlString = z
-  .string()
-  .refine(isHttpUrl, { message: 'must be an http(s) URL', params: S422 });
+const urlString = z.string().refine(isHttpUrl, { message: 'must be an http(s) URL', params: S422 });
 
 const FILE_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** An input: an http(s) URL, or a stored file's file_id (its storage_url is a URL). */
-const inputValue = z
-  .string()
-  .refine((v) => isHttpUrl(v) || FILE_ID_PATTERN.test(v), { message: "must be an http(s) URL or a stored file's file_id", params: S422 });
+const inputValue = z.string().refine((v) => isHttpUrl(v) || FILE_ID_PATTERN.test(v), {
+  message: "must be an http(s) URL or a stored file's file_id",
+  params: S422,
+});
 
 /** in_* alias → http(s) URL or stored file id. */
 export const InputFilesSchema = z
@@ -242,14 +241,18 @@ export const CompleteUploadSchema = z
   })
   .optional();
 /** POST /files/store-file */
-export const StoreFileSchema = z.object({ file_url: z.string().refine(isHttpUrl, { message: 'must be an http(s) URL', params: S422 }) });
+export const StoreFileSchema = z.object({
+  file_url: z.string().refine(isHttpUrl, { message: 'must be an http(s) URL', params: S422 }),
+});
 /** GET /files */
 export const ListFilesQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(LIMITS.listDefaultLimit),
   offset: z.coerce.number().int().min(0).max(10_000).default(0),
 });
 
-const aliasList = z.array(z.string().regex(INPUT_ALIAS_PATTERN, 'input alias must match ^in_[A-Za-z0-9_]+$')).max(LIMITS.maxInputs);
+const aliasList = z
+  .array(z.string().regex(INPUT_ALIAS_PATTERN, 'input alias must match ^in_[A-Za-z0-9_]+$'))
+  .max(LIMITS.maxInputs);
 
 /**
  * POST /presets: docs/API.md's names (`input_files` map or list, `output_files`) or RenderIO's
@@ -261,7 +264,10 @@ export const CreatePresetSchema = z
     description: z.string().max(1024).optional(),
     command_type: z.enum(['FFMPEG_COMMAND', 'CHAINED_COMMAND']).optional(),
     input_files: z
-      .union([z.record(z.string().regex(INPUT_ALIAS_PATTERN, 'input alias must match ^in_[A-Za-z0-9_]+$'), z.string()), aliasList])
+      .union([
+        z.record(z.string().regex(INPUT_ALIAS_PATTERN, 'input alias must match ^in_[A-Za-z0-9_]+$'), z.string()),
+        aliasList,
+      ])
       .optional(),
     input_file_keys: aliasList.optional(),
     output_files: OutputFilesSchema.optional(),

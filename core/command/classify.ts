@@ -43,7 +43,7 @@ export interface ClassifiedCommand {
   issues: ClassifyIssue[];
 }
 
-const SPEC = /^[A-Za-z0-9:#_.\-]+$/;
+const SPEC = /^[A-Za-z0-9:#_.-]+$/;
 
 export function classifyArgs(argv: readonly string[]): ClassifiedCommand {
   const globals: OptionUse[] = [];
@@ -61,7 +61,11 @@ export function classifyArgs(argv: readonly string[]): ClassifiedCommand {
       continue;
     }
     if (tok === '--') {
-      issues.push({ rule: 'option-not-allowed', token: tok, message: `"--" is not allowed: it would make FFmpeg read the next argument as a file name` });
+      issues.push({
+        rule: 'option-not-allowed',
+        token: tok,
+        message: `"--" is not allowed: it would make FFmpeg read the next argument as a file name`,
+      });
       continue;
     }
     const body = tok.slice(1);

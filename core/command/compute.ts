@@ -24,15 +24,17 @@ export function gpuReasons(s: GpuSignals): string[] {
   return [...new Set(reasons)];
 }
 
-export type RouteResult =
-  | { ok: true; compute: Compute }
-  | { ok: false; rule: string; token: string; message: string };
+export type RouteResult = { ok: true; compute: Compute } | { ok: false; rule: string; token: string; message: string };
 
 /**
  * Route a command. `requested` is the user's `compute` (default auto); `gpuAvailable` says
  * whether the deployment has GPU workers. Failures are VALIDATION_ERROR (422) in API terms.
  */
-export function routeCompute(requested: 'auto' | Compute | undefined, reasons: string[], gpuAvailable: boolean): RouteResult {
+export function routeCompute(
+  requested: 'auto' | Compute | undefined,
+  reasons: string[],
+  gpuAvailable: boolean,
+): RouteResult {
   const want = requested ?? 'auto';
   if (want === 'cpu' && reasons.length > 0) {
     return {

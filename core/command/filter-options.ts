@@ -192,12 +192,10 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
     ],
   },
   hflip: {
-    options: [
-    ],
+    options: [],
   },
   vflip: {
-    options: [
-    ],
+    options: [],
   },
   transpose: {
     options: [
@@ -412,14 +410,10 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
     ],
   },
   setpts: {
-    options: [
-      ['expr', 'string', A],
-    ],
+    options: [['expr', 'string', A]],
   },
   asetpts: {
-    options: [
-      ['expr', 'string', A],
-    ],
+    options: [['expr', 'string', A]],
   },
   settb: {
     options: [
@@ -481,9 +475,7 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
     ],
   },
   thumbnail: {
-    options: [
-      ['n', 'int', A],
-    ],
+    options: [['n', 'int', A]],
   },
   tpad: {
     options: [
@@ -520,17 +512,13 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
     ],
   },
   reverse: {
-    options: [
-    ],
+    options: [],
   },
   areverse: {
-    options: [
-    ],
+    options: [],
   },
   atempo: {
-    options: [
-      ['tempo', 'double', A],
-    ],
+    options: [['tempo', 'double', A]],
   },
   asetrate: {
     options: [
@@ -654,9 +642,7 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
     ],
   },
   format: {
-    options: [
-      ['pix_fmts', 'string', A],
-    ],
+    options: [['pix_fmts', 'string', A]],
   },
   aformat: {
     options: [
@@ -767,7 +753,11 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
       ['blue', 'string', A],
       ['b', 'string', { d: 'allow', alias: 'blue' }],
       ['all', 'string', A],
-      ['psfile', 'string', { d: 'refuse', reason: 'it reads a Photoshop curves file by path; give the points with master=, r=, g=, b=' }],
+      [
+        'psfile',
+        'string',
+        { d: 'refuse', reason: 'it reads a Photoshop curves file by path; give the points with master=, r=, g=, b=' },
+      ],
       ['plot', 'string', { d: 'refuse', reason: 'it writes a Gnuplot script to a path' }],
     ],
   },
@@ -886,8 +876,7 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
     ],
   },
   alphamerge: {
-    options: [
-    ],
+    options: [],
     child: [
       ['eof_action', 'int', A],
       ['shortest', 'boolean', A],
@@ -895,8 +884,7 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
     ],
   },
   alphaextract: {
-    options: [
-    ],
+    options: [],
   },
   premultiply: {
     options: [
@@ -1172,14 +1160,10 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
     ],
   },
   fieldorder: {
-    options: [
-      ['order', 'int', A],
-    ],
+    options: [['order', 'int', A]],
   },
   tinterlace: {
-    options: [
-      ['mode', 'int', A],
-    ],
+    options: [['mode', 'int', A]],
   },
   interlace: {
     options: [
@@ -1254,22 +1238,16 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
     ],
   },
   split: {
-    options: [
-      ['outputs', 'int', A],
-    ],
+    options: [['outputs', 'int', A]],
   },
   asplit: {
-    options: [
-      ['outputs', 'int', A],
-    ],
+    options: [['outputs', 'int', A]],
   },
   null: {
-    options: [
-    ],
+    options: [],
   },
   anull: {
-    options: [
-    ],
+    options: [],
   },
   amix: {
     options: [
@@ -1281,14 +1259,10 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
     ],
   },
   amerge: {
-    options: [
-      ['inputs', 'int', A],
-    ],
+    options: [['inputs', 'int', A]],
   },
   pan: {
-    options: [
-      ['args', 'string', A],
-    ],
+    options: [['args', 'string', A]],
   },
   join: {
     options: [
@@ -1318,9 +1292,7 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
     ],
   },
   extractplanes: {
-    options: [
-      ['planes', 'flags', A],
-    ],
+    options: [['planes', 'flags', A]],
   },
   mergeplanes: {
     options: [
@@ -1337,18 +1309,13 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
     ],
   },
   showinfo: {
-    options: [
-      ['checksum', 'boolean', A],
-    ],
+    options: [['checksum', 'boolean', A]],
   },
   ashowinfo: {
-    options: [
-    ],
+    options: [],
   },
   aresample: {
-    options: [
-      ['sample_rate', 'int', A],
-    ],
+    options: [['sample_rate', 'int', A]],
     child: [
       ['ich', 'int', A],
       ['in_channel_count', 'int', A],
@@ -1685,8 +1652,7 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
     ],
   },
   earwax: {
-    options: [
-    ],
+    options: [],
   },
   stereotools: {
     options: [
@@ -1751,8 +1717,7 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
     ],
   },
   volumedetect: {
-    options: [
-    ],
+    options: [],
   },
   astats: {
     options: [
@@ -1886,7 +1851,14 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
       ['fontfile', 'string', { d: 'file', kind: 'font' }],
       ['font', 'string', { d: 'font-name' }],
       ['fontcolor', 'string', A],
-      ['axisfile', 'string', { d: 'refuse', reason: 'it reads an image by path with FFmpeg\'s default protocols; draw the axis with overlay' }],
+      [
+        'axisfile',
+        'string',
+        {
+          d: 'refuse',
+          reason: "it reads an image by path with FFmpeg's default protocols; draw the axis with overlay",
+        },
+      ],
       ['axis', 'boolean', A],
       ['text', 'boolean', { d: 'allow', alias: 'axis' }],
       ['csp', 'int', A],
@@ -2031,18 +2003,13 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
     ],
   },
   hwupload: {
-    options: [
-      ['derive_device', 'string', { d: 'enum', values: ['cuda'] }],
-    ],
+    options: [['derive_device', 'string', { d: 'enum', values: ['cuda'] }]],
   },
   hwdownload: {
-    options: [
-    ],
+    options: [],
   },
   hwupload_cuda: {
-    options: [
-      ['device', 'int', A],
-    ],
+    options: [['device', 'int', A]],
   },
   scale_cuda: {
     options: [
@@ -2079,9 +2046,7 @@ export const FILTER_OPTIONS: Readonly<Record<string, FilterOptionTable>> = {
     ],
   },
   thumbnail_cuda: {
-    options: [
-      ['n', 'int', A],
-    ],
+    options: [['n', 'int', A]],
   },
   chromakey_cuda: {
     options: [

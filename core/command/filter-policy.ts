@@ -13,46 +13,189 @@ import { findPlaceholders } from './placeholders.ts';
 /** Allowed filters, grouped for reading. None of them opens a file or a socket by itself. */
 export const ALLOWED_FILTERS: ReadonlySet<string> = new Set([
   // geometry and layout
-  'scale', 'scale2ref', 'crop', 'cropdetect', 'pad', 'overlay', 'hflip', 'vflip', 'transpose', 'rotate',
-  'setsar', 'setdar', 'tile', 'hstack', 'vstack', 'xstack', 'zoompan', 'perspective', 'lenscorrection',
-  'v360', 'fillborders', 'drawbox', 'drawgrid',
+  'scale',
+  'scale2ref',
+  'crop',
+  'cropdetect',
+  'pad',
+  'overlay',
+  'hflip',
+  'vflip',
+  'transpose',
+  'rotate',
+  'setsar',
+  'setdar',
+  'tile',
+  'hstack',
+  'vstack',
+  'xstack',
+  'zoompan',
+  'perspective',
+  'lenscorrection',
+  'v360',
+  'fillborders',
+  'drawbox',
+  'drawgrid',
   // time and frames
-  'trim', 'atrim', 'setpts', 'asetpts', 'settb', 'asettb', 'fps', 'framerate', 'minterpolate', 'select',
-  'aselect', 'thumbnail', 'tpad', 'apad', 'loop', 'aloop', 'reverse', 'areverse', 'atempo', 'asetrate',
-  'asetnsamples', 'concat', 'xfade', 'acrossfade', 'fade', 'afade', 'freezedetect', 'blackdetect',
-  'silencedetect', 'silenceremove',
+  'trim',
+  'atrim',
+  'setpts',
+  'asetpts',
+  'settb',
+  'asettb',
+  'fps',
+  'framerate',
+  'minterpolate',
+  'select',
+  'aselect',
+  'thumbnail',
+  'tpad',
+  'apad',
+  'loop',
+  'aloop',
+  'reverse',
+  'areverse',
+  'atempo',
+  'asetrate',
+  'asetnsamples',
+  'concat',
+  'xfade',
+  'acrossfade',
+  'fade',
+  'afade',
+  'freezedetect',
+  'blackdetect',
+  'silencedetect',
+  'silenceremove',
   // pixel formats, colour, look
-  'format', 'aformat', 'colorspace', 'zscale', 'tonemap', 'eq', 'hue', 'curves', 'colorchannelmixer',
-  'lutrgb', 'lutyuv', 'negate', 'vignette', 'noise', 'chromakey', 'colorkey', 'alphamerge', 'alphaextract',
-  'premultiply', 'blend', 'geq', 'lut3d', 'lut1d', 'haldclut', 'palettegen', 'paletteuse',
+  'format',
+  'aformat',
+  'colorspace',
+  'zscale',
+  'tonemap',
+  'eq',
+  'hue',
+  'curves',
+  'colorchannelmixer',
+  'lutrgb',
+  'lutyuv',
+  'negate',
+  'vignette',
+  'noise',
+  'chromakey',
+  'colorkey',
+  'alphamerge',
+  'alphaextract',
+  'premultiply',
+  'blend',
+  'geq',
+  'lut3d',
+  'lut1d',
+  'haldclut',
+  'palettegen',
+  'paletteuse',
   // sharpness, noise, deinterlace
-  'boxblur', 'gblur', 'avgblur', 'smartblur', 'unsharp', 'hqdn3d', 'nlmeans', 'atadenoise', 'removegrain',
-  'deband', 'deblock', 'deshake', 'yadif', 'bwdif', 'idet', 'fieldorder', 'tinterlace', 'interlace', 'telecine',
+  'boxblur',
+  'gblur',
+  'avgblur',
+  'smartblur',
+  'unsharp',
+  'hqdn3d',
+  'nlmeans',
+  'atadenoise',
+  'removegrain',
+  'deband',
+  'deblock',
+  'deshake',
+  'yadif',
+  'bwdif',
+  'idet',
+  'fieldorder',
+  'tinterlace',
+  'interlace',
+  'telecine',
   // text and subtitles (file options confined, see FILE_OPTIONS)
-  'drawtext', 'subtitles', 'ass',
+  'drawtext',
+  'subtitles',
+  'ass',
   // streams
-  'split', 'asplit', 'null', 'anull', 'amix', 'amerge', 'pan', 'join', 'channelsplit', 'channelmap',
-  'shuffleplanes', 'extractplanes', 'mergeplanes', 'showinfo', 'ashowinfo',
+  'split',
+  'asplit',
+  'null',
+  'anull',
+  'amix',
+  'amerge',
+  'pan',
+  'join',
+  'channelsplit',
+  'channelmap',
+  'shuffleplanes',
+  'extractplanes',
+  'mergeplanes',
+  'showinfo',
+  'ashowinfo',
   // audio processing
-  'aresample', 'volume', 'loudnorm', 'dynaudnorm', 'acompressor', 'alimiter', 'agate', 'compand',
-  'sidechaincompress', 'highpass', 'lowpass', 'equalizer', 'afftdn', 'aecho', 'chorus', 'flanger', 'tremolo',
-  'vibrato', 'earwax', 'stereotools', 'extrastereo', 'firequalizer', 'ebur128', 'volumedetect', 'astats',
+  'aresample',
+  'volume',
+  'loudnorm',
+  'dynaudnorm',
+  'acompressor',
+  'alimiter',
+  'agate',
+  'compand',
+  'sidechaincompress',
+  'highpass',
+  'lowpass',
+  'equalizer',
+  'afftdn',
+  'aecho',
+  'chorus',
+  'flanger',
+  'tremolo',
+  'vibrato',
+  'earwax',
+  'stereotools',
+  'extrastereo',
+  'firequalizer',
+  'ebur128',
+  'volumedetect',
+  'astats',
   // audio visualisation
-  'showwaves', 'showwavespic', 'showspectrum', 'showspectrumpic', 'showfreqs', 'showcqt', 'showvolume',
-  'avectorscope', 'aphasemeter',
+  'showwaves',
+  'showwavespic',
+  'showspectrum',
+  'showspectrumpic',
+  'showfreqs',
+  'showcqt',
+  'showvolume',
+  'avectorscope',
+  'aphasemeter',
   // sources (generate frames; read nothing)
-  'color', 'nullsrc', 'testsrc', 'testsrc2', 'anullsrc', 'sine',
+  'color',
+  'nullsrc',
+  'testsrc',
+  'testsrc2',
+  'anullsrc',
+  'sine',
   // hardware frames (NVIDIA; routing: compute.ts)
-  'hwupload', 'hwdownload', 'hwupload_cuda', 'scale_cuda', 'overlay_cuda', 'yadif_cuda',
-  'thumbnail_cuda', 'chromakey_cuda',
+  'hwupload',
+  'hwdownload',
+  'hwupload_cuda',
+  'scale_cuda',
+  'overlay_cuda',
+  'yadif_cuda',
+  'thumbnail_cuda',
+  'chromakey_cuda',
 ]);
 
 /** Filters refused with a specific reason (everything else unlisted gets the generic one). */
 export const FORBIDDEN_FILTERS: Readonly<Record<string, string>> = {
   movie: 'it opens any file or URL named in the graph',
   amovie: 'it opens any file or URL named in the graph',
-  sendcmd: 'it reads commands from a file and can change filter options (e.g. a fontfile) at run time, after the policy check',
-  asendcmd: 'it reads commands from a file and can change filter options (e.g. a fontfile) at run time, after the policy check',
+  sendcmd:
+    'it reads commands from a file and can change filter options (e.g. a fontfile) at run time, after the policy check',
+  asendcmd:
+    'it reads commands from a file and can change filter options (e.g. a fontfile) at run time, after the policy check',
   zmq: 'it listens on a network socket',
   azmq: 'it listens on a network socket',
   frei0r: 'it loads a shared library by path',
@@ -84,12 +227,17 @@ export const FORBIDDEN_FILTERS: Readonly<Record<string, string>> = {
 
 /** Filters that need an NVIDIA GPU (compute routing). */
 export const CUDA_FILTERS: ReadonlySet<string> = new Set([
-  'hwupload_cuda', 'scale_cuda', 'scale_npp', 'overlay_cuda', 'yadif_cuda', 'thumbnail_cuda', 'chromakey_cuda',
+  'hwupload_cuda',
+  'scale_cuda',
+  'scale_npp',
+  'overlay_cuda',
+  'yadif_cuda',
+  'thumbnail_cuda',
+  'chromakey_cuda',
 ]);
 
 // ---------------------------------------------------------------------------------------------
 // Checking a parsed graph.
-
 
 /** A file a filter will open: must resolve to a workspace input (checked by the caller). */
 export interface FilterFileRef {
@@ -132,7 +280,9 @@ export function filterOptionDecision(
     if (own) return { name: key, decision: own[2] };
     const generic = Object.hasOwn(GENERIC_FILTER_OPTIONS, key) ? GENERIC_FILTER_OPTIONS[key] : undefined;
     if (generic) return { name: key, decision: generic };
-    return { problem: `filter "${filter}" has no option "${key}" the service allows (options must be spelled exactly as in \`ffmpeg -h filter=${filter}\`)` };
+    return {
+      problem: `filter "${filter}" has no option "${key}" the service allows (options must be spelled exactly as in \`ffmpeg -h filter=${filter}\`)`,
+    };
   }
   // Positional value: FFmpeg gives it to the next option in declaration order, skipping
   // aliases (options sharing the previous option's storage).
@@ -160,21 +310,38 @@ export function checkFilterGraph(graph: FilterGraph): FilterGraphCheck {
   const fileRefs: FilterFileRef[] = [];
   const filters: string[] = [];
   if (graph.swsFlags !== null && !/^[A-Za-z0-9_+\-|]*$/.test(graph.swsFlags)) {
-    issues.push({ rule: 'filter-option-not-allowed', token: graph.swsFlags, message: `sws_flags "${graph.swsFlags}" is not a list of scaler flags` });
+    issues.push({
+      rule: 'filter-option-not-allowed',
+      token: graph.swsFlags,
+      message: `sws_flags "${graph.swsFlags}" is not a list of scaler flags`,
+    });
   }
   for (const f of filtersOf(graph)) {
     filters.push(f.name);
-    const forbidden = FORBIDDEN_FILTERS[f.name] ?? (f.name.startsWith('dnn_') ? 'it loads a model file by path' : undefined);
+    const forbidden =
+      FORBIDDEN_FILTERS[f.name] ?? (f.name.startsWith('dnn_') ? 'it loads a model file by path' : undefined);
     if (forbidden) {
-      issues.push({ rule: 'filter-not-allowed', token: f.name, message: `filter "${f.name}" is not allowed: ${forbidden}` });
+      issues.push({
+        rule: 'filter-not-allowed',
+        token: f.name,
+        message: `filter "${f.name}" is not allowed: ${forbidden}`,
+      });
       continue;
     }
     if (!ALLOWED_FILTERS.has(f.name) || !FILTER_OPTIONS[f.name]) {
-      issues.push({ rule: 'filter-not-allowed', token: f.name, message: `filter "${f.name}" is not allowed: it is not in the service's filter allowlist` });
+      issues.push({
+        rule: 'filter-not-allowed',
+        token: f.name,
+        message: `filter "${f.name}" is not allowed: it is not in the service's filter allowlist`,
+      });
       continue;
     }
     if (f.optionsError !== null) {
-      issues.push({ rule: 'filtergraph-syntax', token: f.args ?? f.name, message: `options of filter "${f.name}" could not be parsed: ${f.optionsError}` });
+      issues.push({
+        rule: 'filtergraph-syntax',
+        token: f.args ?? f.name,
+        message: `options of filter "${f.name}" could not be parsed: ${f.optionsError}`,
+      });
       continue;
     }
     for (const o of f.options) {
@@ -188,18 +355,32 @@ export function checkFilterGraph(graph: FilterGraph): FilterGraphCheck {
       }
       const found = filterOptionDecision(f.name, o.key, o.position);
       if ('problem' in found) {
-        issues.push({ rule: 'filter-option-not-allowed', token: o.key ?? o.value, message: `option ${o.key === null ? `value "${o.value}"` : `"${o.key}"`} of filter "${f.name}" is not allowed: ${found.problem}` });
+        issues.push({
+          rule: 'filter-option-not-allowed',
+          token: o.key ?? o.value,
+          message: `option ${o.key === null ? `value "${o.value}"` : `"${o.key}"`} of filter "${f.name}" is not allowed: ${found.problem}`,
+        });
         continue;
       }
       const { name, decision } = found;
       const where = `option "${name}" of filter "${f.name}"`;
       if (decision.d === 'file') {
         const spec = FILTER_FILE_KINDS[decision.kind];
-        fileRefs.push({ filter: f.name, option: name, value: o.value, kind: decision.kind, extensions: spec.extensions });
+        fileRefs.push({
+          filter: f.name,
+          option: name,
+          value: o.value,
+          kind: decision.kind,
+          extensions: spec.extensions,
+        });
         continue;
       }
       if (decision.d === 'refuse') {
-        issues.push({ rule: 'filter-option-not-allowed', token: `${name}=${o.value}`, message: `${where} is not allowed: ${decision.reason}` });
+        issues.push({
+          rule: 'filter-option-not-allowed',
+          token: `${name}=${o.value}`,
+          message: `${where} is not allowed: ${decision.reason}`,
+        });
         continue;
       }
       const ph = findPlaceholders(o.value);
@@ -212,11 +393,23 @@ export function checkFilterGraph(graph: FilterGraph): FilterGraphCheck {
         continue;
       }
       if (decision.d === 'font-name' && !FONT_NAME.test(o.value)) {
-        issues.push({ rule: 'filter-option-value', token: o.value, message: `value "${o.value}" of ${where} is not allowed: give a font family name (letters, digits, space, "_", "-"), or a font file with fontfile=` });
+        issues.push({
+          rule: 'filter-option-value',
+          token: o.value,
+          message: `value "${o.value}" of ${where} is not allowed: give a font family name (letters, digits, space, "_", "-"), or a font file with fontfile=`,
+        });
       } else if (decision.d === 'word' && !WORD_VALUE.test(o.value)) {
-        issues.push({ rule: 'filter-option-value', token: o.value, message: `value "${o.value}" of ${where} is not allowed: expected a name (letters, digits, ".", "_", "-")` });
+        issues.push({
+          rule: 'filter-option-value',
+          token: o.value,
+          message: `value "${o.value}" of ${where} is not allowed: expected a name (letters, digits, ".", "_", "-")`,
+        });
       } else if (decision.d === 'enum' && !decision.values.includes(o.value)) {
-        issues.push({ rule: 'filter-option-value', token: o.value, message: `value "${o.value}" of ${where} is not allowed: allowed values: ${decision.values.join(', ')}` });
+        issues.push({
+          rule: 'filter-option-value',
+          token: o.value,
+          message: `value "${o.value}" of ${where} is not allowed: allowed values: ${decision.values.join(', ')}`,
+        });
       }
     }
   }

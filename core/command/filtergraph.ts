@@ -85,7 +85,8 @@ export function getToken(c: Cursor, term: string): string {
       throw new FilterGraphError('a backslash at the end of a filtergraph escapes nothing', '\\');
     } else if (ch === "'") {
       const close = s.indexOf("'", c.pos);
-      if (close < 0) throw new FilterGraphError(`unterminated quote in filtergraph near "${s.slice(c.pos - 1, c.pos + 40)}"`, "'");
+      if (close < 0)
+        throw new FilterGraphError(`unterminated quote in filtergraph near "${s.slice(c.pos - 1, c.pos + 40)}"`, "'");
       out += s.slice(c.pos, close);
       c.pos = close + 1;
       end = out.length;
@@ -103,10 +104,14 @@ function parseLinks(c: Cursor): string[] {
   skipWs(c);
   while (c.s[c.pos] === '[') {
     const close = c.s.indexOf(']', c.pos + 1);
-    if (close < 0) throw new FilterGraphError(`unmatched "[" in filtergraph near "${c.s.slice(c.pos, c.pos + 40)}"`, '[');
+    if (close < 0)
+      throw new FilterGraphError(`unmatched "[" in filtergraph near "${c.s.slice(c.pos, c.pos + 40)}"`, '[');
     const label = c.s.slice(c.pos + 1, close);
     if (!LABEL.test(label)) {
-      throw new FilterGraphError(`link label "[${label}]" is not allowed: labels may only contain letters, digits, "_", ".", ":" and "-"`, `[${label}]`);
+      throw new FilterGraphError(
+        `link label "[${label}]" is not allowed: labels may only contain letters, digits, "_", ".", ":" and "-"`,
+        `[${label}]`,
+      );
     }
     labels.push(label);
     c.pos = close + 1;
@@ -135,7 +140,10 @@ export function parseFilterOptions(args: string): FilterOption[] {
       c.pos = p + 1;
       named = true;
     } else if (named) {
-      throw new FilterGraphError(`option value "${args.slice(c.pos, c.pos + 40)}" has no name: positional values must come before named ones`, args.slice(c.pos, c.pos + 40));
+      throw new FilterGraphError(
+        `option value "${args.slice(c.pos, c.pos + 40)}" has no name: positional values must come before named ones`,
+        args.slice(c.pos, c.pos + 40),
+      );
     }
     const value = getToken(c, ':');
     if (key !== null) options.push({ key, position: null, value });
@@ -150,7 +158,10 @@ export function parseFilterGraph(graph: string): ParseFilterGraphResult {
     return { ok: true, graph: parseFilterGraphOrThrow(graph) };
   } catch (e) {
     if (e instanceof FilterGraphError) return { ok: false, error: e };
-    return { ok: false, error: new FilterGraphError(`filtergraph could not be read: ${String(e)}`, graph.slice(0, 40)) };
+    return {
+      ok: false,
+      error: new FilterGraphError(`filtergraph could not be read: ${String(e)}`, graph.slice(0, 40)),
+    };
   }
 }
 

@@ -34,10 +34,31 @@ export {
   type FilterNode,
   type FilterOption,
 } from './filtergraph.ts';
-export { checkFilterGraph, filterOptionDecision, ALLOWED_FILTERS, FORBIDDEN_FILTERS, CUDA_FILTERS, type FilterFileRef } from './filter-policy.ts';
-export { FILTER_OPTIONS, GENERIC_FILTER_OPTIONS, type FilterOptionDecision, type FilterOptionTable } from './filter-options.ts';
+export {
+  checkFilterGraph,
+  filterOptionDecision,
+  ALLOWED_FILTERS,
+  FORBIDDEN_FILTERS,
+  CUDA_FILTERS,
+  type FilterFileRef,
+} from './filter-policy.ts';
+export {
+  FILTER_OPTIONS,
+  GENERIC_FILTER_OPTIONS,
+  type FilterOptionDecision,
+  type FilterOptionTable,
+} from './filter-options.ts';
 export { FILTER_FILE_KINDS, type FilterFileKind, type PlannedFilterFile } from './filter-files.ts';
-export { pathProblem, inputLocalName, urlExtension, hasPattern, MAX_FILE_NAME_LENGTH, sequencePattern, sequenceMembers, type SequencePattern } from './paths.ts';
+export {
+  pathProblem,
+  inputLocalName,
+  urlExtension,
+  hasPattern,
+  MAX_FILE_NAME_LENGTH,
+  sequencePattern,
+  sequenceMembers,
+  type SequencePattern,
+} from './paths.ts';
 export { isPlaylistOutput, PLAYLIST_ALIAS_PREFIX, PLAYLIST_EXTENSIONS } from './playlist.ts';
 export { routeCompute, gpuReasons, isGpuCodec } from './compute.ts';
 // The checker's phases (parse.ts composes them), each testable on its own.

@@ -30,14 +30,28 @@ export { forcedInputOptions } from './phases/plan.ts';
 export function parseFfmpegCommand(input: ParseCommandInput): ParseCommandResult {
   const violations: CommandViolation[] = [];
   const commands = Array.isArray(input.commands) ? input.commands : [];
-  const cmdPath = (i: number): (string | number)[] => (commands.length === 1 ? ['ffmpeg_command'] : ['ffmpeg_commands', i]);
-  const at = (path: (string | number)[]) => (issues: readonly PhaseIssue[]): void => {
-    for (const i of issues) violations.push({ code: i.code, rule: i.rule, message: i.message, path });
-  };
+  const cmdPath = (i: number): (string | number)[] =>
+    commands.length === 1 ? ['ffmpeg_command'] : ['ffmpeg_commands', i];
+  const at =
+    (path: (string | number)[]) =>
+    (issues: readonly PhaseIssue[]): void => {
+      for (const i of issues) violations.push({ code: i.code, rule: i.rule, message: i.message, path });
+    };
 
-  if (commands.length === 0) violations.push({ code: 'INVALID_REQUEST', rule: 'no-command', message: 'at least one FFmpeg command is required', path: ['ffmpeg_command'] });
+  if (commands.length === 0)
+    violations.push({
+      code: 'INVALID_REQUEST',
+      rule: 'no-command',
+      message: 'at least one FFmpeg command is required',
+      path: ['ffmpeg_command'],
+    });
   if (commands.length > LIMITS.maxChainedCommands) {
-    violations.push({ code: 'INVALID_REQUEST', rule: 'too-many-commands', message: `${commands.length} commands given: at most ${LIMITS.maxChainedCommands} chained commands are allowed`, path: ['ffmpeg_commands'] });
+    violations.push({
+      code: 'INVALID_REQUEST',
+      rule: 'too-many-commands',
+      message: `${commands.length} commands given: at most ${LIMITS.maxChainedCommands} chained commands are allowed`,
+      path: ['ffmpeg_commands'],
+    });
   }
 
   const declared = declareFiles(input.inputFiles, input.outputFiles);
@@ -69,17 +83,38 @@ export function parseFfmpegCommand(input: ParseCommandInput): ParseCommandResult
   });
 
   const unused = ledger.unused();
-  for (const alias of unused.inputs) violations.push({ code: 'INVALID_REQUEST', rule: 'unused-alias', message: `input alias "${alias}" is declared but no command uses {{${alias}}}`, path: ['input_files', alias] });
-  for (const alias of unused.outputs) violations.push({ code: 'INVALID_REQUEST', rule: 'unused-alias', message: `output alias "${alias}" is declared but no command writes {{${alias}}}`, path: ['output_files', alias] });
+  for (const alias of unused.inputs)
+    violations.push({
+      code: 'INVALID_REQUEST',
+      rule: 'unused-alias',
+      message: `input alias "${alias}" is declared but no command uses {{${alias}}}`,
+      path: ['input_files', alias],
+    });
+  for (const alias of unused.outputs)
+    violations.push({
+      code: 'INVALID_REQUEST',
+      rule: 'unused-alias',
+      message: `output alias "${alias}" is declared but no command writes {{${alias}}}`,
+      path: ['output_files', alias],
+    });
 
   const route = routeCompute(input.compute, gpuReasons({ codecs, hwaccels, filters: filterNames }), input.gpuAvailable);
-  if (!route.ok) violations.push({ code: 'VALIDATION_ERROR', rule: route.rule, message: route.message, path: ['compute'] });
+  if (!route.ok)
+    violations.push({ code: 'VALIDATION_ERROR', rule: route.rule, message: route.message, path: ['compute'] });
 
   if (violations.length > 0) return { ok: false, violations };
 
   const planned = buildPlan(declared.files, checked);
   if (!planned.ok) {
-    return { ok: false, violations: planned.issues.map((i) => ({ code: i.code, rule: i.rule, message: i.message, path: cmdPath(i.command) })) };
+    return {
+      ok: false,
+      violations: planned.issues.map((i) => ({
+        code: i.code,
+        rule: i.rule,
+        message: i.message,
+        path: cmdPath(i.command),
+      })),
+    };
   }
   // Files filters open, for the worker's content check before the command runs (filter-files.ts).
   if (filterFiles.length > 0) planned.plan.filter_files = filterFiles;

@@ -26,7 +26,8 @@ export interface PathProblem {
 export function pathProblem(name: string, opts: { allowPattern?: boolean } = {}): PathProblem | null {
   if (name.length === 0) return { rule: 'empty-file-name', reason: 'a file name cannot be empty' };
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) return { rule: 'control-character', reason: 'file names cannot contain control characters' };
+  if (/[\u0000-\u001f\u007f]/.test(name))
+    return { rule: 'control-character', reason: 'file names cannot contain control characters' };
   const proto = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(name);
   if (proto) {
     return {
@@ -36,25 +37,42 @@ export function pathProblem(name: string, opts: { allowPattern?: boolean } = {})
   }
   // FFmpeg also reads "subfile,,start,N,end,M,,:path" as the subfile protocol.
   if (/^subfile,/i.test(name)) return { rule: 'protocol-not-allowed', reason: 'the "subfile" protocol is not allowed' };
-  if (name.startsWith('/')) return { rule: 'absolute-path', reason: 'absolute paths are not allowed; use a declared alias or a workspace file name' };
+  if (name.startsWith('/'))
+    return {
+      rule: 'absolute-path',
+      reason: 'absolute paths are not allowed; use a declared alias or a workspace file name',
+    };
   if (name.startsWith('~')) return { rule: 'home-path', reason: 'home-directory paths are not allowed' };
   if (name.includes('\\')) return { rule: 'backslash', reason: 'backslashes are not allowed in file names' };
-  if (name.split('/').includes('..') || name === '..') return { rule: 'path-traversal', reason: '".." is not allowed in file names' };
+  if (name.split('/').includes('..') || name === '..')
+    return { rule: 'path-traversal', reason: '".." is not allowed in file names' };
   if (/%[0-9A-Fa-f]{2}/.test(name.replace(PATTERN, ''))) {
     return { rule: 'url-encoding', reason: 'percent-encoded characters are not allowed in file names' };
   }
-  if (name.includes(':')) return { rule: 'protocol-not-allowed', reason: 'file names cannot contain ":" (FFmpeg would read it as a protocol)' };
-  if (name.includes('/')) return { rule: 'subdirectory', reason: 'file names cannot contain "/": the workspace is flat' };
-  if (name.startsWith('-')) return { rule: 'file-name-dash', reason: 'file names cannot start with "-" (FFmpeg would read an option)' };
+  if (name.includes(':'))
+    return {
+      rule: 'protocol-not-allowed',
+      reason: 'file names cannot contain ":" (FFmpeg would read it as a protocol)',
+    };
+  if (name.includes('/'))
+    return { rule: 'subdirectory', reason: 'file names cannot contain "/": the workspace is flat' };
+  if (name.startsWith('-'))
+    return { rule: 'file-name-dash', reason: 'file names cannot start with "-" (FFmpeg would read an option)' };
   if (name.startsWith('.')) return { rule: 'hidden-file', reason: 'file names cannot start with "."' };
-  if (name.length > MAX_FILE_NAME_LENGTH) return { rule: 'file-name-too-long', reason: `file names are at most ${MAX_FILE_NAME_LENGTH} characters` };
+  if (name.length > MAX_FILE_NAME_LENGTH)
+    return { rule: 'file-name-too-long', reason: `file names are at most ${MAX_FILE_NAME_LENGTH} characters` };
   const withoutPatterns = name.replace(PATTERN, 'N');
   if (withoutPatterns !== name) {
     if (!opts.allowPattern) {
-      return { rule: 'file-name-pattern', reason: 'sequence patterns (%d, %03d, %v) are only allowed in undeclared intermediate outputs and segment names' };
+      return {
+        rule: 'file-name-pattern',
+        reason:
+          'sequence patterns (%d, %03d, %v) are only allowed in undeclared intermediate outputs and segment names',
+      };
     }
   }
-  if (withoutPatterns.includes('%')) return { rule: 'url-encoding', reason: 'a "%" that is not a %d / %0Nd / %v sequence pattern is not allowed' };
+  if (withoutPatterns.includes('%'))
+    return { rule: 'url-encoding', reason: 'a "%" that is not a %d / %0Nd / %v sequence pattern is not allowed' };
   if (!PLAIN_NAME.test(withoutPatterns)) {
     return { rule: 'file-name-characters', reason: 'file names may only contain letters, digits, ".", "_" and "-"' };
   }
@@ -119,7 +137,10 @@ export function sequencePattern(name: string): SequencePattern | null {
 export function sequencePatternProblem(name: string): PathProblem | null {
   if (!name.includes('%')) return null;
   if (sequencePattern(name) === null) {
-    return { rule: 'file-name-pattern', reason: 'an output name may hold one sequence number, written %d or %0Nd (e.g. frame_%03d.png), and no other "%"' };
+    return {
+      rule: 'file-name-pattern',
+      reason: 'an output name may hold one sequence number, written %d or %0Nd (e.g. frame_%03d.png), and no other "%"',
+    };
   }
   return null;
 }
@@ -130,8 +151,8 @@ export function sequencePatternProblem(name: string): PathProblem | null {
  * av_get_frame_filename writes for the pattern.
  */
 export function sequenceMembers(pattern: SequencePattern, files: readonly string[]): string[] {
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const re = new RegExp(`^${escape(pattern.prefix)}(\\d{${pattern.width},})${escape(pattern.suffix)}$`);
+  const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`^${escapeRegExp(pattern.prefix)}(\\d{${pattern.width},})${escapeRegExp(pattern.suffix)}$`);
   return files
     .map((f) => ({ f, m: re.exec(f) }))
     .filter((x) => x.m !== null)

@@ -52,29 +52,119 @@ export const SOURCE_SPECS: Readonly<Record<string, SourceSpec>> = {
  * generator cannot leave it unbounded by accident.
  */
 export const SOURCE_FILTERS: ReadonlySet<string> = new Set([
-  'aevalsrc', 'afirsrc', 'anoisesrc', 'anullsrc', 'flite', 'hilbert', 'sinc', 'sine', 'allrgb', 'allyuv',
-  'cellauto', 'color', 'colorchart', 'colorspectrum', 'frei0r_src', 'gradients', 'haldclutsrc', 'life',
-  'mandelbrot', 'mptestsrc', 'nullsrc', 'openclsrc', 'pal75bars', 'pal100bars', 'rgbtestsrc', 'sierpinski',
-  'smptebars', 'smptehdbars', 'testsrc', 'testsrc2', 'yuvtestsrc', 'color_vulkan', 'nullsrc_cuda',
+  'aevalsrc',
+  'afirsrc',
+  'anoisesrc',
+  'anullsrc',
+  'flite',
+  'hilbert',
+  'sinc',
+  'sine',
+  'allrgb',
+  'allyuv',
+  'cellauto',
+  'color',
+  'colorchart',
+  'colorspectrum',
+  'frei0r_src',
+  'gradients',
+  'haldclutsrc',
+  'life',
+  'mandelbrot',
+  'mptestsrc',
+  'nullsrc',
+  'openclsrc',
+  'pal75bars',
+  'pal100bars',
+  'rgbtestsrc',
+  'sierpinski',
+  'smptebars',
+  'smptehdbars',
+  'testsrc',
+  'testsrc2',
+  'yuvtestsrc',
+  'color_vulkan',
+  'nullsrc_cuda',
 ]);
 
-const ALIASES: Readonly<Record<string, string>> = { s: 'size', r: 'rate', d: 'duration', c: 'color', f: 'frequency', b: 'beep_factor', cl: 'channel_layout', n: 'nb_samples' };
+const ALIASES: Readonly<Record<string, string>> = {
+  s: 'size',
+  r: 'rate',
+  d: 'duration',
+  c: 'color',
+  f: 'frequency',
+  b: 'beep_factor',
+  cl: 'channel_layout',
+  n: 'nb_samples',
+};
 
 /** FFmpeg's named frame sizes (libavutil/parseutils.c); the largest is 7680x4800. */
 const NAMED_SIZES: Readonly<Record<string, [number, number]>> = {
-  ntsc: [720, 480], pal: [720, 576], qntsc: [352, 240], qpal: [352, 288], sntsc: [640, 480], spal: [768, 576],
-  film: [352, 240], 'ntsc-film': [352, 240], sqcif: [128, 96], qcif: [176, 144], cif: [352, 288], '4cif': [704, 576],
-  '16cif': [1408, 1152], qqvga: [160, 120], qvga: [320, 240], vga: [640, 480], svga: [800, 600], xga: [1024, 768],
-  uxga: [1600, 1200], qxga: [2048, 1536], sxga: [1280, 1024], qsxga: [2560, 2048], hsxga: [5120, 4096],
-  wvga: [852, 480], wxga: [1366, 768], wsxga: [1600, 1024], wuxga: [1920, 1200], woxga: [2560, 1600],
-  wqhd: [2560, 1440], wqsxga: [3200, 2048], wquxga: [3840, 2400], whsxga: [6400, 4096], whuxga: [7680, 4800],
-  cga: [320, 200], ega: [640, 350], hd480: [852, 480], hd720: [1280, 720], hd1080: [1920, 1080], quadhd: [2560, 1440],
-  '2k': [2048, 1080], '2kdci': [2048, 1080], '2kflat': [1998, 1080], '2kscope': [2048, 858], '4k': [4096, 2160],
-  '4kdci': [4096, 2160], '4kflat': [3996, 2160], '4kscope': [4096, 1716], nhd: [640, 360], hqvga: [240, 160],
-  wqvga: [400, 240], fwqvga: [432, 240], hvga: [480, 320], qhd: [960, 540], uhd2160: [3840, 2160], uhd4320: [7680, 4320],
+  ntsc: [720, 480],
+  pal: [720, 576],
+  qntsc: [352, 240],
+  qpal: [352, 288],
+  sntsc: [640, 480],
+  spal: [768, 576],
+  film: [352, 240],
+  'ntsc-film': [352, 240],
+  sqcif: [128, 96],
+  qcif: [176, 144],
+  cif: [352, 288],
+  '4cif': [704, 576],
+  '16cif': [1408, 1152],
+  qqvga: [160, 120],
+  qvga: [320, 240],
+  vga: [640, 480],
+  svga: [800, 600],
+  xga: [1024, 768],
+  uxga: [1600, 1200],
+  qxga: [2048, 1536],
+  sxga: [1280, 1024],
+  qsxga: [2560, 2048],
+  hsxga: [5120, 4096],
+  wvga: [852, 480],
+  wxga: [1366, 768],
+  wsxga: [1600, 1024],
+  wuxga: [1920, 1200],
+  woxga: [2560, 1600],
+  wqhd: [2560, 1440],
+  wqsxga: [3200, 2048],
+  wquxga: [3840, 2400],
+  whsxga: [6400, 4096],
+  whuxga: [7680, 4800],
+  cga: [320, 200],
+  ega: [640, 350],
+  hd480: [852, 480],
+  hd720: [1280, 720],
+  hd1080: [1920, 1080],
+  quadhd: [2560, 1440],
+  '2k': [2048, 1080],
+  '2kdci': [2048, 1080],
+  '2kflat': [1998, 1080],
+  '2kscope': [2048, 858],
+  '4k': [4096, 2160],
+  '4kdci': [4096, 2160],
+  '4kflat': [3996, 2160],
+  '4kscope': [4096, 1716],
+  nhd: [640, 360],
+  hqvga: [240, 160],
+  wqvga: [400, 240],
+  fwqvga: [432, 240],
+  hvga: [480, 320],
+  qhd: [960, 540],
+  uhd2160: [3840, 2160],
+  uhd4320: [7680, 4320],
 };
 const NAMED_RATES: Readonly<Record<string, number>> = {
-  ntsc: 30000 / 1001, pal: 25, qntsc: 30000 / 1001, qpal: 25, sntsc: 30000 / 1001, spal: 25, film: 24, 'ntsc-film': 24000 / 1001,
+  ntsc: 30000 / 1001,
+  pal: 25,
+  qntsc: 30000 / 1001,
+  qpal: 25,
+  sntsc: 30000 / 1001,
+  spal: 25,
+  film: 24,
+  'ntsc-film': 24000 / 1001,
 };
 
 /** WxH or a named size → [w, h]; null when it is neither. */
@@ -132,7 +222,9 @@ function sourceOptions(f: FilterNode, spec: SourceSpec): Map<string, string> {
 function graphStopsAtShortest(graph: FilterGraph): boolean {
   return filtersOf(graph).some((f) =>
     f.options.some(
-      (o) => (o.key === 'shortest' && /^(1|true|y|yes)$/i.test(o.value)) || (o.key === 'duration' && /^(shortest|first)$/.test(o.value) && !SOURCE_FILTERS.has(f.name)),
+      (o) =>
+        (o.key === 'shortest' && /^(1|true|y|yes)$/i.test(o.value)) ||
+        (o.key === 'duration' && /^(shortest|first)$/.test(o.value) && !SOURCE_FILTERS.has(f.name)),
     ),
   );
 }
@@ -143,7 +235,10 @@ export interface SourceBoundsContext {
 }
 
 /** The bounds problems of the source filters of one graph ([] when there are none). */
-export function checkSourceBounds(graph: FilterGraph, context: SourceBoundsContext = { outputsLimited: false }): FilterIssue[] {
+export function checkSourceBounds(
+  graph: FilterGraph,
+  context: SourceBoundsContext = { outputsLimited: false },
+): FilterIssue[] {
   const issues: FilterIssue[] = [];
   const bad = (token: string, message: string): void => {
     issues.push({ rule: 'source-bounds', token, message });
@@ -153,7 +248,10 @@ export function checkSourceBounds(graph: FilterGraph, context: SourceBoundsConte
     if (!SOURCE_FILTERS.has(f.name)) continue;
     const spec = Object.hasOwn(SOURCE_SPECS, f.name) ? SOURCE_SPECS[f.name] : undefined;
     if (!spec) {
-      bad(f.name, `source filter "${f.name}" is not allowed: the service has no bounds for its size, rate and duration`);
+      bad(
+        f.name,
+        `source filter "${f.name}" is not allowed: the service has no bounds for its size, rate and duration`,
+      );
       continue;
     }
     if (f.optionsError !== null) continue; // reported by the filter policy
@@ -161,31 +259,50 @@ export function checkSourceBounds(graph: FilterGraph, context: SourceBoundsConte
     const size = opts.get('size');
     if (spec.kind === 'video' && size !== undefined) {
       const wh = parseFrameSize(size);
-      if (!wh) bad(`${f.name}=size=${size}`, `size "${size}" of source filter "${f.name}" is not allowed: give it as WxH (e.g. 1280x720)`);
+      if (!wh)
+        bad(
+          `${f.name}=size=${size}`,
+          `size "${size}" of source filter "${f.name}" is not allowed: give it as WxH (e.g. 1280x720)`,
+        );
       else if (wh[0] * wh[1] > LIMITS.maxPixels) {
-        bad(`${f.name}=size=${size}`, `size "${size}" of source filter "${f.name}" is not allowed: ${wh[0] * wh[1]} pixels a frame, over the limit of ${LIMITS.maxPixels} (max_pixels)`);
+        bad(
+          `${f.name}=size=${size}`,
+          `size "${size}" of source filter "${f.name}" is not allowed: ${wh[0] * wh[1]} pixels a frame, over the limit of ${LIMITS.maxPixels} (max_pixels)`,
+        );
       }
     }
     const rate = spec.kind === 'video' ? opts.get('rate') : undefined;
     if (rate !== undefined) {
       const r = parseRate(rate);
       if (r === null || r <= 0 || r > LIMITS.maxSourceFrameRate) {
-        bad(`${f.name}=rate=${rate}`, `rate "${rate}" of source filter "${f.name}" is not allowed: give a positive rate of at most ${LIMITS.maxSourceFrameRate} frames per second`);
+        bad(
+          `${f.name}=rate=${rate}`,
+          `rate "${rate}" of source filter "${f.name}" is not allowed: give a positive rate of at most ${LIMITS.maxSourceFrameRate} frames per second`,
+        );
       }
     }
     const sampleRate = spec.kind === 'audio' ? (opts.get('sample_rate') ?? opts.get('rate')) : undefined;
     if (sampleRate !== undefined) {
       const r = parseSampleRate(sampleRate);
       if (r === null || r <= 0 || r > LIMITS.maxSourceSampleRate) {
-        bad(`${f.name}=sample_rate=${sampleRate}`, `sample rate "${sampleRate}" of source filter "${f.name}" is not allowed: give at most ${LIMITS.maxSourceSampleRate} samples per second`);
+        bad(
+          `${f.name}=sample_rate=${sampleRate}`,
+          `sample rate "${sampleRate}" of source filter "${f.name}" is not allowed: give at most ${LIMITS.maxSourceSampleRate} samples per second`,
+        );
       }
     }
     const duration = opts.get('duration');
     const seconds = duration === undefined ? -1 : parseDuration(duration);
     if (seconds === null) {
-      bad(`${f.name}=duration=${duration}`, `duration "${duration}" of source filter "${f.name}" is not allowed: give seconds (e.g. 10) or HH:MM:SS`);
+      bad(
+        `${f.name}=duration=${duration}`,
+        `duration "${duration}" of source filter "${f.name}" is not allowed: give seconds (e.g. 10) or HH:MM:SS`,
+      );
     } else if (seconds > LIMITS.maxSourceSeconds) {
-      bad(`${f.name}=duration=${duration}`, `duration "${duration}" of source filter "${f.name}" is not allowed: at most ${LIMITS.maxSourceSeconds} seconds`);
+      bad(
+        `${f.name}=duration=${duration}`,
+        `duration "${duration}" of source filter "${f.name}" is not allowed: at most ${LIMITS.maxSourceSeconds} seconds`,
+      );
     } else if (seconds < 0) {
       stopsAtShortest ??= graphStopsAtShortest(graph);
       if (!context.outputsLimited && !stopsAtShortest) {

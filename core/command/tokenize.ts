@@ -88,7 +88,8 @@ export function tokenizeCommand(s: string): string[] {
   const n = s.length;
   while (i < n) {
     const c = s[i]!;
-    if (c === '\0') throw new CommandSyntaxError('nul-byte', '\\0', i, `a NUL byte (\\0) at offset ${i} is not allowed`);
+    if (c === '\0')
+      throw new CommandSyntaxError('nul-byte', '\\0', i, `a NUL byte (\\0) at offset ${i} is not allowed`);
     if (c === ' ' || c === '\t') {
       if (inWord) {
         out.push(cur);
@@ -100,10 +101,17 @@ export function tokenizeCommand(s: string): string[] {
     }
     if (c === "'") {
       const end = s.indexOf("'", i + 1);
-      if (end < 0) throw new CommandSyntaxError('unterminated-quote', "'", i, `unterminated quote "'" starting at offset ${i}`);
+      if (end < 0)
+        throw new CommandSyntaxError('unterminated-quote', "'", i, `unterminated quote "'" starting at offset ${i}`);
       const body = s.slice(i + 1, end);
       const nul = body.indexOf('\0');
-      if (nul >= 0) throw new CommandSyntaxError('nul-byte', '\\0', i + 1 + nul, `a NUL byte (\\0) at offset ${i + 1 + nul} is not allowed`);
+      if (nul >= 0)
+        throw new CommandSyntaxError(
+          'nul-byte',
+          '\\0',
+          i + 1 + nul,
+          `a NUL byte (\\0) at offset ${i + 1 + nul} is not allowed`,
+        );
       cur += body;
       inWord = true;
       i = end + 1;
@@ -113,9 +121,16 @@ export function tokenizeCommand(s: string): string[] {
       const start = i;
       i++;
       for (;;) {
-        if (i >= n) throw new CommandSyntaxError('unterminated-quote', '"', start, `unterminated quote '"' starting at offset ${start}`);
+        if (i >= n)
+          throw new CommandSyntaxError(
+            'unterminated-quote',
+            '"',
+            start,
+            `unterminated quote '"' starting at offset ${start}`,
+          );
         const d = s[i]!;
-        if (d === '\0') throw new CommandSyntaxError('nul-byte', '\\0', i, `a NUL byte (\\0) at offset ${i} is not allowed`);
+        if (d === '\0')
+          throw new CommandSyntaxError('nul-byte', '\\0', i, `a NUL byte (\\0) at offset ${i} is not allowed`);
         if (d === '"') {
           i++;
           break;
@@ -139,9 +154,16 @@ export function tokenizeCommand(s: string): string[] {
       continue;
     }
     if (c === '\\') {
-      if (i + 1 >= n) throw new CommandSyntaxError('dangling-escape', '\\', i, `a backslash at the end of the command escapes nothing`);
+      if (i + 1 >= n)
+        throw new CommandSyntaxError(
+          'dangling-escape',
+          '\\',
+          i,
+          `a backslash at the end of the command escapes nothing`,
+        );
       const e = s[i + 1]!;
-      if (e === '\0') throw new CommandSyntaxError('nul-byte', '\\0', i + 1, `a NUL byte (\\0) at offset ${i + 1} is not allowed`);
+      if (e === '\0')
+        throw new CommandSyntaxError('nul-byte', '\\0', i + 1, `a NUL byte (\\0) at offset ${i + 1} is not allowed`);
       if (e === '\n') {
         i += 2; // line continuation
         continue;

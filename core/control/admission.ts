@@ -11,7 +11,11 @@ import type { Usage } from './usage.ts';
 /** Seconds a client is told to wait when its queue is full: about one command's run. */
 export const QUEUE_FULL_RETRY_SECONDS = 30;
 
-export function checkQueueRoom(settings: Pick<ControlSettings, 'accountMaxQueued'>, queued: number, adding: number): void {
+export function checkQueueRoom(
+  settings: Pick<ControlSettings, 'accountMaxQueued'>,
+  queued: number,
+  adding: number,
+): void {
   if (queued + adding <= settings.accountMaxQueued) return;
   throw new ApiError(
     'RATE_LIMITED',
@@ -27,7 +31,11 @@ export function secondsToUtcMidnight(now: Date): number {
   return Math.max(1, Math.ceil((next - now.getTime()) / 1000));
 }
 
-export function checkSpend(settings: Pick<ControlSettings, 'dailyVcpuSeconds' | 'dailyGpuSeconds'>, today: Usage, now: Date): void {
+export function checkSpend(
+  settings: Pick<ControlSettings, 'dailyVcpuSeconds' | 'dailyGpuSeconds'>,
+  today: Usage,
+  now: Date,
+): void {
   const over: string[] = [];
   if (settings.dailyVcpuSeconds > 0 && today.vcpu_seconds >= settings.dailyVcpuSeconds) {
     over.push(`${today.vcpu_seconds} of ${settings.dailyVcpuSeconds} vCPU-seconds`);
@@ -37,7 +45,12 @@ export function checkSpend(settings: Pick<ControlSettings, 'dailyVcpuSeconds' | 
   }
   if (over.length === 0) return;
   const retry = secondsToUtcMidnight(now);
-  throw new ApiError('RATE_LIMITED', `daily spend limit reached for this account (used ${over.join(' and ')} today, UTC); new commands are accepted again at 00:00 UTC`, undefined, {
-    'retry-after': String(retry),
-  });
+  throw new ApiError(
+    'RATE_LIMITED',
+    `daily spend limit reached for this account (used ${over.join(' and ')} today, UTC); new commands are accepted again at 00:00 UTC`,
+    undefined,
+    {
+      'retry-after': String(retry),
+    },
+  );
 }

@@ -21,7 +21,11 @@ export const CANCELLED_MESSAGE = 'The command was cancelled by the account.';
 export interface CancelPorts {
   get(accountId: string, commandId: string): Promise<CommandItem | null>;
   /** The lifecycle's `cancel` step; false when the command was no longer QUEUED or PROCESSING. */
-  markCancelled(accountId: string, commandId: string, failure: { finishedAt: string; errorStatus: 'CANCELLED'; errorMessage: string }): Promise<boolean>;
+  markCancelled(
+    accountId: string,
+    commandId: string,
+    failure: { finishedAt: string; errorStatus: 'CANCELLED'; errorMessage: string },
+  ): Promise<boolean>;
   /** Stop the command's execution (named by command_id); a missing or finished one is not an error. */
   stopExecution(commandId: string): Promise<void>;
   /** Delete whatever outputs were already stored. */
@@ -31,10 +35,19 @@ export interface CancelPorts {
 }
 
 /** Returns the command as stored after the cancel. 404 when missing/foreign, 409 when already finished. */
-export async function cancelCommand(accountId: string, commandId: string, ports: CancelPorts, now: Date = new Date()): Promise<CommandItem> {
+export async function cancelCommand(
+  accountId: string,
+  commandId: string,
+  ports: CancelPorts,
+  now: Date = new Date(),
+): Promise<CommandItem> {
   const item = await ports.get(accountId, commandId);
   if (!item) throw new ApiError('NOT_FOUND', 'command not found');
-  const finished = () => new ApiError('CONFLICT', `command ${commandId} has already finished (${item.status}); only QUEUED or PROCESSING commands can be cancelled`);
+  const finished = () =>
+    new ApiError(
+      'CONFLICT',
+      `command ${commandId} has already finished (${item.status}); only QUEUED or PROCESSING commands can be cancelled`,
+    );
   if (item.status === 'SUCCESS' || item.status === 'FAILED') throw finished();
 
   const failure = { finishedAt: now.toISOString(), errorStatus: 'CANCELLED' as const, errorMessage: CANCELLED_MESSAGE };

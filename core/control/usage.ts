@@ -82,7 +82,12 @@ export interface UsageReport {
 }
 
 /** Sums per UTC day of created_at, and in total. The totals are the sum of the commands' own usage. */
-export function usageReport(items: CommandItem[], range: { from: string; to: string }, now: Date, retentionDays: number): UsageReport {
+export function usageReport(
+  items: CommandItem[],
+  range: { from: string; to: string },
+  now: Date,
+  retentionDays: number,
+): UsageReport {
   const days = new Map<string, UsageDay>();
   const totals = { ...ZERO_USAGE, commands: 0 };
   const add = (into: Usage & { commands: number }, u: Usage) => {
@@ -107,7 +112,10 @@ export function usageReport(items: CommandItem[], range: { from: string; to: str
  * The `from`/`to` query: ISO dates (YYYY-MM-DD, whole UTC days, `to` inclusive) or timestamps.
  * Default: the last 30 days up to now. Returns created_at bounds, or an error message.
  */
-export function usageRange(query: { from?: string; to?: string }, now: Date): { from: string; to: string } | { error: string } {
+export function usageRange(
+  query: { from?: string; to?: string },
+  now: Date,
+): { from: string; to: string } | { error: string } {
   const day = /^\d{4}-\d{2}-\d{2}$/;
   const parse = (v: string, end: boolean): string | null => {
     if (day.test(v)) {

@@ -47,27 +47,49 @@ const InputSourceSchema = z.union([
 /** A key of `inputs`: a plain file name staged under that name. */
 const InputNameSchema = z
   .string()
-  .refine((n) => n.length > 0 && n.length <= 200 && !/[/\\:\u0000-\u001f\u007f]/.test(n) && !n.startsWith('-') && !n.startsWith('.'), {
-    message: "input names must be plain file names (no '/', '\\', ':', no leading '-' or '.')",
-    params: S400,
-  });
+  .refine(
+    (n) =>
+      n.length > 0 &&
+      n.length <= 200 &&
+      !/[/\\:\u0000-\u001f\u007f]/.test(n) &&
+      !n.startsWith('-') &&
+      !n.startsWith('.'),
+    {
+      message: "input names must be plain file names (no '/', '\\', ':', no leading '-' or '.')",
+      params: S400,
+    },
+  );
 
 export const RendobarJobSchema = z.object({
   type: z.literal('ffmpeg', { error: 'type must be "ffmpeg"' }),
   inputs: z.record(InputNameSchema, InputSourceSchema).default({}),
   params: z.object({
-    command: z.string().max(16 * 1024).refine((s) => s.trim().length > 0, { message: 'must not be empty', params: S400 }),
-    outputFormat: z.string().regex(/^[a-z0-9_]{1,32}$/, 'outputFormat must be a format name such as "mp4"').optional(),
-    timeout: numeric(z.number().int().min(RENDOBAR_TIMEOUT.min).max(RENDOBAR_TIMEOUT.max)).default(RENDOBAR_TIMEOUT.default),
+    command: z
+      .string()
+      .max(16 * 1024)
+      .refine((s) => s.trim().length > 0, { message: 'must not be empty', params: S400 }),
+    outputFormat: z
+      .string()
+      .regex(/^[a-z0-9_]{1,32}$/, 'outputFormat must be a format name such as "mp4"')
+      .optional(),
+    timeout: numeric(z.number().int().min(RENDOBAR_TIMEOUT.min).max(RENDOBAR_TIMEOUT.max)).default(
+      RENDOBAR_TIMEOUT.default,
+    ),
     compute: z.enum(['auto', 'cpu', 'gpu']).default('auto'),
   }),
 });
 export type RendobarJobRequest = z.infer<typeof RendobarJobSchema>;
 
 export const RendobarValidateSchema = z.object({
-  command: z.string().max(16 * 1024).refine((s) => s.trim().length > 0, { message: 'must not be empty', params: S400 }),
+  command: z
+    .string()
+    .max(16 * 1024)
+    .refine((s) => s.trim().length > 0, { message: 'must not be empty', params: S400 }),
   inputs: z.record(InputNameSchema, InputSourceSchema).optional(),
-  outputFormat: z.string().regex(/^[a-z0-9_]{1,32}$/).optional(),
+  outputFormat: z
+    .string()
+    .regex(/^[a-z0-9_]{1,32}$/)
+    .optional(),
 });
 
 /** What the adapter hands to the one submit flow. */
@@ -124,7 +146,10 @@ export interface AdaptOptions {
  * with paths into the Rendobar body; policy problems are left to the command checker.
  */
 export function adaptRendobarJob(
-  job: { inputs: RendobarJobRequest['inputs']; params: Pick<RendobarJobRequest['params'], 'command' | 'outputFormat'> & Partial<RendobarJobRequest['params']> },
+  job: {
+    inputs: RendobarJobRequest['inputs'];
+    params: Pick<RendobarJobRequest['params'], 'command' | 'outputFormat'> & Partial<RendobarJobRequest['params']>;
+  },
   options: AdaptOptions = {},
 ): AdaptResult {
   const details: ErrorDetail[] = [];
@@ -134,7 +159,8 @@ export function adaptRendobarJob(
   const tokens = [...tk.tokens];
   if (tokens[0] === 'ffmpeg') tokens.shift();
   const args = [...tokens];
-  if (tokens.length === 0) return { ok: false, details: [{ path: cmdPath, message: 'the command has no arguments', type: 'empty-command' }] };
+  if (tokens.length === 0)
+    return { ok: false, details: [{ path: cmdPath, message: 'the command has no arguments', type: 'empty-command' }] };
 
   const taken = new Set<string>();
   const input_files: Record<string, string> = {};
@@ -153,8 +179,7 @@ export function adaptRendobarJob(
     if (source === undefined) {
       input_files[alias] = `https://validate.invalid/${encodeURIComponent(name)}`;
       stand_ins.push(alias);
-    }
-    else if (typeof source === 'string') input_files[alias] = source;
+    } else if (typeof source === 'string') input_files[alias] = source;
     else if ('url' in source) input_files[alias] = source.url;
     else {
       inline_inputs[alias] = source.content;
@@ -190,7 +215,11 @@ export function adaptRendobarJob(
 
   // Files filters read by name: a key of inputs written as a whole filter option value.
   const names = Object.keys(job.inputs).sort((a, b) => b.length - a.length);
-  for (const use of [...cls.globals, ...cls.inputs.flatMap((f) => f.options), ...cls.outputs.flatMap((f) => f.options)]) {
+  for (const use of [
+    ...cls.globals,
+    ...cls.inputs.flatMap((f) => f.options),
+    ...cls.outputs.flatMap((f) => f.options),
+  ]) {
     if (!FILTERGRAPH_OPTIONS.has(use.name) || use.value === null) continue;
     let graph = use.value;
     for (const name of names) {
@@ -217,7 +246,8 @@ export function adaptRendobarJob(
     tokens.splice(last.index, 0, '-f', job.params.outputFormat);
   }
   if (details.length > 0) return { ok: false, details };
-  const inferredOutputFormat = job.params.outputFormat ?? lastOutputFormat ?? (lastOutputName ? extensionOf(lastOutputName) : null);
+  const inferredOutputFormat =
+    job.params.outputFormat ?? lastOutputFormat ?? (lastOutputName ? extensionOf(lastOutputName) : null);
   return {
     ok: true,
     command: {
@@ -255,14 +285,21 @@ export const RendobarFileSchema = z.object({
   type: z.enum(RENDOBAR_FILE_TYPES).meta({ description: 'An open enum: tolerate values you do not know.' }),
   size: z.int().nullable().meta({ description: 'Bytes; null for the files of a playlist set (stored as one total).' }),
   meta: z
-    .object({ format: z.string().nullable(), width: z.int().nullable(), height: z.int().nullable(), durationMs: z.int().nullable() })
+    .object({
+      format: z.string().nullable(),
+      width: z.int().nullable(),
+      height: z.int().nullable(),
+      durationMs: z.int().nullable(),
+    })
     .optional(),
 });
 export type RendobarFile = z.infer<typeof RendobarFileSchema>;
 
 export const RendobarOutputSchema = z.object({
   data: z.null(),
-  file: RendobarFileSchema.nullable().meta({ description: 'One plain output, or the manifest of one playlist output; null for a set.' }),
+  file: RendobarFileSchema.nullable().meta({
+    description: 'One plain output, or the manifest of one playlist output; null for a set.',
+  }),
   files: z.array(RendobarFileSchema),
   fileCount: z.int(),
   expiresAt: z.int().optional().meta({ description: 'Unix ms when the URLs expire; present when files is non-empty.' }),
@@ -341,7 +378,12 @@ export function rendobarFileType(name: string): RendobarFileType {
 }
 
 /** Service faults a client may retry as they are; the rest need a changed request. */
-export const RETRYABLE_ERRORS: ReadonlySet<string> = new Set(['WORKER_LOST', 'NO_CAPACITY', 'INTERNAL_ERROR', 'OUTPUT_UPLOAD_FAILED']);
+export const RETRYABLE_ERRORS: ReadonlySet<string> = new Set([
+  'WORKER_LOST',
+  'NO_CAPACITY',
+  'INTERNAL_ERROR',
+  'OUTPUT_UPLOAD_FAILED',
+]);
 
 /** ffaas error_status → Rendobar's error code (its catalogue where it has one). */
 export function rendobarErrorCode(status: string): string {
@@ -372,8 +414,14 @@ function baseName(key: string): string {
  * plain output → it; one playlist output → its manifest; a set (several outputs, segments of a
  * non-playlist output) → null.
  */
-export function rendobarOutput(item: CommandItem, urlOf: (name: string) => string, expiresAtSeconds: number): RendobarOutput {
-  const outputs = Object.values(storedOutputs(item)).filter((o: StoredOutput) => o.status === 'STORED' && !o.is_deleted && o.s3_key);
+export function rendobarOutput(
+  item: CommandItem,
+  urlOf: (name: string) => string,
+  expiresAtSeconds: number,
+): RendobarOutput {
+  const outputs = Object.values(storedOutputs(item)).filter(
+    (o: StoredOutput) => o.status === 'STORED' && !o.is_deleted && o.s3_key,
+  );
   const files: RendobarFile[] = [];
   const heads: { file: RendobarFile; playlist: boolean; companions: number }[] = [];
   for (const out of outputs) {
@@ -417,7 +465,10 @@ function ms(iso: string | undefined): number | null {
 }
 
 /** The job object of GET /jobs/{id} (inside `{data: …}`). */
-export function toRendobarJob(item: CommandItem, downloads?: { urlOf: (name: string) => string; expiresAt: number }): RendobarJob {
+export function toRendobarJob(
+  item: CommandItem,
+  downloads?: { urlOf: (name: string) => string; expiresAt: number },
+): RendobarJob {
   const status = rendobarStatus(item);
   return {
     id: jobIdOf(item.command_id),
@@ -427,7 +478,9 @@ export function toRendobarJob(item: CommandItem, downloads?: { urlOf: (name: str
     startedAt: ms(item.started_at),
     completedAt: ms(item.finished_at),
     progress: item.progress?.percent ?? (status === 'complete' ? 100 : null),
-    ...(status === 'complete' && downloads ? { output: rendobarOutput(item, downloads.urlOf, downloads.expiresAt) } : {}),
+    ...(status === 'complete' && downloads
+      ? { output: rendobarOutput(item, downloads.urlOf, downloads.expiresAt) }
+      : {}),
     ...(status === 'failed' || status === 'cancelled' ? { error: rendobarError(item) } : {}),
   };
 }
@@ -436,4 +489,3 @@ export function toRendobarJob(item: CommandItem, downloads?: { urlOf: (name: str
 export const RENDOBAR_ERROR_CODES: Record<ErrorStatus, string> = Object.fromEntries(
   ERROR_STATUS.map((s) => [s, rendobarErrorCode(s)]),
 ) as Record<ErrorStatus, string>;
-

@@ -46,7 +46,10 @@ const REFERENCE_MARKERS: readonly [RegExp, string][] = [
 ];
 const URL_MARKERS: readonly [RegExp, string][] = [
   [/\b[A-Za-z][A-Za-z0-9+.-]*:\/\//, 'it contains a URL'],
-  [/\b(file|subfile|concat|crypto|data|pipe|fd|cache|async|tee|gopher|unix|tcp|udp|rtmp|srtp?):/i, 'it names an FFmpeg protocol'],
+  [
+    /\b(file|subfile|concat|crypto|data|pipe|fd|cache|async|tee|gopher|unix|tcp|udp|rtmp|srtp?):/i,
+    'it names an FFmpeg protocol',
+  ],
 ];
 
 function firstMatch(text: string, markers: readonly [RegExp, string][]): string | null {
@@ -80,9 +83,28 @@ export function checkTextFile(bytes: Buffer): FilterFileVerdict {
 const NUMBER = String.raw`[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?`;
 const NUMBERS_LINE = new RegExp(`^${NUMBER}(?:[ \\t,]+${NUMBER})*$`);
 /** Keywords of the LUT formats lut3d/lut1d read (.cube, .3dl, .dat, .m3d, .csp), each followed by numbers. */
-const LUT_KEYWORDS = new Set(['LUT_1D_SIZE', 'LUT_3D_SIZE', 'DOMAIN_MIN', 'DOMAIN_MAX', 'LUT_1D_INPUT_RANGE', 'LUT_3D_INPUT_RANGE', '3DLUTSIZE', 'in', 'out']);
+const LUT_KEYWORDS = new Set([
+  'LUT_1D_SIZE',
+  'LUT_3D_SIZE',
+  'DOMAIN_MIN',
+  'DOMAIN_MAX',
+  'LUT_1D_INPUT_RANGE',
+  'LUT_3D_INPUT_RANGE',
+  '3DLUTSIZE',
+  'in',
+  'out',
+]);
 const ONE_NUMBER = new RegExp(`^${NUMBER}$`);
-const LUT_WORDS = new Set(['CSPLUTV100', '1D', '3D', 'BEGIN_METADATA', 'END_METADATA', 'values', 'format float', 'format int']);
+const LUT_WORDS = new Set([
+  'CSPLUTV100',
+  '1D',
+  '3D',
+  'BEGIN_METADATA',
+  'END_METADATA',
+  'values',
+  'format float',
+  'format int',
+]);
 
 /** A text LUT: numbers, comments, the formats' keywords and a quoted TITLE; nothing that names another file. */
 export function checkLutFile(bytes: Buffer): FilterFileVerdict {
@@ -132,13 +154,16 @@ export function checkFontFile(bytes: Buffer): FilterFileVerdict {
     Buffer.from('wOFF'),
     Buffer.from('wOF2'),
   ];
-  return known.some((k) => k.equals(magic)) ? { ok: true } : { ok: false, reason: 'it is not a TrueType, OpenType, TTC or WOFF font (wrong magic bytes)' };
+  return known.some((k) => k.equals(magic))
+    ? { ok: true }
+    : { ok: false, reason: 'it is not a TrueType, OpenType, TTC or WOFF font (wrong magic bytes)' };
 }
 
 /** ffprobe's format_name (e.g. "mov,mp4,m4a,3gp,3g2,mj2") is one of the kind's formats. */
 export function subtitleFormatAllowed(probe: ProbeJson | null): FilterFileVerdict {
   const name = probe?.format?.format_name;
-  if (typeof name !== 'string') return { ok: false, reason: `it is not a subtitle file FFmpeg reads with one of: ${SUBTITLE_FORMATS.join(', ')}` };
+  if (typeof name !== 'string')
+    return { ok: false, reason: `it is not a subtitle file FFmpeg reads with one of: ${SUBTITLE_FORMATS.join(', ')}` };
   const names = name.split(',');
   return names.some((n) => SUBTITLE_FORMATS.includes(n))
     ? { ok: true }
@@ -146,12 +171,17 @@ export function subtitleFormatAllowed(probe: ProbeJson | null): FilterFileVerdic
 }
 
 /** Check one file a filter will open. */
-export async function checkFilterFile(localName: string, kind: FilterFileKind, io: FilterFileIo): Promise<FilterFileVerdict> {
+export async function checkFilterFile(
+  localName: string,
+  kind: FilterFileKind,
+  io: FilterFileIo,
+): Promise<FilterFileVerdict> {
   const size = await io.size(localName);
   if (size === null) return { ok: false, reason: 'it is missing or not a regular file' };
   if (size === 0) return { ok: false, reason: 'it is empty' };
   const max = FILTER_FILE_MAX_BYTES[kind];
-  if (kind !== 'subtitle' && size > max) return { ok: false, reason: `it is ${size} bytes, over the ${max} bytes allowed for this kind of file` };
+  if (kind !== 'subtitle' && size > max)
+    return { ok: false, reason: `it is ${size} bytes, over the ${max} bytes allowed for this kind of file` };
   switch (kind) {
     case 'text':
       return checkTextFile(await io.read(localName, max));
@@ -166,11 +196,13 @@ export async function checkFilterFile(localName: string, kind: FilterFileKind, i
       if (!format.ok) return format;
       const names = probed!.format!.format_name!.split(',');
       if (!names.some((n) => TEXT_SUBTITLE_FORMATS.has(n))) return { ok: true };
-      if (size > max) return { ok: false, reason: `it is ${size} bytes, over the ${max} bytes allowed for a text subtitle file` };
+      if (size > max)
+        return { ok: false, reason: `it is ${size} bytes, over the ${max} bytes allowed for a text subtitle file` };
       const text = (await io.read(localName, max)).toString('latin1');
       const why = firstMatch(text, REFERENCE_MARKERS);
       if (why) return { ok: false, reason: why };
-      if (/^\s*\[(Fonts|Graphics)\]\s*$/im.test(text)) return { ok: false, reason: 'it embeds fonts or graphics ([Fonts]/[Graphics] sections are not accepted)' };
+      if (/^\s*\[(Fonts|Graphics)\]\s*$/im.test(text))
+        return { ok: false, reason: 'it embeds fonts or graphics ([Fonts]/[Graphics] sections are not accepted)' };
       return { ok: true };
     }
   }

@@ -43,7 +43,26 @@ export interface FileFacts {
 export type ProbedMeta = Omit<OutputFileMeta, 'storage_url'>;
 
 /** Codecs whose single frame is a picture, not a video. */
-const IMAGE_CODECS = new Set(['png', 'mjpeg', 'jpeg2000', 'webp', 'bmp', 'tiff', 'gif', 'apng', 'jpegls', 'qoi', 'pam', 'ppm', 'pgm', 'pbm', 'targa', 'sgi', 'exr', 'jpegxl']);
+const IMAGE_CODECS = new Set([
+  'png',
+  'mjpeg',
+  'jpeg2000',
+  'webp',
+  'bmp',
+  'tiff',
+  'gif',
+  'apng',
+  'jpegls',
+  'qoi',
+  'pam',
+  'ppm',
+  'pgm',
+  'pbm',
+  'targa',
+  'sgi',
+  'exr',
+  'jpegxl',
+]);
 
 /** Container names of picture files: image2 (named files), `*_pipe` (probed pictures), gif. */
 function isImageFormat(names: string[]): boolean {
@@ -86,8 +105,16 @@ const MIME: Record<string, { video?: string; audio?: string; image?: string; oth
   bmp: { image: 'image/bmp' },
   tiff: { image: 'image/tiff' },
   tif: { image: 'image/tiff' },
-  hls: { other: 'application/vnd.apple.mpegurl', video: 'application/vnd.apple.mpegurl', audio: 'application/vnd.apple.mpegurl' },
-  m3u8: { other: 'application/vnd.apple.mpegurl', video: 'application/vnd.apple.mpegurl', audio: 'application/vnd.apple.mpegurl' },
+  hls: {
+    other: 'application/vnd.apple.mpegurl',
+    video: 'application/vnd.apple.mpegurl',
+    audio: 'application/vnd.apple.mpegurl',
+  },
+  m3u8: {
+    other: 'application/vnd.apple.mpegurl',
+    video: 'application/vnd.apple.mpegurl',
+    audio: 'application/vnd.apple.mpegurl',
+  },
   mpd: { other: 'application/dash+xml' },
   srt: { other: 'application/x-subrip' },
   webvtt: { other: 'text/vtt' },
@@ -155,7 +182,10 @@ function mimeType(format: string | null, ext: string, type: FileType): string {
 export function toOutputFileMeta(probe: ProbeJson | null | undefined, facts: FileFacts): ProbedMeta {
   const streams = probe?.streams ?? [];
   const format = probe?.format ?? {};
-  const names = (format.format_name ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const names = (format.format_name ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const ext = extensionOf(facts.fileName);
   const video = streams.filter((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   const audio = streams.filter((s) => s.codec_type === 'audio');
@@ -170,13 +200,16 @@ export function toOutputFileMeta(probe: ProbeJson | null | undefined, facts: Fil
     const fps = parseFrameRate(v.r_frame_rate) ?? parseFrameRate(v.avg_frame_rate);
     const frames = toNumber(v.nb_frames);
     const singleFrame = frames === 1 || duration === null || (fps !== null && duration <= 1 / fps + 1e-6);
-    const picture = audio.length === 0 && video.length === 1 && (isImageFormat(names) || (IMAGE_CODECS.has(v.codec_name ?? '') && singleFrame));
+    const picture =
+      audio.length === 0 &&
+      video.length === 1 &&
+      (isImageFormat(names) || (IMAGE_CODECS.has(v.codec_name ?? '') && singleFrame));
     type = picture ? 'image' : 'video';
   } else if (a) {
     type = 'audio';
   }
 
-  const primary = type === 'audio' ? a : v ?? a ?? streams[0];
+  const primary = type === 'audio' ? a : (v ?? a ?? streams[0]);
   const codec = primary?.codec_name ?? null;
   const file_format = fileFormat(names, ext, type, codec);
   if (type === 'image') duration = null;

@@ -9,9 +9,7 @@
  */
 import ipaddr from 'ipaddr.js';
 
-export type AddressVerdict =
-  | { ok: true; address: string }
-  | { ok: false; address: string; category: string };
+export type AddressVerdict = { ok: true; address: string } | { ok: false; address: string; category: string };
 
 /**
  * Addresses that stay refused even when private addresses are allowed (local development):
@@ -80,7 +78,11 @@ export function classifyAddress(text: string, opts: { allowPrivate: boolean }): 
       const verdict = classifyAddress(inner.toString(), opts);
       return verdict.ok
         ? { ok: true, address: normalized }
-        : { ok: false, address: normalized, category: `${range === 'unicast' ? 'ipv4Compatible' : range}(${verdict.category})` };
+        : {
+            ok: false,
+            address: normalized,
+            category: `${range === 'unicast' ? 'ipv4Compatible' : range}(${verdict.category})`,
+          };
     }
   }
   const range = ip.range();

@@ -129,7 +129,9 @@ function flattenHeaders(headers: Dispatcher.ResponseData['headers']): Record<str
 function splitCredentials(url: URL): { url: URL; authorization?: string } {
   if (!url.username && !url.password) return { url };
   const clean = new URL(url.href);
-  const token = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
+  const token = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString(
+    'base64',
+  );
   clean.username = '';
   clean.password = '';
   return { url: clean, authorization: `Basic ${token}` };
@@ -157,7 +159,11 @@ async function followRedirects(
   for (let hop = 0; ; hop++) {
     const check = await checkUrl(current, opts);
     if (!check.ok) {
-      throw new SafeFetchError('INPUT_DOWNLOAD_FAILED', 'policy', `refused to fetch from ${describeHost(current)}: ${check.reason}`);
+      throw new SafeFetchError(
+        'INPUT_DOWNLOAD_FAILED',
+        'policy',
+        `refused to fetch from ${describeHost(current)}: ${check.reason}`,
+      );
     }
     const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...(init.headers ?? {}) };
     if (first.authorization && current.origin === origin0) headers.authorization = first.authorization;
@@ -165,32 +171,56 @@ async function followRedirects(
       delete headers.authorization;
       delete headers.cookie;
     }
-    const agent = pinnedAgent(check.addresses, opts.timeoutMs, Math.min(opts.connectTimeoutMs ?? 10_000, opts.timeoutMs));
+    const agent = pinnedAgent(
+      check.addresses,
+      opts.timeoutMs,
+      Math.min(opts.connectTimeoutMs ?? 10_000, opts.timeoutMs),
+    );
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(current, { dispatcher: agent, method: method as Dispatcher.HttpMethod, headers, body, signal });
+      res = await request(current, {
+        dispatcher: agent,
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body,
+        signal,
+      });
     } catch (err) {
       await agent.destroy().catch(() => {});
       throw err;
     }
     const close = () => agent.close().catch(() => {});
     const flat = flattenHeaders(res.headers);
-    if (!REDIRECTS.has(res.statusCode) || opts.redirect === 'return') return { status: res.statusCode, headers: flat, body: res.body, url: current, close };
+    if (!REDIRECTS.has(res.statusCode) || opts.redirect === 'return')
+      return { status: res.statusCode, headers: flat, body: res.body, url: current, close };
 
     await res.body.dump().catch(() => {});
     await close();
     const location = flat.location;
     if (!location) {
-      throw new SafeFetchError('INPUT_DOWNLOAD_FAILED', 'http', `${describeHost(current)} answered HTTP ${res.statusCode} without a Location`, res.statusCode);
+      throw new SafeFetchError(
+        'INPUT_DOWNLOAD_FAILED',
+        'http',
+        `${describeHost(current)} answered HTTP ${res.statusCode} without a Location`,
+        res.statusCode,
+      );
     }
     if (hop >= opts.maxRedirects) {
-      throw new SafeFetchError('INPUT_DOWNLOAD_FAILED', 'redirects', `too many redirects (more than ${opts.maxRedirects}) starting at ${describeHost(start)}`);
+      throw new SafeFetchError(
+        'INPUT_DOWNLOAD_FAILED',
+        'redirects',
+        `too many redirects (more than ${opts.maxRedirects}) starting at ${describeHost(start)}`,
+      );
     }
     let next: URL;
     try {
       next = new URL(location, current);
     } catch {
-      throw new SafeFetchError('INPUT_DOWNLOAD_FAILED', 'policy', `${describeHost(current)} redirected to an invalid URL`);
+      throw new SafeFetchError(
+        'INPUT_DOWNLOAD_FAILED',
+        'policy',
+        `${describeHost(current)} redirected to an invalid URL`,
+      );
     }
     if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')) {
       method = method === 'HEAD' ? 'HEAD' : 'GET';
@@ -236,13 +266,25 @@ async function withRetries<T>(
     try {
       return await attempt(signal, n);
     } catch (err) {
-      if (opts.signal?.aborted) throw new SafeFetchError('INPUT_DOWNLOAD_FAILED', 'aborted', `fetching from ${host} was cancelled`);
+      if (opts.signal?.aborted)
+        throw new SafeFetchError('INPUT_DOWNLOAD_FAILED', 'aborted', `fetching from ${host} was cancelled`);
       if (deadline.aborted) {
-        throw new SafeFetchError('INPUT_DOWNLOAD_FAILED', 'timeout', `fetching from ${host} timed out after ${Math.round(opts.timeoutMs / 1000)} s`);
+        throw new SafeFetchError(
+          'INPUT_DOWNLOAD_FAILED',
+          'timeout',
+          `fetching from ${host} timed out after ${Math.round(opts.timeoutMs / 1000)} s`,
+        );
       }
-      failure = err instanceof SafeFetchError
-        ? err
-        : new SafeFetchError('INPUT_DOWNLOAD_FAILED', 'network', `fetching from ${host} failed: ${networkMessage(err)}`, undefined, true);
+      failure =
+        err instanceof SafeFetchError
+          ? err
+          : new SafeFetchError(
+              'INPUT_DOWNLOAD_FAILED',
+              'network',
+              `fetching from ${host} failed: ${networkMessage(err)}`,
+              undefined,
+              true,
+            );
     }
     if (!failure.retryable || n > opts.retries) {
       if (n > 1 && failure.retryable) failure.message += ` (after ${n} attempts)`;
@@ -252,8 +294,13 @@ async function withRetries<T>(
     try {
       await sleep(delay, signal);
     } catch {
-      if (opts.signal?.aborted) throw new SafeFetchError('INPUT_DOWNLOAD_FAILED', 'aborted', `fetching from ${host} was cancelled`);
-      throw new SafeFetchError('INPUT_DOWNLOAD_FAILED', 'timeout', `fetching from ${host} timed out after ${Math.round(opts.timeoutMs / 1000)} s`);
+      if (opts.signal?.aborted)
+        throw new SafeFetchError('INPUT_DOWNLOAD_FAILED', 'aborted', `fetching from ${host} was cancelled`);
+      throw new SafeFetchError(
+        'INPUT_DOWNLOAD_FAILED',
+        'timeout',
+        `fetching from ${host} timed out after ${Math.round(opts.timeoutMs / 1000)} s`,
+      );
     }
   }
 }
@@ -265,7 +312,11 @@ function discard(body: Hop['body']): void {
 }
 
 function tooLarge(host: string, maxBytes: number): SafeFetchError {
-  return new SafeFetchError('INPUT_TOO_LARGE', 'too-large', `the file at ${host} is larger than the limit of ${maxBytes} bytes`);
+  return new SafeFetchError(
+    'INPUT_TOO_LARGE',
+    'too-large',
+    `the file at ${host} is larger than the limit of ${maxBytes} bytes`,
+  );
 }
 
 function parseUrlOrThrow(url: string): URL {
@@ -281,7 +332,11 @@ function parseUrlOrThrow(url: string): URL {
  * SafeFetchError: INPUT_TOO_LARGE past maxBytes, INPUT_DOWNLOAD_FAILED otherwise (policy
  * refusal, non-2xx, network, timeout, too many redirects), the message naming the host only.
  */
-export async function safeFetchToFile(url: string, destPath: string, opts: SafeFetchOptions): Promise<FetchToFileResult> {
+export async function safeFetchToFile(
+  url: string,
+  destPath: string,
+  opts: SafeFetchOptions,
+): Promise<FetchToFileResult> {
   const start = parseUrlOrThrow(url);
   try {
     return await withRetries(url, opts, async (signal, attempts) => {
@@ -312,7 +367,13 @@ export async function safeFetchToFile(url: string, destPath: string, opts: SafeF
           },
         });
         await pipeline(hop.body, counter, createWriteStream(destPath, { mode: 0o644 }), { signal });
-        return { bytes, status: hop.status, contentType: hop.headers['content-type'] ?? null, finalHost: host, attempts };
+        return {
+          bytes,
+          status: hop.status,
+          contentType: hop.headers['content-type'] ?? null,
+          finalHost: host,
+          attempts,
+        };
       } finally {
         await hop.close();
       }
@@ -354,7 +415,13 @@ export async function safeFetch(url: string, init: SafeFetchInit, opts: SafeFetc
         chunks.push(buf);
       }
       if (hop.status >= 500 && attempts <= opts.retries) {
-        throw new SafeFetchError('INPUT_DOWNLOAD_FAILED', 'http', `${host} answered HTTP ${hop.status}`, hop.status, true);
+        throw new SafeFetchError(
+          'INPUT_DOWNLOAD_FAILED',
+          'http',
+          `${host} answered HTTP ${hop.status}`,
+          hop.status,
+          true,
+        );
       }
       return { status: hop.status, headers: hop.headers, body: Buffer.concat(chunks), finalHost: host, attempts };
     } finally {

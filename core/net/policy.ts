@@ -24,7 +24,7 @@ export interface UrlPolicyOptions {
 }
 
 export type UrlCheck =
-  | { ok: true; url: URL; /** Addresses to connect to, all checked, in resolver order. */ addresses: string[] }
+  | { ok: true; url: URL /** Addresses to connect to, all checked, in resolver order. */; addresses: string[] }
   | { ok: false; reason: string };
 
 /** The host of a URL as safe to print: never the user-info part. */

@@ -133,7 +133,11 @@ export function applyOutcome(
     return { record: { ...rest, state: 'DELIVERED', delivered_at: at, next_attempt_at: null }, deadLettered: false };
   }
   const next = nextAttemptAt(base.schedule_attempts, settings, now);
-  if (next) return { record: { ...base, state: 'PENDING', next_attempt_at: next.toISOString(), due: DUE_MARK }, deadLettered: false };
+  if (next)
+    return {
+      record: { ...base, state: 'PENDING', next_attempt_at: next.toISOString(), due: DUE_MARK },
+      deadLettered: false,
+    };
   const { due: _due, ...rest } = base;
   return { record: { ...rest, state: 'FAILED', next_attempt_at: null }, deadLettered: true };
 }
@@ -152,7 +156,9 @@ export function reopen(record: DeliveryRecord, now: Date): DeliveryRecord {
 
 /** Whether a claim at `now` may take the delivery: PENDING and due. */
 export function isDue(record: Pick<DeliveryRecord, 'state' | 'next_attempt_at'>, now: Date): boolean {
-  return record.state === 'PENDING' && record.next_attempt_at !== null && Date.parse(record.next_attempt_at) <= now.getTime();
+  return (
+    record.state === 'PENDING' && record.next_attempt_at !== null && Date.parse(record.next_attempt_at) <= now.getTime()
+  );
 }
 
 /** What the API shows of a delivery (no secret, no whole response). */

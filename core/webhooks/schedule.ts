@@ -43,7 +43,8 @@ export function webhookSettings(env: {
   let disableAfterFailures = DEFAULT_DISABLE_AFTER_FAILURES;
   if (env.disableAfter !== undefined && env.disableAfter.trim() !== '') {
     const n = Number(env.disableAfter);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`FFAAS_WEBHOOK_DISABLE_AFTER must be a positive integer, got "${env.disableAfter}"`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`FFAAS_WEBHOOK_DISABLE_AFTER must be a positive integer, got "${env.disableAfter}"`);
     disableAfterFailures = n;
   }
   return { backoffSeconds, disableAfterFailures };

@@ -133,7 +133,8 @@ function positive(value: string | undefined, name: string, fallback: number): nu
 
 function sandboxMode(value: string | undefined): SandboxMode {
   const v = (value ?? '').trim().toLowerCase() || 'auto';
-  if (!(SANDBOX_MODES as readonly string[]).includes(v)) throw new Error(`${WORKER_ENV.SANDBOX} must be one of ${SANDBOX_MODES.join(', ')}`);
+  if (!(SANDBOX_MODES as readonly string[]).includes(v))
+    throw new Error(`${WORKER_ENV.SANDBOX} must be one of ${SANDBOX_MODES.join(', ')}`);
   return v as SandboxMode;
 }
 
@@ -146,7 +147,8 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): ConfigRe
   if (missing.length) return { ok: false, missing, message: `missing environment: ${missing.join(', ')}` };
   try {
     const maxInput = env[WORKER_ENV.MAX_INPUT_BYTES] ? Number(env[WORKER_ENV.MAX_INPUT_BYTES]) : LIMITS.maxInputBytes;
-    if (!Number.isSafeInteger(maxInput) || maxInput <= 0) throw new Error(`${WORKER_ENV.MAX_INPUT_BYTES} must be a positive integer`);
+    if (!Number.isSafeInteger(maxInput) || maxInput <= 0)
+      throw new Error(`${WORKER_ENV.MAX_INPUT_BYTES} must be a positive integer`);
     return {
       ok: true,
       config: {
@@ -176,9 +178,17 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): ConfigRe
         sandboxMode: sandboxMode(env[WORKER_ENV.SANDBOX]),
         bwrapPath: findExecutable('bwrap', env.PATH),
         prlimitPath: findExecutable('prlimit', env.PATH),
-        workspaceMaxBytes: positive(env[WORKER_ENV.WORKSPACE_MAX_BYTES], WORKER_ENV.WORKSPACE_MAX_BYTES, DEFAULTS.workspaceMaxBytes),
+        workspaceMaxBytes: positive(
+          env[WORKER_ENV.WORKSPACE_MAX_BYTES],
+          WORKER_ENV.WORKSPACE_MAX_BYTES,
+          DEFAULTS.workspaceMaxBytes,
+        ),
         workspaceMaxFiles: DEFAULTS.workspaceMaxFiles,
-        ffmpegMemoryBytes: positive(env[WORKER_ENV.FFMPEG_MEMORY_BYTES], WORKER_ENV.FFMPEG_MEMORY_BYTES, defaultFfmpegMemoryBytes()),
+        ffmpegMemoryBytes: positive(
+          env[WORKER_ENV.FFMPEG_MEMORY_BYTES],
+          WORKER_ENV.FFMPEG_MEMORY_BYTES,
+          defaultFfmpegMemoryBytes(),
+        ),
       },
     };
   } catch (err) {

@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import type { PlannedInput } from '../../core/types.ts';
 import { SafeFetchError, safeFetchToFile } from '../../core/net/index.ts';
 import type { DownloadSettings } from './config.ts';
@@ -60,7 +60,13 @@ export async function downloadInputs(opts: {
         retryDelayMs: opts.settings.retryDelayMs,
         signal,
       });
-      opts.log.info('input downloaded', { alias: input.alias, bytes: res.bytes, host: res.finalHost, attempts: res.attempts, ms: Date.now() - started });
+      opts.log.info('input downloaded', {
+        alias: input.alias,
+        bytes: res.bytes,
+        host: res.finalHost,
+        attempts: res.attempts,
+        ms: Date.now() - started,
+      });
     } catch (err) {
       if (err instanceof SafeFetchError) {
         if (err.reason === 'aborted') throw err;
@@ -75,18 +81,26 @@ export async function downloadInputs(opts: {
     if (!storage || !input.s3_key!.startsWith(`files/${storage.accountId}/`)) {
       throw new WorkerError('INPUT_DOWNLOAD_FAILED', `input ${input.alias}: the stored file is not this account's`);
     }
-    let res;
+    let res: GetObjectCommandOutput;
     try {
-      res = await storage.s3.send(new GetObjectCommand({ Bucket: storage.bucket, Key: input.s3_key }), { abortSignal: signal });
+      res = await storage.s3.send(new GetObjectCommand({ Bucket: storage.bucket, Key: input.s3_key }), {
+        abortSignal: signal,
+      });
     } catch (err) {
       if (signal.aborted) throw err;
       const name = (err as Error)?.name ?? 'Error';
-      throw new WorkerError('INPUT_DOWNLOAD_FAILED', `input ${input.alias}: the stored file could not be read (${name === 'NoSuchKey' ? 'deleted' : name})`);
+      throw new WorkerError(
+        'INPUT_DOWNLOAD_FAILED',
+        `input ${input.alias}: the stored file could not be read (${name === 'NoSuchKey' ? 'deleted' : name})`,
+      );
     }
     const size = res.ContentLength ?? 0;
     if (size > opts.settings.maxBytes) {
       (res.Body as Readable | undefined)?.destroy?.();
-      throw new WorkerError('INPUT_TOO_LARGE', `input ${input.alias} is ${size} bytes, over the limit of ${opts.settings.maxBytes}`);
+      throw new WorkerError(
+        'INPUT_TOO_LARGE',
+        `input ${input.alias} is ${size} bytes, over the limit of ${opts.settings.maxBytes}`,
+      );
     }
     await pipeline(res.Body as Readable, createWriteStream(dest, { mode: 0o644 }), { signal });
     return size;

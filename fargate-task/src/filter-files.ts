@@ -14,7 +14,8 @@ import { probeFile, type ProbeOptions } from './probe.ts';
 
 export function workspaceFileIo(workspace: string, probe: ProbeOptions): FilterFileIo {
   const full = (name: string): string => {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new WorkerError('INTERNAL_ERROR', `"${name}" is not a plain workspace name`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+      throw new WorkerError('INTERNAL_ERROR', `"${name}" is not a plain workspace name`);
     return path.join(workspace, name);
   };
   return {
@@ -45,6 +46,9 @@ export async function checkFilterFilesOf(plan: CommandPlan, index: number, io: F
     if (verdict.ok) continue;
     const alias = downloaded.get(f.local_name);
     const what = `${alias ? `input ${alias}` : 'file'} ("${f.local_name}"), given to filter option ${f.opened_by} as ${FILTER_FILE_KINDS[f.kind].label}`;
-    throw new WorkerError(alias ? 'INPUT_DOWNLOAD_FAILED' : 'FFMPEG_FAILED', `${what}, was refused before FFmpeg ran: ${verdict.reason}`);
+    throw new WorkerError(
+      alias ? 'INPUT_DOWNLOAD_FAILED' : 'FFMPEG_FAILED',
+      `${what}, was refused before FFmpeg ran: ${verdict.reason}`,
+    );
   }
 }

@@ -14,7 +14,7 @@ import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, type S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LIMITS } from '../../core/constants.ts';
 import { storedFileKeyParts, type FileIngestInput, type FileItem, type FileProbe } from '../../core/api/files.ts';
@@ -114,23 +114,39 @@ export async function runIngest(deps: IngestDeps, input: FileIngestInput): Promi
     }
     if (!item) {
       // Bytes nobody owns (the file was deleted before they landed): nothing half-stored.
-      for (const key of candidates) await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.bucket, Key: key })).catch(() => undefined);
+      for (const key of candidates)
+        await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.bucket, Key: key })).catch(() => undefined);
       deps.log.warn('ingest: object without a file removed', { key_prefix: input.key.split('/')[0] });
       return 'SKIPPED';
     }
     // store-file's own fetch probes what it stored; its upload event has nothing to add.
     if (item.status !== 'PROCESSING' || item.source === 'store_file') {
-      deps.log.info('ingest skipped', { mode: 'probe', file_id: item.file_id, status: item.status, source: item.source });
+      deps.log.info('ingest skipped', {
+        mode: 'probe',
+        file_id: item.file_id,
+        status: item.status,
+        source: item.source,
+      });
       return 'SKIPPED';
     }
   }
 
   const log = deps.log;
-  const workspace = await createWorkspace({ parent: deps.workDir, commandId: item.file_id, ffmpegGid: deps.ffmpegGid, log });
+  const workspace = await createWorkspace({
+    parent: deps.workDir,
+    commandId: item.file_id,
+    ffmpegGid: deps.ffmpegGid,
+    log,
+  });
   const local = 'file' + (path.extname(item.filename).match(/^\.[A-Za-z0-9]{1,8}$/)?.[0] ?? '');
   const dest = path.join(workspace, local);
-  const fail = async (status: Parameters<FileRepository['markFailed']>[2], message: string, removeObject: boolean): Promise<IngestOutcome> => {
-    if (removeObject) await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.bucket, Key: item.s3_key })).catch(() => undefined);
+  const fail = async (
+    status: Parameters<FileRepository['markFailed']>[2],
+    message: string,
+    removeObject: boolean,
+  ): Promise<IngestOutcome> => {
+    if (removeObject)
+      await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.bucket, Key: item.s3_key })).catch(() => undefined);
     await files.markFailed(item.account_id, item.file_id, status, message);
     log.info('file failed', { file_id: item.file_id, error_status: status });
     return 'FAILED';
@@ -147,10 +163,14 @@ export async function runIngest(deps: IngestDeps, input: FileIngestInput): Promi
         });
       } catch (err) {
         if (!(err instanceof SafeFetchError)) throw err;
-        return await fail(err.kind === 'INPUT_TOO_LARGE' ? 'FILE_TOO_LARGE' : 'UNREACHABLE_INPUT_FILE', `file_url: ${err.message}`, false);
+        return await fail(
+          err.kind === 'INPUT_TOO_LARGE' ? 'FILE_TOO_LARGE' : 'UNREACHABLE_INPUT_FILE',
+          `file_url: ${err.message}`,
+          false,
+        );
       }
     } else {
-      let res;
+      let res: GetObjectCommandOutput;
       try {
         res = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: item.s3_key }));
       } catch (err) {
@@ -159,15 +179,29 @@ export async function runIngest(deps: IngestDeps, input: FileIngestInput): Promi
       }
       if ((res.ContentLength ?? 0) > maxBytes) {
         (res.Body as Readable | undefined)?.destroy?.();
-        return await fail('FILE_TOO_LARGE', `the file is ${res.ContentLength} bytes, over the limit of ${maxBytes}`, true);
+        return await fail(
+          'FILE_TOO_LARGE',
+          `the file is ${res.ContentLength} bytes, over the limit of ${maxBytes}`,
+          true,
+        );
       }
       await pipeline(res.Body as Readable, createWriteStream(dest, { mode: 0o644 }));
     }
 
     const size = (await lstat(dest)).size;
-    const probe = await probeFile(local, { cwd: workspace, uid: deps.ffmpegUid, gid: deps.ffmpegGid, ffprobePath: deps.ffprobePath, timeoutMs: deps.probeTimeoutMs });
+    const probe = await probeFile(local, {
+      cwd: workspace,
+      uid: deps.ffmpegUid,
+      gid: deps.ffmpegGid,
+      ffprobePath: deps.ffprobePath,
+      timeoutMs: deps.probeTimeoutMs,
+    });
     if (!isMediaProbe(probe)) {
-      return await fail('NOT_MEDIA', 'the file is not audio, video or an image FFmpeg can read', input.mode === 'probe');
+      return await fail(
+        'NOT_MEDIA',
+        'the file is not audio, video or an image FFmpeg can read',
+        input.mode === 'probe',
+      );
     }
     const meta = toOutputFileMeta(probe, {
       fileId: item.file_id,
@@ -176,13 +210,20 @@ export async function runIngest(deps: IngestDeps, input: FileIngestInput): Promi
       storeType: item.rendi_store_type,
     });
     if (input.mode === 'fetch') {
-      await uploadFile({ s3: deps.s3, bucket: deps.bucket, key: item.s3_key, path: dest, contentType: meta.mime_type ?? 'application/octet-stream' });
+      await uploadFile({
+        s3: deps.s3,
+        bucket: deps.bucket,
+        key: item.s3_key,
+        path: dest,
+        contentType: meta.mime_type ?? 'application/octet-stream',
+      });
     }
     const stored = await files.markStored(item.account_id, item.file_id, probeFacts(meta), size, now());
     if (!stored) {
       // Deleted (or decided) meanwhile: the bytes must not outlive the file.
       const current = await files.get(item.account_id, item.file_id);
-      if (!current) await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.bucket, Key: item.s3_key })).catch(() => undefined);
+      if (!current)
+        await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.bucket, Key: item.s3_key })).catch(() => undefined);
       return 'SKIPPED';
     }
     log.info('file stored', { file_id: item.file_id, bytes: size, file_type: meta.file_type });

@@ -10,7 +10,10 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
 }
 
-export function createLogger(base: LogFields = {}, write: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger {
+export function createLogger(
+  base: LogFields = {},
+  write: (line: string) => void = (l) => process.stderr.write(l + '\n'),
+): Logger {
   const emit = (level: string, msg: string, fields?: LogFields) =>
     write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields }));
   return {

@@ -62,7 +62,10 @@ async function ingestMain(): Promise<number> {
     log.info('ingest done', { outcome });
     return 0;
   } catch (err) {
-    log.error('ingest failed', { error: (err as { name?: string })?.name ?? 'Error', message: (err as Error)?.message });
+    log.error('ingest failed', {
+      error: (err as { name?: string })?.name ?? 'Error',
+      message: (err as Error)?.message,
+    });
     return 1;
   } finally {
     ddb.destroy();

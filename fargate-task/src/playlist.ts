@@ -40,7 +40,10 @@ const PLAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
  * output of the plan; {} when the plan has none. `files` are the names of the regular files in
  * the workspace once FFmpeg is done.
  */
-export function assignCompanions(plan: Pick<CommandPlan, 'inputs' | 'outputs' | 'commands'>, files: readonly string[]): Record<string, string[]> {
+export function assignCompanions(
+  plan: Pick<CommandPlan, 'inputs' | 'outputs' | 'commands'>,
+  files: readonly string[],
+): Record<string, string[]> {
   const owner = plan.outputs.find((o) => o.playlist === true);
   if (!owner) return {};
   const excluded = new Set<string>([...plan.inputs.map((i) => i.local_name), ...plan.outputs.map((o) => o.local_name)]);
@@ -60,7 +63,10 @@ export function assignCompanions(plan: Pick<CommandPlan, 'inputs' | 'outputs' | 
  * frame_002.png, ... in number order), for every sequence output of the plan. The first is
  * stored as the output itself, the others as its companions.
  */
-export function assignSequences(plan: Pick<CommandPlan, 'outputs'>, files: readonly string[]): Record<string, string[]> {
+export function assignSequences(
+  plan: Pick<CommandPlan, 'outputs'>,
+  files: readonly string[],
+): Record<string, string[]> {
   const plain = files.filter((f) => PLAIN_NAME.test(f));
   const out: Record<string, string[]> = {};
   for (const o of plan.outputs) {

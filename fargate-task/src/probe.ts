@@ -19,11 +19,26 @@ export interface ProbeOptions extends SandboxIdentity {
 /** `formats` adds `-format_whitelist` (the filter-file content check: only these demuxers). */
 export function ffprobeArgs(fileName: string, formats?: readonly string[]): string[] {
   const whitelist = formats ? ['-format_whitelist', formats.join(',')] : [];
-  return ['-v', 'error', '-protocol_whitelist', 'file', ...whitelist, '-print_format', 'json', '-show_format', '-show_streams', `file:${fileName}`];
+  return [
+    '-v',
+    'error',
+    '-protocol_whitelist',
+    'file',
+    ...whitelist,
+    '-print_format',
+    'json',
+    '-show_format',
+    '-show_streams',
+    `file:${fileName}`,
+  ];
 }
 
 /** ffprobe JSON of a workspace file, or null when ffprobe cannot read it (not media, timeout). */
-export function probeFile(fileName: string, opts: ProbeOptions, formats?: readonly string[]): Promise<ProbeJson | null> {
+export function probeFile(
+  fileName: string,
+  opts: ProbeOptions,
+  formats?: readonly string[],
+): Promise<ProbeJson | null> {
   const spec = sandboxedSpawn(opts.ffprobePath, ffprobeArgs(fileName, formats), opts);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];

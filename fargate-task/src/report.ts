@@ -12,6 +12,11 @@ export async function reportSuccess(sfn: SFNClient, taskToken: string, result: W
 }
 
 /** `error` is the command's error_status, `cause` its error_message (≤ 32 KB, as SFN allows). */
-export async function reportFailure(sfn: SFNClient, taskToken: string, error: ErrorStatus, message: string): Promise<void> {
+export async function reportFailure(
+  sfn: SFNClient,
+  taskToken: string,
+  error: ErrorStatus,
+  message: string,
+): Promise<void> {
   await sfn.send(new SendTaskFailureCommand({ taskToken, error, cause: clampMessage(message) }));
 }

@@ -30,7 +30,13 @@ import { createProgressWriter } from './progress-writer.ts';
 import { reportFailure, reportSuccess } from './report.ts';
 import { describeLimit, measureWorkspace, runFfmpeg, runLimits } from './run-ffmpeg.ts';
 import { isolationFor } from './sandbox.ts';
-import { assignCompanions, assignSequences, COMPANION_UPLOAD_CONCURRENCY, companionContentType, companionLimitProblem } from './playlist.ts';
+import {
+  assignCompanions,
+  assignSequences,
+  COMPANION_UPLOAD_CONCURRENCY,
+  companionContentType,
+  companionLimitProblem,
+} from './playlist.ts';
 import { uploadFile, uploadFiles, UploadFilesError } from './upload.ts';
 import { assertPlainName, createWorkspace, removeWorkspace } from './workspace.ts';
 
@@ -87,7 +93,12 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
     const attempt = (item.attempts ?? 0) + 1;
     await commandsOf(deps).startAttempt(config.accountId, config.commandId, attempt);
     log.info('attempt started', { attempt });
-    workspace = await createWorkspace({ parent: config.workDir, commandId: config.commandId, ffmpegGid: config.ffmpegGid, log });
+    workspace = await createWorkspace({
+      parent: config.workDir,
+      commandId: config.commandId,
+      ffmpegGid: config.ffmpegGid,
+      log,
+    });
     deps.hooks?.onWorkspace?.(workspace);
     const result = await execute(deps, item, workspace, signal, log);
     outcome = { status: 'SUCCESS', reported: false, result };
@@ -113,7 +124,10 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
       outcome = {
         status: 'FAILED',
         reported: false,
-        error: { status: 'INTERNAL_ERROR', message: `the worker's result was refused by Step Functions (${name}); the outputs were stored but the command could not be completed` },
+        error: {
+          status: 'INTERNAL_ERROR',
+          message: `the worker's result was refused by Step Functions (${name}); the outputs were stored but the command could not be completed`,
+        },
       };
     }
   }
@@ -134,16 +148,28 @@ async function readCommand(deps: WorkerDeps): Promise<CommandItem> {
   const item = await commandsOf(deps).get(config.accountId, config.commandId);
   if (!item) throw new WorkerError('INTERNAL_ERROR', 'the command was not found');
   // MarkProcessing ran before the task started; anything else means a stale or duplicate task.
-  if (item.status !== 'PROCESSING') throw new WorkerError('INTERNAL_ERROR', `the command is ${item.status}, not PROCESSING`);
+  if (item.status !== 'PROCESSING')
+    throw new WorkerError('INTERNAL_ERROR', `the command is ${item.status}, not PROCESSING`);
   if (!item.plan || !Array.isArray(item.plan.commands) || item.plan.commands.length === 0) {
     throw new WorkerError('INTERNAL_ERROR', 'the command has no plan to run');
   }
   return item;
 }
 
-async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, signal: AbortSignal, log: Logger): Promise<WorkerResult> {
+async function execute(
+  deps: WorkerDeps,
+  item: CommandItem,
+  workspace: string,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<WorkerResult> {
   const { config } = deps;
-  const identity = { cwd: workspace, uid: config.ffmpegUid, gid: config.ffmpegGid, isolation: await isolationFor(config, workspace, log, { gpu: item.compute === 'gpu' }) };
+  const identity = {
+    cwd: workspace,
+    uid: config.ffmpegUid,
+    gid: config.ffmpegGid,
+    isolation: await isolationFor(config, workspace, log, { gpu: item.compute === 'gpu' }),
+  };
   const plan = item.plan;
 
   await downloadInputs({
@@ -160,7 +186,13 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
   // Percent needs the expected duration: the longest input (a trim makes it approximate).
   let totalSeconds: number | null = null;
   for (const input of plan.inputs) {
-    const d = probeDuration(await probeFile(input.local_name, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs }));
+    const d = probeDuration(
+      await probeFile(input.local_name, {
+        ...identity,
+        ffprobePath: config.ffprobePath,
+        timeoutMs: config.probeTimeoutMs,
+      }),
+    );
     if (d !== null) totalSeconds = Math.max(totalSeconds ?? 0, d);
   }
 
@@ -175,7 +207,11 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
   const baseline = await measureWorkspace(workspace);
   try {
     const runs = plan.commands.length;
-    const filterFileIo = workspaceFileIo(workspace, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs });
+    const filterFileIo = workspaceFileIo(workspace, {
+      ...identity,
+      ffprobePath: config.ffprobePath,
+      timeoutMs: config.probeTimeoutMs,
+    });
     for (const [index, argv] of plan.commands.entries()) {
       // Files this command's filters open by themselves are checked by content first.
       await checkFilterFilesOf(plan, index, filterFileIo);
@@ -194,13 +230,23 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
       });
       ffmpegSeconds += res.seconds;
       const which = runs > 1 ? ` (command ${index + 1} of ${runs})` : '';
-      log.info('ffmpeg finished', { run: index + 1, exit_code: res.exitCode, signal: res.signal, seconds: round2(res.seconds), timed_out: res.timedOut });
+      log.info('ffmpeg finished', {
+        run: index + 1,
+        exit_code: res.exitCode,
+        signal: res.signal,
+        seconds: round2(res.seconds),
+        timed_out: res.timedOut,
+      });
       if (res.aborted) signal.throwIfAborted();
       if (res.timedOut) {
-        throw new WorkerError('TIMEOUT', `FFmpeg was stopped after max_command_run_seconds (${item.max_command_run_seconds} s)${which}`);
+        throw new WorkerError(
+          'TIMEOUT',
+          `FFmpeg was stopped after max_command_run_seconds (${item.max_command_run_seconds} s)${which}`,
+        );
       }
       if (res.limitExceeded) {
-        if (res.limitExceeded.kind !== 'memory') throw new WorkerError('OUTPUT_TOO_LARGE', `${describeLimit(res.limitExceeded)}${which}`);
+        if (res.limitExceeded.kind !== 'memory')
+          throw new WorkerError('OUTPUT_TOO_LARGE', `${describeLimit(res.limitExceeded)}${which}`);
         throw new WorkerError('FFMPEG_FAILED', `${describeLimit(res.limitExceeded)}${which}:\n${res.stderrTail}`);
       }
       if (res.spawnError) throw new WorkerError('INTERNAL_ERROR', `FFmpeg could not be started (${res.spawnError})`);
@@ -232,9 +278,16 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
     let extraNames: string[] | null = null;
     if (out.sequence === true) {
       const members = sequences[out.alias] ?? [];
-      if (members.length === 0) throw new WorkerError('OUTPUT_MISSING', `output ${out.alias} ("${out.local_name}") was not produced by the command: no file matches its pattern`);
+      if (members.length === 0)
+        throw new WorkerError(
+          'OUTPUT_MISSING',
+          `output ${out.alias} ("${out.local_name}") was not produced by the command: no file matches its pattern`,
+        );
       if (members.length > LIMITS.maxSequenceFiles) {
-        throw new WorkerError('OUTPUT_UPLOAD_FAILED', `output ${out.alias} ("${out.local_name}") has ${members.length} files, over the limit of ${LIMITS.maxSequenceFiles}`);
+        throw new WorkerError(
+          'OUTPUT_UPLOAD_FAILED',
+          `output ${out.alias} ("${out.local_name}") has ${members.length} files, over the limit of ${LIMITS.maxSequenceFiles}`,
+        );
       }
       name = assertPlainName(members[0]!);
       extraNames = members.slice(1);
@@ -244,14 +297,29 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
     }
     const file = path.join(workspace, name);
     const st = await lstat(file).catch(() => null);
-    if (!st || !st.isFile()) throw new WorkerError('OUTPUT_MISSING', `output ${out.alias} ("${name}") was not produced by the command`);
+    if (!st || !st.isFile())
+      throw new WorkerError('OUTPUT_MISSING', `output ${out.alias} ("${name}") was not produced by the command`);
     if (st.size > config.maxOutputBytes) {
-      throw new WorkerError('OUTPUT_UPLOAD_FAILED', `output ${out.alias} is ${st.size} bytes, over the limit of ${config.maxOutputBytes}`);
+      throw new WorkerError(
+        'OUTPUT_UPLOAD_FAILED',
+        `output ${out.alias} is ${st.size} bytes, over the limit of ${config.maxOutputBytes}`,
+      );
     }
     const what = out.sequence === true ? 'sequence' : 'playlist';
-    const extra = extraNames !== null ? await companionFiles(workspace, out.alias, extraNames, st.size, config.maxOutputBytes, what) : null;
-    const probe = await probeFile(name, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs });
-    const meta = toOutputFileMeta(probe, { fileId: randomUUID(), fileName: name, sizeBytes: st.size + (extra?.bytes ?? 0) });
+    const extra =
+      extraNames !== null
+        ? await companionFiles(workspace, out.alias, extraNames, st.size, config.maxOutputBytes, what)
+        : null;
+    const probe = await probeFile(name, {
+      ...identity,
+      ffprobePath: config.ffprobePath,
+      timeoutMs: config.probeTimeoutMs,
+    });
+    const meta = toOutputFileMeta(probe, {
+      fileId: randomUUID(),
+      fileName: name,
+      sizeBytes: st.size + (extra?.bytes ?? 0),
+    });
     const key = S3_KEYS.output(config.accountId, config.commandId, name);
     // Companions first: once the manifest is stored, everything it references is too.
     if (extra && extra.names.length > 0) {
@@ -259,19 +327,37 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
         await uploadFiles({
           s3: deps.s3,
           bucket: config.bucket,
-          files: extra.names.map((n) => ({ key: S3_KEYS.output(config.accountId, config.commandId, n), path: path.join(workspace, n), contentType: companionContentType(n) })),
+          files: extra.names.map((n) => ({
+            key: S3_KEYS.output(config.accountId, config.commandId, n),
+            path: path.join(workspace, n),
+            contentType: companionContentType(n),
+          })),
           concurrency: COMPANION_UPLOAD_CONCURRENCY,
           signal,
         });
       } catch (err) {
         signal.throwIfAborted();
         const failed = err instanceof UploadFilesError ? path.posix.basename(err.item.key) : '?';
-        log.error('upload failed', { alias: out.alias, file: failed, error: ((err as { cause?: { name?: string } })?.cause?.name ?? 'Error') });
-        throw new WorkerError('OUTPUT_UPLOAD_FAILED', `${what} file "${failed}" of output ${out.alias} could not be stored`);
+        log.error('upload failed', {
+          alias: out.alias,
+          file: failed,
+          error: (err as { cause?: { name?: string } })?.cause?.name ?? 'Error',
+        });
+        throw new WorkerError(
+          'OUTPUT_UPLOAD_FAILED',
+          `${what} file "${failed}" of output ${out.alias} could not be stored`,
+        );
       }
     }
     try {
-      await uploadFile({ s3: deps.s3, bucket: config.bucket, key, path: file, contentType: meta.mime_type ?? 'application/octet-stream', signal });
+      await uploadFile({
+        s3: deps.s3,
+        bucket: config.bucket,
+        key,
+        path: file,
+        contentType: meta.mime_type ?? 'application/octet-stream',
+        signal,
+      });
     } catch (err) {
       signal.throwIfAborted();
       log.error('upload failed', { alias: out.alias, error: (err as { name?: string })?.name ?? 'Error' });
@@ -286,10 +372,16 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
   if (!(await commands.storeOutputs(config.accountId, config.commandId, JSON.stringify(outputs)))) {
     throw new WorkerError('INTERNAL_ERROR', 'the command is no longer PROCESSING; its outputs were not recorded');
   }
-  const result: WorkerResult = { ffmpeg_command_run_seconds: round2(ffmpegSeconds), output_files: resultOutputs(outputs) };
+  const result: WorkerResult = {
+    ffmpeg_command_run_seconds: round2(ffmpegSeconds),
+    output_files: resultOutputs(outputs),
+  };
   const bytes = Buffer.byteLength(JSON.stringify(result));
   if (bytes > MAX_RESULT_BYTES) {
-    throw new WorkerError('INTERNAL_ERROR', `the worker's result is ${bytes} bytes, over the limit of ${MAX_RESULT_BYTES}`);
+    throw new WorkerError(
+      'INTERNAL_ERROR',
+      `the worker's result is ${bytes} bytes, over the limit of ${MAX_RESULT_BYTES}`,
+    );
   }
   return result;
 }
@@ -319,7 +411,8 @@ async function companionFiles(
   let bytes = 0;
   for (const n of names) {
     const st = await lstat(path.join(workspace, assertPlainName(n)));
-    if (!st.isFile()) throw new WorkerError('INTERNAL_ERROR', `${what} file "${n}" of output ${alias} is not a regular file`);
+    if (!st.isFile())
+      throw new WorkerError('INTERNAL_ERROR', `${what} file "${n}" of output ${alias} is not a regular file`);
     bytes += st.size;
   }
   if (manifestBytes + bytes > maxBytes) {
@@ -345,8 +438,10 @@ function toFailure(
   log: Logger,
 ): { status: ErrorStatus; message: string } {
   if (signal.aborted) {
-    if (lostReason) return { status: 'WORKER_LOST', message: `the task is no longer waiting for this worker (${lostReason})` };
-    if (stopSignal?.aborted) return { status: 'WORKER_LOST', message: 'the worker was stopped before the command finished' };
+    if (lostReason)
+      return { status: 'WORKER_LOST', message: `the task is no longer waiting for this worker (${lostReason})` };
+    if (stopSignal?.aborted)
+      return { status: 'WORKER_LOST', message: 'the worker was stopped before the command finished' };
   }
   if (err instanceof WorkerError) return { status: err.status, message: err.message };
   if (err instanceof SafeFetchError) return { status: err.kind, message: err.message };

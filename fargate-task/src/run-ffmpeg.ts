@@ -114,10 +114,17 @@ export interface RunLimits {
 }
 
 /** The limits of every run of a command, from the worker's configuration. */
-export function runLimits(config: { workspaceMaxBytes?: number; workspaceMaxFiles?: number; ffmpegMemoryBytes?: number }, baseline: WorkspaceUsage): RunLimits {
+export function runLimits(
+  config: { workspaceMaxBytes?: number; workspaceMaxFiles?: number; ffmpegMemoryBytes?: number },
+  baseline: WorkspaceUsage,
+): RunLimits {
   const limits: RunLimits = {};
   if (config.workspaceMaxBytes !== undefined) {
-    limits.workspace = { maxBytes: config.workspaceMaxBytes, maxFiles: config.workspaceMaxFiles ?? Number.MAX_SAFE_INTEGER, baseline };
+    limits.workspace = {
+      maxBytes: config.workspaceMaxBytes,
+      maxFiles: config.workspaceMaxFiles ?? Number.MAX_SAFE_INTEGER,
+      baseline,
+    };
   }
   if (config.ffmpegMemoryBytes !== undefined) limits.memoryBytes = config.ffmpegMemoryBytes;
   return limits;
@@ -172,7 +179,9 @@ export interface FfmpegRunResult {
   limitExceeded?: LimitExceeded;
 }
 
-export function ffmpegSpawnSpec(opts: Pick<FfmpegRunOptions, 'ffmpegPath' | 'argv' | 'cwd' | 'uid' | 'gid' | 'isolation'>): SpawnSpec {
+export function ffmpegSpawnSpec(
+  opts: Pick<FfmpegRunOptions, 'ffmpegPath' | 'argv' | 'cwd' | 'uid' | 'gid' | 'isolation'>,
+): SpawnSpec {
   return sandboxedSpawn(opts.ffmpegPath, [...FFMPEG_LEADING_ARGS, ...opts.argv], opts);
 }
 
@@ -196,10 +205,13 @@ export function runFfmpeg(opts: FfmpegRunOptions): Promise<FfmpegRunResult> {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }, opts.killGraceMs);
     };
-    const deadline = setTimeout(() => {
-      timedOut = true;
-      stop();
-    }, Math.max(0, opts.timeoutMs));
+    const deadline = setTimeout(
+      () => {
+        timedOut = true;
+        stop();
+      },
+      Math.max(0, opts.timeoutMs),
+    );
     const onAbort = () => {
       aborted = true;
       stop();
@@ -227,14 +239,20 @@ export function runFfmpeg(opts: FfmpegRunOptions): Promise<FfmpegRunResult> {
       const ws = opts.limits?.workspace;
       if (ws && !limitExceeded) {
         const now = await measureWorkspace(opts.cwd);
-        if (now.bytes - ws.baseline.bytes > ws.maxBytes) limitExceeded = { kind: 'workspace_bytes', limit: ws.maxBytes, observed: now.bytes - ws.baseline.bytes };
-        else if (now.files - ws.baseline.files > ws.maxFiles) limitExceeded = { kind: 'workspace_files', limit: ws.maxFiles, observed: now.files - ws.baseline.files };
+        if (now.bytes - ws.baseline.bytes > ws.maxBytes)
+          limitExceeded = { kind: 'workspace_bytes', limit: ws.maxBytes, observed: now.bytes - ws.baseline.bytes };
+        else if (now.files - ws.baseline.files > ws.maxFiles)
+          limitExceeded = { kind: 'workspace_files', limit: ws.maxFiles, observed: now.files - ws.baseline.files };
       }
       clearTimeout(deadline);
       const stderrTail = tail.text();
       // The kernel's own stop: RLIMIT_FSIZE sends SIGXFSZ (bwrap reports it as exit 128+25).
       const bwrapped = opts.isolation?.bwrapPath !== undefined;
-      if (!limitExceeded && opts.limits?.workspace && (signal === 'SIGXFSZ' || (bwrapped && exitCode === 153) || /File too large/.test(stderrTail))) {
+      if (
+        !limitExceeded &&
+        opts.limits?.workspace &&
+        (signal === 'SIGXFSZ' || (bwrapped && exitCode === 153) || /File too large/.test(stderrTail))
+      ) {
         limitExceeded = { kind: 'workspace_bytes', limit: opts.limits.workspace.maxBytes, observed: null };
       }
       // RLIMIT_AS refused an allocation before the watchdog saw the growth.
@@ -258,7 +276,12 @@ export function runFfmpeg(opts: FfmpegRunOptions): Promise<FfmpegRunResult> {
 }
 
 /** Polls the workspace and the process tree; calls `over` once a limit is passed. */
-function startWatchdog(pid: number | undefined, workspace: string, limits: RunLimits | undefined, over: (e: LimitExceeded) => void): { stop(): void } {
+function startWatchdog(
+  pid: number | undefined,
+  workspace: string,
+  limits: RunLimits | undefined,
+  over: (e: LimitExceeded) => void,
+): { stop(): void } {
   if (pid === undefined || !limits || (!limits.workspace && limits.memoryBytes === undefined)) return { stop() {} };
   let stopped = false;
   let busy = false;
@@ -269,15 +292,18 @@ function startWatchdog(pid: number | undefined, workspace: string, limits: RunLi
     try {
       if (limits.memoryBytes !== undefined) {
         const rss = await treeResidentBytes(pid);
-        if (!stopped && rss > limits.memoryBytes) return over({ kind: 'memory', limit: limits.memoryBytes, observed: rss });
+        if (!stopped && rss > limits.memoryBytes)
+          return over({ kind: 'memory', limit: limits.memoryBytes, observed: rss });
       }
       const ws = limits.workspace;
       if (ws && performance.now() - lastDisk >= WATCH_DISK_MS) {
         lastDisk = performance.now();
         const now = await measureWorkspace(workspace);
         if (stopped) return;
-        if (now.bytes - ws.baseline.bytes > ws.maxBytes) return over({ kind: 'workspace_bytes', limit: ws.maxBytes, observed: now.bytes - ws.baseline.bytes });
-        if (now.files - ws.baseline.files > ws.maxFiles) return over({ kind: 'workspace_files', limit: ws.maxFiles, observed: now.files - ws.baseline.files });
+        if (now.bytes - ws.baseline.bytes > ws.maxBytes)
+          return over({ kind: 'workspace_bytes', limit: ws.maxBytes, observed: now.bytes - ws.baseline.bytes });
+        if (now.files - ws.baseline.files > ws.maxFiles)
+          return over({ kind: 'workspace_files', limit: ws.maxFiles, observed: now.files - ws.baseline.files });
       }
     } finally {
       busy = false;

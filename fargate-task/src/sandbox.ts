@@ -91,8 +91,22 @@ let cachedLayout: SystemLayout | undefined;
  * where possible, ipc, pid, net, uts, cgroup), no capabilities, the system read-only, the
  * workspace read-write at /workspace, a fresh /proc and a minimal /dev, the root read-only.
  */
-export function bwrapArgs(file: string, cwd: string, layout: SystemLayout = (cachedLayout ??= readSystemLayout())): string[] {
-  const args = ['--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--ro-bind', '/usr', '/usr'];
+export function bwrapArgs(
+  file: string,
+  cwd: string,
+  layout: SystemLayout = (cachedLayout ??=
+    readSystemLayout()),
+): string[] {
+  const args = [
+    '--unshare-all',
+    '--die-with-parent',
+    '--new-session',
+    '--cap-drop',
+    'ALL',
+    '--ro-bind',
+    '/usr',
+    '/usr',
+  ];
   for (const p of SYSTEM_TOP) {
     const entry = layout[p];
     if (entry === 'dir') args.push('--ro-bind', p, p);
@@ -100,8 +114,22 @@ export function bwrapArgs(file: string, cwd: string, layout: SystemLayout = (cac
   }
   for (const p of ETC_READ_ONLY) args.push('--ro-bind-try', p, p);
   // An executable outside the system dirs (an operator's build, a test wrapper): just that file.
-  if (!file.startsWith('/usr/') && !SYSTEM_TOP.some((p) => file.startsWith(`${p}/`))) args.push('--ro-bind', file, file);
-  args.push('--proc', '/proc', '--dev', '/dev', '--bind', cwd, SANDBOX_WORKSPACE, '--chdir', SANDBOX_WORKSPACE, '--remount-ro', '/', '--');
+  if (!file.startsWith('/usr/') && !SYSTEM_TOP.some((p) => file.startsWith(`${p}/`)))
+    args.push('--ro-bind', file, file);
+  args.push(
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    '--bind',
+    cwd,
+    SANDBOX_WORKSPACE,
+    '--chdir',
+    SANDBOX_WORKSPACE,
+    '--remount-ro',
+    '/',
+    '--',
+  );
   return args;
 }
 
@@ -147,7 +175,14 @@ export interface SandboxCheck {
  * Whether bwrap can run `ffmpegPath -version` here as this identity (user namespaces allowed,
  * the libraries FFmpeg needs visible). `probeDir` stands in for a workspace.
  */
-export function checkBwrap(opts: { bwrapPath: string; ffmpegPath: string; probeDir: string; uid?: number; gid?: number; timeoutMs?: number }): Promise<SandboxCheck> {
+export function checkBwrap(opts: {
+  bwrapPath: string;
+  ffmpegPath: string;
+  probeDir: string;
+  uid?: number;
+  gid?: number;
+  timeoutMs?: number;
+}): Promise<SandboxCheck> {
   const spec = sandboxedSpawn(opts.ffmpegPath, ['-hide_banner', '-version'], {
     cwd: opts.probeDir,
     uid: opts.uid,
@@ -197,14 +232,31 @@ export async function chooseIsolation(opts: {
 }): Promise<IsolationChoice> {
   const isolation: Isolation = opts.prlimitPath ? { prlimitPath: opts.prlimitPath, limits: opts.limits } : {};
   const limits = opts.prlimitPath ? 'rlimits' : 'no rlimits (prlimit not found)';
-  const who = opts.uid !== undefined ? `uid ${opts.uid}` : 'the worker\'s uid';
+  const who = opts.uid !== undefined ? `uid ${opts.uid}` : "the worker's uid";
   if (opts.mode === 'required') {
-    return { isolation: { ...isolation, bwrapPath: opts.bwrapPath ?? 'bwrap' }, description: `bwrap (no network, workspace-only filesystem), ${limits}, ${who}` };
+    return {
+      isolation: { ...isolation, bwrapPath: opts.bwrapPath ?? 'bwrap' },
+      description: `bwrap (no network, workspace-only filesystem), ${limits}, ${who}`,
+    };
   }
   if (opts.mode === 'auto' && opts.bwrapPath) {
-    const check = await checkBwrap({ bwrapPath: opts.bwrapPath, ffmpegPath: opts.ffmpegPath, probeDir: opts.probeDir, uid: opts.uid, gid: opts.gid });
-    if (check.ok) return { isolation: { ...isolation, bwrapPath: opts.bwrapPath }, description: `bwrap (no network, workspace-only filesystem), ${limits}, ${who}` };
-    return { isolation, description: `no namespaces, ${limits}, ${who}`, degraded: `bwrap does not work here: ${check.detail}` };
+    const check = await checkBwrap({
+      bwrapPath: opts.bwrapPath,
+      ffmpegPath: opts.ffmpegPath,
+      probeDir: opts.probeDir,
+      uid: opts.uid,
+      gid: opts.gid,
+    });
+    if (check.ok)
+      return {
+        isolation: { ...isolation, bwrapPath: opts.bwrapPath },
+        description: `bwrap (no network, workspace-only filesystem), ${limits}, ${who}`,
+      };
+    return {
+      isolation,
+      description: `no namespaces, ${limits}, ${who}`,
+      degraded: `bwrap does not work here: ${check.detail}`,
+    };
   }
   return {
     isolation,
@@ -218,7 +270,17 @@ export const ADDRESS_SPACE_HEADROOM_BYTES = 1024 ** 3;
 
 /** The worker's choice for one command, logged once (what FFmpeg runs under, and why not more). */
 export async function isolationFor(
-  config: Pick<WorkerConfig, 'sandboxMode' | 'bwrapPath' | 'prlimitPath' | 'workspaceMaxBytes' | 'ffmpegMemoryBytes' | 'ffmpegPath' | 'ffmpegUid' | 'ffmpegGid'>,
+  config: Pick<
+    WorkerConfig,
+    | 'sandboxMode'
+    | 'bwrapPath'
+    | 'prlimitPath'
+    | 'workspaceMaxBytes'
+    | 'ffmpegMemoryBytes'
+    | 'ffmpegPath'
+    | 'ffmpegUid'
+    | 'ffmpegGid'
+  >,
   probeDir: string,
   log: Logger,
   opts: { gpu?: boolean } = {},
@@ -226,7 +288,8 @@ export async function isolationFor(
   const limits: ProcessLimits = {};
   // CUDA reserves far more address space than it uses: no RLIMIT_AS on GPU runs (the resident
   // memory watchdog still applies).
-  if (config.ffmpegMemoryBytes !== undefined && !opts.gpu) limits.addressSpaceBytes = config.ffmpegMemoryBytes + ADDRESS_SPACE_HEADROOM_BYTES;
+  if (config.ffmpegMemoryBytes !== undefined && !opts.gpu)
+    limits.addressSpaceBytes = config.ffmpegMemoryBytes + ADDRESS_SPACE_HEADROOM_BYTES;
   if (config.workspaceMaxBytes !== undefined) limits.fileSizeBytes = config.workspaceMaxBytes;
   const choice = await chooseIsolation({
     mode: config.sandboxMode ?? 'off',
@@ -240,6 +303,7 @@ export async function isolationFor(
   });
   log.info('ffmpeg isolation', { isolation: choice.description });
   // An explicit `off` (the AWS image, where namespaces cannot be created) is not worth a warning per command.
-  if (choice.degraded && config.sandboxMode === 'auto') log.warn('ffmpeg runs without namespaces', { reason: choice.degraded });
+  if (choice.degraded && config.sandboxMode === 'auto')
+    log.warn('ffmpeg runs without namespaces', { reason: choice.degraded });
   return choice.isolation;
 }

@@ -70,7 +70,14 @@ export async function uploadFiles(opts: {
     while (!failure && !signal.aborted && next < opts.files.length) {
       const item = opts.files[next++]!;
       try {
-        await uploadFile({ s3: opts.s3, bucket: opts.bucket, key: item.key, path: item.path, contentType: item.contentType, signal });
+        await uploadFile({
+          s3: opts.s3,
+          bucket: opts.bucket,
+          key: item.key,
+          path: item.path,
+          contentType: item.contentType,
+          signal,
+        });
       } catch (err) {
         failure ??= new UploadFilesError(item, err);
         stop.abort();

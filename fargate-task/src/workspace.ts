@@ -10,7 +10,12 @@ import path from 'node:path';
 import type { Logger } from './log.ts';
 import { WorkerError } from './errors.ts';
 
-export async function createWorkspace(opts: { parent: string; commandId: string; ffmpegGid?: number; log: Logger }): Promise<string> {
+export async function createWorkspace(opts: {
+  parent: string;
+  commandId: string;
+  ffmpegGid?: number;
+  log: Logger;
+}): Promise<string> {
   const safeId = opts.commandId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
   const dir = await mkdtemp(path.join(opts.parent, `ffaas-${safeId}-`));
   await chmod(dir, 0o770);
@@ -36,7 +41,15 @@ export async function removeWorkspace(dir: string, log: Logger): Promise<void> {
 
 /** Plan file names are plain names (the parser guarantees it; checked again before use). */
 export function assertPlainName(name: string): string {
-  if (!name || name === '.' || name === '..' || name.includes('/') || name.includes('\\') || name.includes('\0') || name.length > 255) {
+  if (
+    !name ||
+    name === '.' ||
+    name === '..' ||
+    name.includes('/') ||
+    name.includes('\\') ||
+    name.includes('\0') ||
+    name.length > 255
+  ) {
     throw new WorkerError('INTERNAL_ERROR', 'the command plan names a file outside the workspace');
   }
   return name;

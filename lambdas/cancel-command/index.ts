@@ -42,7 +42,8 @@ export function cancelPorts(): CancelPorts {
       do {
         const page = await s3Client().send(new ListObjectsV2Command({ Bucket, Prefix, ContinuationToken }));
         const objects = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
-        if (objects.length > 0) await s3Client().send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: objects, Quiet: true } }));
+        if (objects.length > 0)
+          await s3Client().send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: objects, Quiet: true } }));
         ContinuationToken = page.NextContinuationToken;
       } while (ContinuationToken);
     },
@@ -50,7 +51,14 @@ export function cancelPorts(): CancelPorts {
       const entry = commandEventEntry(detail);
       await eventBridgeClient().send(
         new PutEventsCommand({
-          Entries: [{ Source: entry.Source, DetailType: entry.DetailType, Detail: JSON.stringify(entry.Detail), EventBusName: required('eventBusName') }],
+          Entries: [
+            {
+              Source: entry.Source,
+              DetailType: entry.DetailType,
+              Detail: JSON.stringify(entry.Detail),
+              EventBusName: required('eventBusName'),
+            },
+          ],
         }),
       );
     },

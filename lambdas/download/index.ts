@@ -24,10 +24,15 @@ import { urlSecret } from '../shared/downloads.ts';
 import { httpHandler, type ApiResult } from '../shared/http.ts';
 import { logger } from '../shared/logger.ts';
 
-const notFound = () => new ApiError('NOT_FOUND', 'no such file, or the download URL has expired: poll again for a fresh URL');
+const notFound = () =>
+  new ApiError('NOT_FOUND', 'no such file, or the download URL has expired: poll again for a fresh URL');
 
 function missing(err: unknown): boolean {
-  return isAwsError(err, 'NoSuchKey') || isAwsError(err, 'NotFound') || (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 404;
+  return (
+    isAwsError(err, 'NoSuchKey') ||
+    isAwsError(err, 'NotFound') ||
+    (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 404
+  );
 }
 
 export const handler = httpHandler('download', async (event): Promise<ApiResult> => {
@@ -67,7 +72,11 @@ export const handler = httpHandler('download', async (event): Promise<ApiResult>
   }
   return {
     statusCode: 302,
-    headers: { location: await signGetUrl(key, name), 'cache-control': cacheControl, 'content-type': 'text/plain; charset=utf-8' },
+    headers: {
+      location: await signGetUrl(key, name),
+      'cache-control': cacheControl,
+      'content-type': 'text/plain; charset=utf-8',
+    },
     body: '',
   };
 });

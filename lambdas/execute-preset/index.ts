@@ -25,7 +25,11 @@ export const handler = httpHandler(
     const body = parseOrThrow(ExecutePresetSchema, event.jsonBody);
     const { request, commandType } = presetSubmitRequest(preset, body);
     // The merged metadata obeys the submit's own limits.
-    if (request.metadata) parseOrThrow(MetadataSchema.transform((m) => m), request.metadata);
+    if (request.metadata)
+      parseOrThrow(
+        MetadataSchema.transform((m) => m),
+        request.metadata,
+      );
     // control (issue 12): Idempotency-Key (scoped to this preset too) and admission, as on the other submits.
     const answer = await idempotentSubmit('execute-preset', `${accountId}#${presetId}`, event, context, async () => {
       const checked = await checkCommand(request, [], { storedInputs: storedInputResolver(accountId) });

@@ -22,7 +22,13 @@ import { LIMITS } from '../../core/constants.ts';
 import { ApiError, parseOrThrow } from '../../core/api/errors.ts';
 import { defaultFileName, isFileId, newFileItem, toFileMeta, type FileItem } from '../../core/api/files.ts';
 import { newCommandId } from '../../core/api/ids.ts';
-import { CompleteUploadSchema, InitUploadSchema, ListFilesQuerySchema, StoreFileSchema, UploadUrlSchema } from '../../core/api/schemas.ts';
+import {
+  CompleteUploadSchema,
+  InitUploadSchema,
+  ListFilesQuerySchema,
+  StoreFileSchema,
+  UploadUrlSchema,
+} from '../../core/api/schemas.ts';
 import { isRendiPath, routePath } from '../../core/routes.ts';
 import { s3Client } from '../../store/clients.ts';
 import { config } from '../shared/config.ts';
@@ -36,7 +42,15 @@ import { deleteFileBytes, fileMetaWithUrl } from '../shared/stored-files.ts';
 const notFound = () => new ApiError('NOT_FOUND', 'file not found');
 
 function newItem(accountId: string, filename: string, source: FileItem['source'], originalFileUrl?: string): FileItem {
-  return newFileItem({ accountId, fileId: newCommandId(), filename, source, originalFileUrl, now: new Date(), retentionDays: config().retentionDays });
+  return newFileItem({
+    accountId,
+    fileId: newCommandId(),
+    filename,
+    source,
+    originalFileUrl,
+    now: new Date(),
+    retentionDays: config().retentionDays,
+  });
 }
 
 function expiresAt(): string {
@@ -56,9 +70,13 @@ async function uploadUrl(accountId: string, event: ApiEvent): Promise<ApiResult>
   const body = parseOrThrow(UploadUrlSchema, event.jsonBody);
   const item = newItem(accountId, body.filename, 'upload_url');
   await fileRepository().create(item);
-  const upload_url = await getSignedUrl(s3Client(), new PutObjectCommand({ Bucket: required('bucket'), Key: item.s3_key }), {
-    expiresIn: config().signedUrlSeconds,
-  });
+  const upload_url = await getSignedUrl(
+    s3Client(),
+    new PutObjectCommand({ Bucket: required('bucket'), Key: item.s3_key }),
+    {
+      expiresIn: config().signedUrlSeconds,
+    },
+  );
   return json(200, { file_id: item.file_id, upload_url, expires_at: expiresAt(), status: item.status });
 }
 
@@ -68,12 +86,17 @@ async function initUpload(accountId: string, event: ApiEvent): Promise<ApiResult
   const size = body.size_bytes ?? body.file_size;
   // Every part but the last must be at least 5 MiB (S3); parts of LIMITS.multipartPartBytes unless told.
   let count = body.parts ?? (size !== undefined ? Math.max(1, Math.ceil(size / LIMITS.multipartPartBytes)) : 1);
-  if (size !== undefined && count > 1 && Math.ceil(size / count) < 5 * 1024 * 1024) count = Math.max(1, Math.floor(size / (5 * 1024 * 1024)));
+  if (size !== undefined && count > 1 && Math.ceil(size / count) < 5 * 1024 * 1024)
+    count = Math.max(1, Math.floor(size / (5 * 1024 * 1024)));
   if (count > LIMITS.maxMultipartParts) {
-    throw new ApiError('VALIDATION_ERROR', `at most ${LIMITS.maxMultipartParts} parts`, [{ path: ['parts'], message: `at most ${LIMITS.maxMultipartParts}` }]);
+    throw new ApiError('VALIDATION_ERROR', `at most ${LIMITS.maxMultipartParts} parts`, [
+      { path: ['parts'], message: `at most ${LIMITS.maxMultipartParts}` },
+    ]);
   }
   const item = newItem(accountId, body.filename, 'multipart');
-  const created = await s3Client().send(new CreateMultipartUploadCommand({ Bucket: required('bucket'), Key: item.s3_key }));
+  const created = await s3Client().send(
+    new CreateMultipartUploadCommand({ Bucket: required('bucket'), Key: item.s3_key }),
+  );
   item.upload_id = created.UploadId!;
   await fileRepository().create(item);
   const parts = await Promise.all(
@@ -81,7 +104,12 @@ async function initUpload(accountId: string, event: ApiEvent): Promise<ApiResult
       part_number: i + 1,
       upload_url: await getSignedUrl(
         s3Client(),
-        new UploadPartCommand({ Bucket: required('bucket'), Key: item.s3_key, UploadId: item.upload_id, PartNumber: i + 1 }),
+        new UploadPartCommand({
+          Bucket: required('bucket'),
+          Key: item.s3_key,
+          UploadId: item.upload_id,
+          PartNumber: i + 1,
+        }),
         { expiresIn: config().signedUrlSeconds },
       ),
     })),
@@ -111,20 +139,29 @@ async function completeUpload(accountId: string, event: ApiEvent): Promise<ApiRe
       .catch(() => null);
     parts = (listed?.Parts ?? []).map((p) => ({ PartNumber: p.PartNumber!, ETag: p.ETag! }));
     if (parts.length === 0) {
-      throw new ApiError('INVALID_REQUEST', 'no uploaded parts found: PUT the parts first, or send {"parts": [{"part_number", "etag"}]}', [
-        { path: ['parts'], message: 'required when the parts cannot be listed' },
-      ]);
+      throw new ApiError(
+        'INVALID_REQUEST',
+        'no uploaded parts found: PUT the parts first, or send {"parts": [{"part_number", "etag"}]}',
+        [{ path: ['parts'], message: 'required when the parts cannot be listed' }],
+      );
     }
   }
   parts.sort((a, b) => a.PartNumber - b.PartNumber);
   try {
     await s3Client().send(
-      new CompleteMultipartUploadCommand({ Bucket: required('bucket'), Key: item.s3_key, UploadId: item.upload_id, MultipartUpload: { Parts: parts } }),
+      new CompleteMultipartUploadCommand({
+        Bucket: required('bucket'),
+        Key: item.s3_key,
+        UploadId: item.upload_id,
+        MultipartUpload: { Parts: parts },
+      }),
     );
   } catch (err) {
     const name = (err as Error)?.name ?? '';
     if (['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall', 'NoSuchUpload'].includes(name)) {
-      throw new ApiError('INVALID_REQUEST', `the upload could not be completed (${name})`, [{ path: ['parts'], message: name }]);
+      throw new ApiError('INVALID_REQUEST', `the upload could not be completed (${name})`, [
+        { path: ['parts'], message: name },
+      ]);
     }
     throw err;
   }
@@ -152,7 +189,9 @@ async function storeFile(accountId: string, event: ApiEvent): Promise<ApiResult>
     await fileIngestStarter().start({ mode: 'fetch', account_id: accountId, file_id: item.file_id });
   } catch (err) {
     // Not left PROCESSING forever: the caller sees a 500 and the file reads FAILED.
-    await fileRepository().markFailed(accountId, item.file_id, 'INTERNAL_ERROR', 'the fetch could not be started').catch(() => undefined);
+    await fileRepository()
+      .markFailed(accountId, item.file_id, 'INTERNAL_ERROR', 'the fetch could not be started')
+      .catch(() => undefined);
     throw err;
   }
   logger.info('store-file accepted', { file_id: item.file_id });
@@ -160,7 +199,9 @@ async function storeFile(accountId: string, event: ApiEvent): Promise<ApiResult>
 }
 
 async function listFiles(accountId: string, event: ApiEvent): Promise<ApiResult> {
-  const raw = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).filter(([, v]) => v !== undefined && v !== ''));
+  const raw = Object.fromEntries(
+    Object.entries(event.queryStringParameters ?? {}).filter(([, v]) => v !== undefined && v !== ''),
+  );
   const query = parseOrThrow(ListFilesQuerySchema, raw);
   const items = await fileRepository().list(accountId, query);
   const files = await Promise.all(items.map(fileMetaWithUrl));

@@ -18,7 +18,10 @@ export const handler = httpHandler('get-command', async (event) => {
   if (!isCommandId(commandId)) throw notFound;
   logger.appendKeys({ command_id: commandId });
   // Scoped by account in the key itself: another account's command reads as missing.
-  const [item, delivery] = await Promise.all([commandRepository().get(accountId, commandId), deliveryRepository().get(accountId, commandId)]);
+  const [item, delivery] = await Promise.all([
+    commandRepository().get(accountId, commandId),
+    deliveryRepository().get(accountId, commandId),
+  ]);
   if (!item) throw notFound;
   const webhooks = delivery ? [toDeliveryView(delivery)] : [];
   return json(200, { ...toPollResponse(item, await signedOutputUrls(item, event), new Date()), webhooks });

@@ -3,4 +3,6 @@ import pkg from '../../package.json' with { type: 'json' };
 import type { HealthResponse } from '../../core/api/responses.ts';
 import { httpHandler, json } from '../shared/http.ts';
 
-export const handler = httpHandler('health', async () => json(200, { status: 'ok', version: pkg.version } satisfies HealthResponse));
+export const handler = httpHandler('health', async () =>
+  json(200, { status: 'ok', version: pkg.version } satisfies HealthResponse),
+);

@@ -16,7 +16,9 @@ import { signedOutputUrls } from '../shared/outputs.ts';
 
 export const handler = httpHandler('list-commands', async (event) => {
   const accountId = accountIdOf(event);
-  const raw = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).filter(([, v]) => v !== undefined && v !== ''));
+  const raw = Object.fromEntries(
+    Object.entries(event.queryStringParameters ?? {}).filter(([, v]) => v !== undefined && v !== ''),
+  );
   const rendi = isRendiRequest(event.resource);
   const query = parseOrThrow(rendi ? RendiListQuerySchema : ListCommandsQuerySchema, raw);
   const cursor = query.cursor !== undefined ? decodeCursor(query.cursor, accountId) : undefined;
@@ -27,7 +29,9 @@ export const handler = httpHandler('list-commands', async (event) => {
     cursor,
   });
   const now = new Date();
-  const commands = await Promise.all(page.items.map(async (item) => toPollResponse(item, await signedOutputUrls(item, event, now), now)));
+  const commands = await Promise.all(
+    page.items.map(async (item) => toPollResponse(item, await signedOutputUrls(item, event, now), now)),
+  );
   if (rendi) return json(200, toRendiList(commands));
   return json(200, {
     commands,

@@ -18,10 +18,17 @@ export const handler = httpHandler('redeliver-webhook', async (event) => {
   const item = await commandRepository().get(accountId, commandId);
   if (!item) throw notFound;
   if (item.status !== 'SUCCESS' && item.status !== 'FAILED') {
-    throw new ApiError('VALIDATION_ERROR', `the command is ${item.status}: only a finished command's webhook can be redelivered`);
+    throw new ApiError(
+      'VALIDATION_ERROR',
+      `the command is ${item.status}: only a finished command's webhook can be redelivered`,
+    );
   }
   // Records and schedules only; the delivery function (local: the delivery loop) sends.
   const record = await createWebhookDeliverer().redeliver(accountId, commandId);
-  if (!record) throw new ApiError('VALIDATION_ERROR', 'nowhere to deliver: the command has no webhook_url and the account no webhook config');
+  if (!record)
+    throw new ApiError(
+      'VALIDATION_ERROR',
+      'nowhere to deliver: the command has no webhook_url and the account no webhook config',
+    );
   return json(200, { command_id: commandId, webhook: toDeliveryView(record) });
 });

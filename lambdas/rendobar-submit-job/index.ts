@@ -27,7 +27,9 @@ function parseJob(body: unknown) {
   const parsed = RendobarJobSchema.safeParse(body);
   if (parsed.success) return parsed.data;
   const err = zodToApiError(parsed.error);
-  const valueIssue = (p: (string | number)[]) => (p[0] === 'params' && ['timeout', 'compute', 'outputFormat'].includes(String(p[1]))) || (p[0] === 'inputs' && p.length >= 2);
+  const valueIssue = (p: (string | number)[]) =>
+    (p[0] === 'params' && ['timeout', 'compute', 'outputFormat'].includes(String(p[1]))) ||
+    (p[0] === 'inputs' && p.length >= 2);
   if (err.code === 'INVALID_REQUEST' && err.details?.every((d) => valueIssue(d.path))) {
     throw new ApiError('VALIDATION_ERROR', err.message.replace(/^invalid request/, 'validation failed'), err.details);
   }
@@ -41,15 +43,27 @@ export const handler = httpHandler(
     const job = parseJob(event.jsonBody);
     const adapted = adaptRendobarJob(job);
     if (!adapted.ok) {
-      throw new ApiError('VALIDATION_ERROR', `invalid command: ${adapted.details.map((d) => d.message).join('; ')}`, adapted.details);
+      throw new ApiError(
+        'VALIDATION_ERROR',
+        `invalid command: ${adapted.details.map((d) => d.message).join('; ')}`,
+        adapted.details,
+      );
     }
-    const { inline_inputs, stand_ins: _standIns, args: _args, inferredOutputFormat: _format, ...request } = adapted.command;
+    const {
+      inline_inputs,
+      stand_ins: _standIns,
+      args: _args,
+      inferredOutputFormat: _format,
+      ...request
+    } = adapted.command;
     if (Object.keys(inline_inputs).length > 0) {
       // Hook: {content} inputs are staged from the bucket by the worker once stored-file inputs
       // (PlannedInput.s3_key) exist; until then they are refused rather than half-run.
-      throw new ApiError('VALIDATION_ERROR', 'inline {content} inputs are not available in this build: host the file and pass its URL', [
-        { path: ['inputs'], message: 'inline content inputs are not available in this build', type: 'not_available' },
-      ]);
+      throw new ApiError(
+        'VALIDATION_ERROR',
+        'inline {content} inputs are not available in this build: host the file and pass its URL',
+        [{ path: ['inputs'], message: 'inline content inputs are not available in this build', type: 'not_available' }],
+      );
     }
     const checked = await checkCommand(request).catch((err: unknown) => {
       throw rendobarErrors(err);

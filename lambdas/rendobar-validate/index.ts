@@ -17,7 +17,10 @@ export const handler = httpHandler(
     const parsed = RendobarValidateSchema.safeParse(event.jsonBody);
     if (!parsed.success) return invalid(zodToApiError(parsed.error).message);
     const body = parsed.data;
-    const adapted = adaptRendobarJob({ inputs: body.inputs ?? {}, params: { command: body.command, outputFormat: body.outputFormat } }, { lenientInputs: true });
+    const adapted = adaptRendobarJob(
+      { inputs: body.inputs ?? {}, params: { command: body.command, outputFormat: body.outputFormat } },
+      { lenientInputs: true },
+    );
     if (!adapted.ok) return invalid(adapted.details.map((d) => d.message).join('; '));
     // The submit's own checks (command checker, URL policy for inline URLs), so validate never
     // says valid for a job submit refuses; stand-ins for bare names are not resolved.
@@ -36,7 +39,9 @@ export const handler = httpHandler(
       if (!isApiError(err) || err.status >= 500) throw err;
       return invalid(err.details?.map((d) => d.message).join('; ') ?? err.message);
     }
-    return json(200, { data: { valid: true, args: adapted.command.args, inferredOutputFormat: adapted.command.inferredOutputFormat } });
+    return json(200, {
+      data: { valid: true, args: adapted.command.args, inferredOutputFormat: adapted.command.inferredOutputFormat },
+    });
   },
   { body: true },
 );

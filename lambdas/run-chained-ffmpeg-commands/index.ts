@@ -11,7 +11,9 @@ export const handler = httpHandler(
     const accountId = accountIdOf(event);
     // Idempotency-Key: a retry with the same key and body gets the first answer.
     const answer = await idempotentSubmit('run-chained-ffmpeg-commands', accountId, event, context, async () => {
-      const checked = await checkSubmission('chained', event.jsonBody, { storedInputs: storedInputResolver(accountId) });
+      const checked = await checkSubmission('chained', event.jsonBody, {
+        storedInputs: storedInputResolver(accountId),
+      });
       await admitSubmit(accountId, 1);
       const item = await recordCommand(accountId, 'CHAINED_COMMAND', checked, new Date());
       await startCommand(item);

@@ -7,7 +7,13 @@ import { RunMultipleFfmpegCommandsSchema } from '../../core/api/schemas.ts';
 import { parseOrThrow } from '../../core/api/errors.ts';
 import type { SubmitMultipleResponse } from '../../core/api/responses.ts';
 import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { checkCommand, recordCommand, startCommand, storedInputResolver, type CheckedCommand } from '../shared/submit.ts';
+import {
+  checkCommand,
+  recordCommand,
+  startCommand,
+  storedInputResolver,
+  type CheckedCommand,
+} from '../shared/submit.ts';
 import { idempotentSubmit } from '../shared/idempotency.ts';
 import { admitSubmit } from '../shared/admission.ts';
 import type { CommandItem } from '../../core/types.ts';
@@ -20,7 +26,8 @@ export const handler = httpHandler(
     const answer = await idempotentSubmit('run-multiple-ffmpeg-commands', accountId, event, context, async () => {
       const body = parseOrThrow(RunMultipleFfmpegCommandsSchema, event.jsonBody);
       const checked: CheckedCommand[] = [];
-      for (const [i, command] of body.commands.entries()) checked.push(await checkCommand(command, ['commands', i], { storedInputs: storedInputResolver(accountId) }));
+      for (const [i, command] of body.commands.entries())
+        checked.push(await checkCommand(command, ['commands', i], { storedInputs: storedInputResolver(accountId) }));
       await admitSubmit(accountId, body.commands.length);
       const now = new Date();
       const items: CommandItem[] = [];

@@ -3,7 +3,13 @@
  * the two cannot disagree): body schema → command checker → URL policy. No AWS client here:
  * the open validate route bundles this and nothing of the data layer.
  */
-import { ApiError, parseOrThrow, violationsToApiError, type ErrorDetail, type ErrorPath } from '../../core/api/errors.ts';
+import {
+  ApiError,
+  parseOrThrow,
+  violationsToApiError,
+  type ErrorDetail,
+  type ErrorPath,
+} from '../../core/api/errors.ts';
 import type { SubmitRequest } from '../../core/api/command-item.ts';
 import { isFileId } from '../../core/api/files.ts';
 import { RunChainedFfmpegCommandsSchema, RunFfmpegCommandSchema } from '../../core/api/schemas.ts';
@@ -67,7 +73,10 @@ export interface StoredInput {
 }
 
 /** alias → stored file, for the inputs that name one; throws the ApiError for refused ones. */
-export type StoredInputResolver = (inputFiles: Record<string, string>, prefix: ErrorPath) => Promise<Map<string, StoredInput>>;
+export type StoredInputResolver = (
+  inputFiles: Record<string, string>,
+  prefix: ErrorPath,
+) => Promise<Map<string, StoredInput>>;
 
 /** Recognises file ids by their shape only (see CheckOptions.storedInputs). */
 const fileIdsByShape: StoredInputResolver = async (inputFiles) =>
@@ -88,9 +97,15 @@ function storedInputStandIn(fileName: string): string {
  * would fetch. The submit handlers and POST /validate both call this, so validate can never
  * say `valid: true` for a body submit refuses. Throws the ApiError to answer with.
  */
-export async function checkSubmission(kind: SubmitKind, body: unknown, opts: CheckOptions = {}): Promise<CheckedCommand> {
+export async function checkSubmission(
+  kind: SubmitKind,
+  body: unknown,
+  opts: CheckOptions = {},
+): Promise<CheckedCommand> {
   const request: SubmitCommand =
-    kind === 'chained' ? parseOrThrow(RunChainedFfmpegCommandsSchema, body) : parseOrThrow(RunFfmpegCommandSchema, body);
+    kind === 'chained'
+      ? parseOrThrow(RunChainedFfmpegCommandsSchema, body)
+      : parseOrThrow(RunFfmpegCommandSchema, body);
   return checkCommand(request, [], opts);
 }
 
@@ -98,10 +113,17 @@ export async function checkSubmission(kind: SubmitKind, body: unknown, opts: Che
  * Parse and police the command(s), then check every URL the service would fetch. Throws the
  * ApiError to answer with; `prefix` places paths inside a run-multiple body.
  */
-export async function checkCommand(request: SubmitCommand, prefix: ErrorPath = [], opts: CheckOptions = {}): Promise<CheckedCommand> {
+export async function checkCommand(
+  request: SubmitCommand,
+  prefix: ErrorPath = [],
+  opts: CheckOptions = {},
+): Promise<CheckedCommand> {
   const stored = await (opts.storedInputs ?? fileIdsByShape)(request.input_files, prefix);
   const parseInputs = Object.fromEntries(
-    Object.entries(request.input_files).map(([alias, url]) => [alias, stored.has(alias) ? storedInputStandIn(stored.get(alias)!.filename) : url]),
+    Object.entries(request.input_files).map(([alias, url]) => [
+      alias,
+      stored.has(alias) ? storedInputStandIn(stored.get(alias)!.filename) : url,
+    ]),
   );
   const result = parseFfmpegCommand({
     commands: commandStrings(request),
@@ -138,4 +160,3 @@ export async function checkCommand(request: SubmitCommand, prefix: ErrorPath = [
   }
   return { request, parsed: { plan: result.plan, compute: result.compute } };
 }
-

@@ -22,9 +22,11 @@ export function urlSecret(): Promise<string> {
     const inline = process.env[ENV.URL_SECRET];
     if (inline && inline.length >= 32) return inline;
     const arn = process.env[ENV.URL_SECRET_ARN];
-    if (!arn) throw new Error(`configuration: neither ${ENV.URL_SECRET} (32+ characters) nor ${ENV.URL_SECRET_ARN} is set`);
+    if (!arn)
+      throw new Error(`configuration: neither ${ENV.URL_SECRET} (32+ characters) nor ${ENV.URL_SECRET_ARN} is set`);
     const value = await getSecret(arn, { maxAge: 24 * 3600 });
-    if (typeof value !== 'string' || value.length < 32) throw new Error('the download URL secret is missing or too short');
+    if (typeof value !== 'string' || value.length < 32)
+      throw new Error('the download URL secret is missing or too short');
     return value;
   })();
   secret.catch(() => (secret = undefined));
@@ -48,7 +50,8 @@ export function publicBaseUrl(event: Pick<APIGatewayProxyEvent, 'headers' | 'req
   const configured = process.env[ENV.PUBLIC_URL];
   if (configured) return configured.replace(/\/+$/, '');
   const host = header(event, 'host') ?? event.requestContext?.domainName ?? 'localhost';
-  const proto = header(event, 'x-forwarded-proto') ?? (/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(host) ? 'http' : 'https');
+  const proto =
+    header(event, 'x-forwarded-proto') ?? (/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(host) ? 'http' : 'https');
   const stage = event.requestContext?.stage;
   const staged = /\.execute-api\.[a-z0-9-]+\.amazonaws\.com$/.test(host) && stage ? `/${stage}` : '';
   return `${proto}://${host}${staged}`;
@@ -68,15 +71,27 @@ export interface CommandDownloads {
 }
 
 /** Download URLs of a command's outputs, minted now (every poll gets fresh ones). */
-export async function commandDownloads(item: CommandItem, base: string, now: Date = new Date()): Promise<CommandDownloads> {
-  const grant: DownloadGrant = { scope: 'c', id: item.command_id, accountId: item.account_id, expiresAt: downloadExpiry(now) };
+export async function commandDownloads(
+  item: CommandItem,
+  base: string,
+  now: Date = new Date(),
+): Promise<CommandDownloads> {
+  const grant: DownloadGrant = {
+    scope: 'c',
+    id: item.command_id,
+    accountId: item.account_id,
+    expiresAt: downloadExpiry(now),
+  };
   const outputs: Record<string, StoredOutput> = storedOutputs(item);
   const storedAny = Object.values(outputs).some((o) => o.status === 'STORED' && !o.is_deleted);
   const key = storedAny ? await urlSecret() : '';
   const urlOf = (name: string) => `${base}${downloadPath(key, grant, name)}`;
   const byAlias: Record<string, string | null> = {};
   for (const [alias, out] of Object.entries(outputs)) {
-    byAlias[alias] = out.status === 'STORED' && !out.is_deleted && out.s3_key ? urlOf(out.s3_key.slice(out.s3_key.lastIndexOf('/') + 1)) : null;
+    byAlias[alias] =
+      out.status === 'STORED' && !out.is_deleted && out.s3_key
+        ? urlOf(out.s3_key.slice(out.s3_key.lastIndexOf('/') + 1))
+        : null;
   }
   return { byAlias, urlOf, expiresAt: grant.expiresAt };
 }

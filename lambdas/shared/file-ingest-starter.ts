@@ -15,7 +15,11 @@ export class FileIngestStarter {
   async start(input: FileIngestInput): Promise<void> {
     try {
       await this.client.send(
-        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: ingestExecutionName(input), input: JSON.stringify(input) }),
+        new StartExecutionCommand({
+          stateMachineArn: this.stateMachineArn,
+          name: ingestExecutionName(input),
+          input: JSON.stringify(input),
+        }),
       );
     } catch (err) {
       if (err instanceof ExecutionAlreadyExists || (err as Error)?.name === 'ExecutionAlreadyExists') return;

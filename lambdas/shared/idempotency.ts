@@ -12,10 +12,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { makeIdempotent, IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
-import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyValidationError,
-} from '@aws-lambda-powertools/idempotency';
+import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ApiError } from '../../core/api/errors.ts';
@@ -26,7 +23,10 @@ import type { ApiEvent } from './http.ts';
 let store: DynamoDBPersistenceLayer | undefined;
 
 function persistenceStore(): DynamoDBPersistenceLayer {
-  store ??= new DynamoDBPersistenceLayer({ tableName: required('idempotencyTable'), awsSdkV3Client: new DynamoDBClient({}) });
+  store ??= new DynamoDBPersistenceLayer({
+    tableName: required('idempotencyTable'),
+    awsSdkV3Client: new DynamoDBClient({}),
+  });
   return store;
 }
 
@@ -41,9 +41,11 @@ export function idempotencyKeyOf(event: ApiEvent): string | undefined {
   const value = name ? headers[name] : undefined;
   if (value === undefined || value === null) return undefined;
   if (value.length < 1 || value.length > IDEMPOTENCY.maxKeyLength || !/^[\x21-\x7e]+$/.test(value)) {
-    throw new ApiError('INVALID_REQUEST', `${IDEMPOTENCY.header}: 1 to ${IDEMPOTENCY.maxKeyLength} printable ASCII characters without spaces`, [
-      { path: ['headers', 'Idempotency-Key'], message: 'invalid idempotency key' },
-    ]);
+    throw new ApiError(
+      'INVALID_REQUEST',
+      `${IDEMPOTENCY.header}: 1 to ${IDEMPOTENCY.maxKeyLength} printable ASCII characters without spaces`,
+      [{ path: ['headers', 'Idempotency-Key'], message: 'invalid idempotency key' }],
+    );
   }
   return value;
 }
@@ -86,7 +88,11 @@ export async function idempotentSubmit<T extends Record<string, unknown>>(
     } catch (err) {
       if (err instanceof IdempotencyValidationError) {
         throw new ApiError('VALIDATION_ERROR', 'this Idempotency-Key was used with a different request body', [
-          { path: ['headers', 'Idempotency-Key'], message: 'key reused with a different body', type: 'idempotency_key_reused' },
+          {
+            path: ['headers', 'Idempotency-Key'],
+            message: 'key reused with a different body',
+            type: 'idempotency_key_reused',
+          },
         ]);
       }
       if (err instanceof IdempotencyAlreadyInProgressError) {

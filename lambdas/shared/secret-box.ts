@@ -31,7 +31,11 @@ export class KmsSecretBox implements SecretBox {
 
   async seal(secret: string, accountId: string): Promise<string> {
     const out = await this.client.send(
-      new EncryptCommand({ KeyId: this.keyId, Plaintext: Buffer.from(secret, 'utf8'), EncryptionContext: { account_id: accountId } }),
+      new EncryptCommand({
+        KeyId: this.keyId,
+        Plaintext: Buffer.from(secret, 'utf8'),
+        EncryptionContext: { account_id: accountId },
+      }),
     );
     return KMS_PREFIX + Buffer.from(out.CiphertextBlob!).toString('base64');
   }
@@ -98,7 +102,8 @@ export class PlainSecretBox implements SecretBox {
     return secret;
   }
   async open(stored: string, _accountId?: string): Promise<string> {
-    if (stored.startsWith(KMS_PREFIX) || stored.startsWith(AES_PREFIX)) throw new Error('webhook secret is encrypted but no key is configured');
+    if (stored.startsWith(KMS_PREFIX) || stored.startsWith(AES_PREFIX))
+      throw new Error('webhook secret is encrypted but no key is configured');
     return stored;
   }
 }

@@ -15,7 +15,10 @@ export async function deleteObjects(keys: string[]): Promise<void> {
   for (let i = 0; i < keys.length; i += 1000) {
     const batch = keys.slice(i, i + 1000);
     const out = await s3Client().send(
-      new DeleteObjectsCommand({ Bucket: required('bucket'), Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+      new DeleteObjectsCommand({
+        Bucket: required('bucket'),
+        Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+      }),
     );
     if (out.Errors && out.Errors.length > 0) {
       throw new Error(`could not delete ${out.Errors.length} object(s): ${out.Errors[0]?.Code ?? 'error'}`);

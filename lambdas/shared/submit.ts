@@ -35,14 +35,21 @@ export function storedInputResolver(accountId: string): StoredInputResolver {
     const details: ErrorDetail[] = [];
     await Promise.all(
       refs.map(async ({ alias, ref }) => {
-        const item = ref.accountId === undefined || ref.accountId === accountId ? await fileRepository().get(accountId, ref.fileId) : null;
+        const item =
+          ref.accountId === undefined || ref.accountId === accountId
+            ? await fileRepository().get(accountId, ref.fileId)
+            : null;
         const problem = storedInputProblem(ref, accountId, item);
         if (problem) details.push({ path: [...prefix, 'input_files', alias], message: problem, type: 'stored_file' });
         else resolved.set(alias, { s3Key: item!.s3_key, filename: item!.filename });
       }),
     );
     if (details.length > 0) {
-      throw new ApiError('VALIDATION_ERROR', details.map((d) => `${d.path.join('.')}: ${d.message}`).join('; '), details);
+      throw new ApiError(
+        'VALIDATION_ERROR',
+        details.map((d) => `${d.path.join('.')}: ${d.message}`).join('; '),
+        details,
+      );
     }
     return resolved;
   };

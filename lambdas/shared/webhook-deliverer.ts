@@ -92,7 +92,8 @@ export class WebhookDeliverer {
     if (!created) {
       const existing = await this.deps.deliveries.get(accountId, commandId);
       // A repeat of the event before the first attempt was recorded: attempt it now.
-      if (existing && existing.state === 'PENDING' && existing.attempts === 0) return (await this.attemptOrReschedule(accountId, commandId)) ?? existing;
+      if (existing && existing.state === 'PENDING' && existing.attempts === 0)
+        return (await this.attemptOrReschedule(accountId, commandId)) ?? existing;
       return existing;
     }
     return (await this.attemptOrReschedule(accountId, commandId)) ?? record;
@@ -146,7 +147,11 @@ export class WebhookDeliverer {
     if (target.target === 'account' && config) await this.countForAccount(accountId, config, outcome.ok, done);
     if (applied.deadLettered) {
       await this.deps.scheduler.deadLetter(record);
-      logger.warn('webhook delivery failed for good; dead-lettered', { command_id: commandId, webhook_id: record.webhook_id, attempts: record.attempts });
+      logger.warn('webhook delivery failed for good; dead-lettered', {
+        command_id: commandId,
+        webhook_id: record.webhook_id,
+        attempts: record.attempts,
+      });
     }
     return record;
   }
@@ -173,18 +178,31 @@ export class WebhookDeliverer {
   async revive(accountId: string, commandId: string): Promise<DeliveryRecord | null> {
     const record = await this.deps.deliveries.get(accountId, commandId);
     if (!record || record.state !== 'FAILED') return record;
-    if (!(await this.deps.deliveries.save(reopen(record, this.clock()), record.updated_at))) return this.deps.deliveries.get(accountId, commandId);
+    if (!(await this.deps.deliveries.save(reopen(record, this.clock()), record.updated_at)))
+      return this.deps.deliveries.get(accountId, commandId);
     return this.attemptOrReschedule(accountId, commandId);
   }
 
-  private async countForAccount(accountId: string, config: AccountWebhookConfig, ok: boolean, now: Date): Promise<void> {
+  private async countForAccount(
+    accountId: string,
+    config: AccountWebhookConfig,
+    ok: boolean,
+    now: Date,
+  ): Promise<void> {
     if (ok) {
       await this.deps.configs.recordSuccess(accountId, config.url);
       return;
     }
-    const after = await this.deps.configs.recordFailure(accountId, config.url, this.deps.settings.disableAfterFailures, now);
+    const after = await this.deps.configs.recordFailure(
+      accountId,
+      config.url,
+      this.deps.settings.disableAfterFailures,
+      now,
+    );
     if (after && !after.is_active && config.is_active) {
-      logger.warn('account webhook config disabled after consecutive failures', { consecutive_failures: after.consecutive_failures });
+      logger.warn('account webhook config disabled after consecutive failures', {
+        consecutive_failures: after.consecutive_failures,
+      });
     }
   }
 
@@ -202,8 +220,17 @@ export class WebhookDeliverer {
       const target = deliveryTarget(item.webhook_url, await this.deps.configs.get(accountId));
       if (!target) return null;
       const eventType = item.status === 'SUCCESS' ? 'FFmpeg Command Succeeded' : 'FFmpeg Command Failed';
-      record = newDelivery({ accountId, commandId, webhookId: webhookIdFor(commandId), eventType, target: target.target, url: target.url, now });
-      if (!(await this.deps.deliveries.create(record))) record = (await this.deps.deliveries.get(accountId, commandId))!;
+      record = newDelivery({
+        accountId,
+        commandId,
+        webhookId: webhookIdFor(commandId),
+        eventType,
+        target: target.target,
+        url: target.url,
+        now,
+      });
+      if (!(await this.deps.deliveries.create(record)))
+        record = (await this.deps.deliveries.get(accountId, commandId))!;
     } else {
       const reopened = reopen(record, now);
       if (!(await this.deps.deliveries.save(reopened, record.updated_at))) {

@@ -32,8 +32,16 @@ export interface DeliveryScheduler {
   deadLetter(record: DeliveryRecord): Promise<void>;
 }
 
-export function deliveryMessage(record: Pick<DeliveryRecord, 'account_id' | 'command_id' | 'webhook_id'>, at: Date): DeliveryMessage {
-  return { account_id: record.account_id, command_id: record.command_id, webhook_id: record.webhook_id, not_before: at.toISOString() };
+export function deliveryMessage(
+  record: Pick<DeliveryRecord, 'account_id' | 'command_id' | 'webhook_id'>,
+  at: Date,
+): DeliveryMessage {
+  return {
+    account_id: record.account_id,
+    command_id: record.command_id,
+    webhook_id: record.webhook_id,
+    not_before: at.toISOString(),
+  };
 }
 
 /** Seconds SQS should hold a message due at `at` (0..900). */
@@ -53,7 +61,9 @@ export class SqsDeliveryScheduler implements DeliveryScheduler {
   }
 
   async send(queueUrl: string, message: DeliveryMessage, delay: number): Promise<void> {
-    await this.client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message), DelaySeconds: delay }));
+    await this.client.send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message), DelaySeconds: delay }),
+    );
   }
 
   async deadLetter(record: DeliveryRecord): Promise<void> {
@@ -63,7 +73,9 @@ export class SqsDeliveryScheduler implements DeliveryScheduler {
       last_status_code: record.last_status_code,
       last_error: record.last_error,
     };
-    await this.client.send(new SendMessageCommand({ QueueUrl: this.deadLetterQueueUrl, MessageBody: JSON.stringify(message) }));
+    await this.client.send(
+      new SendMessageCommand({ QueueUrl: this.deadLetterQueueUrl, MessageBody: JSON.stringify(message) }),
+    );
   }
 }
 
@@ -76,7 +88,12 @@ export class PollingDeliveryScheduler implements DeliveryScheduler {
 
   async deadLetter(record: DeliveryRecord): Promise<void> {
     if (!this.dataDir) return;
-    const line = { ...deliveryMessage(record, new Date(record.updated_at)), attempts: record.attempts, last_status_code: record.last_status_code, last_error: record.last_error };
+    const line = {
+      ...deliveryMessage(record, new Date(record.updated_at)),
+      attempts: record.attempts,
+      last_status_code: record.last_status_code,
+      last_error: record.last_error,
+    };
     await appendFile(path.join(this.dataDir, 'webhook-dead-letters.jsonl'), `${JSON.stringify(line)}\n`);
   }
 }

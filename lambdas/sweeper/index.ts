@@ -14,10 +14,22 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DescribeExecutionCommand, ListExecutionsCommand, type ExecutionStatus, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  type ExecutionStatus,
+  type SFNClient,
+  type DescribeExecutionCommandOutput,
+} from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { ENV, RECONCILE_AFTER_SECONDS } from '../../core/constants.ts';
-import { commandOfExecutionInput, sweepCommand, type EndedExecution, type SweepOutcome, type SweepPorts } from '../../core/sweep.ts';
+import {
+  commandOfExecutionInput,
+  sweepCommand,
+  type EndedExecution,
+  type SweepOutcome,
+  type SweepPorts,
+} from '../../core/sweep.ts';
 import { sfnClient } from '../../store/clients.ts';
 import { isAwsError } from '../../store/errors.ts';
 import { required } from '../shared/config.ts';
@@ -35,7 +47,15 @@ export interface ExecutionStatusChangeEvent {
   source: 'aws.states';
   'detail-type': 'Step Functions Execution Status Change';
   time?: string;
-  detail: { executionArn: string; stateMachineArn: string; name?: string; status: string; input?: string | null; error?: string | null; cause?: string | null };
+  detail: {
+    executionArn: string;
+    stateMachineArn: string;
+    name?: string;
+    status: string;
+    input?: string | null;
+    error?: string | null;
+    cause?: string | null;
+  };
 }
 /** The schedule rule's event. */
 export interface ScheduledEvent {
@@ -62,7 +82,12 @@ export function sweepPorts(): SweepPorts {
       if (!busName) throw new Error('configuration FFAAS_EVENT_BUS_NAME is not set');
       const out = await events.send(
         new PutEventsCommand({
-          Entries: entries.map((e) => ({ Source: e.Source, DetailType: e.DetailType, Detail: JSON.stringify(e.Detail), EventBusName: busName })),
+          Entries: entries.map((e) => ({
+            Source: e.Source,
+            DetailType: e.DetailType,
+            Detail: JSON.stringify(e.Detail),
+            EventBusName: busName,
+          })),
         }),
       );
       if ((out.FailedEntryCount ?? 0) > 0) {
@@ -78,17 +103,34 @@ export function executionArnOf(stateMachineArn: string, commandId: string): stri
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${commandId}`;
 }
 
-export async function sweepFromEvent(e: ExecutionStatusChangeEvent, ports: SweepPorts = sweepPorts()): Promise<SweepOutcome> {
+export async function sweepFromEvent(
+  e: ExecutionStatusChangeEvent,
+  ports: SweepPorts = sweepPorts(),
+): Promise<SweepOutcome> {
   let input = e.detail.input;
   // The event omits an input too large for it: read the execution.
-  if (!input) input = (await sfnClient().send(new DescribeExecutionCommand({ executionArn: e.detail.executionArn }))).input;
+  if (!input)
+    input = (await sfnClient().send(new DescribeExecutionCommand({ executionArn: e.detail.executionArn }))).input;
   const command = commandOfExecutionInput(input);
-  const outcome = await sweepCommand(ports, command, { status: e.detail.status, error: e.detail.error, cause: e.detail.cause });
-  logger.info('sweep', { outcome, command_id: command?.command_id, execution_status: e.detail.status, execution_error: e.detail.error ?? undefined });
+  const outcome = await sweepCommand(ports, command, {
+    status: e.detail.status,
+    error: e.detail.error,
+    cause: e.detail.cause,
+  });
+  logger.info('sweep', {
+    outcome,
+    command_id: command?.command_id,
+    execution_status: e.detail.status,
+    execution_error: e.detail.error ?? undefined,
+  });
   return outcome;
 }
 
-export async function sweepScheduled(now: Date = new Date(), ports: SweepPorts = sweepPorts(), sfn: SFNClient = sfnClient()): Promise<SweepSummary> {
+export async function sweepScheduled(
+  now: Date = new Date(),
+  ports: SweepPorts = sweepPorts(),
+  sfn: SFNClient = sfnClient(),
+): Promise<SweepSummary> {
   const stateMachineArn = required('stateMachineArn');
   const summary: SweepSummary = { swept: 0, looked: 0, failed: 0 };
   const since = now.getTime() - SWEEP_LOOKBACK_SECONDS * 1000;
@@ -106,14 +148,21 @@ export async function sweepScheduled(now: Date = new Date(), ports: SweepPorts =
     let nextToken: string | undefined;
     let seen = 0;
     outer: do {
-      const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter, nextToken, maxResults: 100 }));
+      const page = await sfn.send(
+        new ListExecutionsCommand({ stateMachineArn, statusFilter, nextToken, maxResults: 100 }),
+      );
       for (const x of page.executions ?? []) {
         // Newest first: stop at the lookback.
         if (x.stopDate && x.stopDate.getTime() < since) break outer;
         if (++seen > MAX_PER_STATUS) break outer;
         await one(async () => {
           const d = await sfn.send(new DescribeExecutionCommand({ executionArn: x.executionArn }));
-          return sweepCommand(ports, commandOfExecutionInput(d.input), { status: d.status ?? statusFilter, error: d.error, cause: d.cause }, now);
+          return sweepCommand(
+            ports,
+            commandOfExecutionInput(d.input),
+            { status: d.status ?? statusFilter, error: d.error, cause: d.cause },
+            now,
+          );
         }, x.name);
       }
       nextToken = page.nextToken;
@@ -125,9 +174,11 @@ export async function sweepScheduled(now: Date = new Date(), ports: SweepPorts =
   for (const item of await commandRepository().listPending(olderThan)) {
     if (item.status !== 'QUEUED') continue; // the reconciler clears the mark
     await one(async () => {
-      let d;
+      let d: DescribeExecutionCommandOutput;
       try {
-        d = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArnOf(stateMachineArn, item.command_id) }));
+        d = await sfn.send(
+          new DescribeExecutionCommand({ executionArn: executionArnOf(stateMachineArn, item.command_id) }),
+        );
       } catch (err) {
         if (isAwsError(err, 'ExecutionDoesNotExist')) return 'not-ended'; // the reconciler starts it
         throw err;
@@ -141,7 +192,8 @@ export async function sweepScheduled(now: Date = new Date(), ports: SweepPorts =
 }
 
 const isStatusChange = (e: SweeperEvent): e is ExecutionStatusChangeEvent =>
-  (e as ExecutionStatusChangeEvent).source === 'aws.states' && typeof (e as ExecutionStatusChangeEvent).detail?.executionArn === 'string';
+  (e as ExecutionStatusChangeEvent).source === 'aws.states' &&
+  typeof (e as ExecutionStatusChangeEvent).detail?.executionArn === 'string';
 
 export const handler = middy<SweeperEvent, SweepOutcome | SweepSummary, Error, Context>(async (event: SweeperEvent) =>
   isStatusChange(event) ? sweepFromEvent(event) : sweepScheduled(event?.time ? new Date(event.time) : new Date()),

@@ -27,11 +27,16 @@ export const handler = httpHandler('upload-file', async (event) => {
   const accountId = accountIdOf(event);
   const contentType = header(event.headers, 'content-type');
   if (!contentType || !/^multipart\/form-data\s*;/i.test(contentType)) {
-    throw new ApiError('VALIDATION_ERROR', 'Content-Type must be multipart/form-data with the file in the field "file"', [
-      { path: ['file'], message: 'send the file as multipart/form-data field "file"', type: 'content_type' },
-    ]);
+    throw new ApiError(
+      'VALIDATION_ERROR',
+      'Content-Type must be multipart/form-data with the file in the field "file"',
+      [{ path: ['file'], message: 'send the file as multipart/form-data field "file"', type: 'content_type' }],
+    );
   }
-  const body = event.body === null || event.body === undefined ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  const body =
+    event.body === null || event.body === undefined
+      ? Buffer.alloc(0)
+      : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
   if (body.length > LIMITS.maxUploadBodyBytes) {
     throw new ApiError(
       'PAYLOAD_TOO_LARGE',
@@ -41,16 +46,24 @@ export const handler = httpHandler('upload-file', async (event) => {
   let form: FormData;
   try {
     // Node's own multipart parser (undici), as fetch uses it.
-    form = await new Request('http://upload.invalid/', { method: 'POST', headers: { 'content-type': contentType }, body }).formData();
+    form = await new Request('http://upload.invalid/', {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body,
+    }).formData();
   } catch {
     throw new ApiError('INVALID_REQUEST', 'the multipart/form-data body could not be parsed');
   }
   const file = form.get('file');
   if (!file || typeof file === 'string') {
-    throw new ApiError('VALIDATION_ERROR', 'the form has no file in the field "file"', [{ path: ['file'], message: 'required', type: 'missing' }]);
+    throw new ApiError('VALIDATION_ERROR', 'the form has no file in the field "file"', [
+      { path: ['file'], message: 'required', type: 'missing' },
+    ]);
   }
   if (file.size === 0) {
-    throw new ApiError('VALIDATION_ERROR', 'the uploaded file is empty', [{ path: ['file'], message: 'empty file', type: 'value_error' }]);
+    throw new ApiError('VALIDATION_ERROR', 'the uploaded file is empty', [
+      { path: ['file'], message: 'empty file', type: 'value_error' },
+    ]);
   }
 
   const item = newFileItem({
@@ -74,7 +87,9 @@ export const handler = httpHandler('upload-file', async (event) => {
     );
   } catch (err) {
     // Nothing half-stored: without its bytes the item goes too.
-    await fileRepository().delete(accountId, item.file_id).catch(() => undefined);
+    await fileRepository()
+      .delete(accountId, item.file_id)
+      .catch(() => undefined);
     throw err;
   }
   logger.info('file uploaded', { file_id: item.file_id, bytes: file.size });

@@ -24,7 +24,11 @@ export const handler = httpHandler(
     try {
       const checked = await checkSubmission(chained ? 'chained' : 'single', body, { revealAddresses: false });
       const args = checked.parsed.plan.commands;
-      return json(200, { valid: true, args: chained ? args : (args[0] ?? []), compute: checked.parsed.compute } satisfies ValidateResponse);
+      return json(200, {
+        valid: true,
+        args: chained ? args : (args[0] ?? []),
+        compute: checked.parsed.compute,
+      } satisfies ValidateResponse);
     } catch (err) {
       if (!isApiError(err) || (err.code !== 'INVALID_REQUEST' && err.code !== 'VALIDATION_ERROR')) throw err;
       const code = err.code;

@@ -29,7 +29,9 @@ export const handler = httpHandler(
         const refusal = await urlRefusal(body.url);
         if (refusal) {
           const message = `URL refused: ${refusal}`;
-          throw new ApiError('VALIDATION_ERROR', `url: ${message}`, [{ path: ['url'], message, type: 'url_not_allowed' }]);
+          throw new ApiError('VALIDATION_ERROR', `url: ${message}`, [
+            { path: ['url'], message, type: 'url_not_allowed' },
+          ]);
         }
         const secret = body.secret ?? generateWebhookSecret();
         // Encrypted at rest (KMS on AWS); the plain secret is in this answer only.

@@ -15,7 +15,9 @@ const QuerySchema = z.object({
 
 export const handler = httpHandler('webhook-deliveries', async (event) => {
   const accountId = accountIdOf(event);
-  const raw = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).filter(([, v]) => v !== undefined && v !== ''));
+  const raw = Object.fromEntries(
+    Object.entries(event.queryStringParameters ?? {}).filter(([, v]) => v !== undefined && v !== ''),
+  );
   const query = parseOrThrow(QuerySchema, raw);
   const records = await deliveryRepository().listRecentFailed(accountId, query.limit);
   return json(200, { deliveries: records.map(toDeliveryView), limit: query.limit });

@@ -67,7 +67,10 @@ export const handler = async (event: DeliveryEvent): Promise<SQSBatchResponse | 
         }
         await onMessage(message, new Date());
       } catch (err) {
-        logger.error('webhook queue: message failed; SQS will redeliver it', { message_id: record.messageId, error: err as Error });
+        logger.error('webhook queue: message failed; SQS will redeliver it', {
+          message_id: record.messageId,
+          error: err as Error,
+        });
         failures.push({ itemIdentifier: record.messageId });
       }
     }

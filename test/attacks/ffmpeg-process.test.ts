@@ -13,8 +13,19 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findExecutable, resolveExecutable } from '../../fargate-task/src/config.ts';
-import { measureWorkspace, runFfmpeg, type FfmpegRunOptions, type RunLimits } from '../../fargate-task/src/run-ffmpeg.ts';
-import { bwrapArgs, checkBwrap, sandboxedSpawn, SANDBOX_WORKSPACE, type Isolation } from '../../fargate-task/src/sandbox.ts';
+import {
+  measureWorkspace,
+  runFfmpeg,
+  type FfmpegRunOptions,
+  type RunLimits,
+} from '../../fargate-task/src/run-ffmpeg.ts';
+import {
+  bwrapArgs,
+  checkBwrap,
+  sandboxedSpawn,
+  SANDBOX_WORKSPACE,
+  type Isolation,
+} from '../../fargate-task/src/sandbox.ts';
 import { closeServer, listenLocal } from '../helpers/index.ts';
 
 const run = promisify(execFile);
@@ -36,7 +47,9 @@ let sandboxWorks = false;
 function acvFile(): Buffer {
   const words = [4, 1, 2, 0, 0, 255, 255];
   const buf = Buffer.alloc(words.length * 2);
-  words.forEach((w, i) => buf.writeUInt16BE(w, i * 2));
+  words.forEach((w, i) => {
+    buf.writeUInt16BE(w, i * 2);
+  });
   return buf;
 }
 
@@ -75,21 +88,46 @@ async function newWorkspace(): Promise<string> {
   return dir;
 }
 
-const sandbox = (limits?: Isolation['limits']): Isolation => ({ bwrapPath: bwrap!, ...(prlimit && limits ? { prlimitPath: prlimit, limits } : {}) });
+const sandbox = (limits?: Isolation['limits']): Isolation => ({
+  bwrapPath: bwrap!,
+  ...(prlimit && limits ? { prlimitPath: prlimit, limits } : {}),
+});
 
-async function ffmpegRun(argv: string[], opts: { isolation?: Isolation; limits?: RunLimits; cwd?: string; uid?: number; gid?: number } = {}) {
+async function ffmpegRun(
+  argv: string[],
+  opts: { isolation?: Isolation; limits?: RunLimits; cwd?: string; uid?: number; gid?: number } = {},
+) {
   const cwd = opts.cwd ?? (await newWorkspace());
-  const run: FfmpegRunOptions = { ffmpegPath: ffmpeg, argv, cwd, timeoutMs: 60_000, killGraceMs: 1_000, totalSeconds: null, isolation: opts.isolation, limits: opts.limits, uid: opts.uid, gid: opts.gid };
+  const run: FfmpegRunOptions = {
+    ffmpegPath: ffmpeg,
+    argv,
+    cwd,
+    timeoutMs: 60_000,
+    killGraceMs: 1_000,
+    totalSeconds: null,
+    isolation: opts.isolation,
+    limits: opts.limits,
+    uid: opts.uid,
+    gid: opts.gid,
+  };
   return { cwd, res: await runFfmpeg(run) };
 }
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 describe('spawn spec', () => {
   it('puts prlimit, then bwrap in front of ffmpeg; binds only the workspace read-write', () => {
     const spec = sandboxedSpawn('/usr/bin/ffmpeg', ['-version'], {
       cwd: '/data/.ffaas/work/ffaas-x',
-      isolation: { bwrapPath: '/usr/bin/bwrap', prlimitPath: '/usr/bin/prlimit', limits: { addressSpaceBytes: 1000, fileSizeBytes: 2000 } },
+      isolation: {
+        bwrapPath: '/usr/bin/bwrap',
+        prlimitPath: '/usr/bin/prlimit',
+        limits: { addressSpaceBytes: 1000, fileSizeBytes: 2000 },
+      },
     });
     expect(spec.file).toBe('/usr/bin/prlimit');
     expect(spec.args.slice(0, 5)).toEqual(['--core=0', '--as=1000', '--fsize=2000', '--', '/usr/bin/bwrap']);
@@ -145,7 +183,19 @@ describe.runIf(Boolean(bwrap))('FFmpeg inside bubblewrap, with no policy in fron
   });
 
   it('cannot read another process through /proc', async () => {
-    const argv = ['-f', 'data', '-i', `/proc/${process.pid}/cmdline`, '-map', '0', '-c', 'copy', '-f', 'data', 'cmdline.bin'];
+    const argv = [
+      '-f',
+      'data',
+      '-i',
+      `/proc/${process.pid}/cmdline`,
+      '-map',
+      '0',
+      '-c',
+      'copy',
+      '-f',
+      'data',
+      'cmdline.bin',
+    ];
     const control = await ffmpegRun(argv);
     expect(control.res.exitCode).toBe(0);
     expect((await readFile(path.join(control.cwd, 'cmdline.bin'))).length).toBeGreaterThan(0);
@@ -168,13 +218,20 @@ describe.runIf(Boolean(bwrap))('FFmpeg inside bubblewrap, with no policy in fron
   });
 
   it('still does its job: writes outputs into the workspace', async () => {
-    const { cwd, res } = await ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=d=0.5', '-c:v', 'libx264', '-preset', 'ultrafast', 'ok.mp4'], { isolation: sandbox({ addressSpaceBytes: 2 * 1024 ** 3, fileSizeBytes: 50 * 1024 ** 2 }) });
+    const { cwd, res } = await ffmpegRun(
+      ['-f', 'lavfi', '-i', 'testsrc2=d=0.5', '-c:v', 'libx264', '-preset', 'ultrafast', 'ok.mp4'],
+      { isolation: sandbox({ addressSpaceBytes: 2 * 1024 ** 3, fileSizeBytes: 50 * 1024 ** 2 }) },
+    );
     expect(res.exitCode, res.stderrTail).toBe(0);
     expect((await stat(path.join(cwd, 'ok.mp4'))).size).toBeGreaterThan(1000);
   });
 
   it.runIf(isRoot)('runs as the configured unprivileged user inside the sandbox (root only)', async () => {
-    const { cwd, res } = await ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=d=0.2', '-frames:v', '1', 'frame.png'], { isolation: sandbox(), uid: 65534, gid: 65534 });
+    const { cwd, res } = await ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=d=0.2', '-frames:v', '1', 'frame.png'], {
+      isolation: sandbox(),
+      uid: 65534,
+      gid: 65534,
+    });
     expect(res.exitCode, res.stderrTail).toBe(0);
     const st = await stat(path.join(cwd, 'frame.png'));
     expect(st.uid).toBe(65534);
@@ -182,13 +239,29 @@ describe.runIf(Boolean(bwrap))('FFmpeg inside bubblewrap, with no policy in fron
 });
 
 describe('limits while FFmpeg runs', () => {
-  const quota = async (cwd: string, maxBytes: number, maxFiles = 1000): Promise<RunLimits> => ({ workspace: { maxBytes, maxFiles, baseline: await measureWorkspace(cwd) } });
+  const quota = async (cwd: string, maxBytes: number, maxFiles = 1000): Promise<RunLimits> => ({
+    workspace: { maxBytes, maxFiles, baseline: await measureWorkspace(cwd) },
+  });
 
   it('the workspace quota stops a run that writes too much (many files: the watchdog)', async () => {
     const cwd = await newWorkspace();
     // 60 one-second WAV segments of 96 KB each: ~5.8 MB against a 1 MB quota.
-    const argv = ['-f', 'lavfi', '-i', 'sine=duration=60:sample_rate=48000', '-f', 'segment', '-segment_time', '1', 'seg%03d.wav'];
-    const { res } = await ffmpegRun(argv, { cwd, limits: await quota(cwd, 1_000_000), isolation: bwrap ? sandbox() : undefined });
+    const argv = [
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=duration=60:sample_rate=48000',
+      '-f',
+      'segment',
+      '-segment_time',
+      '1',
+      'seg%03d.wav',
+    ];
+    const { res } = await ffmpegRun(argv, {
+      cwd,
+      limits: await quota(cwd, 1_000_000),
+      isolation: bwrap ? sandbox() : undefined,
+    });
     expect(res.limitExceeded).toMatchObject({ kind: 'workspace_bytes', limit: 1_000_000 });
   });
 
@@ -196,38 +269,77 @@ describe('limits while FFmpeg runs', () => {
     if (!prlimit) return;
     const cwd = await newWorkspace();
     const argv = ['-f', 'lavfi', '-i', 'testsrc2=duration=20:size=640x360', '-c:v', 'rawvideo', '-f', 'nut', 'big.nut'];
-    const { res } = await ffmpegRun(argv, { cwd, limits: await quota(cwd, 2_000_000), isolation: { ...(bwrap ? { bwrapPath: bwrap } : {}), prlimitPath: prlimit, limits: { fileSizeBytes: 2_000_000 } } });
+    const { res } = await ffmpegRun(argv, {
+      cwd,
+      limits: await quota(cwd, 2_000_000),
+      isolation: { ...(bwrap ? { bwrapPath: bwrap } : {}), prlimitPath: prlimit, limits: { fileSizeBytes: 2_000_000 } },
+    });
     expect(res.limitExceeded).toMatchObject({ kind: 'workspace_bytes', limit: 2_000_000 });
     expect((await stat(path.join(cwd, 'big.nut'))).size).toBeLessThanOrEqual(2_000_000);
   });
 
   it('the memory limit stops a run that buffers frames (reverse), and a modest run passes under it', async () => {
     const limit = 256 * 1024 ** 2;
-    const iso: Isolation | undefined = prlimit ? { ...(bwrap ? { bwrapPath: bwrap } : {}), prlimitPath: prlimit, limits: { addressSpaceBytes: limit + 1024 ** 3 } } : undefined;
-    const hog = await ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=duration=30:size=1280x720', '-vf', 'reverse', '-f', 'null', '-'], { limits: { memoryBytes: limit }, isolation: iso });
+    const iso: Isolation | undefined = prlimit
+      ? {
+          ...(bwrap ? { bwrapPath: bwrap } : {}),
+          prlimitPath: prlimit,
+          limits: { addressSpaceBytes: limit + 1024 ** 3 },
+        }
+      : undefined;
+    const hog = await ffmpegRun(
+      ['-f', 'lavfi', '-i', 'testsrc2=duration=30:size=1280x720', '-vf', 'reverse', '-f', 'null', '-'],
+      { limits: { memoryBytes: limit }, isolation: iso },
+    );
     expect(hog.res.limitExceeded).toMatchObject({ kind: 'memory', limit });
     expect(hog.res.exitCode === 0 && !hog.res.limitExceeded).toBe(false);
 
-    const modest = await ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=duration=1:size=320x240', '-c:v', 'libx264', '-preset', 'ultrafast', 'small.mp4'], { limits: { memoryBytes: limit }, isolation: iso });
+    const modest = await ffmpegRun(
+      ['-f', 'lavfi', '-i', 'testsrc2=duration=1:size=320x240', '-c:v', 'libx264', '-preset', 'ultrafast', 'small.mp4'],
+      { limits: { memoryBytes: limit }, isolation: iso },
+    );
     expect(modest.res.limitExceeded).toBeUndefined();
     expect(modest.res.exitCode, modest.res.stderrTail).toBe(0);
   });
 });
 
 describe('worker settings (readWorkerConfig)', () => {
-  const required = { FFAAS_COMMANDS_TABLE: 't', FFAAS_BUCKET: 'b', FFAAS_COMMAND_ID: 'c', FFAAS_ACCOUNT_ID: 'a', FFAAS_TASK_TOKEN: 'tok' };
+  const required = {
+    FFAAS_COMMANDS_TABLE: 't',
+    FFAAS_BUCKET: 'b',
+    FFAAS_COMMAND_ID: 'c',
+    FFAAS_ACCOUNT_ID: 'a',
+    FFAAS_TASK_TOKEN: 'tok',
+  };
 
   it('defaults: sandbox auto, 10 GiB workspace quota, 3/4 of the memory per run', async () => {
     const { readWorkerConfig, defaultFfmpegMemoryBytes } = await import('../../fargate-task/src/config.ts');
     const r = readWorkerConfig({ ...required, PATH: process.env.PATH });
-    expect(r).toMatchObject({ ok: true, config: { sandboxMode: 'auto', workspaceMaxBytes: 10 * 1024 ** 3, ffmpegMemoryBytes: defaultFfmpegMemoryBytes() } });
+    expect(r).toMatchObject({
+      ok: true,
+      config: { sandboxMode: 'auto', workspaceMaxBytes: 10 * 1024 ** 3, ffmpegMemoryBytes: defaultFfmpegMemoryBytes() },
+    });
   });
 
   it('reads FFAAS_SANDBOX, FFAAS_WORKSPACE_MAX_BYTES and FFAAS_FFMPEG_MEMORY_BYTES, and names a bad one', async () => {
     const { readWorkerConfig, WORKER_ENV } = await import('../../fargate-task/src/config.ts');
-    const r = readWorkerConfig({ ...required, [WORKER_ENV.SANDBOX]: 'Required', [WORKER_ENV.WORKSPACE_MAX_BYTES]: '1000', [WORKER_ENV.FFMPEG_MEMORY_BYTES]: '2000' });
-    expect(r).toMatchObject({ ok: true, config: { sandboxMode: 'required', workspaceMaxBytes: 1000, ffmpegMemoryBytes: 2000 } });
-    expect(readWorkerConfig({ ...required, [WORKER_ENV.SANDBOX]: 'yes' })).toMatchObject({ ok: false, message: expect.stringContaining(WORKER_ENV.SANDBOX) });
-    expect(readWorkerConfig({ ...required, [WORKER_ENV.WORKSPACE_MAX_BYTES]: '10GB' })).toMatchObject({ ok: false, message: expect.stringContaining(WORKER_ENV.WORKSPACE_MAX_BYTES) });
+    const r = readWorkerConfig({
+      ...required,
+      [WORKER_ENV.SANDBOX]: 'Required',
+      [WORKER_ENV.WORKSPACE_MAX_BYTES]: '1000',
+      [WORKER_ENV.FFMPEG_MEMORY_BYTES]: '2000',
+    });
+    expect(r).toMatchObject({
+      ok: true,
+      config: { sandboxMode: 'required', workspaceMaxBytes: 1000, ffmpegMemoryBytes: 2000 },
+    });
+    expect(readWorkerConfig({ ...required, [WORKER_ENV.SANDBOX]: 'yes' })).toMatchObject({
+      ok: false,
+      message: expect.stringContaining(WORKER_ENV.SANDBOX),
+    });
+    expect(readWorkerConfig({ ...required, [WORKER_ENV.WORKSPACE_MAX_BYTES]: '10GB' })).toMatchObject({
+      ok: false,
+      message: expect.stringContaining(WORKER_ENV.WORKSPACE_MAX_BYTES),
+    });
   });
 });

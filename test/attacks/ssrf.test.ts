@@ -88,9 +88,13 @@ describe('redirects from an allowed origin to internal targets are refused, noth
 
   it('a chain (self → self → internal) is refused at the last hop', async () => {
     attacker.route('/c1', (_req, res) => res.writeHead(301, { location: '/c2' }).end());
-    attacker.route('/c2', (_req, res) => res.writeHead(307, { location: `http://127.0.0.2:${internal.port}/secret` }).end());
+    attacker.route('/c2', (_req, res) =>
+      res.writeHead(307, { location: `http://127.0.0.2:${internal.port}/secret` }).end(),
+    );
     const before = internal.hits.length;
-    await expect(safeFetchToFile(attacker.url('/c1'), path.join(dir, 'x'), opts())).rejects.toMatchObject({ reason: 'policy' });
+    await expect(safeFetchToFile(attacker.url('/c1'), path.join(dir, 'x'), opts())).rejects.toMatchObject({
+      reason: 'policy',
+    });
     expect(internal.hits.length).toBe(before);
   });
 });
@@ -98,27 +102,41 @@ describe('redirects from an allowed origin to internal targets are refused, noth
 describe('direct requests', () => {
   it('the internal service itself is refused without allowPrivate', async () => {
     const before = internal.hits.length;
-    await expect(safeFetchToFile(internal.url('/secret'), path.join(dir, 'x'), opts({ trustedOrigins: [] }))).rejects.toMatchObject({ reason: 'policy' });
+    await expect(
+      safeFetchToFile(internal.url('/secret'), path.join(dir, 'x'), opts({ trustedOrigins: [] })),
+    ).rejects.toMatchObject({ reason: 'policy' });
     expect(internal.hits.length).toBe(before);
   });
 
   it('a name resolving to the internal service is refused (DNS answer checked)', async () => {
     const before = internal.hits.length;
     await expect(
-      safeFetch(`http://cdn.attacker.example:${internal.port}/secret`, {}, opts({ resolve: async () => ['127.0.0.2'] })),
+      safeFetch(
+        `http://cdn.attacker.example:${internal.port}/secret`,
+        {},
+        opts({ resolve: async () => ['127.0.0.2'] }),
+      ),
     ).rejects.toMatchObject({ reason: 'policy' });
     expect(internal.hits.length).toBe(before);
   });
 
   it('allowPrivate (local mode) still refuses metadata endpoints', async () => {
-    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://169.254.170.2/v2/credentials/x', 'http://[fd00:ec2::254]/']) {
-      await expect(safeFetchToFile(url, path.join(dir, 'x'), opts({ allowPrivate: true })), url).rejects.toMatchObject({ reason: 'policy' });
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://169.254.170.2/v2/credentials/x',
+      'http://[fd00:ec2::254]/',
+    ]) {
+      await expect(safeFetchToFile(url, path.join(dir, 'x'), opts({ allowPrivate: true })), url).rejects.toMatchObject({
+        reason: 'policy',
+      });
     }
   });
 
   it('webhook-style POST to an internal address is refused', async () => {
     const before = internal.hits.length;
-    await expect(safeFetch(internal.url('/secret'), { method: 'POST', body: '{}' }, opts({ maxRedirects: 0 }))).rejects.toMatchObject({ reason: 'policy' });
+    await expect(
+      safeFetch(internal.url('/secret'), { method: 'POST', body: '{}' }, opts({ maxRedirects: 0 })),
+    ).rejects.toMatchObject({ reason: 'policy' });
     expect(internal.hits.length).toBe(before);
   });
 });
@@ -127,7 +145,9 @@ describe('the worker download step', () => {
   it('turns a refused input into INPUT_DOWNLOAD_FAILED naming the alias and host, not the credentials', async () => {
     const before = internal.hits.length;
     const err = await downloadInputs({
-      inputs: [{ alias: 'in_video', url: `http://user:hunter2@127.0.0.2:${internal.port}/secret`, local_name: 'in_video.mp4' }],
+      inputs: [
+        { alias: 'in_video', url: `http://user:hunter2@127.0.0.2:${internal.port}/secret`, local_name: 'in_video.mp4' },
+      ],
       workspace: dir,
       settings: { maxBytes: 1 << 20, timeoutMs: 5000, maxRedirects: 5, retries: 2, retryDelayMs: 10 },
       allowPrivate: false,

@@ -11,7 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeFixtures, startFixtureServer, type FixtureServer, type Fixtures } from '../helpers/index.ts';
 import { createKey, startLocalProcess, type LocalProcess } from './local-process.ts';
 
-async function api(base: string, method: string, route: string, opts: { key?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+async function api(
+  base: string,
+  method: string,
+  route: string,
+  opts: { key?: string; body?: unknown; headers?: Record<string, string> } = {},
+) {
   const res = await fetch(`${base}${route}`, {
     method,
     headers: {
@@ -31,7 +36,13 @@ async function api(base: string, method: string, route: string, opts: { key?: st
   return { status: res.status, json, headers: res.headers };
 }
 
-async function pollUntil(base: string, key: string, id: string, done: (s: string) => boolean, timeoutMs = 60_000): Promise<any> {
+async function pollUntil(
+  base: string,
+  key: string,
+  id: string,
+  done: (s: string) => boolean,
+  timeoutMs = 60_000,
+): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { status, json } = await api(base, 'GET', `/api/v1/commands/${id}`, { key });
@@ -49,7 +60,8 @@ async function ffmpegProcesses(marker: string): Promise<number[]> {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
-      if (path.basename(cmdline[0] ?? '') === 'ffmpeg' && cmdline.some((a) => a.includes(marker))) pids.push(Number(entry));
+      if (path.basename(cmdline[0] ?? '') === 'ffmpeg' && cmdline.some((a) => a.includes(marker)))
+        pids.push(Number(entry));
     } catch {
       /* gone meanwhile */
     }
@@ -83,7 +95,14 @@ describe('control over HTTP (local mode)', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'ffaas-control-'));
-    env = { FFAAS_DATA_DIR: dataDir, FFAAS_ALLOW_PRIVATE_URLS: '1', FFAAS_MAX_CONCURRENCY: '1', FFAAS_RATE_LIMIT_PER_SECOND: '20', FFAAS_RATE_LIMIT_BURST: '40', FFAAS_ACCOUNT_MAX_QUEUED: '35' };
+    env = {
+      FFAAS_DATA_DIR: dataDir,
+      FFAAS_ALLOW_PRIVATE_URLS: '1',
+      FFAAS_MAX_CONCURRENCY: '1',
+      FFAAS_RATE_LIMIT_PER_SECOND: '20',
+      FFAAS_RATE_LIMIT_BURST: '40',
+      FFAAS_ACCOUNT_MAX_QUEUED: '35',
+    };
     fixtures = await makeFixtures({ names: ['video.mp4'] });
     media = await startFixtureServer({ dir: fixtures.dir });
     local = await startLocalProcess(env);
@@ -132,7 +151,11 @@ describe('control over HTTP (local mode)', () => {
     const t0 = Date.now();
     const cancelRunning = await api(base, 'POST', `/api/v1/commands/${running.json.command_id}/cancel`, { key });
     expect(cancelRunning.status).toBe(200);
-    expect(cancelRunning.json).toMatchObject({ command_id: running.json.command_id, status: 'FAILED', error_status: 'CANCELLED' });
+    expect(cancelRunning.json).toMatchObject({
+      command_id: running.json.command_id,
+      status: 'FAILED',
+      error_status: 'CANCELLED',
+    });
     expect(cancelRunning.json.output_files).toEqual({});
     while ((await ffmpegProcesses(marker)).length > 0) {
       if (Date.now() - t0 > 5000) throw new Error('ffmpeg still running 5 s after the cancel');
@@ -162,17 +185,33 @@ describe('control over HTTP (local mode)', () => {
   it('answers a retried submit with the same Idempotency-Key and body with the first answer; another body is 422', async () => {
     const idem = `retry-${randomUUID()}`;
     const body = quick('idem.mp4');
-    const first = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, body, headers: { 'Idempotency-Key': idem } });
+    const first = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
+      key,
+      body,
+      headers: { 'Idempotency-Key': idem },
+    });
     expect(first.status).toBe(200);
-    const second = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, body, headers: { 'Idempotency-Key': idem } });
+    const second = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
+      key,
+      body,
+      headers: { 'Idempotency-Key': idem },
+    });
     expect(second.status).toBe(200);
     expect(second.json.command_id).toBe(first.json.command_id);
 
-    const other = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, body: quick('other.mp4'), headers: { 'Idempotency-Key': idem } });
+    const other = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
+      key,
+      body: quick('other.mp4'),
+      headers: { 'Idempotency-Key': idem },
+    });
     expect(other.status).toBe(422);
     expect(other.json.error.code).toBe('VALIDATION_ERROR');
     // The same header value from another account is another key.
-    const foreign = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key: otherKey, body, headers: { 'Idempotency-Key': idem } });
+    const foreign = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
+      key: otherKey,
+      body,
+      headers: { 'Idempotency-Key': idem },
+    });
     expect(foreign.status).toBe(200);
     expect(foreign.json.command_id).not.toBe(first.json.command_id);
     // No key: a new command each time.
@@ -180,12 +219,25 @@ describe('control over HTTP (local mode)', () => {
     expect(plain.json.command_id).not.toBe(first.json.command_id);
     // run-multiple too.
     const multi = { commands: [quick('m1.mp4'), quick('m2.mp4')] };
-    const m1 = await api(base, 'POST', '/v1/run-multiple-ffmpeg-commands', { key, body: multi, headers: { 'Idempotency-Key': idem } });
-    const m2 = await api(base, 'POST', '/v1/run-multiple-ffmpeg-commands', { key, body: multi, headers: { 'Idempotency-Key': idem } });
+    const m1 = await api(base, 'POST', '/v1/run-multiple-ffmpeg-commands', {
+      key,
+      body: multi,
+      headers: { 'Idempotency-Key': idem },
+    });
+    const m2 = await api(base, 'POST', '/v1/run-multiple-ffmpeg-commands', {
+      key,
+      body: multi,
+      headers: { 'Idempotency-Key': idem },
+    });
     expect(m1.status).toBe(200);
     expect(m2.json.command_ids).toEqual(m1.json.command_ids);
     for (const id of [first.json.command_id, foreign.json.command_id, plain.json.command_id, ...m1.json.command_ids]) {
-      await pollUntil(base, id === foreign.json.command_id ? otherKey : key, id, (s) => s === 'SUCCESS' || s === 'FAILED');
+      await pollUntil(
+        base,
+        id === foreign.json.command_id ? otherKey : key,
+        id,
+        (s) => s === 'SUCCESS' || s === 'FAILED',
+      );
     }
   }, 120_000);
 
@@ -193,7 +245,9 @@ describe('control over HTTP (local mode)', () => {
     const idem = `burst-${randomUUID()}`;
     const body = quick('burst.mp4');
     const answers = await Promise.all(
-      Array.from({ length: 8 }, () => api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, body, headers: { 'Idempotency-Key': idem } })),
+      Array.from({ length: 8 }, () =>
+        api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, body, headers: { 'Idempotency-Key': idem } }),
+      ),
     );
     for (const a of answers) expect(a.status, JSON.stringify(a.json)).toBe(200);
     const ids = new Set(answers.map((a) => a.json.command_id));
@@ -209,10 +263,13 @@ describe('control over HTTP (local mode)', () => {
     const list = await api(base, 'GET', '/api/v1/commands?limit=100', { key });
     expect(list.status).toBe(200);
     const polls = await Promise.all(
-      list.json.commands.map(async (c: { command_id: string }) => (await api(base, 'GET', `/api/v1/commands/${c.command_id}`, { key })).json),
+      list.json.commands.map(
+        async (c: { command_id: string }) => (await api(base, 'GET', `/api/v1/commands/${c.command_id}`, { key })).json,
+      ),
     );
     expect(polls.length).toBeGreaterThanOrEqual(3);
-    for (const p of polls) expect(Object.keys(p.usage).sort()).toEqual(['estimated_usd', 'gpu_seconds', 'storage_bytes', 'vcpu_seconds']);
+    for (const p of polls)
+      expect(Object.keys(p.usage).sort()).toEqual(['estimated_usd', 'gpu_seconds', 'storage_bytes', 'vcpu_seconds']);
     const succeeded = polls.find((p) => p.status === 'SUCCESS');
     expect(succeeded.usage.vcpu_seconds).toBeGreaterThan(0);
     expect(succeeded.usage.storage_bytes).toBeGreaterThan(1000);
@@ -258,13 +315,20 @@ describe('control over HTTP (local mode)', () => {
 
     const single = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key: otherKey, body: quick('single.mp4') });
     expect(single.status).toBe(200);
-    const done = await pollUntil(base, otherKey, single.json.command_id, (s) => s === 'SUCCESS' || s === 'FAILED', 90_000);
+    const done = await pollUntil(
+      base,
+      otherKey,
+      single.json.command_id,
+      (s) => s === 'SUCCESS' || s === 'FAILED',
+      90_000,
+    );
     expect(done.status).toBe('SUCCESS');
     const waited = (Date.parse(done.started_at) - Date.parse(done.created_at)) / 1000;
 
     // Let the flood drain, then compare with its commands' own run times.
     const floods = [];
-    for (const id of ids) floods.push(await pollUntil(base, floodKey, id, (s) => s === 'SUCCESS' || s === 'FAILED', 180_000));
+    for (const id of ids)
+      floods.push(await pollUntil(base, floodKey, id, (s) => s === 'SUCCESS' || s === 'FAILED', 180_000));
     const runs = floods.map((f) => (Date.parse(f.finished_at) - Date.parse(f.started_at)) / 1000);
     const longest = Math.max(...runs);
     // At most the one flood command running when it arrived (plus scheduling slack), not the backlog.
@@ -274,7 +338,9 @@ describe('control over HTTP (local mode)', () => {
   }, 300_000);
 
   it('answers a burst over the account rate with 429 RATE_LIMITED and Retry-After; other accounts are not affected', async () => {
-    const answers = await Promise.all(Array.from({ length: 80 }, () => api(base, 'GET', '/api/v1/commands?limit=1', { key: burstKey })));
+    const answers = await Promise.all(
+      Array.from({ length: 80 }, () => api(base, 'GET', '/api/v1/commands?limit=1', { key: burstKey })),
+    );
     const limited = answers.filter((a) => a.status === 429);
     expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(40);
     expect(limited.length).toBeGreaterThan(0);

@@ -20,7 +20,12 @@ interface Answer {
   headers: Headers;
 }
 
-async function api(base: string, method: string, route: string, opts: { key?: string; bearer?: string; body?: unknown } = {}): Promise<Answer> {
+async function api(
+  base: string,
+  method: string,
+  route: string,
+  opts: { key?: string; bearer?: string; body?: unknown } = {},
+): Promise<Answer> {
   const res = await fetch(`${base}${route}`, {
     method,
     headers: {
@@ -47,7 +52,11 @@ function clientMessage(body: any): string {
 }
 
 async function probeDuration(target: string): Promise<number> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', target], { timeout: 60_000 });
+  const { stdout } = await run(
+    'ffprobe',
+    ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', target],
+    { timeout: 60_000 },
+  );
   return Number(stdout.trim());
 }
 
@@ -104,7 +113,9 @@ describe('dialects over HTTP (local mode)', () => {
   it('accepts the key as Authorization: Bearer on every dialect; a bad key is a 401 a client can read', async () => {
     expect((await api(base, 'GET', '/api/v1/commands', { bearer: key })).status).toBe(200);
     expect((await api(base, 'GET', '/v1/commands', { bearer: key })).status).toBe(200);
-    expect((await api(base, 'GET', `/jobs/job_00000000-0000-4000-8000-000000000000`, { bearer: key })).status).toBe(404);
+    expect((await api(base, 'GET', `/jobs/job_00000000-0000-4000-8000-000000000000`, { bearer: key })).status).toBe(
+      404,
+    );
     const bad = await api(base, 'GET', '/api/v1/commands', { bearer: `ffsk_${'0'.repeat(64)}` });
     expect(bad.status).toBe(401);
     expect(bad.json.error.code).toBe('UNAUTHORIZED');
@@ -112,7 +123,9 @@ describe('dialects over HTTP (local mode)', () => {
     // Clients read the top-level message or FastAPI's detail.
     expect(bad.json.message).toBe(bad.json.error.message);
     expect(bad.json.detail).toBeTruthy();
-    expect((await api(base, 'POST', '/jobs', { body: { type: 'ffmpeg', params: { command: 'ffmpeg -version' } } })).status).toBe(401);
+    expect(
+      (await api(base, 'POST', '/jobs', { body: { type: 'ffmpeg', params: { command: 'ffmpeg -version' } } })).status,
+    ).toBe(401);
   });
 
   it('RenderIO: numeric strings, an HLS output whose storage_url ends in its name and plays over HTTP with every segment', async () => {
@@ -162,7 +175,11 @@ describe('dialects over HTTP (local mode)', () => {
     const good = new URL(first.output_files.out_playlist.storage_url);
     const [, , id, token] = good.pathname.split('/');
     const tampered = `${token!.slice(0, -2)}${token!.endsWith('AA') ? 'BB' : 'AA'}`;
-    for (const p of [`/v/${id}/${tampered}/master.m3u8`, `/v/${id}/${token}/nope.ts`, `/v/00000000-0000-4000-8000-000000000000/${token}/master.m3u8`]) {
+    for (const p of [
+      `/v/${id}/${tampered}/master.m3u8`,
+      `/v/${id}/${token}/nope.ts`,
+      `/v/00000000-0000-4000-8000-000000000000/${token}/master.m3u8`,
+    ]) {
       const res = await api(base, 'GET', p);
       expect(res.status, p).toBe(404);
       expect(res.json.error.code).toBe('NOT_FOUND');
@@ -193,7 +210,10 @@ describe('dialects over HTTP (local mode)', () => {
       body: {
         type: 'ffmpeg',
         inputs: {},
-        params: { command: `ffmpeg -i ${media.url('/video.mp4')} -vf scale=80:60 -c:v libx264 -an output.mp4`, timeout: '60' },
+        params: {
+          command: `ffmpeg -i ${media.url('/video.mp4')} -vf scale=80:60 -c:v libx264 -an output.mp4`,
+          timeout: '60',
+        },
       },
     });
     expect(submit.status, JSON.stringify(submit.json)).toBe(200);
@@ -229,7 +249,10 @@ describe('dialects over HTTP (local mode)', () => {
       body: {
         type: 'ffmpeg',
         inputs: { 'video.mp4': { url: media.url('/video.mp4') } },
-        params: { command: 'ffmpeg -i video.mp4 -c:v libx264 -g 10 -an -f hls -hls_time 0.4 -hls_playlist_type vod -hls_segment_filename seg_%03d.ts master.m3u8' },
+        params: {
+          command:
+            'ffmpeg -i video.mp4 -c:v libx264 -g 10 -an -f hls -hls_time 0.4 -hls_playlist_type vod -hls_segment_filename seg_%03d.ts master.m3u8',
+        },
       },
     });
     expect(submit.status, JSON.stringify(submit.json)).toBe(200);
@@ -262,11 +285,17 @@ describe('dialects over HTTP (local mode)', () => {
     expect(job.output.file).toBeNull();
     const frames = job.output.files;
     expect(frames.length).toBeGreaterThanOrEqual(3);
-    expect(frames.map((f: { path: string }) => f.path)).toEqual(frames.map((_: unknown, i: number) => `frame_${String(i + 1).padStart(3, '0')}.png`));
+    expect(frames.map((f: { path: string }) => f.path)).toEqual(
+      frames.map((_: unknown, i: number) => `frame_${String(i + 1).padStart(3, '0')}.png`),
+    );
     for (const f of frames) expect(f.type).toBe('image');
     const last = await fetch(frames.at(-1).url);
     expect(last.status).toBe(200);
-    expect(Buffer.from(await last.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    expect(
+      Buffer.from(await last.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
     const poll = await api(base, 'GET', `/api/v1/commands/${submit.json.data.id.slice(4)}`, { key });
     const outputs = Object.values(poll.json.output_files) as { file_count: number; storage_url: string }[];
     expect(outputs).toHaveLength(1);
@@ -277,7 +306,10 @@ describe('dialects over HTTP (local mode)', () => {
   it('Rendobar: a failed job carries code, message, stderr detail and retryable false', async () => {
     const submit = await api(base, 'POST', '/jobs', {
       bearer: key,
-      body: { type: 'ffmpeg', params: { command: `ffmpeg -i ${media.url('/video.mp4')} -c:v libx264 -profile:v bogus output.mp4` } },
+      body: {
+        type: 'ffmpeg',
+        params: { command: `ffmpeg -i ${media.url('/video.mp4')} -c:v libx264 -profile:v bogus output.mp4` },
+      },
     });
     expect(submit.status).toBe(200);
     const job = await pollJob(submit.json.data.id);
@@ -305,10 +337,20 @@ describe('dialects over HTTP (local mode)', () => {
     expect(badTimeout.json.error.message).toMatch(/timeout/);
     expect(badTimeout.json.message).toBe(badTimeout.json.error.message);
 
-    const ok = await api(base, 'POST', '/ffmpeg/validate', { body: { command: 'ffmpeg -i video.mp4 -vf scale=1280:720 output.mp4' } });
+    const ok = await api(base, 'POST', '/ffmpeg/validate', {
+      body: { command: 'ffmpeg -i video.mp4 -vf scale=1280:720 output.mp4' },
+    });
     expect(ok.status).toBe(200);
-    expect(ok.json).toEqual({ data: { valid: true, args: ['-i', 'video.mp4', '-vf', 'scale=1280:720', 'output.mp4'], inferredOutputFormat: 'mp4' } });
-    const no = await api(base, 'POST', '/ffmpeg/validate', { body: { command: 'ffmpeg -protocol_whitelist file -i video.mp4 output.mp4' } });
+    expect(ok.json).toEqual({
+      data: {
+        valid: true,
+        args: ['-i', 'video.mp4', '-vf', 'scale=1280:720', 'output.mp4'],
+        inferredOutputFormat: 'mp4',
+      },
+    });
+    const no = await api(base, 'POST', '/ffmpeg/validate', {
+      body: { command: 'ffmpeg -protocol_whitelist file -i video.mp4 output.mp4' },
+    });
     expect(no.status).toBe(200);
     expect(no.json.data.valid).toBe(false);
     expect(no.json.data.error).toContain('protocol_whitelist');
@@ -317,7 +359,10 @@ describe('dialects over HTTP (local mode)', () => {
     const viaValidate = await api(base, 'POST', '/ffmpeg/validate', { body: { command: metadata } });
     expect(viaValidate.json.data.valid).toBe(false);
     expect(viaValidate.json.data.error).toMatch(/URL refused/);
-    const viaJobs = await api(base, 'POST', '/jobs', { bearer: key, body: { type: 'ffmpeg', params: { command: metadata } } });
+    const viaJobs = await api(base, 'POST', '/jobs', {
+      bearer: key,
+      body: { type: 'ffmpeg', params: { command: metadata } },
+    });
     expect(viaJobs.status).toBe(422);
     expect(viaJobs.json.error.code).toBe('VALIDATION_ERROR');
     expect(viaJobs.json.message).toMatch(/URL refused/);

@@ -14,7 +14,12 @@ import { makeFixtures, startFixtureServer, type FixtureServer, type Fixtures } f
 import { createKey, startLocalProcess, type LocalProcess } from './local-process.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-async function api(base: string, method: string, route: string, opts: { key?: string; body?: unknown; form?: FormData } = {}) {
+async function api(
+  base: string,
+  method: string,
+  route: string,
+  opts: { key?: string; body?: unknown; form?: FormData } = {},
+) {
   const res = await fetch(`${base}${route}`, {
     method,
     headers: {
@@ -64,11 +69,15 @@ describe('files and presets over HTTP (local mode)', () => {
     }, `file ${fileId}`);
 
   const commandDone = (id: string, k = key) =>
-    until(async () => {
-      const r = await api(base, 'GET', `/api/v1/commands/${id}`, { key: k });
-      expect(r.status).toBe(200);
-      return r.json.status === 'SUCCESS' || r.json.status === 'FAILED' ? r.json : undefined;
-    }, `command ${id}`, 90_000);
+    until(
+      async () => {
+        const r = await api(base, 'GET', `/api/v1/commands/${id}`, { key: k });
+        expect(r.status).toBe(200);
+        return r.json.status === 'SUCCESS' || r.json.status === 'FAILED' ? r.json : undefined;
+      },
+      `command ${id}`,
+      90_000,
+    );
 
   const objectExists = async (k: string) =>
     s3.send(new HeadObjectCommand({ Bucket: bucket, Key: k })).then(
@@ -93,7 +102,12 @@ describe('files and presets over HTTP (local mode)', () => {
     otherKey = await createKey(env, 'other', 'acct-files-other');
     const endpoints = JSON.parse(await readFile(path.join(dataDir, 'endpoints.json'), 'utf8'));
     bucket = endpoints.bucket;
-    s3 = new S3Client({ endpoint: endpoints.endpoints.s3, region: endpoints.region, credentials: endpoints.credentials, forcePathStyle: true });
+    s3 = new S3Client({
+      endpoint: endpoints.endpoints.s3,
+      region: endpoints.region,
+      credentials: endpoints.credentials,
+      forcePathStyle: true,
+    });
   }, 180_000);
 
   afterAll(async () => {
@@ -167,12 +181,22 @@ describe('files and presets over HTTP (local mode)', () => {
     const put = await fetch(r.json.upload_url, { method: 'PUT', body: await readFile(fixtures.path('image.png')) });
     expect(put.status).toBe(200);
     const meta = await settled(r.json.file_id);
-    expect(meta).toMatchObject({ status: 'STORED', rendi_store_type: 'UPLOAD', file_type: 'image', width: 160, height: 120, duration: null });
+    expect(meta).toMatchObject({
+      status: 'STORED',
+      rendi_store_type: 'UPLOAD',
+      file_type: 'image',
+      width: 160,
+      height: 120,
+      duration: null,
+    });
   });
 
   it("Rendi's multipart flow: init-upload → PUT the parts → complete-upload → STORED", async () => {
     const bytes = await readFile(fixtures.path('audio.wav'));
-    const init = await api(base, 'POST', '/v1/files/init-upload', { key, body: { filename: 'tone.wav', size_bytes: bytes.length, parts: 2 } });
+    const init = await api(base, 'POST', '/v1/files/init-upload', {
+      key,
+      body: { filename: 'tone.wav', size_bytes: bytes.length, parts: 2 },
+    });
     expect(init.status, init.text).toBe(200);
     expect(init.json.status).toBe('PROCESSING');
     // Small parts: S3 needs >= 5 MiB for all but the last, so init picked one part.
@@ -186,20 +210,33 @@ describe('files and presets over HTTP (local mode)', () => {
     // Not yet complete: not usable as an input.
     const early = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
       key,
-      body: { input_files: { in_a: init.json.file_id }, output_files: { out_a: 'a.wav' }, ffmpeg_command: 'ffmpeg -i {{in_a}} {{out_a}}' },
+      body: {
+        input_files: { in_a: init.json.file_id },
+        output_files: { out_a: 'a.wav' },
+        ffmpeg_command: 'ffmpeg -i {{in_a}} {{out_a}}',
+      },
     });
     expect(early.status).toBe(422);
     expect(early.json.error.message).toMatch(/not ready yet/);
 
-    const done = await api(base, 'POST', `/v1/files/${init.json.file_id}/complete-upload`, { key, body: { parts: etags } });
+    const done = await api(base, 'POST', `/v1/files/${init.json.file_id}/complete-upload`, {
+      key,
+      body: { parts: etags },
+    });
     expect(done.status, done.text).toBe(200);
     const meta = await settled(init.json.file_id);
     expect(meta).toMatchObject({ status: 'STORED', file_type: 'audio', filename: 'tone.wav' });
-    const again = await api(base, 'POST', `/v1/files/${init.json.file_id}/complete-upload`, { key, body: { parts: etags } });
+    const again = await api(base, 'POST', `/v1/files/${init.json.file_id}/complete-upload`, {
+      key,
+      body: { parts: etags },
+    });
     expect(again.status).toBe(409);
 
     // Over the stored-file limit: refused before any upload exists.
-    const tooBig = await api(base, 'POST', '/v1/files/init-upload', { key, body: { filename: 'huge.mp4', size_bytes: 6 * 1024 ** 3 } });
+    const tooBig = await api(base, 'POST', '/v1/files/init-upload', {
+      key,
+      body: { filename: 'huge.mp4', size_bytes: 6 * 1024 ** 3 },
+    });
     expect(tooBig.status).toBe(422);
     expect(tooBig.json.detail[0].loc).toEqual(['body', 'size_bytes']);
   });
@@ -212,7 +249,13 @@ describe('files and presets over HTTP (local mode)', () => {
     expect(r.status, r.text).toBe(200);
     storedId = r.json.file_id;
     const meta = await settled(storedId);
-    expect(meta).toMatchObject({ status: 'STORED', rendi_store_type: 'STORED_FILE', original_file_url: url, file_type: 'video', filename: 'video.mp4' });
+    expect(meta).toMatchObject({
+      status: 'STORED',
+      rendi_store_type: 'STORED_FILE',
+      original_file_url: url,
+      file_type: 'video',
+      filename: 'video.mp4',
+    });
     expect(media.hits.filter((h) => h.path === '/video.mp4').length).toBeGreaterThanOrEqual(1);
   });
 
@@ -238,7 +281,11 @@ describe('files and presets over HTTP (local mode)', () => {
     for (const value of [uploadedId, uploadedUrl]) {
       const r = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
         key: otherKey,
-        body: { input_files: { in_v: value }, output_files: { out_v: 'o.mp4' }, ffmpeg_command: 'ffmpeg -i {{in_v}} {{out_v}}' },
+        body: {
+          input_files: { in_v: value },
+          output_files: { out_v: 'o.mp4' },
+          ffmpeg_command: 'ffmpeg -i {{in_v}} {{out_v}}',
+        },
       });
       expect(r.status).toBe(422);
       expect(r.json.error.code).toBe('VALIDATION_ERROR');
@@ -259,7 +306,11 @@ describe('files and presets over HTTP (local mode)', () => {
     expect((await fetch(meta.storage_url)).status).toBe(404);
     const r = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
       key,
-      body: { input_files: { in_v: storedId }, output_files: { out_v: 'o.mp4' }, ffmpeg_command: 'ffmpeg -i {{in_v}} {{out_v}}' },
+      body: {
+        input_files: { in_v: storedId },
+        output_files: { out_v: 'o.mp4' },
+        ffmpeg_command: 'ffmpeg -i {{in_v}} {{out_v}}',
+      },
     });
     expect(r.status).toBe(422);
     expect(r.json.detail[0].loc).toEqual(['body', 'input_files', 'in_v']);
@@ -293,13 +344,20 @@ describe('files and presets over HTTP (local mode)', () => {
     expect(await objectExists(`files/acct-files/${r.json.file_id}/notes.mp4`)).toBe(false);
     const use = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
       key,
-      body: { input_files: { in_v: r.json.file_id }, output_files: { out_v: 'o.mp4' }, ffmpeg_command: 'ffmpeg -i {{in_v}} {{out_v}}' },
+      body: {
+        input_files: { in_v: r.json.file_id },
+        output_files: { out_v: 'o.mp4' },
+        ffmpeg_command: 'ffmpeg -i {{in_v}} {{out_v}}',
+      },
     });
     expect(use.status).toBe(422);
   });
 
   it('store-file refuses a private/metadata URL with 422, and an unreachable one ends FAILED', async () => {
-    const refused = await api(base, 'POST', '/api/v1/files/store-file', { key, body: { file_url: 'http://169.254.169.254/latest/meta-data/' } });
+    const refused = await api(base, 'POST', '/api/v1/files/store-file', {
+      key,
+      body: { file_url: 'http://169.254.169.254/latest/meta-data/' },
+    });
     expect(refused.status).toBe(422);
     expect(refused.json.error.details[0].path).toEqual(['file_url']);
     const notUrl = await api(base, 'POST', '/api/v1/files/store-file', { key, body: { file_url: 'ftp://x/y' } });
@@ -307,7 +365,10 @@ describe('files and presets over HTTP (local mode)', () => {
     const missing = await api(base, 'POST', '/api/v1/files/store-file', { key, body: {} });
     expect(missing.status).toBe(400);
 
-    const gone = await api(base, 'POST', '/api/v1/files/store-file', { key, body: { file_url: media.url('/no-such-file.mp4') } });
+    const gone = await api(base, 'POST', '/api/v1/files/store-file', {
+      key,
+      body: { file_url: media.url('/no-such-file.mp4') },
+    });
     expect(gone.status).toBe(200);
     const meta = await settled(gone.json.file_id);
     expect(meta).toMatchObject({ status: 'FAILED', error_status: 'UNREACHABLE_INPUT_FILE', storage_url: null });
@@ -319,7 +380,8 @@ describe('files and presets over HTTP (local mode)', () => {
       body: {
         input_files: { in_video: uploadedId },
         output_files: { out_hls: 'play.m3u8' },
-        ffmpeg_command: 'ffmpeg -i {{in_video}} -c:v libx264 -preset ultrafast -c:a aac -f hls -hls_time 0.5 {{out_hls}}',
+        ffmpeg_command:
+          'ffmpeg -i {{in_video}} -c:v libx264 -preset ultrafast -c:a aac -f hls -hls_time 0.5 {{out_hls}}',
       },
     });
     expect(submit.status, submit.text).toBe(200);
@@ -396,7 +458,11 @@ describe('files and presets over HTTP (local mode)', () => {
       },
     });
     expect(created.status, created.text).toBe(201);
-    expect(created.json).toMatchObject({ command_type: 'CHAINED_COMMAND', description: 'two steps', input_files: ['in_v'] });
+    expect(created.json).toMatchObject({
+      command_type: 'CHAINED_COMMAND',
+      description: 'two steps',
+      input_files: ['in_v'],
+    });
   });
 
   it('refuses a preset whose command the policy refuses, and bad executions', async () => {
@@ -411,15 +477,29 @@ describe('files and presets over HTTP (local mode)', () => {
     });
     expect([400, 422]).toContain(refused.status);
     expect(refused.json.error.message).toMatch(/invalid command/);
-    expect((await api(base, 'GET', '/api/v1/presets', { key })).json.presets.map((p: any) => p.name)).not.toContain('bad');
+    expect((await api(base, 'GET', '/api/v1/presets', { key })).json.presets.map((p: any) => p.name)).not.toContain(
+      'bad',
+    );
 
-    const missingOutputs = await api(base, 'POST', '/api/v1/presets', { key, body: { name: 'x', ffmpeg_command: 'ffmpeg -i a.mp4 b.mp4' } });
+    const missingOutputs = await api(base, 'POST', '/api/v1/presets', {
+      key,
+      body: { name: 'x', ffmpeg_command: 'ffmpeg -i a.mp4 b.mp4' },
+    });
     expect(missingOutputs.status).toBe(400);
 
-    const wrongKeys = await api(base, 'POST', `/api/v1/presets/${presetId}/execute`, { key, body: { input_files: { in_other: uploadedId } } });
+    const wrongKeys = await api(base, 'POST', `/api/v1/presets/${presetId}/execute`, {
+      key,
+      body: { input_files: { in_other: uploadedId } },
+    });
     expect(wrongKeys.status).toBe(422);
-    expect(wrongKeys.json.error.details.map((d: any) => d.path)).toEqual([['input_files', 'in_video'], ['input_files', 'in_other']]);
-    const foreign = await api(base, 'POST', `/api/v1/presets/${presetId}/execute`, { key: otherKey, body: { input_files: { in_video: uploadedId } } });
+    expect(wrongKeys.json.error.details.map((d: any) => d.path)).toEqual([
+      ['input_files', 'in_video'],
+      ['input_files', 'in_other'],
+    ]);
+    const foreign = await api(base, 'POST', `/api/v1/presets/${presetId}/execute`, {
+      key: otherKey,
+      body: { input_files: { in_video: uploadedId } },
+    });
     expect(foreign.status).toBe(404);
     expect((await api(base, 'GET', `/api/v1/presets/${presetId}`, { key: otherKey })).status).toBe(404);
   });
@@ -429,7 +509,14 @@ describe('files and presets over HTTP (local mode)', () => {
     const del = await api(base, 'DELETE', `/api/v1/presets/${presetId}`, { key });
     expect(del.status).toBe(200);
     expect((await api(base, 'GET', `/api/v1/presets/${presetId}`, { key })).status).toBe(404);
-    expect((await api(base, 'POST', `/api/v1/presets/${presetId}/execute`, { key, body: { input_files: { in_video: uploadedId } } })).status).toBe(404);
+    expect(
+      (
+        await api(base, 'POST', `/api/v1/presets/${presetId}/execute`, {
+          key,
+          body: { input_files: { in_video: uploadedId } },
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it('needs a key on every files and presets route', async () => {

@@ -24,7 +24,12 @@ interface Poll {
   [key: string]: unknown;
 }
 
-async function api(base: string, method: string, route: string, opts: { key?: string; body?: unknown; raw?: string } = {}) {
+async function api(
+  base: string,
+  method: string,
+  route: string,
+  opts: { key?: string; body?: unknown; raw?: string } = {},
+) {
   const res = await fetch(`${base}${route}`, {
     method,
     headers: {
@@ -44,7 +49,13 @@ async function api(base: string, method: string, route: string, opts: { key?: st
 }
 
 /** Polls until SUCCESS or FAILED, recording every status seen. */
-async function waitForEnd(base: string, key: string, id: string, seen: string[] = [], timeoutMs = 90_000): Promise<Poll> {
+async function waitForEnd(
+  base: string,
+  key: string,
+  id: string,
+  seen: string[] = [],
+  timeoutMs = 90_000,
+): Promise<Poll> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { status, json } = await api(base, 'GET', `/api/v1/commands/${id}`, { key });
@@ -131,13 +142,21 @@ describe('local mode over HTTP', () => {
     expect(download.status).toBe(200);
     const file = path.join(dataDir, 'downloaded.webm');
     await writeFile(file, Buffer.from(await download.arrayBuffer()));
-    const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file]);
+    const { stdout } = await run('ffprobe', [
+      '-v',
+      'error',
+      '-print_format',
+      'json',
+      '-show_streams',
+      '-show_format',
+      file,
+    ]);
     const probe = JSON.parse(stdout);
     expect(probe.streams.map((s: { codec_name: string }) => s.codec_name).sort()).toEqual(['opus', 'vp9']);
     expect(Number(probe.format.duration)).toBeGreaterThan(0.8);
   });
 
-  it('serves the same API under /v1 and lists the account\'s commands newest first', async () => {
+  it("serves the same API under /v1 and lists the account's commands newest first", async () => {
     // Rendi's dialect: the list is a bare JSON array (docs/API.md, "Dialects").
     const { status, json } = await api(base, 'GET', '/v1/commands?limit=10', { key });
     expect(status).toBe(200);
@@ -164,22 +183,38 @@ describe('local mode over HTTP', () => {
     // The first frame through its storage_url, as a client gets it.
     const first = await fetch(out.storage_url as string);
     expect(first.status).toBe(200);
-    expect(Buffer.from(await first.arrayBuffer()).subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(
+      Buffer.from(await first.arrayBuffer())
+        .subarray(1, 4)
+        .toString('latin1'),
+    ).toBe('PNG');
     // Every frame is stored next to it, under the output's prefix (read from local mode's S3).
     const live = JSON.parse(await readFile(path.join(dataDir, 'endpoints.json'), 'utf8'));
-    const s3 = new S3Client({ endpoint: live.endpoints.s3, region: live.region, credentials: live.credentials, forcePathStyle: true });
+    const s3 = new S3Client({
+      endpoint: live.endpoints.s3,
+      region: live.region,
+      credentials: live.credentials,
+      forcePathStyle: true,
+    });
     try {
       for (let i = 1; i <= (out.file_count as number); i++) {
         const name = `frame_${String(i).padStart(3, '0')}.png`;
-        const obj = await s3.send(new GetObjectCommand({ Bucket: live.bucket, Key: S3_KEYS.output('acct-e2e', done.command_id, name) }));
-        expect(Buffer.from(await obj.Body!.transformToByteArray()).subarray(1, 4).toString('latin1'), name).toBe('PNG');
+        const obj = await s3.send(
+          new GetObjectCommand({ Bucket: live.bucket, Key: S3_KEYS.output('acct-e2e', done.command_id, name) }),
+        );
+        expect(
+          Buffer.from(await obj.Body!.transformToByteArray())
+            .subarray(1, 4)
+            .toString('latin1'),
+          name,
+        ).toBe('PNG');
       }
     } finally {
       s3.destroy();
     }
   });
 
-  it('ends a failing FFmpeg run FAILED with FFMPEG_FAILED and FFmpeg\'s own words', async () => {
+  it("ends a failing FFmpeg run FAILED with FFMPEG_FAILED and FFmpeg's own words", async () => {
     const submit = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
       key,
       body: {
@@ -202,7 +237,8 @@ describe('local mode over HTTP', () => {
         input_files: {},
         output_files: { out_video: 'long.mp4' },
         // Five minutes of 720p: far more than the 4 s it is given.
-        ffmpeg_command: 'ffmpeg -filter_complex testsrc2=duration=300:size=1280x720:rate=25 -c:v libx264 -preset medium {{out_video}}',
+        ffmpeg_command:
+          'ffmpeg -filter_complex testsrc2=duration=300:size=1280x720:rate=25 -c:v libx264 -preset medium {{out_video}}',
         max_command_run_seconds: 4,
       },
     });
@@ -254,7 +290,9 @@ describe('local mode over HTTP', () => {
 
   it('answers another account exactly as for a missing command (404)', async () => {
     const theirs = await api(base, 'GET', `/api/v1/commands/${firstCommandId}`, { key: otherAccountKey });
-    const missing = await api(base, 'GET', '/api/v1/commands/00000000-0000-4000-8000-000000000000', { key: otherAccountKey });
+    const missing = await api(base, 'GET', '/api/v1/commands/00000000-0000-4000-8000-000000000000', {
+      key: otherAccountKey,
+    });
     expect(theirs.status).toBe(404);
     expect(theirs.json.error.code).toBe('NOT_FOUND');
     expect(theirs.json).toEqual(missing.json);
@@ -294,7 +332,10 @@ describe('local mode over HTTP', () => {
     expect(tooMuchMetadata.json.error.code).toBe('VALIDATION_ERROR');
     expect(tooMuchMetadata.json.detail[0].loc).toContain('metadata');
 
-    const tooLarge = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, raw: JSON.stringify({ pad: 'x'.repeat(300 * 1024) }) });
+    const tooLarge = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
+      key,
+      raw: JSON.stringify({ pad: 'x'.repeat(300 * 1024) }),
+    });
     expect(tooLarge.status).toBe(413);
     expect(tooLarge.json.error.code).toBe('PAYLOAD_TOO_LARGE');
 
@@ -308,7 +349,11 @@ describe('local mode over HTTP', () => {
 
   it('validates a command without a key and without recording it', async () => {
     const { status, json } = await api(base, 'POST', '/api/v1/validate', {
-      body: { ffmpeg_command: 'ffmpeg -i {{in_a}} -c:v h264_nvenc {{out_b}}', input_files: { in_a: 'https://example.com/a.mp4' }, output_files: { out_b: 'b.mp4' } },
+      body: {
+        ffmpeg_command: 'ffmpeg -i {{in_a}} -c:v h264_nvenc {{out_b}}',
+        input_files: { in_a: 'https://example.com/a.mp4' },
+        output_files: { out_b: 'b.mp4' },
+      },
     });
     expect(status).toBe(200);
     // No GPU workers in local mode: NVENC is refused rather than queued forever.
@@ -323,7 +368,10 @@ describe('local mode over HTTP', () => {
     };
     const validated = await api(base, 'POST', '/api/v1/validate', { body });
     expect(validated.status).toBe(200);
-    expect(validated.json).toMatchObject({ valid: false, errors: [{ code: 'VALIDATION_ERROR', path: ['input_files', 'in_a'] }] });
+    expect(validated.json).toMatchObject({
+      valid: false,
+      errors: [{ code: 'VALIDATION_ERROR', path: ['input_files', 'in_a'] }],
+    });
     const submitted = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, body });
     expect(submitted.status).toBe(422);
     expect(submitted.json.error.details.map((d: { path: unknown }) => d.path)).toEqual([['input_files', 'in_a']]);

@@ -20,7 +20,15 @@ import { createKey, startLocalProcess, type LocalProcess } from './local-process
 
 const QUOTA_BYTES = 4_000_000;
 const MEMORY_BYTES = 256 * 1024 ** 2;
-const PROTO_NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'prototype', '__defineGetter__'];
+const PROTO_NAMES = [
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  'prototype',
+  '__defineGetter__',
+];
 
 interface Poll {
   command_id: string;
@@ -30,7 +38,12 @@ interface Poll {
   output_files: Record<string, Record<string, unknown>>;
 }
 
-async function api(base: string, method: string, route: string, opts: { key?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+async function api(
+  base: string,
+  method: string,
+  route: string,
+  opts: { key?: string; body?: unknown; headers?: Record<string, string> } = {},
+) {
   const res = await fetch(`${base}${route}`, {
     method,
     headers: {
@@ -61,8 +74,15 @@ async function waitForEnd(base: string, key: string, id: string, timeoutMs = 90_
   }
 }
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
-const sha256 = async (p: string) => createHash('sha256').update(await readFile(p)).digest('hex');
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
+const sha256 = async (p: string) =>
+  createHash('sha256')
+    .update(await readFile(p))
+    .digest('hex');
 
 describe('local mode: FFmpeg cannot leave its workspace, and limits stop runs (over HTTP)', () => {
   let dataDir: string;
@@ -83,14 +103,21 @@ describe('local mode: FFmpeg cannot leave its workspace, and limits stop runs (o
     await chmod(hostDir, 0o777);
     await writeFile(path.join(hostDir, 'secret.txt'), 'the host secret\n');
     const acv = Buffer.alloc(14);
-    [4, 1, 2, 0, 0, 255, 255].forEach((w, i) => acv.writeUInt16BE(w, i * 2));
+    [4, 1, 2, 0, 0, 255, 255].forEach((w, i) => {
+      acv.writeUInt16BE(w, i * 2);
+    });
     await writeFile(path.join(hostDir, 'secret.acv'), acv);
     canary = createServer((req, res) => {
       canaryHits.push(req.url ?? '');
       res.writeHead(200, { 'content-type': 'text/plain' }).end('1\n00:00:00,000 --> 00:00:01,000\nfrom loopback\n');
     });
     canaryPort = await listenLocal(canary);
-    env = { FFAAS_DATA_DIR: dataDir, FFAAS_WORKSPACE_MAX_BYTES: String(QUOTA_BYTES), FFAAS_FFMPEG_MEMORY_BYTES: String(MEMORY_BYTES), FFAAS_ALLOW_PRIVATE_URLS: '0' };
+    env = {
+      FFAAS_DATA_DIR: dataDir,
+      FFAAS_WORKSPACE_MAX_BYTES: String(QUOTA_BYTES),
+      FFAAS_FFMPEG_MEMORY_BYTES: String(MEMORY_BYTES),
+      FFAAS_ALLOW_PRIVATE_URLS: '0',
+    };
     local = await startLocalProcess(env);
     base = local.url;
     key = await createKey(env, 'sandbox', 'acct-sandbox');
@@ -113,7 +140,8 @@ describe('local mode: FFmpeg cannot leave its workspace, and limits stop runs (o
       body: {
         input_files: {},
         output_files: { out_video: 'ok.mp4' },
-        ffmpeg_command: 'ffmpeg -filter_complex testsrc2=duration=1:size=320x240:rate=25 -c:v libx264 -preset ultrafast {{out_video}}',
+        ffmpeg_command:
+          'ffmpeg -filter_complex testsrc2=duration=1:size=320x240:rate=25 -c:v libx264 -preset ultrafast {{out_video}}',
       },
     });
     expect(submit.status, submit.text).toBe(200);
@@ -130,16 +158,56 @@ describe('local mode: FFmpeg cannot leave its workspace, and limits stop runs (o
     // As FFmpeg wants a URL inside a filter option: colons escaped for the option parser.
     const loopbackInFilter = `http\\://127.0.0.1\\:${canaryPort}`;
     const attacks: { name: string; command: string; out?: string; writes?: string[]; reads?: boolean }[] = [
-      { name: 'curves plot= into the data dir', command: `ffmpeg -filter_complex "testsrc2=d=0.2,curves=plot=${written('pwned-plot.txt')}" -frames:v 1 {{out_file}}`, writes: [written('pwned-plot.txt')] },
-      { name: 'curves plot= over the worker bundle', command: `ffmpeg -filter_complex "testsrc2=d=0.2,curves=plot=${bundle}" -frames:v 1 {{out_file}}` },
-      { name: 'curves psfile= of a host file', command: `ffmpeg -filter_complex "testsrc2=d=0.2,curves=psfile=${path.join(hostDir, 'secret.acv')}" -frames:v 1 {{out_file}}`, reads: true },
-      { name: 'drawtext textfile= of a host file', command: `ffmpeg -filter_complex "testsrc2=d=0.2,drawtext=textfile=${path.join(hostDir, 'secret.txt')}" -frames:v 1 {{out_file}}`, reads: true },
-      { name: 'movie= of a host file', command: `ffmpeg -filter_complex "movie=${path.join(hostDir, 'secret.acv')}" -frames:v 1 {{out_file}}`, reads: true },
-      { name: 'subtitles= from a loopback URL', command: `ffmpeg -filter_complex "testsrc2=d=0.2,subtitles=filename='${loopbackInFilter}/s.srt'" -frames:v 1 {{out_file}}`, reads: true },
-      { name: 'movie= from a loopback URL', command: `ffmpeg -filter_complex "movie='${loopbackInFilter}/m.mp4'" -frames:v 1 {{out_file}}`, reads: true },
-      { name: 'vstats_file into the data dir', command: `ffmpeg -filter_complex testsrc2=d=0.2 -vstats_file ${written('vstats.txt')} -frames:v 1 {{out_file}}`, writes: [written('vstats.txt')] },
-      { name: 'passlogfile into the data dir', command: `ffmpeg -filter_complex testsrc2=d=0.2 -c:v libx264 -pass 1 -passlogfile ${written('pass')} -frames:v 1 -f mp4 {{out_file}}`, out: 'a.mp4', writes: [written('pass-0.log'), written('pass-0.log.mbtree')] },
-      { name: 'hls segments to a loopback URL', command: `ffmpeg -filter_complex testsrc2=d=1 -f hls -hls_segment_filename http://127.0.0.1:${canaryPort}/seg%d.ts -method PUT {{out_file}}`, out: 'a.m3u8' },
+      {
+        name: 'curves plot= into the data dir',
+        command: `ffmpeg -filter_complex "testsrc2=d=0.2,curves=plot=${written('pwned-plot.txt')}" -frames:v 1 {{out_file}}`,
+        writes: [written('pwned-plot.txt')],
+      },
+      {
+        name: 'curves plot= over the worker bundle',
+        command: `ffmpeg -filter_complex "testsrc2=d=0.2,curves=plot=${bundle}" -frames:v 1 {{out_file}}`,
+      },
+      {
+        name: 'curves psfile= of a host file',
+        command: `ffmpeg -filter_complex "testsrc2=d=0.2,curves=psfile=${path.join(hostDir, 'secret.acv')}" -frames:v 1 {{out_file}}`,
+        reads: true,
+      },
+      {
+        name: 'drawtext textfile= of a host file',
+        command: `ffmpeg -filter_complex "testsrc2=d=0.2,drawtext=textfile=${path.join(hostDir, 'secret.txt')}" -frames:v 1 {{out_file}}`,
+        reads: true,
+      },
+      {
+        name: 'movie= of a host file',
+        command: `ffmpeg -filter_complex "movie=${path.join(hostDir, 'secret.acv')}" -frames:v 1 {{out_file}}`,
+        reads: true,
+      },
+      {
+        name: 'subtitles= from a loopback URL',
+        command: `ffmpeg -filter_complex "testsrc2=d=0.2,subtitles=filename='${loopbackInFilter}/s.srt'" -frames:v 1 {{out_file}}`,
+        reads: true,
+      },
+      {
+        name: 'movie= from a loopback URL',
+        command: `ffmpeg -filter_complex "movie='${loopbackInFilter}/m.mp4'" -frames:v 1 {{out_file}}`,
+        reads: true,
+      },
+      {
+        name: 'vstats_file into the data dir',
+        command: `ffmpeg -filter_complex testsrc2=d=0.2 -vstats_file ${written('vstats.txt')} -frames:v 1 {{out_file}}`,
+        writes: [written('vstats.txt')],
+      },
+      {
+        name: 'passlogfile into the data dir',
+        command: `ffmpeg -filter_complex testsrc2=d=0.2 -c:v libx264 -pass 1 -passlogfile ${written('pass')} -frames:v 1 -f mp4 {{out_file}}`,
+        out: 'a.mp4',
+        writes: [written('pass-0.log'), written('pass-0.log.mbtree')],
+      },
+      {
+        name: 'hls segments to a loopback URL',
+        command: `ffmpeg -filter_complex testsrc2=d=1 -f hls -hls_segment_filename http://127.0.0.1:${canaryPort}/seg%d.ts -method PUT {{out_file}}`,
+        out: 'a.m3u8',
+      },
     ];
     const met: Record<string, string> = {};
     for (const attack of attacks) {
@@ -211,7 +279,8 @@ describe('local mode: FFmpeg cannot leave its workspace, and limits stop runs (o
         input_files: {},
         output_files: { out_video: 'rev.mp4' },
         // reverse keeps every frame: 750 frames of 1280x720 are ~1 GB against 256 MiB.
-        ffmpeg_command: 'ffmpeg -filter_complex "testsrc2=duration=30:size=1280x720:rate=25,reverse" -c:v libx264 -preset ultrafast {{out_video}}',
+        ffmpeg_command:
+          'ffmpeg -filter_complex "testsrc2=duration=30:size=1280x720:rate=25,reverse" -c:v libx264 -preset ultrafast {{out_video}}',
       },
     });
     expect(submit.status, submit.text).toBe(200);
@@ -229,17 +298,32 @@ describe('local mode: FFmpeg cannot leave its workspace, and limits stop runs (o
       { method: 'GET', route: `/api/v1/health?${query}`, expected: [200] },
       { method: 'GET', route: `/api/v1/commands?${query}`, key, expected: [200, 400, 422] },
       { method: 'GET', route: `/api/v1/commands?${query}`, expected: [401] },
-      { method: 'GET', route: `/api/v1/commands/${encodeURIComponent('__proto__')}?${query}`, key, expected: [400, 404] },
+      {
+        method: 'GET',
+        route: `/api/v1/commands/${encodeURIComponent('__proto__')}?${query}`,
+        key,
+        expected: [400, 404],
+      },
       { method: 'GET', route: `/api/v1/commands/constructor`, key, expected: [400, 404] },
       { method: 'GET', route: `/api/v1/toString?${query}`, expected: [404] },
       {
         method: 'POST',
         route: `/api/v1/run-ffmpeg-command?${query}`,
         key,
-        body: { input_files: {}, output_files: { out_file: 'p.png' }, ffmpeg_command: 'ffmpeg -filter_complex testsrc2=d=0.1 -frames:v 1 {{out_file}}' },
+        body: {
+          input_files: {},
+          output_files: { out_file: 'p.png' },
+          ffmpeg_command: 'ffmpeg -filter_complex testsrc2=d=0.1 -frames:v 1 {{out_file}}',
+        },
         expected: [200],
       },
-      { method: 'POST', route: `/api/v1/validate?${query}`, key, body: { __proto__: { x: 1 }, constructor: 'x', toString: 1 }, expected: [200, 400, 422] },
+      {
+        method: 'POST',
+        route: `/api/v1/validate?${query}`,
+        key,
+        body: { __proto__: { x: 1 }, constructor: 'x', toString: 1 },
+        expected: [200, 400, 422],
+      },
     ];
     for (const r of requests) {
       const res = await api(base, r.method, r.route, { key: r.key, body: r.body, headers });
@@ -247,7 +331,9 @@ describe('local mode: FFmpeg cannot leave its workspace, and limits stop runs (o
       expect(res.json?.error?.code ?? null, res.text).not.toBe('INTERNAL_ERROR');
     }
     // Repeated keys too (the multi-value maps).
-    const twice = await api(base, 'GET', '/api/v1/commands?constructor=1&constructor=2&__proto__=a&__proto__=b', { key });
+    const twice = await api(base, 'GET', '/api/v1/commands?constructor=1&constructor=2&__proto__=a&__proto__=b', {
+      key,
+    });
     expect([200, 400, 422]).toContain(twice.status);
   });
 });

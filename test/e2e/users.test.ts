@@ -45,7 +45,11 @@ interface CliResult {
 }
 
 /** Runs `ffaas …` as a user does, in `cwd`; `onStderr` sees stderr as it comes. */
-function cli(args: string[], cwd: string, opts: { onStderr?: (text: string, child: ReturnType<typeof spawn>) => void; extraEnv?: Record<string, string> } = {}): Promise<CliResult> {
+function cli(
+  args: string[],
+  cwd: string,
+  opts: { onStderr?: (text: string, child: ReturnType<typeof spawn>) => void; extraEnv?: Record<string, string> } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(root, 'bin', 'ffaas.mjs'), ...args], {
       cwd,
@@ -107,7 +111,11 @@ describe('the typed client against local mode', () => {
     };
     expect(ValidateResponseSchema.parse(await client.validate(body))).toMatchObject({ valid: true });
     const updates: string[] = [];
-    const done = await client.run(body, { initialDelayMs: 200, maxDelayMs: 1000, onUpdate: (c) => updates.push(c.status) });
+    const done = await client.run(body, {
+      initialDelayMs: 200,
+      maxDelayMs: 1000,
+      onUpdate: (c) => updates.push(c.status),
+    });
     expect(PollResponseSchema.parse(done).status, done.error_message ?? '').toBe('SUCCESS');
     expect(updates.at(-1)).toBe('SUCCESS');
     expect(done.output_files.out_thumb!.file_type).toBe('image');
@@ -133,12 +141,38 @@ describe('ffaas run -- ffmpeg … against local mode', () => {
   afterAll(async () => cwd && rm(cwd, { recursive: true, force: true }));
 
   it('runs a URL input and downloads the output next to the user (--json for scripts)', async () => {
-    const r = await cli(['run', '--json', '--', 'ffmpeg', '-i', media.url('/video.mp4'), '-t', '1', '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-an', 'out/small.webm'], cwd);
+    const r = await cli(
+      [
+        'run',
+        '--json',
+        '--',
+        'ffmpeg',
+        '-i',
+        media.url('/video.mp4'),
+        '-t',
+        '1',
+        '-c:v',
+        'libvpx-vp9',
+        '-deadline',
+        'realtime',
+        '-an',
+        'out/small.webm',
+      ],
+      cwd,
+    );
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
     expect(result.command.status).toBe('SUCCESS');
     expect(result.downloaded).toEqual(['out/small.webm']);
-    const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', path.join(cwd, 'out', 'small.webm')]);
+    const { stdout } = await run('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=codec_name',
+      '-of',
+      'csv=p=0',
+      path.join(cwd, 'out', 'small.webm'),
+    ]);
     expect(stdout.trim()).toBe('vp9');
     // The CLI made its own key for local mode and keeps it in the data dir, owner-only.
     expect(existsSync(path.join(dataDir, 'cli-key'))).toBe(true);
@@ -149,7 +183,15 @@ describe('ffaas run -- ffmpeg … against local mode', () => {
     if (hasRoute('post', '/files/upload-url')) {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toContain('wrote frame.png');
-      const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=width', '-of', 'csv=p=0', path.join(cwd, 'frame.png')]);
+      const { stdout } = await run('ffprobe', [
+        '-v',
+        'error',
+        '-show_entries',
+        'stream=width',
+        '-of',
+        'csv=p=0',
+        path.join(cwd, 'frame.png'),
+      ]);
       expect(Number(stdout.trim())).toBeGreaterThan(0);
     } else {
       expect(r.code).toBe(2);
@@ -157,8 +199,11 @@ describe('ffaas run -- ffmpeg … against local mode', () => {
     }
   });
 
-  it('exits non-zero with FFmpeg\'s own stderr when the command fails', async () => {
-    const r = await cli(['run', '--', 'ffmpeg', '-i', media.url('/video.mp4'), '-c:v', 'libx264', '-profile:v', 'bogus', 'bad.mp4'], cwd);
+  it("exits non-zero with FFmpeg's own stderr when the command fails", async () => {
+    const r = await cli(
+      ['run', '--', 'ffmpeg', '-i', media.url('/video.mp4'), '-c:v', 'libx264', '-profile:v', 'bogus', 'bad.mp4'],
+      cwd,
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('FAILED (FFMPEG_FAILED)');
     expect(r.stderr).toContain('invalid profile: bogus');
@@ -168,7 +213,16 @@ describe('ffaas run -- ffmpeg … against local mode', () => {
   it('Ctrl-C cancels the running command (or says the server cannot)', async () => {
     let sent = false;
     const r = await cli(
-      ['run', '--', 'ffmpeg', '-filter_complex', 'testsrc2=duration=30:size=640x360:rate=25', '-c:v', 'libx264', 'long.mp4'],
+      [
+        'run',
+        '--',
+        'ffmpeg',
+        '-filter_complex',
+        'testsrc2=duration=30:size=640x360:rate=25',
+        '-c:v',
+        'libx264',
+        'long.mp4',
+      ],
       cwd,
       {
         onStderr: (text, child) => {
@@ -184,7 +238,11 @@ describe('ffaas run -- ffmpeg … against local mode', () => {
     const id = /command ([0-9a-f-]{36}) submitted/.exec(r.stderr)![1]!;
     if (hasRoute('post', '/commands/{command_id}/cancel')) {
       const cliKey = (await readFile(path.join(dataDir, 'cli-key'), 'utf8')).trim();
-      const final = await new FfaasClient({ baseUrl: local.url, apiKey: cliKey }).waitForCommand(id, { initialDelayMs: 200, maxDelayMs: 1000, timeoutMs: 30_000 });
+      const final = await new FfaasClient({ baseUrl: local.url, apiKey: cliKey }).waitForCommand(id, {
+        initialDelayMs: 200,
+        maxDelayMs: 1000,
+        timeoutMs: 30_000,
+      });
       expect(final.status).toBe('FAILED');
       expect(String(final.error_status)).toBe('CANCELLED');
     } else {
@@ -216,7 +274,10 @@ describe('ffaas run -- ffmpeg … against local mode', () => {
 
 /** Gray pixels of a PNG, via Debian's ffmpeg, to check a screenshot is not blank. */
 async function grayStats(png: string): Promise<{ mean: number; stddev: number; distinct: number }> {
-  const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', png, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { encoding: 'buffer', maxBuffer: 64 << 20 });
+  const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', png, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], {
+    encoding: 'buffer',
+    maxBuffer: 64 << 20,
+  });
   const px = stdout as unknown as Buffer;
   let sum = 0;
   for (const v of px) sum += v;
@@ -231,7 +292,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in headless Chromium', (
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     const shots = path.join(dataDir, 'screenshots');
     await mkdir(shots, { recursive: true });
@@ -264,7 +334,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in headless Chromium', (
       expect(playing.readyState).toBeGreaterThanOrEqual(2);
       expect(playing.advanced).toBeGreaterThan(0.2);
       expect(playing.width).toBe(320);
-      for (const sel of ['header h1', '#commands', '#detail', '#outputs video']) expect(await page.isVisible(sel), sel).toBe(true);
+      for (const sel of ['header h1', '#commands', '#detail', '#outputs video'])
+        expect(await page.isVisible(sel), sel).toBe(true);
       const commandsShot = path.join(shots, 'commands.png');
       await page.screenshot({ path: commandsShot, fullPage: true });
       const stats = await grayStats(commandsShot);
@@ -291,46 +362,69 @@ function testedBlocks(markdown: string, lang: string): string[] {
   return [...markdown.matchAll(new RegExp('```' + lang + ' test\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
 }
 
-describe('the docs\' examples', () => {
-  it.each(['README.md', 'docs/CLI.md', 'docs/CLIENT.md'])('every `sh test` / `python test` block of %s runs against local mode', async (doc) => {
-    const text = await readFile(path.join(root, doc), 'utf8');
-    const sh = testedBlocks(text, 'sh');
-    const py = testedBlocks(text, 'python');
-    const ts = testedBlocks(text, 'ts');
-    expect(sh.length + py.length + ts.length, `${doc} has no tested examples`).toBeGreaterThan(0);
-    const cwd = await mkdtemp(path.join(tmpdir(), 'ffaas-docs-'));
-    try {
-      await copyFile(path.join(fixtures.dir, 'video.mp4'), path.join(cwd, 'input.mp4'));
-      const prelude = [
-        'set -euo pipefail',
-        // `npx ffaas` as a user of this checkout runs it.
-        `npx() { if [ "$1" = ffaas ]; then shift; node ${JSON.stringify(path.join(root, 'bin', 'ffaas.mjs'))} "$@"; else command npx "$@"; fi; }`,
-      ].join('\n');
-      const exampleEnv = { FFAAS_URL: local.url, FFAAS_API_KEY: key, INPUT_URL: media.url('/video.mp4') };
-      for (const [i, block] of sh.entries()) {
-        const script = path.join(cwd, `block-${i}.sh`);
-        await writeFile(script, `${prelude}\n${block}`);
-        const r = await run('bash', [script], { cwd, env: { ...process.env, ...env, ...exampleEnv }, timeout: 120_000 }).catch((e: { stdout: string; stderr: string; code: number }) => e);
-        expect((r as { code?: number }).code ?? 0, `${doc} sh block ${i}:\n${block}\n${r.stdout}\n${r.stderr}`).toBe(0);
+describe("the docs' examples", () => {
+  it.each(['README.md', 'docs/CLI.md', 'docs/CLIENT.md'])(
+    'every `sh test` / `python test` block of %s runs against local mode',
+    async (doc) => {
+      const text = await readFile(path.join(root, doc), 'utf8');
+      const sh = testedBlocks(text, 'sh');
+      const py = testedBlocks(text, 'python');
+      const ts = testedBlocks(text, 'ts');
+      expect(sh.length + py.length + ts.length, `${doc} has no tested examples`).toBeGreaterThan(0);
+      const cwd = await mkdtemp(path.join(tmpdir(), 'ffaas-docs-'));
+      try {
+        await copyFile(path.join(fixtures.dir, 'video.mp4'), path.join(cwd, 'input.mp4'));
+        const prelude = [
+          'set -euo pipefail',
+          // `npx ffaas` as a user of this checkout runs it.
+          `npx() { if [ "$1" = ffaas ]; then shift; node ${JSON.stringify(path.join(root, 'bin', 'ffaas.mjs'))} "$@"; else command npx "$@"; fi; }`,
+        ].join('\n');
+        const exampleEnv = { FFAAS_URL: local.url, FFAAS_API_KEY: key, INPUT_URL: media.url('/video.mp4') };
+        for (const [i, block] of sh.entries()) {
+          const script = path.join(cwd, `block-${i}.sh`);
+          await writeFile(script, `${prelude}\n${block}`);
+          const r = await run('bash', [script], {
+            cwd,
+            env: { ...process.env, ...env, ...exampleEnv },
+            timeout: 120_000,
+          }).catch((e: { stdout: string; stderr: string; code: number }) => e);
+          expect((r as { code?: number }).code ?? 0, `${doc} sh block ${i}:\n${block}\n${r.stdout}\n${r.stderr}`).toBe(
+            0,
+          );
+        }
+        for (const [i, block] of py.entries()) {
+          const script = path.join(cwd, `block-${i}.py`);
+          await writeFile(script, block);
+          const r = await run('python3', [script], {
+            cwd,
+            env: { ...process.env, ...env, ...exampleEnv },
+            timeout: 120_000,
+          }).catch((e: { stdout: string; stderr: string; code: number }) => e);
+          expect(
+            (r as { code?: number }).code ?? 0,
+            `${doc} python block ${i}:\n${block}\n${r.stdout}\n${r.stderr}`,
+          ).toBe(0);
+        }
+        // TypeScript examples import 'ffaas/client': run inside the checkout so the package resolves itself.
+        const tsDir = path.join(root, '.docs-examples');
+        await mkdir(tsDir, { recursive: true });
+        for (const [i, block] of ts.entries()) {
+          const script = path.join(tsDir, `${path.basename(doc, '.md')}-${i}.ts`);
+          await writeFile(script, block);
+          const r = await run(
+            process.execPath,
+            ['--import', pathToFileURL(path.join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, script],
+            { cwd, env: { ...process.env, ...env, ...exampleEnv }, timeout: 120_000 },
+          ).catch((e: { stdout: string; stderr: string; code: number }) => e);
+          await rm(script, { force: true });
+          expect((r as { code?: number }).code ?? 0, `${doc} ts block ${i}:\n${block}\n${r.stdout}\n${r.stderr}`).toBe(
+            0,
+          );
+        }
+      } finally {
+        await rm(cwd, { recursive: true, force: true });
       }
-      for (const [i, block] of py.entries()) {
-        const script = path.join(cwd, `block-${i}.py`);
-        await writeFile(script, block);
-        const r = await run('python3', [script], { cwd, env: { ...process.env, ...env, ...exampleEnv }, timeout: 120_000 }).catch((e: { stdout: string; stderr: string; code: number }) => e);
-        expect((r as { code?: number }).code ?? 0, `${doc} python block ${i}:\n${block}\n${r.stdout}\n${r.stderr}`).toBe(0);
-      }
-      // TypeScript examples import 'ffaas/client': run inside the checkout so the package resolves itself.
-      const tsDir = path.join(root, '.docs-examples');
-      await mkdir(tsDir, { recursive: true });
-      for (const [i, block] of ts.entries()) {
-        const script = path.join(tsDir, `${path.basename(doc, '.md')}-${i}.ts`);
-        await writeFile(script, block);
-        const r = await run(process.execPath, ['--import', pathToFileURL(path.join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, script], { cwd, env: { ...process.env, ...env, ...exampleEnv }, timeout: 120_000 }).catch((e: { stdout: string; stderr: string; code: number }) => e);
-        await rm(script, { force: true });
-        expect((r as { code?: number }).code ?? 0, `${doc} ts block ${i}:\n${block}\n${r.stdout}\n${r.stderr}`).toBe(0);
-      }
-    } finally {
-      await rm(cwd, { recursive: true, force: true });
-    }
-  }, 240_000);
+    },
+    240_000,
+  );
 });

@@ -17,7 +17,10 @@ import { createKey, startLocalProcess, type LocalProcess } from './local-process
 async function api(base: string, method: string, route: string, opts: { key?: string; body?: unknown } = {}) {
   const res = await fetch(`${base}${route}`, {
     method,
-    headers: { ...(opts.key ? { 'X-API-KEY': opts.key } : {}), ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      ...(opts.key ? { 'X-API-KEY': opts.key } : {}),
+      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
   });
   const text = await res.text();
@@ -114,7 +117,10 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | null | f
 }
 
 async function submit(base: string, key: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const { status, json } = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key, body: { ...COMMAND, ...extra } });
+  const { status, json } = await api(base, 'POST', '/api/v1/run-ffmpeg-command', {
+    key,
+    body: { ...COMMAND, ...extra },
+  });
   expect(status, JSON.stringify(json)).toBe(200);
   return json.command_id as string;
 }
@@ -156,19 +162,41 @@ describe('webhooks over HTTP (local mode with FFAAS_ALLOW_PRIVATE_URLS=1)', () =
     const key = await createKey(env, 'cfg');
     const put = await api(base, 'PUT', '/api/v1/webhook-config', { key, body: { url: receiver.url('/cfg') } });
     expect(put.status).toBe(200);
-    expect(put.json).toEqual({ success: true, url: receiver.url('/cfg'), secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/) });
+    expect(put.json).toEqual({
+      success: true,
+      url: receiver.url('/cfg'),
+      secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+    });
     const get = await api(base, 'GET', '/v1/webhook-config', { key });
-    expect(get.json).toEqual({ configured: true, url: receiver.url('/cfg'), is_active: true, consecutive_failures: 0, disabled_at: null });
+    expect(get.json).toEqual({
+      configured: true,
+      url: receiver.url('/cfg'),
+      is_active: true,
+      consecutive_failures: 0,
+      disabled_at: null,
+    });
     expect(JSON.stringify(get.json)).not.toContain(put.json.secret);
-    const own = await api(base, 'PUT', '/v1/webhook-config', { key, body: { url: receiver.url('/cfg2'), secret: 'my-own-secret-of-24-chars!' } });
+    const own = await api(base, 'PUT', '/v1/webhook-config', {
+      key,
+      body: { url: receiver.url('/cfg2'), secret: 'my-own-secret-of-24-chars!' },
+    });
     expect(own.json).toEqual({ success: true, url: receiver.url('/cfg2'), secret: 'my-own-secret-of-24-chars!' });
     expect((await api(base, 'PUT', '/api/v1/webhook-config', { key, body: { url: 'ftp://x' } })).status).toBe(422);
     // Cloud metadata stays refused even with FFAAS_ALLOW_PRIVATE_URLS=1.
-    const meta = await api(base, 'PUT', '/api/v1/webhook-config', { key, body: { url: 'http://169.254.169.254/latest' } });
+    const meta = await api(base, 'PUT', '/api/v1/webhook-config', {
+      key,
+      body: { url: 'http://169.254.169.254/latest' },
+    });
     expect(meta.status).toBe(422);
     expect(meta.json.error.code).toBe('VALIDATION_ERROR');
-    expect((await api(base, 'DELETE', '/api/v1/webhook-config', { key })).json).toEqual({ success: true, deleted: true });
-    expect((await api(base, 'GET', '/api/v1/webhook-config', { key })).json).toMatchObject({ configured: false, url: null });
+    expect((await api(base, 'DELETE', '/api/v1/webhook-config', { key })).json).toEqual({
+      success: true,
+      deleted: true,
+    });
+    expect((await api(base, 'GET', '/api/v1/webhook-config', { key })).json).toMatchObject({
+      configured: false,
+      url: null,
+    });
     expect((await api(base, 'GET', '/api/v1/webhook-config')).status).toBe(401);
   });
 
@@ -183,10 +211,18 @@ describe('webhooks over HTTP (local mode with FFAAS_ALLOW_PRIVATE_URLS=1)', () =
     expect(hit.headers['webhook-id']).toBe(`msg_${id}`);
     const body = JSON.parse(hit.body);
     expect(Math.abs(body.timestamp - Date.now())).toBeLessThan(60_000);
-    expect(body.data).toMatchObject({ command_id: id, status: 'SUCCESS', output_files: { out_video: { status: 'STORED' } } });
+    expect(body.data).toMatchObject({
+      command_id: id,
+      status: 'SUCCESS',
+      output_files: { out_video: { status: 'STORED' } },
+    });
     const poll = await api(base, 'GET', `/api/v1/commands/${id}`, { key });
     // The poll response as polled, but for `webhooks` (the delivery's own state, shown by the poll).
-    expect(Object.keys(body.data).sort()).toEqual(Object.keys(poll.json).filter((k) => k !== 'webhooks').sort());
+    expect(Object.keys(body.data).sort()).toEqual(
+      Object.keys(poll.json)
+        .filter((k) => k !== 'webhooks')
+        .sort(),
+    );
     const media = await fetch(body.data.output_files.out_video.storage_url);
     expect(media.status).toBe(200);
     expect((await media.arrayBuffer()).byteLength).toBeGreaterThan(100);
@@ -194,7 +230,13 @@ describe('webhooks over HTTP (local mode with FFAAS_ALLOW_PRIVATE_URLS=1)', () =
       const x = await deliveryOf(base, key, id);
       return x?.status === 'DELIVERED' ? x : null;
     });
-    expect(d).toMatchObject({ webhook_id: `msg_${id}`, attempts: 1, last_status_code: 200, last_error: null, next_attempt_at: null });
+    expect(d).toMatchObject({
+      webhook_id: `msg_${id}`,
+      attempts: 1,
+      last_status_code: 200,
+      last_error: null,
+      next_attempt_at: null,
+    });
     expect((await api(base, 'GET', `/api/v1/commands/${id}`, { key })).json.webhooks).toEqual([d]);
     expect(Date.parse(d.delivered_at)).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 500));
@@ -203,7 +245,9 @@ describe('webhooks over HTTP (local mode with FFAAS_ALLOW_PRIVATE_URLS=1)', () =
 
   it('500 three times then 200: one command, one webhook-id, four signed attempts', async () => {
     const key = await createKey(env, 'flaky');
-    receiver.secret = (await api(base, 'PUT', '/api/v1/webhook-config', { key, body: { url: receiver.url('/unused') } })).json.secret;
+    receiver.secret = (
+      await api(base, 'PUT', '/api/v1/webhook-config', { key, body: { url: receiver.url('/unused') } })
+    ).json.secret;
     receiver.scripts.set('/flaky', [500, 500, 500, 200]);
     const id = await submit(base, key, { webhook_url: receiver.url('/flaky') });
     const d = await until('DELIVERED', async () => {
@@ -220,20 +264,31 @@ describe('webhooks over HTTP (local mode with FFAAS_ALLOW_PRIVATE_URLS=1)', () =
 
   it('failure: the schedule runs out → FAILED, listed as a failed delivery, dead-lettered; redeliver works', async () => {
     const key = await createKey(env, 'down');
-    receiver.secret = (await api(base, 'PUT', '/api/v1/webhook-config', { key, body: { url: receiver.url('/unused') } })).json.secret;
+    receiver.secret = (
+      await api(base, 'PUT', '/api/v1/webhook-config', { key, body: { url: receiver.url('/unused') } })
+    ).json.secret;
     receiver.scripts.set('/always500', [500]);
     const id = await submit(base, key, { webhook_url: receiver.url('/always500') });
     const d = await until('FAILED', async () => {
       const x = await deliveryOf(base, key, id);
       return x?.status === 'FAILED' ? x : null;
     });
-    expect(d).toMatchObject({ attempts: 5, last_status_code: 500, last_error: 'HTTP 500', next_attempt_at: null, delivered_at: null });
+    expect(d).toMatchObject({
+      attempts: 5,
+      last_status_code: 500,
+      last_error: 'HTTP 500',
+      next_attempt_at: null,
+      delivered_at: null,
+    });
     // At most 1 KiB read, an excerpt kept: never the whole 5000-byte answer.
     expect(d.last_response_excerpt.length).toBeLessThanOrEqual(200);
     expect(receiver.on('/always500')).toHaveLength(5);
     const failed = await api(base, 'GET', '/api/v1/webhook-deliveries', { key });
     expect(failed.json.deliveries.map((x: any) => x.command_id)).toContain(id);
-    const dead = (await readFile(path.join(dataDir, 'webhook-dead-letters.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const dead = (await readFile(path.join(dataDir, 'webhook-dead-letters.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(dead.find((x) => x.command_id === id)).toMatchObject({ webhook_id: `msg_${id}`, attempts: 5 });
 
     receiver.scripts.set('/always500', [200]);
@@ -253,7 +308,9 @@ describe('webhooks over HTTP (local mode with FFAAS_ALLOW_PRIVATE_URLS=1)', () =
 
   it('the account config is disabled after repeated failures, and set again re-enables it', async () => {
     const key = await createKey(env, 'disable');
-    receiver.secret = (await api(base, 'PUT', '/api/v1/webhook-config', { key, body: { url: receiver.url('/broken') } })).json.secret;
+    receiver.secret = (
+      await api(base, 'PUT', '/api/v1/webhook-config', { key, body: { url: receiver.url('/broken') } })
+    ).json.secret;
     receiver.scripts.set('/broken', [503]);
     const id = await submit(base, key);
     const cfg = await until('disabled', async () => {
@@ -271,7 +328,11 @@ describe('webhooks over HTTP (local mode with FFAAS_ALLOW_PRIVATE_URLS=1)', () =
     expect(receiver.on('/broken')).toHaveLength(4);
     const reset = await api(base, 'PUT', '/api/v1/webhook-config', { key, body: { url: receiver.url('/broken') } });
     expect(reset.status).toBe(200);
-    expect((await api(base, 'GET', '/api/v1/webhook-config', { key })).json).toMatchObject({ is_active: true, consecutive_failures: 0, disabled_at: null });
+    expect((await api(base, 'GET', '/api/v1/webhook-config', { key })).json).toMatchObject({
+      is_active: true,
+      consecutive_failures: 0,
+      disabled_at: null,
+    });
   });
 });
 
@@ -303,7 +364,10 @@ describe('webhooks across a restart, and the SSRF policy at delivery time', () =
 
     local = await startLocalProcess(env);
     const key = await createKey(env, 'restart');
-    const put = await api(local.url, 'PUT', '/api/v1/webhook-config', { key, body: { url: `http://127.0.0.1:${port}/late` } });
+    const put = await api(local.url, 'PUT', '/api/v1/webhook-config', {
+      key,
+      body: { url: `http://127.0.0.1:${port}/late` },
+    });
     expect(put.status).toBe(200);
     receiver.secret = put.json.secret;
     const id = await submit(local.url, key);
@@ -333,7 +397,10 @@ describe('webhooks across a restart, and the SSRF policy at delivery time', () =
     // The same data dir without FFAAS_ALLOW_PRIVATE_URLS: loopback refused at config time
     // (422) and at delivery time (the stored config URL is checked again on each attempt).
     local = await startLocalProcess({ ...env, FFAAS_ALLOW_PRIVATE_URLS: '0' });
-    const refused = await api(local.url, 'PUT', '/api/v1/webhook-config', { key, body: { url: `http://127.0.0.1:${port}/again` } });
+    const refused = await api(local.url, 'PUT', '/api/v1/webhook-config', {
+      key,
+      body: { url: `http://127.0.0.1:${port}/again` },
+    });
     expect(refused.status).toBe(422);
     expect(refused.json.error.code).toBe('VALIDATION_ERROR');
     expect(JSON.stringify(refused.json)).toMatch(/loopback|not a public address/);

@@ -26,7 +26,13 @@ beforeEach(() => {
 
 describe('authorizer', () => {
   const key = generateApiKey();
-  const record = { key_hash: hashApiKey(key), prefix: key.slice(0, 12), name: 'k', account_id: 'acc-1', created_at: '2026-01-01T00:00:00.000Z' };
+  const record = {
+    key_hash: hashApiKey(key),
+    prefix: key.slice(0, 12),
+    name: 'k',
+    account_id: 'acc-1',
+    created_at: '2026-01-01T00:00:00.000Z',
+  };
 
   it('allows a known key for the whole stage, with { accountId } in the context', async () => {
     ddb.on(GetCommand).resolves({ Item: record });
@@ -36,7 +42,13 @@ describe('authorizer', () => {
       principalId: 'acc-1',
       policyDocument: {
         Version: '2012-10-17',
-        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*' }],
+        Statement: [
+          {
+            Action: 'execute-api:Invoke',
+            Effect: 'Allow',
+            Resource: 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*',
+          },
+        ],
       },
       context: { accountId: 'acc-1' },
       usageIdentifierKey: usageKeyValue('acc-1'),
@@ -47,18 +59,26 @@ describe('authorizer', () => {
   it('accepts the key as Authorization: Bearer (scheme in any case), X-API-KEY first when both are sent', async () => {
     ddb.on(GetCommand).resolves({ Item: record });
     for (const value of [`Bearer ${key}`, `bearer ${key}`, `  BEARER   ${key} `]) {
-      await expect(authorizer(authorizerEvent({ Authorization: value }), context)).resolves.toMatchObject({ context: { accountId: 'acc-1' } });
+      await expect(authorizer(authorizerEvent({ Authorization: value }), context)).resolves.toMatchObject({
+        context: { accountId: 'acc-1' },
+      });
     }
     expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: { key_hash: hashApiKey(key) } });
     ddb.resetHistory();
-    await expect(authorizer(authorizerEvent({ 'X-API-KEY': key, Authorization: 'Bearer ffsk_abc' }), context)).resolves.toBeDefined();
-    await expect(authorizer(authorizerEvent({ 'X-API-KEY': 'ffsk_abc', Authorization: `Bearer ${key}` }), context)).rejects.toThrow(/^Unauthorized$/);
+    await expect(
+      authorizer(authorizerEvent({ 'X-API-KEY': key, Authorization: 'Bearer ffsk_abc' }), context),
+    ).resolves.toBeDefined();
+    await expect(
+      authorizer(authorizerEvent({ 'X-API-KEY': 'ffsk_abc', Authorization: `Bearer ${key}` }), context),
+    ).rejects.toThrow(/^Unauthorized$/);
   });
 
   it('reads the header in any case', async () => {
     ddb.on(GetCommand).resolves({ Item: record });
     for (const name of ['x-api-key', 'X-Api-Key', 'X-API-KEY']) {
-      await expect(authorizer(authorizerEvent({ [name]: key }), context)).resolves.toMatchObject({ context: { accountId: 'acc-1' } });
+      await expect(authorizer(authorizerEvent({ [name]: key }), context)).resolves.toMatchObject({
+        context: { accountId: 'acc-1' },
+      });
     }
   });
 
@@ -78,7 +98,9 @@ describe('authorizer', () => {
 
   it('unknown key: Unauthorized', async () => {
     ddb.on(GetCommand).resolves({});
-    await expect(authorizer(authorizerEvent({ 'x-api-key': generateApiKey() }), context)).rejects.toThrow(/^Unauthorized$/);
+    await expect(authorizer(authorizerEvent({ 'x-api-key': generateApiKey() }), context)).rejects.toThrow(
+      /^Unauthorized$/,
+    );
   });
 
   it('revoked key: Unauthorized', async () => {
@@ -92,7 +114,9 @@ describe('authorizer', () => {
   });
 
   it('stageWildcard', () => {
-    expect(stageWildcard('arn:aws:execute-api:eu-west-1:1:api/v1stage/GET/api/v1/commands/x')).toBe('arn:aws:execute-api:eu-west-1:1:api/v1stage/*');
+    expect(stageWildcard('arn:aws:execute-api:eu-west-1:1:api/v1stage/GET/api/v1/commands/x')).toBe(
+      'arn:aws:execute-api:eu-west-1:1:api/v1stage/*',
+    );
     expect(stageWildcard(undefined)).toBe('*');
   });
 });
@@ -120,11 +144,21 @@ describe('reconciler', () => {
     expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
       TableName: 'commands',
       IndexName: 'pending',
-      ExpressionAttributeValues: { ':p': PENDING_MARK, ':c': new Date(now.getTime() - RECONCILE_AFTER_SECONDS * 1000).toISOString() },
+      ExpressionAttributeValues: {
+        ':p': PENDING_MARK,
+        ':c': new Date(now.getTime() - RECONCILE_AFTER_SECONDS * 1000).toISOString(),
+      },
     });
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { name: 'c-stuck' });
     const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
-    expect(input).toEqual({ account_id: 'acc-1', command_id: 'c-stuck', compute: 'cpu', task_cpu: '1024', task_memory: '2048', task_timeout_seconds: 120 + TASK_TIMEOUT_ALLOWANCE_SECONDS });
+    expect(input).toEqual({
+      account_id: 'acc-1',
+      command_id: 'c-stuck',
+      compute: 'cpu',
+      task_cpu: '1024',
+      task_memory: '2048',
+      task_timeout_seconds: 120 + TASK_TIMEOUT_ALLOWANCE_SECONDS,
+    });
     expect(summary).toEqual({ found: 1, started: 1, alreadyRunning: 0, cleared: 0, failed: 0 });
   });
 
@@ -143,7 +177,10 @@ describe('reconciler', () => {
     ddb.on(UpdateCommand).resolves({});
     expect(await reconcile(now)).toMatchObject({ found: 1, started: 0, cleared: 1 });
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
-    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { Key: { account_id: 'acc-1', command_id: 'c-stuck' }, UpdateExpression: 'REMOVE #pending' });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { account_id: 'acc-1', command_id: 'c-stuck' },
+      UpdateExpression: 'REMOVE #pending',
+    });
   });
 
   it('nothing pending: nothing started', async () => {
@@ -181,8 +218,13 @@ describe('log context', () => {
     const commandId = '00000000-0000-4000-8000-00000000abcd';
     ddb.on(GetCommand).resolves({});
     ddb.on(QueryCommand).resolves({ Items: [] });
-    const request = await logLines(() => call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: commandId } })));
-    expect(request.find((l) => l.message === 'request done')).toMatchObject({ function_name: 'test', command_id: commandId });
+    const request = await logLines(() =>
+      call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: commandId } })),
+    );
+    expect(request.find((l) => l.message === 'request done')).toMatchObject({
+      function_name: 'test',
+      command_id: commandId,
+    });
 
     const reconcilerContext = { awsRequestId: 'rec-1', functionName: 'reconciler-fn' } as unknown as Context;
     const run = await logLines(() => reconcilerHandler({ time: '2026-01-01T00:10:00.000Z' }, reconcilerContext));
@@ -194,9 +236,15 @@ describe('log context', () => {
 
   it("the reconciler takes 'now' from the schedule event's time", async () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
-    await reconcilerHandler({ time: '2026-01-01T00:10:00.000Z' }, { awsRequestId: 'r', functionName: 'f' } as unknown as Context);
+    await reconcilerHandler({ time: '2026-01-01T00:10:00.000Z' }, {
+      awsRequestId: 'r',
+      functionName: 'f',
+    } as unknown as Context);
     expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
-      ExpressionAttributeValues: { ':p': PENDING_MARK, ':c': new Date(Date.parse('2026-01-01T00:10:00.000Z') - RECONCILE_AFTER_SECONDS * 1000).toISOString() },
+      ExpressionAttributeValues: {
+        ':p': PENDING_MARK,
+        ':c': new Date(Date.parse('2026-01-01T00:10:00.000Z') - RECONCILE_AFTER_SECONDS * 1000).toISOString(),
+      },
     });
   });
 });

@@ -23,13 +23,22 @@ const ID = '6f1c2b7e-2a0d-4c3b-9f7e-1d2c3b4a5f60';
 
 function multipart(name: string, bytes: Buffer): { body: string; contentType: string } {
   const boundary = 'xxBOUNDARYxx';
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: video/mp4\r\n\r\n`);
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: video/mp4\r\n\r\n`,
+  );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  return { body: Buffer.concat([head, bytes, tail]).toString('base64'), contentType: `multipart/form-data; boundary=${boundary}` };
+  return {
+    body: Buffer.concat([head, bytes, tail]).toString('base64'),
+    contentType: `multipart/form-data; boundary=${boundary}`,
+  };
 }
 
 beforeEach(() => {
-  setEnv({ [ENV.FILES_TABLE]: 'files', [ENV.PRESETS_TABLE]: 'presets', [ENV.FILE_INGEST_STATE_MACHINE_ARN]: 'arn:aws:states:us-east-1:1:stateMachine:ingest' });
+  setEnv({
+    [ENV.FILES_TABLE]: 'files',
+    [ENV.PRESETS_TABLE]: 'presets',
+    [ENV.FILE_INGEST_STATE_MACHINE_ARN]: 'arn:aws:states:us-east-1:1:stateMachine:ingest',
+  });
   ddb.reset();
   s3.reset();
   sfn.reset();
@@ -38,7 +47,12 @@ beforeEach(() => {
 describe('upload-file', () => {
   const event = (name: string, bytes: Buffer) => {
     const m = multipart(name, bytes);
-    return { ...apiEvent({ method: 'POST', path: '/api/v1/files/upload' }), body: m.body, isBase64Encoded: true, headers: { 'Content-Type': m.contentType } };
+    return {
+      ...apiEvent({ method: 'POST', path: '/api/v1/files/upload' }),
+      body: m.body,
+      isBase64Encoded: true,
+      headers: { 'Content-Type': m.contentType },
+    };
   };
 
   it('stores the bytes under files/<account>/<id>/<name> and answers PROCESSING', async () => {
@@ -47,7 +61,10 @@ describe('upload-file', () => {
     const r = await call(uploadFile, event('my clip.mp4', Buffer.from('bytes')));
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ status: 'PROCESSING', rendi_store_type: 'UPLOAD', filename: 'my clip.mp4' });
-    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'bucket', Key: `files/acc-1/${r.body.file_id}/my clip.mp4` });
+    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, {
+      Bucket: 'bucket',
+      Key: `files/acc-1/${r.body.file_id}/my clip.mp4`,
+    });
   });
 
   it('removes the record again when the bytes cannot be stored (nothing half-stored)', async () => {
@@ -72,9 +89,14 @@ describe('store-file', () => {
     ddb.on(PutCommand).resolves({});
     ddb.on(UpdateCommand).resolves({});
     sfn.on(StartExecutionCommand).rejects(new Error('throttled'));
-    const r = await call(files, apiEvent({ method: 'POST', path: '/api/v1/files/store-file', body: { file_url: 'https://93.184.215.14/v.mp4' } }));
+    const r = await call(
+      files,
+      apiEvent({ method: 'POST', path: '/api/v1/files/store-file', body: { file_url: 'https://93.184.215.14/v.mp4' } }),
+    );
     expect(r.status).toBe(500);
-    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { ExpressionAttributeValues: expect.objectContaining({ ':failed': 'FAILED', ':error_status': 'INTERNAL_ERROR' }) });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      ExpressionAttributeValues: expect.objectContaining({ ':failed': 'FAILED', ':error_status': 'INTERNAL_ERROR' }),
+    });
   });
 });
 
@@ -86,7 +108,15 @@ describe('delete-command-files', () => {
     command_type: 'FFMPEG_COMMAND',
     created_at: '2026-01-01T00:00:00Z',
     original_request: { input_files: {}, output_files: {} },
-    output_files_json: JSON.stringify({ out_a: { s3_key: `outputs/acc-1/${ID}/p.m3u8`, companion_names: ['p0.ts'], status: 'STORED', is_deleted: false, filename: 'p.m3u8' } }),
+    output_files_json: JSON.stringify({
+      out_a: {
+        s3_key: `outputs/acc-1/${ID}/p.m3u8`,
+        companion_names: ['p0.ts'],
+        status: 'STORED',
+        is_deleted: false,
+        filename: 'p.m3u8',
+      },
+    }),
   };
 
   it('deletes the manifest and its segments, then marks the outputs deleted', async () => {
@@ -110,7 +140,9 @@ describe('delete-command-files', () => {
 
     s3.reset();
     ddb.on(GetCommand).resolves({ Item: { ...finished, status: 'PROCESSING', output_files_json: undefined } });
-    expect((await call(deleteCommandFiles, apiEvent({ method: 'DELETE', pathParameters: { command_id: ID } }))).status).toBe(409);
+    expect(
+      (await call(deleteCommandFiles, apiEvent({ method: 'DELETE', pathParameters: { command_id: ID } }))).status,
+    ).toBe(409);
     expect(s3).toHaveReceivedCommandTimes(DeleteObjectsCommand, 0);
   });
 });

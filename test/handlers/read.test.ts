@@ -9,7 +9,10 @@ import { ACCOUNT, OTHER_ACCOUNT, TEST_URL_SECRET, apiEvent, call, setEnv } from 
 import { checkDownloadToken } from '../../core/api/download-url.ts';
 
 // The URL check resolves names: mocked here (validate runs it, as submit does).
-const net = vi.hoisted(() => ({ assertPublicUrl: vi.fn(async (_url: string): Promise<{ ok: boolean; reason?: string }> => ({ ok: true })), describeHost: (u: string) => new URL(u).host }));
+const net = vi.hoisted(() => ({
+  assertPublicUrl: vi.fn(async (_url: string): Promise<{ ok: boolean; reason?: string }> => ({ ok: true })),
+  describeHost: (u: string) => new URL(u).host,
+}));
 vi.mock('../../core/net/policy.ts', () => net);
 
 vi.mock('../../core/command/index.ts', async (importOriginal) => {
@@ -59,7 +62,11 @@ function item(overrides: Partial<CommandItem> = {}): CommandItem {
     started_at: '2026-01-01T00:00:01.000Z',
     finished_at: '2026-01-01T00:00:04.500Z',
     ffmpeg_command_run_seconds: 2,
-    original_request: { input_files: { in_a: 'https://e.com/a.mp4' }, output_files: { out_a: 'a.mp4', out_b: 'b.mp4' }, ffmpeg_command: '-i {{in_a}} {{out_a}} {{out_b}}' },
+    original_request: {
+      input_files: { in_a: 'https://e.com/a.mp4' },
+      output_files: { out_a: 'a.mp4', out_b: 'b.mp4' },
+      ffmpeg_command: '-i {{in_a}} {{out_a}} {{out_b}}',
+    },
     max_command_run_seconds: 900,
     compute: 'cpu',
     vcpu_count: 2,
@@ -91,8 +98,17 @@ describe('GET /commands/{command_id}', () => {
     ddb.on(GetCommand).resolves({ Item: item() });
     const res = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID } }));
     expect(res.status).toBe(200);
-    expect(ddb).toHaveReceivedCommandWith(GetCommand, { TableName: 'commands', Key: { account_id: ACCOUNT, command_id: ID } });
-    expect(res.body).toMatchObject({ command_id: ID, status: 'SUCCESS', total_processing_seconds: 4.5, progress: null, metadata: null });
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, {
+      TableName: 'commands',
+      Key: { account_id: ACCOUNT, command_id: ID },
+    });
+    expect(res.body).toMatchObject({
+      command_id: ID,
+      status: 'SUCCESS',
+      total_processing_seconds: 4.5,
+      progress: null,
+      metadata: null,
+    });
     const { id, name, grant } = downloadUrl(res.body.output_files.out_a.storage_url);
     expect([id, name]).toEqual([ID, 'a.mp4']);
     expect(grant).toMatchObject({ scope: 'c', accountId: ACCOUNT });
@@ -106,15 +122,26 @@ describe('GET /commands/{command_id}', () => {
     setEnv({ FFAAS_SIGNED_URL_SECONDS: '600' });
     ddb.on(GetCommand).resolves({ Item: item() });
     const res = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID } }));
-    expect(Math.abs(downloadUrl(res.body.output_files.out_a.storage_url).grant.expiresAt - (Math.floor(Date.now() / 1000) + 600))).toBeLessThanOrEqual(2);
+    expect(
+      Math.abs(
+        downloadUrl(res.body.output_files.out_a.storage_url).grant.expiresAt - (Math.floor(Date.now() / 1000) + 600),
+      ),
+    ).toBeLessThanOrEqual(2);
   });
 
   it('404 NOT_FOUND for an unknown id and for another account (same answer)', async () => {
     ddb.on(GetCommand).resolves({});
     const missing = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID } }));
-    const other = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID }, accountId: OTHER_ACCOUNT }));
+    const other = await call(
+      getCommand,
+      apiEvent({ method: 'GET', pathParameters: { command_id: ID }, accountId: OTHER_ACCOUNT }),
+    );
     expect(missing.status).toBe(404);
-    expect(missing.body).toEqual({ error: { code: 'NOT_FOUND', message: 'command not found' }, message: 'command not found', detail: 'command not found' });
+    expect(missing.body).toEqual({
+      error: { code: 'NOT_FOUND', message: 'command not found' },
+      message: 'command not found',
+      detail: 'command not found',
+    });
     expect(other).toEqual(missing);
     expect(ddb).toHaveReceivedCommandWith(GetCommand, { Key: { account_id: OTHER_ACCOUNT, command_id: ID } });
   });
@@ -126,7 +153,9 @@ describe('GET /commands/{command_id}', () => {
   });
 
   it('401 without the authorizer context', async () => {
-    expect((await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID }, accountId: null }))).status).toBe(401);
+    expect(
+      (await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID }, accountId: null }))).status,
+    ).toBe(401);
   });
 
   it('500 envelope when DynamoDB fails', async () => {
@@ -143,7 +172,10 @@ describe('GET /commands/{command_id}', () => {
 describe('GET /commands', () => {
   const rows = (n: number, from = 0) =>
     Array.from({ length: n }, (_, i) =>
-      item({ command_id: `00000000-0000-4000-8000-${String(from + i).padStart(12, '0')}`, created_at: `2026-01-01T00:00:${String(59 - from - i).padStart(2, '0')}.000Z` }),
+      item({
+        command_id: `00000000-0000-4000-8000-${String(from + i).padStart(12, '0')}`,
+        created_at: `2026-01-01T00:00:${String(59 - from - i).padStart(2, '0')}.000Z`,
+      }),
     );
 
   it('newest first from the by_created index, default limit 20, next_cursor when more follow', async () => {
@@ -161,13 +193,19 @@ describe('GET /commands', () => {
     expect(res.body.offset).toBe(0);
     expect(res.body.commands[0].output_files.out_a.storage_url).toMatch(/^http:\/\/localhost\/v\/[^?]+\/a\.mp4$/);
     const last = res.body.commands[19];
-    expect(res.body.next_cursor).toBe(encodeCursor({ account_id: ACCOUNT, command_id: last.command_id, created_at: last.created_at }));
+    expect(res.body.next_cursor).toBe(
+      encodeCursor({ account_id: ACCOUNT, command_id: last.command_id, created_at: last.created_at }),
+    );
   });
 
   it('offset skips rows; no next_cursor at the end', async () => {
     ddb.on(QueryCommand).resolves({ Items: rows(5) });
     const res = await call(listCommands, apiEvent({ method: 'GET', query: { limit: '2', offset: '3' } }));
-    expect(res.body.commands.map((c: { command_id: string }) => c.command_id)).toEqual(rows(5).slice(3).map((r) => r.command_id));
+    expect(res.body.commands.map((c: { command_id: string }) => c.command_id)).toEqual(
+      rows(5)
+        .slice(3)
+        .map((r) => r.command_id),
+    );
     expect(res.body.next_cursor).toBeNull();
   });
 
@@ -184,7 +222,12 @@ describe('GET /commands', () => {
   });
 
   it('422 for limit over 100, a bad status or a negative offset; 400 for a foreign or broken cursor', async () => {
-    const queries: Record<string, string>[] = [{ limit: '101' }, { limit: 'abc' }, { status: 'DONE' }, { offset: '-1' }];
+    const queries: Record<string, string>[] = [
+      { limit: '101' },
+      { limit: 'abc' },
+      { status: 'DONE' },
+      { offset: '-1' },
+    ];
     for (const query of queries) {
       const res = await call(listCommands, apiEvent({ method: 'GET', query }));
       expect(res.status).toBe(422);
@@ -218,7 +261,11 @@ describe('POST /validate', () => {
   it('valid: the argv FFmpeg would run and the compute; nothing recorded, no key needed', async () => {
     const res = await call(validate, apiEvent({ body: request, accountId: null }));
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ valid: true, args: expect.arrayContaining(['-i', 'in_a.mp4', '-c:v', 'libvpx-vp9', 'a.webm']), compute: 'cpu' });
+    expect(res.body).toEqual({
+      valid: true,
+      args: expect.arrayContaining(['-i', 'in_a.mp4', '-c:v', 'libvpx-vp9', 'a.webm']),
+      compute: 'cpu',
+    });
     expect(parser.parseFfmpegCommand).toHaveBeenCalledWith({
       commands: [request.ffmpeg_command],
       inputFiles: request.input_files,
@@ -232,7 +279,14 @@ describe('POST /validate', () => {
   it('a chain gives one argv per command', async () => {
     const res = await call(
       validate,
-      apiEvent({ body: { ...request, ffmpeg_command: undefined, ffmpeg_commands: ['-i {{in_a}} mid.mp4', '-i mid.mp4 {{out_a}}'] }, accountId: null }),
+      apiEvent({
+        body: {
+          ...request,
+          ffmpeg_command: undefined,
+          ffmpeg_commands: ['-i {{in_a}} mid.mp4', '-i mid.mp4 {{out_a}}'],
+        },
+        accountId: null,
+      }),
     );
     expect(res.body.valid).toBe(true);
     expect(res.body.args).toHaveLength(2);
@@ -251,7 +305,13 @@ describe('POST /validate', () => {
     net.assertPublicUrl.mockImplementation(async (url: string) =>
       url.includes('internal') ? { ok: false, reason: 'host "internal" resolves to 10.1.2.3 (private)' } : { ok: true },
     );
-    const res = await call(validate, apiEvent({ body: { ...request, input_files: { in_a: 'http://internal/a.mp4' }, webhook_url: 'http://internal/hook' }, accountId: null }));
+    const res = await call(
+      validate,
+      apiEvent({
+        body: { ...request, input_files: { in_a: 'http://internal/a.mp4' }, webhook_url: 'http://internal/hook' },
+        accountId: null,
+      }),
+    );
     expect(res.body.valid).toBe(false);
     expect(res.body.errors.map((e: { code: string; path: unknown }) => [e.code, e.path])).toEqual([
       ['VALIDATION_ERROR', ['input_files', 'in_a']],
@@ -262,10 +322,22 @@ describe('POST /validate', () => {
   });
 
   it('a forbidden command: 200 {valid: false, errors: [{code, message}]}', async () => {
-    const res = await call(validate, apiEvent({ body: { ...request, ffmpeg_command: 'ffmpeg -i {{in_a}} -filter_script x {{out_a}}' }, accountId: null }));
+    const res = await call(
+      validate,
+      apiEvent({
+        body: { ...request, ffmpeg_command: 'ffmpeg -i {{in_a}} -filter_script x {{out_a}}' },
+        accountId: null,
+      }),
+    );
     expect(res.status).toBe(200);
     expect(res.body.valid).toBe(false);
-    expect(res.body.errors).toContainEqual(expect.objectContaining({ code: 'INVALID_REQUEST', message: expect.stringContaining('-filter_script'), path: ['ffmpeg_command'] }));
+    expect(res.body.errors).toContainEqual(
+      expect.objectContaining({
+        code: 'INVALID_REQUEST',
+        message: expect.stringContaining('-filter_script'),
+        path: ['ffmpeg_command'],
+      }),
+    );
   });
 
   it('GPU asked where none is configured: VALIDATION_ERROR', async () => {

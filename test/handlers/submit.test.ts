@@ -62,7 +62,10 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('POST /run-ffmpeg-command', () => {
   it('records the command QUEUED with pending, starts its execution by name, answers {command_id}', async () => {
-    const res = await call(runOne, apiEvent({ body: { ...body, metadata: { p: 1 }, vcpu_count: 4, max_command_run_seconds: 60 } }));
+    const res = await call(
+      runOne,
+      apiEvent({ body: { ...body, metadata: { p: 1 }, vcpu_count: 4, max_command_run_seconds: 60 } }),
+    );
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/application\/json/);
     expect(res.body).toEqual({ command_id: expect.stringMatching(/^[0-9a-f-]{36}$/), vcpu_count: 4 });
@@ -89,7 +92,14 @@ describe('POST /run-ffmpeg-command', () => {
       {
         name: id,
         stateMachineArn: STATE_MACHINE_ARN,
-        input: { account_id: 'acc-1', command_id: id, compute: 'cpu', task_cpu: '4096', task_memory: '8192', task_timeout_seconds: 60 + TASK_TIMEOUT_ALLOWANCE_SECONDS },
+        input: {
+          account_id: 'acc-1',
+          command_id: id,
+          compute: 'cpu',
+          task_cpu: '4096',
+          task_memory: '8192',
+          task_timeout_seconds: 60 + TASK_TIMEOUT_ALLOWANCE_SECONDS,
+        },
       },
     ]);
     expect(parser.parseFfmpegCommand).toHaveBeenCalledWith({
@@ -102,7 +112,11 @@ describe('POST /run-ffmpeg-command', () => {
   });
 
   it('StartExecution failing after retries still answers 200; the item stays recorded with pending for the reconciler', async () => {
-    sfn.on(StartExecutionCommand).rejects(new SFNServiceException({ name: 'ServiceUnavailable', $fault: 'server', $metadata: {}, message: 'down' }));
+    sfn
+      .on(StartExecutionCommand)
+      .rejects(
+        new SFNServiceException({ name: 'ServiceUnavailable', $fault: 'server', $metadata: {}, message: 'down' }),
+      );
     const res = await call(runOne, apiEvent({ body }));
     expect(res.status).toBe(200);
     expect(putItems()).toHaveLength(1);
@@ -118,25 +132,44 @@ describe('POST /run-ffmpeg-command', () => {
   it('400 INVALID_REQUEST: body not JSON', async () => {
     const res = await call(runOne, apiEvent({ rawBody: '{"input_files":' }));
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: { code: 'INVALID_REQUEST', message: 'request body is not valid JSON' }, message: 'request body is not valid JSON', detail: 'request body is not valid JSON' });
+    expect(res.body).toEqual({
+      error: { code: 'INVALID_REQUEST', message: 'request body is not valid JSON' },
+      message: 'request body is not valid JSON',
+      detail: 'request body is not valid JSON',
+    });
     expect(ddb).not.toHaveReceivedCommand(PutCommand);
   });
 
   it('400 INVALID_REQUEST: no body, missing fields, bad aliases (details with paths)', async () => {
     expect((await call(runOne, apiEvent({}))).body.error.code).toBe('INVALID_REQUEST');
-    const res = await call(runOne, apiEvent({ body: { input_files: { video: 'https://e.com/a' }, output_files: { out_a: 'a.mp4' } } }));
+    const res = await call(
+      runOne,
+      apiEvent({ body: { input_files: { video: 'https://e.com/a' }, output_files: { out_a: 'a.mp4' } } }),
+    );
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('INVALID_REQUEST');
-    expect(res.body.error.details.map((d: { path: unknown[] }) => d.path.join('.')).sort()).toEqual(['ffmpeg_command', 'input_files.video']);
+    expect(res.body.error.details.map((d: { path: unknown[] }) => d.path.join('.')).sort()).toEqual([
+      'ffmpeg_command',
+      'input_files.video',
+    ]);
     expect(res.body.message).toBe(res.body.error.message);
-    expect(res.body.detail.map((d: { loc: unknown[] }) => d.loc.join('.')).sort()).toEqual(['body.ffmpeg_command', 'body.input_files.video']);
+    expect(res.body.detail.map((d: { loc: unknown[] }) => d.loc.join('.')).sort()).toEqual([
+      'body.ffmpeg_command',
+      'body.input_files.video',
+    ]);
     expect(ddb).not.toHaveReceivedCommand(PutCommand);
   });
 
   it('400 INVALID_REQUEST: a forbidden command, named by the parser; nothing recorded', async () => {
-    const res = await call(runOne, apiEvent({ body: { ...body, ffmpeg_command: 'ffmpeg -dump_attachment:t x -i {{in_video}} {{out_video}}' } }));
+    const res = await call(
+      runOne,
+      apiEvent({ body: { ...body, ffmpeg_command: 'ffmpeg -dump_attachment:t x -i {{in_video}} {{out_video}}' } }),
+    );
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatchObject({ code: 'INVALID_REQUEST', details: [{ path: ['ffmpeg_command'], message: expect.stringContaining('-dump_attachment') }] });
+    expect(res.body.error).toMatchObject({
+      code: 'INVALID_REQUEST',
+      details: [{ path: ['ffmpeg_command'], message: expect.stringContaining('-dump_attachment') }],
+    });
     expect(ddb).not.toHaveReceivedCommand(PutCommand);
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
@@ -144,12 +177,25 @@ describe('POST /run-ffmpeg-command', () => {
   it('422 VALIDATION_ERROR: metadata, timeout, vcpu, URL scheme, with FastAPI detail', async () => {
     const res = await call(
       runOne,
-      apiEvent({ body: { ...body, metadata: { a: { nested: true } }, max_command_run_seconds: 4000, vcpu_count: 3, input_files: { in_video: 'ftp://e.com/a' } } }),
+      apiEvent({
+        body: {
+          ...body,
+          metadata: { a: { nested: true } },
+          max_command_run_seconds: 4000,
+          vcpu_count: 3,
+          input_files: { in_video: 'ftp://e.com/a' },
+        },
+      }),
     );
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('VALIDATION_ERROR');
     const locs = res.body.detail.map((d: { loc: unknown[] }) => d.loc.join('.')).sort();
-    expect(locs).toEqual(['body.input_files.in_video', 'body.max_command_run_seconds', 'body.metadata.a', 'body.vcpu_count']);
+    expect(locs).toEqual([
+      'body.input_files.in_video',
+      'body.max_command_run_seconds',
+      'body.metadata.a',
+      'body.vcpu_count',
+    ]);
     expect(ddb).not.toHaveReceivedCommand(PutCommand);
   });
 
@@ -159,42 +205,65 @@ describe('POST /run-ffmpeg-command', () => {
     );
     const res = await call(
       runOne,
-      apiEvent({ body: { ...body, input_files: { in_video: 'http://169.254.169.254/latest/meta-data' }, webhook_url: 'http://10.0.0.1/hook' } }),
+      apiEvent({
+        body: {
+          ...body,
+          input_files: { in_video: 'http://169.254.169.254/latest/meta-data' },
+          webhook_url: 'http://10.0.0.1/hook',
+        },
+      }),
     );
     expect(res.status).toBe(422);
-    expect(res.body.error.details.map((d: { path: unknown[] }) => d.path.join('.'))).toEqual(['input_files.in_video', 'webhook_url']);
+    expect(res.body.error.details.map((d: { path: unknown[] }) => d.path.join('.'))).toEqual([
+      'input_files.in_video',
+      'webhook_url',
+    ]);
     expect(res.body.detail[0].loc).toEqual(['body', 'input_files', 'in_video']);
     expect(ddb).not.toHaveReceivedCommand(PutCommand);
-    expect(net.assertPublicUrl).toHaveBeenCalledWith('http://169.254.169.254/latest/meta-data', { allowPrivate: false });
+    expect(net.assertPublicUrl).toHaveBeenCalledWith('http://169.254.169.254/latest/meta-data', {
+      allowPrivate: false,
+    });
   });
 
   it('FFAAS_ALLOW_PRIVATE_URLS=1 is passed to the URL check; FFAAS_GPU_ENABLED to the parser (NVENC routes to gpu)', async () => {
     setEnv({ FFAAS_ALLOW_PRIVATE_URLS: '1', FFAAS_GPU_ENABLED: 'true' });
-    const res = await call(runOne, apiEvent({ body: { ...body, ffmpeg_command: 'ffmpeg -i {{in_video}} -c:v h264_nvenc {{out_video}}' } }));
+    const res = await call(
+      runOne,
+      apiEvent({ body: { ...body, ffmpeg_command: 'ffmpeg -i {{in_video}} -c:v h264_nvenc {{out_video}}' } }),
+    );
     expect(res.status).toBe(200);
     expect(net.assertPublicUrl).toHaveBeenCalledWith(body.input_files.in_video, { allowPrivate: true });
-    expect(parser.parseFfmpegCommand).toHaveBeenCalledWith(expect.objectContaining({ gpuAvailable: true, compute: 'auto' }));
+    expect(parser.parseFfmpegCommand).toHaveBeenCalledWith(
+      expect.objectContaining({ gpuAvailable: true, compute: 'auto' }),
+    );
     expect(putItems()[0]!.compute).toBe('gpu');
     expect(startInputs()[0]!.input.compute).toBe('gpu');
   });
 
   it('422 VALIDATION_ERROR when GPU is asked where none is configured', async () => {
-    for (const patch of [{ compute: 'gpu' }, { ffmpeg_command: 'ffmpeg -i {{in_video}} -c:v h264_nvenc {{out_video}}' }]) {
+    for (const patch of [
+      { compute: 'gpu' },
+      { ffmpeg_command: 'ffmpeg -i {{in_video}} -c:v h264_nvenc {{out_video}}' },
+    ]) {
       const res = await call(runOne, apiEvent({ body: { ...body, ...patch } }));
       expect(res.status).toBe(422);
       expect(res.body.error.code).toBe('VALIDATION_ERROR');
-      expect(res.body.detail).toEqual([{ loc: ['body', 'compute'], msg: expect.stringContaining('no GPU'), type: 'gpu-unavailable' }]);
+      expect(res.body.detail).toEqual([
+        { loc: ['body', 'compute'], msg: expect.stringContaining('no GPU'), type: 'gpu-unavailable' },
+      ]);
     }
     expect(ddb).not.toHaveReceivedCommand(PutCommand);
   });
 
-  it('the stored plan is the parser\'s: argv with workspace names and forced options', async () => {
+  it("the stored plan is the parser's: argv with workspace names and forced options", async () => {
     await call(runOne, apiEvent({ body }));
     const plan = putItems()[0]!.plan;
     expect(plan.inputs).toEqual([{ alias: 'in_video', url: body.input_files.in_video, local_name: 'in_video.mp4' }]);
     expect(plan.outputs).toEqual([{ alias: 'out_video', local_name: 'result.webm' }]);
     expect(plan.commands).toHaveLength(1);
-    expect(plan.commands[0]).toEqual(expect.arrayContaining(['-i', 'in_video.mp4', '-c:v', 'libvpx-vp9', 'result.webm']));
+    expect(plan.commands[0]).toEqual(
+      expect.arrayContaining(['-i', 'in_video.mp4', '-c:v', 'libvpx-vp9', 'result.webm']),
+    );
     expect(plan.commands[0]).not.toContain('ffmpeg');
   });
 
@@ -215,7 +284,11 @@ describe('POST /run-ffmpeg-command', () => {
     ddb.on(PutCommand).rejects(boom);
     const res = await call(runOne, apiEvent({ body }));
     expect(res.status).toBe(500);
-    expect(res.body).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'internal error (request aws-req-1)' }, message: 'internal error (request aws-req-1)', detail: 'internal error (request aws-req-1)' });
+    expect(res.body).toEqual({
+      error: { code: 'INTERNAL_ERROR', message: 'internal error (request aws-req-1)' },
+      message: 'internal error (request aws-req-1)',
+      detail: 'internal error (request aws-req-1)',
+    });
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
@@ -227,24 +300,46 @@ describe('POST /run-ffmpeg-command', () => {
 });
 
 describe('POST /run-chained-ffmpeg-commands', () => {
-  const chained = { input_files: body.input_files, output_files: body.output_files, ffmpeg_commands: ['-i {{in_video}} mid.mp4', '-i mid.mp4 {{out_video}}'] };
+  const chained = {
+    input_files: body.input_files,
+    output_files: body.output_files,
+    ffmpeg_commands: ['-i {{in_video}} mid.mp4', '-i mid.mp4 {{out_video}}'],
+  };
 
   it('one CHAINED_COMMAND item and one execution', async () => {
     const res = await call(runChained, apiEvent({ body: chained }));
     expect(res.status).toBe(200);
     expect(putItems()).toHaveLength(1);
-    expect(putItems()[0]).toMatchObject({ command_type: 'CHAINED_COMMAND', original_request: chained, pending: PENDING_MARK });
+    expect(putItems()[0]).toMatchObject({
+      command_type: 'CHAINED_COMMAND',
+      original_request: chained,
+      pending: PENDING_MARK,
+    });
     expect(startInputs().map((s) => s.name)).toEqual([res.body.command_id]);
-    expect(parser.parseFfmpegCommand).toHaveBeenCalledWith(expect.objectContaining({ commands: chained.ffmpeg_commands }));
+    expect(parser.parseFfmpegCommand).toHaveBeenCalledWith(
+      expect.objectContaining({ commands: chained.ffmpeg_commands }),
+    );
   });
 
   it('400 on a chained body without ffmpeg_commands; 422 over 10', async () => {
     expect((await call(runChained, apiEvent({ body }))).status).toBe(400);
-    expect((await call(runChained, apiEvent({ body: { ...chained, ffmpeg_commands: Array(11).fill('-i {{in_video}} {{out_video}}') } }))).status).toBe(422);
+    expect(
+      (
+        await call(
+          runChained,
+          apiEvent({ body: { ...chained, ffmpeg_commands: Array(11).fill('-i {{in_video}} {{out_video}}') } }),
+        )
+      ).status,
+    ).toBe(422);
   });
 
   it('a violation in the second command points at it', async () => {
-    const res = await call(runChained, apiEvent({ body: { ...chained, ffmpeg_commands: [chained.ffmpeg_commands[0], '-i concat:mid.mp4 {{out_video}}'] } }));
+    const res = await call(
+      runChained,
+      apiEvent({
+        body: { ...chained, ffmpeg_commands: [chained.ffmpeg_commands[0], '-i concat:mid.mp4 {{out_video}}'] },
+      }),
+    );
     expect(res.status).toBe(400);
     expect(res.body.error.details[0].path).toEqual(['ffmpeg_commands', 1]);
   });
@@ -260,7 +355,11 @@ describe('POST /run-multiple-ffmpeg-commands', () => {
     expect(items.map((i) => i.command_id)).toEqual(res.body.command_ids);
     expect(items.every((i) => i.command_type === 'MULTIPLE_COMMAND' && i.pending === PENDING_MARK)).toBe(true);
     expect(items[1]!.metadata).toEqual({ n: 2 });
-    expect(startInputs().map((s) => s.name).sort()).toEqual([...res.body.command_ids].sort());
+    expect(
+      startInputs()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual([...res.body.command_ids].sort());
   });
 
   it('validates all before recording any: a bad second command records nothing', async () => {
@@ -273,15 +372,23 @@ describe('POST /run-multiple-ffmpeg-commands', () => {
   });
 
   it('a private URL in any command: 422 naming it, nothing recorded', async () => {
-    net.assertPublicUrl.mockImplementation(async (url: string) => (url.includes('127.0.0.1') ? { ok: false, reason: 'loopback' } : { ok: true }));
-    const res = await call(runMultiple, apiEvent({ body: { commands: [body, { ...body, input_files: { in_video: 'http://127.0.0.1/a.mp4' } }] } }));
+    net.assertPublicUrl.mockImplementation(async (url: string) =>
+      url.includes('127.0.0.1') ? { ok: false, reason: 'loopback' } : { ok: true },
+    );
+    const res = await call(
+      runMultiple,
+      apiEvent({ body: { commands: [body, { ...body, input_files: { in_video: 'http://127.0.0.1/a.mp4' } }] } }),
+    );
     expect(res.status).toBe(422);
     expect(res.body.detail[0].loc).toEqual(['body', 'commands', 1, 'input_files', 'in_video']);
     expect(ddb).not.toHaveReceivedCommand(PutCommand);
   });
 
   it('one failing StartExecution does not fail the request', async () => {
-    sfn.on(StartExecutionCommand).rejectsOnce(new Error('throttled')).resolves({ executionArn: 'a', startDate: new Date() });
+    sfn
+      .on(StartExecutionCommand)
+      .rejectsOnce(new Error('throttled'))
+      .resolves({ executionArn: 'a', startDate: new Date() });
     const res = await call(runMultiple, apiEvent({ body: { commands: [body, body] } }));
     expect(res.status).toBe(200);
     expect(putItems()).toHaveLength(2);

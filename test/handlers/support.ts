@@ -1,5 +1,10 @@
 /** Events, environment and expectations shared by the handler tests. */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayRequestAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
 import { ENV } from '../../core/constants.ts';
 import { AUTHORIZER_ACCOUNT_KEY } from '../../core/routes.ts';
 import { resetDeps } from '../../lambdas/shared/deps.ts';
@@ -86,7 +91,14 @@ export const context = { awsRequestId: 'aws-req-1', functionName: 'test' } as un
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-export async function call(handler: unknown, event: APIGatewayProxyEvent): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
+export async function call(
+  handler: unknown,
+  event: APIGatewayProxyEvent,
+): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
   const res = await (handler as Handler)(event, context);
-  return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined, headers: (res.headers ?? {}) as Record<string, unknown> };
+  return {
+    status: res.statusCode,
+    body: res.body ? JSON.parse(res.body) : undefined,
+    headers: (res.headers ?? {}) as Record<string, unknown>,
+  };
 }

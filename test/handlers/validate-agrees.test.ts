@@ -31,14 +31,26 @@ const chain = {
   output_files: { out_v: 'out.mp4' },
   ffmpeg_commands: ['-i {{in_v}} -t 2 mid.mp4', '-i mid.mp4 -c copy {{out_v}}'],
 };
-const many = (n: number, f: (i: number) => [string, string]) => Object.fromEntries(Array.from({ length: n }, (_, i) => f(i)));
+const many = (n: number, f: (i: number) => [string, string]) =>
+  Object.fromEntries(Array.from({ length: n }, (_, i) => f(i)));
 
 /** name → body. The route (single or chained) follows from `ffmpeg_commands`, as validate decides it. */
 const CORPUS: Record<string, unknown> = {
   'good: transcode': good,
-  'good: lavfi-only with empty inputs': { input_files: {}, output_files: { out_v: 'v.mp4' }, ffmpeg_command: '-filter_complex testsrc2=d=1:s=320x240 {{out_v}}' },
+  'good: lavfi-only with empty inputs': {
+    input_files: {},
+    output_files: { out_v: 'v.mp4' },
+    ffmpeg_command: '-filter_complex testsrc2=d=1:s=320x240 {{out_v}}',
+  },
   'good: chain': chain,
-  'good: every option': { ...good, metadata: { a: 1, b: 'x', c: true }, max_command_run_seconds: 60, vcpu_count: 4, compute: 'cpu', webhook_url: `${PUBLIC}/hook` },
+  'good: every option': {
+    ...good,
+    metadata: { a: 1, b: 'x', c: true },
+    max_command_run_seconds: 60,
+    vcpu_count: 4,
+    compute: 'cpu',
+    webhook_url: `${PUBLIC}/hook`,
+  },
   // schema (400 and 422)
   'schema: not an object': 'nope',
   'schema: no input_files': { output_files: good.output_files, ffmpeg_command: good.ffmpeg_command },
@@ -69,9 +81,20 @@ const CORPUS: Record<string, unknown> = {
   'policy: protocol': { ...good, ffmpeg_command: 'ffmpeg -i http://127.0.0.1/x {{out_v}}' },
   'policy: undeclared alias': { ...good, ffmpeg_command: 'ffmpeg -i {{in_other}} {{out_v}}' },
   'policy: unused input': { ...good, input_files: { ...good.input_files, in_w: `${PUBLIC}/w.mp4` } },
-  'policy: chain reads what no earlier command wrote': { ...chain, ffmpeg_commands: ['-i nothing.mp4 {{out_v}}', '-i {{in_v}} -f null -'] },
-  'policy: unbounded source': { input_files: {}, output_files: { out_v: 'v.mp4' }, ffmpeg_command: '-filter_complex testsrc2=s=320x240 {{out_v}}' },
-  'policy: huge source': { input_files: {}, output_files: { out_v: 'v.mp4' }, ffmpeg_command: '-filter_complex testsrc2=d=1:s=100000x100000 {{out_v}}' },
+  'policy: chain reads what no earlier command wrote': {
+    ...chain,
+    ffmpeg_commands: ['-i nothing.mp4 {{out_v}}', '-i {{in_v}} -f null -'],
+  },
+  'policy: unbounded source': {
+    input_files: {},
+    output_files: { out_v: 'v.mp4' },
+    ffmpeg_command: '-filter_complex testsrc2=s=320x240 {{out_v}}',
+  },
+  'policy: huge source': {
+    input_files: {},
+    output_files: { out_v: 'v.mp4' },
+    ffmpeg_command: '-filter_complex testsrc2=d=1:s=100000x100000 {{out_v}}',
+  },
   'compute: gpu where none is configured': { ...good, compute: 'gpu' },
   'compute: nvenc with auto': { ...good, ffmpeg_command: 'ffmpeg -i {{in_v}} -c:v h264_nvenc {{out_v}}' },
   // URL policy
@@ -95,7 +118,11 @@ async function viaSubmit(body: unknown): Promise<Verdict> {
   const chained = typeof body === 'object' && body !== null && 'ffmpeg_commands' in body;
   const res = await call(chained ? runChained : runOne, apiEvent({ body }));
   if (res.status === 200) return { ok: true };
-  return { ok: false, code: res.body.error.code, paths: (res.body.error.details ?? []).map((d: { path: unknown }) => d.path) };
+  return {
+    ok: false,
+    code: res.body.error.code,
+    paths: (res.body.error.details ?? []).map((d: { path: unknown }) => d.path),
+  };
 }
 
 async function viaValidate(body: unknown): Promise<Verdict> {
@@ -110,7 +137,10 @@ async function viaValidate(body: unknown): Promise<Verdict> {
 describe.each([
   { allowPrivate: false, accepted: (name: string) => name.startsWith('good') },
   // With private URLs allowed, the loopback/private ones pass; metadata endpoints never do.
-  { allowPrivate: true, accepted: (name: string) => name.startsWith('good') || (name.startsWith('url:') && !name.includes('metadata')) },
+  {
+    allowPrivate: true,
+    accepted: (name: string) => name.startsWith('good') || (name.startsWith('url:') && !name.includes('metadata')),
+  },
 ])('validate agrees with submit (FFAAS_ALLOW_PRIVATE_URLS=$allowPrivate)', ({ allowPrivate, accepted }) => {
   beforeEach(() => {
     setEnv({ [ENV.ALLOW_PRIVATE_URLS]: allowPrivate ? '1' : '' });
@@ -131,6 +161,8 @@ describe.each([
     const submitted = await viaSubmit(body);
     const validated = await viaValidate(body);
     expect(validated).toEqual(submitted);
-    expect(submitted.ok, `expected ${accepted(name) ? 'acceptance' : 'refusal'}: ${JSON.stringify(submitted)}`).toBe(accepted(name));
+    expect(submitted.ok, `expected ${accepted(name) ? 'acceptance' : 'refusal'}: ${JSON.stringify(submitted)}`).toBe(
+      accepted(name),
+    );
   });
 });

@@ -18,7 +18,11 @@ export interface HelpOption {
 
 /** AVOptions printed by `ffmpeg -h <what>`, in declaration order. Empty for an unknown name. */
 export function helpOptions(what: string): HelpOption[] {
-  const txt = execFileSync('ffmpeg', ['-hide_banner', '-h', what], { encoding: 'utf8', env: {}, maxBuffer: 64 * 1024 * 1024 });
+  const txt = execFileSync('ffmpeg', ['-hide_banner', '-h', what], {
+    encoding: 'utf8',
+    env: {},
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const out: HelpOption[] = [];
   let section = -1;
   let sectionName = '';
@@ -41,7 +45,7 @@ export function listed(flag: '-filters' | '-muxers' | '-demuxers' | '-encoders' 
   const txt = execFileSync('ffmpeg', ['-hide_banner', flag], { encoding: 'utf8', env: {} });
   const names = new Set<string>();
   if (flag === '-protocols') {
-    for (const m of txt.matchAll(/^  (\S+)$/gm)) names.add(m[1]!);
+    for (const m of txt.matchAll(/^ {2}(\S+)$/gm)) names.add(m[1]!);
     return names;
   }
   if (flag === '-filters') {

@@ -17,7 +17,19 @@ const A = ['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1'];
 /** File name → ffmpeg arguments (before the output name). */
 export const FIXTURE_RECIPES = {
   /** H.264 + AAC, 1 s, 160x120 @ 25 fps. */
-  'video.mp4': [...V, ...A, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest'],
+  'video.mp4': [
+    ...V,
+    ...A,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-shortest',
+  ],
   /** VP9 + Opus, 1 s. */
   'video.webm': [...V, ...A, '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-c:a', 'libopus', '-shortest'],
   /** MP3, 1 s mono. */
@@ -27,7 +39,18 @@ export const FIXTURE_RECIPES = {
   /** One 160x120 PNG. */
   'image.png': ['-f', 'lavfi', '-i', 'testsrc2=size=160x120', '-frames:v', '1'],
   /** 30 s H.264, for time limits (slow filters on it outlast a 1 s budget). */
-  'long.mp4': ['-f', 'lavfi', '-i', 'testsrc2=duration=30:size=160x120:rate=25', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
+  'long.mp4': [
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=duration=30:size=160x120:rate=25',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+  ],
 } as const satisfies Record<string, readonly string[]>;
 
 export type FixtureName = keyof typeof FIXTURE_RECIPES;
@@ -42,7 +65,15 @@ export interface Fixtures {
 export async function makeFixtures(opts: { names?: readonly FixtureName[]; dir?: string } = {}): Promise<Fixtures> {
   const dir = opts.dir ?? (await mkdtemp(path.join(tmpdir(), 'ffaas-fixtures-')));
   for (const name of opts.names ?? FIXTURE_NAMES) {
-    await run('ffmpeg', ['-nostdin', '-hide_banner', '-v', 'error', '-y', ...FIXTURE_RECIPES[name], path.join(dir, name)]);
+    await run('ffmpeg', [
+      '-nostdin',
+      '-hide_banner',
+      '-v',
+      'error',
+      '-y',
+      ...FIXTURE_RECIPES[name],
+      path.join(dir, name),
+    ]);
   }
   return {
     dir,

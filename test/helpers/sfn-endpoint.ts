@@ -43,7 +43,9 @@ export async function startSfnEndpoint(): Promise<SfnEndpoint> {
       const failure = failures.get(op);
       res.setHeader('content-type', 'application/x-amz-json-1.0');
       if (failure) {
-        res.writeHead(400).end(JSON.stringify({ __type: `com.amazonaws.swf.service.v2.model#${failure}`, message: failure }));
+        res
+          .writeHead(400)
+          .end(JSON.stringify({ __type: `com.amazonaws.swf.service.v2.model#${failure}`, message: failure }));
       } else res.writeHead(200).end('{}');
     });
   });

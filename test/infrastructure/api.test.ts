@@ -25,12 +25,18 @@ const methods = resourcesOfType(template, 'AWS::ApiGateway::Method').map(([, m])
 const functions = resourcesOfType(template, 'AWS::Lambda::Function');
 const fnIdOf = (handler: string) => {
   const compact = handler.replace(/-/g, '');
-  const found = functions.find(([id]) => new RegExp(`^FfaasApiFn${compact}[A-F0-9]{8}$`).test(id) || new RegExp(`^Ffaas(Reconciler|Webhooks|Sweeper)Fn${compact}[A-F0-9]{8}$`).test(id));
+  const found = functions.find(
+    ([id]) =>
+      new RegExp(`^FfaasApiFn${compact}[A-F0-9]{8}$`).test(id) ||
+      new RegExp(`^Ffaas(Reconciler|Webhooks|Sweeper)Fn${compact}[A-F0-9]{8}$`).test(id),
+  );
   if (!found) throw new Error(`no function for ${handler}`);
   return found[0];
 };
 const tableIdKeyedBy = (sortKey: string) =>
-  resourcesOfType(template, 'AWS::DynamoDB::Table').find(([, t]) => t.Properties.KeySchema.some((k: any) => k.KeyType === 'RANGE' && k.AttributeName === sortKey))![0];
+  resourcesOfType(template, 'AWS::DynamoDB::Table').find(([, t]) =>
+    t.Properties.KeySchema.some((k: any) => k.KeyType === 'RANGE' && k.AttributeName === sortKey),
+  )![0];
 const filesTableId = tableIdKeyedBy(TABLE.files.sortKey);
 const commandsTableId = tableIdKeyedBy(TABLE.commands.sortKey);
 const roleOf = (fnId: string) => R[fnId].Properties.Role['Fn::GetAtt'][0];
@@ -67,13 +73,22 @@ describe('API: routes', () => {
         }
       }
     }
-    expect(ROUTES.filter((r) => !r.auth).map((r) => r.handler).sort()).toEqual(['download', 'health', 'openapi', 'rendobar-validate', 'validate']);
+    expect(
+      ROUTES.filter((r) => !r.auth)
+        .map((r) => r.handler)
+        .sort(),
+    ).toEqual(['download', 'health', 'openapi', 'rendobar-validate', 'validate']);
   });
 
   it('has stage throttling and JSON access logs', () => {
     assert.hasResourceProperties('AWS::ApiGateway::Stage', {
       MethodSettings: Match.arrayWith([
-        Match.objectLike({ DataTraceEnabled: false, LoggingLevel: 'ERROR', ThrottlingBurstLimit: 100, ThrottlingRateLimit: 50 }),
+        Match.objectLike({
+          DataTraceEnabled: false,
+          LoggingLevel: 'ERROR',
+          ThrottlingBurstLimit: 100,
+          ThrottlingRateLimit: 50,
+        }),
       ]),
     });
     const [, stage] = resourcesOfType(template, 'AWS::ApiGateway::Stage')[0];
@@ -84,7 +99,10 @@ describe('API: routes', () => {
 
 describe('API: gateway responses are the error envelope', () => {
   const responses = Object.fromEntries(
-    resourcesOfType(template, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => [r.Properties.ResponseType, r.Properties]),
+    resourcesOfType(template, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => [
+      r.Properties.ResponseType,
+      r.Properties,
+    ]),
   );
   const body = (type: string) => responses[type].ResponseTemplates['application/json'] as string;
   const asJson = (type: string) => JSON.parse(body(type).replaceAll('$context.error.messageString', '"x"'));
@@ -132,7 +150,14 @@ describe('API: functions', () => {
       expect(p.Timeout).toBeLessThanOrEqual(h === 'sweeper' ? 120 : 60);
       expect(p.MemorySize).toBeGreaterThanOrEqual(256);
       expect(Object.keys(p.Environment.Variables)).toEqual(
-        expect.arrayContaining([ENV.COMMANDS_TABLE, ENV.API_KEYS_TABLE, ENV.BUCKET, ENV.STATE_MACHINE_ARN, ENV.EVENT_BUS_NAME, ENV.GPU_ENABLED]),
+        expect.arrayContaining([
+          ENV.COMMANDS_TABLE,
+          ENV.API_KEYS_TABLE,
+          ENV.BUCKET,
+          ENV.STATE_MACHINE_ARN,
+          ENV.EVENT_BUS_NAME,
+          ENV.GPU_ENABLED,
+        ]),
       );
     }
     for (const h of ROUTE_HANDLERS) expect(R[fnIdOf(h)].Properties.Timeout).toBeLessThan(29);
@@ -142,9 +167,18 @@ describe('API: functions', () => {
   it('submit handlers: PutItem on the commands table, GetItem on the files table (stored-file inputs), StartExecution, plus the control pieces (idempotency records, admission queries), nothing else', () => {
     for (const h of ['run-ffmpeg-command', 'run-chained-ffmpeg-commands', 'run-multiple-ffmpeg-commands']) {
       const actions = actionsOf(fnIdOf(h)).filter((a) => !a.startsWith('xray:'));
-      expect([...new Set(actions)].sort(), h).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'states:StartExecution']);
+      expect([...new Set(actions)].sort(), h).toEqual([
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'states:StartExecution',
+      ]);
       const statements = statementsOfRole(template, roleOf(fnIdOf(h)));
-      const gets = statements.filter((s) => asArray<string>(s.Action).includes('dynamodb:GetItem')).flatMap((s) => asArray<any>(s.Resource));
+      const gets = statements
+        .filter((s) => asArray<string>(s.Action).includes('dynamodb:GetItem'))
+        .flatMap((s) => asArray<any>(s.Resource));
       expect(gets).toContainEqual({ 'Fn::GetAtt': [filesTableId, 'Arn'] });
     }
   });
@@ -164,7 +198,11 @@ describe('API: functions', () => {
     const delS3 = del.filter((s) => asArray<string>(s.Action).includes('s3:DeleteObject'));
     expect(delS3.flatMap((s) => asArray<any>(s.Resource)).map((r) => r['Fn::Join'][1].at(-1))).toEqual(['/outputs/*']);
 
-    expect(actionsOf(fnIdOf('presets')).filter((a) => !a.startsWith('xray:')).every((a) => a.startsWith('dynamodb:'))).toBe(true);
+    expect(
+      actionsOf(fnIdOf('presets'))
+        .filter((a) => !a.startsWith('xray:'))
+        .every((a) => a.startsWith('dynamodb:')),
+    ).toBe(true);
   });
 
   it('multipart bodies reach the upload handler base64-encoded (binary media types)', () => {
@@ -188,8 +226,8 @@ describe('API: functions', () => {
   it('authorizer: GetItem on the api keys table only; health and validate: no policy at all', () => {
     const statements = statementsOfRole(template, roleOf(fnIdOf('authorizer')));
     expect(statements.flatMap((s) => asArray<string>(s.Action))).toEqual(['dynamodb:GetItem']);
-    const apiKeysTable = resourcesOfType(template, 'AWS::DynamoDB::Table').find(([, t]) =>
-      t.Properties.KeySchema[0].AttributeName === TABLE.apiKeys.partitionKey,
+    const apiKeysTable = resourcesOfType(template, 'AWS::DynamoDB::Table').find(
+      ([, t]) => t.Properties.KeySchema[0].AttributeName === TABLE.apiKeys.partitionKey,
     )![0];
     expect(statements[0].Resource).toEqual({ 'Fn::GetAtt': [apiKeysTable, 'Arn'] });
     for (const h of ['health', 'validate']) expect(statementsOfRole(template, roleOf(fnIdOf(h)))).toEqual([]);

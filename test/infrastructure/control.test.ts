@@ -38,7 +38,8 @@ describe('control: per-account rate limit (usage plan keyed by the authorizer)',
   it('accountThrottle: false leaves the plan and the key requirement out', () => {
     const off = synth({ gpu: false, apiAccountThrottle: false });
     expect(resourcesOfType(off.template, 'AWS::ApiGateway::UsagePlan')).toHaveLength(0);
-    for (const [, m] of resourcesOfType(off.template, 'AWS::ApiGateway::Method')) expect(m.Properties.ApiKeyRequired ?? false).toBe(false);
+    for (const [, m] of resourcesOfType(off.template, 'AWS::ApiGateway::Method'))
+      expect(m.Properties.ApiKeyRequired ?? false).toBe(false);
   });
 
   it('answers API Gateway throttling with 429 RATE_LIMITED and Retry-After', () => {
@@ -53,17 +54,34 @@ describe('control: per-account rate limit (usage plan keyed by the authorizer)',
 describe('control: idempotency table', () => {
   it('is keyed by id with TTL on expiration, and its name reaches the functions', () => {
     const tables = resourcesOfType(template, 'AWS::DynamoDB::Table').filter(([, t]) =>
-      (t.Properties.KeySchema as { AttributeName: string }[]).some((k) => k.AttributeName === IDEMPOTENCY_TABLE.partitionKey),
+      (t.Properties.KeySchema as { AttributeName: string }[]).some(
+        (k) => k.AttributeName === IDEMPOTENCY_TABLE.partitionKey,
+      ),
     );
     expect(tables).toHaveLength(1);
-    expect(tables[0]![1].Properties.TimeToLiveSpecification).toEqual({ AttributeName: IDEMPOTENCY_TABLE.ttlAttribute, Enabled: true });
-    expect(Object.keys(R[fnId('run-ffmpeg-command')].Properties.Environment.Variables)).toContain(CONTROL_ENV.IDEMPOTENCY_TABLE);
+    expect(tables[0]![1].Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: IDEMPOTENCY_TABLE.ttlAttribute,
+      Enabled: true,
+    });
+    expect(Object.keys(R[fnId('run-ffmpeg-command')].Properties.Environment.Variables)).toContain(
+      CONTROL_ENV.IDEMPOTENCY_TABLE,
+    );
   });
 
   it('lets each submit handler use it, and read the pending index for the queue cap', () => {
     for (const h of ['run-ffmpeg-command', 'run-chained-ffmpeg-commands', 'run-multiple-ffmpeg-commands']) {
-      expect(actionsOf(h)).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query']));
-      const resources = JSON.stringify(statementsOf(h).filter((s) => asArray<string>(s.Action).includes('dynamodb:Query')));
+      expect(actionsOf(h)).toEqual(
+        expect.arrayContaining([
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:Query',
+        ]),
+      );
+      const resources = JSON.stringify(
+        statementsOf(h).filter((s) => asArray<string>(s.Action).includes('dynamodb:Query')),
+      );
       expect(resources).toContain(`/index/${TABLE.commands.pendingIndex}`);
     }
   });
@@ -72,7 +90,14 @@ describe('control: idempotency table', () => {
 describe('control: cancel and usage', () => {
   it('cancel may update the command, stop executions, delete outputs and publish events; usage only reads', () => {
     expect(actionsOf('cancel-command')).toEqual(
-      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'states:StopExecution', 's3:DeleteObject', 's3:ListBucket', 'events:PutEvents']),
+      expect.arrayContaining([
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'states:StopExecution',
+        's3:DeleteObject',
+        's3:ListBucket',
+        'events:PutEvents',
+      ]),
     );
     const usage = actionsOf('get-usage');
     expect(usage).toEqual(expect.arrayContaining(['dynamodb:Query']));

@@ -12,7 +12,9 @@ import { expressionsFor, FILE_LIFECYCLE } from '../../store/lifecycle.ts';
 const { template, assert } = synth({ gpu: false });
 const R = template.Resources as Record<string, any>;
 const tableKeyedBy = (sortKey: string) =>
-  resourcesOfType(template, 'AWS::DynamoDB::Table').find(([, t]) => t.Properties.KeySchema.some((k: any) => k.KeyType === 'RANGE' && k.AttributeName === sortKey))!;
+  resourcesOfType(template, 'AWS::DynamoDB::Table').find(([, t]) =>
+    t.Properties.KeySchema.some((k: any) => k.KeyType === 'RANGE' && k.AttributeName === sortKey),
+  )!;
 
 describe('files and presets: tables', () => {
   it('files: account_id + file_id, newest-first index, TTL on expire_at', () => {
@@ -21,7 +23,10 @@ describe('files and presets: tables', () => {
       { AttributeName: TABLE.files.partitionKey, KeyType: 'HASH' },
       { AttributeName: TABLE.files.sortKey, KeyType: 'RANGE' },
     ]);
-    expect(files.Properties.TimeToLiveSpecification).toEqual({ AttributeName: TABLE.files.ttlAttribute, Enabled: true });
+    expect(files.Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: TABLE.files.ttlAttribute,
+      Enabled: true,
+    });
     expect(files.Properties.GlobalSecondaryIndexes[0]).toMatchObject({
       IndexName: TABLE.files.byCreatedIndex,
       KeySchema: [
@@ -36,7 +41,10 @@ describe('files and presets: tables', () => {
     const [, presets] = tableKeyedBy(TABLE.presets.sortKey);
     expect(presets.Properties.TimeToLiveSpecification).toBeUndefined();
     const [, commands] = tableKeyedBy(TABLE.commands.sortKey);
-    expect(commands.Properties.TimeToLiveSpecification).toEqual({ AttributeName: TABLE.commands.ttlAttribute, Enabled: true });
+    expect(commands.Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: TABLE.commands.ttlAttribute,
+      Enabled: true,
+    });
   });
 });
 
@@ -46,13 +54,23 @@ describe('retention: bucket lifecycle', () => {
     const rules = bucket.Properties.LifecycleConfiguration.Rules;
     expect(rules).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ Id: 'expire-outputs', Prefix: 'outputs/', ExpirationInDays: LIMITS.retentionDays, Status: 'Enabled' }),
-        expect.objectContaining({ Id: 'expire-files', Prefix: 'files/', ExpirationInDays: LIMITS.retentionDays, Status: 'Enabled' }),
+        expect.objectContaining({
+          Id: 'expire-outputs',
+          Prefix: 'outputs/',
+          ExpirationInDays: LIMITS.retentionDays,
+          Status: 'Enabled',
+        }),
+        expect.objectContaining({
+          Id: 'expire-files',
+          Prefix: 'files/',
+          ExpirationInDays: LIMITS.retentionDays,
+          Status: 'Enabled',
+        }),
       ]),
     );
   });
 
-  it('retentionDays sets the lifecycle rules and the handlers\' FFAAS_RETENTION_DAYS together', () => {
+  it("retentionDays sets the lifecycle rules and the handlers' FFAAS_RETENTION_DAYS together", () => {
     const { template: t } = synth({ retentionDays: 7 });
     const [, bucket] = resourcesOfType(t, 'AWS::S3::Bucket')[0]!;
     for (const id of ['expire-outputs', 'expire-files']) {
@@ -65,7 +83,9 @@ describe('retention: bucket lifecycle', () => {
 
   it('the bucket sends its events to EventBridge without a custom resource', () => {
     const [, bucket] = resourcesOfType(template, 'AWS::S3::Bucket')[0]!;
-    expect(bucket.Properties.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
+    expect(bucket.Properties.NotificationConfiguration).toEqual({
+      EventBridgeConfiguration: { EventBridgeEnabled: true },
+    });
     assert.resourceCountIs('Custom::S3BucketNotifications', 0);
   });
 });
@@ -96,11 +116,15 @@ describe('file ingest', () => {
         'detail-type': ['Object Created'],
         detail: { object: { key: [{ prefix: 'files/' }] } },
       },
-      Targets: [Match.objectLike({ InputTransformer: Match.objectLike({ InputTemplate: Match.stringLikeRegexp('"mode":"probe"') }) })],
+      Targets: [
+        Match.objectLike({
+          InputTransformer: Match.objectLike({ InputTemplate: Match.stringLikeRegexp('"mode":"probe"') }),
+        }),
+      ],
     });
   });
 
-  it("the ingest task has its own role: the files table and files/* only (no commands, no outputs, no task tokens)", () => {
+  it('the ingest task has its own role: the files table and files/* only (no commands, no outputs, no task tokens)', () => {
     const [roleId] = resourcesOfType(template, 'AWS::IAM::Role').find(([id]) => id.includes('IngestTaskRole'))!;
     const statements = statementsOfRole(template, roleId);
     const actions = statements.flatMap((s) => asArray<string>(s.Action));
@@ -108,11 +132,14 @@ describe('file ingest', () => {
     const [filesTableId] = tableKeyedBy(TABLE.files.sortKey);
     for (const s of statements) {
       for (const r of asArray<any>(s.Resource)) {
-        if (asArray<string>(s.Action).some((a) => a.startsWith('dynamodb:'))) expect(r).toEqual({ 'Fn::GetAtt': [filesTableId, 'Arn'] });
+        if (asArray<string>(s.Action).some((a) => a.startsWith('dynamodb:')))
+          expect(r).toEqual({ 'Fn::GetAtt': [filesTableId, 'Arn'] });
         else expect(r['Fn::Join'][1].at(-1)).toBe('/files/*');
       }
     }
-    const [, taskDef] = resourcesOfType(template, 'AWS::ECS::TaskDefinition').find(([id]) => id.includes('IngestTaskDef'))!;
+    const [, taskDef] = resourcesOfType(template, 'AWS::ECS::TaskDefinition').find(([id]) =>
+      id.includes('IngestTaskDef'),
+    )!;
     expect(taskDef.Properties.TaskRoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
     const container = taskDef.Properties.ContainerDefinitions[0];
     expect(container.ReadonlyRootFilesystem).toBe(true);

@@ -45,12 +45,15 @@ describe('Lambda bundles', () => {
     expect(inputs.some((f) => f.includes('node_modules/@aws-sdk/'))).toBe(false);
   });
 
-  it.each([...ROUTE_HANDLERS, ...BACKGROUND_HANDLERS].filter((h) => !FETCHER_HANDLERS.has(h)))('%s bundles under the size budget without the downloader', async (name) => {
-    const { bytes, inputs } = await bundle(name);
-    expect(bytes).toBeLessThan(BUDGET_BYTES);
-    // The SSRF-safe fetcher (undici) belongs to the worker; handlers only check URLs.
-    expect(inputs.some((f) => f.includes('node_modules/undici/'))).toBe(false);
-    // The SDK comes from the runtime.
-    expect(inputs.some((f) => f.includes('node_modules/@aws-sdk/'))).toBe(false);
-  });
+  it.each([...ROUTE_HANDLERS, ...BACKGROUND_HANDLERS].filter((h) => !FETCHER_HANDLERS.has(h)))(
+    '%s bundles under the size budget without the downloader',
+    async (name) => {
+      const { bytes, inputs } = await bundle(name);
+      expect(bytes).toBeLessThan(BUDGET_BYTES);
+      // The SSRF-safe fetcher (undici) belongs to the worker; handlers only check URLs.
+      expect(inputs.some((f) => f.includes('node_modules/undici/'))).toBe(false);
+      // The SDK comes from the runtime.
+      expect(inputs.some((f) => f.includes('node_modules/@aws-sdk/'))).toBe(false);
+    },
+  );
 });

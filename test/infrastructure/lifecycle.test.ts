@@ -46,8 +46,17 @@ for (const gpu of [false, true]) {
         expect(statusSet).toHaveLength(1);
         expect(resolve(p, statusSet[0]![1])).toBe(t.to);
       } else expect(statusSet).toHaveLength(0);
-      expect(assignments.map(([n]) => resolve(p, n)).filter((n) => n !== 'status').sort()).toEqual([...t.set].sort());
-      const removed = (sets![2] ?? '').split(',').map((x) => x.trim()).filter(Boolean).map((n) => resolve(p, n));
+      expect(
+        assignments
+          .map(([n]) => resolve(p, n))
+          .filter((n) => n !== 'status')
+          .sort(),
+      ).toEqual([...t.set].sort());
+      const removed = (sets![2] ?? '')
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+        .map((n) => resolve(p, n));
       expect(removed.sort()).toEqual([...t.remove].sort());
     });
   });

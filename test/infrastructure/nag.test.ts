@@ -20,7 +20,11 @@ describe('cdk-nag AwsSolutions', () => {
     const { stack } = synth({ gpu: true });
     const acks = stack.node
       .findAll()
-      .flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules').map((m) => Object.keys(m.data as object)))
+      .flatMap((c) =>
+        c.node.metadata
+          .filter((m) => m.type === 'aws:cdk:acknowledged-rules')
+          .map((m) => Object.keys(m.data as object)),
+      )
       .flat()
       .map((id) => id.replace(/^annotation::/i, ''));
     expect(acks).not.toContain('AwsSolutions-IAM5');

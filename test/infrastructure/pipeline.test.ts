@@ -52,7 +52,12 @@ describe('state machine: shape', () => {
     const [entry] = S.PublishStarted.Parameters.Entries;
     expect(entry.Source).toBe('ffaas');
     expect(entry.DetailType).toBe('FFmpeg Command Started');
-    expect(entry.Detail).toMatchObject({ 'command_id.$': '$.command_id', 'account_id.$': '$.account_id', status: 'PROCESSING', 'started_at.$': '$.marked.started_at' });
+    expect(entry.Detail).toMatchObject({
+      'command_id.$': '$.command_id',
+      'account_id.$': '$.account_id',
+      status: 'PROCESSING',
+      'started_at.$': '$.marked.started_at',
+    });
     expect(S.PublishStarted.Next).toBe(STATE.ChooseCompute);
     expect(catchTarget(S.PublishStarted, 'States.ALL')).toBe(STATE.ChooseCompute);
     expect(S.PublishStarted.ResultPath).toBeNull();
@@ -82,7 +87,11 @@ describe('state machine: conditional writes', () => {
       [TABLE.commands.sortKey]: { 'S.$': '$.command_id' },
     });
     expect(p.ConditionExpression).toBe('#status = :queued');
-    expect(p.ExpressionAttributeNames).toEqual({ '#status': 'status', '#started_at': 'started_at', '#pending': 'pending' });
+    expect(p.ExpressionAttributeNames).toEqual({
+      '#status': 'status',
+      '#started_at': 'started_at',
+      '#pending': 'pending',
+    });
     expect(p.ExpressionAttributeValues[':queued']).toEqual({ S: 'QUEUED' });
     expect(p.ExpressionAttributeValues[':processing']).toEqual({ S: 'PROCESSING' });
     expect(p.ExpressionAttributeValues[':started_at']).toEqual({ 'S.$': '$$.State.EnteredTime' });
@@ -103,7 +112,13 @@ describe('state machine: conditional writes', () => {
   it('ResumeOrFinish: an execution started with `resume` resumes a PROCESSING command (ResumeProcessing); any other ends', () => {
     expect(S.ResumeOrFinish.Type).toBe('Choice');
     expect(S.ResumeOrFinish.Choices).toEqual([
-      { And: [{ Variable: '$.resume', IsPresent: true }, { Variable: '$.resume', BooleanEquals: true }], Next: STATE.ResumeProcessing },
+      {
+        And: [
+          { Variable: '$.resume', IsPresent: true },
+          { Variable: '$.resume', BooleanEquals: true },
+        ],
+        Next: STATE.ResumeProcessing,
+      },
     ]);
     expect(S.ResumeOrFinish.Default).toBe(STATE.AlreadyFinished);
     const p = S.ResumeProcessing.Parameters;
@@ -148,7 +163,9 @@ describe('state machine: running the worker', () => {
       expect(st.Type).toBe('Task');
       expect(st.Resource).toMatch(/^arn:<<Ref:AWS::Partition>>:states:::ecs:runTask\.waitForTaskToken$/);
       // Long enough for a cold start: the worker's first heartbeat is its first line.
-      expect(st.HeartbeatSeconds).toBe(name === STATE.RunOnGpu ? STARTUP_TIMEOUT_SECONDS.gpu : STARTUP_TIMEOUT_SECONDS.cpu);
+      expect(st.HeartbeatSeconds).toBe(
+        name === STATE.RunOnGpu ? STARTUP_TIMEOUT_SECONDS.gpu : STARTUP_TIMEOUT_SECONDS.cpu,
+      );
       expect(st.HeartbeatSeconds).toBeGreaterThanOrEqual(name === STATE.RunOnGpu ? 900 : 300);
       expect(st.TimeoutSecondsPath).toBe('$.task_timeout_seconds');
       expect(st.ResultPath).toBe('$.result');
@@ -164,20 +181,36 @@ describe('state machine: running the worker', () => {
 
     it(`${name}: lost worker → NameWorkerLost, capacity → NameNoCapacity, worker error codes → RecordFailure, anything else → NameInternalError`, () => {
       const st = S[name];
-      for (const e of ['AmazonECS.Unknown', 'ECS.AmazonECSException', 'ECS.ServerException', 'ECS.LimitExceededException', 'ECS.ThrottlingException']) {
+      for (const e of [
+        'AmazonECS.Unknown',
+        'ECS.AmazonECSException',
+        'ECS.ServerException',
+        'ECS.LimitExceededException',
+        'ECS.ThrottlingException',
+      ]) {
         expect(catchTarget(st, e)).toBe(STATE.NameNoCapacity);
       }
       expect(catchTarget(st, 'States.HeartbeatTimeout')).toBe(STATE.NameWorkerLost);
       expect(catchTarget(st, 'States.Timeout')).toBe(STATE.NameWorkerLost);
-      for (const code of ERROR_STATUS) if (code !== 'WORKER_LOST') expect(catchTarget(st, code)).toBe(STATE.RecordFailure);
-      expect(st.Catch.at(-1)).toEqual({ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: STATE.NameInternalError });
+      for (const code of ERROR_STATUS)
+        if (code !== 'WORKER_LOST') expect(catchTarget(st, code)).toBe(STATE.RecordFailure);
+      expect(st.Catch.at(-1)).toEqual({
+        ErrorEquals: ['States.ALL'],
+        ResultPath: '$.error',
+        Next: STATE.NameInternalError,
+      });
       for (const c of st.Catch) expect(c.ResultPath).toBe('$.error');
     });
 
     it(`${name}: capacity errors (AmazonECS.Unknown from a RunTask "failures" list too) are retried with backoff`, () => {
       const retry = S[name].Retry.find((r: any) => r.ErrorEquals.includes('ECS.AmazonECSException'));
       expect(retry.ErrorEquals).toEqual(
-        expect.arrayContaining(['AmazonECS.Unknown', 'ECS.ServerException', 'ECS.LimitExceededException', 'ECS.ThrottlingException']),
+        expect.arrayContaining([
+          'AmazonECS.Unknown',
+          'ECS.ServerException',
+          'ECS.LimitExceededException',
+          'ECS.ThrottlingException',
+        ]),
       );
       expect(retry.BackoffRate).toBeGreaterThan(1);
       expect(retry.MaxAttempts).toBeGreaterThanOrEqual(3);
@@ -204,14 +237,18 @@ describe('state machine: running the worker', () => {
   it('RunOnGpu: the GPU capacity provider, not a launch type', () => {
     const p = S.RunOnGpu.Parameters;
     expect(p.LaunchType).toBeUndefined();
-    expect(p.CapacityProviderStrategy).toEqual([{ CapacityProvider: expect.stringMatching(/^<<Ref:.*GpuCapacityProvider/), Weight: 1 }]);
+    expect(p.CapacityProviderStrategy).toEqual([
+      { CapacityProvider: expect.stringMatching(/^<<Ref:.*GpuCapacityProvider/), Weight: 1 },
+    ]);
     expect(p.TaskDefinition).toMatch(/GpuTaskDef/);
   });
 
   it('NameNoCapacity names NO_CAPACITY with the ECS error and cause, then RecordFailure', () => {
     expect(S.NameNoCapacity.Type).toBe('Pass');
     expect(S.NameNoCapacity.Parameters.Error).toBe('NO_CAPACITY');
-    expect(S.NameNoCapacity.Parameters['Cause.$']).toMatch(/^States\.Format\('The worker could not be started.*', \$\.error\.Error, \$\.error\.Cause\)$/);
+    expect(S.NameNoCapacity.Parameters['Cause.$']).toMatch(
+      /^States\.Format\('The worker could not be started.*', \$\.error\.Error, \$\.error\.Cause\)$/,
+    );
     expect(S.NameNoCapacity.Next).toBe(STATE.RecordFailure);
   });
 

@@ -12,7 +12,7 @@ describe('sweeper (AWS side)', () => {
     expect(sweeperFn[1].Properties.Timeout).toBeGreaterThanOrEqual(60);
   });
 
-  it('a rule on the default bus takes this state machine\'s FAILED / TIMED_OUT / ABORTED status-change events to it', () => {
+  it("a rule on the default bus takes this state machine's FAILED / TIMED_OUT / ABORTED status-change events to it", () => {
     const [, rule] = rules.find(([, r]) => r.Properties.EventPattern?.source?.[0] === 'aws.states')!;
     expect(rule.Properties.EventBusName).toBeUndefined(); // the default bus
     expect(rule.Properties.EventPattern).toEqual({
@@ -26,15 +26,29 @@ describe('sweeper (AWS side)', () => {
   });
 
   it('a schedule runs the periodic check', () => {
-    const scheduled = rules.filter(([, r]) => r.Properties.ScheduleExpression && r.Properties.Targets[0].Arn['Fn::GetAtt']?.[0] === sweeperFn[0]);
+    const scheduled = rules.filter(
+      ([, r]) => r.Properties.ScheduleExpression && r.Properties.Targets[0].Arn['Fn::GetAtt']?.[0] === sweeperFn[0],
+    );
     expect(scheduled).toHaveLength(1);
     expect(scheduled[0]![1].Properties.ScheduleExpression).toMatch(/^rate\(\d+ minutes?\)$/);
   });
 
   it('may query the pending index, update the table, list/describe the executions and put on the service bus', () => {
-    const policies = resourcesOfType(template, 'AWS::IAM::Policy').filter(([, p]) => p.Properties.Roles.some((r: any) => JSON.stringify(r).includes('Sweeper')));
-    const actions = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()));
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:UpdateItem', 'states:ListExecutions', 'states:DescribeExecution', 'events:PutEvents']));
+    const policies = resourcesOfType(template, 'AWS::IAM::Policy').filter(([, p]) =>
+      p.Properties.Roles.some((r: any) => JSON.stringify(r).includes('Sweeper')),
+    );
+    const actions = policies.flatMap(([, p]) =>
+      p.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()),
+    );
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'states:ListExecutions',
+        'states:DescribeExecution',
+        'events:PutEvents',
+      ]),
+    );
     expect(actions).not.toContain('dynamodb:DeleteItem');
     expect(actions).not.toContain('states:StartExecution');
   });

@@ -25,7 +25,10 @@ export function resourcesOfType(template: Record<string, any>, type: string): Ar
  * The state machine's ASL: the DefinitionString's Fn::Join parts joined, with each token
  * replaced by a placeholder `<<Ref:Id>>` / `<<GetAtt:Id.Attr>>` (what local mode maps).
  */
-export function definitionOf(template: Record<string, any>, which: 'commands' | 'ingest' = 'commands'): { asl: any; tokens: string[] } {
+export function definitionOf(
+  template: Record<string, any>,
+  which: 'commands' | 'ingest' = 'commands',
+): { asl: any; tokens: string[] } {
   // Two state machines: the commands' (its logical id names the Pipeline construct) and the file ingest's.
   const machines = resourcesOfType(template, 'AWS::StepFunctions::StateMachine').filter(([id]) =>
     which === 'ingest' ? id.includes('IngestStateMachine') : !id.includes('IngestStateMachine'),

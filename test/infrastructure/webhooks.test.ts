@@ -32,7 +32,11 @@ const ref = (id: string) => JSON.stringify(id);
 
 describe('webhooks: rule and target', () => {
   it('a rule on the stack bus for the terminal events of source ffaas targets the delivery function, with the DLQ for undeliverable events', () => {
-    const rules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern?.['detail-type'] && JSON.stringify(r.Properties.EventBusName) === JSON.stringify({ Ref: busId }));
+    const rules = resourcesOfType(template, 'AWS::Events::Rule').filter(
+      ([, r]) =>
+        r.Properties.EventPattern?.['detail-type'] &&
+        JSON.stringify(r.Properties.EventBusName) === JSON.stringify({ Ref: busId }),
+    );
     expect(rules).toHaveLength(1);
     const [, rule] = rules[0]!;
     expect(rule.Properties.EventBusName).toEqual({ Ref: busId });
@@ -84,13 +88,19 @@ describe('webhooks: queues and alarm', () => {
     for (const queue of [retryQueue, dlq]) {
       assert.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: queue }],
-        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
       });
     }
   });
 
   it('an alarm fires when the DLQ holds any message', () => {
-    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').filter(([id]) => id.startsWith('FfaasWebhooksDeadLetterAlarm'));
+    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').filter(([id]) =>
+      id.startsWith('FfaasWebhooksDeadLetterAlarm'),
+    );
     expect(alarms).toHaveLength(1);
     const a = alarms[0]![1].Properties;
     expect(a).toMatchObject({
@@ -117,16 +127,23 @@ describe('webhooks: queues and alarm', () => {
       env: undefined,
     });
     const t = app.synth().getStackArtifact(stack.artifactId).template as Record<string, any>;
-    const [[, alarm]] = resourcesOfType(t, 'AWS::CloudWatch::Alarm').filter(([id]) => id.startsWith('FfaasWebhooksDeadLetterAlarm'));
+    const [[, alarm]] = resourcesOfType(t, 'AWS::CloudWatch::Alarm').filter(([id]) =>
+      id.startsWith('FfaasWebhooksDeadLetterAlarm'),
+    );
     expect(alarm.Properties.AlarmActions).toEqual(['arn:aws:sns:us-east-1:123456789012:ops']);
   });
 });
 
 describe('webhooks: IAM of the delivery function', () => {
   it('only: read the command, read/update the account, write deliveries, sign outputs, send to its two queues, consume the retry queue', () => {
-    const allowed = statements.filter((s) => s.Effect === 'Allow').map((s) => ({ actions: asArray<string>(s.Action).sort(), resources: JSON.stringify(asArray(s.Resource)) }));
+    const allowed = statements
+      .filter((s) => s.Effect === 'Allow')
+      .map((s) => ({ actions: asArray<string>(s.Action).sort(), resources: JSON.stringify(asArray(s.Resource)) }));
     const has = (actions: string[], resourceId: string) =>
-      expect(allowed.some((s) => actions.every((a) => s.actions.includes(a)) && s.resources.includes(ref(resourceId))), `${actions} on ${resourceId}`).toBe(true);
+      expect(
+        allowed.some((s) => actions.every((a) => s.actions.includes(a)) && s.resources.includes(ref(resourceId))),
+        `${actions} on ${resourceId}`,
+      ).toBe(true);
     const commandsTable = idOf('AWS::DynamoDB::Table', 'FfaasStorageCommandsTable');
     const accountsTable = idOf('AWS::DynamoDB::Table', 'FfaasStorageAccountsTable');
     const bucket = idOf('AWS::S3::Bucket', 'FfaasStorageBucket');
@@ -138,10 +155,17 @@ describe('webhooks: IAM of the delivery function', () => {
     has(['sqs:ReceiveMessage', 'sqs:DeleteMessage'], retryQueue);
     const key = idOf('AWS::KMS::Key', 'FfaasWebhooksSecretKey');
     has(['kms:Decrypt'], key);
-    expect(allowed.filter((s) => s.actions.some((a) => a.startsWith('kms:'))).flatMap((s) => s.actions)).toEqual(['kms:Decrypt']);
+    expect(allowed.filter((s) => s.actions.some((a) => a.startsWith('kms:'))).flatMap((s) => s.actions)).toEqual([
+      'kms:Decrypt',
+    ]);
     expect(R[key].Properties.EnableKeyRotation).toBe(true);
     expect(R[fnId].Properties.Environment.Variables[ENV.WEBHOOK_KMS_KEY_ID]).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
-    expect(allowed.some((s) => s.actions.includes('s3:GetObject') && s.resources.includes(ref(bucket)) && s.resources.includes('/outputs/*'))).toBe(true);
+    expect(
+      allowed.some(
+        (s) =>
+          s.actions.includes('s3:GetObject') && s.resources.includes(ref(bucket)) && s.resources.includes('/outputs/*'),
+      ),
+    ).toBe(true);
 
     const every = allowed.flatMap((s) => s.actions);
     // Nothing beyond those: no writes to commands, no Scan, no deletes, no wildcard actions.
@@ -161,16 +185,22 @@ describe('webhooks: IAM of the delivery function', () => {
   it('API handlers: webhook-config touches only the accounts table; redeliver may send only to the retry queue', () => {
     const apiFn = (h: string) => idOf('AWS::Lambda::Function', `FfaasApiFn${h.replace(/-/g, '')}`);
     const accountsTable = idOf('AWS::DynamoDB::Table', 'FfaasStorageAccountsTable');
-    const cfg = statementsOfRole(template, roleOf(apiFn('webhook-config'))).filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('dynamodb:')));
+    const cfg = statementsOfRole(template, roleOf(apiFn('webhook-config'))).filter((s) =>
+      asArray<string>(s.Action).some((a) => a.startsWith('dynamodb:')),
+    );
     expect(cfg.flatMap((s) => asArray<string>(s.Action)).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     // Encrypt only: the API can store a secret but never read one back.
-    const kmsActions = statementsOfRole(template, roleOf(apiFn('webhook-config'))).flatMap((s) => asArray<string>(s.Action)).filter((a) => a.startsWith('kms:'));
+    const kmsActions = statementsOfRole(template, roleOf(apiFn('webhook-config')))
+      .flatMap((s) => asArray<string>(s.Action))
+      .filter((a) => a.startsWith('kms:'));
     expect(kmsActions).toEqual(['kms:Encrypt']);
     expect(JSON.stringify(cfg.map((s) => s.Resource))).toContain(ref(accountsTable));
     const redeliver = statementsOfRole(template, roleOf(apiFn('redeliver-webhook')));
     const sqsStatements = redeliver.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('sqs:')));
     expect(sqsStatements.flatMap((s) => asArray<string>(s.Action))).toContain('sqs:SendMessage');
-    expect(JSON.stringify(sqsStatements.map((s) => s.Resource))).toBe(JSON.stringify([{ 'Fn::GetAtt': [retryQueue, 'Arn'] }]));
+    expect(JSON.stringify(sqsStatements.map((s) => s.Resource))).toBe(
+      JSON.stringify([{ 'Fn::GetAtt': [retryQueue, 'Arn'] }]),
+    );
     const list = statementsOfRole(template, roleOf(apiFn('webhook-deliveries')));
     expect(JSON.stringify(list)).toContain(`/index/${TABLE.webhookDeliveries.byUpdatedIndex}`);
   });
@@ -183,7 +213,9 @@ describe('webhooks: deliveries table', () => {
       { AttributeName: 'account_id', KeyType: 'HASH' },
       { AttributeName: 'command_id', KeyType: 'RANGE' },
     ]);
-    const gsis = Object.fromEntries(t.Properties.GlobalSecondaryIndexes.map((g: any) => [g.IndexName, g.KeySchema.map((k: any) => k.AttributeName)]));
+    const gsis = Object.fromEntries(
+      t.Properties.GlobalSecondaryIndexes.map((g: any) => [g.IndexName, g.KeySchema.map((k: any) => k.AttributeName)]),
+    );
     expect(gsis).toEqual({ due: ['due', 'next_attempt_at'], by_updated: ['account_id', 'updated_at'] });
     expect(t.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     expect(t.Properties.SSESpecification).toEqual({ SSEEnabled: true });

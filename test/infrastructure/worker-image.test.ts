@@ -33,7 +33,19 @@ describe.skipIf(!hasDockerfile)('worker image asset', () => {
     expect(staged).toContain('core');
     expect(staged).toContain('package.json');
     expect(staged).toContain('tsconfig.json');
-    for (const excluded of ['node_modules', 'test', 'docs', 'bench', 'lib', 'lambdas', 'cli', 'local', '.git', 'cdk.out', '.ffaas']) {
+    for (const excluded of [
+      'node_modules',
+      'test',
+      'docs',
+      'bench',
+      'lib',
+      'lambdas',
+      'cli',
+      'local',
+      '.git',
+      'cdk.out',
+      '.ffaas',
+    ]) {
       expect(staged).not.toContain(excluded);
     }
   });

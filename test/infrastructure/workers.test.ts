@@ -42,7 +42,21 @@ describe('workers: Fargate task definition', () => {
     const c = containerOf(fargate[1]);
     const dropped: string[] = c.LinuxParameters.Capabilities.Drop;
     expect(c.LinuxParameters.Capabilities.Add ?? []).toEqual([]);
-    for (const cap of ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'MKNOD', 'NET_RAW', 'SETFCAP', 'SETPCAP', 'SYS_CHROOT', 'NET_BIND_SERVICE', 'AUDIT_WRITE', 'SYS_ADMIN', 'SYS_PTRACE']) {
+    for (const cap of [
+      'CHOWN',
+      'DAC_OVERRIDE',
+      'FOWNER',
+      'FSETID',
+      'MKNOD',
+      'NET_RAW',
+      'SETFCAP',
+      'SETPCAP',
+      'SYS_CHROOT',
+      'NET_BIND_SERVICE',
+      'AUDIT_WRITE',
+      'SYS_ADMIN',
+      'SYS_PTRACE',
+    ]) {
       expect(dropped).toContain(cap);
     }
     for (const kept of WORKER_KEPT_CAPABILITIES) expect(dropped).not.toContain(kept);
@@ -87,7 +101,9 @@ describe('workers: GPU', () => {
   it('with gpu on: a capacity provider with managed scaling on an ASG from 0, GPU AMI, IMDS blocked', () => {
     const { assert, template } = synth({ gpu: true });
     assert.hasResourceProperties('AWS::ECS::CapacityProvider', {
-      AutoScalingGroupProvider: Match.objectLike({ ManagedScaling: Match.objectLike({ Status: 'ENABLED', TargetCapacity: 100 }) }),
+      AutoScalingGroupProvider: Match.objectLike({
+        ManagedScaling: Match.objectLike({ Status: 'ENABLED', TargetCapacity: 100 }),
+      }),
     });
     assert.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
       MinSize: '0',
@@ -156,8 +172,8 @@ describe('workers: task role is least privilege', () => {
   const { template } = synth({ gpu: true });
   const [taskRoleId] = resourcesOfType(template, 'AWS::IAM::Role').find(([id]) => /WorkersTaskRole/.test(id))!;
   const statements = statementsOfRole(template, taskRoleId);
-  const [commandsTableId] = resourcesOfType(template, 'AWS::DynamoDB::Table').find(([, t]) =>
-    t.Properties.KeySchema.length === 2,
+  const [commandsTableId] = resourcesOfType(template, 'AWS::DynamoDB::Table').find(
+    ([, t]) => t.Properties.KeySchema.length === 2,
   )!;
   const [bucketId] = resourcesOfType(template, 'AWS::S3::Bucket')[0];
 

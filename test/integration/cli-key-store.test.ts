@@ -13,7 +13,11 @@ import { STACK_OUTPUTS } from '../../lib/outputs.ts';
 import { createTables } from '../../store/tables.ts';
 import { startDynalite, TEST_CREDENTIALS, type DynaliteHandle } from '../helpers/index.ts';
 
-const STACK_TABLES = { commands: 'Ffaas-Commands-1A2B', apiKeys: 'Ffaas-ApiKeys-3C4D', accounts: 'Ffaas-Accounts-5E6F' };
+const STACK_TABLES = {
+  commands: 'Ffaas-Commands-1A2B',
+  apiKeys: 'Ffaas-ApiKeys-3C4D',
+  accounts: 'Ffaas-Accounts-5E6F',
+};
 
 describe('key store of a deployed stack', () => {
   let db: DynaliteHandle;

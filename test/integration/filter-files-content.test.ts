@@ -17,7 +17,8 @@ import { checkFilterFilesOf, workspaceFileIo } from '../../fargate-task/src/filt
 let ws: string;
 const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
 const SRT = '1\n00:00:00,000 --> 00:00:01,000\nHello\n\n2\n00:00:01,000 --> 00:00:02,000\nWorld\n';
-const ASS = '[Script Info]\nScriptType: v4.00+\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize\nStyle: Default,Arial,20\n\n[Events]\nFormat: Layer, Start, End, Style, Text\nDialogue: 0,0:00:00.00,0:00:01.00,Default,Hi\n';
+const ASS =
+  '[Script Info]\nScriptType: v4.00+\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize\nStyle: Default,Arial,20\n\n[Events]\nFormat: Layer, Start, End, Style, Text\nDialogue: 0,0:00:00.00,0:00:01.00,Default,Hi\n';
 const CUBE = `TITLE "warm"\nLUT_3D_SIZE 2\nDOMAIN_MIN 0 0 0\nDOMAIN_MAX 1 1 1\n${Array.from({ length: 8 }, (_, i) => `${i & 1} ${(i >> 1) & 1} ${(i >> 2) & 1}`).join('\n')}\n`;
 
 function put(name: string, content: string | Buffer): string {
@@ -39,7 +40,27 @@ beforeAll(() => {
   put('in_subs.srt', SRT);
   put('in_subs.ass', ASS);
   // A video with a mov_text subtitle track (subtitles= may read subtitles from a container).
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=size=64x48:duration=1', '-i', 'in_subs.srt', '-c:v', 'libx264', '-c:s', 'mov_text', '-y', 'in_video.mp4'], { cwd: ws });
+  const r = spawnSync(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=size=64x48:duration=1',
+      '-i',
+      'in_subs.srt',
+      '-c:v',
+      'libx264',
+      '-c:s',
+      'mov_text',
+      '-y',
+      'in_video.mp4',
+    ],
+    { cwd: ws },
+  );
   if (r.status !== 0) throw new Error(String(r.stderr));
 });
 
@@ -50,14 +71,33 @@ describe('legitimate files pass', () => {
     expect(await verdict('in_subs.srt', 'subtitle')).toEqual({ ok: true });
     expect(await verdict('in_subs.ass', 'subtitle')).toEqual({ ok: true });
     expect(await verdict('in_video.mp4', 'subtitle')).toEqual({ ok: true });
-    expect(await verdict(put('in_subs.vtt', `WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n`), 'subtitle')).toEqual({ ok: true });
+    expect(await verdict(put('in_subs.vtt', `WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n`), 'subtitle')).toEqual({
+      ok: true,
+    });
   });
   it('a real TrueType font is a font', async () => {
     expect(await verdict('in_font.ttf', 'font')).toEqual({ ok: true });
   });
   it('a .cube LUT is a LUT, and FFmpeg reads it', async () => {
     expect(await verdict(put('in_lut.cube', CUBE), 'lut3d')).toEqual({ ok: true });
-    const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=size=64x48:duration=0.2', '-vf', 'lut3d=in_lut.cube', '-f', 'null', '-'], { cwd: ws });
+    const r = spawnSync(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'color=size=64x48:duration=0.2',
+        '-vf',
+        'lut3d=in_lut.cube',
+        '-f',
+        'null',
+        '-',
+      ],
+      { cwd: ws },
+    );
     expect(r.status, String(r.stderr)).toBe(0);
   });
   it('a 1D .cube LUT is a LUT', async () => {
@@ -70,10 +110,25 @@ describe('legitimate files pass', () => {
 
 describe('crafted files are refused', () => {
   const cases: [string, string | Buffer, FilterFileKind, RegExp][] = [
-    ['an .srt that is an HLS playlist', '#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nhttp://127.0.0.1:9/x.ts\n#EXT-X-ENDLIST\n', 'subtitle', /read as "hls"|HLS|not a subtitle/],
+    [
+      'an .srt that is an HLS playlist',
+      '#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nhttp://127.0.0.1:9/x.ts\n#EXT-X-ENDLIST\n',
+      'subtitle',
+      /read as "hls"|HLS|not a subtitle/,
+    ],
     ['an .srt that is a concat list', 'ffconcat version 1.0\nfile /etc/passwd\n', 'subtitle', /concat|not a subtitle/],
-    ['an .srt that is a concat list without header', "file '/etc/passwd'\n", 'subtitle', /concat|not a subtitle|read as/],
-    ['an .ass that is a DASH manifest', '<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011"><Period><AdaptationSet><Representation><BaseURL>http://127.0.0.1:9/</BaseURL></Representation></AdaptationSet></Period></MPD>\n', 'subtitle', /.+/],
+    [
+      'an .srt that is a concat list without header',
+      "file '/etc/passwd'\n",
+      'subtitle',
+      /concat|not a subtitle|read as/,
+    ],
+    [
+      'an .ass that is a DASH manifest',
+      '<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011"><Period><AdaptationSet><Representation><BaseURL>http://127.0.0.1:9/</BaseURL></Representation></AdaptationSet></Period></MPD>\n',
+      'subtitle',
+      /.+/,
+    ],
     ['an SRT carrying an HLS tag', `${SRT}\n3\n00:00:02,000 --> 00:00:03,000\n#EXTM3U\n`, 'subtitle', /HLS/],
     ['an ASS embedding fonts', `${ASS}\n[Fonts]\nfontname: x.ttf\nABCD\n`, 'subtitle', /Fonts/],
     ['an empty subtitle file', '', 'subtitle', /empty/],
@@ -94,7 +149,13 @@ describe('crafted files are refused', () => {
   ];
   for (const [name, content, kind, reason] of cases) {
     it(name, async () => {
-      const ext = { subtitle: name.includes('.ass') ? 'ass' : 'srt', font: 'ttf', lut3d: 'cube', lut1d: 'cube', text: 'txt' }[kind];
+      const ext = {
+        subtitle: name.includes('.ass') ? 'ass' : 'srt',
+        font: 'ttf',
+        lut3d: 'cube',
+        lut1d: 'cube',
+        text: 'txt',
+      }[kind];
       const file = put(`in_${Math.random().toString(36).slice(2, 8)}.${ext}`, content);
       const v = await verdict(file, kind);
       expect(v.ok).toBe(false);
@@ -110,7 +171,10 @@ describe('the worker step', () => {
   const plan = (local: string, kind: FilterFileKind, commandIndex = 0): CommandPlan => ({
     inputs: [{ alias: 'in_subs', url: 'https://x.example/s.srt', local_name: local }],
     outputs: [],
-    commands: [['-i', 'x'], ['-i', 'y']],
+    commands: [
+      ['-i', 'x'],
+      ['-i', 'y'],
+    ],
     filter_files: [{ command_index: commandIndex, local_name: local, kind, opened_by: 'subtitles filename' }],
   });
   it('passes a good input and refuses a crafted one with INPUT_DOWNLOAD_FAILED and a clear message', async () => {
@@ -119,12 +183,18 @@ describe('the worker step', () => {
     const err = await checkFilterFilesOf(plan(bad, 'subtitle'), 0, io()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkerError);
     expect((err as WorkerError).status).toBe('INPUT_DOWNLOAD_FAILED');
-    expect((err as WorkerError).message).toMatch(/input in_subs \("in_evil.srt"\), given to filter option subtitles filename as a subtitle file, was refused before FFmpeg ran/);
+    expect((err as WorkerError).message).toMatch(
+      /input in_subs \("in_evil.srt"\), given to filter option subtitles filename as a subtitle file, was refused before FFmpeg ran/,
+    );
   });
   it('checks a file only before the command that opens it; an intermediate file fails as FFMPEG_FAILED', async () => {
     const p = plan('in_evil.srt', 'subtitle', 1);
     await expect(checkFilterFilesOf(p, 0, io())).resolves.toBeUndefined();
-    const inter: CommandPlan = { ...p, inputs: [], filter_files: [{ command_index: 1, local_name: 'mid.srt', kind: 'subtitle', opened_by: 'subtitles filename' }] };
+    const inter: CommandPlan = {
+      ...p,
+      inputs: [],
+      filter_files: [{ command_index: 1, local_name: 'mid.srt', kind: 'subtitle', opened_by: 'subtitles filename' }],
+    };
     put('mid.srt', 'ffconcat version 1.0\nfile /etc/passwd\n');
     const err = await checkFilterFilesOf(inter, 1, io()).catch((e: unknown) => e);
     expect((err as WorkerError).status).toBe('FFMPEG_FAILED');
@@ -135,7 +205,9 @@ describe('plans that use filter files run on the real FFmpeg', () => {
   it('subtitles, lut3d and drawtext with workspace files, after the content check', async () => {
     const { parseFfmpegCommand } = await import('../../core/command/index.ts');
     const r = parseFfmpegCommand({
-      commands: ["ffmpeg -i {{in_video}} -vf \"subtitles={{in_subs}},lut3d={{in_lut}},drawtext=fontfile={{in_font}}:text='ok'\" -c:v libx264 -t 0.5 {{out_video}}"],
+      commands: [
+        'ffmpeg -i {{in_video}} -vf "subtitles={{in_subs}},lut3d={{in_lut}},drawtext=fontfile={{in_font}}:text=\'ok\'" -c:v libx264 -t 0.5 {{out_video}}',
+      ],
       inputFiles: {
         in_video: 'https://media.example.com/in_video.mp4',
         in_subs: 'https://media.example.com/in_subs.srt',
@@ -150,7 +222,12 @@ describe('plans that use filter files run on the real FFmpeg', () => {
     put('in_lut.cube', CUBE);
     expect(r.plan.filter_files?.map((f) => f.kind)).toEqual(['subtitle', 'lut3d', 'font']);
     await expect(checkFilterFilesOf(r.plan, 0, io())).resolves.toBeUndefined();
-    const run = spawnSync('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...r.args[0]!], { cwd: ws, env: {}, encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...r.args[0]!], {
+      cwd: ws,
+      env: {},
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(run.status, run.stderr).toBe(0);
   });
 });

@@ -48,14 +48,18 @@ describe('every option of every allowed filter has a decision (real ffmpeg)', ()
         const alias = table!.options[i]![2].alias;
         if (alias !== undefined) {
           const prev = own[i - 1]!;
-          expect(prev.type === o.type && prev.help === o.help, `${name} ${o.name} is marked alias of ${alias}`).toBe(true);
+          expect(prev.type === o.type && prev.help === o.help, `${name} ${o.name} is marked alias of ${alias}`).toBe(
+            true,
+          );
         }
       });
       // A string option whose name or description speaks of files was decided, not waved through.
       for (const o of live) {
         if (o.type !== 'string' || !FILE_LIKE.test(`${o.name} ${o.help}`)) continue;
         const d = table!.options.find((e) => e[0] === o.name) ?? table!.child?.find((e) => e[0] === o.name);
-        expect(d![2].d, `${name} ${o.name} ("${o.help}") looks file-valued but is allowed as plain text`).not.toBe('allow');
+        expect(d![2].d, `${name} ${o.name} ("${o.help}") looks file-valued but is allowed as plain text`).not.toBe(
+          'allow',
+        );
       }
     });
   }

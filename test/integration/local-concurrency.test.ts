@@ -37,11 +37,23 @@ it('runs 20 simultaneous submissions, never more than 2 at once, in FIFO order',
   // checks that nothing is lost when they all land together.
   const first = ids.slice(0, 10);
   for (const cid of first) {
-    await h.sfn.send(new StartExecutionCommand({ stateMachineArn: h.runner.stateMachineArn, name: cid, input: JSON.stringify(h.executionInput(cid)) }));
+    await h.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: h.runner.stateMachineArn,
+        name: cid,
+        input: JSON.stringify(h.executionInput(cid)),
+      }),
+    );
   }
   await Promise.all(
     ids.slice(10).map((cid) =>
-      h.sfn.send(new StartExecutionCommand({ stateMachineArn: h.runner.stateMachineArn, name: cid, input: JSON.stringify(h.executionInput(cid)) })),
+      h.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: h.runner.stateMachineArn,
+          name: cid,
+          input: JSON.stringify(h.executionInput(cid)),
+        }),
+      ),
     ),
   );
 

@@ -35,20 +35,58 @@ afterAll(async () => {
 
 it('restarts the ingest of files a previous run left PROCESSING', async () => {
   const now = new Date();
-  const fetch = newFileItem({ accountId: 'a', fileId: '00000000-0000-4000-8000-000000000001', filename: 'video.mp4', source: 'store_file', originalFileUrl: web.url('/video.mp4'), now, retentionDays: 1 });
-  const landed = newFileItem({ accountId: 'a', fileId: '00000000-0000-4000-8000-000000000002', filename: 'clip.mp4', source: 'upload_url', now, retentionDays: 1 });
-  const waiting = newFileItem({ accountId: 'a', fileId: '00000000-0000-4000-8000-000000000003', filename: 'later.mp4', source: 'upload_url', now, retentionDays: 1 });
+  const fetch = newFileItem({
+    accountId: 'a',
+    fileId: '00000000-0000-4000-8000-000000000001',
+    filename: 'video.mp4',
+    source: 'store_file',
+    originalFileUrl: web.url('/video.mp4'),
+    now,
+    retentionDays: 1,
+  });
+  const landed = newFileItem({
+    accountId: 'a',
+    fileId: '00000000-0000-4000-8000-000000000002',
+    filename: 'clip.mp4',
+    source: 'upload_url',
+    now,
+    retentionDays: 1,
+  });
+  const waiting = newFileItem({
+    accountId: 'a',
+    fileId: '00000000-0000-4000-8000-000000000003',
+    filename: 'later.mp4',
+    source: 'upload_url',
+    now,
+    retentionDays: 1,
+  });
   // The state a crash leaves: items PROCESSING, one file's bytes in the bucket, no ingest running.
   const services = await startDataServices({ dataDir });
   const files = new FileRepository(DynamoDBDocumentClient.from(services.dynamodb), LOCAL_NAMES.tables.files);
   for (const f of [fetch, landed, waiting]) await files.create(f);
-  await services.s3.send(new PutObjectCommand({ Bucket: LOCAL_NAMES.bucket, Key: landed.s3_key, Body: await readFile(fx.path('video.mp4')) }));
+  await services.s3.send(
+    new PutObjectCommand({
+      Bucket: LOCAL_NAMES.bucket,
+      Key: landed.s3_key,
+      Body: await readFile(fx.path('video.mp4')),
+    }),
+  );
   await services.stop();
 
-  app = await startLocalFfaas({ port: 0, dataDir, allowPrivateUrls: true, log: () => undefined, workerLog: () => undefined });
+  app = await startLocalFfaas({
+    port: 0,
+    dataDir,
+    allowPrivateUrls: true,
+    log: () => undefined,
+    workerLog: () => undefined,
+  });
   const appFiles = new FileRepository(
     DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: app.endpoints.endpoints.dynamodb, region: app.endpoints.region, credentials: app.endpoints.credentials }),
+      new DynamoDBClient({
+        endpoint: app.endpoints.endpoints.dynamodb,
+        region: app.endpoints.region,
+        credentials: app.endpoints.credentials,
+      }),
     ),
     LOCAL_NAMES.tables.files,
   );

@@ -36,7 +36,12 @@ beforeAll(async () => {
           const stage = e.methodArn.split('/').slice(0, 2).join('/');
           return {
             principalId: 'acct-1',
-            policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: key === GOOD_KEY ? 'Allow' : 'Deny', Resource: `${stage}/*` }] },
+            policyDocument: {
+              Version: '2012-10-17',
+              Statement: [
+                { Action: 'execute-api:Invoke', Effect: key === GOOD_KEY ? 'Allow' : 'Deny', Resource: `${stage}/*` },
+              ],
+            },
             context: { accountId: 'acct-1' },
           };
         };
@@ -44,7 +49,11 @@ beforeAll(async () => {
       return async (event: unknown) => {
         if (crash) throw new Error('secret stack detail');
         seen.push({ name, event: event as APIGatewayProxyEvent });
-        return { statusCode: 200, headers: { 'Content-Type': 'application/json', 'X-Handler': name }, body: JSON.stringify({ handler: name }) };
+        return {
+          statusCode: 200,
+          headers: { 'Content-Type': 'application/json', 'X-Handler': name },
+          body: JSON.stringify({ handler: name }),
+        };
       };
     },
   });
@@ -86,7 +95,9 @@ describe('route matching', () => {
 describe('the proxy event', () => {
   it('is an API Gateway REST (v1) event with the authorizer context', async () => {
     seen.length = 0;
-    const res = await call('/v1/commands/cmd-42?limit=5&status=A&status=B', { headers: { 'X-API-KEY': GOOD_KEY, 'X-Custom': 'x' } });
+    const res = await call('/v1/commands/cmd-42?limit=5&status=A&status=B', {
+      headers: { 'X-API-KEY': GOOD_KEY, 'X-Custom': 'x' },
+    });
     expect(res.status).toBe(200);
     const { event } = seen[0];
     expect(event).toMatchObject({
@@ -98,7 +109,12 @@ describe('the proxy event', () => {
       multiValueQueryStringParameters: { limit: ['5'], status: ['A', 'B'] },
       body: null,
       isBase64Encoded: false,
-      requestContext: { stage: 'local', httpMethod: 'GET', identity: { sourceIp: '127.0.0.1' }, authorizer: { accountId: 'acct-1', principalId: 'acct-1' } },
+      requestContext: {
+        stage: 'local',
+        httpMethod: 'GET',
+        identity: { sourceIp: '127.0.0.1' },
+        authorizer: { accountId: 'acct-1', principalId: 'acct-1' },
+      },
     });
     expect(event.headers['X-Custom']).toBe('x');
     expect(event.multiValueHeaders['X-Custom']).toEqual(['x']);
@@ -111,7 +127,11 @@ describe('the proxy event', () => {
   it('passes the body as text; open routes skip the authorizer', async () => {
     seen.length = 0;
     const before = authEvents.length;
-    const res = await call('/api/v1/validate', { method: 'POST', body: '{"ffmpeg_command":"ffmpeg -version"}', headers: { 'content-type': 'application/json' } });
+    const res = await call('/api/v1/validate', {
+      method: 'POST',
+      body: '{"ffmpeg_command":"ffmpeg -version"}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(200);
     expect(seen[0].event.body).toBe('{"ffmpeg_command":"ffmpeg -version"}');
     expect(seen[0].event.requestContext.authorizer).toBeNull();
@@ -137,7 +157,11 @@ describe('API Gateway answers', () => {
   it('body over 256 KiB → 413 PAYLOAD_TOO_LARGE before any handler', async () => {
     seen.length = 0;
     const before = authEvents.length;
-    const res = await call('/api/v1/run-ffmpeg-command', { method: 'POST', headers: { 'x-api-key': GOOD_KEY }, body: 'x'.repeat(LIMITS.maxBodyBytes + 1) });
+    const res = await call('/api/v1/run-ffmpeg-command', {
+      method: 'POST',
+      headers: { 'x-api-key': GOOD_KEY },
+      body: 'x'.repeat(LIMITS.maxBodyBytes + 1),
+    });
     expect(res.status).toBe(413);
     expect(await res.json()).toEqual(envelopeOf('PAYLOAD_TOO_LARGE', 'Request body too large'));
     expect(seen).toHaveLength(0);
@@ -174,10 +198,27 @@ describe('API Gateway answers', () => {
 describe('policyAllows', () => {
   const arn = 'arn:aws:execute-api:us-east-1:000000000000:local/local/GET/api/v1/commands';
   it('allows by wildcard, an explicit deny wins, no statement denies', () => {
-    const allow: { Effect: 'Allow' | 'Deny'; Action: string; Resource: string } = { Effect: 'Allow', Action: 'execute-api:Invoke', Resource: 'arn:aws:execute-api:us-east-1:000000000000:local/local/*' };
+    const allow: { Effect: 'Allow' | 'Deny'; Action: string; Resource: string } = {
+      Effect: 'Allow',
+      Action: 'execute-api:Invoke',
+      Resource: 'arn:aws:execute-api:us-east-1:000000000000:local/local/*',
+    };
     expect(policyAllows({ Version: '2012-10-17', Statement: [allow] }, arn)).toBe(true);
-    expect(policyAllows({ Version: '2012-10-17', Statement: [allow, { ...allow, Effect: 'Deny' as const, Resource: arn }] }, arn)).toBe(false);
+    expect(
+      policyAllows(
+        { Version: '2012-10-17', Statement: [allow, { ...allow, Effect: 'Deny' as const, Resource: arn }] },
+        arn,
+      ),
+    ).toBe(false);
     expect(policyAllows({ Version: '2012-10-17', Statement: [] }, arn)).toBe(false);
-    expect(policyAllows({ Version: '2012-10-17', Statement: [{ ...allow, Resource: 'arn:aws:execute-api:us-east-1:000000000000:other/*' }] }, arn)).toBe(false);
+    expect(
+      policyAllows(
+        {
+          Version: '2012-10-17',
+          Statement: [{ ...allow, Resource: 'arn:aws:execute-api:us-east-1:000000000000:other/*' }],
+        },
+        arn,
+      ),
+    ).toBe(false);
   });
 });

@@ -11,7 +11,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { endpointsFilePath, readLiveEndpoints, startLocalFfaas, type EndpointsFile, type LocalFfaas } from '../../local/index.ts';
+import {
+  endpointsFilePath,
+  readLiveEndpoints,
+  startLocalFfaas,
+  type EndpointsFile,
+  type LocalFfaas,
+} from '../../local/index.ts';
 import { MAX_ATTEMPTS } from '../../core/constants.ts';
 import { fakeWorker } from '../state-machine/harness.ts';
 
@@ -25,7 +31,15 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const start = () => startLocalFfaas({ port: 0, dataDir, worker: fakeWorker, maxConcurrency: 2, log: () => undefined, workerLog: () => undefined });
+const start = () =>
+  startLocalFfaas({
+    port: 0,
+    dataDir,
+    worker: fakeWorker,
+    maxConcurrency: 2,
+    log: () => undefined,
+    workerLog: () => undefined,
+  });
 
 function client(ep: EndpointsFile): DynamoDBClient {
   return new DynamoDBClient({ endpoint: ep.endpoints.dynamodb, region: ep.region, credentials: { ...ep.credentials } });
@@ -49,10 +63,17 @@ const item = (command_id: string, status: string, extra: Record<string, unknown>
 
 it('recovers lost and queued commands on restart', async () => {
   // A stale endpoints.json of a dead process does not block the start.
-  await writeFile(path.join(dataDir, 'endpoints.json'), JSON.stringify({ pid: 999_999_999, url: 'http://127.0.0.1:1' }));
+  await writeFile(
+    path.join(dataDir, 'endpoints.json'),
+    JSON.stringify({ pid: 999_999_999, url: 'http://127.0.0.1:1' }),
+  );
   app = await start();
   const ep = app.endpoints;
-  expect(await readLiveEndpoints(dataDir)).toMatchObject({ pid: process.pid, url: app.url, tables: { commands: 'ffaas-commands' } });
+  expect(await readLiveEndpoints(dataDir)).toMatchObject({
+    pid: process.pid,
+    url: app.url,
+    tables: { commands: 'ffaas-commands' },
+  });
   expect((await fetch(`${app.url}/api/v1/health`)).status).toBe(200);
 
   // What a process that died mid-flight leaves behind.
@@ -60,8 +81,12 @@ it('recovers lost and queued commands on restart', async () => {
   const lost = `success--lost-${crypto.randomUUID()}`;
   const queued = `success--queued-${crypto.randomUUID()}`;
   let ddb = client(ep);
-  await ddb.send(new PutItemCommand({ TableName: ep.tables.commands, Item: item(interrupted, 'PROCESSING', { attempts: 1 }) }));
-  await ddb.send(new PutItemCommand({ TableName: ep.tables.commands, Item: item(lost, 'PROCESSING', { attempts: MAX_ATTEMPTS }) }));
+  await ddb.send(
+    new PutItemCommand({ TableName: ep.tables.commands, Item: item(interrupted, 'PROCESSING', { attempts: 1 }) }),
+  );
+  await ddb.send(
+    new PutItemCommand({ TableName: ep.tables.commands, Item: item(lost, 'PROCESSING', { attempts: MAX_ATTEMPTS }) }),
+  );
   await ddb.send(new PutItemCommand({ TableName: ep.tables.commands, Item: item(queued, 'QUEUED') }));
   ddb.destroy();
   await app.stop();
@@ -71,13 +96,28 @@ it('recovers lost and queued commands on restart', async () => {
   app = await start();
   ddb = client(app.endpoints);
   const get = async (command_id: string) =>
-    unmarshall((await ddb.send(new GetItemCommand({ TableName: app!.endpoints.tables.commands, Key: marshall({ account_id: 'acct-r', command_id }), ConsistentRead: true }))).Item!);
+    unmarshall(
+      (
+        await ddb.send(
+          new GetItemCommand({
+            TableName: app!.endpoints.tables.commands,
+            Key: marshall({ account_id: 'acct-r', command_id }),
+            ConsistentRead: true,
+          }),
+        )
+      ).Item!,
+    );
 
   const lostItem = await get(lost);
   expect(lostItem).toMatchObject({ status: 'FAILED', error_status: 'WORKER_LOST' });
   expect(lostItem.finished_at).toBeTruthy();
-  const events = (await readFile(path.join(dataDir, 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-  expect(events.filter((e) => e.detail.command_id === lost)).toMatchObject([{ 'detail-type': 'FFmpeg Command Failed', detail: { error_status: 'WORKER_LOST' } }]);
+  const events = (await readFile(path.join(dataDir, 'events.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  expect(events.filter((e) => e.detail.command_id === lost)).toMatchObject([
+    { 'detail-type': 'FFmpeg Command Failed', detail: { error_status: 'WORKER_LOST' } },
+  ]);
 
   await app.runner.waitForExecution(queued);
   expect(await get(queued)).toMatchObject({ status: 'SUCCESS' });

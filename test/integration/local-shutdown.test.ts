@@ -22,12 +22,25 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const start = () => startLocalFfaas({ port: 0, dataDir, worker: fakeWorker, maxConcurrency: 2, log: () => undefined, workerLog: () => undefined });
+const start = () =>
+  startLocalFfaas({
+    port: 0,
+    dataDir,
+    worker: fakeWorker,
+    maxConcurrency: 2,
+    log: () => undefined,
+    workerLog: () => undefined,
+  });
 
 it('SIGTERM: 503 for new work, the running command is left to the next start, which runs it to SUCCESS', async () => {
   app = await start();
   const ep = app.endpoints;
-  const ddb = () => new DynamoDBClient({ endpoint: app!.endpoints.endpoints.dynamodb, region: ep.region, credentials: { ...ep.credentials } });
+  const ddb = () =>
+    new DynamoDBClient({
+      endpoint: app!.endpoints.endpoints.dynamodb,
+      region: ep.region,
+      credentials: { ...ep.credentials },
+    });
   const cid = `sleepy--${crypto.randomUUID()}`;
   const item = {
     account_id: 'acct-s',
@@ -45,16 +58,37 @@ it('SIGTERM: 503 for new work, the running command is left to the next start, wh
   let c = ddb();
   await c.send(new PutItemCommand({ TableName: ep.tables.commands, Item: marshall(item) }));
   const get = async () =>
-    unmarshall((await c.send(new GetItemCommand({ TableName: ep.tables.commands, Key: marshall({ account_id: 'acct-s', command_id: cid }), ConsistentRead: true }))).Item!);
+    unmarshall(
+      (
+        await c.send(
+          new GetItemCommand({
+            TableName: ep.tables.commands,
+            Key: marshall({ account_id: 'acct-s', command_id: cid }),
+            ConsistentRead: true,
+          }),
+        )
+      ).Item!,
+    );
   app.runner.StartExecution({
     stateMachineArn: ep.state_machine_arn,
     name: cid,
-    input: JSON.stringify({ account_id: 'acct-s', command_id: cid, compute: 'cpu', task_cpu: '2048', task_memory: '4096', task_timeout_seconds: 120 }),
+    input: JSON.stringify({
+      account_id: 'acct-s',
+      command_id: cid,
+      compute: 'cpu',
+      task_cpu: '2048',
+      task_memory: '4096',
+      task_timeout_seconds: 120,
+    }),
   });
   await expect.poll(async () => (await get()).attempts, { timeout: 20_000, interval: 50 }).toBe(1);
 
   const stopping = app.shutdown(0.3);
-  const refused = await fetch(`${app.url}/api/v1/run-ffmpeg-command`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+  const refused = await fetch(`${app.url}/api/v1/run-ffmpeg-command`, {
+    method: 'POST',
+    body: '{}',
+    headers: { 'content-type': 'application/json' },
+  });
   expect(refused.status).toBe(503);
   expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
   expect(await refused.json()).toMatchObject({ error: { code: 'SERVICE_UNAVAILABLE' } });
@@ -68,8 +102,15 @@ it('SIGTERM: 503 for new work, the running command is left to the next start, wh
   await app.runner.waitForExecution(cid);
   const done = await get();
   expect(done).toMatchObject({ status: 'SUCCESS', attempts: 2 });
-  const events = (await readFile(path.join(dataDir, 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const events = (await readFile(path.join(dataDir, 'events.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   // One terminal event (the Started events of its two runs aside).
-  expect(events.filter((e) => e.detail.command_id === cid && e['detail-type'] !== 'FFmpeg Command Started').map((e) => e['detail-type'])).toEqual(['FFmpeg Command Succeeded']);
+  expect(
+    events
+      .filter((e) => e.detail.command_id === cid && e['detail-type'] !== 'FFmpeg Command Started')
+      .map((e) => e['detail-type']),
+  ).toEqual(['FFmpeg Command Succeeded']);
   c.destroy();
 }, 120_000);

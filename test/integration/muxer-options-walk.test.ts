@@ -7,7 +7,12 @@
  * A new FFmpeg with a new option of that sort fails here until someone decides it.
  */
 import { describe, expect, it } from 'vitest';
-import { ALLOWED_OPTIONS, DEMUXER_ALLOWLIST, FORBIDDEN_OPTIONS, MUXER_ALLOWLIST } from '../../core/command/options-policy.ts';
+import {
+  ALLOWED_OPTIONS,
+  DEMUXER_ALLOWLIST,
+  FORBIDDEN_OPTIONS,
+  MUXER_ALLOWLIST,
+} from '../../core/command/options-policy.ts';
 import { REVIEWED_STRING_OPTIONS } from '../../core/command/muxer-options.ts';
 import { helpOptions, listed, type HelpOption } from '../helpers/ffmpeg-help.ts';
 
@@ -20,9 +25,11 @@ function undecided(where: string, options: HelpOption[]): string[] {
     if (!STRINGY.has(o.type)) continue;
     const allowed = Object.hasOwn(ALLOWED_OPTIONS, o.name);
     const refused = Object.hasOwn(FORBIDDEN_OPTIONS, o.name);
-    if (allowed && !Object.hasOwn(REVIEWED_STRING_OPTIONS, o.name)) out.push(`${where} -${o.name} <${o.type}> is allowed but not reviewed`);
+    if (allowed && !Object.hasOwn(REVIEWED_STRING_OPTIONS, o.name))
+      out.push(`${where} -${o.name} <${o.type}> is allowed but not reviewed`);
     const reviewed = Object.hasOwn(REVIEWED_STRING_OPTIONS, o.name);
-    if (!allowed && !refused && !reviewed && FILE_LIKE.test(`${o.name} ${o.help}`)) out.push(`${where} -${o.name} <${o.type}> ("${o.help}") has no decision`);
+    if (!allowed && !refused && !reviewed && FILE_LIKE.test(`${o.name} ${o.help}`))
+      out.push(`${where} -${o.name} <${o.type}> ("${o.help}") has no decision`);
   }
   return out;
 }
@@ -43,7 +50,8 @@ describe('muxer, demuxer and encoder options that can name files have decisions 
     // Protocols other than file and capture/playback devices cannot be reached (inputs are
     // opened with -protocol_whitelist file and the demuxer allowlist; outputs are plain names).
     const protocols = listed('-protocols');
-    const unreachable = (name: string): boolean => / (indev|outdev)$/.test(name) || (protocols.has(name) && name !== 'file');
+    const unreachable = (name: string): boolean =>
+      / (indev|outdev)$/.test(name) || (protocols.has(name) && name !== 'file');
     const options = all.filter((o) => o.section < firstFilter && !unreachable(o.sectionName));
     expect(options.some((o) => o.sectionName === 'hls muxer' && o.name === 'hls_segment_filename')).toBe(true);
     expect(options.some((o) => o.sectionName === 'libx264' && o.name === 'x264-params')).toBe(true);
@@ -52,7 +60,24 @@ describe('muxer, demuxer and encoder options that can name files have decisions 
   });
 
   it('the file-valued options named in the review are refused or confined', () => {
-    for (const name of ['hls_key_info_file', 'hls_base_url', 'segment_format_options', 'hls_segment_options', 'init_seg_name', 'media_seg_name', 'single_file_name', 'segment_header_filename', 'dump_attachment', 'vstats_file', 'sdp_file', 'progress', 'filter_script', 'filter_complex_script', 'aom-params', 'omx_libname']) {
+    for (const name of [
+      'hls_key_info_file',
+      'hls_base_url',
+      'segment_format_options',
+      'hls_segment_options',
+      'init_seg_name',
+      'media_seg_name',
+      'single_file_name',
+      'segment_header_filename',
+      'dump_attachment',
+      'vstats_file',
+      'sdp_file',
+      'progress',
+      'filter_script',
+      'filter_complex_script',
+      'aom-params',
+      'omx_libname',
+    ]) {
       expect(Object.hasOwn(FORBIDDEN_OPTIONS, name), name).toBe(true);
     }
     expect(ALLOWED_OPTIONS.hls_segment_filename!.value).toBe('output-pattern');

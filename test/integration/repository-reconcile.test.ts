@@ -47,7 +47,13 @@ describe('a command whose StartExecution failed', () => {
     sfn.on(StartExecutionCommand).rejects(new Error('states.us-east-1.amazonaws.com unreachable'));
     const res = await call(
       runOne,
-      apiEvent({ body: { input_files: { in_a: 'https://example.com/a.mp4' }, output_files: { out_a: 'a.mp4' }, ffmpeg_command: 'ffmpeg -i {{in_a}} {{out_a}}' } }),
+      apiEvent({
+        body: {
+          input_files: { in_a: 'https://example.com/a.mp4' },
+          output_files: { out_a: 'a.mp4' },
+          ffmpeg_command: 'ffmpeg -i {{in_a}} {{out_a}}',
+        },
+      }),
     );
     expect(res.status).toBe(200);
     const id: string = res.body.command_id;

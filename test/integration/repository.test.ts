@@ -26,11 +26,19 @@ function item(accountId: string, n: number, overrides: Partial<CommandItem> = {}
     status: 'QUEUED',
     command_type: 'FFMPEG_COMMAND',
     created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
-    original_request: { input_files: {}, output_files: { out_a: 'a.mp4' }, ffmpeg_command: '-f lavfi -i testsrc {{out_a}}' },
+    original_request: {
+      input_files: {},
+      output_files: { out_a: 'a.mp4' },
+      ffmpeg_command: '-f lavfi -i testsrc {{out_a}}',
+    },
     max_command_run_seconds: 60,
     compute: 'cpu',
     vcpu_count: 2,
-    plan: { inputs: [], outputs: [{ alias: 'out_a', local_name: 'a.mp4' }], commands: [['-f', 'lavfi', '-i', 'testsrc', 'a.mp4']] },
+    plan: {
+      inputs: [],
+      outputs: [{ alias: 'out_a', local_name: 'a.mp4' }],
+      commands: [['-f', 'lavfi', '-i', 'testsrc', 'a.mp4']],
+    },
     pending: PENDING_MARK,
     expire_at: 2_000_000_000,
     ...overrides,
@@ -100,7 +108,9 @@ describe('CommandRepository', () => {
     expect(ids(await commands.listByAccount(account, { limit: 2, offset: 2 }))).toEqual([14, 13]);
     const success = await commands.listByAccount(account, { limit: 2, status: 'SUCCESS' });
     expect(ids(success)).toEqual([16, 14]);
-    expect(ids(await commands.listByAccount(account, { limit: 10, status: 'SUCCESS', cursor: success.next! }))).toEqual([12, 10]);
+    expect(ids(await commands.listByAccount(account, { limit: 10, status: 'SUCCESS', cursor: success.next! }))).toEqual(
+      [12, 10],
+    );
     expect(ids(await commands.listByAccount(account, { limit: 100 }))).toHaveLength(7);
   });
 
@@ -112,7 +122,8 @@ describe('CommandRepository', () => {
     for (const i of [old, fresh, started]) await commands.create(i);
 
     const bound = '2026-01-01T00:00:00.000Z';
-    const pendingIds = async () => (await commands.listPending(bound)).filter((i) => i.account_id === 'acc-p').map((i) => i.command_id);
+    const pendingIds = async () =>
+      (await commands.listPending(bound)).filter((i) => i.account_id === 'acc-p').map((i) => i.command_id);
     expect(await pendingIds()).toEqual([old.command_id]);
     // The whole item comes back (projection ALL): enough to rebuild the execution input.
     expect((await commands.listPending(bound)).find((i) => i.command_id === old.command_id)).toEqual(old);
@@ -146,7 +157,11 @@ describe('CommandRepository', () => {
     const c = item('acc-l', 60);
     await commands.create(c);
     const id = c.command_id;
-    const failure = { finishedAt: '2026-01-01T00:10:00.000Z', errorStatus: 'FFMPEG_FAILED' as const, errorMessage: 'boom' };
+    const failure = {
+      finishedAt: '2026-01-01T00:10:00.000Z',
+      errorStatus: 'FFMPEG_FAILED' as const,
+      errorMessage: 'boom',
+    };
     const success = { finishedAt: '2026-01-01T00:10:00.000Z', ffmpegCommandRunSeconds: 1.5, outputFilesJson: '{}' };
     const progress = { percent: 50, out_time_seconds: 1, speed: 1, fps: 25 };
 
@@ -179,15 +194,30 @@ describe('CommandRepository', () => {
     await commands.create(queued);
     await commands.create(processing);
     await commands.markProcessing('acc-f', processing.command_id, '2026-01-01T00:00:01.000Z');
-    expect(await commands.scanKeysByStatus('PROCESSING')).toContainEqual({ account_id: 'acc-f', command_id: processing.command_id });
-    expect(await commands.scanKeysByStatus('PROCESSING')).not.toContainEqual({ account_id: 'acc-f', command_id: queued.command_id });
-    const failure = { finishedAt: '2026-01-01T00:10:00.000Z', errorStatus: 'WORKER_LOST' as const, errorMessage: 'lost' };
+    expect(await commands.scanKeysByStatus('PROCESSING')).toContainEqual({
+      account_id: 'acc-f',
+      command_id: processing.command_id,
+    });
+    expect(await commands.scanKeysByStatus('PROCESSING')).not.toContainEqual({
+      account_id: 'acc-f',
+      command_id: queued.command_id,
+    });
+    const failure = {
+      finishedAt: '2026-01-01T00:10:00.000Z',
+      errorStatus: 'WORKER_LOST' as const,
+      errorMessage: 'lost',
+    };
     expect(await commands.abandonProcessing('acc-f', queued.command_id, failure)).toBe(false);
     expect(await commands.recordFailure('acc-f', queued.command_id, failure)).toBe(true);
     expect(await commands.abandonProcessing('acc-f', processing.command_id, failure)).toBe(true);
     for (const c of [queued, processing]) {
       const got = (await commands.get('acc-f', c.command_id))!;
-      expect(got).toMatchObject({ status: 'FAILED', error_status: 'WORKER_LOST', error_message: 'lost', finished_at: failure.finishedAt });
+      expect(got).toMatchObject({
+        status: 'FAILED',
+        error_status: 'WORKER_LOST',
+        error_message: 'lost',
+        finished_at: failure.finishedAt,
+      });
       expect(got.pending).toBeUndefined();
     }
   });
@@ -200,7 +230,13 @@ describe('ApiKeyRepository', () => {
     expect(created.prefix).toBe(created.key.slice(0, 12));
     expect(created.accountCreated).toBe(true);
     const stored = await keys.findByHash(hashApiKey(created.key));
-    expect(stored).toEqual({ key_hash: hashApiKey(created.key), prefix: created.prefix, name: 'ci', account_id: created.accountId, created_at: expect.any(String) });
+    expect(stored).toEqual({
+      key_hash: hashApiKey(created.key),
+      prefix: created.prefix,
+      name: 'ci',
+      account_id: created.accountId,
+      created_at: expect.any(String),
+    });
     expect(JSON.stringify(stored)).not.toContain(created.key);
     expect(await keys.getAccount(created.accountId)).toMatchObject({ account_id: created.accountId });
 

@@ -5,7 +5,13 @@
  * token through the local Step Functions endpoint with the real SDK, PutEvents → the local bus.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SendTaskHeartbeatCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
+  StartExecutionCommand,
+  StopExecutionCommand,
+  DescribeExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { LOCAL_NAMES } from '../../local/services.ts';
 import { localSweepPorts, startLocalSweeper } from '../../local/sweeper.ts';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE, MAX_ATTEMPTS, STATE } from '../../core/constants.ts';
@@ -22,9 +28,11 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const allEventsFor = (commandId: string) => h.events.filter((e) => (e.detail as { command_id: string }).command_id === commandId);
+const allEventsFor = (commandId: string) =>
+  h.events.filter((e) => (e.detail as { command_id: string }).command_id === commandId);
 /** The terminal events (the Started event of QUEUED → PROCESSING is checked on its own). */
-const eventsFor = (commandId: string) => allEventsFor(commandId).filter((e) => e['detail-type'] !== EVENT_DETAIL_TYPE.STARTED);
+const eventsFor = (commandId: string) =>
+  allEventsFor(commandId).filter((e) => e['detail-type'] !== EVENT_DETAIL_TYPE.STARTED);
 
 describe('rendered definition', () => {
   it('is plain ASL with local names and every Task bound to a local action', async () => {
@@ -76,7 +84,13 @@ describe('executions', () => {
     const all = allEventsFor(cid);
     expect(all.map((e) => e['detail-type'])).toEqual([EVENT_DETAIL_TYPE.STARTED, EVENT_DETAIL_TYPE.SUCCEEDED]);
     expect(all[0]).toMatchObject({ source: EVENT_SOURCE });
-    expect(all[0].detail).toEqual({ command_id: cid, account_id: 'acct-test', status: 'PROCESSING', started_at: item!.started_at, compute: 'cpu' });
+    expect(all[0].detail).toEqual({
+      command_id: cid,
+      account_id: 'acct-test',
+      status: 'PROCESSING',
+      started_at: item!.started_at,
+      compute: 'cpu',
+    });
     const onDisk = (await h.eventsFile()).filter((e) => (e.detail as { command_id: string }).command_id === cid);
     expect(onDisk).toHaveLength(2);
   });
@@ -86,12 +100,20 @@ describe('executions', () => {
     await h.putCommand(cid);
     await h.run(cid);
     const item = await h.getCommand(cid);
-    expect(item).toMatchObject({ status: 'FAILED', error_status: 'FFMPEG_FAILED', error_message: 'fake failure: FFMPEG_FAILED' });
+    expect(item).toMatchObject({
+      status: 'FAILED',
+      error_status: 'FFMPEG_FAILED',
+      error_message: 'fake failure: FFMPEG_FAILED',
+    });
     expect(item?.finished_at).toBeTruthy();
     const events = eventsFor(cid);
     expect(events).toHaveLength(1);
     expect(events[0]['detail-type']).toBe(EVENT_DETAIL_TYPE.FAILED);
-    expect(events[0].detail).toMatchObject({ status: 'FAILED', error_status: 'FFMPEG_FAILED', error_message: 'fake failure: FFMPEG_FAILED' });
+    expect(events[0].detail).toMatchObject({
+      status: 'FAILED',
+      error_status: 'FFMPEG_FAILED',
+      error_message: 'fake failure: FFMPEG_FAILED',
+    });
   });
 
   it('download failure → INPUT_DOWNLOAD_FAILED', async () => {
@@ -171,15 +193,22 @@ describe('executions', () => {
     expect(Date.parse(item!.resumed_at)).toBeGreaterThan(Date.parse('2020-01-02'));
   });
 
-  it.each(['SUCCESS', 'FAILED', 'PROCESSING'])('MarkProcessing on a %s command → AlreadyFinished, nothing changes', async (status) => {
-    const cid = id('success');
-    await h.putCommand(cid, { status, pending: undefined, finished_at: status === 'PROCESSING' ? undefined : '2020-01-01T00:00:00.000Z' });
-    const before = await h.getCommand(cid);
-    const exec = await h.run(cid);
-    expect(exec.status).toBe('SUCCEEDED');
-    expect(await h.getCommand(cid)).toEqual(before);
-    expect(eventsFor(cid)).toHaveLength(0);
-  });
+  it.each(['SUCCESS', 'FAILED', 'PROCESSING'])(
+    'MarkProcessing on a %s command → AlreadyFinished, nothing changes',
+    async (status) => {
+      const cid = id('success');
+      await h.putCommand(cid, {
+        status,
+        pending: undefined,
+        finished_at: status === 'PROCESSING' ? undefined : '2020-01-01T00:00:00.000Z',
+      });
+      const before = await h.getCommand(cid);
+      const exec = await h.run(cid);
+      expect(exec.status).toBe('SUCCEEDED');
+      expect(await h.getCommand(cid)).toEqual(before);
+      expect(eventsFor(cid)).toHaveLength(0);
+    },
+  );
 
   it('a missing command (no item) ends without creating one', async () => {
     const cid = id('success');
@@ -190,11 +219,21 @@ describe('executions', () => {
 
 describe('sweeper (local mode)', () => {
   it('an execution aborted while its worker runs → the command ends FAILED with a clear error and one FAILED event', async () => {
-    const stop = startLocalSweeper({ runner: h.runner, ports: localSweepPorts({ dynamodb: h.services.dynamodb, table: LOCAL_NAMES.tables.commands, bus: h.bus }), log: () => undefined });
+    const stop = startLocalSweeper({
+      runner: h.runner,
+      ports: localSweepPorts({ dynamodb: h.services.dynamodb, table: LOCAL_NAMES.tables.commands, bus: h.bus }),
+      log: () => undefined,
+    });
     try {
       const cid = id('slow');
       await h.putCommand(cid);
-      const { executionArn } = await h.sfn.send(new StartExecutionCommand({ stateMachineArn: h.runner.stateMachineArn, name: cid, input: JSON.stringify(h.executionInput(cid)) }));
+      const { executionArn } = await h.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: h.runner.stateMachineArn,
+          name: cid,
+          input: JSON.stringify(h.executionInput(cid)),
+        }),
+      );
       await expect.poll(async () => (await h.getCommand(cid))?.status, { timeout: 10_000 }).toBe('PROCESSING');
       await h.sfn.send(new StopExecutionCommand({ executionArn, error: 'operator', cause: 'stopped by hand' }));
       await expect.poll(async () => (await h.getCommand(cid))?.status, { timeout: 10_000 }).toBe('FAILED');
@@ -220,23 +259,35 @@ describe('Step Functions API over the local endpoint', () => {
     const b = await h.sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: cid, input }));
     expect(b.executionArn).toBe(a.executionArn);
     await expect(
-      h.sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: cid, input: JSON.stringify(h.executionInput(cid, { compute: 'gpu' })) })),
+      h.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: arn,
+          name: cid,
+          input: JSON.stringify(h.executionInput(cid, { compute: 'gpu' })),
+        }),
+      ),
     ).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
     const running = await h.sfn.send(new DescribeExecutionCommand({ executionArn: a.executionArn }));
     expect(running.status).toBe('RUNNING');
     await h.runner.waitForExecution(cid);
     const done = await h.sfn.send(new DescribeExecutionCommand({ executionArn: a.executionArn }));
     expect(done.status).toBe('SUCCEEDED');
-    await expect(h.sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: cid, input }))).rejects.toMatchObject({
+    await expect(
+      h.sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: cid, input })),
+    ).rejects.toMatchObject({
       name: 'ExecutionAlreadyExists',
     });
-    await expect(h.sfn.send(new StartExecutionCommand({ stateMachineArn: `${arn}-other`, name: cid, input }))).rejects.toMatchObject({
+    await expect(
+      h.sfn.send(new StartExecutionCommand({ stateMachineArn: `${arn}-other`, name: cid, input })),
+    ).rejects.toMatchObject({
       name: 'StateMachineDoesNotExist',
     });
   });
 
   it('unknown tokens are TaskDoesNotExist; a token whose task ended is TaskTimedOut', async () => {
-    await expect(h.sfn.send(new SendTaskSuccessCommand({ taskToken: mintTaskToken(), output: '{}' }))).rejects.toMatchObject({
+    await expect(
+      h.sfn.send(new SendTaskSuccessCommand({ taskToken: mintTaskToken(), output: '{}' })),
+    ).rejects.toMatchObject({
       name: 'TaskDoesNotExist',
     });
     // Catch the token of a worker that will time out, then answer late.
@@ -255,7 +306,11 @@ describe('Step Functions API over the local endpoint', () => {
     await h.sfn.send(new SendTaskHeartbeatCommand({ taskToken: token }));
     await done;
     delete (h.runner as any).runTask;
-    await expect(h.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toMatchObject({ name: 'TaskTimedOut' });
-    await expect(h.sfn.send(new SendTaskHeartbeatCommand({ taskToken: token }))).rejects.toMatchObject({ name: 'TaskTimedOut' });
+    await expect(h.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toMatchObject({
+      name: 'TaskTimedOut',
+    });
+    await expect(h.sfn.send(new SendTaskHeartbeatCommand({ taskToken: token }))).rejects.toMatchObject({
+      name: 'TaskTimedOut',
+    });
   });
 });

@@ -40,12 +40,38 @@ afterAll(async () => {
 
 async function submit(inputUrl: string, command: string, outputs: Record<string, string>): Promise<string> {
   const commandId = crypto.randomUUID();
-  const request = { input_files: { in_video: inputUrl }, output_files: outputs, ffmpeg_command: command, max_command_run_seconds: 120 };
-  const parsed = parseFfmpegCommand({ commands: [command], inputFiles: request.input_files, outputFiles: outputs, gpuAvailable: false });
+  const request = {
+    input_files: { in_video: inputUrl },
+    output_files: outputs,
+    ffmpeg_command: command,
+    max_command_run_seconds: 120,
+  };
+  const parsed = parseFfmpegCommand({
+    commands: [command],
+    inputFiles: request.input_files,
+    outputFiles: outputs,
+    gpuAvailable: false,
+  });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.violations));
-  const item = buildCommandItem({ accountId: ACCOUNT, commandId, commandType: 'FFMPEG_COMMAND', request, parsed, now: new Date() });
-  await h.services.dynamodb.send(new PutItemCommand({ TableName: LOCAL_NAMES.tables.commands, Item: marshall(item, { removeUndefinedValues: true }) }));
-  h.runner.StartExecution({ stateMachineArn: h.runner.stateMachineArn, name: commandId, input: JSON.stringify(buildExecutionInput(item)) });
+  const item = buildCommandItem({
+    accountId: ACCOUNT,
+    commandId,
+    commandType: 'FFMPEG_COMMAND',
+    request,
+    parsed,
+    now: new Date(),
+  });
+  await h.services.dynamodb.send(
+    new PutItemCommand({
+      TableName: LOCAL_NAMES.tables.commands,
+      Item: marshall(item, { removeUndefinedValues: true }),
+    }),
+  );
+  h.runner.StartExecution({
+    stateMachineArn: h.runner.stateMachineArn,
+    name: commandId,
+    input: JSON.stringify(buildExecutionInput(item)),
+  });
   submitted.push(commandId);
   return commandId;
 }
@@ -60,13 +86,19 @@ function workerPids(): number[] {
 }
 
 async function outputStored(cid: string, name: string): Promise<number> {
-  const head = await h.services.s3.send(new HeadObjectCommand({ Bucket: LOCAL_NAMES.bucket, Key: `outputs/${ACCOUNT}/${cid}/${name}` }));
+  const head = await h.services.s3.send(
+    new HeadObjectCommand({ Bucket: LOCAL_NAMES.bucket, Key: `outputs/${ACCOUNT}/${cid}/${name}` }),
+  );
   return head.ContentLength ?? 0;
 }
 
 describe('faults (real worker)', () => {
   it('the worker killed mid-run (SIGKILL) is started again; the command succeeds with attempts 2', async () => {
-    const cid = await submit(srv.url('/long.mp4'), 'ffmpeg -i {{in_video}} -vf scale=480:360 -c:v libx264 -preset fast -an {{out_video}}', { out_video: 'out.mp4' });
+    const cid = await submit(
+      srv.url('/long.mp4'),
+      'ffmpeg -i {{in_video}} -vf scale=480:360 -c:v libx264 -preset fast -an {{out_video}}',
+      { out_video: 'out.mp4' },
+    );
     // FFmpeg is running once progress is written.
     await expect.poll(async () => (await h.getCommand(cid))?.progress, { timeout: 60_000, interval: 100 }).toBeTruthy();
     const pids = workerPids();
@@ -78,7 +110,11 @@ describe('faults (real worker)', () => {
     expect(item?.status, `worker output:\n${workerLines.slice(-30).join('\n')}`).toBe('SUCCESS');
     expect(exec.status).toBe('SUCCEEDED');
     expect(item!.attempts).toBe(2);
-    expect(JSON.parse(item!.output_files_json).out_video).toMatchObject({ filename: 'out.mp4', status: 'STORED', width: 480 });
+    expect(JSON.parse(item!.output_files_json).out_video).toMatchObject({
+      filename: 'out.mp4',
+      status: 'STORED',
+      width: 480,
+    });
     expect(await outputStored(cid, 'out.mp4')).toBeGreaterThan(1000);
   }, 180_000);
 
@@ -98,7 +134,11 @@ describe('faults (real worker)', () => {
       }
       createReadStream(file).pipe(res);
     });
-    const cid = await submit(srv.url('/cut.mp4'), 'ffmpeg -i {{in_video}} -t 1 -c:v libx264 -preset ultrafast -an {{out_video}}', { out_video: 'out.mp4' });
+    const cid = await submit(
+      srv.url('/cut.mp4'),
+      'ffmpeg -i {{in_video}} -t 1 -c:v libx264 -preset ultrafast -an {{out_video}}',
+      { out_video: 'out.mp4' },
+    );
     await h.runner.waitForExecution(cid);
     const item = await h.getCommand(cid);
     expect(item?.status, `worker output:\n${workerLines.slice(-30).join('\n')}`).toBe('SUCCESS');

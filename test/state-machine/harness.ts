@@ -13,7 +13,13 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { startAwsEndpoint, type AwsEndpoint } from '../../local/aws-endpoint.ts';
 import { localAwsEnv, passthroughEnv } from '../../local/env.ts';
 import { LocalEventBus, type BusEvent } from '../../local/event-bus.ts';
-import { LOCAL_CREDENTIALS, LOCAL_NAMES, LOCAL_REGION, startDataServices, type DataServices } from '../../local/services.ts';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_NAMES,
+  LOCAL_REGION,
+  startDataServices,
+  type DataServices,
+} from '../../local/services.ts';
 import { renderDefinition } from '../../local/definition.ts';
 import { LOCAL_RESOURCE_DEFAULTS, stateMachineArnFor } from '../../local/render.ts';
 import { LocalStepFunctions } from '../../local/step-functions.ts';
@@ -51,7 +57,14 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(opts: { worker?: WorkerCommand; heartbeatTimeoutSeconds?: number; maxConcurrency?: number; workerLog?: (line: string) => void } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: {
+    worker?: WorkerCommand;
+    heartbeatTimeoutSeconds?: number;
+    maxConcurrency?: number;
+    workerLog?: (line: string) => void;
+  } = {},
+): Promise<Harness> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ffaas-sm-'));
   const services = await startDataServices({ dataDir });
   const bus = new LocalEventBus(NAMES.eventBusName, path.join(dataDir, 'events.jsonl'));
@@ -71,7 +84,12 @@ export async function startHarness(opts: { worker?: WorkerCommand; heartbeatTime
     workerEnv: () => ({
       ...passthroughEnv(),
       ...localAwsEnv({
-        endpoints: { dynamodb: services.dynamodbEndpoint, s3: services.s3Endpoint, sfn: endpointUrl, eventbridge: endpointUrl },
+        endpoints: {
+          dynamodb: services.dynamodbEndpoint,
+          s3: services.s3Endpoint,
+          sfn: endpointUrl,
+          eventbridge: endpointUrl,
+        },
         names: LOCAL_NAMES,
         stateMachineArn,
         eventBusName: NAMES.eventBusName,
@@ -81,7 +99,10 @@ export async function startHarness(opts: { worker?: WorkerCommand; heartbeatTime
       FFAAS_WORK_DIR: path.join(dataDir, 'work'),
     }),
   });
-  const endpoint = await startAwsEndpoint({ sfn: runner, events: { PutEvents: (req) => bus.putEvents((req.Entries ?? []) as never) } });
+  const endpoint = await startAwsEndpoint({
+    sfn: runner,
+    events: { PutEvents: (req) => bus.putEvents((req.Entries ?? []) as never) },
+  });
   endpointUrl = endpoint.url;
   const sfn = new SFNClient({ endpoint: endpoint.url, region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS } });
 
@@ -131,12 +152,20 @@ export async function startHarness(opts: { worker?: WorkerCommand; heartbeatTime
     },
     async getCommand(commandId) {
       const out = await services.dynamodb.send(
-        new GetItemCommand({ TableName: LOCAL_NAMES.tables.commands, Key: marshall({ account_id: ACCOUNT, command_id: commandId }), ConsistentRead: true }),
+        new GetItemCommand({
+          TableName: LOCAL_NAMES.tables.commands,
+          Key: marshall({ account_id: ACCOUNT, command_id: commandId }),
+          ConsistentRead: true,
+        }),
       );
       return out.Item ? unmarshall(out.Item) : undefined;
     },
     async run(commandId, over) {
-      runner.StartExecution({ stateMachineArn, name: commandId, input: JSON.stringify(executionInput(commandId, over)) });
+      runner.StartExecution({
+        stateMachineArn,
+        name: commandId,
+        input: JSON.stringify(executionInput(commandId, over)),
+      });
       return runner.waitForExecution(commandId);
     },
     async eventsFile() {

@@ -37,34 +37,74 @@ afterAll(async () => {
 
 /** What the poll would answer for a stored item matches the response schema (and so the OpenAPI document). */
 function expectPollConforms(item: Record<string, unknown>): void {
-  const sent = JSON.parse(JSON.stringify(toPollResponse(item as unknown as CommandItem, { out_video: 'https://signed.example/out.mp4' })));
+  const sent = JSON.parse(
+    JSON.stringify(toPollResponse(item as unknown as CommandItem, { out_video: 'https://signed.example/out.mp4' })),
+  );
   expect(PollResponseSchema.parse(sent)).toEqual(sent);
 }
 
 async function submit(command: string, outputs: Record<string, string>, max = 60): Promise<string> {
   const commandId = crypto.randomUUID();
-  const request = { input_files: { in_video: srv.url('/video.mp4') }, output_files: outputs, ffmpeg_command: command, max_command_run_seconds: max };
-  const parsed = parseFfmpegCommand({ commands: [command], inputFiles: request.input_files, outputFiles: outputs, gpuAvailable: false });
+  const request = {
+    input_files: { in_video: srv.url('/video.mp4') },
+    output_files: outputs,
+    ffmpeg_command: command,
+    max_command_run_seconds: max,
+  };
+  const parsed = parseFfmpegCommand({
+    commands: [command],
+    inputFiles: request.input_files,
+    outputFiles: outputs,
+    gpuAvailable: false,
+  });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.violations));
-  const item = buildCommandItem({ accountId: ACCOUNT, commandId, commandType: 'FFMPEG_COMMAND', request, parsed, now: new Date() });
-  await h.services.dynamodb.send(new PutItemCommand({ TableName: LOCAL_NAMES.tables.commands, Item: marshall(item, { removeUndefinedValues: true }) }));
-  h.runner.StartExecution({ stateMachineArn: h.runner.stateMachineArn, name: commandId, input: JSON.stringify(buildExecutionInput(item)) });
+  const item = buildCommandItem({
+    accountId: ACCOUNT,
+    commandId,
+    commandType: 'FFMPEG_COMMAND',
+    request,
+    parsed,
+    now: new Date(),
+  });
+  await h.services.dynamodb.send(
+    new PutItemCommand({
+      TableName: LOCAL_NAMES.tables.commands,
+      Item: marshall(item, { removeUndefinedValues: true }),
+    }),
+  );
+  h.runner.StartExecution({
+    stateMachineArn: h.runner.stateMachineArn,
+    name: commandId,
+    input: JSON.stringify(buildExecutionInput(item)),
+  });
   return commandId;
 }
 
 describe('real worker', () => {
   it('transcodes, uploads to s3rver and records SUCCESS', async () => {
-    const cid = await submit('ffmpeg -i {{in_video}} -t 1 -c:v libx264 -preset ultrafast -an {{out_video}}', { out_video: 'out.mp4' });
+    const cid = await submit('ffmpeg -i {{in_video}} -t 1 -c:v libx264 -preset ultrafast -an {{out_video}}', {
+      out_video: 'out.mp4',
+    });
     const exec = await h.runner.waitForExecution(cid);
     const item = await h.getCommand(cid);
     expect(item?.status, `worker output:\n${workerLines.join('\n')}\nitem: ${JSON.stringify(item)}`).toBe('SUCCESS');
     expect(exec.status).toBe('SUCCEEDED');
     expect(item!.ffmpeg_command_run_seconds).toBeGreaterThan(0);
     const outputs = JSON.parse(item!.output_files_json);
-    expect(outputs.out_video).toMatchObject({ filename: 'out.mp4', status: 'STORED', file_type: 'video', width: 160, height: 120 });
-    const head = await h.services.s3.send(new HeadObjectCommand({ Bucket: LOCAL_NAMES.bucket, Key: outputs.out_video.s3_key }));
+    expect(outputs.out_video).toMatchObject({
+      filename: 'out.mp4',
+      status: 'STORED',
+      file_type: 'video',
+      width: 160,
+      height: 120,
+    });
+    const head = await h.services.s3.send(
+      new HeadObjectCommand({ Bucket: LOCAL_NAMES.bucket, Key: outputs.out_video.s3_key }),
+    );
     expect(head.ContentLength).toBeGreaterThan(100);
-    const body = await (await h.services.s3.send(new GetObjectCommand({ Bucket: LOCAL_NAMES.bucket, Key: outputs.out_video.s3_key }))).Body!.transformToByteArray();
+    const body = await (
+      await h.services.s3.send(new GetObjectCommand({ Bucket: LOCAL_NAMES.bucket, Key: outputs.out_video.s3_key }))
+    ).Body!.transformToByteArray();
     expect(Buffer.from(body.subarray(4, 8)).toString('latin1')).toBe('ftyp');
     const events = h.events.filter((e) => (e.detail as { command_id: string }).command_id === cid);
     expect(events.map((e) => e['detail-type'])).toEqual([EVENT_DETAIL_TYPE.STARTED, EVENT_DETAIL_TYPE.SUCCEEDED]);

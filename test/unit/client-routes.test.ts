@@ -6,12 +6,16 @@ import { ROUTES } from '../../core/routes.ts';
 describe('ffaas/client covers the API', () => {
   it('has a method for every operation of the OpenAPI document', () => {
     const doc = buildOpenApiDocument() as { paths: Record<string, Record<string, unknown>> };
-    const operations = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/^\/api\/v1/, '')}`));
+    const operations = Object.entries(doc.paths).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/^\/api\/v1/, '')}`),
+    );
     expect(operations.length).toBe(ROUTES.length);
     for (const op of operations) {
       const method = (CLIENT_ROUTES as Record<string, string>)[op];
       expect(method, `${op} has no entry in CLIENT_ROUTES`).toBeDefined();
-      expect(typeof (FfaasClient.prototype as unknown as Record<string, unknown>)[method!], `${op} → ${method}`).toBe('function');
+      expect(typeof (FfaasClient.prototype as unknown as Record<string, unknown>)[method!], `${op} → ${method}`).toBe(
+        'function',
+      );
     }
   });
 
@@ -22,10 +26,19 @@ describe('ffaas/client covers the API', () => {
       calls.push(Date.now());
       const url = String(input);
       if (url.endsWith('/commands/missing')) {
-        return new Response(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'No such command' }, message: 'No such command', detail: 'No such command' }), { status: 404 });
+        return new Response(
+          JSON.stringify({
+            error: { code: 'NOT_FOUND', message: 'No such command' },
+            message: 'No such command',
+            detail: 'No such command',
+          }),
+          { status: 404 },
+        );
       }
       polls++;
-      return new Response(JSON.stringify({ command_id: 'x', status: polls < 5 ? 'PROCESSING' : 'SUCCESS' }), { status: 200 });
+      return new Response(JSON.stringify({ command_id: 'x', status: polls < 5 ? 'PROCESSING' : 'SUCCESS' }), {
+        status: 200,
+      });
     };
     const client = new FfaasClient({ baseUrl: 'http://127.0.0.1:9/', apiKey: 'k', fetch: fake });
     await expect(client.getCommand('missing')).rejects.toMatchObject({ status: 404, code: 'NOT_FOUND' });

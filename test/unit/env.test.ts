@@ -3,5 +3,7 @@ import { envFlag } from '../../core/env.ts';
 
 describe('envFlag', () => {
   it.each(['1', 'true', 'TRUE', ' yes ', 'On'])('%j is on', (v) => expect(envFlag(v)).toBe(true));
-  it.each([undefined, '', '0', 'false', 'no', 'off', 'enabled', 'y'])('%j is off', (v) => expect(envFlag(v)).toBe(false));
+  it.each([undefined, '', '0', 'false', 'no', 'off', 'enabled', 'y'])('%j is off', (v) =>
+    expect(envFlag(v)).toBe(false),
+  );
 });

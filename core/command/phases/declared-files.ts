@@ -32,18 +32,37 @@ export function declareFiles(
   outputFiles: Record<string, string> | undefined,
 ): { files: DeclaredFiles; violations: CommandViolation[] } {
   const violations: CommandViolation[] = [];
-  const bad = (path: (string | number)[], rule: string, message: string, code: CommandViolation['code'] = 'INVALID_REQUEST'): void => {
+  const bad = (
+    path: (string | number)[],
+    rule: string,
+    message: string,
+    code: CommandViolation['code'] = 'INVALID_REQUEST',
+  ): void => {
     violations.push({ code, rule, message, path });
   };
   const inputEntries = Object.entries(inputFiles ?? {});
   const outputEntries = Object.entries(outputFiles ?? {});
-  if (inputEntries.length > LIMITS.maxInputs) bad(['input_files'], 'too-many-inputs', `${inputEntries.length} input files declared: at most ${LIMITS.maxInputs} are allowed`);
-  if (outputEntries.length > LIMITS.maxOutputs) bad(['output_files'], 'too-many-outputs', `${outputEntries.length} output files declared: at most ${LIMITS.maxOutputs} are allowed`);
+  if (inputEntries.length > LIMITS.maxInputs)
+    bad(
+      ['input_files'],
+      'too-many-inputs',
+      `${inputEntries.length} input files declared: at most ${LIMITS.maxInputs} are allowed`,
+    );
+  if (outputEntries.length > LIMITS.maxOutputs)
+    bad(
+      ['output_files'],
+      'too-many-outputs',
+      `${outputEntries.length} output files declared: at most ${LIMITS.maxOutputs} are allowed`,
+    );
 
   const inputs = new Map<string, DeclaredInput>();
   for (const [alias, url] of inputEntries) {
     if (!INPUT_ALIAS.test(alias)) {
-      bad(['input_files', alias], 'alias-name', `input alias "${alias}" is not valid: input aliases must match ^in_[A-Za-z0-9_]+$`);
+      bad(
+        ['input_files', alias],
+        'alias-name',
+        `input alias "${alias}" is not valid: input aliases must match ^in_[A-Za-z0-9_]+$`,
+      );
       continue;
     }
     let proto = '';
@@ -53,7 +72,12 @@ export function declareFiles(
       proto = '';
     }
     if (proto !== 'http:' && proto !== 'https:') {
-      bad(['input_files', alias], 'input-url', `input "${alias}" is not an http(s) URL: "${String(url).slice(0, 200)}"`, 'VALIDATION_ERROR');
+      bad(
+        ['input_files', alias],
+        'input-url',
+        `input "${alias}" is not an http(s) URL: "${String(url).slice(0, 200)}"`,
+        'VALIDATION_ERROR',
+      );
       continue;
     }
     inputs.set(alias, { url, local: inputLocalName(alias, url) });
@@ -80,12 +104,20 @@ export function declareFiles(
       continue;
     }
     if (sequence && isPlaylistOutput(alias, name)) {
-      bad(at, 'file-name-pattern', `output file name "${name}" of "${alias}" is not allowed: a playlist output is one manifest, not a numbered sequence`);
+      bad(
+        at,
+        'file-name-pattern',
+        `output file name "${name}" of "${alias}" is not allowed: a playlist output is one manifest, not a numbered sequence`,
+      );
       continue;
     }
     const other = outputAliasByName.get(name);
     if (other) {
-      bad(at, 'duplicate-output', `output file name "${name}" of "${alias}" is also the name of "${other}": output names must be unique`);
+      bad(
+        at,
+        'duplicate-output',
+        `output file name "${name}" of "${alias}" is also the name of "${other}": output names must be unique`,
+      );
       continue;
     }
     if (inputNames.has(name)) {

@@ -25,7 +25,10 @@ export interface FiltersCheck {
   filters: string[];
 }
 
-export function checkFilters(uses: readonly GraphUse[], context: SourceBoundsContext = { outputsLimited: false }): FiltersCheck {
+export function checkFilters(
+  uses: readonly GraphUse[],
+  context: SourceBoundsContext = { outputsLimited: false },
+): FiltersCheck {
   const out: FiltersCheck = { issues: [], graphs: [], filters: [] };
   for (const use of uses) {
     const add = (rule: string, message: string): void => {

@@ -54,7 +54,15 @@ const LIMITING_OPTIONS = new Set(['t', 'to', 'frames', 'vframes', 'aframes', 'fs
 const CODEC_OPTIONS = new Set(['c', 'codec', 'vcodec', 'acodec', 'scodec']);
 
 export function checkOptions(command: ClassifiedCommand): OptionsCheck {
-  const out: OptionsCheck = { issues: [], files: [], graphs: [], codecs: [], hwaccels: [], inputOptionIndexes: new Set(), outputsLimited: false };
+  const out: OptionsCheck = {
+    issues: [],
+    files: [],
+    graphs: [],
+    codecs: [],
+    hwaccels: [],
+    inputOptionIndexes: new Set(),
+    outputsLimited: false,
+  };
   let step = 0;
   const bad = (rule: string, message: string): void => {
     out.issues.push({ ...invalid(rule, message), step });
@@ -67,7 +75,10 @@ export function checkOptions(command: ClassifiedCommand): OptionsCheck {
     if (forbidden && !(side === 'output' && (v === 'hls' || v === 'dash'))) {
       bad('format-not-allowed', `format "${v}" (${o.token}) is not allowed: ${forbidden}`);
     } else if (!list.includes(v)) {
-      bad('format-not-allowed', `format "${v}" (${o.token}) is not allowed as ${side === 'input' ? 'an input demuxer' : 'an output muxer'}: it is not in the service's ${side === 'input' ? 'demuxer' : 'muxer'} allowlist`);
+      bad(
+        'format-not-allowed',
+        `format "${v}" (${o.token}) is not allowed as ${side === 'input' ? 'an input demuxer' : 'an output muxer'}: it is not in the service's ${side === 'input' ? 'demuxer' : 'muxer'} allowlist`,
+      );
     }
   };
 
@@ -81,12 +92,21 @@ export function checkOptions(command: ClassifiedCommand): OptionsCheck {
       return;
     }
     if (kind === 'output-file' || kind === 'output-pattern') {
-      out.files.push({ role: 'output', value: v, what: `the file of option "${o.token}"`, allowPattern: kind === 'output-pattern', step });
+      out.files.push({
+        role: 'output',
+        value: v,
+        what: `the file of option "${o.token}"`,
+        allowPattern: kind === 'output-pattern',
+        step,
+      });
       return;
     }
     const ph = findPlaceholders(v);
     if (ph.length > 0 && kind !== 'filtergraph') {
-      bad('placeholder-position', `placeholder "${ph[0]!.text}" is not allowed as the value of "${o.token}": placeholders name input and output files only`);
+      bad(
+        'placeholder-position',
+        `placeholder "${ph[0]!.text}" is not allowed as the value of "${o.token}": placeholders name input and output files only`,
+      );
       return;
     }
     if (kind === 'name-prefix') {
@@ -130,11 +150,14 @@ export function checkOptions(command: ClassifiedCommand): OptionsCheck {
     step++;
     if (o.file === '-') {
       const f = o.options.find((x) => x.name === 'f');
-      if (f?.value !== 'null') bad('pipe-output', `output "-" is not allowed: outputs are workspace files (only "-f null -" writes nothing)`);
+      if (f?.value !== 'null')
+        bad('pipe-output', `output "-" is not allowed: outputs are workspace files (only "-f null -" writes nothing)`);
       continue;
     }
     out.files.push({ role: 'output', value: o.file, what: 'output file', allowPattern: true, step });
   }
-  out.outputsLimited = command.outputs.length > 0 && command.outputs.every((o) => o.options.some((x) => LIMITING_OPTIONS.has(x.name) && !x.negated));
+  out.outputsLimited =
+    command.outputs.length > 0 &&
+    command.outputs.every((o) => o.options.some((x) => LIMITING_OPTIONS.has(x.name) && !x.negated));
   return out;
 }

@@ -24,9 +24,12 @@ import { invalid, type PhaseIssue } from './issue.ts';
  */
 export function forcedInputOptions(): string[] {
   return [
-    '-protocol_whitelist', 'file',
-    '-format_whitelist', DEMUXER_ALLOWLIST.join(','),
-    '-max_pixels', String(LIMITS.maxPixels),
+    '-protocol_whitelist',
+    'file',
+    '-format_whitelist',
+    DEMUXER_ALLOWLIST.join(','),
+    '-max_pixels',
+    String(LIMITS.maxPixels),
   ];
 }
 
@@ -59,7 +62,10 @@ export function buildPlan(declared: DeclaredFiles, commands: readonly CheckedCom
       const files = seen ? seen.fileRefs.map((r) => r.value) : null;
       if (!seen || seen.issues.length > 0 || JSON.stringify(files) !== JSON.stringify(g.expectFiles)) {
         issues.push({
-          ...invalid('placeholder-escaped', `filtergraph "${c.tokens[g.index]}" reads differently once its placeholders are replaced: write each file placeholder unquoted and unescaped`),
+          ...invalid(
+            'placeholder-escaped',
+            `filtergraph "${c.tokens[g.index]}" reads differently once its placeholders are replaced: write each file placeholder unquoted and unescaped`,
+          ),
           command: ci,
         });
       }
@@ -68,7 +74,11 @@ export function buildPlan(declared: DeclaredFiles, commands: readonly CheckedCom
   });
   if (issues.length > 0) return { ok: false, issues };
 
-  const inputs: PlannedInput[] = [...declared.inputs.entries()].map(([alias, x]) => ({ alias, url: x.url, local_name: x.local }));
+  const inputs: PlannedInput[] = [...declared.inputs.entries()].map(([alias, x]) => ({
+    alias,
+    url: x.url,
+    local_name: x.local,
+  }));
   // Playlists are marked here, once, from what the user declared: the plan is the whole
   // contract of what the worker does (it stays free of API naming conventions), and the
   // decision is visible in the stored item.

@@ -34,7 +34,11 @@ export class WorkspaceLedger {
     ci: number,
     files: readonly FilePosition[],
     graphs: readonly { index: number; step: number; fileRefs: readonly FilterFileRef[] }[],
-  ): { issues: PhaseIssue[]; graphFiles: { index: number; expectFiles: string[] }[]; filterFiles: PlannedFilterFile[] } {
+  ): {
+    issues: PhaseIssue[];
+    graphFiles: { index: number; expectFiles: string[] }[];
+    filterFiles: PlannedFilterFile[];
+  } {
     const issues: PhaseIssue[] = [];
     /** Files filters open, for the worker's content check (filter-files.ts). */
     const filterFiles: PlannedFilterFile[] = [];
@@ -56,15 +60,26 @@ export class WorkspaceLedger {
         const name = this.resolveInput(ci, ref.value, `option "${ref.option}" of filter "${ref.filter}"`, bad);
         if (name === null) continue;
         if (!ref.extensions.includes(fileExtension(name))) {
-          bad('file-type-not-allowed', `"${ref.value}" in option "${ref.option}" of filter "${ref.filter}" is not allowed: its workspace name "${name}" must end in one of .${ref.extensions.join(', .')} (the input URL's extension decides it)`);
+          bad(
+            'file-type-not-allowed',
+            `"${ref.value}" in option "${ref.option}" of filter "${ref.filter}" is not allowed: its workspace name "${name}" must end in one of .${ref.extensions.join(', .')} (the input URL's extension decides it)`,
+          );
           continue;
         }
         if (hasPattern(name)) {
-          bad('file-name-pattern', `"${ref.value}" in option "${ref.option}" of filter "${ref.filter}" is not allowed: a file a filter opens cannot be a sequence pattern`);
+          bad(
+            'file-name-pattern',
+            `"${ref.value}" in option "${ref.option}" of filter "${ref.filter}" is not allowed: a file a filter opens cannot be a sequence pattern`,
+          );
           continue;
         }
         expectFiles.push(name);
-        filterFiles.push({ command_index: ci, local_name: name, kind: ref.kind, opened_by: `${ref.filter} ${ref.option}` });
+        filterFiles.push({
+          command_index: ci,
+          local_name: name,
+          kind: ref.kind,
+          opened_by: `${ref.filter} ${ref.option}`,
+        });
       }
       return { index: g.index, expectFiles };
     });
@@ -80,7 +95,12 @@ export class WorkspaceLedger {
     };
   }
 
-  private resolveInput(ci: number, value: string, what: string, bad: (rule: string, message: string) => null): string | null {
+  private resolveInput(
+    ci: number,
+    value: string,
+    what: string,
+    bad: (rule: string, message: string) => null,
+  ): string | null {
     const alias = wholePlaceholder(value);
     if (alias !== null) {
       if (INPUT_ALIAS.test(alias)) {
@@ -91,23 +111,41 @@ export class WorkspaceLedger {
       }
       if (OUTPUT_ALIAS.test(alias)) {
         const name = this.declared.outputs.get(alias);
-        if (name === undefined) return bad('undeclared-alias', `placeholder "${value}" in ${what} names no declared output file`);
+        if (name === undefined)
+          return bad('undeclared-alias', `placeholder "${value}" in ${what} names no declared output file`);
         const at = this.aliasWrittenIn.get(alias);
         if (at === undefined || at >= ci) {
-          return bad('placeholder-position', `placeholder "${value}" is an output and cannot be read by ${what}: an output can only be read by a later chained command`);
+          return bad(
+            'placeholder-position',
+            `placeholder "${value}" is an output and cannot be read by ${what}: an output can only be read by a later chained command`,
+          );
         }
         this.used.add(alias);
         return name;
       }
-      return bad('undeclared-alias', `placeholder "${value}" in ${what} names no declared file (aliases start with in_ or out_)`);
+      return bad(
+        'undeclared-alias',
+        `placeholder "${value}" in ${what} names no declared file (aliases start with in_ or out_)`,
+      );
     }
-    if (findPlaceholders(value).length > 0) return bad('placeholder-position', `"${value}" in ${what} is not allowed: a placeholder must be the whole file name`);
-    if (value === '-') return bad('pipe-input', `input "-" in ${what} is not allowed: FFmpeg has no standard input here; declare the file in input_files`);
+    if (findPlaceholders(value).length > 0)
+      return bad(
+        'placeholder-position',
+        `"${value}" in ${what} is not allowed: a placeholder must be the whole file name`,
+      );
+    if (value === '-')
+      return bad(
+        'pipe-input',
+        `input "-" in ${what} is not allowed: FFmpeg has no standard input here; declare the file in input_files`,
+      );
     const problem = pathProblem(value, { allowPattern: true });
     if (problem) return bad(problem.rule, `"${value}" in ${what} is not allowed: ${problem.reason}`);
     const at = this.written.get(value);
     if (at === undefined || at >= ci) {
-      return bad('input-not-in-workspace', `"${value}" in ${what} is not allowed: an input must be a declared {{in_*}} placeholder or a file written by an earlier chained command`);
+      return bad(
+        'input-not-in-workspace',
+        `"${value}" in ${what} is not allowed: an input must be a declared {{in_*}} placeholder or a file written by an earlier chained command`,
+      );
     }
     return value;
   }
@@ -123,23 +161,39 @@ export class WorkspaceLedger {
     const alias = wholePlaceholder(value);
     let name: string;
     if (alias !== null) {
-      if (!OUTPUT_ALIAS.test(alias)) return bad('placeholder-position', `placeholder "${value}" cannot be ${what}: only {{out_*}} placeholders name outputs`);
+      if (!OUTPUT_ALIAS.test(alias))
+        return bad(
+          'placeholder-position',
+          `placeholder "${value}" cannot be ${what}: only {{out_*}} placeholders name outputs`,
+        );
       const n = this.declared.outputs.get(alias);
-      if (n === undefined) return bad('undeclared-alias', `placeholder "${value}" (${what}) names no declared output file`);
-      if (this.aliasWrittenIn.has(alias)) return bad('duplicate-output', `placeholder "${value}" (${what}) is written more than once`);
+      if (n === undefined)
+        return bad('undeclared-alias', `placeholder "${value}" (${what}) names no declared output file`);
+      if (this.aliasWrittenIn.has(alias))
+        return bad('duplicate-output', `placeholder "${value}" (${what}) is written more than once`);
       this.aliasWrittenIn.set(alias, ci);
       this.used.add(alias);
       name = n;
     } else {
-      if (findPlaceholders(value).length > 0) return bad('placeholder-position', `"${value}" (${what}) is not allowed: a placeholder must be the whole file name`);
+      if (findPlaceholders(value).length > 0)
+        return bad(
+          'placeholder-position',
+          `"${value}" (${what}) is not allowed: a placeholder must be the whole file name`,
+        );
       const problem = pathProblem(value, { allowPattern });
       if (problem) return bad(problem.rule, `${what} "${value}" is not allowed: ${problem.reason}`);
       const owner = this.declared.outputAliasByName.get(value);
-      if (owner) return bad('duplicate-output', `${what} "${value}" is the file name of "${owner}": write it through its placeholder {{${owner}}}`);
+      if (owner)
+        return bad(
+          'duplicate-output',
+          `${what} "${value}" is the file name of "${owner}": write it through its placeholder {{${owner}}}`,
+        );
       name = value;
     }
-    if (this.declared.inputNames.has(name)) return bad('name-collision', `${what} "${value}" would overwrite the input "${name}"`);
-    if (this.written.has(name) || writtenHere.includes(name)) return bad('duplicate-output', `${what} "${value}" is written more than once`);
+    if (this.declared.inputNames.has(name))
+      return bad('name-collision', `${what} "${value}" would overwrite the input "${name}"`);
+    if (this.written.has(name) || writtenHere.includes(name))
+      return bad('duplicate-output', `${what} "${value}" is written more than once`);
     writtenHere.push(name);
     return name;
   }

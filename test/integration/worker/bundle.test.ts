@@ -38,7 +38,8 @@ describe('worker bundle', () => {
     expect(dockerfile).toMatch(/^RUN node fargate-task\/build\.mjs \/out\/worker\.mjs$/m);
     expect(dockerfile).toMatch(/^COPY --from=build \/out\/worker\.mjs \/app\/worker\.mjs$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["\/usr\/local\/bin\/node", "\/app\/worker\.mjs"\]$/m);
-    for (const dirName of ['core/', 'store/', 'fargate-task/']) expect(dockerfile).toContain(`COPY ${dirName} ${dirName}`);
+    for (const dirName of ['core/', 'store/', 'fargate-task/'])
+      expect(dockerfile).toContain(`COPY ${dirName} ${dirName}`);
   });
 
   it('the bundle starts and refuses an empty environment with exit code 2', () => {

@@ -15,7 +15,16 @@ import { runIngest, type IngestDeps } from '../../../fargate-task/src/ingest.ts'
 import { silentLogger } from '../../../fargate-task/src/log.ts';
 import { FileRepository } from '../../../store/file-repository.ts';
 import { createTables } from '../../../store/tables.ts';
-import { makeFixtures, startDynalite, startFixtureServer, startS3rver, type DynaliteHandle, type FixtureServer, type Fixtures, type S3rverHandle } from '../../helpers/index.ts';
+import {
+  makeFixtures,
+  startDynalite,
+  startFixtureServer,
+  startS3rver,
+  type DynaliteHandle,
+  type FixtureServer,
+  type Fixtures,
+  type S3rverHandle,
+} from '../../helpers/index.ts';
 
 const BUCKET = 'ingest-bucket';
 const TABLES = { commands: 'in-commands', apiKeys: 'in-keys', accounts: 'in-accounts', files: 'in-files' };
@@ -42,11 +51,20 @@ const deps = (over: Partial<IngestDeps> = {}): IngestDeps => ({
   ...over,
 });
 async function fileOf(source: FileItem['source'], filename: string, url?: string): Promise<FileItem> {
-  const item = newFileItem({ accountId: 'acct', fileId: fileId(), filename, source, originalFileUrl: url, now: new Date(), retentionDays: 1 });
+  const item = newFileItem({
+    accountId: 'acct',
+    fileId: fileId(),
+    filename,
+    source,
+    originalFileUrl: url,
+    now: new Date(),
+    retentionDays: 1,
+  });
   await files.create(item);
   return item;
 }
-const putBytes = (key: string, body: Buffer | string) => s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+const putBytes = (key: string, body: Buffer | string) =>
+  s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
 
 beforeAll(async () => {
   db = await startDynalite();
@@ -79,7 +97,10 @@ describe('file ingest', () => {
   it('probe: a URL-encoded key in the event (spaces as +) finds its file', async () => {
     const item = await fileOf('upload_url', 'my song (1).mp3');
     await putBytes(item.s3_key, await readFile(fx.path('audio.mp3')));
-    const encoded = item.s3_key.split('/').map((p) => encodeURIComponent(p).replace(/%20/g, '+')).join('/');
+    const encoded = item.s3_key
+      .split('/')
+      .map((p) => encodeURIComponent(p).replace(/%20/g, '+'))
+      .join('/');
     expect(encoded).not.toBe(item.s3_key);
     expect(await runIngest(deps(), { mode: 'probe', key: encoded })).toBe('STORED');
   });
@@ -96,7 +117,10 @@ describe('file ingest', () => {
     const item = await fileOf('upload_url', 'big.mp4');
     await putBytes(item.s3_key, await readFile(fx.path('video.mp4')));
     expect(await runIngest(deps({ maxBytes: 1000 }), { mode: 'probe', key: item.s3_key })).toBe('FAILED');
-    expect((await files.get('acct', item.file_id))!).toMatchObject({ status: 'FAILED', error_status: 'FILE_TOO_LARGE' });
+    expect((await files.get('acct', item.file_id))!).toMatchObject({
+      status: 'FAILED',
+      error_status: 'FILE_TOO_LARGE',
+    });
     expect(await s3.getObject(BUCKET, item.s3_key)).toBeNull();
   });
 
@@ -111,7 +135,10 @@ describe('file ingest', () => {
     const url = web.url('/video.mp4');
     const item = await fileOf('store_file', 'video.mp4', url);
     expect(await runIngest(deps(), { mode: 'fetch', account_id: 'acct', file_id: item.file_id })).toBe('STORED');
-    expect((await files.get('acct', item.file_id))!).toMatchObject({ status: 'STORED', probe: { file_type: 'video', width: 160 } });
+    expect((await files.get('acct', item.file_id))!).toMatchObject({
+      status: 'STORED',
+      probe: { file_type: 'video', width: 160 },
+    });
     expect((await s3.getObject(BUCKET, item.s3_key))!.body.length).toBeGreaterThan(1000);
     expect(await runIngest(deps(), { mode: 'probe', key: item.s3_key })).toBe('SKIPPED');
   });
@@ -123,7 +150,13 @@ describe('file ingest', () => {
 
     const hits = web.hits.length;
     const privateUrl = await fileOf('store_file', 'v.mp4', web.url('/video.mp4'));
-    expect(await runIngest(deps({ allowPrivateUrls: false }), { mode: 'fetch', account_id: 'acct', file_id: privateUrl.file_id })).toBe('FAILED');
+    expect(
+      await runIngest(deps({ allowPrivateUrls: false }), {
+        mode: 'fetch',
+        account_id: 'acct',
+        file_id: privateUrl.file_id,
+      }),
+    ).toBe('FAILED');
     expect((await files.get('acct', privateUrl.file_id))!.error_message).toMatch(/file_url/);
     expect(web.hits.length).toBe(hits); // refused before any connection
     expect(await s3.getObject(BUCKET, privateUrl.s3_key)).toBeNull();
@@ -131,7 +164,9 @@ describe('file ingest', () => {
 
   it('fetch: over the byte cap → FAILED / FILE_TOO_LARGE, nothing stored', async () => {
     const item = await fileOf('store_file', 'video.mp4', web.url('/video.mp4'));
-    expect(await runIngest(deps({ maxBytes: 1000 }), { mode: 'fetch', account_id: 'acct', file_id: item.file_id })).toBe('FAILED');
+    expect(
+      await runIngest(deps({ maxBytes: 1000 }), { mode: 'fetch', account_id: 'acct', file_id: item.file_id }),
+    ).toBe('FAILED');
     expect((await files.get('acct', item.file_id))!.error_status).toBe('FILE_TOO_LARGE');
     expect(await s3.getObject(BUCKET, item.s3_key)).toBeNull();
   });

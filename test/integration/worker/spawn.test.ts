@@ -23,7 +23,14 @@ describe('spawn options', () => {
     const spec = ffmpegSpawnSpec({ ffmpegPath: '/usr/bin/ffmpeg', argv, cwd: '/work/ws', uid: 10001, gid: 10001 });
     expect(spec.file).toBe('/usr/bin/ffmpeg');
     expect(spec.args).toEqual(['-nostdin', '-hide_banner', '-nostats', '-progress', 'pipe:1', '-y', ...argv]);
-    expect(spec.options).toMatchObject({ cwd: '/work/ws', env: {}, shell: false, uid: 10001, gid: 10001, stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(spec.options).toMatchObject({
+      cwd: '/work/ws',
+      env: {},
+      shell: false,
+      uid: 10001,
+      gid: 10001,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     expect(Object.keys(spec.options.env)).toHaveLength(0);
   });
 
@@ -32,7 +39,17 @@ describe('spawn options', () => {
     expect(spec.options).not.toHaveProperty('uid');
     expect(spec.options).not.toHaveProperty('gid');
     expect(spec.options.env).toEqual({});
-    expect(spec.args).toEqual(['-v', 'error', '-protocol_whitelist', 'file', '-print_format', 'json', '-show_format', '-show_streams', 'file:out.mp4']);
+    expect(spec.args).toEqual([
+      '-v',
+      'error',
+      '-protocol_whitelist',
+      'file',
+      '-print_format',
+      'json',
+      '-show_format',
+      '-show_streams',
+      'file:out.mp4',
+    ]);
   });
 
   it('the leading options are the API contract', () => {
@@ -69,11 +86,22 @@ describe('runFfmpeg', () => {
     try {
       // A stand-in for a stuck ffmpeg that ignores SIGTERM: only the SIGKILL ends it.
       const stubborn = path.join(dir, 'stubborn.mjs');
-      await writeFile(stubborn, `#!${process.execPath}\nprocess.on('SIGTERM', () => {});\nsetInterval(() => {}, 1000);\n`);
+      await writeFile(
+        stubborn,
+        `#!${process.execPath}\nprocess.on('SIGTERM', () => {});\nsetInterval(() => {}, 1000);\n`,
+      );
       await chmod(stubborn, 0o755);
       let pid = 0;
       const started = Date.now();
-      const res = await runFfmpeg({ ffmpegPath: stubborn, argv: [], cwd: dir, timeoutMs: 300, killGraceMs: 300, totalSeconds: null, onSpawn: (p) => (pid = p) });
+      const res = await runFfmpeg({
+        ffmpegPath: stubborn,
+        argv: [],
+        cwd: dir,
+        timeoutMs: 300,
+        killGraceMs: 300,
+        totalSeconds: null,
+        onSpawn: (p) => (pid = p),
+      });
       expect(res).toMatchObject({ timedOut: true, signal: 'SIGKILL', exitCode: null });
       expect(Date.now() - started).toBeGreaterThanOrEqual(550);
       expect(Date.now() - started).toBeLessThan(5000);
@@ -119,7 +147,14 @@ describe('runFfmpeg', () => {
       });
       expect(ok.exitCode).toBe(0);
       expect(updates.at(-1)).toMatchObject({ end: true, progress: { percent: 100 } });
-      const missing = await runFfmpeg({ ffmpegPath: '/nonexistent/ffmpeg', argv: [], cwd: dir, timeoutMs: 1000, killGraceMs: 100, totalSeconds: null });
+      const missing = await runFfmpeg({
+        ffmpegPath: '/nonexistent/ffmpeg',
+        argv: [],
+        cwd: dir,
+        timeoutMs: 1000,
+        killGraceMs: 100,
+        totalSeconds: null,
+      });
       expect(missing.spawnError).toBe('ENOENT');
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -142,21 +177,51 @@ describe('readWorkerConfig', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.config).toMatchObject({
-      commandsTable: 't', bucket: 'b', commandId: 'c', accountId: 'a', taskToken: 'tok', allowPrivateUrls: false,
-      heartbeatIntervalMs: HEARTBEAT_INTERVAL_SECONDS * 1000, download: { maxBytes: LIMITS.maxInputBytes, maxRedirects: LIMITS.maxRedirects },
+      commandsTable: 't',
+      bucket: 'b',
+      commandId: 'c',
+      accountId: 'a',
+      taskToken: 'tok',
+      allowPrivateUrls: false,
+      heartbeatIntervalMs: HEARTBEAT_INTERVAL_SECONDS * 1000,
+      download: { maxBytes: LIMITS.maxInputBytes, maxRedirects: LIMITS.maxRedirects },
     });
     expect(r.config.ffmpegPath).toMatch(/\/ffmpeg$/); // absolute: the child has no PATH
     expect(r.config.ffmpegUid).toBeUndefined();
   });
 
   it('optional variables', () => {
-    const r = readWorkerConfig({ ...env, [ENV.ALLOW_PRIVATE_URLS]: '1', [ENV.WORK_DIR]: '/work', [WORKER_ENV.FFMPEG_UID]: '10001', [WORKER_ENV.FFMPEG_GID]: '10002', [WORKER_ENV.MAX_INPUT_BYTES]: '1000', [ENV.FFMPEG_PATH]: '/opt/ffmpeg' });
-    expect(r).toMatchObject({ ok: true, config: { allowPrivateUrls: true, workDir: '/work', ffmpegUid: 10001, ffmpegGid: 10002, ffmpegPath: '/opt/ffmpeg', download: { maxBytes: 1000 } } });
+    const r = readWorkerConfig({
+      ...env,
+      [ENV.ALLOW_PRIVATE_URLS]: '1',
+      [ENV.WORK_DIR]: '/work',
+      [WORKER_ENV.FFMPEG_UID]: '10001',
+      [WORKER_ENV.FFMPEG_GID]: '10002',
+      [WORKER_ENV.MAX_INPUT_BYTES]: '1000',
+      [ENV.FFMPEG_PATH]: '/opt/ffmpeg',
+    });
+    expect(r).toMatchObject({
+      ok: true,
+      config: {
+        allowPrivateUrls: true,
+        workDir: '/work',
+        ffmpegUid: 10001,
+        ffmpegGid: 10002,
+        ffmpegPath: '/opt/ffmpeg',
+        download: { maxBytes: 1000 },
+      },
+    });
   });
 
   it('names what is missing or malformed', () => {
-    expect(readWorkerConfig({})).toMatchObject({ ok: false, missing: [ENV.COMMANDS_TABLE, ENV.BUCKET, ENV.COMMAND_ID, ENV.ACCOUNT_ID, ENV.TASK_TOKEN] });
-    expect(readWorkerConfig({ ...env, [WORKER_ENV.FFMPEG_UID]: 'root' })).toMatchObject({ ok: false, message: expect.stringContaining(WORKER_ENV.FFMPEG_UID) });
+    expect(readWorkerConfig({})).toMatchObject({
+      ok: false,
+      missing: [ENV.COMMANDS_TABLE, ENV.BUCKET, ENV.COMMAND_ID, ENV.ACCOUNT_ID, ENV.TASK_TOKEN],
+    });
+    expect(readWorkerConfig({ ...env, [WORKER_ENV.FFMPEG_UID]: 'root' })).toMatchObject({
+      ok: false,
+      message: expect.stringContaining(WORKER_ENV.FFMPEG_UID),
+    });
   });
 });
 
@@ -177,7 +242,12 @@ describe('progress writer', () => {
     try {
       let clock = 0;
       const sent: Progress[] = [];
-      const w = createProgressWriter({ write: async (p) => (sent.push(p), true), intervalMs: 2000, log: silentLogger, now: () => clock });
+      const w = createProgressWriter({
+        write: async (p) => (sent.push(p), true),
+        intervalMs: 2000,
+        log: silentLogger,
+        now: () => clock,
+      });
       const p = (s: number) => ({ percent: s * 10, out_time_seconds: s, speed: 1, fps: 25 });
       w.update(p(1)); // written
       w.update(p(1)); // same: skipped

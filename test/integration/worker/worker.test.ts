@@ -68,7 +68,10 @@ interface Case {
   pids: number[];
 }
 
-async function runCase(plan: CommandPlan, opts: { maxSeconds?: number; config?: Partial<WorkerConfig>; env?: Record<string, string> } = {}): Promise<Case> {
+async function runCase(
+  plan: CommandPlan,
+  opts: { maxSeconds?: number; config?: Partial<WorkerConfig>; env?: Record<string, string> } = {},
+): Promise<Case> {
   const commandId = `cmd-${++seq}-${Date.now()}`;
   const token = `token-${commandId}`;
   const item: CommandItem = {
@@ -116,9 +119,17 @@ async function runCase(plan: CommandPlan, opts: { maxSeconds?: number; config?: 
 
 /** The item as stored (the worker writes outputs and attempts there). */
 const itemOf = async (commandId: string) =>
-  (await db.doc.send(new GetCommand({ TableName: TABLE_NAME, Key: { [TABLE.commands.partitionKey]: ACCOUNT, [TABLE.commands.sortKey]: commandId } }))).Item as CommandItem;
+  (
+    await db.doc.send(
+      new GetCommand({
+        TableName: TABLE_NAME,
+        Key: { [TABLE.commands.partitionKey]: ACCOUNT, [TABLE.commands.sortKey]: commandId },
+      }),
+    )
+  ).Item as CommandItem;
 /** The full outputs the worker stored beside its result (with a playlist's companion names). */
-const storedOf = async (commandId: string) => JSON.parse((await itemOf(commandId)).output_files_json ?? '{}') as WorkerResult['output_files'];
+const storedOf = async (commandId: string) =>
+  JSON.parse((await itemOf(commandId)).output_files_json ?? '{}') as WorkerResult['output_files'];
 
 const failureOf = (token: string) => sfn.callsOf('SendTaskFailure').filter((c) => c.body.taskToken === token);
 const successOf = (token: string) => sfn.callsOf('SendTaskSuccess').filter((c) => c.body.taskToken === token);
@@ -136,7 +147,21 @@ describe('worker: success', () => {
     const c = await runCase({
       inputs: [{ alias: 'in_video', url: web.url('/video.mp4'), local_name: 'in_video.mp4' }],
       outputs: [{ alias: 'out_video', local_name: 'result.webm' }],
-      commands: [['-protocol_whitelist', 'file', '-i', 'in_video.mp4', '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-c:a', 'libopus', 'result.webm']],
+      commands: [
+        [
+          '-protocol_whitelist',
+          'file',
+          '-i',
+          'in_video.mp4',
+          '-c:v',
+          'libvpx-vp9',
+          '-deadline',
+          'realtime',
+          '-c:a',
+          'libopus',
+          'result.webm',
+        ],
+      ],
     });
     expect(c.outcome.error).toBeUndefined();
     expect(c.outcome).toMatchObject({ status: 'SUCCESS', reported: true });
@@ -176,7 +201,14 @@ describe('worker: success', () => {
     expect(out.size_mbytes).toBeCloseTo(stored!.body.length / 1048576, 5);
     expect(stored!.body.subarray(0, 4).toString('hex')).toBe('1a45dfa3'); // EBML magic
 
-    const item = (await db.doc.send(new GetCommand({ TableName: TABLE_NAME, Key: { [TABLE.commands.partitionKey]: ACCOUNT, [TABLE.commands.sortKey]: c.commandId } }))).Item as CommandItem;
+    const item = (
+      await db.doc.send(
+        new GetCommand({
+          TableName: TABLE_NAME,
+          Key: { [TABLE.commands.partitionKey]: ACCOUNT, [TABLE.commands.sortKey]: c.commandId },
+        }),
+      )
+    ).Item as CommandItem;
     expect(item.progress).toBeDefined();
     expect(item.progress!.out_time_seconds).toBeGreaterThan(0);
     expect(item.progress!.percent).toBe(100);
@@ -201,8 +233,21 @@ describe('worker: success', () => {
     });
     expect(c.outcome.status).toBe('SUCCESS');
     const result = c.outcome.result!;
-    expect(result.output_files.out_audio).toMatchObject({ file_type: 'audio', codec: 'pcm_s16le', mime_type: 'audio/wav', width: null, frame_rate: null });
-    expect(result.output_files.out_thumb).toMatchObject({ file_type: 'image', codec: 'png', mime_type: 'image/png', width: 160, height: 120, duration: null });
+    expect(result.output_files.out_audio).toMatchObject({
+      file_type: 'audio',
+      codec: 'pcm_s16le',
+      mime_type: 'audio/wav',
+      width: null,
+      frame_rate: null,
+    });
+    expect(result.output_files.out_thumb).toMatchObject({
+      file_type: 'image',
+      codec: 'png',
+      mime_type: 'image/png',
+      width: 160,
+      height: 120,
+      duration: null,
+    });
     // Without a playlist output, files FFmpeg wrote that no declared output owns are not stored.
     expect(await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, c.commandId, 'mid.mp4'))).toBeNull();
   });
@@ -214,11 +259,17 @@ describe('worker: success', () => {
  */
 describe('worker: playlist outputs (HLS, DASH)', () => {
   function planOf(command: string, outputFiles: Record<string, string>): CommandPlan {
-    const r = parseFfmpegCommand({ commands: [command], inputFiles: { in_video: web.url('/video.mp4') }, outputFiles, gpuAvailable: false });
+    const r = parseFfmpegCommand({
+      commands: [command],
+      inputFiles: { in_video: web.url('/video.mp4') },
+      outputFiles,
+      gpuAvailable: false,
+    });
     if (!r.ok) throw new Error(JSON.stringify(r.violations));
     return r.plan;
   }
-  const HLS = 'ffmpeg -i {{in_video}} -c:v libx264 -preset ultrafast -g 5 -c:a aac -f hls -hls_time 0.2 -hls_playlist_type vod -hls_segment_filename seg_%03d.ts {{out_playlist_hls}}';
+  const HLS =
+    'ffmpeg -i {{in_video}} -c:v libx264 -preset ultrafast -g 5 -c:a aac -f hls -hls_time 0.2 -hls_playlist_type vod -hls_segment_filename seg_%03d.ts {{out_playlist_hls}}';
   const get = async (commandId: string, name: string) => s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, commandId, name));
 
   it('HLS: the manifest and every segment it lists are stored side by side; file_count and size_mbytes cover them all', async () => {
@@ -238,7 +289,11 @@ describe('worker: playlist outputs (HLS, DASH)', () => {
 
     const manifest = await get(c.commandId, 'index.m3u8');
     expect(manifest?.contentType).toBe('application/vnd.apple.mpegurl');
-    const listed = manifest!.body.toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const listed = manifest!.body
+      .toString('utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     expect(listed.length).toBeGreaterThanOrEqual(3);
     let bytes = manifest!.body.length;
     for (const name of listed) {
@@ -255,7 +310,12 @@ describe('worker: playlist outputs (HLS, DASH)', () => {
   });
 
   it('DASH: manifest.mpd with its init and chunk files', async () => {
-    const c = await runCase(planOf('ffmpeg -i {{in_video}} -c:v libx264 -preset ultrafast -g 5 -c:a aac -f dash -seg_duration 0.2 {{out_playlist}}', { out_playlist: 'manifest.mpd' }));
+    const c = await runCase(
+      planOf(
+        'ffmpeg -i {{in_video}} -c:v libx264 -preset ultrafast -g 5 -c:a aac -f dash -seg_duration 0.2 {{out_playlist}}',
+        { out_playlist: 'manifest.mpd' },
+      ),
+    );
     expect(c.outcome.error).toBeUndefined();
     const out = (await storedOf(c.commandId)).out_playlist!;
     expect(c.outcome.result!.output_files.out_playlist!.file_count).toBe(out.file_count);
@@ -264,7 +324,13 @@ describe('worker: playlist outputs (HLS, DASH)', () => {
     const mpd = manifest!.body.toString('utf8');
     // SegmentTemplate attributes → the file names they stand for.
     const templates = [...mpd.matchAll(/(?:initialization|media)="([^"]+)"/g)].map(
-      (m) => new RegExp(`^${m[1]!.replace(/\$RepresentationID\$/g, '\\d+').replace(/\$Number%0(\d)d\$/g, '\\d{$1}').replace(/\./g, '\\.')}$`),
+      (m) =>
+        new RegExp(
+          `^${m[1]!
+            .replace(/\$RepresentationID\$/g, '\\d+')
+            .replace(/\$Number%0(\d)d\$/g, '\\d{$1}')
+            .replace(/\./g, '\\.')}$`,
+        ),
     );
     expect(templates.length).toBeGreaterThanOrEqual(2);
     const names = out.companion_names!;
@@ -272,7 +338,10 @@ describe('worker: playlist outputs (HLS, DASH)', () => {
     expect(names.filter((n) => n.startsWith('chunk-')).length).toBeGreaterThanOrEqual(4);
     let bytes = manifest!.body.length;
     for (const name of names) {
-      expect(templates.some((t) => t.test(name)), name).toBe(true);
+      expect(
+        templates.some((t) => t.test(name)),
+        name,
+      ).toBe(true);
       const obj = await get(c.commandId, name);
       expect(obj, name).not.toBeNull();
       bytes += obj!.body.length;
@@ -284,7 +353,9 @@ describe('worker: playlist outputs (HLS, DASH)', () => {
   it('OUTPUT_UPLOAD_FAILED when manifest + segments exceed the output byte cap (the manifest alone does not)', async () => {
     const c = await runCase(planOf(HLS, { out_playlist_hls: 'index.m3u8' }), { config: { maxOutputBytes: 20_000 } });
     expect(c.outcome.error?.status).toBe('OUTPUT_UPLOAD_FAILED');
-    expect(c.outcome.error?.message).toMatch(/playlist output out_playlist_hls is \d+ bytes with its \d+ segment\/companion files, over the limit of 20000/);
+    expect(c.outcome.error?.message).toMatch(
+      /playlist output out_playlist_hls is \d+ bytes with its \d+ segment\/companion files, over the limit of 20000/,
+    );
     expect(await get(c.commandId, 'index.m3u8')).toBeNull();
     expect(await get(c.commandId, 'seg_000.ts')).toBeNull();
   });
@@ -293,14 +364,21 @@ describe('worker: playlist outputs (HLS, DASH)', () => {
 /** Sequence outputs (frame_%03d.png, seg_%d.ts) from the user's command, through the parser. */
 describe('worker: sequence outputs (image sequences, -f segment)', () => {
   function planOf(command: string, outputFiles: Record<string, string>): CommandPlan {
-    const r = parseFfmpegCommand({ commands: [command], inputFiles: { in_video: web.url('/video.mp4') }, outputFiles, gpuAvailable: false });
+    const r = parseFfmpegCommand({
+      commands: [command],
+      inputFiles: { in_video: web.url('/video.mp4') },
+      outputFiles,
+      gpuAvailable: false,
+    });
     if (!r.ok) throw new Error(JSON.stringify(r.violations));
     return r.plan;
   }
   const get = async (commandId: string, name: string) => s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, commandId, name));
 
   it('frame_%03d.png: every frame stored under the output prefix; the meta describes the first, file_count counts them', async () => {
-    const c = await runCase(planOf('ffmpeg -i {{in_video}} -vf fps=4 {{out_frames}}', { out_frames: 'frame_%03d.png' }));
+    const c = await runCase(
+      planOf('ffmpeg -i {{in_video}} -vf fps=4 {{out_frames}}', { out_frames: 'frame_%03d.png' }),
+    );
     expect(c.outcome.error).toBeUndefined();
     const out = c.outcome.result!.output_files.out_frames!;
     expect(out).toMatchObject({
@@ -328,17 +406,23 @@ describe('worker: sequence outputs (image sequences, -f segment)', () => {
 
   it('-f segment: seg_%d.ts stored as one output, its list as another, segments not counted twice', async () => {
     const c = await runCase(
-      planOf('ffmpeg -i {{in_video}} -c:v libx264 -preset ultrafast -g 5 -c:a aac -f segment -segment_time 0.2 -segment_list {{out_list}} {{out_segments}}', {
-        out_segments: 'seg_%d.ts',
-        out_list: 'list.m3u8',
-      }),
+      planOf(
+        'ffmpeg -i {{in_video}} -c:v libx264 -preset ultrafast -g 5 -c:a aac -f segment -segment_time 0.2 -segment_list {{out_list}} {{out_segments}}',
+        {
+          out_segments: 'seg_%d.ts',
+          out_list: 'list.m3u8',
+        },
+      ),
     );
     expect(c.outcome.error).toBeUndefined();
     const { out_segments: segs, out_list: list } = c.outcome.result!.output_files;
     expect(segs!.filename).toBe('seg_0.ts');
     expect(segs!.file_count).toBeGreaterThanOrEqual(3);
     const manifest = (await get(c.commandId, 'list.m3u8'))!.body.toString('utf8');
-    const listed = manifest.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const listed = manifest
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     expect(['seg_0.ts', ...(await storedOf(c.commandId)).out_segments!.companion_names!]).toEqual(listed);
     expect(list!.file_count).toBe(1); // the playlist's segments belong to the sequence output
     for (const name of listed) expect((await get(c.commandId, name))!.body[0], name).toBe(0x47);
@@ -346,8 +430,14 @@ describe('worker: sequence outputs (image sequences, -f segment)', () => {
 
   it('OUTPUT_MISSING when the pattern matched nothing; OUTPUT_UPLOAD_FAILED over the byte cap', async () => {
     const plan = planOf('ffmpeg -i {{in_video}} -vf fps=4 {{out_frames}}', { out_frames: 'frame_%03d.png' });
-    const missing = await runCase({ ...plan, commands: [plan.commands[0]!.map((a) => (a === 'frame_%03d.png' ? 'other_%03d.png' : a))] });
-    expect(missing.outcome.error).toMatchObject({ status: 'OUTPUT_MISSING', message: expect.stringContaining('no file matches its pattern') });
+    const missing = await runCase({
+      ...plan,
+      commands: [plan.commands[0]!.map((a) => (a === 'frame_%03d.png' ? 'other_%03d.png' : a))],
+    });
+    expect(missing.outcome.error).toMatchObject({
+      status: 'OUTPUT_MISSING',
+      message: expect.stringContaining('no file matches its pattern'),
+    });
     const big = await runCase(plan, { config: { maxOutputBytes: 3000 } });
     expect(big.outcome.error?.status).toBe('OUTPUT_UPLOAD_FAILED');
     expect(await get(big.commandId, 'frame_001.png')).toBeNull();
@@ -377,7 +467,9 @@ describe('worker: failures', () => {
     const own = `files/${ACCOUNT}/0b8f2f6e-3c1d-4e2a-9b7c-5d4e3f2a1b0c/clip.mp4`;
     const foreign = `files/acct-2/0b8f2f6e-3c1d-4e2a-9b7c-5d4e3f2a1b0d/clip.mp4`;
     for (const key of [own, foreign]) {
-      await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: await readFile(fx.path('video.mp4')) }));
+      await s3.client.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: await readFile(fx.path('video.mp4')) }),
+      );
     }
     const hits = web.hits.length;
     const plan = (key: string): CommandPlan => ({
@@ -463,7 +555,19 @@ describe('worker: failures', () => {
         inputs: [{ alias: 'in_video', url: web.url('/long.mp4'), local_name: 'in_video.mp4' }],
         outputs: [{ alias: 'out_video', local_name: 'slow.mp4' }],
         // A deliberately slow chain: heavy denoise at an upscaled size, slowest x264 preset.
-        commands: [['-i', 'in_video.mp4', '-vf', 'scale=1280:960,nlmeans=s=10:p=7:r=15', '-c:v', 'libx264', '-preset', 'veryslow', 'slow.mp4']],
+        commands: [
+          [
+            '-i',
+            'in_video.mp4',
+            '-vf',
+            'scale=1280:960,nlmeans=s=10:p=7:r=15',
+            '-c:v',
+            'libx264',
+            '-preset',
+            'veryslow',
+            'slow.mp4',
+          ],
+        ],
       },
       { maxSeconds: 1 },
     );
@@ -492,7 +596,12 @@ describe('worker: failures', () => {
     await db.doc.send(
       new PutCommand({
         TableName: TABLE_NAME,
-        Item: { account_id: ACCOUNT, command_id: commandId, status: 'SUCCESS', plan: { inputs: [], outputs: [], commands: [['-version']] } },
+        Item: {
+          account_id: ACCOUNT,
+          command_id: commandId,
+          status: 'SUCCESS',
+          plan: { inputs: [], outputs: [], commands: [['-version']] },
+        },
       }),
     );
     const outcome = await runCommand({
@@ -501,9 +610,20 @@ describe('worker: failures', () => {
       sfn: sfn.client,
       log: silentLogger,
       config: {
-        commandsTable: TABLE_NAME, bucket: BUCKET, accountId: ACCOUNT, commandId, taskToken: 'tok-stale', workDir: workRoot,
-        allowPrivateUrls: false, ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', heartbeatIntervalMs: 60_000,
-        progressIntervalMs: DEFAULTS.progressIntervalMs, killGraceMs: 1000, probeTimeoutMs: 1000, maxOutputBytes: 1,
+        commandsTable: TABLE_NAME,
+        bucket: BUCKET,
+        accountId: ACCOUNT,
+        commandId,
+        taskToken: 'tok-stale',
+        workDir: workRoot,
+        allowPrivateUrls: false,
+        ffmpegPath: 'ffmpeg',
+        ffprobePath: 'ffprobe',
+        heartbeatIntervalMs: 60_000,
+        progressIntervalMs: DEFAULTS.progressIntervalMs,
+        killGraceMs: 1000,
+        probeTimeoutMs: 1000,
+        maxOutputBytes: 1,
         download: { maxBytes: 1, timeoutMs: 1, maxRedirects: 0, retries: 0, retryDelayMs: 1 },
       },
     });
@@ -519,9 +639,20 @@ describe('worker: failures', () => {
       sfn: sfn.client,
       log: silentLogger,
       config: {
-        commandsTable: TABLE_NAME, bucket: BUCKET, accountId: ACCOUNT, commandId: `missing-${Date.now()}`, taskToken: token, workDir: workRoot,
-        allowPrivateUrls: false, ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', heartbeatIntervalMs: 60_000,
-        progressIntervalMs: DEFAULTS.progressIntervalMs, killGraceMs: 1000, probeTimeoutMs: 1000, maxOutputBytes: 1,
+        commandsTable: TABLE_NAME,
+        bucket: BUCKET,
+        accountId: ACCOUNT,
+        commandId: `missing-${Date.now()}`,
+        taskToken: token,
+        workDir: workRoot,
+        allowPrivateUrls: false,
+        ffmpegPath: 'ffmpeg',
+        ffprobePath: 'ffprobe',
+        heartbeatIntervalMs: 60_000,
+        progressIntervalMs: DEFAULTS.progressIntervalMs,
+        killGraceMs: 1000,
+        probeTimeoutMs: 1000,
+        maxOutputBytes: 1,
         download: { maxBytes: 1, timeoutMs: 1, maxRedirects: 0, retries: 0, retryDelayMs: 1 },
       },
     });
@@ -555,7 +686,19 @@ describe('worker: failures', () => {
       const c = await runCase({
         inputs: [{ alias: 'in_video', url: web.url('/long.mp4'), local_name: 'in_video.mp4' }],
         outputs: [{ alias: 'out_video', local_name: 'slow.mp4' }],
-        commands: [['-i', 'in_video.mp4', '-vf', 'scale=1280:960,nlmeans=s=10:p=7:r=15', '-c:v', 'libx264', '-preset', 'veryslow', 'slow.mp4']],
+        commands: [
+          [
+            '-i',
+            'in_video.mp4',
+            '-vf',
+            'scale=1280:960,nlmeans=s=10:p=7:r=15',
+            '-c:v',
+            'libx264',
+            '-preset',
+            'veryslow',
+            'slow.mp4',
+          ],
+        ],
       });
       expect(c.outcome.error?.status).toBe('WORKER_LOST');
       expect(c.outcome.error?.message).toMatch(/TaskTimedOut/);
@@ -605,7 +748,10 @@ describe('worker: isolation', () => {
       expect(c.outcome.status).toBe('SUCCESS');
       expect(c.outcome.result!.output_files.out_env).toMatchObject({ file_type: 'other', mime_type: 'text/plain' });
       const env = (await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, c.commandId, 'env.txt')))!.body.toString('utf8');
-      const names = env.split('\n').filter(Boolean).map((l) => l.slice(0, l.indexOf('=')));
+      const names = env
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.slice(0, l.indexOf('=')));
       // Only what /bin/sh itself sets may appear.
       expect(names.filter((n) => !['PWD', 'OLDPWD', 'SHLVL', '_'].includes(n))).toEqual([]);
       expect(env).not.toMatch(/leak-me|AWS_|FFAAS_|token-/);
@@ -635,7 +781,9 @@ describe('worker: isolation', () => {
         { config: { ffmpegPath: wrapper, ffmpegUid: 65534, ffmpegGid: 65534 } },
       );
       expect(c.outcome.error).toBeUndefined();
-      const uid = (await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, c.commandId, 'uid.txt')))!.body.toString('utf8').trim();
+      const uid = (await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, c.commandId, 'uid.txt')))!.body
+        .toString('utf8')
+        .trim();
       expect(uid).toBe('65534');
       expect(c.outcome.result!.output_files.out_audio!.file_type).toBe('audio');
     } finally {
@@ -651,8 +799,16 @@ describe('main.ts as a child process (the local-mode contract)', () => {
       new PutCommand({
         TableName: TABLE_NAME,
         Item: {
-          account_id: ACCOUNT, command_id: commandId, status: 'PROCESSING', command_type: 'FFMPEG_COMMAND', created_at: new Date().toISOString(),
-          original_request: { input_files: {}, output_files: {} }, max_command_run_seconds: maxSeconds, compute: 'cpu', vcpu_count: 2, plan,
+          account_id: ACCOUNT,
+          command_id: commandId,
+          status: 'PROCESSING',
+          command_type: 'FFMPEG_COMMAND',
+          created_at: new Date().toISOString(),
+          original_request: { input_files: {}, output_files: {} },
+          max_command_run_seconds: maxSeconds,
+          compute: 'cpu',
+          vcpu_count: 2,
+          plan,
         } satisfies CommandItem,
       }),
     );
@@ -683,7 +839,8 @@ describe('main.ts as a child process (the local-mode contract)', () => {
     });
   }
 
-  const exitOf = (child: ReturnType<typeof spawn>) => new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const exitOf = (child: ReturnType<typeof spawn>) =>
+    new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
 
   it('runs a command end to end from its environment and exits 0', async () => {
     const commandId = await putItem({
@@ -706,7 +863,19 @@ describe('main.ts as a child process (the local-mode contract)', () => {
     const commandId = await putItem({
       inputs: [{ alias: 'in_video', url: web.url('/long.mp4'), local_name: 'in_video.mp4' }],
       outputs: [{ alias: 'out_video', local_name: 'slow.mp4' }],
-      commands: [['-i', 'in_video.mp4', '-vf', 'scale=1280:960,nlmeans=s=10:p=7:r=15', '-c:v', 'libx264', '-preset', 'veryslow', 'slow.mp4']],
+      commands: [
+        [
+          '-i',
+          'in_video.mp4',
+          '-vf',
+          'scale=1280:960,nlmeans=s=10:p=7:r=15',
+          '-c:v',
+          'libx264',
+          '-preset',
+          'veryslow',
+          'slow.mp4',
+        ],
+      ],
     });
     const token = `child-token-${commandId}`;
     const child = startWorker(commandId, token);

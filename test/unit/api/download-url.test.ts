@@ -1,6 +1,13 @@
 /** Download URL tokens: bound to scope, id, account and expiry; names stay plain. */
 import { describe, expect, it } from 'vitest';
-import { checkDownloadToken, downloadObjectKey, downloadPath, downloadToken, isDownloadName, isManifestName } from '../../../core/api/download-url.ts';
+import {
+  checkDownloadToken,
+  downloadObjectKey,
+  downloadPath,
+  downloadToken,
+  isDownloadName,
+  isManifestName,
+} from '../../../core/api/download-url.ts';
 import { apiKeyFromHeaders } from '../../../core/api/api-keys.ts';
 import { isRendiRequest, RendiListQuerySchema } from '../../../core/dialects/rendi.ts';
 
@@ -24,7 +31,10 @@ describe('download tokens', () => {
     const [head, , mac] = token.split('.');
     const otherAccount = `${head}.${Buffer.from('acct-2').toString('base64url')}.${mac}`;
     expect(checkDownloadToken(SECRET, 'cmd-1', otherAccount, 0)).toEqual({ ok: false, reason: 'bad-signature' });
-    expect(checkDownloadToken(SECRET, 'cmd-1', `f${token.slice(1)}`, 0)).toEqual({ ok: false, reason: 'bad-signature' });
+    expect(checkDownloadToken(SECRET, 'cmd-1', `f${token.slice(1)}`, 0)).toEqual({
+      ok: false,
+      reason: 'bad-signature',
+    });
     const later = `c${(grant.expiresAt + 3600).toString(36)}.${token.split('.').slice(1).join('.')}`;
     expect(checkDownloadToken(SECRET, 'cmd-1', later, 0)).toEqual({ ok: false, reason: 'bad-signature' });
     expect(checkDownloadToken(SECRET, 'cmd-1', 'garbage', 0)).toEqual({ ok: false, reason: 'malformed' });
@@ -57,6 +67,10 @@ describe('Rendi list query', () => {
     expect(RendiListQuerySchema.parse({ limit: '1000', offset: '5' })).toMatchObject({ limit: 1000, offset: 5 });
     expect(RendiListQuerySchema.safeParse({ limit: '1001' }).success).toBe(false);
     expect(RendiListQuerySchema.safeParse({ limit: 'many' }).success).toBe(false);
-    expect([isRendiRequest('/v1/commands'), isRendiRequest('/api/v1/commands'), isRendiRequest(undefined)]).toEqual([true, false, false]);
+    expect([isRendiRequest('/v1/commands'), isRendiRequest('/api/v1/commands'), isRendiRequest(undefined)]).toEqual([
+      true,
+      false,
+      false,
+    ]);
   });
 });

@@ -45,7 +45,11 @@ describe('ids', () => {
 });
 
 describe('buildCommandItem / buildExecutionInput', () => {
-  const plan = { inputs: [{ alias: 'in_a', url: 'https://e.com/a.mp4', local_name: 'in_a.mp4' }], outputs: [{ alias: 'out_a', local_name: 'a.webm' }], commands: [['-i', 'in_a.mp4', 'a.webm']] };
+  const plan = {
+    inputs: [{ alias: 'in_a', url: 'https://e.com/a.mp4', local_name: 'in_a.mp4' }],
+    outputs: [{ alias: 'out_a', local_name: 'a.webm' }],
+    commands: [['-i', 'in_a.mp4', 'a.webm']],
+  };
   const now = new Date('2026-01-01T00:00:00.000Z');
 
   it('QUEUED, pending, defaults, TTL', () => {
@@ -53,7 +57,11 @@ describe('buildCommandItem / buildExecutionInput', () => {
       accountId: 'acc',
       commandId: 'id1',
       commandType: 'FFMPEG_COMMAND',
-      request: { input_files: { in_a: 'https://e.com/a.mp4' }, output_files: { out_a: 'a.webm' }, ffmpeg_command: '-i {{in_a}} {{out_a}}' },
+      request: {
+        input_files: { in_a: 'https://e.com/a.mp4' },
+        output_files: { out_a: 'a.webm' },
+        ffmpeg_command: '-i {{in_a}} {{out_a}}',
+      },
       parsed: { plan, compute: 'cpu' },
       now,
     });
@@ -63,7 +71,11 @@ describe('buildCommandItem / buildExecutionInput', () => {
       status: 'QUEUED',
       command_type: 'FFMPEG_COMMAND',
       created_at: '2026-01-01T00:00:00.000Z',
-      original_request: { input_files: { in_a: 'https://e.com/a.mp4' }, output_files: { out_a: 'a.webm' }, ffmpeg_command: '-i {{in_a}} {{out_a}}' },
+      original_request: {
+        input_files: { in_a: 'https://e.com/a.mp4' },
+        output_files: { out_a: 'a.webm' },
+        ffmpeg_command: '-i {{in_a}} {{out_a}}',
+      },
       max_command_run_seconds: 900,
       compute: 'cpu',
       vcpu_count: 2,
@@ -90,8 +102,17 @@ describe('buildCommandItem / buildExecutionInput', () => {
       parsed: { plan, compute: 'gpu' },
       now,
     });
-    expect(item.original_request).toEqual({ input_files: {}, output_files: { out_a: 'a.webm' }, ffmpeg_commands: ['a', 'b'] });
-    expect(item).toMatchObject({ metadata: { x: 1 }, webhook_url: 'https://h.example.com', vcpu_count: 8, max_command_run_seconds: 60 });
+    expect(item.original_request).toEqual({
+      input_files: {},
+      output_files: { out_a: 'a.webm' },
+      ffmpeg_commands: ['a', 'b'],
+    });
+    expect(item).toMatchObject({
+      metadata: { x: 1 },
+      webhook_url: 'https://h.example.com',
+      vcpu_count: 8,
+      max_command_run_seconds: 60,
+    });
     expect(buildExecutionInput(item)).toEqual({
       account_id: 'acc',
       command_id: 'id2',

@@ -35,9 +35,25 @@ const POLL_KEYS = [
 ].sort();
 
 const META_KEYS = [
-  'file_id', 'storage_url', 'status', 'rendi_store_type', 'is_deleted', 'filename', 'size_mbytes', 'duration',
-  'file_type', 'file_format', 'codec', 'pixel_format', 'mime_type', 'width', 'height', 'frame_rate',
-  'bitrate_video_kb', 'bitrate_audio_kb', 'file_count',
+  'file_id',
+  'storage_url',
+  'status',
+  'rendi_store_type',
+  'is_deleted',
+  'filename',
+  'size_mbytes',
+  'duration',
+  'file_type',
+  'file_format',
+  'codec',
+  'pixel_format',
+  'mime_type',
+  'width',
+  'height',
+  'frame_rate',
+  'bitrate_video_kb',
+  'bitrate_audio_kb',
+  'file_count',
 ].sort();
 
 function queued(): CommandItem {
@@ -47,7 +63,11 @@ function queued(): CommandItem {
     status: 'QUEUED',
     command_type: 'FFMPEG_COMMAND',
     created_at: '2026-01-01T00:00:00.000Z',
-    original_request: { input_files: { in_a: 'https://e.com/a.mp4' }, output_files: { out_a: 'a.webm' }, ffmpeg_command: '-i {{in_a}} {{out_a}}' },
+    original_request: {
+      input_files: { in_a: 'https://e.com/a.mp4' },
+      output_files: { out_a: 'a.webm' },
+      ffmpeg_command: '-i {{in_a}} {{out_a}}',
+    },
     max_command_run_seconds: 900,
     compute: 'cpu',
     vcpu_count: 2,
@@ -97,7 +117,11 @@ describe('toPollResponse', () => {
       error_message: null,
       progress: null,
       output_files: {},
-      original_request: { input_files: { in_a: 'https://e.com/a.mp4' }, output_files: { out_a: 'a.webm' }, ffmpeg_command: '-i {{in_a}} {{out_a}}' },
+      original_request: {
+        input_files: { in_a: 'https://e.com/a.mp4' },
+        output_files: { out_a: 'a.webm' },
+        ffmpeg_command: '-i {{in_a}} {{out_a}}',
+      },
       vcpu_count: 2,
       attempts: 0,
       // The item's TTL (expire_at, epoch seconds) as a date.
@@ -125,13 +149,30 @@ describe('toPollResponse', () => {
     expect(r.ffmpeg_command_run_seconds).toBe(2.18);
     expect(r.metadata).toEqual({ project: 'demo' });
     expect(Object.keys(r.output_files.out_a!).sort()).toEqual(META_KEYS);
-    expect(r.output_files.out_a).toMatchObject({ storage_url: 'https://signed/a', status: 'STORED', bitrate_audio_kb: null, width: 320 });
+    expect(r.output_files.out_a).toMatchObject({
+      storage_url: 'https://signed/a',
+      status: 'STORED',
+      bitrate_audio_kb: null,
+      width: 320,
+    });
     expect(JSON.stringify(r)).not.toContain('s3_key');
   });
 
   it('deleted outputs and outputs without a URL show storage_url null; missing meta fields are null', () => {
-    const partial = { file_id: 'f2', status: 'STORED', rendi_store_type: 'OUTPUT', is_deleted: true, filename: 'b.mp3', file_type: 'audio', s3_key: 'k' };
-    const item: CommandItem = { ...queued(), status: 'SUCCESS', output_files_json: JSON.stringify({ out_a: stored, out_b: partial }) };
+    const partial = {
+      file_id: 'f2',
+      status: 'STORED',
+      rendi_store_type: 'OUTPUT',
+      is_deleted: true,
+      filename: 'b.mp3',
+      file_type: 'audio',
+      s3_key: 'k',
+    };
+    const item: CommandItem = {
+      ...queued(),
+      status: 'SUCCESS',
+      output_files_json: JSON.stringify({ out_a: stored, out_b: partial }),
+    };
     const r = conforms(toPollResponse(item, { out_b: 'https://signed/b' }));
     expect(r.output_files.out_a!.storage_url).toBeNull();
     expect(r.output_files.out_b!.storage_url).toBeNull();
@@ -154,22 +195,40 @@ describe('toPollResponse', () => {
     const r = conforms(toPollResponse(item, {}));
     expect(r.error_status).toBe('FFMPEG_FAILED');
     expect(r.progress).toEqual({ percent: null, out_time_seconds: 1.2, speed: null, fps: null });
-    expect(r.original_request).toEqual({ input_files: {}, output_files: { out_a: 'a.mp4' }, ffmpeg_commands: ['a', 'b'] });
+    expect(r.original_request).toEqual({
+      input_files: {},
+      output_files: { out_a: 'a.mp4' },
+      ffmpeg_commands: ['a', 'b'],
+    });
     expect(r.total_processing_seconds).toBe(10);
   });
 
   it('a playlist shows file_count and the total size, never its companion list; old items read file_count 1', () => {
     const segments = Array.from({ length: 300 }, (_, i) => `seg_${String(i).padStart(3, '0')}.ts`);
     const hls: StoredOutput = {
-      ...stored, filename: 'index.m3u8', file_format: 'hls', mime_type: 'application/vnd.apple.mpegurl', size_mbytes: 12.5,
-      file_count: 301, s3_key: 'outputs/acc/x/index.m3u8', companion_names: segments,
+      ...stored,
+      filename: 'index.m3u8',
+      file_format: 'hls',
+      mime_type: 'application/vnd.apple.mpegurl',
+      size_mbytes: 12.5,
+      file_count: 301,
+      s3_key: 'outputs/acc/x/index.m3u8',
+      companion_names: segments,
     };
     const old = { ...stored } as Partial<StoredOutput>;
     delete old.file_count;
-    const item: CommandItem = { ...queued(), status: 'SUCCESS', output_files_json: JSON.stringify({ out_playlist_hls: hls, out_a: old }) };
+    const item: CommandItem = {
+      ...queued(),
+      status: 'SUCCESS',
+      output_files_json: JSON.stringify({ out_playlist_hls: hls, out_a: old }),
+    };
     const r = conforms(toPollResponse(item, { out_playlist_hls: 'https://signed/index.m3u8' }));
     expect(Object.keys(r.output_files.out_playlist_hls!).sort()).toEqual(META_KEYS);
-    expect(r.output_files.out_playlist_hls).toMatchObject({ file_count: 301, size_mbytes: 12.5, storage_url: 'https://signed/index.m3u8' });
+    expect(r.output_files.out_playlist_hls).toMatchObject({
+      file_count: 301,
+      size_mbytes: 12.5,
+      storage_url: 'https://signed/index.m3u8',
+    });
     expect(r.output_files.out_a!.file_count).toBe(1);
     const text = JSON.stringify(r);
     expect(text).not.toContain('seg_');
@@ -178,11 +237,9 @@ describe('toPollResponse', () => {
 
   it('storedObjectKeys: the file, then each companion under the same prefix (what DELETE removes)', () => {
     expect(storedObjectKeys(stored)).toEqual(['outputs/acc/x/a.webm']);
-    expect(storedObjectKeys({ s3_key: 'outputs/acc/x/index.m3u8', companion_names: ['seg_000.ts', 'seg_001.ts'] })).toEqual([
-      'outputs/acc/x/index.m3u8',
-      'outputs/acc/x/seg_000.ts',
-      'outputs/acc/x/seg_001.ts',
-    ]);
+    expect(
+      storedObjectKeys({ s3_key: 'outputs/acc/x/index.m3u8', companion_names: ['seg_000.ts', 'seg_001.ts'] }),
+    ).toEqual(['outputs/acc/x/index.m3u8', 'outputs/acc/x/seg_000.ts', 'outputs/acc/x/seg_001.ts']);
   });
 
   it('corrupt output_files_json reads as no outputs', () => {

@@ -11,6 +11,6 @@ describe('docs/REFERENCE.md', () => {
   });
   it('has a section for every route', () => {
     const page = renderReference(buildOpenApiDocument());
-    for (const r of ROUTES) expect(page).toContain(`### ${r.method} ${(r.bases ?? ["/api/v1"])[0]}${r.path}\n`);
+    for (const r of ROUTES) expect(page).toContain(`### ${r.method} ${(r.bases ?? ['/api/v1'])[0]}${r.path}\n`);
   });
 });

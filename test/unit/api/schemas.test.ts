@@ -62,18 +62,30 @@ describe('run-ffmpeg-command body', () => {
     it.each([
       ['no body', undefined, ''],
       ['body not an object', [1, 2], ''],
-      ['missing ffmpeg_command', { input_files: valid.input_files, output_files: valid.output_files }, 'ffmpeg_command'],
+      [
+        'missing ffmpeg_command',
+        { input_files: valid.input_files, output_files: valid.output_files },
+        'ffmpeg_command',
+      ],
       ['missing input_files', { output_files: valid.output_files, ffmpeg_command: 'x' }, 'input_files'],
       ['missing output_files', { input_files: valid.input_files, ffmpeg_command: 'x' }, 'output_files'],
       ['blank command', { ...valid, ffmpeg_command: '   ' }, 'ffmpeg_command'],
       ['command not a string', { ...valid, ffmpeg_command: 42 }, 'ffmpeg_command'],
       ['bad input alias', { ...valid, input_files: { video: 'https://example.com/a.mp4' } }, 'input_files.video'],
-      ['input alias with a dash', { ...valid, input_files: { 'in-x': 'https://example.com/a.mp4' } }, 'input_files.in-x'],
+      [
+        'input alias with a dash',
+        { ...valid, input_files: { 'in-x': 'https://example.com/a.mp4' } },
+        'input_files.in-x',
+      ],
       ['bad output alias', { ...valid, output_files: { result: 'a.mp4' } }, 'output_files.result'],
       ['output name with a slash', { ...valid, output_files: { out_video: '../x.mp4' } }, 'output_files.out_video'],
       ['output name "..', { ...valid, output_files: { out_video: '..' } }, 'output_files.out_video'],
       ['output name starting with -', { ...valid, output_files: { out_video: '-y.mp4' } }, 'output_files.out_video'],
-      ['output name with a protocol', { ...valid, output_files: { out_video: 'file:x.mp4' } }, 'output_files.out_video'],
+      [
+        'output name with a protocol',
+        { ...valid, output_files: { out_video: 'file:x.mp4' } },
+        'output_files.out_video',
+      ],
       ['no outputs', { ...valid, output_files: {} }, 'output_files'],
       ['input value not a string', { ...valid, input_files: { in_video: 3 } }, 'input_files.in_video'],
     ])('%s', (_name, body, path) => {
@@ -101,7 +113,11 @@ describe('run-ffmpeg-command body', () => {
 
   describe('422 VALIDATION_ERROR', () => {
     it.each([
-      ['metadata over 10 keys', { metadata: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, i])) }, 'metadata'],
+      [
+        'metadata over 10 keys',
+        { metadata: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, i])) },
+        'metadata',
+      ],
       ['metadata object value', { metadata: { a: { b: 1 } } }, 'metadata.a'],
       ['metadata null value', { metadata: { a: null } }, 'metadata.a'],
       ['metadata array value', { metadata: { a: [1] } }, 'metadata.a'],
@@ -114,17 +130,29 @@ describe('run-ffmpeg-command body', () => {
       ['max_command_run_seconds 3601', { max_command_run_seconds: 3601 }, 'max_command_run_seconds'],
       ['max_command_run_seconds not integer', { max_command_run_seconds: 1.5 }, 'max_command_run_seconds'],
       ['max_command_run_seconds non-numeric string', { max_command_run_seconds: 'soon' }, 'max_command_run_seconds'],
-      ['max_command_run_seconds numeric string out of range', { max_command_run_seconds: '3601' }, 'max_command_run_seconds'],
+      [
+        'max_command_run_seconds numeric string out of range',
+        { max_command_run_seconds: '3601' },
+        'max_command_run_seconds',
+      ],
       ['vcpu_count numeric string not a size', { vcpu_count: '3' }, 'vcpu_count'],
       ['vcpu_count 3', { vcpu_count: 3 }, 'vcpu_count'],
       ['vcpu_count 32', { vcpu_count: 32 }, 'vcpu_count'],
       ['compute tpu', { compute: 'tpu' }, 'compute'],
       [
         'over 10 inputs',
-        { input_files: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`in_${i}`, 'https://example.com/a.mp4'])) },
+        {
+          input_files: Object.fromEntries(
+            Array.from({ length: 11 }, (_, i) => [`in_${i}`, 'https://example.com/a.mp4']),
+          ),
+        },
         'input_files',
       ],
-      ['over 10 outputs', { output_files: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`out_${i}`, `${i}.mp4`])) }, 'output_files'],
+      [
+        'over 10 outputs',
+        { output_files: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`out_${i}`, `${i}.mp4`])) },
+        'output_files',
+      ],
     ])('%s', (_name, patch, path) => {
       const err = fail(RunFfmpegCommandSchema, { ...valid, ...patch });
       expect(err.status).toBe(422);
@@ -140,23 +168,36 @@ describe('run-ffmpeg-command body', () => {
     });
 
     it('accepts the boundaries 1 and 3600 and every VCPU_COUNTS value', () => {
-      for (const s of [1, 3600]) expect(() => parseOrThrow(RunFfmpegCommandSchema, { ...valid, max_command_run_seconds: s })).not.toThrow();
-      for (const v of [1, 2, 4, 8, 16]) expect(() => parseOrThrow(RunFfmpegCommandSchema, { ...valid, vcpu_count: v })).not.toThrow();
+      for (const s of [1, 3600])
+        expect(() => parseOrThrow(RunFfmpegCommandSchema, { ...valid, max_command_run_seconds: s })).not.toThrow();
+      for (const v of [1, 2, 4, 8, 16])
+        expect(() => parseOrThrow(RunFfmpegCommandSchema, { ...valid, vcpu_count: v })).not.toThrow();
       expect(() =>
-        parseOrThrow(RunFfmpegCommandSchema, { ...valid, metadata: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, 'v'])) }),
+        parseOrThrow(RunFfmpegCommandSchema, {
+          ...valid,
+          metadata: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, 'v'])),
+        }),
       ).not.toThrow();
     });
   });
 });
 
 describe('run-chained-ffmpeg-commands body', () => {
-  const chained = { input_files: valid.input_files, output_files: valid.output_files, ffmpeg_commands: ['-i {{in_video}} {{out_video}}'] };
+  const chained = {
+    input_files: valid.input_files,
+    output_files: valid.output_files,
+    ffmpeg_commands: ['-i {{in_video}} {{out_video}}'],
+  };
   it('accepts 1..10 commands', () => {
     expect(() => parseOrThrow(RunChainedFfmpegCommandsSchema, chained)).not.toThrow();
-    expect(() => parseOrThrow(RunChainedFfmpegCommandsSchema, { ...chained, ffmpeg_commands: Array(10).fill('x') })).not.toThrow();
+    expect(() =>
+      parseOrThrow(RunChainedFfmpegCommandsSchema, { ...chained, ffmpeg_commands: Array(10).fill('x') }),
+    ).not.toThrow();
   });
   it('empty list or missing: 400', () => {
-    expect(paths(fail(RunChainedFfmpegCommandsSchema, { ...chained, ffmpeg_commands: [] }))).toEqual(['ffmpeg_commands']);
+    expect(paths(fail(RunChainedFfmpegCommandsSchema, { ...chained, ffmpeg_commands: [] }))).toEqual([
+      'ffmpeg_commands',
+    ]);
     const err = fail(RunChainedFfmpegCommandsSchema, { ...chained, ffmpeg_commands: undefined, ffmpeg_command: 'x' });
     expect(err.status).toBe(400);
     expect(paths(err)).toEqual(['ffmpeg_commands']);
@@ -178,7 +219,9 @@ describe('run-multiple-ffmpeg-commands body', () => {
     expect(parseOrThrow(RunMultipleFfmpegCommandsSchema, { commands: [valid, valid] }).commands).toHaveLength(2);
   });
   it('paths point into the failing command', () => {
-    const err = fail(RunMultipleFfmpegCommandsSchema, { commands: [valid, { ...valid, output_files: { bad: 'x.mp4' } }] });
+    const err = fail(RunMultipleFfmpegCommandsSchema, {
+      commands: [valid, { ...valid, output_files: { bad: 'x.mp4' } }],
+    });
     expect(err.status).toBe(400);
     expect(paths(err)).toEqual(['commands.1.output_files.bad']);
     const err2 = fail(RunMultipleFfmpegCommandsSchema, { commands: [valid, { ...valid, metadata: { a: {} } }] });
@@ -205,7 +248,11 @@ describe('validate body', () => {
 describe('list query', () => {
   it('list query: defaults, 422 for values, 400 for a bad cursor type', () => {
     expect(parseOrThrow(ListCommandsQuerySchema, {})).toEqual({ limit: 20, offset: 0 });
-    expect(parseOrThrow(ListCommandsQuerySchema, { limit: '100', offset: '5', status: 'FAILED' })).toEqual({ limit: 100, offset: 5, status: 'FAILED' });
+    expect(parseOrThrow(ListCommandsQuerySchema, { limit: '100', offset: '5', status: 'FAILED' })).toEqual({
+      limit: 100,
+      offset: 5,
+      status: 'FAILED',
+    });
     for (const q of [{ limit: '101' }, { limit: '0' }, { limit: 'x' }, { offset: '-1' }, { status: 'DONE' }]) {
       expect(fail(ListCommandsQuerySchema, q).status).toBe(422);
     }
@@ -217,18 +264,35 @@ describe('parser violations', () => {
     const err = violationsToApiError(
       [
         { code: 'VALIDATION_ERROR', rule: 'gpu-not-available', message: 'no GPU', path: ['compute'] },
-        { code: 'INVALID_REQUEST', rule: 'option-not-allowed', message: 'option "-dump_attachment" is not allowed', path: ['ffmpeg_command'] },
+        {
+          code: 'INVALID_REQUEST',
+          rule: 'option-not-allowed',
+          message: 'option "-dump_attachment" is not allowed',
+          path: ['ffmpeg_command'],
+        },
       ],
       ['commands', 2],
     );
     expect(err.status).toBe(400);
-    expect(err.details).toEqual([{ path: ['commands', 2, 'ffmpeg_command'], message: 'option "-dump_attachment" is not allowed', type: 'option-not-allowed' }]);
+    expect(err.details).toEqual([
+      {
+        path: ['commands', 2, 'ffmpeg_command'],
+        message: 'option "-dump_attachment" is not allowed',
+        type: 'option-not-allowed',
+      },
+    ]);
   });
   it('only VALIDATION_ERROR violations: 422 with FastAPI detail', () => {
-    const err = violationsToApiError([{ code: 'VALIDATION_ERROR', rule: 'gpu-not-available', message: 'no GPU', path: ['compute'] }]);
+    const err = violationsToApiError([
+      { code: 'VALIDATION_ERROR', rule: 'gpu-not-available', message: 'no GPU', path: ['compute'] },
+    ]);
     expect(err.status).toBe(422);
     expect(errorEnvelope(err)).toEqual({
-      error: { code: 'VALIDATION_ERROR', message: 'invalid command: no GPU', details: [{ path: ['compute'], message: 'no GPU' }] },
+      error: {
+        code: 'VALIDATION_ERROR',
+        message: 'invalid command: no GPU',
+        details: [{ path: ['compute'], message: 'no GPU' }],
+      },
       message: 'invalid command: no GPU',
       detail: [{ loc: ['body', 'compute'], msg: 'no GPU', type: 'gpu-not-available' }],
     });
@@ -238,7 +302,11 @@ describe('parser violations', () => {
 describe('error envelope', () => {
   it('without failing fields: detail is the message, top-level message repeats error.message', () => {
     const env = errorEnvelope(new ApiError('NOT_FOUND', 'command not found'));
-    expect(env).toEqual({ error: { code: 'NOT_FOUND', message: 'command not found' }, message: 'command not found', detail: 'command not found' });
+    expect(env).toEqual({
+      error: { code: 'NOT_FOUND', message: 'command not found' },
+      message: 'command not found',
+      detail: 'command not found',
+    });
     expect(ErrorEnvelopeSchema.strict().parse(env)).toEqual(env);
   });
   it('with failing fields: details and a FastAPI detail list rooted at body or query', () => {
@@ -249,7 +317,15 @@ describe('error envelope', () => {
     expect(ErrorEnvelopeSchema.strict().parse(env)).toEqual(env);
   });
   it('every code of every producer parses as the schema', () => {
-    for (const code of ['INVALID_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'VALIDATION_ERROR', 'RATE_LIMITED', 'INTERNAL_ERROR'] as const) {
+    for (const code of [
+      'INVALID_REQUEST',
+      'UNAUTHORIZED',
+      'NOT_FOUND',
+      'PAYLOAD_TOO_LARGE',
+      'VALIDATION_ERROR',
+      'RATE_LIMITED',
+      'INTERNAL_ERROR',
+    ] as const) {
       const env = errorEnvelope(new ApiError(code, `m ${code}`, [{ path: ['x', 0], message: 'bad' }]));
       expect(ErrorEnvelopeSchema.parse(env).error.code).toBe(code);
     }

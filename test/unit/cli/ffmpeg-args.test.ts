@@ -4,7 +4,19 @@ import { tokenizeCommand } from '../../../core/command/index.ts';
 
 describe('ffaas run: FFmpeg arguments to a request', () => {
   it('turns local inputs and URLs into in_ placeholders and outputs into out_ ones', () => {
-    const plan = planFfmpegArgs(['ffmpeg', '-y', '-i', 'clips/My Clip.mp4', '-i', 'https://example.com/a/music.mp3', '-vf', 'scale=1280:720', '-c:a', 'aac', 'out/result.mp4']);
+    const plan = planFfmpegArgs([
+      'ffmpeg',
+      '-y',
+      '-i',
+      'clips/My Clip.mp4',
+      '-i',
+      'https://example.com/a/music.mp3',
+      '-vf',
+      'scale=1280:720',
+      '-c:a',
+      'aac',
+      'out/result.mp4',
+    ]);
     expect(plan.inputs).toEqual([
       { alias: 'in_My_Clip', source: 'clips/My Clip.mp4', kind: 'file' },
       { alias: 'in_music', source: 'https://example.com/a/music.mp3', kind: 'url' },
@@ -13,7 +25,7 @@ describe('ffaas run: FFmpeg arguments to a request', () => {
     expect(plan.command).toBe('ffmpeg -y -i {{in_My_Clip}} -i {{in_music}} -vf scale=1280:720 -c:a aac {{out_result}}');
   });
 
-  it('knows flags from values by the service\'s option table (-an takes none, -t takes one)', () => {
+  it("knows flags from values by the service's option table (-an takes none, -t takes one)", () => {
     expect(isFlag('an')).toBe(true);
     expect(isFlag('nostats')).toBe(true);
     expect(isFlag('t')).toBe(false);
@@ -31,7 +43,14 @@ describe('ffaas run: FFmpeg arguments to a request', () => {
 
   it('quotes arguments with spaces so the service reads the same argv', () => {
     const plan = planFfmpegArgs(['-i', 'in.mp4', '-vf', "drawtext=text='Hello world'", 'o.mp4']);
-    expect(tokenizeCommand(plan.command)).toEqual(['ffmpeg', '-i', '{{in_in}}', '-vf', "drawtext=text='Hello world'", '{{out_o}}']);
+    expect(tokenizeCommand(plan.command)).toEqual([
+      'ffmpeg',
+      '-i',
+      '{{in_in}}',
+      '-vf',
+      "drawtext=text='Hello world'",
+      '{{out_o}}',
+    ]);
   });
 
   it('refuses what it cannot map, saying what to write', () => {

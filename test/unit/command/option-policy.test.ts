@@ -38,17 +38,35 @@ describe('legitimate uses of the same options are accepted', () => {
 
 describe('every file option and every refused option of the allowed filters is covered', () => {
   const sensitive = Object.entries(FILTER_OPTIONS).flatMap(([filter, t]) =>
-    [...t.options, ...(t.child ?? [])].filter((e) => e[2].d === 'file' || e[2].d === 'refuse').map((e) => ({ filter, option: e[0], d: e[2].d })),
+    [...t.options, ...(t.child ?? [])]
+      .filter((e) => e[2].d === 'file' || e[2].d === 'refuse')
+      .map((e) => ({ filter, option: e[0], d: e[2].d })),
   );
   it('found the known ones', () => {
     expect(sensitive.map((s) => `${s.filter} ${s.option}`)).toEqual(
-      expect.arrayContaining(['curves psfile', 'curves plot', 'drawtext fontfile', 'drawtext textfile', 'subtitles filename', 'subtitles f', 'lut3d file', 'deshake filename', 'paletteuse debug_kdtree', 'firequalizer dumpfile', 'showcqt axisfile']),
+      expect.arrayContaining([
+        'curves psfile',
+        'curves plot',
+        'drawtext fontfile',
+        'drawtext textfile',
+        'subtitles filename',
+        'subtitles f',
+        'lut3d file',
+        'deshake filename',
+        'paletteuse debug_kdtree',
+        'firequalizer dumpfile',
+        'showcqt axisfile',
+      ]),
     );
   });
   for (const s of sensitive) {
     it(`${s.filter} ${s.option} (${s.d}): a host path is refused`, () => {
       const inputs = { in_video: 'https://media.example.com/v.mp4' };
-      const r = run([`ffmpeg -i {{in_video}} -filter_complex "${s.filter}=${s.option}=/etc/passwd" {{out_video}}`], inputs, { out_video: 'o.mp4' });
+      const r = run(
+        [`ffmpeg -i {{in_video}} -filter_complex "${s.filter}=${s.option}=/etc/passwd" {{out_video}}`],
+        inputs,
+        { out_video: 'o.mp4' },
+      );
       expect(r.ok).toBe(false);
       if (r.ok) return;
       expect(r.violations.some((v) => /filter-option-not-allowed|absolute-path/.test(v.rule))).toBe(true);

@@ -77,10 +77,25 @@ describe('phase 3: declareFiles', () => {
 
 describe('phase 4: checkOptions', () => {
   it('hands file positions and graphs on in argv order, and collects codecs', () => {
-    const { command } = classifyCommand(['-hwaccel', 'cuda', '-i', '{{in_a}}', '-filter_complex', '[0:v]scale=2:2', '-c:v', 'h264_nvenc', '-passlogfile', 'pass', '{{out_b}}']);
+    const { command } = classifyCommand([
+      '-hwaccel',
+      'cuda',
+      '-i',
+      '{{in_a}}',
+      '-filter_complex',
+      '[0:v]scale=2:2',
+      '-c:v',
+      'h264_nvenc',
+      '-passlogfile',
+      'pass',
+      '{{out_b}}',
+    ]);
     const r = checkOptions(command);
     expect(r.issues).toEqual([]);
-    expect(r.files.map((f) => [f.role, f.value])).toEqual([['input', '{{in_a}}'], ['output', '{{out_b}}']]);
+    expect(r.files.map((f) => [f.role, f.value])).toEqual([
+      ['input', '{{in_a}}'],
+      ['output', '{{out_b}}'],
+    ]);
     expect(r.graphs.map((g) => [g.index, g.value])).toEqual([[5, '[0:v]scale=2:2']]);
     expect(r.codecs).toEqual(['h264_nvenc']);
     expect(r.hwaccels).toEqual(['cuda']);
@@ -88,11 +103,30 @@ describe('phase 4: checkOptions', () => {
     expect(r.outputsLimited).toBe(false);
   });
   it('refuses formats, bad values, placeholders in values and pipes', () => {
-    const { command } = classifyCommand(['-f', 'concat', '-i', 'x', '-crf', 'abc', '-metadata', 'title={{in_a}}', '-f', 'mp4', '-']);
-    expect(rulesOf(checkOptions(command).issues)).toEqual(['format-not-allowed', 'option-value', 'placeholder-position', 'pipe-output']);
+    const { command } = classifyCommand([
+      '-f',
+      'concat',
+      '-i',
+      'x',
+      '-crf',
+      'abc',
+      '-metadata',
+      'title={{in_a}}',
+      '-f',
+      'mp4',
+      '-',
+    ]);
+    expect(rulesOf(checkOptions(command).issues)).toEqual([
+      'format-not-allowed',
+      'option-value',
+      'placeholder-position',
+      'pipe-output',
+    ]);
   });
   it('knows when every output is limited', () => {
-    expect(checkOptions(classifyCommand(['-t', '2', 'a.mp4', '-frames:v', '1', 'b.png']).command).outputsLimited).toBe(true);
+    expect(checkOptions(classifyCommand(['-t', '2', 'a.mp4', '-frames:v', '1', 'b.png']).command).outputsLimited).toBe(
+      true,
+    );
     expect(checkOptions(classifyCommand(['-t', '2', 'a.mp4', 'b.png']).command).outputsLimited).toBe(false);
   });
 });
@@ -102,7 +136,13 @@ describe('phase 5: checkFilters', () => {
     const r = checkFilters([{ index: 3, token: '-vf', value: 'subtitles={{in_s}},scale=2:2', step: 1 }]);
     expect(r.issues).toEqual([]);
     expect(r.filters).toEqual(['subtitles', 'scale']);
-    expect(r.graphs).toEqual([{ index: 3, step: 1, fileRefs: [expect.objectContaining({ filter: 'subtitles', option: 'filename', value: '{{in_s}}' })] }]);
+    expect(r.graphs).toEqual([
+      {
+        index: 3,
+        step: 1,
+        fileRefs: [expect.objectContaining({ filter: 'subtitles', option: 'filename', value: '{{in_s}}' })],
+      },
+    ]);
   });
   it('refuses syntax errors, forbidden filters and unbounded sources, at the graph step', () => {
     const r = checkFilters([
@@ -110,50 +150,103 @@ describe('phase 5: checkFilters', () => {
       { index: 3, token: '-filter_complex', value: 'movie=/etc/passwd', step: 2 },
       { index: 5, token: '-filter_complex', value: 'testsrc2', step: 3 },
     ]);
-    expect(r.issues.map((i) => [i.rule, i.step])).toEqual([['filtergraph-syntax', 1], ['filter-not-allowed', 2], ['source-bounds', 3]]);
+    expect(r.issues.map((i) => [i.rule, i.step])).toEqual([
+      ['filtergraph-syntax', 1],
+      ['filter-not-allowed', 2],
+      ['source-bounds', 3],
+    ]);
     expect(r.graphs.map((g) => g.index)).toEqual([3, 5]);
   });
 });
 
 describe('phase 6: WorkspaceLedger', () => {
-  const declared = declareFiles({ in_v: 'https://e.com/v.mp4', in_s: 'https://e.com/s.srt' }, { out_mid: 'mid.mp4', out_end: 'end.mp4' }).files;
+  const declared = declareFiles(
+    { in_v: 'https://e.com/v.mp4', in_s: 'https://e.com/s.srt' },
+    { out_mid: 'mid.mp4', out_end: 'end.mp4' },
+  ).files;
   it('resolves placeholders, lets later commands read what earlier ones wrote, and reports unused aliases', () => {
     const ledger = new WorkspaceLedger(declared);
-    const first = ledger.resolveCommand(0, [
-      { role: 'input', value: '{{in_v}}', what: 'input "-i"', step: 1 },
-      { role: 'output', value: '{{out_mid}}', what: 'output file', allowPattern: true, step: 2 },
-      { role: 'output', value: 'scratch.wav', what: 'output file', allowPattern: true, step: 3 },
-    ], []);
+    const first = ledger.resolveCommand(
+      0,
+      [
+        { role: 'input', value: '{{in_v}}', what: 'input "-i"', step: 1 },
+        { role: 'output', value: '{{out_mid}}', what: 'output file', allowPattern: true, step: 2 },
+        { role: 'output', value: 'scratch.wav', what: 'output file', allowPattern: true, step: 3 },
+      ],
+      [],
+    );
     expect(first.issues).toEqual([]);
-    const second = ledger.resolveCommand(1, [
-      { role: 'input', value: '{{out_mid}}', what: 'input "-i"', step: 1 },
-      { role: 'input', value: 'scratch.wav', what: 'input "-i"', step: 2 },
-      { role: 'output', value: '{{out_end}}', what: 'output file', allowPattern: true, step: 4 },
-    ], [{ index: 5, step: 3, fileRefs: [{ filter: 'subtitles', option: 'filename', value: '{{in_s}}', kind: 'subtitle', extensions: ['srt'] }] }]);
-    expect(second).toEqual({ issues: [], graphFiles: [{ index: 5, expectFiles: ['in_s.srt'] }], filterFiles: [{ command_index: 1, local_name: 'in_s.srt', kind: 'subtitle', opened_by: 'subtitles filename' }] });
+    const second = ledger.resolveCommand(
+      1,
+      [
+        { role: 'input', value: '{{out_mid}}', what: 'input "-i"', step: 1 },
+        { role: 'input', value: 'scratch.wav', what: 'input "-i"', step: 2 },
+        { role: 'output', value: '{{out_end}}', what: 'output file', allowPattern: true, step: 4 },
+      ],
+      [
+        {
+          index: 5,
+          step: 3,
+          fileRefs: [
+            { filter: 'subtitles', option: 'filename', value: '{{in_s}}', kind: 'subtitle', extensions: ['srt'] },
+          ],
+        },
+      ],
+    );
+    expect(second).toEqual({
+      issues: [],
+      graphFiles: [{ index: 5, expectFiles: ['in_s.srt'] }],
+      filterFiles: [{ command_index: 1, local_name: 'in_s.srt', kind: 'subtitle', opened_by: 'subtitles filename' }],
+    });
     expect(ledger.unused()).toEqual({ inputs: [], outputs: [] });
   });
   it('refuses reading an output of the same command, paths, overwriting inputs and writing twice', () => {
     const ledger = new WorkspaceLedger(declared);
-    const r = ledger.resolveCommand(0, [
-      { role: 'input', value: '{{out_mid}}', what: 'input "-i"', step: 1 },
-      { role: 'input', value: '/etc/passwd', what: 'input "-i"', step: 2 },
-      { role: 'output', value: 'in_v.mp4', what: 'output file', step: 3 },
-      { role: 'output', value: '{{out_end}}', what: 'output file', step: 4 },
-      { role: 'output', value: '{{out_end}}', what: 'output file', step: 5 },
-      { role: 'output', value: 'mid.mp4', what: 'output file', step: 6 },
-    ], [{ index: 9, step: 7, fileRefs: [{ filter: 'subtitles', option: 'filename', value: '{{in_v}}', kind: 'subtitle', extensions: ['srt'] }] }]);
+    const r = ledger.resolveCommand(
+      0,
+      [
+        { role: 'input', value: '{{out_mid}}', what: 'input "-i"', step: 1 },
+        { role: 'input', value: '/etc/passwd', what: 'input "-i"', step: 2 },
+        { role: 'output', value: 'in_v.mp4', what: 'output file', step: 3 },
+        { role: 'output', value: '{{out_end}}', what: 'output file', step: 4 },
+        { role: 'output', value: '{{out_end}}', what: 'output file', step: 5 },
+        { role: 'output', value: 'mid.mp4', what: 'output file', step: 6 },
+      ],
+      [
+        {
+          index: 9,
+          step: 7,
+          fileRefs: [
+            { filter: 'subtitles', option: 'filename', value: '{{in_v}}', kind: 'subtitle', extensions: ['srt'] },
+          ],
+        },
+      ],
+    );
     expect(r.issues.map((i) => [i.rule, i.step])).toEqual([
-      ['placeholder-position', 1], ['absolute-path', 2], ['name-collision', 3], ['duplicate-output', 5], ['duplicate-output', 6], ['file-type-not-allowed', 7],
+      ['placeholder-position', 1],
+      ['absolute-path', 2],
+      ['name-collision', 3],
+      ['duplicate-output', 5],
+      ['duplicate-output', 6],
+      ['file-type-not-allowed', 7],
     ]);
     expect(ledger.unused()).toEqual({ inputs: ['in_s'], outputs: ['out_mid'] });
   });
 });
 
 describe('phase 7: buildPlan', () => {
-  const declared = declareFiles({ in_v: 'https://e.com/v.mp4', in_s: 'https://e.com/s.srt' }, { out_a: 'a.m3u8' }).files;
+  const declared = declareFiles(
+    { in_v: 'https://e.com/v.mp4', in_s: 'https://e.com/s.srt' },
+    { out_a: 'a.m3u8' },
+  ).files;
   it('puts the forced options before each -i and substitutes placeholders', () => {
-    const r = buildPlan(declared, [{ tokens: ['-i', '{{in_v}}', '-vf', 'subtitles={{in_s}}', '{{out_a}}'], inputOptionIndexes: new Set([0]), graphs: [{ index: 3, expectFiles: ['in_s.srt'] }] }]);
+    const r = buildPlan(declared, [
+      {
+        tokens: ['-i', '{{in_v}}', '-vf', 'subtitles={{in_s}}', '{{out_a}}'],
+        inputOptionIndexes: new Set([0]),
+        graphs: [{ index: 3, expectFiles: ['in_s.srt'] }],
+      },
+    ]);
     expect(r).toEqual({
       ok: true,
       plan: {
@@ -167,7 +260,13 @@ describe('phase 7: buildPlan', () => {
     });
   });
   it('refuses a graph that reads other files once substituted', () => {
-    const r = buildPlan(declared, [{ tokens: ['-vf', 'subtitles={{in_s}}', '{{out_a}}'], inputOptionIndexes: new Set(), graphs: [{ index: 1, expectFiles: ['other.srt'] }] }]);
+    const r = buildPlan(declared, [
+      {
+        tokens: ['-vf', 'subtitles={{in_s}}', '{{out_a}}'],
+        inputOptionIndexes: new Set(),
+        graphs: [{ index: 1, expectFiles: ['other.srt'] }],
+      },
+    ]);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.issues.map((i) => [i.rule, i.command])).toEqual([['placeholder-escaped', 0]]);
   });

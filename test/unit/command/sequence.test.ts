@@ -18,8 +18,26 @@ describe('sequencePattern', () => {
 
 describe('sequenceMembers', () => {
   it('matches what FFmpeg writes for the pattern, in number order, and nothing else', () => {
-    const files = ['frame_010.png', 'frame_002.png', 'frame_1000.png', 'frame_01.png', 'frame_abc.png', 'frame_002.png.tmp', 'xframe_003.png', 'in_video.mp4'];
-    expect(sequenceMembers(sequencePattern('frame_%03d.png')!, files)).toEqual(['frame_002.png', 'frame_010.png', 'frame_1000.png']);
-    expect(sequenceMembers(sequencePattern('frame_%d.png')!, files)).toEqual(['frame_01.png', 'frame_002.png', 'frame_010.png', 'frame_1000.png']);
+    const files = [
+      'frame_010.png',
+      'frame_002.png',
+      'frame_1000.png',
+      'frame_01.png',
+      'frame_abc.png',
+      'frame_002.png.tmp',
+      'xframe_003.png',
+      'in_video.mp4',
+    ];
+    expect(sequenceMembers(sequencePattern('frame_%03d.png')!, files)).toEqual([
+      'frame_002.png',
+      'frame_010.png',
+      'frame_1000.png',
+    ]);
+    expect(sequenceMembers(sequencePattern('frame_%d.png')!, files)).toEqual([
+      'frame_01.png',
+      'frame_002.png',
+      'frame_010.png',
+      'frame_1000.png',
+    ]);
   });
 });

@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { ALLOWED_FILTERS } from '../../../core/command/filter-policy.ts';
 import { parseFilterGraphOrThrow } from '../../../core/command/filtergraph.ts';
 import { parseFfmpegCommand } from '../../../core/command/index.ts';
-import { checkSourceBounds, parseDuration, parseFrameSize, parseRate, SOURCE_FILTERS, SOURCE_SPECS } from '../../../core/command/source-bounds.ts';
+import {
+  checkSourceBounds,
+  parseDuration,
+  parseFrameSize,
+  parseRate,
+  SOURCE_FILTERS,
+  SOURCE_SPECS,
+} from '../../../core/command/source-bounds.ts';
 
 const rules = (graph: string, outputsLimited = false) =>
   checkSourceBounds(parseFilterGraphOrThrow(graph), { outputsLimited }).map((i) => i.token);
@@ -65,7 +72,8 @@ describe('source bounds', () => {
   });
 
   it('through the whole checker: refused with rule source-bounds, accepted when -t limits the output', () => {
-    const run = (cmd: string) => parseFfmpegCommand({ commands: [cmd], inputFiles: {}, outputFiles: { out_v: 'v.mp4' }, gpuAvailable: false });
+    const run = (cmd: string) =>
+      parseFfmpegCommand({ commands: [cmd], inputFiles: {}, outputFiles: { out_v: 'v.mp4' }, gpuAvailable: false });
     const refused = run('ffmpeg -filter_complex testsrc2=size=100000x100000 {{out_v}}');
     expect(refused.ok).toBe(false);
     if (!refused.ok) expect(refused.violations.map((v) => v.rule)).toEqual(['source-bounds', 'source-bounds']);

@@ -49,10 +49,13 @@ describe('tokenizeCommand', () => {
   it('property: never throws on shell-ish alphabets', () => {
     const alphabet = fc.constantFrom(...`'"\\ \t\n;|&<>$\`{}()ab-=:,[]%`.split(''));
     fc.assert(
-      fc.property(fc.array(alphabet, { maxLength: 60 }).map((a) => a.join('')), (s) => {
-        const r = tokenize(s);
-        expect(typeof r.ok).toBe('boolean');
-      }),
+      fc.property(
+        fc.array(alphabet, { maxLength: 60 }).map((a) => a.join('')),
+        (s) => {
+          const r = tokenize(s);
+          expect(typeof r.ok).toBe('boolean');
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -70,7 +73,12 @@ describe('tokenizeCommand', () => {
   it('property: parseFfmpegCommand never throws', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 120 }), (s) => {
-        const r = parseFfmpegCommand({ commands: [s], inputFiles: { in_a: 'https://e.com/a.mp4' }, outputFiles: { out_b: 'b.mp4' }, gpuAvailable: false });
+        const r = parseFfmpegCommand({
+          commands: [s],
+          inputFiles: { in_a: 'https://e.com/a.mp4' },
+          outputFiles: { out_b: 'b.mp4' },
+          gpuAvailable: false,
+        });
         expect(typeof r.ok).toBe('boolean');
       }),
       { numRuns: 1000 },
@@ -80,12 +88,31 @@ describe('tokenizeCommand', () => {
 
 describe('parseFilterGraph', () => {
   it('reads chains, labels, ids and both escaping levels', () => {
-    const r = parseFilterGraph(`[0:v]scale=1280:-2[a];[a][1:v]overlay@wm=x='W-w':y=10 [out] ; anullsrc , drawtext=text='a\\:b\\,c'`);
+    const r = parseFilterGraph(
+      `[0:v]scale=1280:-2[a];[a][1:v]overlay@wm=x='W-w':y=10 [out] ; anullsrc , drawtext=text='a\\:b\\,c'`,
+    );
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     const [c1, c2, c3] = r.graph.chains;
-    expect(c1![0]).toMatchObject({ name: 'scale', inputs: ['0:v'], outputs: ['a'], options: [{ key: null, position: 0, value: '1280' }, { key: null, position: 1, value: '-2' }] });
-    expect(c2![0]).toMatchObject({ name: 'overlay', id: 'wm', inputs: ['a', '1:v'], outputs: ['out'], options: [{ key: 'x', value: 'W-w' }, { key: 'y', value: '10' }] });
+    expect(c1![0]).toMatchObject({
+      name: 'scale',
+      inputs: ['0:v'],
+      outputs: ['a'],
+      options: [
+        { key: null, position: 0, value: '1280' },
+        { key: null, position: 1, value: '-2' },
+      ],
+    });
+    expect(c2![0]).toMatchObject({
+      name: 'overlay',
+      id: 'wm',
+      inputs: ['a', '1:v'],
+      outputs: ['out'],
+      options: [
+        { key: 'x', value: 'W-w' },
+        { key: 'y', value: '10' },
+      ],
+    });
     expect(c3!.map((f) => f.name)).toEqual(['anullsrc', 'drawtext']);
     // level 1 keeps "\:" inside quotes, level 2 turns it into ":"
     expect(c3![1]!.options).toEqual([{ key: 'text', position: null, value: 'a:b,c' }]);

@@ -11,10 +11,15 @@ describe('FairQueue', () => {
   it('serves accounts round-robin, caps each account, FIFO within one', async () => {
     const started: string[] = [];
     const finishers: (() => void)[] = [];
-    const q = new FairQueue<string>(1, 2, (s) => s.split(':')[0]!, (s) => {
-      started.push(s);
-      return new Promise<void>((r) => finishers.push(r));
-    });
+    const q = new FairQueue<string>(
+      1,
+      2,
+      (s) => s.split(':')[0]!,
+      (s) => {
+        started.push(s);
+        return new Promise<void>((r) => finishers.push(r));
+      },
+    );
     for (let i = 0; i < 5; i++) q.push(`a:${i}`);
     q.push('b:0');
     q.push('c:0');
@@ -27,7 +32,12 @@ describe('FairQueue', () => {
   });
 
   it('never runs more than perKeyLimit of one key, even with free slots', () => {
-    const q = new FairQueue<string>(4, 2, (s) => s.split(':')[0]!, () => new Promise<void>(() => {}));
+    const q = new FairQueue<string>(
+      4,
+      2,
+      (s) => s.split(':')[0]!,
+      () => new Promise<void>(() => {}),
+    );
     for (let i = 0; i < 5; i++) q.push(`a:${i}`);
     expect(q.running).toBe(2);
     expect(q.queuedOf('a')).toBe(3);
@@ -54,7 +64,13 @@ describe('RateLimiter', () => {
 });
 
 const item = (over: Partial<CommandItem>): CommandItem =>
-  ({ status: 'SUCCESS', compute: 'cpu', vcpu_count: 2, created_at: '2026-01-02T10:00:00.000Z', ...over }) as CommandItem;
+  ({
+    status: 'SUCCESS',
+    compute: 'cpu',
+    vcpu_count: 2,
+    created_at: '2026-01-02T10:00:00.000Z',
+    ...over,
+  }) as CommandItem;
 
 describe('usage', () => {
   it('counts vCPU-seconds from started_at to finished_at times vcpu_count, GPU seconds for GPU runs, stored bytes', () => {
@@ -70,9 +86,14 @@ describe('usage', () => {
     expect(u.vcpu_seconds).toBe(20);
     expect(u.gpu_seconds).toBe(0);
     expect(u.storage_bytes).toBe(1572864);
-    const expected = (20 / 3600) * (PRICES.fargateVcpuHour + 2 * PRICES.fargateGbHour) + (1572864 / 1e9) * PRICES.s3GbMonth;
+    const expected =
+      (20 / 3600) * (PRICES.fargateVcpuHour + 2 * PRICES.fargateGbHour) + (1572864 / 1e9) * PRICES.s3GbMonth;
     expect(u.estimated_usd).toBeCloseTo(expected, 6);
-    const gpu = commandUsage(item({ compute: 'gpu', started_at: '2026-01-02T10:00:00.000Z', finished_at: '2026-01-02T10:01:00.000Z' }), new Date(), 30);
+    const gpu = commandUsage(
+      item({ compute: 'gpu', started_at: '2026-01-02T10:00:00.000Z', finished_at: '2026-01-02T10:01:00.000Z' }),
+      new Date(),
+      30,
+    );
     expect(gpu).toMatchObject({ vcpu_seconds: 0, gpu_seconds: 60 });
     expect(gpu.estimated_usd).toBeCloseTo(PRICES.gpuInstanceHour / 60, 6);
     expect(commandUsage(item({ status: 'QUEUED' }), new Date(), 30).vcpu_seconds).toBe(0);
@@ -81,7 +102,11 @@ describe('usage', () => {
 
   it('sums per UTC day and in total; ranges are checked', () => {
     const a = item({ started_at: '2026-01-02T10:00:00.000Z', finished_at: '2026-01-02T10:00:05.000Z' });
-    const b = item({ created_at: '2026-01-03T01:00:00.000Z', started_at: '2026-01-03T01:00:00.000Z', finished_at: '2026-01-03T01:00:01.500Z' });
+    const b = item({
+      created_at: '2026-01-03T01:00:00.000Z',
+      started_at: '2026-01-03T01:00:00.000Z',
+      finished_at: '2026-01-03T01:00:01.500Z',
+    });
     const r = usageReport([a, b, { ...a }], { from: 'x', to: 'y' }, new Date(), 30);
     expect(r.totals).toMatchObject({ commands: 3, vcpu_seconds: 23 });
     expect(r.days.map((d) => [d.date, d.commands, d.vcpu_seconds])).toEqual([
@@ -89,7 +114,10 @@ describe('usage', () => {
       ['2026-01-03', 1, 3],
     ]);
     const now = new Date('2026-02-01T12:00:00Z');
-    expect(usageRange({ from: '2026-01-01', to: '2026-01-31' }, now)).toEqual({ from: '2026-01-01T00:00:00.000Z', to: '2026-01-31T23:59:59.999Z' });
+    expect(usageRange({ from: '2026-01-01', to: '2026-01-31' }, now)).toEqual({
+      from: '2026-01-01T00:00:00.000Z',
+      to: '2026-01-31T23:59:59.999Z',
+    });
     expect(usageRange({ from: 'nope' }, now)).toHaveProperty('error');
     expect(usageRange({ from: '2026-02-02', to: '2026-02-01' }, now)).toHaveProperty('error');
     expect(usageRange({ from: '2024-01-01' }, now)).toHaveProperty('error');
@@ -126,7 +154,13 @@ describe('admission', () => {
 
   it('reads settings from the environment, with defaults for missing or bad values', () => {
     expect(readControlSettings({})).toEqual(CONTROL_DEFAULTS);
-    expect(readControlSettings({ FFAAS_RATE_LIMIT_PER_SECOND: '5', FFAAS_ACCOUNT_MAX_RUNNING: 'x', FFAAS_DAILY_VCPU_SECONDS: '3600' })).toMatchObject({
+    expect(
+      readControlSettings({
+        FFAAS_RATE_LIMIT_PER_SECOND: '5',
+        FFAAS_ACCOUNT_MAX_RUNNING: 'x',
+        FFAAS_DAILY_VCPU_SECONDS: '3600',
+      }),
+    ).toMatchObject({
       ratePerSecond: 5,
       accountMaxRunning: CONTROL_DEFAULTS.accountMaxRunning,
       dailyVcpuSeconds: 3600,
@@ -159,12 +193,19 @@ describe('cancelCommand', () => {
   it('409 for a finished command, also when it finishes between read and write; 404 when missing', async () => {
     await expect(cancelCommand('a', 'c', ports('SUCCESS', true, []))).rejects.toMatchObject({ status: 409 });
     const calls: string[] = [];
-    await expect(cancelCommand('a', 'c', ports('QUEUED', false, calls))).rejects.toMatchObject({ status: 409, code: 'CONFLICT' });
+    await expect(cancelCommand('a', 'c', ports('QUEUED', false, calls))).rejects.toMatchObject({
+      status: 409,
+      code: 'CONFLICT',
+    });
     expect(calls).toEqual(['write']);
-    await expect(cancelCommand('a', 'c', { ...ports('QUEUED', true, []), get: async () => null })).rejects.toMatchObject({ status: 404 });
+    await expect(
+      cancelCommand('a', 'c', { ...ports('QUEUED', true, []), get: async () => null }),
+    ).rejects.toMatchObject({ status: 404 });
   });
 
   it('names the execution ARN from the state machine ARN', () => {
-    expect(executionArnOf('arn:aws:states:eu-west-1:123:stateMachine:ffaas', 'id-1')).toBe('arn:aws:states:eu-west-1:123:execution:ffaas:id-1');
+    expect(executionArnOf('arn:aws:states:eu-west-1:123:stateMachine:ffaas', 'id-1')).toBe(
+      'arn:aws:states:eu-west-1:123:execution:ffaas:id-1',
+    );
   });
 });

@@ -31,7 +31,10 @@ function adapt(body: unknown) {
 
 describe('adaptRendobarJob', () => {
   it('turns an inline -i URL into a declared input and the output name into a declared output', () => {
-    const a = adapt({ type: 'ffmpeg', params: { command: 'ffmpeg -i https://example.com/video.mp4 -vf scale=1280:720 -c:v libx264 -crf 23 output.mp4' } });
+    const a = adapt({
+      type: 'ffmpeg',
+      params: { command: 'ffmpeg -i https://example.com/video.mp4 -vf scale=1280:720 -c:v libx264 -crf 23 output.mp4' },
+    });
     expect(a.input_files).toEqual({ in_url_1: 'https://example.com/video.mp4' });
     expect(a.output_files).toEqual({ out_output_mp4: 'output.mp4' });
     expect(a.max_command_run_seconds).toBe(120);
@@ -46,17 +49,26 @@ describe('adaptRendobarJob', () => {
       inputs: { 'video.mp4': 'https://example.com/video.mp4', 'subs.srt': { url: 'https://example.com/s.srt' } },
       params: { command: 'ffmpeg -i video.mp4 -vf subtitles=subs.srt -c:v libx264 -c:a copy output.mp4' },
     });
-    expect(a.input_files).toEqual({ in_video_mp4: 'https://example.com/video.mp4', in_subs_srt: 'https://example.com/s.srt' });
+    expect(a.input_files).toEqual({
+      in_video_mp4: 'https://example.com/video.mp4',
+      in_subs_srt: 'https://example.com/s.srt',
+    });
     expect(a.ffmpeg_command).toContain('subtitles={{in_subs_srt}}');
     expect(a.checked.ok, JSON.stringify(!a.checked.ok && a.checked.violations)).toBe(true);
-    if (a.checked.ok) expect(a.checked.plan.filter_files?.map((f) => f.local_name)).toEqual([a.checked.plan.inputs.find((i) => i.alias === 'in_subs_srt')!.local_name]);
+    if (a.checked.ok)
+      expect(a.checked.plan.filter_files?.map((f) => f.local_name)).toEqual([
+        a.checked.plan.inputs.find((i) => i.alias === 'in_subs_srt')!.local_name,
+      ]);
   });
 
   it('keeps HLS segment names as written (the worker collects them) and takes timeout as a numeric string', () => {
     const a = adapt({
       type: 'ffmpeg',
       inputs: { 'video.mp4': 'https://example.com/video.mp4' },
-      params: { command: 'ffmpeg -i video.mp4 -c:v libx264 -f hls -hls_time 6 -hls_segment_filename seg_%03d.ts master.m3u8', timeout: '60' },
+      params: {
+        command: 'ffmpeg -i video.mp4 -c:v libx264 -f hls -hls_time 6 -hls_segment_filename seg_%03d.ts master.m3u8',
+        timeout: '60',
+      },
     });
     expect(a.output_files).toEqual({ out_master_m3u8: 'master.m3u8' });
     expect(a.ffmpeg_command).toContain('-hls_segment_filename seg_%03d.ts');
@@ -66,7 +78,10 @@ describe('adaptRendobarJob', () => {
   });
 
   it('outputFormat adds -f before the last output when the command has none', () => {
-    const a = adapt({ type: 'ffmpeg', params: { command: 'ffmpeg -i https://e.com/a.mp4 out.bin', outputFormat: 'mp4' } });
+    const a = adapt({
+      type: 'ffmpeg',
+      params: { command: 'ffmpeg -i https://e.com/a.mp4 out.bin', outputFormat: 'mp4' },
+    });
     expect(a.ffmpeg_command).toMatch(/-f mp4 '?\{\{out_out_bin\}\}'?$/);
     expect(a.inferredOutputFormat).toBe('mp4');
   });
@@ -80,11 +95,25 @@ describe('adaptRendobarJob', () => {
   });
 
   it('leaves refusals to the one checker: a disallowed flag and a file protocol are refused there', () => {
-    const flag = adapt({ type: 'ffmpeg', params: { command: 'ffmpeg -protocol_whitelist file -i https://e.com/a.mp4 out.mp4' } });
+    const flag = adapt({
+      type: 'ffmpeg',
+      params: { command: 'ffmpeg -protocol_whitelist file -i https://e.com/a.mp4 out.mp4' },
+    });
     expect(flag.checked.ok).toBe(false);
-    const job = RendobarJobSchema.parse({ type: 'ffmpeg', params: { command: 'ffmpeg -i file:///etc/passwd out.mp4' } });
+    const job = RendobarJobSchema.parse({
+      type: 'ffmpeg',
+      params: { command: 'ffmpeg -i file:///etc/passwd out.mp4' },
+    });
     const r = adaptRendobarJob(job);
-    const checked = r.ok && parseFfmpegCommand({ commands: [r.command.ffmpeg_command], inputFiles: r.command.input_files, outputFiles: r.command.output_files, compute: 'auto', gpuAvailable: false });
+    const checked =
+      r.ok &&
+      parseFfmpegCommand({
+        commands: [r.command.ffmpeg_command],
+        inputFiles: r.command.input_files,
+        outputFiles: r.command.output_files,
+        compute: 'auto',
+        gpuAvailable: false,
+      });
     expect(checked && checked.ok).toBe(false);
   });
 
@@ -94,8 +123,12 @@ describe('adaptRendobarJob', () => {
     expect(RendobarJobSchema.safeParse({ ...base, params: { ...base.params, timeout: 901 } }).success).toBe(false);
     expect(RendobarJobSchema.safeParse({ ...base, params: { ...base.params, timeout: 0 } }).success).toBe(false);
     expect(RendobarJobSchema.safeParse({ ...base, params: { ...base.params, compute: 'tpu' } }).success).toBe(false);
-    expect(RendobarJobSchema.safeParse({ ...base, inputs: { 's.srt': { content: 'x'.repeat(64 * 1024) } } }).success).toBe(true);
-    expect(RendobarJobSchema.safeParse({ ...base, inputs: { 's.srt': { content: 'x'.repeat(64 * 1024 + 1) } } }).success).toBe(false);
+    expect(
+      RendobarJobSchema.safeParse({ ...base, inputs: { 's.srt': { content: 'x'.repeat(64 * 1024) } } }).success,
+    ).toBe(true);
+    expect(
+      RendobarJobSchema.safeParse({ ...base, inputs: { 's.srt': { content: 'x'.repeat(64 * 1024 + 1) } } }).success,
+    ).toBe(false);
     expect(RendobarJobSchema.safeParse({ ...base, inputs: { '../s.srt': 'https://e.com/s' } }).success).toBe(false);
   });
 });
@@ -144,8 +177,15 @@ const downloads = { urlOf: (n: string) => `https://api.example/v/${ID}/tok/${n}`
 
 describe('toRendobarJob', () => {
   it('a single file: output.file is it, files a list of one, sizes in bytes, meta in ms, expiresAt in ms', () => {
-    const job = toRendobarJob(item({ output_files_json: JSON.stringify({ out_output_mp4: stored('output.mp4') }) }), downloads);
-    expect(job).toMatchObject({ id: `job_${ID}`, status: 'complete', createdAt: Date.parse('2026-01-01T00:00:00.000Z') });
+    const job = toRendobarJob(
+      item({ output_files_json: JSON.stringify({ out_output_mp4: stored('output.mp4') }) }),
+      downloads,
+    );
+    expect(job).toMatchObject({
+      id: `job_${ID}`,
+      status: 'complete',
+      createdAt: Date.parse('2026-01-01T00:00:00.000Z'),
+    });
     expect(job.output!.file).toEqual({
       url: `https://api.example/v/${ID}/tok/output.mp4`,
       path: 'output.mp4',
@@ -161,7 +201,11 @@ describe('toRendobarJob', () => {
 
   it('a playlist: output.file is the manifest, files carry every segment by its own URL', () => {
     const job = toRendobarJob(
-      item({ output_files_json: JSON.stringify({ out_m: stored('master.m3u8', { companion_names: ['seg_000.ts', 'seg_001.ts'], file_count: 3 }) }) }),
+      item({
+        output_files_json: JSON.stringify({
+          out_m: stored('master.m3u8', { companion_names: ['seg_000.ts', 'seg_001.ts'], file_count: 3 }),
+        }),
+      }),
       downloads,
     );
     expect(job.output!.file).toMatchObject({ path: 'master.m3u8', type: 'playlist' });
@@ -176,7 +220,13 @@ describe('toRendobarJob', () => {
 
   it('a set (several outputs): output.file is null; deleted outputs are not listed', () => {
     const job = toRendobarJob(
-      item({ output_files_json: JSON.stringify({ out_a: stored('a.png', { file_type: 'image' }), out_b: stored('b.png'), out_c: stored('c.mp4', { is_deleted: true }) }) }),
+      item({
+        output_files_json: JSON.stringify({
+          out_a: stored('a.png', { file_type: 'image' }),
+          out_b: stored('b.png'),
+          out_c: stored('c.mp4', { is_deleted: true }),
+        }),
+      }),
       downloads,
     );
     expect(job.output!.file).toBeNull();
@@ -185,13 +235,31 @@ describe('toRendobarJob', () => {
   });
 
   it('a failed job: code in Rendobar words, message, stderr as detail, retryable only for service faults', () => {
-    const ffmpeg = toRendobarJob(item({ status: 'FAILED', error_status: 'FFMPEG_FAILED', error_message: 'FFmpeg exited with code 1:\n[libx264] invalid profile: bogus\n' }));
+    const ffmpeg = toRendobarJob(
+      item({
+        status: 'FAILED',
+        error_status: 'FFMPEG_FAILED',
+        error_message: 'FFmpeg exited with code 1:\n[libx264] invalid profile: bogus\n',
+      }),
+    );
     expect(ffmpeg.status).toBe('failed');
     expect(ffmpeg.output).toBeUndefined();
-    expect(ffmpeg.error).toEqual({ code: 'PROVIDER_ERROR', message: 'FFmpeg exited with code 1', detail: '[libx264] invalid profile: bogus\n', retryable: false });
-    expect(rendobarError({ error_status: 'TIMEOUT', error_message: 'FFmpeg ran past 60 s' })).toEqual({ code: 'PROVIDER_TIMEOUT', message: 'FFmpeg ran past 60 s', detail: null, retryable: false });
-    for (const s of ['WORKER_LOST', 'INTERNAL_ERROR', 'OUTPUT_UPLOAD_FAILED'] as const) expect(rendobarError({ error_status: s }).retryable).toBe(true);
-    for (const s of ['INPUT_DOWNLOAD_FAILED', 'OUTPUT_MISSING', 'OUTPUT_TOO_LARGE'] as const) expect(rendobarError({ error_status: s }).retryable).toBe(false);
+    expect(ffmpeg.error).toEqual({
+      code: 'PROVIDER_ERROR',
+      message: 'FFmpeg exited with code 1',
+      detail: '[libx264] invalid profile: bogus\n',
+      retryable: false,
+    });
+    expect(rendobarError({ error_status: 'TIMEOUT', error_message: 'FFmpeg ran past 60 s' })).toEqual({
+      code: 'PROVIDER_TIMEOUT',
+      message: 'FFmpeg ran past 60 s',
+      detail: null,
+      retryable: false,
+    });
+    for (const s of ['WORKER_LOST', 'INTERNAL_ERROR', 'OUTPUT_UPLOAD_FAILED'] as const)
+      expect(rendobarError({ error_status: s }).retryable).toBe(true);
+    for (const s of ['INPUT_DOWNLOAD_FAILED', 'OUTPUT_MISSING', 'OUTPUT_TOO_LARGE'] as const)
+      expect(rendobarError({ error_status: s }).retryable).toBe(false);
   });
 
   it('status words and ids', () => {
@@ -205,8 +273,8 @@ describe('toRendobarJob', () => {
   });
 
   it('file types by name (an open enum)', () => {
-    expect(['a.mp4', 'a.m4a', 'a.png', 'a.vtt', 'a.m3u8', 'a.mpd', 'a.json', 'a.xyz', 'noext'].map(rendobarFileType)).toEqual([
-      'video', 'audio', 'image', 'captions', 'playlist', 'playlist', 'data', 'other', 'other',
-    ]);
+    expect(
+      ['a.mp4', 'a.m4a', 'a.png', 'a.vtt', 'a.m3u8', 'a.mpd', 'a.json', 'a.xyz', 'noext'].map(rendobarFileType),
+    ).toEqual(['video', 'audio', 'image', 'captions', 'playlist', 'playlist', 'data', 'other', 'other']);
   });
 });

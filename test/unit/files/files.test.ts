@@ -26,15 +26,25 @@ describe('storedFileRef: which input values name a stored file', () => {
   });
 
   it('a storage_url of this bucket, virtual-hosted or path-style, whatever its signature', () => {
-    expect(storedFileRef(`https://my-ffaas-bucket.s3.eu-west-1.amazonaws.com/files/acct-1/${FILE}/clip.mp4?X-Amz-Signature=abc`, AWS)).toEqual({
+    expect(
+      storedFileRef(
+        `https://my-ffaas-bucket.s3.eu-west-1.amazonaws.com/files/acct-1/${FILE}/clip.mp4?X-Amz-Signature=abc`,
+        AWS,
+      ),
+    ).toEqual({
       fileId: FILE,
       accountId: 'acct-1',
     });
-    expect(storedFileRef(`https://s3.eu-west-1.amazonaws.com/my-ffaas-bucket/files/acct-1/${FILE}/clip%20a.mp4`, AWS)).toEqual({
+    expect(
+      storedFileRef(`https://s3.eu-west-1.amazonaws.com/my-ffaas-bucket/files/acct-1/${FILE}/clip%20a.mp4`, AWS),
+    ).toEqual({
       fileId: FILE,
       accountId: 'acct-1',
     });
-    expect(storedFileRef(`http://127.0.0.1:4567/ffaas-local/files/a/${FILE}/x.png?X-Amz-Expires=1`, LOCAL)).toEqual({ fileId: FILE, accountId: 'a' });
+    expect(storedFileRef(`http://127.0.0.1:4567/ffaas-local/files/a/${FILE}/x.png?X-Amz-Expires=1`, LOCAL)).toEqual({
+      fileId: FILE,
+      accountId: 'a',
+    });
   });
 
   it('anything else is an ordinary URL: other hosts, other buckets, outputs/, malformed ids', () => {
@@ -55,7 +65,14 @@ describe('storedFileRef: which input values name a stored file', () => {
 
 describe('storedInputProblem', () => {
   const item = (status: FileItem['status']): FileItem => ({
-    ...newFileItem({ accountId: 'a', fileId: FILE, filename: 'x.mp4', source: 'upload', now: new Date(0), retentionDays: 30 }),
+    ...newFileItem({
+      accountId: 'a',
+      fileId: FILE,
+      filename: 'x.mp4',
+      source: 'upload',
+      now: new Date(0),
+      retentionDays: 30,
+    }),
     status,
   });
   it('only a STORED file of the caller is usable', () => {
@@ -70,23 +87,92 @@ describe('storedInputProblem', () => {
 describe('file items and their API view', () => {
   it('a new file: PROCESSING, keyed under files/<account>/<id>/<name>, TTL after the retention days', () => {
     const now = new Date('2026-01-01T00:00:00Z');
-    const item = newFileItem({ accountId: 'a', fileId: FILE, filename: 'v.mp4', source: 'store_file', originalFileUrl: 'https://e.com/v.mp4', now, retentionDays: 2 });
-    expect(item).toMatchObject({ status: 'PROCESSING', rendi_store_type: 'STORED_FILE', s3_key: `files/a/${FILE}/v.mp4` });
+    const item = newFileItem({
+      accountId: 'a',
+      fileId: FILE,
+      filename: 'v.mp4',
+      source: 'store_file',
+      originalFileUrl: 'https://e.com/v.mp4',
+      now,
+      retentionDays: 2,
+    });
+    expect(item).toMatchObject({
+      status: 'PROCESSING',
+      rendi_store_type: 'STORED_FILE',
+      s3_key: `files/a/${FILE}/v.mp4`,
+    });
     expect(expiryIso(item.expire_at)).toBe('2026-01-03T00:00:00.000Z');
     expect(storedFileKeyParts(item.s3_key)).toEqual({ accountId: 'a', fileId: FILE, filename: 'v.mp4' });
-    expect(newFileItem({ accountId: 'a', fileId: FILE, filename: 'v.mp4', source: 'upload_url', now, retentionDays: 2 }).rendi_store_type).toBe('UPLOAD');
+    expect(
+      newFileItem({ accountId: 'a', fileId: FILE, filename: 'v.mp4', source: 'upload_url', now, retentionDays: 2 })
+        .rendi_store_type,
+    ).toBe('UPLOAD');
   });
 
   it('meta: every OutputFileMeta field plus original_file_url, created_at, expires_at; URL only when STORED', () => {
-    const base = newFileItem({ accountId: 'a', fileId: FILE, filename: 'v.mp4', source: 'upload', now: new Date(0), retentionDays: 1 });
+    const base = newFileItem({
+      accountId: 'a',
+      fileId: FILE,
+      filename: 'v.mp4',
+      source: 'upload',
+      now: new Date(0),
+      retentionDays: 1,
+    });
     const processing = toFileMeta(base, 'https://signed');
     expect(processing.storage_url).toBeNull();
-    expect(processing).toMatchObject({ status: 'PROCESSING', file_type: null, width: null, original_file_url: null, file_count: 1, is_deleted: false });
+    expect(processing).toMatchObject({
+      status: 'PROCESSING',
+      file_type: null,
+      width: null,
+      original_file_url: null,
+      file_count: 1,
+      is_deleted: false,
+    });
     expect(Object.keys(processing)).toEqual(
-      expect.arrayContaining(['file_id', 'storage_url', 'status', 'rendi_store_type', 'is_deleted', 'filename', 'size_mbytes', 'duration', 'file_type', 'file_format', 'codec', 'pixel_format', 'mime_type', 'width', 'height', 'frame_rate', 'bitrate_video_kb', 'bitrate_audio_kb', 'file_count', 'original_file_url', 'created_at', 'expires_at']),
+      expect.arrayContaining([
+        'file_id',
+        'storage_url',
+        'status',
+        'rendi_store_type',
+        'is_deleted',
+        'filename',
+        'size_mbytes',
+        'duration',
+        'file_type',
+        'file_format',
+        'codec',
+        'pixel_format',
+        'mime_type',
+        'width',
+        'height',
+        'frame_rate',
+        'bitrate_video_kb',
+        'bitrate_audio_kb',
+        'file_count',
+        'original_file_url',
+        'created_at',
+        'expires_at',
+      ]),
     );
     const stored = toFileMeta(
-      { ...base, status: 'STORED', probe: { size_mbytes: 1, duration: 2, file_type: 'video', file_format: 'mp4', codec: 'h264', pixel_format: 'yuv420p', mime_type: 'video/mp4', width: 3, height: 4, frame_rate: 25, bitrate_video_kb: 5, bitrate_audio_kb: null } },
+      {
+        ...base,
+        status: 'STORED',
+        probe: {
+          size_mbytes: 1,
+          duration: 2,
+          file_type: 'video',
+          file_format: 'mp4',
+          codec: 'h264',
+          pixel_format: 'yuv420p',
+          mime_type: 'video/mp4',
+          width: 3,
+          height: 4,
+          frame_rate: 25,
+          bitrate_video_kb: 5,
+          bitrate_audio_kb: null,
+        },
+      },
       'https://signed',
     );
     expect(stored).toMatchObject({ storage_url: 'https://signed', width: 3, codec: 'h264' });
@@ -126,7 +212,7 @@ describe('presets', () => {
     },
   });
 
-  it('answers with RenderIO\'s names and docs/API.md\'s', () => {
+  it("answers with RenderIO's names and docs/API.md's", () => {
     expect(toPresetResponse(preset)).toMatchObject({
       preset_id: FILE,
       command_type: 'FFMPEG_COMMAND',
@@ -136,8 +222,22 @@ describe('presets', () => {
       output_files: { out_x: 'x.mp4' },
       ffmpeg_commands: null,
     });
-    const fromMap = buildPresetItem({ accountId: 'a', presetId: FILE, now: new Date(0), body: { name: 'q', input_files: { in_v: 'https://x' }, output_files: { out_v: 'v.mp4' }, ffmpeg_commands: ['a', 'b'] } });
-    expect(fromMap).toMatchObject({ input_file_keys: ['in_v'], command_type: 'CHAINED_COMMAND', ffmpeg_commands: ['a', 'b'] });
+    const fromMap = buildPresetItem({
+      accountId: 'a',
+      presetId: FILE,
+      now: new Date(0),
+      body: {
+        name: 'q',
+        input_files: { in_v: 'https://x' },
+        output_files: { out_v: 'v.mp4' },
+        ffmpeg_commands: ['a', 'b'],
+      },
+    });
+    expect(fromMap).toMatchObject({
+      input_file_keys: ['in_v'],
+      command_type: 'CHAINED_COMMAND',
+      ffmpeg_commands: ['a', 'b'],
+    });
   });
 
   it('executes with exactly its inputs; metadata merged, the execution winning', () => {

@@ -1,11 +1,25 @@
 /** local/prepare.ts: the patches that make aws-local-stepfunctions run the definition as AWS does. */
 import { describe, expect, it } from 'vitest';
-import { HIDDEN, LIBRARY_TASK_TIMEOUT_SECONDS, localContextObject, prepareForLocalRun, taskStates, unpackTaskInput } from '../../../local/prepare.ts';
+import {
+  HIDDEN,
+  LIBRARY_TASK_TIMEOUT_SECONDS,
+  localContextObject,
+  prepareForLocalRun,
+  taskStates,
+  unpackTaskInput,
+} from '../../../local/prepare.ts';
 
 const asl = {
   StartAt: 'A',
   States: {
-    A: { Type: 'Task', Resource: 'r:a', TimeoutSecondsPath: '$.t', HeartbeatSeconds: 30, Parameters: { 'x.$': '$.x' }, Next: 'M' },
+    A: {
+      Type: 'Task',
+      Resource: 'r:a',
+      TimeoutSecondsPath: '$.t',
+      HeartbeatSeconds: 30,
+      Parameters: { 'x.$': '$.x' },
+      Next: 'M',
+    },
     M: {
       Type: 'Map',
       ItemProcessor: { StartAt: 'B', States: { B: { Type: 'Task', Resource: 'r:b', TimeoutSeconds: 5, End: true } } },
@@ -13,7 +27,9 @@ const asl = {
     },
     P: {
       Type: 'Parallel',
-      Branches: [{ StartAt: 'C', States: { C: { Type: 'Task', Resource: 'r:c', HeartbeatSecondsPath: '$.hb', End: true } } }],
+      Branches: [
+        { StartAt: 'C', States: { C: { Type: 'Task', Resource: 'r:c', HeartbeatSecondsPath: '$.hb', End: true } } },
+      ],
       End: true,
     },
   },
@@ -25,7 +41,11 @@ describe('prepareForLocalRun', () => {
     const prepared = prepareForLocalRun(asl);
     expect(asl).toEqual(original);
     const [a, b, c] = ['A', 'B', 'C'].map((n) => taskStates(prepared).find((t) => t.name === n)!.state);
-    expect(a.Parameters).toEqual({ [HIDDEN.params]: { 'x.$': '$.x' }, [`${HIDDEN.timeout}.$`]: '$.t', [HIDDEN.heartbeat]: 30 });
+    expect(a.Parameters).toEqual({
+      [HIDDEN.params]: { 'x.$': '$.x' },
+      [`${HIDDEN.timeout}.$`]: '$.t',
+      [HIDDEN.heartbeat]: 30,
+    });
     expect(b.Parameters).toEqual({ [`${HIDDEN.params}.$`]: '$', [HIDDEN.timeout]: 5 });
     expect(c.Parameters).toEqual({ [`${HIDDEN.params}.$`]: '$', [`${HIDDEN.heartbeat}.$`]: '$.hb' });
     for (const s of [a, b, c]) {
@@ -40,15 +60,30 @@ describe('prepareForLocalRun', () => {
 
 describe('unpackTaskInput', () => {
   it('returns the state`s own Parameters and the resolved timeout and heartbeat', () => {
-    expect(unpackTaskInput({ [HIDDEN.params]: { x: 1 }, [HIDDEN.timeout]: 7, [HIDDEN.heartbeat]: 3 }, 'S')).toEqual({ params: { x: 1 }, timeoutSeconds: 7, heartbeatSeconds: 3 });
-    expect(unpackTaskInput({ [HIDDEN.params]: 'p' }, 'S')).toEqual({ params: 'p', timeoutSeconds: undefined, heartbeatSeconds: undefined });
+    expect(unpackTaskInput({ [HIDDEN.params]: { x: 1 }, [HIDDEN.timeout]: 7, [HIDDEN.heartbeat]: 3 }, 'S')).toEqual({
+      params: { x: 1 },
+      timeoutSeconds: 7,
+      heartbeatSeconds: 3,
+    });
+    expect(unpackTaskInput({ [HIDDEN.params]: 'p' }, 'S')).toEqual({
+      params: 'p',
+      timeoutSeconds: undefined,
+      heartbeatSeconds: undefined,
+    });
   });
 
   it('fails with States.Runtime when a resolved value is not a positive integer, as AWS does', () => {
     for (const bad of [0, -1, 1.5, '10', null]) {
-      expect(() => unpackTaskInput({ [HIDDEN.timeout]: bad }, 'S')).toThrow(expect.objectContaining({ name: 'States.Runtime', message: expect.stringMatching(/TimeoutSeconds of state S/) }));
+      expect(() => unpackTaskInput({ [HIDDEN.timeout]: bad }, 'S')).toThrow(
+        expect.objectContaining({
+          name: 'States.Runtime',
+          message: expect.stringMatching(/TimeoutSeconds of state S/),
+        }),
+      );
     }
-    expect(() => unpackTaskInput({ [HIDDEN.heartbeat]: 0 }, 'S')).toThrow(expect.objectContaining({ name: 'States.Runtime' }));
+    expect(() => unpackTaskInput({ [HIDDEN.heartbeat]: 0 }, 'S')).toThrow(
+      expect.objectContaining({ name: 'States.Runtime' }),
+    );
   });
 });
 

@@ -7,11 +7,27 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STATE, TABLE } from '../../../core/constants.ts';
 import { synthesizeForLocal } from '../../../lib/ffaas-stack.ts';
-import { localResources, renderStateMachine, resolveCfnValue, stackResourceIds, type LocalResourceNames, type StackResourceIds, type SynthesizedStack } from '../../../local/render.ts';
+import {
+  localResources,
+  renderStateMachine,
+  resolveCfnValue,
+  stackResourceIds,
+  type LocalResourceNames,
+  type StackResourceIds,
+  type SynthesizedStack,
+} from '../../../local/render.ts';
 
 /** Names unlike the defaults, so a hit cannot be a coincidence. */
 const NAMES: LocalResourceNames = {
-  tables: { commands: 'cmds-x', apiKeys: 'keys-x', accounts: 'accts-x', files: 'files-x', presets: 'presets-x', webhookDeliveries: 'deliveries-x', idempotency: 'idem-x' },
+  tables: {
+    commands: 'cmds-x',
+    apiKeys: 'keys-x',
+    accounts: 'accts-x',
+    files: 'files-x',
+    presets: 'presets-x',
+    webhookDeliveries: 'deliveries-x',
+    idempotency: 'idem-x',
+  },
   bucket: 'bucket-x',
   eventBusName: 'bus-x',
   clusterName: 'cluster-x',
@@ -46,7 +62,8 @@ describe('stackResourceIds (from the Ffaas construct)', () => {
   });
 
   it('tells the tables apart by the construct property, which the key schema agrees with', () => {
-    const keysOf = (id: string) => (synth.template.Resources![id].Properties.KeySchema as { AttributeName: string }[]).map((k) => k.AttributeName);
+    const keysOf = (id: string) =>
+      (synth.template.Resources![id].Properties.KeySchema as { AttributeName: string }[]).map((k) => k.AttributeName);
     expect(keysOf(synth.resourceIds.tables.commands)).toEqual([TABLE.commands.partitionKey, TABLE.commands.sortKey]);
     expect(keysOf(synth.resourceIds.tables.apiKeys)).toEqual([TABLE.apiKeys.partitionKey]);
     expect(keysOf(synth.resourceIds.tables.accounts)).toEqual([TABLE.accounts.partitionKey]);
@@ -60,7 +77,9 @@ describe('renderStateMachine', () => {
     expect(text).not.toMatch(/"Ref"|Fn::/);
     expect(asl.StartAt).toBe(STATE.MarkProcessing);
     expect(asl.States[STATE.MarkProcessing].Parameters.TableName).toBe('cmds-x');
-    expect(asl.States[STATE.RunOnFargate].Parameters.Cluster).toBe('arn:aws:ecs:us-east-1:000000000000:cluster/cluster-x');
+    expect(asl.States[STATE.RunOnFargate].Parameters.Cluster).toBe(
+      'arn:aws:ecs:us-east-1:000000000000:cluster/cluster-x',
+    );
     expect(asl.States[STATE.RunOnGpu].Parameters.Cluster).toBe('arn:aws:ecs:us-east-1:000000000000:cluster/cluster-x');
     expect(text).toContain('"EventBusName":"arn:aws:events:us-east-1:000000000000:event-bus/bus-x"');
     // The default names appear nowhere: every name came from NAMES.
@@ -70,7 +89,15 @@ describe('renderStateMachine', () => {
 
 describe('resolveCfnValue (hand-written templates)', () => {
   const ids: StackResourceIds = {
-    tables: { commands: 'Cmds', apiKeys: 'Keys', accounts: 'Accts', files: 'Files', presets: 'Presets', webhookDeliveries: 'Dlv', idempotency: 'Idem' },
+    tables: {
+      commands: 'Cmds',
+      apiKeys: 'Keys',
+      accounts: 'Accts',
+      files: 'Files',
+      presets: 'Presets',
+      webhookDeliveries: 'Dlv',
+      idempotency: 'Idem',
+    },
     bucket: 'Bkt',
     eventBus: 'Bus',
     cluster: 'Clu',
@@ -95,28 +122,53 @@ describe('resolveCfnValue (hand-written templates)', () => {
 
   it('gives Ref, GetAtt, Join and Sub their local values', () => {
     expect(resolveCfnValue(s, { Ref: 'Keys' }, NAMES)).toBe('keys-x');
-    expect(resolveCfnValue(s, { 'Fn::GetAtt': ['Accts', 'Arn'] }, NAMES)).toBe('arn:aws:dynamodb:us-east-1:000000000000:table/accts-x');
+    expect(resolveCfnValue(s, { 'Fn::GetAtt': ['Accts', 'Arn'] }, NAMES)).toBe(
+      'arn:aws:dynamodb:us-east-1:000000000000:table/accts-x',
+    );
     expect(resolveCfnValue(s, { 'Fn::GetAtt': 'Bkt.Arn' }, NAMES)).toBe('arn:aws:s3:::bucket-x');
     expect(resolveCfnValue(s, { Ref: 'Td' }, NAMES)).toBe('arn:aws:ecs:us-east-1:000000000000:task-definition/Td:1');
-    expect(resolveCfnValue(s, { Ref: 'Sm' }, NAMES)).toBe('arn:aws:states:us-east-1:000000000000:stateMachine:machine-x');
-    expect(resolveCfnValue(s, { 'Fn::Join': ['/', [{ Ref: 'AWS::Region' }, { Ref: 'Bus' }]] }, NAMES)).toBe('us-east-1/bus-x');
-    expect(resolveCfnValue(s, { 'Fn::Sub': '${Clu.Arn}|${Cmds}' }, NAMES)).toBe('arn:aws:ecs:us-east-1:000000000000:cluster/cluster-x|cmds-x');
+    expect(resolveCfnValue(s, { Ref: 'Sm' }, NAMES)).toBe(
+      'arn:aws:states:us-east-1:000000000000:stateMachine:machine-x',
+    );
+    expect(resolveCfnValue(s, { 'Fn::Join': ['/', [{ Ref: 'AWS::Region' }, { Ref: 'Bus' }]] }, NAMES)).toBe(
+      'us-east-1/bus-x',
+    );
+    expect(resolveCfnValue(s, { 'Fn::Sub': '${Clu.Arn}|${Cmds}' }, NAMES)).toBe(
+      'arn:aws:ecs:us-east-1:000000000000:cluster/cluster-x|cmds-x',
+    );
     expect(resolveCfnValue(s, { 'Fn::GetAtt': ['Sg', 'GroupId'] }, NAMES)).toMatch(/^sg-/);
   });
 
   it('refuses a table that is not one of the construct`s instead of guessing', () => {
-    expect(() => resolveCfnValue(s, { Ref: 'Stray' }, NAMES)).toThrow(/Stray \(AWS::DynamoDB::Table\), which is not one of the Ffaas construct's resources/);
+    expect(() => resolveCfnValue(s, { Ref: 'Stray' }, NAMES)).toThrow(
+      /Stray \(AWS::DynamoDB::Table\), which is not one of the Ffaas construct's resources/,
+    );
   });
 
   it('refuses unknown resources, unknown attributes and ids whose type disagrees', () => {
     expect(() => resolveCfnValue(s, { Ref: 'Nope' }, NAMES)).toThrow(/unknown resource Nope/);
     expect(() => resolveCfnValue(s, { 'Fn::GetAtt': ['Cmds', 'StreamArn'] }, NAMES)).toThrow(/Cmds\.StreamArn/);
     const swapped: SynthesizedStack = { template, resourceIds: { ...ids, bucket: 'Bus', eventBus: 'Bkt' } };
-    expect(() => resolveCfnValue(swapped, { Ref: 'Bus' }, NAMES)).toThrow(/is a AWS::Events::EventBus in the template, not a AWS::S3::Bucket/);
+    expect(() => resolveCfnValue(swapped, { Ref: 'Bus' }, NAMES)).toThrow(
+      /is a AWS::Events::EventBus in the template, not a AWS::S3::Bucket/,
+    );
     expect(() => resolveCfnValue(s, { 'Fn::ImportValue': 'x' }, NAMES)).toThrow(/Fn::ImportValue/);
   });
 
   it('lists one local resource per construct resource', () => {
-    expect([...localResources(ids, NAMES).keys()].sort()).toEqual(['Accts', 'Bkt', 'Bus', 'Clu', 'Cmds', 'Dlv', 'Files', 'Idem', 'Keys', 'Presets', 'Sm', 'Td']);
+    expect([...localResources(ids, NAMES).keys()].sort()).toEqual([
+      'Accts',
+      'Bkt',
+      'Bus',
+      'Clu',
+      'Cmds',
+      'Dlv',
+      'Files',
+      'Idem',
+      'Keys',
+      'Presets',
+      'Sm',
+      'Td',
+    ]);
   });
 });

@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LocalEventBus } from '../../../local/event-bus.ts';
 import { HIDDEN, prepareForLocalRun } from '../../../local/prepare.ts';
-import { bindTaskStates, RUN_TASK_RESOURCE, taskHandler, type LocalAction, type TaskBinding } from '../../../local/task-actions.ts';
+import {
+  bindTaskStates,
+  RUN_TASK_RESOURCE,
+  taskHandler,
+  type LocalAction,
+  type TaskBinding,
+} from '../../../local/task-actions.ts';
 
 // Never called: binding only picks actions. (A client to nowhere, not a mock.)
 const deps = (runTask: LocalAction) => ({
@@ -12,7 +18,8 @@ const deps = (runTask: LocalAction) => ({
   runTask,
 });
 
-const machine = (resource: string) => prepareForLocalRun({ StartAt: 'S', States: { S: { Type: 'Task', Resource: resource, End: true } } });
+const machine = (resource: string) =>
+  prepareForLocalRun({ StartAt: 'S', States: { S: { Type: 'Task', Resource: resource, End: true } } });
 
 describe('bindTaskStates', () => {
   it('binds each Task to the action of its Resource', () => {
@@ -24,9 +31,12 @@ describe('bindTaskStates', () => {
   });
 
   it('fails at start-up, naming the state, for a Resource local mode cannot run', () => {
-    expect(() => bindTaskStates(machine('arn:aws:states:::lambda:invoke'), deps(async () => null))).toThrow(
-      'local mode has no action for Task state "S" (Resource arn:aws:states:::lambda:invoke)',
-    );
+    expect(() =>
+      bindTaskStates(
+        machine('arn:aws:states:::lambda:invoke'),
+        deps(async () => null),
+      ),
+    ).toThrow('local mode has no action for Task state "S" (Resource arn:aws:states:::lambda:invoke)');
   });
 });
 
@@ -56,7 +66,10 @@ describe('taskHandler', () => {
       }),
       execution(),
     );
-    await expect(handler({ [HIDDEN.params]: {}, [HIDDEN.timeout]: 1 })).rejects.toMatchObject({ name: 'States.Timeout', message: 'state S ran longer than 1 s' });
+    await expect(handler({ [HIDDEN.params]: {}, [HIDDEN.timeout]: 1 })).rejects.toMatchObject({
+      name: 'States.Timeout',
+      message: 'state S ran longer than 1 s',
+    });
     expect(signal.aborted).toBe(true);
     expect(signal.reason).toMatchObject({ name: 'States.Timeout' });
   });

@@ -50,7 +50,10 @@ function setup(worker: WorkerCommand, heartbeatTimeoutSeconds?: number) {
   let n = 0;
   const start = (opts: { token?: string | null; signal?: AbortSignal; heartbeatSeconds?: number } = {}) => {
     const token = opts.token === null ? undefined : (opts.token ?? `token-${++n}-${crypto.randomUUID()}`);
-    const env = [{ Name: 'FFAAS_COMMAND_ID', Value: 'cmd-123456789' }, ...(token ? [{ Name: 'FFAAS_TASK_TOKEN', Value: token }] : [])];
+    const env = [
+      { Name: 'FFAAS_COMMAND_ID', Value: 'cmd-123456789' },
+      ...(token ? [{ Name: 'FFAAS_TASK_TOKEN', Value: token }] : []),
+    ];
     const ctx: ActionContext = {
       stateName: 'RunOnFargate',
       resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken',
@@ -58,13 +61,20 @@ function setup(worker: WorkerCommand, heartbeatTimeoutSeconds?: number) {
       signal: opts.signal ?? new AbortController().signal,
       heartbeatSeconds: opts.heartbeatSeconds,
     };
-    const result = supervisor.runTask({ Overrides: { ContainerOverrides: [{ Name: 'worker', Environment: env }] } }, ctx);
+    const result = supervisor.runTask(
+      { Overrides: { ContainerOverrides: [{ Name: 'worker', Environment: env }] } },
+      ctx,
+    );
     result.catch(() => undefined);
     return { token: token!, result };
   };
   const pids = async () => {
     await waitFor(() => lines.some((l) => l.line.startsWith('pids ')));
-    return lines.find((l) => l.line.startsWith('pids '))!.line.split(' ').slice(1).map(Number);
+    return lines
+      .find((l) => l.line.startsWith('pids '))!
+      .line.split(' ')
+      .slice(1)
+      .map(Number);
   };
   return { supervisor, lines, start, pids };
 }
@@ -75,7 +85,11 @@ describe('WorkerSupervisor', () => {
     const { token, result } = start();
     await pids();
     await waitFor(() => lines.some((l) => l.line.startsWith('env ')));
-    expect(lines.find((l) => l.line.startsWith('env '))).toEqual({ line: 'env cmd-123456789 base', commandId: 'cmd-123456789', stream: 'stderr' });
+    expect(lines.find((l) => l.line.startsWith('env '))).toEqual({
+      line: 'env cmd-123456789 base',
+      commandId: 'cmd-123456789',
+      stream: 'stderr',
+    });
     expect(supervisor.workers).toBe(1);
     supervisor.succeed(token, '{"ok":true}');
     await expect(result).resolves.toEqual({ ok: true });
@@ -92,7 +106,9 @@ describe('WorkerSupervisor', () => {
     supervisor.fail(token, 'FFMPEG_FAILED', 'exit 1');
     await expect(result).rejects.toMatchObject({ name: 'FFMPEG_FAILED', message: 'exit 1' });
     expect(() => supervisor.succeed(token, '{}')).toThrow(expect.objectContaining({ type: 'TaskTimedOut' }));
-    expect(() => supervisor.fail(token, undefined, undefined)).toThrow(expect.objectContaining({ type: 'TaskTimedOut' }));
+    expect(() => supervisor.fail(token, undefined, undefined)).toThrow(
+      expect.objectContaining({ type: 'TaskTimedOut' }),
+    );
   });
 
   it('fails a silent worker with States.HeartbeatTimeout and kills its process group', async () => {
@@ -122,7 +138,9 @@ describe('WorkerSupervisor', () => {
     const t0 = Date.now();
     await expect(start().result).rejects.toMatchObject({
       name: 'States.HeartbeatTimeout',
-      message: expect.stringMatching(/exited \(code 3\) without reporting a result; last output: cannot reach the bucket/),
+      message: expect.stringMatching(
+        /exited \(code 3\) without reporting a result; last output: cannot reach the bucket/,
+      ),
     });
     expect(Date.now() - t0).toBeLessThan(5000);
   });
@@ -140,10 +158,16 @@ describe('WorkerSupervisor', () => {
 
   it('refuses a RunTask that passes no task token, and a reused token', async () => {
     const { start, pids } = setup(HANGING);
-    await expect(start({ token: null }).result).rejects.toMatchObject({ name: 'States.Runtime', message: expect.stringMatching(/no FFAAS_TASK_TOKEN/) });
+    await expect(start({ token: null }).result).rejects.toMatchObject({
+      name: 'States.Runtime',
+      message: expect.stringMatching(/no FFAAS_TASK_TOKEN/),
+    });
     const first = start();
     await pids();
-    await expect(start({ token: first.token }).result).rejects.toMatchObject({ name: 'States.Runtime', message: 'task token reused' });
+    await expect(start({ token: first.token }).result).rejects.toMatchObject({
+      name: 'States.Runtime',
+      message: 'task token reused',
+    });
   });
 
   it('stop() kills every worker still running', async () => {

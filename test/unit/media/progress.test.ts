@@ -5,7 +5,19 @@ const block = (fields: Record<string, string>) => Object.entries(fields).map(([k
 
 describe('parseProgressBlock', () => {
   it('reads out_time_us as microseconds, speed and fps, percent from the total', () => {
-    const u = parseProgressBlock(block({ frame: '25', fps: '24.50', bitrate: ' 218.9kbits/s', out_time_us: '1500000', out_time_ms: '1500000', out_time: '00:00:01.500000', speed: '3.02x', progress: 'continue' }), 3);
+    const u = parseProgressBlock(
+      block({
+        frame: '25',
+        fps: '24.50',
+        bitrate: ' 218.9kbits/s',
+        out_time_us: '1500000',
+        out_time_ms: '1500000',
+        out_time: '00:00:01.500000',
+        speed: '3.02x',
+        progress: 'continue',
+      }),
+      3,
+    );
     expect(u).toEqual({ end: false, progress: { percent: 50, out_time_seconds: 1.5, speed: 3.02, fps: 24.5 } });
   });
 
@@ -14,13 +26,28 @@ describe('parseProgressBlock', () => {
   });
 
   it('falls back to out_time HH:MM:SS.micro', () => {
-    expect(parseProgressBlock(['out_time=01:02:03.250000', 'progress=continue']).progress.out_time_seconds).toBe(3723.25);
+    expect(parseProgressBlock(['out_time=01:02:03.250000', 'progress=continue']).progress.out_time_seconds).toBe(
+      3723.25,
+    );
   });
 
   it('handles N/A, padding and negative start values', () => {
-    const u = parseProgressBlock(['fps=   N/A', 'out_time_us=N/A', 'out_time_ms=-9223372036854775807', 'out_time=-577014:32:22.775808', 'speed=N/A', 'progress=continue'], 10);
+    const u = parseProgressBlock(
+      [
+        'fps=   N/A',
+        'out_time_us=N/A',
+        'out_time_ms=-9223372036854775807',
+        'out_time=-577014:32:22.775808',
+        'speed=N/A',
+        'progress=continue',
+      ],
+      10,
+    );
     expect(u.progress).toEqual({ percent: 0, out_time_seconds: 0, speed: null, fps: null });
-    const padded = parseProgressBlock(['speed=   1.5x ', 'fps=  30.00', 'out_time_us=  1000000', 'progress=continue'], null);
+    const padded = parseProgressBlock(
+      ['speed=   1.5x ', 'fps=  30.00', 'out_time_us=  1000000', 'progress=continue'],
+      null,
+    );
     expect(padded.progress).toEqual({ percent: null, out_time_seconds: 1, speed: 1.5, fps: 30 });
   });
 
@@ -28,17 +55,41 @@ describe('parseProgressBlock', () => {
     expect(parseProgressBlock(['out_time_us=5000000', 'progress=continue'], null).progress.percent).toBeNull();
     expect(parseProgressBlock(['out_time_us=5000000', 'progress=continue'], 0).progress.percent).toBeNull();
     expect(parseProgressBlock(['out_time_us=50000000', 'progress=continue'], 10).progress.percent).toBe(100);
-    expect(parseProgressBlock(['out_time_us=9000000', 'progress=end'], 10)).toMatchObject({ end: true, progress: { percent: 100 } });
+    expect(parseProgressBlock(['out_time_us=9000000', 'progress=end'], 10)).toMatchObject({
+      end: true,
+      progress: { percent: 100 },
+    });
     expect(parseProgressBlock(['out_time_us=1234567', 'progress=continue'], 3).progress.percent).toBe(41.2);
   });
 });
 
 describe('createProgressParser', () => {
   const output = [
-    'frame=1', 'fps=0.00', 'stream_0_0_q=0.0', 'bitrate=  95.8kbits/s', 'total_size=886', 'out_time_us=74000', 'out_time_ms=74000',
-    'out_time=00:00:00.074000', 'dup_frames=0', 'drop_frames=0', 'speed=27.2x', 'progress=continue',
-    'frame=25', 'fps=0.00', 'stream_0_0_q=21.0', 'bitrate= 218.9kbits/s', 'total_size=28290', 'out_time_us=1034000',
-    'out_time_ms=1034000', 'out_time=00:00:01.034000', 'dup_frames=0', 'drop_frames=0', 'speed=3.02x', 'progress=end', '',
+    'frame=1',
+    'fps=0.00',
+    'stream_0_0_q=0.0',
+    'bitrate=  95.8kbits/s',
+    'total_size=886',
+    'out_time_us=74000',
+    'out_time_ms=74000',
+    'out_time=00:00:00.074000',
+    'dup_frames=0',
+    'drop_frames=0',
+    'speed=27.2x',
+    'progress=continue',
+    'frame=25',
+    'fps=0.00',
+    'stream_0_0_q=21.0',
+    'bitrate= 218.9kbits/s',
+    'total_size=28290',
+    'out_time_us=1034000',
+    'out_time_ms=1034000',
+    'out_time=00:00:01.034000',
+    'dup_frames=0',
+    'drop_frames=0',
+    'speed=3.02x',
+    'progress=end',
+    '',
   ].join('\n');
 
   it('yields one update per block, whatever the chunking', () => {

@@ -56,7 +56,18 @@ const refusedAddresses: [string, string][] = [
   ['100::1', 'discard'],
 ];
 
-const publicAddresses = ['8.8.8.8', '1.1.1.1', '93.184.216.34', '172.32.0.1', '100.128.0.1', '2606:4700:4700::1111', '2a00:1450:4001:81c::200e', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1'];
+const publicAddresses = [
+  '8.8.8.8',
+  '1.1.1.1',
+  '93.184.216.34',
+  '172.32.0.1',
+  '100.128.0.1',
+  '2606:4700:4700::1111',
+  '2a00:1450:4001:81c::200e',
+  '::ffff:8.8.8.8',
+  '64:ff9b::808:808',
+  '2002:808:808::1',
+];
 
 describe('classifyAddress', () => {
   it.each(refusedAddresses)('refuses %s (%s)', (address, category) => {
@@ -70,10 +81,28 @@ describe('classifyAddress', () => {
   });
 
   it('allowPrivate lets loopback/private/ULA/CGNAT/link-local through, never metadata or multicast', () => {
-    for (const a of ['127.0.0.1', '10.1.2.3', '192.168.0.1', '::1', 'fd12::1', '100.64.1.1', '169.254.10.10', '::ffff:127.0.0.1']) {
+    for (const a of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '192.168.0.1',
+      '::1',
+      'fd12::1',
+      '100.64.1.1',
+      '169.254.10.10',
+      '::ffff:127.0.0.1',
+    ]) {
       expect(classifyAddress(a, { allowPrivate: true }).ok, a).toBe(true);
     }
-    for (const a of ['169.254.169.254', '169.254.170.2', 'fd00:ec2::254', '::ffff:169.254.169.254', '64:ff9b::a9fe:a9fe', '224.0.0.1', '0.0.0.0', '255.255.255.255']) {
+    for (const a of [
+      '169.254.169.254',
+      '169.254.170.2',
+      'fd00:ec2::254',
+      '::ffff:169.254.169.254',
+      '64:ff9b::a9fe:a9fe',
+      '224.0.0.1',
+      '0.0.0.0',
+      '255.255.255.255',
+    ]) {
       expect(classifyAddress(a, { allowPrivate: true }).ok, a).toBe(false);
     }
   });
@@ -136,7 +165,14 @@ describe('assertPublicUrl: literal spellings (no DNS)', () => {
   });
 
   it('refuses schemes other than http and https', async () => {
-    for (const url of ['file:///etc/passwd', 'ftp://example.com/a', 'gopher://example.com/', 'data:text/plain,hi', 'javascript:alert(1)', 'ws://example.com/']) {
+    for (const url of [
+      'file:///etc/passwd',
+      'ftp://example.com/a',
+      'gopher://example.com/',
+      'data:text/plain,hi',
+      'javascript:alert(1)',
+      'ws://example.com/',
+    ]) {
       const r = await assertPublicUrl(url, { allowPrivate: false });
       expect(r.ok, url).toBe(false);
       expect(r.ok ? '' : r.reason).toMatch(/not allowed|no host|not a valid/);
@@ -144,7 +180,10 @@ describe('assertPublicUrl: literal spellings (no DNS)', () => {
   });
 
   it('refuses garbage', async () => {
-    expect(await assertPublicUrl('not a url', { allowPrivate: false })).toEqual({ ok: false, reason: 'not a valid URL' });
+    expect(await assertPublicUrl('not a url', { allowPrivate: false })).toEqual({
+      ok: false,
+      reason: 'not a valid URL',
+    });
     expect((await assertPublicUrl('http://[::1/', { allowPrivate: false })).ok).toBe(false);
   });
 });
@@ -157,22 +196,39 @@ describe('assertPublicUrl: names (injected resolver)', () => {
   };
 
   it('refuses a name that resolves to a private address (DNS rebinding setup)', async () => {
-    const r = await assertPublicUrl('https://media.attacker.example/a.mp4', { allowPrivate: false, resolve: resolver({ 'media.attacker.example': ['10.0.0.5'] }) });
-    expect(r).toEqual({ ok: false, reason: expect.stringMatching(/media\.attacker\.example.*10\.0\.0\.5 \(private\)/) });
+    const r = await assertPublicUrl('https://media.attacker.example/a.mp4', {
+      allowPrivate: false,
+      resolve: resolver({ 'media.attacker.example': ['10.0.0.5'] }),
+    });
+    expect(r).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/media\.attacker\.example.*10\.0\.0\.5 \(private\)/),
+    });
   });
 
   it('checks EVERY resolved address, not just the first', async () => {
-    const r = await assertPublicUrl('http://mixed.example/', { allowPrivate: false, resolve: resolver({ 'mixed.example': ['93.184.216.34', '169.254.169.254'] }) });
+    const r = await assertPublicUrl('http://mixed.example/', {
+      allowPrivate: false,
+      resolve: resolver({ 'mixed.example': ['93.184.216.34', '169.254.169.254'] }),
+    });
     expect(r.ok).toBe(false);
   });
 
   it('refuses an IPv6 answer that maps to loopback', async () => {
-    const r = await assertPublicUrl('http://v6.example/', { allowPrivate: false, resolve: resolver({ 'v6.example': ['::ffff:127.0.0.1'] }) });
+    const r = await assertPublicUrl('http://v6.example/', {
+      allowPrivate: false,
+      resolve: resolver({ 'v6.example': ['::ffff:127.0.0.1'] }),
+    });
     expect(r.ok).toBe(false);
   });
 
   it('allows a name whose every address is public, and names unresolvable hosts', async () => {
-    expect(await assertPublicUrl('http://ok.example/a', { allowPrivate: false, resolve: resolver({ 'ok.example': ['93.184.216.34', '2606:2800:220:1::1'] }) })).toEqual({ ok: true });
+    expect(
+      await assertPublicUrl('http://ok.example/a', {
+        allowPrivate: false,
+        resolve: resolver({ 'ok.example': ['93.184.216.34', '2606:2800:220:1::1'] }),
+      }),
+    ).toEqual({ ok: true });
     const r = await assertPublicUrl('http://nowhere.example/', { allowPrivate: false, resolve: resolver({}) });
     expect(r).toEqual({ ok: false, reason: 'host "nowhere.example" could not be resolved' });
   });
@@ -184,7 +240,10 @@ describe('assertPublicUrl: names (injected resolver)', () => {
   });
 
   it('checkUrl returns the checked addresses to pin the connection to', async () => {
-    const r = await checkUrl('http://ok.example/a', { allowPrivate: false, resolve: resolver({ 'ok.example': ['93.184.216.34'] }) });
+    const r = await checkUrl('http://ok.example/a', {
+      allowPrivate: false,
+      resolve: resolver({ 'ok.example': ['93.184.216.34'] }),
+    });
     expect(r).toMatchObject({ ok: true, addresses: ['93.184.216.34'] });
   });
 

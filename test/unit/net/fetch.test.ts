@@ -13,7 +13,15 @@ let srv: FixtureServer;
 let dir: string;
 let n = 0;
 const dest = () => path.join(dir, `f${++n}.bin`);
-const base = (): SafeFetchOptions => ({ allowPrivate: false, trustedOrigins: [srv.origin], maxBytes: 1 << 20, timeoutMs: 5000, maxRedirects: 3, retries: 2, retryDelayMs: 10 });
+const base = (): SafeFetchOptions => ({
+  allowPrivate: false,
+  trustedOrigins: [srv.origin],
+  maxBytes: 1 << 20,
+  timeoutMs: 5000,
+  maxRedirects: 3,
+  retries: 2,
+  retryDelayMs: 10,
+});
 const hitsOf = (p: string) => srv.hits.filter((h) => h.path === p).length;
 
 async function failure(p: Promise<unknown>): Promise<SafeFetchError> {
@@ -29,7 +37,9 @@ async function failure(p: Promise<unknown>): Promise<SafeFetchError> {
 beforeAll(async () => {
   srv = await startFixtureServer();
   dir = await mkdtemp(path.join(tmpdir(), 'ffaas-fetch-'));
-  srv.route('/hello', (req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(`hello from ${req.headers.host}`));
+  srv.route('/hello', (req, res) =>
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(`hello from ${req.headers.host}`),
+  );
   srv.route('/big', (_req, res) => res.writeHead(200, { 'content-length': 100_000 }).end(Buffer.alloc(100_000)));
   srv.route('/liar', (_req, res) => {
     // No Content-Length: 50 000 bytes streamed; only the byte counter can stop it.
@@ -43,10 +53,14 @@ beforeAll(async () => {
     // never ends
   });
   srv.route('/auth', (req, res) => res.writeHead(200).end(String(req.headers.authorization ?? 'none')));
-  srv.route('/to-auth-elsewhere', (_req, res) => res.writeHead(302, { location: `http://localhost:${srv.port}/auth` }).end());
+  srv.route('/to-auth-elsewhere', (_req, res) =>
+    res.writeHead(302, { location: `http://localhost:${srv.port}/auth` }).end(),
+  );
   srv.route('/loop', (_req, res) => res.writeHead(302, { location: '/loop' }).end());
   srv.route('/to-hello', (_req, res) => res.writeHead(301, { location: '/hello' }).end());
-  srv.route('/to-https-self', (_req, res) => res.writeHead(302, { location: `https://127.0.0.1:${srv.port}/hello` }).end());
+  srv.route('/to-https-self', (_req, res) =>
+    res.writeHead(302, { location: `https://127.0.0.1:${srv.port}/hello` }).end(),
+  );
   srv.route('/to-ftp', (_req, res) => res.writeHead(302, { location: 'ftp://example.com/x' }).end());
   srv.route('/post-target', (req, res) => res.writeHead(200).end(req.method));
   srv.route('/303', (_req, res) => res.writeHead(303, { location: '/post-target' }).end());
@@ -70,14 +84,22 @@ describe('safeFetchToFile', () => {
     // "media.example" does not exist: the fetch works only if the connection goes to the
     // address the policy resolved (127.0.0.1), never through a second lookup.
     const file = dest();
-    await safeFetchToFile(`http://media.example:${srv.port}/hello`, file, { ...base(), allowPrivate: true, resolve: async () => ['127.0.0.1'] });
+    await safeFetchToFile(`http://media.example:${srv.port}/hello`, file, {
+      ...base(),
+      allowPrivate: true,
+      resolve: async () => ['127.0.0.1'],
+    });
     expect(await readFile(file, 'utf8')).toBe(`hello from media.example:${srv.port}`);
   });
 
   it('falls back to the next checked address when a connect fails', async () => {
     // 127.0.0.3 has nothing listening on this port: the second checked address answers.
     const file = dest();
-    await safeFetchToFile(`http://dual.example:${srv.port}/hello`, file, { ...base(), allowPrivate: true, resolve: async () => ['127.0.0.3', '127.0.0.1'] });
+    await safeFetchToFile(`http://dual.example:${srv.port}/hello`, file, {
+      ...base(),
+      allowPrivate: true,
+      resolve: async () => ['127.0.0.3', '127.0.0.1'],
+    });
     expect(await readFile(file, 'utf8')).toBe(`hello from dual.example:${srv.port}`);
   });
 
@@ -85,7 +107,9 @@ describe('safeFetchToFile', () => {
     let lookups = 0;
     const rebinding = async () => (++lookups === 1 ? ['127.0.0.1'] : ['93.184.216.34']);
     const before = srv.hits.length;
-    const err = await failure(safeFetchToFile(`http://rebind.example:${srv.port}/hello`, dest(), { ...base(), resolve: rebinding }));
+    const err = await failure(
+      safeFetchToFile(`http://rebind.example:${srv.port}/hello`, dest(), { ...base(), resolve: rebinding }),
+    );
     expect(err).toMatchObject({ kind: 'INPUT_DOWNLOAD_FAILED', reason: 'policy' });
     expect(err.message).toMatch(/rebind\.example.*127\.0\.0\.1 \(loopback\)/);
     expect(srv.hits.length).toBe(before);
@@ -156,7 +180,9 @@ describe('safeFetchToFile', () => {
     const closed = await startFixtureServer();
     const origin = closed.origin;
     await closed.stop();
-    const err = await failure(safeFetchToFile(`${origin}/x`, dest(), { ...base(), trustedOrigins: [origin], retries: 1 }));
+    const err = await failure(
+      safeFetchToFile(`${origin}/x`, dest(), { ...base(), trustedOrigins: [origin], retries: 1 }),
+    );
     expect(err).toMatchObject({ reason: 'network', retryable: true });
     expect(err.message).toMatch(/ECONNREFUSED.*after 2 attempts/);
   });
@@ -174,7 +200,10 @@ describe('safeFetchToFile', () => {
     expect(await readFile(file, 'utf8')).toBe(`Basic ${Buffer.from('alice:s3cret').toString('base64')}`);
 
     const file2 = dest();
-    await safeFetchToFile(`http://alice:s3cret@127.0.0.1:${srv.port}/to-auth-elsewhere`, file2, { ...base(), allowPrivate: true });
+    await safeFetchToFile(`http://alice:s3cret@127.0.0.1:${srv.port}/to-auth-elsewhere`, file2, {
+      ...base(),
+      allowPrivate: true,
+    });
     expect(await readFile(file2, 'utf8')).toBe('none');
 
     const err = await failure(safeFetchToFile(`http://alice:s3cret@127.0.0.1:${srv.port}/nope`, dest(), base()));
@@ -193,22 +222,36 @@ describe('safeFetch (small bodies)', () => {
   });
 
   it('POST is turned into GET by a 303', async () => {
-    const r = await safeFetch(srv.url('/303'), { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }, base());
+    const r = await safeFetch(
+      srv.url('/303'),
+      { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } },
+      base(),
+    );
     expect(r.body.toString()).toBe('GET');
   });
 
   it('enforces the same policy and caps', async () => {
-    await expect(safeFetch('http://169.254.169.254/latest/meta-data/', {}, base())).rejects.toMatchObject({ reason: 'policy' });
-    await expect(safeFetch(srv.url('/big'), {}, { ...base(), maxBytes: 10 })).rejects.toMatchObject({ kind: 'INPUT_TOO_LARGE' });
+    await expect(safeFetch('http://169.254.169.254/latest/meta-data/', {}, base())).rejects.toMatchObject({
+      reason: 'policy',
+    });
+    await expect(safeFetch(srv.url('/big'), {}, { ...base(), maxBytes: 10 })).rejects.toMatchObject({
+      kind: 'INPUT_TOO_LARGE',
+    });
   });
 
   it('with maxRedirects 0 (webhooks) a redirect is an error', async () => {
-    await expect(safeFetch(srv.url('/to-hello'), { method: 'POST', body: 'x' }, { ...base(), maxRedirects: 0 })).rejects.toMatchObject({ reason: 'redirects' });
+    await expect(
+      safeFetch(srv.url('/to-hello'), { method: 'POST', body: 'x' }, { ...base(), maxRedirects: 0 }),
+    ).rejects.toMatchObject({ reason: 'redirects' });
   });
 
   it("redirect: 'return' answers the redirect itself and never fetches its Location (webhooks)", async () => {
     const before = hitsOf('/hello');
-    const r = await safeFetch(srv.url('/to-hello'), { method: 'POST', body: 'x' }, { ...base(), maxRedirects: 0, redirect: 'return' });
+    const r = await safeFetch(
+      srv.url('/to-hello'),
+      { method: 'POST', body: 'x' },
+      { ...base(), maxRedirects: 0, redirect: 'return' },
+    );
     expect(r.status).toBe(301);
     expect(r.headers.location).toBe('/hello');
     expect(hitsOf('/hello')).toBe(before);

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { COMMAND_STATUS } from '../../../core/constants.ts';
-import { expressionsFor, LIFECYCLE, STATUS_RANK, transitionExpressions, type LifecycleStep, type Transition } from '../../../store/lifecycle.ts';
+import {
+  expressionsFor,
+  LIFECYCLE,
+  STATUS_RANK,
+  transitionExpressions,
+  type LifecycleStep,
+  type Transition,
+} from '../../../store/lifecycle.ts';
 
 const steps = Object.entries(LIFECYCLE) as [LifecycleStep, Transition][];
 
@@ -37,19 +44,31 @@ describe('transitionExpressions', () => {
       'SET #status = :failed, #finished_at = :finished_at, #error_status = :error_status, #error_message = :error_message REMOVE #pending',
     );
     expect(x.statusValues).toEqual({ ':queued': 'QUEUED', ':processing': 'PROCESSING', ':failed': 'FAILED' });
-    expect(x.ExpressionAttributeNames).toMatchObject({ '#status': 'status', '#pending': 'pending', '#error_status': 'error_status' });
+    expect(x.ExpressionAttributeNames).toMatchObject({
+      '#status': 'status',
+      '#pending': 'pending',
+      '#error_status': 'error_status',
+    });
   });
 
   it('a step without a target status leaves status alone', () => {
     expect(transitionExpressions('writeProgress').UpdateExpression).toBe('SET #progress = :progress');
     expect(transitionExpressions('clearPending').UpdateExpression).toBe('REMOVE #pending');
-    expect(transitionExpressions('clearPending').ConditionExpression).toBe('#status IN (:processing, :success, :failed)');
+    expect(transitionExpressions('clearPending').ConditionExpression).toBe(
+      '#status IN (:processing, :success, :failed)',
+    );
   });
 });
 
 describe('expressionsFor (another table with its own statuses)', () => {
   it('generates the same shape of condition and update', () => {
-    const x = expressionsFor<'PENDING' | 'DELIVERED'>({ from: ['PENDING'], to: 'DELIVERED', by: 'x', set: ['delivered_at'], remove: [] });
+    const x = expressionsFor<'PENDING' | 'DELIVERED'>({
+      from: ['PENDING'],
+      to: 'DELIVERED',
+      by: 'x',
+      set: ['delivered_at'],
+      remove: [],
+    });
     expect(x.ConditionExpression).toBe('#status = :pending');
     expect(x.UpdateExpression).toBe('SET #status = :delivered, #delivered_at = :delivered_at');
     expect(x.statusValues).toEqual({ ':pending': 'PENDING', ':delivered': 'DELIVERED' });
@@ -68,10 +87,19 @@ describe('docs/LIFECYCLE.md', () => {
       page
         .split('\n')
         .filter((l) => l.startsWith('| ') && !l.startsWith('| step'))
-        .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()))
+        .map((l) =>
+          l
+            .split('|')
+            .slice(1, -1)
+            .map((c) => c.trim()),
+        )
         .map((c) => [c[0]!, c] as const),
     );
-    const list = (cell: string) => cell.split(',').map((x) => x.trim()).filter((x) => x && !x.startsWith('('));
+    const list = (cell: string) =>
+      cell
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x && !x.startsWith('('));
     expect([...rows.keys()].sort()).toEqual(steps.map(([n]) => n).sort());
     for (const [name, t] of steps) {
       const [, from, to, , sets, removes] = rows.get(name)!;

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { commandOfExecutionInput, failureForEndedExecution, sweepCommand, type SweepPorts } from '../../../core/sweep.ts';
+import {
+  commandOfExecutionInput,
+  failureForEndedExecution,
+  sweepCommand,
+  type SweepPorts,
+} from '../../../core/sweep.ts';
 
 describe('failureForEndedExecution', () => {
   it('nothing while the execution runs (or may be redriven)', () => {
@@ -13,7 +18,9 @@ describe('failureForEndedExecution', () => {
     expect(aborted.errorMessage).toMatch(/stopped.*manual: operator/);
   });
   it('FAILED with States.DataLimitExceeded names the payload limit; other failures keep their error and a clipped cause', () => {
-    expect(failureForEndedExecution({ status: 'FAILED', error: 'States.DataLimitExceeded', cause: 'x' })!.errorMessage).toMatch(/payload limit/);
+    expect(
+      failureForEndedExecution({ status: 'FAILED', error: 'States.DataLimitExceeded', cause: 'x' })!.errorMessage,
+    ).toMatch(/payload limit/);
     const runtime = failureForEndedExecution({ status: 'FAILED', error: 'States.Runtime', cause: 'y'.repeat(5000) })!;
     expect(runtime.errorStatus).toBe('INTERNAL_ERROR');
     expect(runtime.errorMessage).toContain('States.Runtime');
@@ -26,7 +33,10 @@ describe('failureForEndedExecution', () => {
 
 describe('commandOfExecutionInput', () => {
   it('reads account_id and command_id; anything else is null', () => {
-    expect(commandOfExecutionInput('{"account_id":"a","command_id":"c","compute":"cpu"}')).toEqual({ account_id: 'a', command_id: 'c' });
+    expect(commandOfExecutionInput('{"account_id":"a","command_id":"c","compute":"cpu"}')).toEqual({
+      account_id: 'a',
+      command_id: 'c',
+    });
     expect(commandOfExecutionInput('{"command_id":"c"}')).toBeNull();
     expect(commandOfExecutionInput('not json')).toBeNull();
     expect(commandOfExecutionInput(null)).toBeNull();

@@ -48,7 +48,10 @@ describe('AWS: KMS', () => {
     const box = new KmsSecretBox(new KMSClient({ region: 'us-east-1' }), 'arn:aws:kms:us-east-1:1:key/k');
     const sealed = await box.seal('whsec_abc', 'acc-1');
     expect(sealed).toBe(`kms:v1:${Buffer.from('CIPHER').toString('base64')}`);
-    expect(kms).toHaveReceivedCommandWith(EncryptCommand, { KeyId: 'arn:aws:kms:us-east-1:1:key/k', EncryptionContext: { account_id: 'acc-1' } });
+    expect(kms).toHaveReceivedCommandWith(EncryptCommand, {
+      KeyId: 'arn:aws:kms:us-east-1:1:key/k',
+      EncryptionContext: { account_id: 'acc-1' },
+    });
     expect(await box.open(sealed, 'acc-1')).toBe('whsec_abc');
     expect(kms).toHaveReceivedCommandWith(DecryptCommand, { EncryptionContext: { account_id: 'acc-1' } });
   });

@@ -48,7 +48,9 @@ const plan = (over: Partial<CommandPlan> = {}): CommandPlan => ({
 describe('assignCompanions', () => {
   it('segments and sub-playlists belong to the playlist, in natural order; inputs and the manifest do not', () => {
     const files = ['in_video.mp4', 'index.m3u8', 'seg_10.ts', 'seg_2.ts', 'seg_1.ts', 'stream_0.m3u8'];
-    expect(assignCompanions(plan(), files)).toEqual({ out_hls: ['seg_1.ts', 'seg_2.ts', 'seg_10.ts', 'stream_0.m3u8'] });
+    expect(assignCompanions(plan(), files)).toEqual({
+      out_hls: ['seg_1.ts', 'seg_2.ts', 'seg_10.ts', 'stream_0.m3u8'],
+    });
   });
 
   it('without a playlist output nothing else is stored', () => {
@@ -65,12 +67,37 @@ describe('assignCompanions', () => {
       ],
       commands: [
         ['-protocol_whitelist', 'file', '-i', 'in_video.mp4', '-t', '2', 'mid.mp4'],
-        ['-protocol_whitelist', 'file', '-i', 'mid.mp4', '-f', 'hls', 'index.m3u8', '-f', 'dash', 'manifest.mpd', '-frames:v', '1', 'thumb.png'],
+        [
+          '-protocol_whitelist',
+          'file',
+          '-i',
+          'mid.mp4',
+          '-f',
+          'hls',
+          'index.m3u8',
+          '-f',
+          'dash',
+          'manifest.mpd',
+          '-frames:v',
+          '1',
+          'thumb.png',
+        ],
       ],
     });
-    const files = ['in_video.mp4', 'mid.mp4', 'thumb.png', 'index.m3u8', 'manifest.mpd', 'index0.ts', 'init-stream0.m4s', 'chunk-stream0-00001.m4s'];
+    const files = [
+      'in_video.mp4',
+      'mid.mp4',
+      'thumb.png',
+      'index.m3u8',
+      'manifest.mpd',
+      'index0.ts',
+      'init-stream0.m4s',
+      'chunk-stream0-00001.m4s',
+    ];
     // Several playlists: the whole set goes to the first one, so each file is stored and counted once.
-    expect(assignCompanions(p, files)).toEqual({ out_hls: ['chunk-stream0-00001.m4s', 'index0.ts', 'init-stream0.m4s'] });
+    expect(assignCompanions(p, files)).toEqual({
+      out_hls: ['chunk-stream0-00001.m4s', 'index0.ts', 'init-stream0.m4s'],
+    });
   });
 
   it('names that are not plain workspace names are skipped', () => {
@@ -81,7 +108,9 @@ describe('assignCompanions', () => {
 describe('companion limits and content types', () => {
   it('refuses more files than MAX_COMPANION_FILES or names longer in total than MAX_COMPANION_NAME_BYTES', () => {
     expect(companionLimitProblem(['a.ts', 'b.ts'])).toBeNull();
-    expect(companionLimitProblem(Array.from({ length: MAX_COMPANION_FILES + 1 }, (_, i) => `s${i}.ts`))).toMatch(/2001 segment\/companion files, over the limit of 2000/);
+    expect(companionLimitProblem(Array.from({ length: MAX_COMPANION_FILES + 1 }, (_, i) => `s${i}.ts`))).toMatch(
+      /2001 segment\/companion files, over the limit of 2000/,
+    );
     const long = Array.from({ length: 400 }, (_, i) => `${'n'.repeat(190)}${i}.ts`);
     expect(companionLimitProblem(long)).toMatch(new RegExp(`over the limit of ${MAX_COMPANION_NAME_BYTES}`));
   });
@@ -96,14 +125,26 @@ describe('companion limits and content types', () => {
 });
 
 describe('assignSequences: the files of sequence outputs', () => {
-  const plan = (outputs: CommandPlan['outputs']): CommandPlan => ({ inputs: [{ alias: 'in_v', url: 'https://e.com/v.mp4', local_name: 'in_v.mp4' }], outputs, commands: [['-i', 'in_v.mp4', 'x']] });
+  const plan = (outputs: CommandPlan['outputs']): CommandPlan => ({
+    inputs: [{ alias: 'in_v', url: 'https://e.com/v.mp4', local_name: 'in_v.mp4' }],
+    outputs,
+    commands: [['-i', 'in_v.mp4', 'x']],
+  });
 
   it('each sequence output gets the files its pattern matched, in number order; other outputs none', () => {
     const p = plan([
       { alias: 'out_f', local_name: 'frame_%03d.png', sequence: true },
       { alias: 'out_v', local_name: 'v.mp4' },
     ]);
-    const files = ['frame_010.png', 'frame_002.png', 'frame_001.png', 'v.mp4', 'in_v.mp4', 'frame_x.png', '.frame_003.png'];
+    const files = [
+      'frame_010.png',
+      'frame_002.png',
+      'frame_001.png',
+      'v.mp4',
+      'in_v.mp4',
+      'frame_x.png',
+      '.frame_003.png',
+    ];
     expect(assignSequences(p, files)).toEqual({ out_f: ['frame_001.png', 'frame_002.png', 'frame_010.png'] });
   });
 
