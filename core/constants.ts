@@ -128,6 +128,8 @@ export const STATE = {
   MarkProcessing: 'MarkProcessing',
   ChooseCompute: 'ChooseCompute',
   RunOnFargate: 'RunOnFargate',
+  /** With Fargate Spot: the on-demand run when Spot has no capacity. */
+  RunOnFargateOnDemand: 'RunOnFargateOnDemand',
   RunOnGpu: 'RunOnGpu',
   RecordSuccess: 'RecordSuccess',
   PublishSucceeded: 'PublishSucceeded',

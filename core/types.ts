@@ -107,9 +107,11 @@ export interface ExecutionInput {
   account_id: string;
   command_id: string;
   compute: Compute;
-  /** Task size override for RunTask, from vcpu_count (strings, as ECS wants them). */
+  /** Task size overrides for RunTask (core/sizing.ts; cpu and memory are strings, as ECS wants them). */
   task_cpu: string;
   task_memory: string;
+  /** Fargate ephemeral storage (GiB, 21..200) for the command's inputs and outputs (core/sizing.ts). */
+  task_ephemeral_storage_gib: number;
   /** max_command_run_seconds + TASK_TIMEOUT_ALLOWANCE_SECONDS. */
   task_timeout_seconds: number;
 }

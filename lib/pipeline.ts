@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -19,6 +19,7 @@ import {
 import { commandKey } from '../store/keys.ts';
 import { attributeValue, LIFECYCLE, transitionExpressions, type LifecycleStep, type TransitionValues } from '../store/lifecycle.ts';
 import type { FfaasWorkers } from './workers.ts';
+import { SizedFargateRunTask, GPU_STARTUP_HEARTBEAT_SECONDS } from './run-task.ts';
 
 /** Error names the Step Functions service integrations raise, as used in Retry and Catch. */
 export const SFN_ERRORS = {
@@ -214,8 +215,8 @@ export class FfaasPipeline extends Construct {
       taskTimeout: sfn.Timeout.at('$.task_timeout_seconds'),
       resultPath: '$.result',
     };
-    const wireRun = (run: tasks.EcsRunTask) => {
-      run.addRetry({
+    const wireRun = (run: tasks.EcsRunTask, options: { retry?: boolean } = {}) => {
+      if (options.retry !== false) run.addRetry({
         errors: [...SFN_ERRORS.ecsRetryable],
         interval: Duration.seconds(10),
         maxAttempts: 8,
@@ -231,20 +232,36 @@ export class FfaasPipeline extends Construct {
       return run;
     };
 
-    const runOnFargate = wireRun(
-      new tasks.EcsRunTask(this, STATE.RunOnFargate, {
+    const fargateRun = (id: string, capacityProvider?: 'FARGATE' | 'FARGATE_SPOT') =>
+      new SizedFargateRunTask(this, id, {
         ...runCommon,
         taskDefinition: workers.fargateTaskDefinition,
-        launchTarget: new tasks.EcsFargateLaunchTarget({ platformVersion: ecs.FargatePlatformVersion.LATEST }),
+        launchTarget: new tasks.EcsFargateLaunchTarget({
+          platformVersion: ecs.FargatePlatformVersion.LATEST,
+          ...(capacityProvider
+            ? { capacityProviderOptions: tasks.CapacityProviderOptions.custom([{ capacityProvider, weight: 1 }]) }
+            : {}),
+        }),
         subnets: workers.taskSubnets,
         securityGroups: [workers.securityGroup],
         assignPublicIp: workers.assignPublicIp,
-        // ExecutionInput.task_cpu / task_memory: the size picked by vcpu_count.
+        // ExecutionInput.task_cpu / task_memory / task_ephemeral_storage_gib: core/sizing.ts.
         cpu: sfn.JsonPath.stringAt('$.task_cpu'),
         memoryMiB: sfn.JsonPath.stringAt('$.task_memory'),
         containerOverrides: [{ containerDefinition: workers.fargateContainer, environment: containerEnvironment }],
-      }),
-    );
+      });
+    let runOnFargate: sfn.IChainable;
+    if (workers.fargateSpot) {
+      // Spot first; when Spot has no capacity (RunTask failure, ECS.AmazonECSException after a
+      // short retry) the same task runs on on-demand Fargate.
+      const onDemand = wireRun(fargateRun(STATE.RunOnFargateOnDemand, 'FARGATE'));
+      const spot = fargateRun(STATE.RunOnFargate, 'FARGATE_SPOT');
+      spot.addRetry({ errors: [...SFN_ERRORS.ecsRetryable], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 2 });
+      spot.addCatch(onDemand, { errors: [...SFN_ERRORS.ecsRetryable], resultPath: sfn.JsonPath.DISCARD });
+      runOnFargate = wireRun(spot, { retry: false });
+    } else {
+      runOnFargate = wireRun(fargateRun(STATE.RunOnFargate));
+    }
 
     let afterMark: sfn.IChainable = runOnFargate;
     if (workers.gpuTaskDefinition && workers.gpuContainer && workers.gpuCapacityProvider) {
@@ -252,6 +269,9 @@ export class FfaasPipeline extends Construct {
       const runOnGpu = wireRun(
         new tasks.EcsRunTask(this, STATE.RunOnGpu, {
           ...runCommon,
+          // Until the first heartbeat the task may wait for a GPU host to boot from zero and
+          // pull the image: minutes, not the Fargate start-up.
+          heartbeatTimeout: sfn.Timeout.duration(Duration.seconds(GPU_STARTUP_HEARTBEAT_SECONDS)),
           taskDefinition: workers.gpuTaskDefinition,
           // A capacity provider strategy, not launch type EC2: the provider scales the GPU group
           // from zero and the task waits in PROVISIONING instead of failing for lack of hosts.
@@ -278,6 +298,9 @@ export class FfaasPipeline extends Construct {
     markProcessing.next(afterMark);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
+      // Under /aws/vendedlogs/: Step Functions then needs no entry in the account-wide CloudWatch
+      // Logs resource policy, whose 5120-character limit other stacks' log groups can exhaust.
+      logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 200 })}`,
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });

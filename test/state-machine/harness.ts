@@ -91,6 +91,7 @@ export async function startHarness(opts: { worker?: WorkerCommand; heartbeatTime
     compute: 'cpu',
     task_cpu: '2048',
     task_memory: '4096',
+    task_ephemeral_storage_gib: 21,
     task_timeout_seconds: 60 + TASK_TIMEOUT_ALLOWANCE_SECONDS,
     ...over,
   });
