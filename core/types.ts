@@ -96,8 +96,12 @@ export interface CommandItem {
   compute: Compute;
   vcpu_count: VcpuCount;
   plan: CommandPlan;
-  /** Present only while the command waits for its execution (sparse `pending` index). */
+  /** Present only while the command waits for its execution (PENDING_MARK). */
   pending?: string;
+  /** Partition of the sparse `pending` index (pendingShard); removed with `pending`. */
+  pending_shard?: string;
+  /** Partition of the `by_status` index: `<account_id>#<status>` (statusKey), moved with status. */
+  status_key?: string;
   /** Epoch seconds; DynamoDB TTL. */
   expire_at?: number;
 }

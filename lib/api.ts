@@ -216,10 +216,11 @@ export class FfaasApi extends Construct {
     const read = (fn: FfaasFunction) => {
       fn.addToRolePolicy(
         new iam.PolicyStatement({
-          actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+          actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
           resources: [
             props.commandsTable.tableArn,
             `${props.commandsTable.tableArn}/index/${TABLE.commands.byCreatedIndex}`,
+            `${props.commandsTable.tableArn}/index/${TABLE.commands.byStatusIndex}`,
           ],
         }),
       );

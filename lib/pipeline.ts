@@ -89,13 +89,20 @@ export class FfaasPipeline extends Construct {
     /** The DynamoDB task of a lifecycle step: condition and update generated from the transition table. */
     const lifecycleStep = <S extends MachineStep & LifecycleStep>(
       step: S,
-      values: NoInfer<TransitionValues<S>> & Record<string, tasks.DynamoAttributeValue>,
+      values: NoInfer<Omit<TransitionValues<S>, 'status_key'>> & Record<string, tasks.DynamoAttributeValue>,
       props: Pick<tasks.DynamoUpdateItemProps, 'returnValues' | 'resultSelector' | 'resultPath'>,
     ) => {
       const x = transitionExpressions(step);
       const expressionAttributeValues: Record<string, tasks.DynamoAttributeValue> = {};
       for (const [placeholder, status] of Object.entries(x.statusValues)) expressionAttributeValues[placeholder] = STATUS(status);
       for (const [attribute, value] of Object.entries(values)) expressionAttributeValues[attributeValue(attribute)] = value;
+      // The by_status partition `<account_id>#<status>` moves with the status (statusKey).
+      const t = LIFECYCLE[step] as { to?: CommandStatus; set: readonly string[] };
+      if (t.to && t.set.includes('status_key')) {
+        expressionAttributeValues[attributeValue('status_key')] = tasks.DynamoAttributeValue.fromString(
+          sfn.JsonPath.format(`{}#${t.to}`, sfn.JsonPath.stringAt('$.account_id')),
+        );
+      }
       return new tasks.DynamoUpdateItem(this, LIFECYCLE[step].state, {
         table,
         key,

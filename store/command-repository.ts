@@ -4,13 +4,13 @@
  * each other step has its own method, a conditional update generated from the transition table.
  * A step whose condition fails returns false and changes nothing.
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { PENDING_MARK, TABLE, type CommandStatus, type ErrorStatus } from '../core/constants.ts';
+import { BatchGetCommand, type BatchGetCommandOutput, DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PENDING_SHARDS, TABLE, pendingShard, statusKey, type CommandStatus, type ErrorStatus } from '../core/constants.ts';
 import type { CommandItem, Progress } from '../core/types.ts';
 import type { ListCursorKey } from '../core/api/list.ts';
 import { isConditionFailure } from './errors.ts';
 import { commandKey } from './keys.ts';
-import { attributeValue, transitionExpressions, type LifecycleStep, type TransitionValues } from './lifecycle.ts';
+import { attributeValue, LIFECYCLE, transitionExpressions, type LifecycleStep, type TransitionValues } from './lifecycle.ts';
 
 const T = TABLE.commands;
 
@@ -42,13 +42,22 @@ export class CommandRepository {
     private readonly tableName: string,
   ) {}
 
-  /** Write a new command; refuses (CommandExistsError) when the id is taken. */
+  /**
+   * Write a new command; refuses (CommandExistsError) when the id is taken. The index keys are
+   * derived here: `status_key` from the status, `pending_shard` when it carries `pending`.
+   */
   async create(item: CommandItem): Promise<void> {
+    const { pending_shard: _shard, status_key: _status, ...rest } = item;
+    const stored: CommandItem = {
+      ...rest,
+      status_key: statusKey(item.account_id, item.status),
+      ...(item.pending !== undefined ? { pending_shard: pendingShard(item.command_id) } : {}),
+    };
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: item,
+          Item: stored,
           ConditionExpression: 'attribute_not_exists(#pk) AND attribute_not_exists(#sk)',
           ExpressionAttributeNames: { '#pk': T.partitionKey, '#sk': T.sortKey },
         }),
@@ -72,46 +81,47 @@ export class CommandRepository {
   }
 
   /**
-   * The account's commands, newest first, on the by_created index. DynamoDB applies Limit
-   * before a filter, so this keeps querying until it has offset + limit (+1 to know whether
-   * more follow) matching rows or the partition ends.
+   * The account's commands, newest first: on the by_created index, or with `status` on the
+   * by_status index (partition `<account>#<status>`), so a status filter reads only matching
+   * rows. Both indexes are KEYS_ONLY (progress writes are not copied to them): the page's
+   * keys come from the index, its items from BatchGetItem.
    */
   async listByAccount(accountId: string, options: ListOptions): Promise<ListPage> {
     const offset = options.offset ?? 0;
     const want = offset + options.limit + 1;
-    const rows: CommandItem[] = [];
+    const keys: { account_id: string; command_id: string; created_at: string }[] = [];
+    const byStatus = options.status !== undefined;
+    const partition = byStatus
+      ? { name: T.byStatusPartitionKey, value: statusKey(accountId, options.status!) }
+      : { name: T.partitionKey, value: accountId };
     let startKey: Record<string, unknown> | undefined = options.cursor
-      ? { ...commandKey(options.cursor.account_id, options.cursor.command_id), [T.byCreatedSortKey]: options.cursor.created_at }
+      ? {
+          ...commandKey(options.cursor.account_id, options.cursor.command_id),
+          [T.byCreatedSortKey]: options.cursor.created_at,
+          ...(byStatus ? { [T.byStatusPartitionKey]: partition.value } : {}),
+        }
       : undefined;
-    const names: Record<string, string> = { '#pk': T.partitionKey };
-    const values: Record<string, unknown> = { ':pk': accountId };
-    let filter: string | undefined;
-    if (options.status) {
-      names['#status'] = 'status';
-      values[':status'] = options.status;
-      filter = '#status = :status';
-    }
     do {
       const out = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: T.byCreatedIndex,
+          IndexName: byStatus ? T.byStatusIndex : T.byCreatedIndex,
           KeyConditionExpression: '#pk = :pk',
-          FilterExpression: filter,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ExpressionAttributeNames: { '#pk': partition.name },
+          ExpressionAttributeValues: { ':pk': partition.value },
           ScanIndexForward: false,
           ExclusiveStartKey: startKey,
-          Limit: Math.min(1000, Math.max(want - rows.length, options.status ? 100 : 1)),
+          Limit: Math.min(1000, want - keys.length),
         }),
       );
-      rows.push(...((out.Items as CommandItem[] | undefined) ?? []));
+      keys.push(...((out.Items as typeof keys | undefined) ?? []));
       startKey = out.LastEvaluatedKey;
-    } while (startKey && rows.length < want);
+    } while (startKey && keys.length < want);
 
-    const items = rows.slice(offset, offset + options.limit);
-    const more = rows.length > offset + options.limit;
-    const last = items[items.length - 1];
+    const pageKeys = keys.slice(offset, offset + options.limit);
+    const items = await this.getMany(accountId, pageKeys.map((k) => k.command_id));
+    const more = keys.length > offset + options.limit;
+    const last = pageKeys[pageKeys.length - 1];
     return {
       items,
       next: more && last ? { account_id: last.account_id, command_id: last.command_id, created_at: last.created_at } : null,
@@ -119,11 +129,44 @@ export class CommandRepository {
   }
 
   /**
-   * Commands accepted before `olderThan` (ISO-8601) whose execution has not marked them yet:
-   * the sparse pending index holds only items that still carry `pending` (and projects every
-   * attribute, so these are whole items).
+   * Items of one account by id, in the order given (ids whose item is gone are skipped). Strongly
+   * consistent, so a page never shows an older status than a poll; unprocessed keys are retried.
+   */
+  async getMany(accountId: string, commandIds: string[]): Promise<CommandItem[]> {
+    const found = new Map<string, CommandItem>();
+    for (let i = 0; i < commandIds.length; i += 100) {
+      let request: Record<string, any> | undefined = {
+        [this.tableName]: { Keys: commandIds.slice(i, i + 100).map((id) => commandKey(accountId, id)), ConsistentRead: true },
+      };
+      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+        const out: BatchGetCommandOutput = await this.client.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of (out.Responses?.[this.tableName] as CommandItem[] | undefined) ?? []) found.set(item.command_id, item);
+        request = out.UnprocessedKeys;
+        if (attempt > 8) throw new Error('BatchGetItem left keys unprocessed after 9 attempts');
+      }
+    }
+    return commandIds.map((id) => found.get(id)).filter((i): i is CommandItem => i !== undefined);
+  }
+
+  /**
+   * Commands accepted before `olderThan` (ISO-8601) whose execution has not marked them yet,
+   * oldest first, at most `limit`: every shard of the sparse pending index (PENDING_SHARDS
+   * partitions `pending#<n>`), merged by created_at. The index projects every attribute, so
+   * these are whole items (an item is in it only for the seconds before MarkProcessing, so
+   * progress writes never reach it).
    */
   async listPending(olderThan: string, limit = 100): Promise<CommandItem[]> {
+    const shards = await Promise.all(
+      Array.from({ length: PENDING_SHARDS }, (_, n) => this.queryPendingShard(`pending#${n}`, olderThan, limit)),
+    );
+    return shards
+      .flat()
+      .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
+      .slice(0, limit);
+  }
+
+  private async queryPendingShard(shard: string, olderThan: string, limit: number): Promise<CommandItem[]> {
     const items: CommandItem[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -133,7 +176,7 @@ export class CommandRepository {
           IndexName: T.pendingIndex,
           KeyConditionExpression: '#p = :p AND #c < :c',
           ExpressionAttributeNames: { '#p': T.pendingPartitionKey, '#c': T.pendingSortKey },
-          ExpressionAttributeValues: { ':p': PENDING_MARK, ':c': olderThan },
+          ExpressionAttributeValues: { ':p': shard, ':c': olderThan },
           ScanIndexForward: true,
           ExclusiveStartKey: startKey,
           Limit: limit - items.length,
@@ -246,11 +289,14 @@ export class CommandRepository {
     step: S,
     accountId: string,
     commandId: string,
-    values: NoInfer<TransitionValues<S>>,
+    values: NoInfer<Omit<TransitionValues<S>, 'status_key'>>,
   ): Promise<boolean> {
     const x = transitionExpressions(step);
     const attributeValues: Record<string, unknown> = { ...x.statusValues };
     for (const [attribute, value] of Object.entries(values)) attributeValues[attributeValue(attribute)] = value;
+    // The by_status partition moves with the status.
+    const t = LIFECYCLE[step] as { to?: CommandStatus; set: readonly string[] };
+    if (t.to && t.set.includes('status_key')) attributeValues[attributeValue('status_key')] = statusKey(accountId, t.to);
     try {
       await this.client.send(
         new UpdateCommand({
@@ -276,7 +322,7 @@ export interface CommandFailure {
   errorMessage: string;
 }
 
-const failureValues = (f: CommandFailure): TransitionValues<'recordFailure'> => ({
+const failureValues = (f: CommandFailure): Omit<TransitionValues<'recordFailure'>, 'status_key'> => ({
   finished_at: f.finishedAt,
   error_status: f.errorStatus,
   error_message: f.errorMessage,

@@ -52,8 +52,8 @@ export const LIFECYCLE = {
     to: 'PROCESSING',
     by: 'state machine',
     state: STATE.MarkProcessing,
-    set: ['started_at'],
-    remove: ['pending'],
+    set: ['started_at', 'status_key'],
+    remove: ['pending', 'pending_shard'],
   },
   /** The worker reports progress; never on a finished command. */
   writeProgress: {
@@ -68,7 +68,7 @@ export const LIFECYCLE = {
     to: 'SUCCESS',
     by: 'state machine',
     state: STATE.RecordSuccess,
-    set: ['finished_at', 'ffmpeg_command_run_seconds', 'output_files_json'],
+    set: ['finished_at', 'ffmpeg_command_run_seconds', 'output_files_json', 'status_key'],
     remove: [],
   },
   /** The worker reported failure, was lost, or the execution failed before the worker ran. */
@@ -77,16 +77,16 @@ export const LIFECYCLE = {
     to: 'FAILED',
     by: 'state machine',
     state: STATE.RecordFailure,
-    set: ['finished_at', 'error_status', 'error_message'],
-    remove: ['pending'],
+    set: ['finished_at', 'error_status', 'error_message', 'status_key'],
+    remove: ['pending', 'pending_shard'],
   },
   /** Local mode restarted: executions and workers of the previous process died with it. */
   abandonProcessing: {
     from: ['PROCESSING'],
     to: 'FAILED',
     by: 'local mode on start (local/recovery.ts)',
-    set: ['finished_at', 'error_status', 'error_message'],
-    remove: ['pending'],
+    set: ['finished_at', 'error_status', 'error_message', 'status_key'],
+    remove: ['pending', 'pending_shard'],
   },
   /** DELETE /commands/{id}/files: the finished command's outputs are marked deleted (is_deleted). */
   deleteOutputs: {
@@ -100,7 +100,7 @@ export const LIFECYCLE = {
     from: ['PROCESSING', 'SUCCESS', 'FAILED'],
     by: 'reconciler (lambdas/reconciler)',
     set: [],
-    remove: ['pending'],
+    remove: ['pending', 'pending_shard'],
   },
 } as const satisfies Record<string, Transition>;
 

@@ -98,6 +98,8 @@ describe('buildCommandItem / buildExecutionInput', () => {
       compute: 'gpu',
       task_cpu: '8192',
       task_memory: '16384',
+      // No inputs, one output: 5 GiB + 1 GiB headroom, under Fargate's 21 GiB minimum.
+      task_ephemeral_storage_gib: 21,
       task_timeout_seconds: 60 + TASK_TIMEOUT_ALLOWANCE_SECONDS,
     });
   });
