@@ -33,6 +33,7 @@ import { isolationFor } from './sandbox.ts';
 import { assignCompanions, assignSequences, COMPANION_UPLOAD_CONCURRENCY, companionContentType, companionLimitProblem } from './playlist.ts';
 import { uploadFile, uploadFiles, UploadFilesError } from './upload.ts';
 import { assertPlainName, createWorkspace, removeWorkspace } from './workspace.ts';
+import { emitCommandMetrics } from './metrics.ts';
 
 export interface WorkerDeps {
   ddb: DynamoDBDocumentClient;
@@ -70,8 +71,11 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
   let heartbeats: { stop(): Promise<void> } | undefined;
 
   let outcome: RunOutcome;
+  const measured: Measured = { bytesIn: 0 };
   try {
     const item = await readCommand(deps);
+    measured.item = item;
+    measured.readAt = Date.now();
     heartbeats = startHeartbeats({
       sfn: deps.sfn,
       taskToken: config.taskToken,
@@ -84,7 +88,7 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
     });
     workspace = await createWorkspace({ parent: config.workDir, commandId: config.commandId, ffmpegGid: config.ffmpegGid, log });
     deps.hooks?.onWorkspace?.(workspace);
-    const result = await execute(deps, item, workspace, signal, log);
+    const result = await execute(deps, item, workspace, signal, log, measured);
     outcome = { status: 'SUCCESS', reported: false, result };
   } catch (err) {
     outcome = { status: 'FAILED', reported: false, error: toFailure(err, signal, lostReason, deps.signal, log) };
@@ -101,7 +105,29 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
   } catch (err) {
     log.error('reporting failed', { status: outcome.status, error: (err as { name?: string })?.name ?? 'Error' });
   }
+  try {
+    const created = measured.item ? Date.parse(measured.item.created_at) : NaN;
+    emitCommandMetrics({
+      status: outcome.status,
+      errorStatus: outcome.error?.status,
+      queueWaitSeconds: measured.readAt !== undefined && !Number.isNaN(created) ? round2((measured.readAt - created) / 1000) : undefined,
+      runSeconds: outcome.result?.ffmpeg_command_run_seconds ?? measured.ffmpegSeconds,
+      bytesIn: measured.bytesIn,
+      bytesOut: Object.values(outcome.result?.output_files ?? {}).reduce((sum, o) => sum + Math.round((o.size_mbytes ?? 0) * 1048576), 0),
+      compute: measured.item?.compute ?? 'unknown',
+    });
+  } catch (err) {
+    log.warn('metrics not written', { error: (err as { name?: string })?.name ?? 'Error' });
+  }
   return outcome;
+}
+
+/** What the worker measured for its metrics (metrics.ts). */
+interface Measured {
+  item?: CommandItem;
+  readAt?: number;
+  bytesIn: number;
+  ffmpegSeconds?: number;
 }
 
 const commandsOf = (deps: WorkerDeps) => new CommandRepository(deps.ddb, deps.config.commandsTable);
@@ -118,7 +144,14 @@ async function readCommand(deps: WorkerDeps): Promise<CommandItem> {
   return item;
 }
 
-async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, signal: AbortSignal, log: Logger): Promise<WorkerResult> {
+async function execute(
+  deps: WorkerDeps,
+  item: CommandItem,
+  workspace: string,
+  signal: AbortSignal,
+  log: Logger,
+  measured: Measured,
+): Promise<WorkerResult> {
   const { config } = deps;
   const identity = { cwd: workspace, uid: config.ffmpegUid, gid: config.ffmpegGid, isolation: await isolationFor(config, workspace, log, { gpu: item.compute === 'gpu' }) };
   const plan = item.plan;
@@ -133,6 +166,9 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
     storage: { s3: deps.s3, bucket: config.bucket, accountId: config.accountId },
   });
   signal.throwIfAborted();
+  for (const input of plan.inputs) {
+    measured.bytesIn += (await lstat(path.join(workspace, input.local_name)).catch(() => ({ size: 0 }))).size;
+  }
 
   // Percent needs the expected duration: the longest input (a trim makes it approximate).
   let totalSeconds: number | null = null;
@@ -170,6 +206,7 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
         limits: runLimits(config, baseline),
       });
       ffmpegSeconds += res.seconds;
+      measured.ffmpegSeconds = round2(ffmpegSeconds);
       const which = runs > 1 ? ` (command ${index + 1} of ${runs})` : '';
       log.info('ffmpeg finished', { run: index + 1, exit_code: res.exitCode, signal: res.signal, seconds: round2(res.seconds), timed_out: res.timedOut });
       if (res.aborted) signal.throwIfAborted();
