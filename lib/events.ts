@@ -35,6 +35,9 @@ export class FfaasEvents extends Construct {
         retention: Duration.days(days),
         description: 'Command completion events of ffaas, kept for replay',
       });
+      // CDK renders `KmsKeyIdentifier: ""` for an archive without a key, which some regions
+      // refuse; no property means the AWS-owned key.
+      (this.archive.node.defaultChild as events.CfnArchive).addPropertyDeletionOverride('KmsKeyIdentifier');
     }
   }
 }

@@ -1,7 +1,9 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ENV, LIMITS } from '../core/constants.ts';
 import { FfaasApi, type FfaasApiThrottle } from './api.ts';
@@ -9,6 +11,7 @@ import { FfaasEvents } from './events.ts';
 import { FfaasFiles } from './files.ts';
 import { acknowledgeNagFindings } from './nag.ts';
 import { FfaasPipeline } from './pipeline.ts';
+import { FfaasMonitoring, type FfaasAlarmThresholds } from './monitoring.ts';
 import { FfaasReconciler } from './reconciler.ts';
 import { FfaasStorage } from './storage.ts';
 import { FfaasWorkers, type FfaasGpuOptions } from './workers.ts';
@@ -49,8 +52,19 @@ export interface FfaasProps {
   readonly retentionDays?: number;
   /** Lifetime of the presigned URLs the API mints. @default LIMITS.signedUrlSeconds */
   readonly signedUrlSeconds?: number;
-  /** Worker image. @default - built from fargate-task/Dockerfile with the repository root as context */
+  /**
+   * Worker image. For a prebuilt image by URI use `workerImageFromUri` (lib/worker-image.ts),
+   * which grants the ECR pull. @default - built from fargate-task/Dockerfile with the repository root as context
+   */
   readonly workerImage?: ecs.ContainerImage;
+  /** CPU architecture of the Fargate workers (ARM64: Graviton). @default ecs.CpuArchitecture.X86_64 */
+  readonly workerArchitecture?: ecs.CpuArchitecture;
+  /** Fargate Spot first, on-demand Fargate when Spot has no capacity. @default false */
+  readonly fargateSpot?: boolean;
+  /** Where alarms notify (lib/monitoring.ts). @default - alarms without notifications */
+  readonly alarmTopic?: sns.ITopic;
+  /** Alarm thresholds. @default - see FfaasAlarmThresholds */
+  readonly alarmThresholds?: FfaasAlarmThresholds;
   /** X-Ray tracing of the API, functions and state machine. @default false */
   readonly tracing?: boolean;
   /** Retention of every log group of the service. @default logs.RetentionDays.ONE_MONTH */
@@ -69,6 +83,7 @@ export class Ffaas extends Construct {
   readonly files: FfaasFiles;
   readonly api: FfaasApi;
   readonly reconciler: FfaasReconciler;
+  readonly monitoring: FfaasMonitoring;
   /** Whether the GPU workers exist. */
   readonly gpuEnabled: boolean;
 
@@ -94,6 +109,8 @@ export class Ffaas extends Construct {
       taskSubnets: props.workerSubnets,
       image: props.workerImage,
       gpu: props.gpu,
+      cpuArchitecture: props.workerArchitecture,
+      fargateSpot: props.fargateSpot,
       logRetention: props.logRetention,
     });
     this.pipeline = new FfaasPipeline(this, 'Pipeline', {
@@ -146,6 +163,15 @@ export class Ffaas extends Construct {
       environment,
       logRetention: props.logRetention,
       tracing: props.tracing,
+    });
+
+    this.monitoring = new FfaasMonitoring(this, 'Monitoring', {
+      stateMachine: this.pipeline.stateMachine,
+      restApi: this.api.restApi,
+      functions: [...Object.values(this.api.functions), this.api.authorizerFunction, this.reconciler.function],
+      gpuAutoScalingGroup: this.workers.gpuCapacityProvider?.autoScalingGroup as autoscaling.AutoScalingGroup | undefined,
+      alarmTopic: props.alarmTopic,
+      thresholds: props.alarmThresholds,
     });
 
     acknowledgeNagFindings({

@@ -308,8 +308,12 @@ export class FfaasWorkers extends Construct {
       const asg = new autoscaling.AutoScalingGroup(this, 'GpuAsg', {
         vpc: this.vpc,
         vpcSubnets: hostSubnets,
+        // Zero hosts when idle: the capacity provider's managed scaling (target 100 %) sets the
+        // desired count from the tasks waiting for a GPU, and back to 0 when none run.
         minCapacity: 0,
         maxCapacity: gpu.maxInstances ?? 2,
+        // For the dashboard (GPU hosts in service); group metrics cost nothing.
+        groupMetrics: [new autoscaling.GroupMetrics(autoscaling.GroupMetric.IN_SERVICE_INSTANCES, autoscaling.GroupMetric.DESIRED_CAPACITY)],
         mixedInstancesPolicy: {
           launchTemplate,
           launchTemplateOverrides: instanceTypes.map((t) => ({
