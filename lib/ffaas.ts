@@ -184,6 +184,9 @@ export class Ffaas extends Construct {
       taskDefinitions: [this.workers.fargateTaskDefinition, this.files.taskDefinition, ...(this.workers.gpuTaskDefinition ? [this.workers.gpuTaskDefinition] : [])],
       gpuAutoScalingGroup: this.workers.gpuCapacityProvider?.autoScalingGroup,
       tracing: props.tracing ?? false,
+      functions: [...Object.values(this.api.functions), this.api.authorizerFunction, this.reconciler.function],
+      apiStage: this.api.restApi.deploymentStage,
+      rulesWithoutDlq: [this.reconciler.rule, ...(this.monitoring.gpuLaunchFailures ? [this.monitoring.gpuLaunchFailures] : [])],
     });
   }
 }

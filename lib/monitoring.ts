@@ -74,6 +74,8 @@ export function serviceMetric(
 export class FfaasMonitoring extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly dashboard: cloudwatch.Dashboard;
+  /** The rule on the GPU group's launch failures (GPU only). */
+  readonly gpuLaunchFailures?: events.Rule;
 
   constructor(scope: Construct, id: string, props: FfaasMonitoringProps) {
     super(scope, id);
@@ -189,7 +191,7 @@ export class FfaasMonitoring extends Construct {
 
     if (props.gpuAutoScalingGroup) {
       const asg = props.gpuAutoScalingGroup;
-      const launchFailures = new events.Rule(this, 'GpuLaunchFailures', {
+      const launchFailures = (this.gpuLaunchFailures = new events.Rule(this, 'GpuLaunchFailures', {
         description: 'ffaas: a GPU host could not be launched (G-instance quota, capacity)',
         eventPattern: {
           source: ['aws.autoscaling'],
@@ -197,7 +199,7 @@ export class FfaasMonitoring extends Construct {
           detail: { AutoScalingGroupName: [asg.autoScalingGroupName] },
         },
         targets: props.alarmTopic ? [new targets.SnsTopic(props.alarmTopic)] : [],
-      });
+      }));
       const triggered = new cloudwatch.Metric({
         namespace: 'AWS/Events',
         metricName: 'TriggeredRules',

@@ -4,7 +4,7 @@ import type { IConstruct } from 'constructs';
 import { BUCKET_PREFIX } from './storage.ts';
 
 /**
- * cdk-nag (AwsSolutions pack) findings that are accepted by design, each with its reason.
+ * cdk-nag findings (AwsSolutions and Serverless packs) that are accepted by design, each with its reason.
  *
  * They are recorded with aws-cdk-lib's own `Validations.acknowledge` (the mechanism cdk-nag 3
  * reads), so the constructs do not depend on cdk-nag: it is a dev dependency that the
@@ -90,7 +90,11 @@ class AcknowledgeWildcards implements IAspect {
       for (const finding of findings) {
         const byPattern = IAM5_REASONS.find((r) => r.finding.test(finding));
         const byPath = finding === 'Resource::*' ? STAR_RESOURCE_REASONS.find((r) => r.path.test(`/${node.node.path}/`)) : undefined;
-        const reason = byPattern?.reason ?? byPath?.reason;
+        const xrayOnly =
+          finding === 'Resource::*' && asArray<string>(statement.Action).every((a) => a.startsWith('xray:'))
+            ? 'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions (functions deployed with tracing).'
+            : undefined;
+        const reason = byPattern?.reason ?? byPath?.reason ?? xrayOnly;
         // One acknowledgement per finding, however many statements share the resource.
         if (reason && !acks.some((a) => a.id === `AwsSolutions-IAM5[${finding}]`)) acks.push({ id: `AwsSolutions-IAM5[${finding}]`, reason });
       }
@@ -112,6 +116,12 @@ export interface NagTargets {
   readonly taskDefinitions: readonly IConstruct[];
   readonly gpuAutoScalingGroup?: IConstruct;
   readonly tracing: boolean;
+  /** Every Lambda function. */
+  readonly functions: readonly IConstruct[];
+  /** The API stage (its X-Ray setting). */
+  readonly apiStage: IConstruct;
+  /** EventBridge rules whose targets are re-driven by their own schedule or backed by an alarm. */
+  readonly rulesWithoutDlq: readonly IConstruct[];
 }
 
 /** Records every accepted AwsSolutions finding of the service, with its reason. */
@@ -167,7 +177,33 @@ export function acknowledgeNagFindings(t: NagTargets): void {
     });
     if (!t.tracing) {
       ack(machine, { id: 'AwsSolutions-SF2', reason: 'X-Ray tracing is opt-in (prop `tracing`).' });
+      ack(machine, { id: 'Serverless-StepFunctionStateMachineXray', reason: 'X-Ray tracing is opt-in (prop `tracing`).' });
     }
+  }
+  if (!t.tracing) ack(t.apiStage, { id: 'Serverless-APIGWXrayEnabled', reason: 'X-Ray tracing is opt-in (prop `tracing`).' });
+
+  // Serverless pack.
+  for (const fn of t.functions) {
+    ack(
+      fn,
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'The API functions are invoked synchronously (API Gateway answers the client); the reconciler runs every minute and its next run retries what a failed one missed. A DLQ only applies to asynchronous invocations.',
+      },
+      {
+        id: 'Serverless-LambdaLatestVersion',
+        reason: 'Node.js 22 is the runtime the whole project (handlers, worker, local mode) targets and tests on.',
+      },
+      ...(t.tracing ? [] : [{ id: 'Serverless-LambdaTracing', reason: 'X-Ray tracing is opt-in (prop `tracing`); the Powertools Tracer is compiled in when it is on.' }]),
+    );
+  }
+  for (const rule of t.rulesWithoutDlq) {
+    ack(rule, {
+      id: 'Serverless-EventBusDLQ',
+      reason:
+        'A lost delivery of this rule is covered without a DLQ: the reconciler schedule fires again a minute later; a GPU launch-failure notification is also an alarm on the rule\'s TriggeredRules metric.',
+    });
   }
 
   for (const taskDefinition of t.taskDefinitions) {

@@ -172,11 +172,13 @@ describe('API: functions', () => {
   });
 
   it('get/list: GetItem/Query on commands (table and by_created) and GetObject on outputs/* only', () => {
+  it('get/list: GetItem/BatchGetItem/Query on commands (table, by_created, by_status) and GetObject on outputs/* only', () => {
     for (const h of ['get-command', 'list-commands']) {
       const statements = statementsOfRole(template, roleOf(fnIdOf(h)));
       const ddb = statements.find((s) => asArray<string>(s.Action).includes('dynamodb:Query'))!;
-      expect(asArray<string>(ddb.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+      expect(asArray<string>(ddb.Action).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
       expect(JSON.stringify(ddb.Resource)).toContain(`/index/${TABLE.commands.byCreatedIndex}`);
+      expect(JSON.stringify(ddb.Resource)).toContain(`/index/${TABLE.commands.byStatusIndex}`);
       expect(JSON.stringify(ddb.Resource)).not.toContain('/index/*');
       const s3 = statements.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('s3:')));
       expect(s3.flatMap((s) => asArray<string>(s.Action))).toEqual(['s3:GetObject']);
