@@ -116,6 +116,8 @@ export interface ExecutionInput {
   task_memory: string;
   /** Fargate ephemeral storage (GiB, 21..200) for the command's inputs and outputs (core/sizing.ts). */
   task_ephemeral_storage_gib: number;
+  /** FFAAS_WORKSPACE_MAX_BYTES of the Fargate run: what FFmpeg may write on that disk (core/sizing.ts). */
+  task_workspace_max_bytes: string;
   /** max_command_run_seconds + TASK_TIMEOUT_ALLOWANCE_SECONDS. */
   task_timeout_seconds: number;
 }

@@ -255,7 +255,13 @@ export class FfaasPipeline extends Construct {
         // ExecutionInput.task_cpu / task_memory / task_ephemeral_storage_gib: core/sizing.ts.
         cpu: sfn.JsonPath.stringAt('$.task_cpu'),
         memoryMiB: sfn.JsonPath.stringAt('$.task_memory'),
-        containerOverrides: [{ containerDefinition: workers.fargateContainer, environment: containerEnvironment }],
+        containerOverrides: [
+          {
+            containerDefinition: workers.fargateContainer,
+            // The workspace quota of this command's disk (the GPU hosts keep the task definition's).
+            environment: [...containerEnvironment, { name: ENV.WORKSPACE_MAX_BYTES, value: sfn.JsonPath.stringAt('$.task_workspace_max_bytes') }],
+          },
+        ],
       });
     let runOnFargate: sfn.IChainable;
     if (workers.fargateSpot) {

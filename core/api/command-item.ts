@@ -85,6 +85,7 @@ export function buildExecutionInput(
     task_cpu: String(size.cpu),
     task_memory: String(size.memoryMiB),
     task_ephemeral_storage_gib: size.ephemeralStorageGiB,
+    task_workspace_max_bytes: String(size.workspaceMaxBytes),
     task_timeout_seconds: item.max_command_run_seconds + TASK_TIMEOUT_ALLOWANCE_SECONDS,
   };
 }

@@ -124,7 +124,7 @@ describe('reconciler', () => {
     });
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { name: 'c-stuck' });
     const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
-    expect(input).toEqual({ account_id: 'acc-1', command_id: 'c-stuck', compute: 'cpu', task_cpu: '1024', task_memory: '2048', task_ephemeral_storage_gib: 21, task_timeout_seconds: 120 + TASK_TIMEOUT_ALLOWANCE_SECONDS });
+    expect(input).toEqual({ account_id: 'acc-1', command_id: 'c-stuck', compute: 'cpu', task_cpu: '1024', task_memory: '2048', task_ephemeral_storage_gib: 21, task_workspace_max_bytes: String(20 * 1024 ** 3), task_timeout_seconds: 120 + TASK_TIMEOUT_ALLOWANCE_SECONDS });
     expect(summary).toEqual({ found: 1, started: 1, alreadyRunning: 0, cleared: 0, failed: 0 });
   });
 

@@ -87,7 +87,7 @@ describe('POST /run-ffmpeg-command', () => {
       {
         name: id,
         stateMachineArn: STATE_MACHINE_ARN,
-        input: { account_id: 'acc-1', command_id: id, compute: 'cpu', task_cpu: '4096', task_memory: '8192', task_ephemeral_storage_gib: 21, task_timeout_seconds: 60 + TASK_TIMEOUT_ALLOWANCE_SECONDS },
+        input: { account_id: 'acc-1', command_id: id, compute: 'cpu', task_cpu: '4096', task_memory: '8192', task_ephemeral_storage_gib: 21, task_workspace_max_bytes: String(15 * 1024 ** 3), task_timeout_seconds: 60 + TASK_TIMEOUT_ALLOWANCE_SECONDS },
       },
     ]);
     expect(parser.parseFfmpegCommand).toHaveBeenCalledWith({

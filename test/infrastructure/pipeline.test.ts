@@ -140,6 +140,8 @@ describe('state machine: running the worker', () => {
         { Name: ENV.COMMAND_ID, 'Value.$': '$.command_id' },
         { Name: ENV.ACCOUNT_ID, 'Value.$': '$.account_id' },
         { Name: ENV.TASK_TOKEN, 'Value.$': '$$.Task.Token' },
+        // Fargate: the workspace quota of the command's own disk (core/sizing.ts).
+        ...(name === STATE.RunOnFargate ? [{ Name: ENV.WORKSPACE_MAX_BYTES, 'Value.$': '$.task_workspace_max_bytes' }] : []),
       ]);
       expect(st.Next).toBe(STATE.RecordSuccess);
     });

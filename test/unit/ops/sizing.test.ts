@@ -7,8 +7,8 @@ const GiB = 1024 ** 3;
 
 describe('sizeTask', () => {
   it('one URL input, one output: 2 GiB per vCPU and Fargate\'s minimum disk (21 GiB), not a fixed 50', () => {
-    expect(sizeTask({ vcpuCount: 2, inputBytes: [undefined], outputCount: 1 })).toEqual({ cpu: 2048, memoryMiB: 4096, ephemeralStorageGiB: 21 });
-    expect(sizeTask({ vcpuCount: 1, inputBytes: [undefined], outputCount: 1 })).toEqual({ cpu: 1024, memoryMiB: 2048, ephemeralStorageGiB: 21 });
+    expect(sizeTask({ vcpuCount: 2, inputBytes: [undefined], outputCount: 1 })).toEqual({ cpu: 2048, memoryMiB: 4096, ephemeralStorageGiB: 21, workspaceMaxBytes: 15 * GiB });
+    expect(sizeTask({ vcpuCount: 1, inputBytes: [undefined], outputCount: 1 })).toEqual({ cpu: 1024, memoryMiB: 2048, ephemeralStorageGiB: 21, workspaceMaxBytes: 15 * GiB });
   });
 
   it('disk grows with the inputs and outputs (URL inputs at their maximum size), capped at 200 GiB', () => {
@@ -47,6 +47,9 @@ describe('sizeTask', () => {
           expect(s.ephemeralStorageGiB).toBeGreaterThanOrEqual(FARGATE_EPHEMERAL_GIB.min);
           expect(s.ephemeralStorageGiB).toBeLessThanOrEqual(FARGATE_EPHEMERAL_GIB.max);
           expect(Number.isInteger(s.ephemeralStorageGiB)).toBe(true);
+          // FFmpeg's quota fits the disk next to the inputs (unless Fargate's 200 GiB cap cut it).
+          expect(s.workspaceMaxBytes).toBeGreaterThanOrEqual(GiB);
+          if (s.ephemeralStorageGiB < FARGATE_EPHEMERAL_GIB.max) expect(s.workspaceMaxBytes).toBeGreaterThanOrEqual(Math.max(1, outputCount) * LIMITS.maxOutputBytes);
         },
       ),
     );
