@@ -196,13 +196,14 @@ describe('API: functions', () => {
     for (const h of ['health', 'validate']) expect(statementsOfRole(template, roleOf(fnIdOf(h)))).toEqual([]);
   });
 
-  it('reconciler: runs every minute; Query on the pending index, GetItem, StartExecution', () => {
+  it('reconciler: runs every minute; Query on the pending index, GetItem, UpdateItem (clearPending), StartExecution', () => {
     const id = fnIdOf('reconciler');
     assert.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
     const statements = statementsOfRole(template, roleOf(id));
     expect(statements.flatMap((s) => asArray<string>(s.Action)).sort()).toEqual([
       'dynamodb:GetItem',
       'dynamodb:Query',
+      'dynamodb:UpdateItem',
       'states:StartExecution',
     ]);
     const query = statements.find((s) => s.Action === 'dynamodb:Query')!;
