@@ -24,6 +24,9 @@ export const RESTART_LOST_MESSAGE = 'The worker stopped responding (local mode r
  */
 export async function failLostCommands(opts: { dynamodb: DynamoDBClient; table: string; bus?: LocalEventBus; now?: Date }): Promise<string[]> {
   const commands = new CommandRepository(documentClientFor(opts.dynamodb), opts.table);
+  // Items written before the by_status and sharded pending indexes get their index keys, so a
+  // queued command of an older data dir is found by the reconciler.
+  await commands.backfillIndexKeys();
   const failed: string[] = [];
   for (const { account_id, command_id } of await commands.scanKeysByStatus('PROCESSING')) {
     const failure: CommandFailure = {

@@ -261,6 +261,50 @@ export class CommandRepository {
   }
 
   /**
+   * Gives items without `status_key` their index keys (`status_key`, and `pending_shard` when
+   * they carry `pending`), by a scan: for local mode's data dirs written before those indexes.
+   * Conditional on the status still being the one read, so a concurrent step is not undone.
+   */
+  async backfillIndexKeys(): Promise<number> {
+    let fixed = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'attribute_not_exists(#sk_status)',
+          ProjectionExpression: '#pk, #sk, #status, #pending',
+          ExpressionAttributeNames: { '#sk_status': 'status_key', '#pk': T.partitionKey, '#sk': T.sortKey, '#status': 'status', '#pending': 'pending' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const i of (out.Items ?? []) as Array<Pick<CommandItem, 'account_id' | 'command_id' | 'status' | 'pending'>>) {
+        try {
+          await this.client.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: commandKey(i.account_id, i.command_id),
+              ConditionExpression: '#status = :status',
+              UpdateExpression: i.pending !== undefined ? 'SET #sk_status = :k, #shard = :shard' : 'SET #sk_status = :k',
+              ExpressionAttributeNames: { '#status': 'status', '#sk_status': 'status_key', ...(i.pending !== undefined ? { '#shard': 'pending_shard' } : {}) },
+              ExpressionAttributeValues: {
+                ':status': i.status,
+                ':k': statusKey(i.account_id, i.status),
+                ...(i.pending !== undefined ? { ':shard': pendingShard(i.command_id) } : {}),
+              },
+            }),
+          );
+          fixed++;
+        } catch (err) {
+          if (!isConditionFailure(err)) throw err;
+        }
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return fixed;
+  }
+
+  /**
    * Keys of every command in `status`, by a scan: for local mode's small tables only (there
    * is no index by status; on AWS nothing needs this).
    */
