@@ -186,7 +186,7 @@ export class Ffaas extends Construct {
       tracing: props.tracing ?? false,
       functions: [...Object.values(this.api.functions), this.api.authorizerFunction, this.reconciler.function],
       apiStage: this.api.restApi.deploymentStage,
-      rulesWithoutDlq: [this.reconciler.rule, ...(this.monitoring.gpuLaunchFailures ? [this.monitoring.gpuLaunchFailures] : [])],
+      rulesWithoutDlq: [this.reconciler.rule, this.files.objectCreatedRule, ...(this.monitoring.gpuLaunchFailures ? [this.monitoring.gpuLaunchFailures] : [])],
     });
   }
 }

@@ -121,10 +121,15 @@ export class FfaasMonitoring extends Construct {
         label,
         period: five,
       });
-    const throttles = sumOf('throttles', 'Lambda throttles', props.functions.map((f) => f.metricThrottles({ period: five })));
-    const errors = sumOf('errors', 'Lambda errors', props.functions.map((f) => f.metricErrors({ period: five })));
-    alarm('LambdaThrottles', throttles, 1, 'A function of the service was throttled (account concurrency).');
-    alarm('LambdaErrors', errors, 1, 'A function of the service failed (not an API error answer: an unhandled invocation error).');
+    // An alarm's metric math takes at most 10 metrics: one alarm per group of 10 functions.
+    const groups: lambda.IFunction[][] = [];
+    for (let i = 0; i < props.functions.length; i += 10) groups.push(props.functions.slice(i, i + 10));
+    const throttleSums = groups.map((g, i) => sumOf(`throttles${i}_`, `Lambda throttles ${i + 1}`, g.map((f) => f.metricThrottles({ period: five }))));
+    const errorSums = groups.map((g, i) => sumOf(`errors${i}_`, `Lambda errors ${i + 1}`, g.map((f) => f.metricErrors({ period: five }))));
+    throttleSums.forEach((m, i) => alarm(`LambdaThrottles${i || ''}`, m, 1, 'A function of the service was throttled (account concurrency).'));
+    errorSums.forEach((m, i) =>
+      alarm(`LambdaErrors${i || ''}`, m, 1, 'A function of the service failed (not an API error answer: an unhandled invocation error).'),
+    );
 
     for (const status of ['INTERNAL_ERROR', 'WORKER_LOST'] as const) {
       alarm(
@@ -185,7 +190,7 @@ export class FfaasMonitoring extends Construct {
           left: [sm.metricStarted({ period: five }), sm.metricSucceeded({ period: five }), sm.metricFailed({ period: five }), sm.metricTimedOut({ period: five })],
           width: 8,
         }),
-        new cloudwatch.GraphWidget({ title: 'Lambda errors and throttles', left: [errors, throttles], width: 8 }),
+        new cloudwatch.GraphWidget({ title: 'Lambda errors and throttles', left: [...errorSums, ...throttleSums], width: 8 }),
       ],
     ];
 

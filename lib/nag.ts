@@ -202,7 +202,7 @@ export function acknowledgeNagFindings(t: NagTargets): void {
     ack(rule, {
       id: 'Serverless-EventBusDLQ',
       reason:
-        'A lost delivery of this rule is covered without a DLQ: the reconciler schedule fires again a minute later; a GPU launch-failure notification is also an alarm on the rule\'s TriggeredRules metric.',
+        'A lost delivery of this rule is covered without a DLQ: the reconciler schedule fires again a minute later; a GPU launch-failure notification is also an alarm on the rule\'s TriggeredRules metric; the file-landed rule starts the ingest, and EventBridge retries a failed target for 24 hours.',
     });
   }
 

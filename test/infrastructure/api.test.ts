@@ -171,7 +171,6 @@ describe('API: functions', () => {
     expect(api.Properties.BinaryMediaTypes).toEqual(expect.arrayContaining(['multipart/form-data']));
   });
 
-  it('get/list: GetItem/Query on commands (table and by_created) and GetObject on outputs/* only', () => {
   it('get/list: GetItem/BatchGetItem/Query on commands (table, by_created, by_status) and GetObject on outputs/* only', () => {
     for (const h of ['get-command', 'list-commands']) {
       const statements = statementsOfRole(template, roleOf(fnIdOf(h)));
