@@ -26,6 +26,7 @@ import { WorkerError } from './errors.ts';
 import { startHeartbeats } from './heartbeat.ts';
 import { createLogger, type Logger } from './log.ts';
 import { probeDuration, probeFile } from './probe.ts';
+import { createPhaseClock, type PhaseClock } from './phase-clock.ts';
 import { createProgressWriter } from './progress-writer.ts';
 import { reportFailure, reportSuccess } from './report.ts';
 import { describeLimit, measureWorkspace, runFfmpeg, runLimits } from './run-ffmpeg.ts';
@@ -68,10 +69,13 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
   let lostReason: string | undefined;
   let workspace: string | undefined;
   let heartbeats: { stop(): Promise<void> } | undefined;
+  const clock = createPhaseClock();
+  let commandFound = false;
 
   let outcome: RunOutcome;
   try {
     const item = await readCommand(deps);
+    commandFound = true;
     heartbeats = startHeartbeats({
       sfn: deps.sfn,
       taskToken: config.taskToken,
@@ -84,7 +88,7 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
     });
     workspace = await createWorkspace({ parent: config.workDir, commandId: config.commandId, ffmpegGid: config.ffmpegGid, log });
     deps.hooks?.onWorkspace?.(workspace);
-    const result = await execute(deps, item, workspace, signal, log);
+    const result = await execute(deps, item, workspace, signal, log, clock);
     outcome = { status: 'SUCCESS', reported: false, result };
   } catch (err) {
     outcome = { status: 'FAILED', reported: false, error: toFailure(err, signal, lostReason, deps.signal, log) };
@@ -92,6 +96,14 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
 
   await heartbeats?.stop().catch(() => {});
   if (workspace) await removeWorkspace(workspace, log);
+
+  // Where the time went, for the poll's `timings` (conditional on PROCESSING: never on a
+  // finished command). A failed write costs the user the timings, never the result.
+  if (commandFound) {
+    await commandsOf(deps)
+      .recordTimings(config.accountId, config.commandId, clock.snapshot(new Date()))
+      .catch((err: { name?: string }) => log.warn('timings not written', { error: err?.name ?? 'Error' }));
+  }
 
   try {
     if (outcome.status === 'SUCCESS') await reportSuccess(deps.sfn, config.taskToken, outcome.result!);
@@ -118,26 +130,37 @@ async function readCommand(deps: WorkerDeps): Promise<CommandItem> {
   return item;
 }
 
-async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, signal: AbortSignal, log: Logger): Promise<WorkerResult> {
+async function execute(
+  deps: WorkerDeps,
+  item: CommandItem,
+  workspace: string,
+  signal: AbortSignal,
+  log: Logger,
+  clock: PhaseClock,
+): Promise<WorkerResult> {
   const { config } = deps;
   const identity = { cwd: workspace, uid: config.ffmpegUid, gid: config.ffmpegGid, isolation: await isolationFor(config, workspace, log, { gpu: item.compute === 'gpu' }) };
   const plan = item.plan;
 
-  await downloadInputs({
-    inputs: plan.inputs,
-    workspace,
-    settings: config.download,
-    allowPrivate: config.allowPrivateUrls,
-    signal,
-    log,
-    storage: { s3: deps.s3, bucket: config.bucket, accountId: config.accountId },
-  });
+  await clock.time('download', () =>
+    downloadInputs({
+      inputs: plan.inputs,
+      workspace,
+      settings: config.download,
+      allowPrivate: config.allowPrivateUrls,
+      signal,
+      log,
+      storage: { s3: deps.s3, bucket: config.bucket, accountId: config.accountId },
+    }),
+  );
   signal.throwIfAborted();
 
   // Percent needs the expected duration: the longest input (a trim makes it approximate).
   let totalSeconds: number | null = null;
   for (const input of plan.inputs) {
-    const d = probeDuration(await probeFile(input.local_name, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs }));
+    const d = probeDuration(
+      await clock.time('probe', () => probeFile(input.local_name, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs })),
+    );
     if (d !== null) totalSeconds = Math.max(totalSeconds ?? 0, d);
   }
 
@@ -157,7 +180,7 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
       // Files this command's filters open by themselves are checked by content first.
       await checkFilterFilesOf(plan, index, filterFileIo);
       const remaining = limitMs - ffmpegSeconds * 1000;
-      const res = await runFfmpeg({
+      const res = await clock.time('ffmpeg', () => runFfmpeg({
         ...identity,
         ffmpegPath: config.ffmpegPath,
         argv,
@@ -168,7 +191,7 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
         onSpawn: deps.hooks?.onFfmpegSpawn,
         onProgress: ({ progress: p }) => progress.update(overall(p, index, runs)),
         limits: runLimits(config, baseline),
-      });
+      }));
       ffmpegSeconds += res.seconds;
       const which = runs > 1 ? ` (command ${index + 1} of ${runs})` : '';
       log.info('ffmpeg finished', { run: index + 1, exit_code: res.exitCode, signal: res.signal, seconds: round2(res.seconds), timed_out: res.timedOut });
@@ -227,19 +250,19 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
     }
     const what = out.sequence === true ? 'sequence' : 'playlist';
     const extra = extraNames !== null ? await companionFiles(workspace, out.alias, extraNames, st.size, config.maxOutputBytes, what) : null;
-    const probe = await probeFile(name, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs });
+    const probe = await clock.time('probe', () => probeFile(name, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs }));
     const meta = toOutputFileMeta(probe, { fileId: randomUUID(), fileName: name, sizeBytes: st.size + (extra?.bytes ?? 0) });
     const key = S3_KEYS.output(config.accountId, config.commandId, name);
     // Companions first: once the manifest is stored, everything it references is too.
     if (extra && extra.names.length > 0) {
       try {
-        await uploadFiles({
+        await clock.time('upload', () => uploadFiles({
           s3: deps.s3,
           bucket: config.bucket,
           files: extra.names.map((n) => ({ key: S3_KEYS.output(config.accountId, config.commandId, n), path: path.join(workspace, n), contentType: companionContentType(n) })),
           concurrency: COMPANION_UPLOAD_CONCURRENCY,
           signal,
-        });
+        }));
       } catch (err) {
         signal.throwIfAborted();
         const failed = err instanceof UploadFilesError ? path.posix.basename(err.item.key) : '?';
@@ -248,7 +271,9 @@ async function execute(deps: WorkerDeps, item: CommandItem, workspace: string, s
       }
     }
     try {
-      await uploadFile({ s3: deps.s3, bucket: config.bucket, key, path: file, contentType: meta.mime_type ?? 'application/octet-stream', signal });
+      await clock.time('upload', () =>
+        uploadFile({ s3: deps.s3, bucket: config.bucket, key, path: file, contentType: meta.mime_type ?? 'application/octet-stream', signal }),
+      );
     } catch (err) {
       signal.throwIfAborted();
       log.error('upload failed', { alias: out.alias, error: (err as { name?: string })?.name ?? 'Error' });
