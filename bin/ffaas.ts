@@ -2,13 +2,18 @@
 /**
  * The CDK app: `npx cdk deploy` / `npx cdk synth`. Configuration comes from context
  * (cdk.json, or `-c key=value`):
- *   ffaas:gpu               GPU workers on/off (default true in cdk.json)
+ *   ffaas:gpu               GPU workers on/off (default false: most accounts have a G-instance
+ *                           vCPU quota of 0; see docs/DEPLOY.md)
  *   ffaas:gpuInstanceTypes  GPU instance types, in order of preference
  *   ffaas:gpuMaxInstances   upper bound of the GPU Auto Scaling group
  *   ffaas:removalPolicy     "retain" (default) or "destroy" for the tables and the bucket
  *   ffaas:stackName         stack name (default "Ffaas")
  *   ffaas:workerImage       a prebuilt worker image URI (e.g. in ECR) instead of building
- *                           fargate-task/Dockerfile; then deploying needs no Docker
+ *                           fargate-task/Dockerfile; then deploying needs no Docker (an ECR
+ *                           URI gets its pull permission)
+ *   ffaas:workerArch        "x86_64" (default) or "arm64" (Graviton Fargate workers)
+ *   ffaas:fargateSpot       Fargate Spot first, on-demand fallback (default false)
+ *   ffaas:alarmTopicArn     an SNS topic the alarms notify (default: none)
  */
 import { App, RemovalPolicy } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -40,6 +45,10 @@ const maxInstances = ctx('ffaas:gpuMaxInstances');
 const removal = String(ctx('ffaas:removalPolicy') ?? 'retain').toLowerCase();
 if (removal !== 'retain' && removal !== 'destroy')
   throw new Error(`ffaas:removalPolicy must be retain or destroy, got ${removal}`);
+const arch = String(ctx('ffaas:workerArch') ?? 'x86_64').toLowerCase();
+if (arch !== 'x86_64' && arch !== 'arm64') throw new Error(`ffaas:workerArch must be x86_64 or arm64, got ${arch}`);
+const imageUri = ctx('ffaas:workerImage') ? String(ctx('ffaas:workerImage')) : undefined;
+const alarmTopicArn = ctx('ffaas:alarmTopicArn') ? String(ctx('ffaas:alarmTopicArn')) : undefined;
 
 new FfaasStack(app, String(ctx('ffaas:stackName') ?? DEFAULT_STACK_NAME), {
   gpu: gpuOn
@@ -49,7 +58,11 @@ new FfaasStack(app, String(ctx('ffaas:stackName') ?? DEFAULT_STACK_NAME), {
       }
     : false,
   removalPolicy: removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-  workerImage: ctx('ffaas:workerImage') ? ecs.ContainerImage.fromRegistry(String(ctx('ffaas:workerImage'))) : undefined,
+  // The image and the topic are constructs of the stack; the stack builds them from these.
+  workerImageUri: imageUri,
+  alarmTopicArn,
+  workerArchitecture: arch === 'arm64' ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
+  fargateSpot: bool(ctx('ffaas:fargateSpot'), false),
   // No `env`: the stack stays environment-agnostic and synthesizes without credentials;
   // `cdk deploy` deploys it to the CLI's account and region.
 });

@@ -104,16 +104,24 @@ export const TABLE = {
   commands: {
     partitionKey: 'account_id',
     sortKey: 'command_id',
-    /** Newest-first listing per account. */
+    /** Newest-first listing per account (KEYS_ONLY: the page's items are then read by key). */
     byCreatedIndex: 'by_created',
     byCreatedSortKey: 'created_at',
+    /**
+     * Newest-first listing per account and status: PK `status_key` = `<account_id>#<status>`
+     * (statusKey), kept in step with `status` by every lifecycle step that moves it. KEYS_ONLY.
+     */
+    byStatusIndex: 'by_status',
+    byStatusPartitionKey: 'status_key',
+    byStatusSortKey: 'created_at',
     /**
      * Sparse index of commands that were accepted but whose execution has not marked them
      * PROCESSING yet. `pending` is set on submit and removed by MarkProcessing; the reconciler
      * starts executions for entries older than RECONCILE_AFTER_SECONDS.
      */
     pendingIndex: 'pending',
-    pendingPartitionKey: 'pending',
+    /** `pending#<0..PENDING_SHARDS-1>` (pendingShard): spreads the writes over partitions. */
+    pendingPartitionKey: 'pending_shard',
     pendingSortKey: 'created_at',
     ttlAttribute: 'expire_at',
   },
@@ -146,8 +154,22 @@ export const TABLE = {
   },
 } as const;
 
-/** Value of the `pending` attribute (one partition: the index only holds in-flight submits). */
+/** Value of the `pending` attribute while a command waits for its execution. */
 export const PENDING_MARK = 'QUEUED';
+/** Partition key values of the pending index; the reconciler reads every shard. */
+export const PENDING_SHARDS = 8;
+
+/** The pending index partition of a command: a stable hash of its id over PENDING_SHARDS. */
+export function pendingShard(commandId: string): string {
+  let h = 0x811c9dc5; // FNV-1a
+  for (let i = 0; i < commandId.length; i++) h = Math.imul(h ^ commandId.charCodeAt(i), 0x01000193);
+  return `pending#${(h >>> 0) % PENDING_SHARDS}`;
+}
+
+/** The by_status index partition of a command. */
+export function statusKey(accountId: string, status: CommandStatus): string {
+  return `${accountId}#${status}`;
+}
 export const RECONCILE_AFTER_SECONDS = 60;
 
 /** EventBridge. */
@@ -171,6 +193,8 @@ export const STATE = {
   PublishStarted: 'PublishStarted',
   ChooseCompute: 'ChooseCompute',
   RunOnFargate: 'RunOnFargate',
+  /** With Fargate Spot: the on-demand run when Spot has no capacity. */
+  RunOnFargateOnDemand: 'RunOnFargateOnDemand',
   RunOnGpu: 'RunOnGpu',
   RecordSuccess: 'RecordSuccess',
   PublishSucceeded: 'PublishSucceeded',

@@ -102,8 +102,12 @@ export interface CommandItem {
   compute: Compute;
   vcpu_count: VcpuCount;
   plan: CommandPlan;
-  /** Present only while the command waits for its execution (sparse `pending` index). */
+  /** Present only while the command waits for its execution (PENDING_MARK). */
   pending?: string;
+  /** Partition of the sparse `pending` index (pendingShard); removed with `pending`. */
+  pending_shard?: string;
+  /** Partition of the `by_status` index: `<account_id>#<status>` (statusKey), moved with status. */
+  status_key?: string;
   /** Epoch seconds; DynamoDB TTL. */
   expire_at?: number;
 }
@@ -113,9 +117,13 @@ export interface ExecutionInput {
   account_id: string;
   command_id: string;
   compute: Compute;
-  /** Task size override for RunTask, from vcpu_count (strings, as ECS wants them). */
+  /** Task size overrides for RunTask (core/sizing.ts; cpu and memory are strings, as ECS wants them). */
   task_cpu: string;
   task_memory: string;
+  /** Fargate ephemeral storage (GiB, 21..200) for the command's inputs and outputs (core/sizing.ts). */
+  task_ephemeral_storage_gib: number;
+  /** FFAAS_WORKSPACE_MAX_BYTES of the Fargate run: what FFmpeg may write on that disk (core/sizing.ts). */
+  task_workspace_max_bytes: string;
   /** max_command_run_seconds + TASK_TIMEOUT_ALLOWANCE_SECONDS. */
   task_timeout_seconds: number;
   /**

@@ -329,7 +329,8 @@ export class FfaasApi extends Construct {
         new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [props.commandsTable.tableArn] }),
       );
       props.stateMachine.grantStartExecution(fn);
-      // Admission (lambdas/shared/admission.ts): queued count on the pending index, today's usage on by_created.
+      // Admission (lambdas/shared/admission.ts): queued count on the pending index, today's usage
+      // from the KEYS_ONLY by_created index and the items by BatchGetItem.
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['dynamodb:Query'],
@@ -338,6 +339,9 @@ export class FfaasApi extends Construct {
             `${props.commandsTable.tableArn}/index/${TABLE.commands.byCreatedIndex}`,
           ],
         }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['dynamodb:BatchGetItem'], resources: [props.commandsTable.tableArn] }),
       );
       // Powertools idempotency: conditional put, get, update with the answer, delete on failure.
       fn.addToRolePolicy(
@@ -350,10 +354,11 @@ export class FfaasApi extends Construct {
     const read = (fn: FfaasFunction) => {
       fn.addToRolePolicy(
         new iam.PolicyStatement({
-          actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+          actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
           resources: [
             props.commandsTable.tableArn,
             `${props.commandsTable.tableArn}/index/${TABLE.commands.byCreatedIndex}`,
+            `${props.commandsTable.tableArn}/index/${TABLE.commands.byStatusIndex}`,
           ],
         }),
       );

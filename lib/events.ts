@@ -52,6 +52,9 @@ export class FfaasEvents extends Construct {
         retention: Duration.days(days),
         description: 'Command events of ffaas, kept for replay',
       });
+      // CDK renders `KmsKeyIdentifier: ""` for an archive without a key, which some regions
+      // refuse; no property means the AWS-owned key.
+      (this.archive.node.defaultChild as events.CfnArchive).addPropertyDeletionOverride('KmsKeyIdentifier');
     }
     this.schemaRegistry = new eventschemas.CfnRegistry(this, 'SchemaRegistry', {
       registryName: props.schemaRegistryName,

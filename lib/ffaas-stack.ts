@@ -1,11 +1,21 @@
 import { App, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { workerImageFromUri } from './worker-image.ts';
 import { Ffaas, type FfaasProps } from './ffaas.ts';
 import { DEFAULT_STACK_NAME, STACK_OUTPUTS } from './outputs.ts';
 
 /** Props of {@link FfaasStack}: the stack's own props plus those of the Ffaas construct. */
-export interface FfaasStackProps extends StackProps, FfaasProps {}
+export interface FfaasStackProps extends StackProps, FfaasProps {
+  /**
+   * A prebuilt worker image by URI (ignored when `workerImage` is given). A private ECR URI is
+   * imported with its pull permission (lib/worker-image.ts). @default - the Dockerfile asset
+   */
+  readonly workerImageUri?: string;
+  /** ARN of an existing SNS topic for the alarms (ignored when `alarmTopic` is given). @default - none */
+  readonly alarmTopicArn?: string;
+}
 
 /**
  * The deployable stack: one Ffaas construct and the outputs the CLI and users read
@@ -17,7 +27,14 @@ export class FfaasStack extends Stack {
 
   constructor(scope: Construct, id: string, props: FfaasStackProps = {}) {
     super(scope, id, { description: 'ffaas: FFmpeg as a Service', ...props });
-    this.ffaas = new Ffaas(this, 'Ffaas', props);
+    this.ffaas = new Ffaas(this, 'Ffaas', {
+      ...props,
+      workerImage:
+        props.workerImage ?? (props.workerImageUri ? workerImageFromUri(this, props.workerImageUri) : undefined),
+      alarmTopic:
+        props.alarmTopic ??
+        (props.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) : undefined),
+    });
     const { storage, api, pipeline, events, workers } = this.ffaas;
     const out = (key: string, value: string, description: string) => new CfnOutput(this, key, { value, description });
     out(STACK_OUTPUTS.apiUrl, api.restApi.url, 'Base URL of the API (append api/v1/...)');

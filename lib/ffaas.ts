@@ -1,7 +1,9 @@
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ENV, LIMITS } from '../core/constants.ts';
 import { CONTROL_ENV } from '../core/control/settings.ts';
@@ -10,11 +12,11 @@ import { FfaasEvents } from './events.ts';
 import { FfaasFiles } from './files.ts';
 import { acknowledgeNagFindings } from './nag.ts';
 import { FfaasPipeline } from './pipeline.ts';
+import { FfaasMonitoring, type FfaasAlarmThresholds } from './monitoring.ts';
 import { FfaasReconciler } from './reconciler.ts';
 import { FfaasSweeper } from './sweeper.ts';
 import { FfaasStorage } from './storage.ts';
 import { FfaasWebhooks } from './webhooks.ts';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import { FfaasWorkers, type FfaasGpuOptions } from './workers.ts';
 
 /** Props of {@link Ffaas}. Every prop is optional: `new Ffaas(stack, 'Ffaas')` is a working service. */
@@ -58,8 +60,19 @@ export interface FfaasProps {
   readonly retentionDays?: number;
   /** Lifetime of the presigned URLs the API mints. @default LIMITS.signedUrlSeconds */
   readonly signedUrlSeconds?: number;
-  /** Worker image. @default - built from fargate-task/Dockerfile with the repository root as context */
+  /**
+   * Worker image. For a prebuilt image by URI use `workerImageFromUri` (lib/worker-image.ts),
+   * which grants the ECR pull. @default - built from fargate-task/Dockerfile with the repository root as context
+   */
   readonly workerImage?: ecs.ContainerImage;
+  /** CPU architecture of the Fargate workers (ARM64: Graviton). @default ecs.CpuArchitecture.X86_64 */
+  readonly workerArchitecture?: ecs.CpuArchitecture;
+  /** Fargate Spot first, on-demand Fargate when Spot has no capacity. @default false */
+  readonly fargateSpot?: boolean;
+  /** Where alarms notify (lib/monitoring.ts). @default - alarms without notifications */
+  readonly alarmTopic?: sns.ITopic;
+  /** Alarm thresholds. @default - see FfaasAlarmThresholds */
+  readonly alarmThresholds?: FfaasAlarmThresholds;
   /** X-Ray tracing of the API, functions and state machine. @default false */
   readonly tracing?: boolean;
   /** Retention of every log group of the service. @default logs.RetentionDays.ONE_MONTH */
@@ -83,6 +96,8 @@ export class Ffaas extends Construct {
   readonly webhooks: FfaasWebhooks;
   /** Fails commands whose execution ended outside the state machine's failure path. */
   readonly sweeper: FfaasSweeper;
+  /** Alarms (to the alarm topic) and the dashboard. */
+  readonly monitoring: FfaasMonitoring;
   /** Whether the GPU workers exist. */
   readonly gpuEnabled: boolean;
 
@@ -108,6 +123,8 @@ export class Ffaas extends Construct {
       taskSubnets: props.workerSubnets,
       image: props.workerImage,
       gpu: props.gpu,
+      cpuArchitecture: props.workerArchitecture,
+      fargateSpot: props.fargateSpot,
       logRetention: props.logRetention,
     });
     this.pipeline = new FfaasPipeline(this, 'Pipeline', {
@@ -148,7 +165,7 @@ export class Ffaas extends Construct {
       bucket: this.storage.bucket,
       environment,
       removalPolicy: props.removalPolicy,
-      alarmTopic: props.webhookAlarmTopic,
+      alarmTopic: props.webhookAlarmTopic ?? props.alarmTopic,
       logRetention: props.logRetention,
       tracing: props.tracing,
     });
@@ -194,6 +211,24 @@ export class Ffaas extends Construct {
       tracing: props.tracing,
     });
 
+    const functions = [
+      ...Object.values(this.api.functions),
+      this.api.authorizerFunction,
+      this.reconciler.function,
+      this.sweeper.function,
+      this.webhooks.function,
+    ];
+    this.monitoring = new FfaasMonitoring(this, 'Monitoring', {
+      stateMachine: this.pipeline.stateMachine,
+      restApi: this.api.restApi,
+      functions,
+      gpuAutoScalingGroup: this.workers.gpuCapacityProvider?.autoScalingGroup as
+        | autoscaling.AutoScalingGroup
+        | undefined,
+      alarmTopic: props.alarmTopic,
+      thresholds: props.alarmThresholds,
+    });
+
     acknowledgeNagFindings({
       root: this,
       bucket: this.storage.bucket,
@@ -208,6 +243,16 @@ export class Ffaas extends Construct {
       ],
       gpuAutoScalingGroup: this.workers.gpuCapacityProvider?.autoScalingGroup,
       tracing: props.tracing ?? false,
+      functions,
+      webhooks: { deadLetterQueue: this.webhooks.deadLetterQueue, deliveryFunction: this.webhooks.function },
+      apiStage: this.api.restApi.deploymentStage,
+      rulesWithoutDlq: [
+        this.reconciler.rule,
+        this.files.objectCreatedRule,
+        this.sweeper.statusRule,
+        this.sweeper.scheduleRule,
+        ...(this.monitoring.gpuLaunchFailures ? [this.monitoring.gpuLaunchFailures] : []),
+      ],
     });
   }
 }

@@ -62,6 +62,11 @@ export const LAMBDA_BUNDLE = {
   externalModules: ['@aws-sdk/*'],
 } as const;
 
+/** esbuild `define` of a bundle: whether the Powertools Tracer is compiled in (lambdas/shared/observability.ts). */
+export const tracingDefine = (tracing: boolean): Record<string, string> => ({
+  'process.env.FFAAS_TRACING': JSON.stringify(tracing ? 'true' : 'false'),
+});
+
 export class FfaasFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: FfaasFunctionProps) {
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
@@ -90,6 +95,7 @@ export class FfaasFunction extends nodejs.NodejsFunction {
         minify: LAMBDA_BUNDLE.minify,
         mainFields: [...LAMBDA_BUNDLE.mainFields],
         externalModules: [...LAMBDA_BUNDLE.externalModules],
+        define: tracingDefine(props.tracing ?? false),
         sourceMap: true,
         banner: ESM_REQUIRE_SHIM,
         forceDockerBundling: false,

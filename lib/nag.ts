@@ -4,7 +4,7 @@ import type { IConstruct } from 'constructs';
 import { BUCKET_PREFIX } from './storage.ts';
 
 /**
- * cdk-nag (AwsSolutions pack) findings that are accepted by design, each with its reason.
+ * cdk-nag findings (AwsSolutions and Serverless packs) that are accepted by design, each with its reason.
  *
  * They are recorded with aws-cdk-lib's own `Validations.acknowledge` (the mechanism cdk-nag 3
  * reads), so the constructs do not depend on cdk-nag: it is a dev dependency that the
@@ -102,7 +102,11 @@ class AcknowledgeWildcards implements IAspect {
         const byPattern = IAM5_REASONS.find((r) => r.finding.test(finding));
         const byPath =
           finding === 'Resource::*' ? STAR_RESOURCE_REASONS.find((r) => r.path.test(`/${node.node.path}/`)) : undefined;
-        const reason = byPattern?.reason ?? byPath?.reason;
+        const xrayOnly =
+          finding === 'Resource::*' && asArray<string>(statement.Action).every((a) => a.startsWith('xray:'))
+            ? 'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions (functions deployed with tracing).'
+            : undefined;
+        const reason = byPattern?.reason ?? byPath?.reason ?? xrayOnly;
         // One acknowledgement per finding, however many statements share the resource.
         if (reason && !acks.some((a) => a.id === `AwsSolutions-IAM5[${finding}]`))
           acks.push({ id: `AwsSolutions-IAM5[${finding}]`, reason });
@@ -125,6 +129,14 @@ export interface NagTargets {
   readonly taskDefinitions: readonly IConstruct[];
   readonly gpuAutoScalingGroup?: IConstruct;
   readonly tracing: boolean;
+  /** Every Lambda function. */
+  readonly functions: readonly IConstruct[];
+  /** The API stage (its X-Ray setting). */
+  readonly apiStage: IConstruct;
+  /** EventBridge rules whose targets are re-driven by their own schedule or backed by an alarm. */
+  readonly rulesWithoutDlq: readonly IConstruct[];
+  /** The webhook delivery pieces: its dead-letter queue and its function (SQS event source). */
+  readonly webhooks?: { deadLetterQueue: IConstruct; deliveryFunction: IConstruct };
 }
 
 /** Records every accepted AwsSolutions finding of the service, with its reason. */
@@ -181,7 +193,56 @@ export function acknowledgeNagFindings(t: NagTargets): void {
     });
     if (!t.tracing) {
       ack(machine, { id: 'AwsSolutions-SF2', reason: 'X-Ray tracing is opt-in (prop `tracing`).' });
+      ack(machine, {
+        id: 'Serverless-StepFunctionStateMachineXray',
+        reason: 'X-Ray tracing is opt-in (prop `tracing`).',
+      });
     }
+  }
+  if (!t.tracing)
+    ack(t.apiStage, { id: 'Serverless-APIGWXrayEnabled', reason: 'X-Ray tracing is opt-in (prop `tracing`).' });
+
+  // Serverless pack.
+  for (const fn of t.functions) {
+    ack(
+      fn,
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'The API functions are invoked synchronously (API Gateway answers the client); the reconciler runs every minute and its next run retries what a failed one missed. A DLQ only applies to asynchronous invocations.',
+      },
+      {
+        id: 'Serverless-LambdaLatestVersion',
+        reason: 'Node.js 22 is the runtime the whole project (handlers, worker, local mode) targets and tests on.',
+      },
+      ...(t.tracing
+        ? []
+        : [
+            {
+              id: 'Serverless-LambdaTracing',
+              reason: 'X-Ray tracing is opt-in (prop `tracing`); the Powertools Tracer is compiled in when it is on.',
+            },
+          ]),
+    );
+  }
+  for (const rule of t.rulesWithoutDlq) {
+    ack(rule, {
+      id: 'Serverless-EventBusDLQ',
+      reason:
+        "A lost delivery of this rule is covered without a DLQ: the reconciler and sweeper schedules fire again a minute later (and the sweeper's periodic pass finds what an execution status-change event missed); a GPU launch-failure notification is also an alarm on the rule's TriggeredRules metric; the file-landed rule starts the ingest, and EventBridge retries a failed target for 24 hours.",
+    });
+  }
+  if (t.webhooks) {
+    ack(t.webhooks.deadLetterQueue, {
+      id: 'Serverless-SQSRedrivePolicy',
+      reason:
+        'This is the dead-letter queue of the webhook retry queue: the end of the line, watched by an alarm and redriven by hand.',
+    });
+    ack(t.webhooks.deliveryFunction, {
+      id: 'Serverless-LambdaEventSourceMappingDestination',
+      reason:
+        "A failed retry message goes back to the retry queue (ReportBatchItemFailures) and, after maxReceiveCount, to the queue's own dead-letter queue by its redrive policy: the queue, not the mapping, keeps failures.",
+    });
   }
 
   for (const taskDefinition of t.taskDefinitions) {

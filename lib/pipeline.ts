@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -26,6 +26,7 @@ import {
   type TransitionValues,
 } from '../store/lifecycle.ts';
 import type { FfaasWorkers } from './workers.ts';
+import { SizedFargateRunTask } from './run-task.ts';
 
 /** Error names the Step Functions service integrations raise, as used in Retry and Catch. */
 export const SFN_ERRORS = {
@@ -111,7 +112,7 @@ export class FfaasPipeline extends Construct {
     /** The DynamoDB task of a lifecycle step: condition and update generated from the transition table. */
     const lifecycleStep = <S extends MachineStep & LifecycleStep>(
       step: S,
-      values: NoInfer<TransitionValues<S>> & Record<string, tasks.DynamoAttributeValue>,
+      values: NoInfer<Omit<TransitionValues<S>, 'status_key'>> & Record<string, tasks.DynamoAttributeValue>,
       props: Pick<tasks.DynamoUpdateItemProps, 'returnValues' | 'resultSelector' | 'resultPath'>,
     ) => {
       const x = transitionExpressions(step);
@@ -120,6 +121,13 @@ export class FfaasPipeline extends Construct {
         expressionAttributeValues[placeholder] = STATUS(status);
       for (const [attribute, value] of Object.entries(values))
         expressionAttributeValues[attributeValue(attribute)] = value;
+      // The by_status partition `<account_id>#<status>` moves with the status (statusKey).
+      const t = LIFECYCLE[step] as { to?: CommandStatus; set: readonly string[] };
+      if (t.to && t.set.includes('status_key')) {
+        expressionAttributeValues[attributeValue('status_key')] = tasks.DynamoAttributeValue.fromString(
+          sfn.JsonPath.format(`{}#${t.to}`, sfn.JsonPath.stringAt('$.account_id')),
+        );
+      }
       return new tasks.DynamoUpdateItem(this, LIFECYCLE[step].state, {
         table,
         key,
@@ -262,15 +270,16 @@ export class FfaasPipeline extends Construct {
       taskTimeout: sfn.Timeout.at('$.task_timeout_seconds'),
       resultPath: '$.result',
     };
-    const wireRun = (run: tasks.EcsRunTask) => {
-      run.addRetry({
-        errors: [...SFN_ERRORS.ecsRetryable],
-        interval: Duration.seconds(10),
-        maxAttempts: 8,
-        backoffRate: 2,
-        maxDelay: Duration.minutes(2),
-        jitterStrategy: sfn.JitterType.FULL,
-      });
+    const wireRun = (run: tasks.EcsRunTask, options: { retry?: boolean } = {}) => {
+      if (options.retry !== false)
+        run.addRetry({
+          errors: [...SFN_ERRORS.ecsRetryable],
+          interval: Duration.seconds(10),
+          maxAttempts: 8,
+          backoffRate: 2,
+          maxDelay: Duration.minutes(2),
+          jitterStrategy: sfn.JitterType.FULL,
+        });
       // A new task (and task token) for a lost worker: MAX_ATTEMPTS starts in all.
       run.addRetry({
         errors: [...SFN_ERRORS.rerun],
@@ -287,21 +296,51 @@ export class FfaasPipeline extends Construct {
       return run;
     };
 
-    const runOnFargate = wireRun(
-      new tasks.EcsRunTask(this, STATE.RunOnFargate, {
+    const fargateRun = (id: string, capacityProvider?: 'FARGATE' | 'FARGATE_SPOT') =>
+      new SizedFargateRunTask(this, id, {
         ...runCommon,
         heartbeatTimeout: sfn.Timeout.duration(Duration.seconds(STARTUP_TIMEOUT_SECONDS.cpu)),
         taskDefinition: workers.fargateTaskDefinition,
-        launchTarget: new tasks.EcsFargateLaunchTarget({ platformVersion: ecs.FargatePlatformVersion.LATEST }),
+        launchTarget: new tasks.EcsFargateLaunchTarget({
+          platformVersion: ecs.FargatePlatformVersion.LATEST,
+          ...(capacityProvider
+            ? { capacityProviderOptions: tasks.CapacityProviderOptions.custom([{ capacityProvider, weight: 1 }]) }
+            : {}),
+        }),
         subnets: workers.taskSubnets,
         securityGroups: [workers.securityGroup],
         assignPublicIp: workers.assignPublicIp,
-        // ExecutionInput.task_cpu / task_memory: the size picked by vcpu_count.
+        // ExecutionInput.task_cpu / task_memory / task_ephemeral_storage_gib: core/sizing.ts.
         cpu: sfn.JsonPath.stringAt('$.task_cpu'),
         memoryMiB: sfn.JsonPath.stringAt('$.task_memory'),
-        containerOverrides: [{ containerDefinition: workers.fargateContainer, environment: containerEnvironment }],
-      }),
-    );
+        containerOverrides: [
+          {
+            containerDefinition: workers.fargateContainer,
+            // The workspace quota of this command's disk (the GPU hosts keep the task definition's).
+            environment: [
+              ...containerEnvironment,
+              { name: ENV.WORKSPACE_MAX_BYTES, value: sfn.JsonPath.stringAt('$.task_workspace_max_bytes') },
+            ],
+          },
+        ],
+      });
+    let runOnFargate: sfn.IChainable;
+    if (workers.fargateSpot) {
+      // Spot first; when Spot has no capacity (RunTask failure, ECS.AmazonECSException after a
+      // short retry) the same task runs on on-demand Fargate.
+      const onDemand = wireRun(fargateRun(STATE.RunOnFargateOnDemand, 'FARGATE'));
+      const spot = fargateRun(STATE.RunOnFargate, 'FARGATE_SPOT');
+      spot.addRetry({
+        errors: [...SFN_ERRORS.ecsRetryable],
+        interval: Duration.seconds(5),
+        maxAttempts: 2,
+        backoffRate: 2,
+      });
+      spot.addCatch(onDemand, { errors: [...SFN_ERRORS.ecsRetryable], resultPath: sfn.JsonPath.DISCARD });
+      runOnFargate = wireRun(spot, { retry: false });
+    } else {
+      runOnFargate = wireRun(fargateRun(STATE.RunOnFargate));
+    }
 
     let afterMark: sfn.IChainable = runOnFargate;
     if (workers.gpuTaskDefinition && workers.gpuContainer && workers.gpuCapacityProvider) {
@@ -382,6 +421,9 @@ export class FfaasPipeline extends Construct {
     publishStarted.next(afterMark);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
+      // Under /aws/vendedlogs/: Step Functions then needs no entry in the account-wide CloudWatch
+      // Logs resource policy, whose 5120-character limit other stacks' log groups can exhaust.
+      logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 200 })}`,
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });

@@ -46,8 +46,12 @@ export class FfaasReconciler extends Construct {
         resources: [`${props.commandsTable.tableArn}/index/${TABLE.commands.pendingIndex}`],
       }),
     );
+    // UpdateItem: clearPending (the conditional REMOVE of a stale mark, store/lifecycle.ts).
     this.function.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.commandsTable.tableArn] }),
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [props.commandsTable.tableArn],
+      }),
     );
     props.stateMachine.grantStartExecution(this.function);
 

@@ -79,11 +79,20 @@ export class FfaasStorage extends Construct {
       indexName: TABLE.commands.byCreatedIndex,
       partitionKey: { name: TABLE.commands.partitionKey, type: S },
       sortKey: { name: TABLE.commands.byCreatedSortKey, type: S },
-      projectionType: dynamodb.ProjectionType.ALL,
+      // Keys only: the list reads its page's items by key, so progress writes (every few
+      // seconds per running command) are not copied into the index.
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
-    // Sparse: only items that carry `pending` (accepted, not yet PROCESSING) are in it, so the
-    // reconciler's Query reads only what it must act on. ALL, so the reconciler can rebuild the
-    // execution input without a GetItem per entry.
+    this.commandsTable.addGlobalSecondaryIndex({
+      indexName: TABLE.commands.byStatusIndex,
+      partitionKey: { name: TABLE.commands.byStatusPartitionKey, type: S },
+      sortKey: { name: TABLE.commands.byStatusSortKey, type: S },
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+    });
+    // Sparse and sharded: only items that carry `pending_shard` (accepted, not yet PROCESSING)
+    // are in it, spread over PENDING_SHARDS partitions so a burst of submits has no hot key.
+    // ALL, so the reconciler can rebuild the execution input without a GetItem per entry; an
+    // item leaves it at MarkProcessing, before any progress write.
     this.commandsTable.addGlobalSecondaryIndex({
       indexName: TABLE.commands.pendingIndex,
       partitionKey: { name: TABLE.commands.pendingPartitionKey, type: S },

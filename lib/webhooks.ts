@@ -172,6 +172,9 @@ export class FfaasWebhooks extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    if (props.alarmTopic) this.deadLetterAlarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+    if (props.alarmTopic) {
+      this.deadLetterAlarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+      this.deadLetterAlarm.addOkAction(new cwActions.SnsAction(props.alarmTopic));
+    }
   }
 }

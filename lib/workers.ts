@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -12,6 +12,9 @@ import { Construct } from 'constructs';
 import { DEFAULT_VCPU_COUNT, ENV, LIMITS, WORKER_CONTAINER_NAME, taskSize } from '../core/constants.ts';
 import { REPO_ROOT, WORKER_DOCKERFILE } from './paths.ts';
 import { BUCKET_PREFIX } from './storage.ts';
+import { gpuInstanceTypeRefusal } from './gpu-instances.ts';
+import { workspaceQuotaBytes } from '../core/sizing.ts';
+import { METRICS_NAMESPACE } from '../core/metrics.ts';
 
 /** Where the worker's writable scratch space is mounted (the root file system is read-only). */
 export const WORKER_MOUNTS = { workspace: '/work', tmp: '/tmp' } as const;
@@ -109,8 +112,26 @@ export interface FfaasWorkersProps {
    * @default ContainerImage.fromAsset(repo root, { file: 'fargate-task/Dockerfile' }) for linux/amd64
    */
   readonly image?: ecs.ContainerImage;
-  /** Fargate ephemeral storage: the workspace holds inputs and outputs. @default 50 */
+  /**
+   * Fargate ephemeral storage of the task definition. Each command overrides it at RunTask with
+   * the size core/sizing.ts picks from its inputs and outputs; this is the size without override.
+   * @default 21 (Fargate's minimum; the first 20 GiB are free)
+   */
   readonly ephemeralStorageGiB?: number;
+  /**
+   * CPU architecture of the Fargate workers. ARM64 (Graviton) is ~20 % cheaper per vCPU-hour;
+   * Debian's ffmpeg exists for arm64, and the image built from the Dockerfile is built for it.
+   * A prebuilt `image` must then be an arm64 (or multi-arch) image. GPU workers stay x86_64.
+   * @default ecs.CpuArchitecture.X86_64
+   */
+  readonly cpuArchitecture?: ecs.CpuArchitecture;
+  /**
+   * Run Fargate workers on Fargate Spot (up to ~70 % cheaper). RunTask asks FARGATE_SPOT first
+   * and falls back to on-demand FARGATE when Spot has no capacity; a task Spot reclaims (two
+   * minutes' notice, SIGTERM) is handled like any lost worker.
+   * @default false
+   */
+  readonly fargateSpot?: boolean;
   /** GPU workers (EC2 capacity provider scaling from zero); false turns them off. @default false */
   readonly gpu?: boolean | FfaasGpuOptions;
   /** Retention of the worker logs. @default logs.RetentionDays.ONE_MONTH */
@@ -146,8 +167,10 @@ export class FfaasWorkers extends Construct {
   readonly gpuContainer?: ecs.ContainerDefinition;
   readonly gpuCapacityProvider?: ecs.AsgCapacityProvider;
   readonly logGroup: logs.LogGroup;
-  /** The worker image (the file ingest's task definition runs it too). */
+  /** The x86_64 worker image (the GPU hosts and the file ingest's task definition run it). */
   readonly image: ecs.ContainerImage;
+  /** Whether RunTask asks Fargate Spot first (see FfaasWorkersProps.fargateSpot). */
+  readonly fargateSpot: boolean;
 
   constructor(scope: Construct, id: string, props: FfaasWorkersProps) {
     super(scope, id);
@@ -167,8 +190,11 @@ export class FfaasWorkers extends Construct {
     };
     this.assignPublicIp = props.assignPublicIp ?? !hasPrivateEgress;
 
+    this.fargateSpot = props.fargateSpot ?? false;
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: this.vpc,
+      // FARGATE and FARGATE_SPOT as capacity providers of the cluster, so RunTask can name them.
+      enableFargateCapacityProviders: this.fargateSpot,
       containerInsightsV2:
         props.containerInsights === false ? ecs.ContainerInsights.DISABLED : ecs.ContainerInsights.ENABLED,
     });
@@ -189,31 +215,44 @@ export class FfaasWorkers extends Construct {
     });
     this.grantWorkerAccess(props.commandsTable, props.bucket);
 
-    const image = (this.image =
-      props.image ??
+    const cpuArchitecture = props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64;
+    const arm64 = cpuArchitecture === ecs.CpuArchitecture.ARM64;
+    const assetImage = (platform: Platform) =>
       ecs.ContainerImage.fromAsset(REPO_ROOT, {
         file: WORKER_DOCKERFILE,
         exclude: WORKER_IMAGE_EXCLUDE,
         ignoreMode: IgnoreMode.DOCKER,
-        platform: Platform.LINUX_AMD64,
-      }));
+        platform,
+      });
+    const image = props.image ?? assetImage(arm64 ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64);
+    // With arm64 Fargate workers and the Dockerfile asset, the x86_64 users get a second build.
+    this.image = arm64 && !props.image ? assetImage(Platform.LINUX_AMD64) : image;
     const environment: Record<string, string> = {
       [ENV.COMMANDS_TABLE]: props.commandsTable.tableName,
       [ENV.BUCKET]: props.bucket.bucketName,
       [ENV.WORK_DIR]: WORKER_MOUNTS.workspace,
       [ENV.SIGNED_URL_SECONDS]: String(LIMITS.signedUrlSeconds),
-      // The workspace quota FFmpeg is stopped at: a fifth of the ephemeral storage (10 GiB of
-      // the default 50), leaving the rest to the downloaded inputs.
-      [ENV.WORKSPACE_MAX_BYTES]: String(Math.floor(((props.ephemeralStorageGiB ?? 50) * 1024 ** 3) / 5)),
+      // The workspace quota FFmpeg is stopped at when a run passes none. Fargate runs pass their
+      // own (ExecutionInput.task_workspace_max_bytes, core/sizing.ts: the command's disk minus
+      // its inputs); this default is what the task definition's disk leaves after one input.
+      [ENV.WORKSPACE_MAX_BYTES]: String(workspaceQuotaBytes(props.ephemeralStorageGiB ?? 21, 1)),
+      // Explicit, not left to the runtime: older ECS agents on EC2 do not set AWS_REGION and the
+      // SDK cannot ask the (blocked) instance metadata. For an environment-agnostic stack this
+      // is the AWS::Region pseudo parameter, resolved at deploy time.
+      AWS_REGION: Stack.of(this).region,
+      AWS_DEFAULT_REGION: Stack.of(this).region,
+      // The worker's EMF metrics (core/metrics.ts), written to stdout and so to CloudWatch Logs.
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_SERVICE_NAME: 'ffaas-worker',
     };
 
     const size = taskSize(DEFAULT_VCPU_COUNT);
     this.fargateTaskDefinition = new ecs.FargateTaskDefinition(this, 'FargateTaskDef', {
       cpu: size.cpu,
       memoryLimitMiB: size.memory,
-      ephemeralStorageGiB: props.ephemeralStorageGiB ?? 50,
+      ephemeralStorageGiB: props.ephemeralStorageGiB ?? 21,
       runtimePlatform: {
-        cpuArchitecture: ecs.CpuArchitecture.X86_64,
+        cpuArchitecture,
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
       },
       taskRole: this.taskRole,
@@ -222,6 +261,12 @@ export class FfaasWorkers extends Construct {
 
     const gpu = props.gpu === true ? {} : props.gpu || undefined;
     if (gpu) {
+      const instanceTypes = gpu.instanceTypes ?? ['g4dn.xlarge', 'g5.xlarge', 'g6.xlarge'];
+      const refusals = instanceTypes.map(gpuInstanceTypeRefusal).filter((r): r is string => r !== null);
+      if (refusals.length) throw new Error(`GPU instance types cannot run the worker: ${refusals.join('; ')}`);
+      // The GPU image is always linux/amd64; with arm64 Fargate workers and the Dockerfile
+      // asset it is a second build of the same Dockerfile.
+      const gpuImage = this.image;
       const hostSubnets = props.taskSubnets ?? this.taskSubnets;
       const instanceRole = new iam.Role(this, 'GpuInstanceRole', {
         assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
@@ -263,11 +308,20 @@ export class FfaasWorkers extends Construct {
       const asg = new autoscaling.AutoScalingGroup(this, 'GpuAsg', {
         vpc: this.vpc,
         vpcSubnets: hostSubnets,
+        // Zero hosts when idle: the capacity provider's managed scaling (target 100 %) sets the
+        // desired count from the tasks waiting for a GPU, and back to 0 when none run.
         minCapacity: 0,
         maxCapacity: gpu.maxInstances ?? 2,
+        // For the dashboard (GPU hosts in service); group metrics cost nothing.
+        groupMetrics: [
+          new autoscaling.GroupMetrics(
+            autoscaling.GroupMetric.IN_SERVICE_INSTANCES,
+            autoscaling.GroupMetric.DESIRED_CAPACITY,
+          ),
+        ],
         mixedInstancesPolicy: {
           launchTemplate,
-          launchTemplateOverrides: (gpu.instanceTypes ?? ['g4dn.xlarge', 'g5.xlarge', 'g6.xlarge']).map((t) => ({
+          launchTemplateOverrides: instanceTypes.map((t) => ({
             instanceType: new ec2.InstanceType(t),
           })),
           instancesDistribution: {
@@ -293,7 +347,7 @@ export class FfaasWorkers extends Construct {
       });
       this.gpuContainer = this.addWorkerContainer(
         this.gpuTaskDefinition,
-        image,
+        gpuImage,
         {
           ...environment,
           // Without `video` the NVIDIA runtime does not mount libnvidia-encode (no NVENC).
@@ -333,7 +387,12 @@ export class FfaasWorkers extends Construct {
     const container = this.addWorkerContainer(
       taskDefinition,
       this.image,
-      { [ENV.WORK_DIR]: WORKER_MOUNTS.workspace, ...opts.environment },
+      {
+        [ENV.WORK_DIR]: WORKER_MOUNTS.workspace,
+        AWS_REGION: Stack.of(this).region,
+        AWS_DEFAULT_REGION: Stack.of(this).region,
+        ...opts.environment,
+      },
       id,
     );
     return { taskDefinition, container };

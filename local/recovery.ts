@@ -43,6 +43,9 @@ export async function recoverLostCommands(opts: {
   now?: Date;
 }): Promise<LostCommands> {
   const commands = new CommandRepository(documentClientFor(opts.dynamodb), opts.table);
+  // Items written before the by_status and sharded pending indexes get their index keys, so a
+  // queued command of an older data dir is found by the reconciler.
+  await commands.backfillIndexKeys();
   const out: LostCommands = { resumed: [], failed: [] };
   for (const { account_id, command_id } of await commands.scanKeysByStatus('PROCESSING')) {
     const item = await commands.get(account_id, command_id);

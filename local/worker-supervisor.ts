@@ -157,7 +157,16 @@ export class WorkerSupervisor {
         this.opts.workerLog ??
         ((line, info) => process.stderr.write(`[worker ${info.commandId?.slice(0, 8) ?? '?'}] ${line}\n`));
       try {
-        const childEnv = { ...this.opts.workerEnv(), ...env };
+        const localEnv = this.opts.workerEnv();
+        // The run's workspace quota is sized for a Fargate task's own disk (core/sizing.ts);
+        // here the disk is this machine's, so the quota local mode decided (sandbox.ts) wins.
+        const childEnv: Record<string, string> = {
+          ...localEnv,
+          ...env,
+          ...(localEnv[ENV.WORKSPACE_MAX_BYTES]
+            ? { [ENV.WORKSPACE_MAX_BYTES]: localEnv[ENV.WORKSPACE_MAX_BYTES] }
+            : {}),
+        };
         // The worker makes its workspace inside FFAAS_WORK_DIR; on ECS that is the image's.
         if (childEnv[ENV.WORK_DIR]) mkdirSync(childEnv[ENV.WORK_DIR], { recursive: true });
         child = spawn(worker.command, worker.args, {

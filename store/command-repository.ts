@@ -5,6 +5,8 @@
  * A step whose condition fails returns false and changes nothing.
  */
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -13,12 +15,25 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { PENDING_MARK, TABLE, type CommandStatus, type ErrorStatus } from '../core/constants.ts';
+import {
+  PENDING_SHARDS,
+  TABLE,
+  pendingShard,
+  statusKey,
+  type CommandStatus,
+  type ErrorStatus,
+} from '../core/constants.ts';
 import type { CommandItem, Progress } from '../core/types.ts';
 import type { ListCursorKey } from '../core/api/list.ts';
 import { isConditionFailure } from './errors.ts';
 import { commandKey } from './keys.ts';
-import { attributeValue, transitionExpressions, type LifecycleStep, type TransitionValues } from './lifecycle.ts';
+import {
+  attributeValue,
+  LIFECYCLE,
+  transitionExpressions,
+  type LifecycleStep,
+  type TransitionValues,
+} from './lifecycle.ts';
 
 const T = TABLE.commands;
 
@@ -50,13 +65,22 @@ export class CommandRepository {
     private readonly tableName: string,
   ) {}
 
-  /** Write a new command; refuses (CommandExistsError) when the id is taken. */
+  /**
+   * Write a new command; refuses (CommandExistsError) when the id is taken. The index keys are
+   * derived here: `status_key` from the status, `pending_shard` when it carries `pending`.
+   */
   async create(item: CommandItem): Promise<void> {
+    const { pending_shard: _shard, status_key: _status, ...rest } = item;
+    const stored: CommandItem = {
+      ...rest,
+      status_key: statusKey(item.account_id, item.status),
+      ...(item.pending !== undefined ? { pending_shard: pendingShard(item.command_id) } : {}),
+    };
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: item,
+          Item: stored,
           ConditionExpression: 'attribute_not_exists(#pk) AND attribute_not_exists(#sk)',
           ExpressionAttributeNames: { '#pk': T.partitionKey, '#sk': T.sortKey },
         }),
@@ -80,49 +104,50 @@ export class CommandRepository {
   }
 
   /**
-   * The account's commands, newest first, on the by_created index. DynamoDB applies Limit
-   * before a filter, so this keeps querying until it has offset + limit (+1 to know whether
-   * more follow) matching rows or the partition ends.
+   * The account's commands, newest first: on the by_created index, or with `status` on the
+   * by_status index (partition `<account>#<status>`), so a status filter reads only matching
+   * rows. Both indexes are KEYS_ONLY (progress writes are not copied to them): the page's
+   * keys come from the index, its items from BatchGetItem.
    */
   async listByAccount(accountId: string, options: ListOptions): Promise<ListPage> {
     const offset = options.offset ?? 0;
     const want = offset + options.limit + 1;
-    const rows: CommandItem[] = [];
+    const keys: { account_id: string; command_id: string; created_at: string }[] = [];
+    const byStatus = options.status !== undefined;
+    const partition = byStatus
+      ? { name: T.byStatusPartitionKey, value: statusKey(accountId, options.status!) }
+      : { name: T.partitionKey, value: accountId };
     let startKey: Record<string, unknown> | undefined = options.cursor
       ? {
           ...commandKey(options.cursor.account_id, options.cursor.command_id),
           [T.byCreatedSortKey]: options.cursor.created_at,
+          ...(byStatus ? { [T.byStatusPartitionKey]: partition.value } : {}),
         }
       : undefined;
-    const names: Record<string, string> = { '#pk': T.partitionKey };
-    const values: Record<string, unknown> = { ':pk': accountId };
-    let filter: string | undefined;
-    if (options.status) {
-      names['#status'] = 'status';
-      values[':status'] = options.status;
-      filter = '#status = :status';
-    }
     do {
       const out = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: T.byCreatedIndex,
+          IndexName: byStatus ? T.byStatusIndex : T.byCreatedIndex,
           KeyConditionExpression: '#pk = :pk',
-          FilterExpression: filter,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ExpressionAttributeNames: { '#pk': partition.name },
+          ExpressionAttributeValues: { ':pk': partition.value },
           ScanIndexForward: false,
           ExclusiveStartKey: startKey,
-          Limit: Math.min(1000, Math.max(want - rows.length, options.status ? 100 : 1)),
+          Limit: Math.min(1000, want - keys.length),
         }),
       );
-      rows.push(...((out.Items as CommandItem[] | undefined) ?? []));
+      keys.push(...((out.Items as typeof keys | undefined) ?? []));
       startKey = out.LastEvaluatedKey;
-    } while (startKey && rows.length < want);
+    } while (startKey && keys.length < want);
 
-    const items = rows.slice(offset, offset + options.limit);
-    const more = rows.length > offset + options.limit;
-    const last = items[items.length - 1];
+    const pageKeys = keys.slice(offset, offset + options.limit);
+    const items = await this.getMany(
+      accountId,
+      pageKeys.map((k) => k.command_id),
+    );
+    const more = keys.length > offset + options.limit;
+    const last = pageKeys[pageKeys.length - 1];
     return {
       items,
       next:
@@ -136,30 +161,38 @@ export class CommandRepository {
    * read is bounded by the queue caps, not by the account's history.
    */
   async countQueued(accountId: string): Promise<number> {
-    let count = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: T.pendingIndex,
-          KeyConditionExpression: '#pending = :mark',
-          FilterExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pending': T.pendingPartitionKey, '#pk': T.partitionKey },
-          ExpressionAttributeValues: { ':mark': PENDING_MARK, ':pk': accountId },
-          Select: 'COUNT',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      count += out.Count ?? 0;
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return count;
+    const counts = await Promise.all(
+      Array.from({ length: PENDING_SHARDS }, async (_, n) => {
+        let count = 0;
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const out = await this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: T.pendingIndex,
+              KeyConditionExpression: '#shard = :shard',
+              FilterExpression: '#pk = :pk',
+              ExpressionAttributeNames: { '#shard': T.pendingPartitionKey, '#pk': T.partitionKey },
+              ExpressionAttributeValues: { ':shard': `pending#${n}`, ':pk': accountId },
+              Select: 'COUNT',
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          count += out.Count ?? 0;
+          startKey = out.LastEvaluatedKey;
+        } while (startKey);
+        return count;
+      }),
+    );
+    return counts.reduce((a, b) => a + b, 0);
   }
 
-  /** Every command of the account created in [from, to] (ISO-8601), oldest first (usage, spend guards). */
+  /**
+   * Every command of the account created in [from, to] (ISO-8601), oldest first (usage, spend
+   * guards): keys from the KEYS_ONLY by_created index, items by BatchGetItem.
+   */
   async listCreatedBetween(accountId: string, from: string, to: string): Promise<CommandItem[]> {
-    const rows: CommandItem[] = [];
+    const ids: string[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const out = await this.client.send(
@@ -172,18 +205,55 @@ export class CommandRepository {
           ExclusiveStartKey: startKey,
         }),
       );
-      rows.push(...((out.Items as CommandItem[] | undefined) ?? []));
+      for (const row of (out.Items as CommandItem[] | undefined) ?? []) ids.push(row.command_id);
       startKey = out.LastEvaluatedKey;
     } while (startKey);
-    return rows;
+    return this.getMany(accountId, ids);
   }
 
   /**
-   * Commands accepted before `olderThan` (ISO-8601) whose execution has not marked them yet:
-   * the sparse pending index holds only items that still carry `pending` (and projects every
-   * attribute, so these are whole items).
+   * Items of one account by id, in the order given (ids whose item is gone are skipped). Strongly
+   * consistent, so a page never shows an older status than a poll; unprocessed keys are retried.
+   */
+  async getMany(accountId: string, commandIds: string[]): Promise<CommandItem[]> {
+    const found = new Map<string, CommandItem>();
+    for (let i = 0; i < commandIds.length; i += 100) {
+      let request: Record<string, any> | undefined = {
+        [this.tableName]: {
+          Keys: commandIds.slice(i, i + 100).map((id) => commandKey(accountId, id)),
+          ConsistentRead: true,
+        },
+      };
+      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+        const out: BatchGetCommandOutput = await this.client.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of (out.Responses?.[this.tableName] as CommandItem[] | undefined) ?? [])
+          found.set(item.command_id, item);
+        request = out.UnprocessedKeys;
+        if (attempt > 8) throw new Error('BatchGetItem left keys unprocessed after 9 attempts');
+      }
+    }
+    return commandIds.map((id) => found.get(id)).filter((i): i is CommandItem => i !== undefined);
+  }
+
+  /**
+   * Commands accepted before `olderThan` (ISO-8601) whose execution has not marked them yet,
+   * oldest first, at most `limit`: every shard of the sparse pending index (PENDING_SHARDS
+   * partitions `pending#<n>`), merged by created_at. The index projects every attribute, so
+   * these are whole items (an item is in it only for the seconds before MarkProcessing, so
+   * progress writes never reach it).
    */
   async listPending(olderThan: string, limit = 100): Promise<CommandItem[]> {
+    const shards = await Promise.all(
+      Array.from({ length: PENDING_SHARDS }, (_, n) => this.queryPendingShard(`pending#${n}`, olderThan, limit)),
+    );
+    return shards
+      .flat()
+      .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
+      .slice(0, limit);
+  }
+
+  private async queryPendingShard(shard: string, olderThan: string, limit: number): Promise<CommandItem[]> {
     const items: CommandItem[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -193,7 +263,7 @@ export class CommandRepository {
           IndexName: T.pendingIndex,
           KeyConditionExpression: '#p = :p AND #c < :c',
           ExpressionAttributeNames: { '#p': T.pendingPartitionKey, '#c': T.pendingSortKey },
-          ExpressionAttributeValues: { ':p': PENDING_MARK, ':c': olderThan },
+          ExpressionAttributeValues: { ':p': shard, ':c': olderThan },
           ScanIndexForward: true,
           ExclusiveStartKey: startKey,
           Limit: limit - items.length,
@@ -297,6 +367,63 @@ export class CommandRepository {
   }
 
   /**
+   * Gives items without `status_key` their index keys (`status_key`, and `pending_shard` when
+   * they carry `pending`), by a scan: for local mode's data dirs written before those indexes.
+   * Conditional on the status still being the one read, so a concurrent step is not undone.
+   */
+  async backfillIndexKeys(): Promise<number> {
+    let fixed = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'attribute_not_exists(#sk_status)',
+          ProjectionExpression: '#pk, #sk, #status, #pending',
+          ExpressionAttributeNames: {
+            '#sk_status': 'status_key',
+            '#pk': T.partitionKey,
+            '#sk': T.sortKey,
+            '#status': 'status',
+            '#pending': 'pending',
+          },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const i of (out.Items ?? []) as Array<
+        Pick<CommandItem, 'account_id' | 'command_id' | 'status' | 'pending'>
+      >) {
+        try {
+          await this.client.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: commandKey(i.account_id, i.command_id),
+              ConditionExpression: '#status = :status',
+              UpdateExpression:
+                i.pending !== undefined ? 'SET #sk_status = :k, #shard = :shard' : 'SET #sk_status = :k',
+              ExpressionAttributeNames: {
+                '#status': 'status',
+                '#sk_status': 'status_key',
+                ...(i.pending !== undefined ? { '#shard': 'pending_shard' } : {}),
+              },
+              ExpressionAttributeValues: {
+                ':status': i.status,
+                ':k': statusKey(i.account_id, i.status),
+                ...(i.pending !== undefined ? { ':shard': pendingShard(i.command_id) } : {}),
+              },
+            }),
+          );
+          fixed++;
+        } catch (err) {
+          if (!isConditionFailure(err)) throw err;
+        }
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return fixed;
+  }
+
+  /**
    * Keys of every command in `status`, by a scan: for local mode's small tables only (there
    * is no index by status; on AWS nothing needs this).
    */
@@ -325,11 +452,15 @@ export class CommandRepository {
     step: S,
     accountId: string,
     commandId: string,
-    values: NoInfer<TransitionValues<S>>,
+    values: NoInfer<Omit<TransitionValues<S>, 'status_key'>>,
   ): Promise<boolean> {
     const x = transitionExpressions(step);
     const attributeValues: Record<string, unknown> = { ...x.statusValues };
     for (const [attribute, value] of Object.entries(values)) attributeValues[attributeValue(attribute)] = value;
+    // The by_status partition moves with the status.
+    const t = LIFECYCLE[step] as { to?: CommandStatus; set: readonly string[] };
+    if (t.to && t.set.includes('status_key'))
+      attributeValues[attributeValue('status_key')] = statusKey(accountId, t.to);
     try {
       await this.client.send(
         new UpdateCommand({
@@ -355,7 +486,7 @@ export interface CommandFailure {
   errorMessage: string;
 }
 
-const failureValues = (f: CommandFailure): TransitionValues<'recordFailure'> => ({
+const failureValues = (f: CommandFailure): Omit<TransitionValues<'recordFailure'>, 'status_key'> => ({
   finished_at: f.finishedAt,
   error_status: f.errorStatus,
   error_message: f.errorMessage,

@@ -52,8 +52,8 @@ export const LIFECYCLE = {
     to: 'PROCESSING',
     by: 'state machine',
     state: STATE.MarkProcessing,
-    set: ['started_at'],
-    remove: ['pending'],
+    set: ['started_at', 'status_key'],
+    remove: ['pending', 'pending_shard'],
   },
   /**
    * An execution started again (`resume` in its input) for a command whose execution and worker
@@ -64,7 +64,7 @@ export const LIFECYCLE = {
     by: 'state machine (an execution started with `resume`, local/recovery.ts)',
     state: STATE.ResumeProcessing,
     set: ['resumed_at'],
-    remove: ['pending'],
+    remove: ['pending', 'pending_shard'],
   },
   /** A worker starts on the command (first or a re-run): counts it in `attempts`. */
   startAttempt: {
@@ -96,7 +96,7 @@ export const LIFECYCLE = {
     to: 'SUCCESS',
     by: 'state machine',
     state: STATE.RecordSuccess,
-    set: ['finished_at', 'ffmpeg_command_run_seconds'],
+    set: ['finished_at', 'ffmpeg_command_run_seconds', 'status_key'],
     remove: [],
   },
   /** The worker reported failure, was lost, or the execution failed before the worker ran. */
@@ -105,8 +105,8 @@ export const LIFECYCLE = {
     to: 'FAILED',
     by: 'state machine',
     state: STATE.RecordFailure,
-    set: ['finished_at', 'error_status', 'error_message'],
-    remove: ['pending'],
+    set: ['finished_at', 'error_status', 'error_message', 'status_key'],
+    remove: ['pending', 'pending_shard'],
   },
   /**
    * The account cancels it (core/control/cancel.ts): a QUEUED command never starts (its
@@ -117,16 +117,16 @@ export const LIFECYCLE = {
     from: ['QUEUED', 'PROCESSING'],
     to: 'FAILED',
     by: 'cancel handler (lambdas/cancel-command → core/control/cancel.ts)',
-    set: ['finished_at', 'error_status', 'error_message'],
-    remove: ['pending'],
+    set: ['finished_at', 'error_status', 'error_message', 'status_key'],
+    remove: ['pending', 'pending_shard'],
   },
   /** Local mode restarted: executions and workers of the previous process died with it. */
   abandonProcessing: {
     from: ['PROCESSING'],
     to: 'FAILED',
     by: 'local mode on start (local/recovery.ts)',
-    set: ['finished_at', 'error_status', 'error_message'],
-    remove: ['pending'],
+    set: ['finished_at', 'error_status', 'error_message', 'status_key'],
+    remove: ['pending', 'pending_shard'],
   },
   /**
    * The execution ended (failed, timed out, aborted) outside the state machine's own failure
@@ -136,8 +136,8 @@ export const LIFECYCLE = {
     from: ['QUEUED', 'PROCESSING'],
     to: 'FAILED',
     by: 'sweeper (lambdas/sweeper, local/sweeper.ts)',
-    set: ['finished_at', 'error_status', 'error_message'],
-    remove: ['pending'],
+    set: ['finished_at', 'error_status', 'error_message', 'status_key'],
+    remove: ['pending', 'pending_shard'],
   },
   /** DELETE /commands/{id}/files: the finished command's outputs are marked deleted (is_deleted). */
   deleteOutputs: {
@@ -151,7 +151,7 @@ export const LIFECYCLE = {
     from: ['PROCESSING', 'SUCCESS', 'FAILED'],
     by: 'reconciler (lambdas/reconciler)',
     set: [],
-    remove: ['pending'],
+    remove: ['pending', 'pending_shard'],
   },
 } as const satisfies Record<string, Transition>;
 

@@ -2,9 +2,11 @@
  * The three tables' definitions, derived from TABLE, and `createTables` for local mode and
  * tests (dynalite). The CDK stack declares the same keys, indexes and projections:
  *   commands: PK account_id (S), SK command_id (S), TTL expire_at;
- *     GSI by_created: PK account_id (S), SK created_at (S), projection ALL;
- *     GSI pending:    PK pending (S),    SK created_at (S), projection ALL (sparse: only items
- *                     that carry `pending`; the reconciler reads whole items from it).
+ *     GSI by_created: PK account_id (S), SK created_at (S), KEYS_ONLY (list reads items by key);
+ *     GSI by_status:  PK status_key (S) `<account>#<status>`, SK created_at (S), KEYS_ONLY;
+ *     GSI pending:    PK pending_shard (S) `pending#<0..7>`, SK created_at (S), projection ALL
+ *                     (sparse: only items waiting for their execution; the reconciler reads
+ *                     whole items from every shard).
  *   api keys: PK key_hash (S).   accounts: PK account_id (S).
  *   files: PK account_id (S), SK file_id (S), TTL expire_at;
  *     GSI by_created: PK account_id (S), SK created_at (S), projection ALL.
@@ -57,7 +59,8 @@ export const TABLE_DEFINITIONS: Record<keyof Required<TableNames>, TableDefiniti
       { AttributeName: T.sortKey, AttributeType: 'S' },
       { AttributeName: T.byCreatedSortKey, AttributeType: 'S' },
       { AttributeName: T.pendingPartitionKey, AttributeType: 'S' },
-      // T.pendingSortKey is created_at, already defined above.
+      { AttributeName: T.byStatusPartitionKey, AttributeType: 'S' },
+      // T.pendingSortKey and T.byStatusSortKey are created_at, already defined above.
     ],
     KeySchema: [
       { AttributeName: T.partitionKey, KeyType: 'HASH' },
@@ -70,7 +73,15 @@ export const TABLE_DEFINITIONS: Record<keyof Required<TableNames>, TableDefiniti
           { AttributeName: T.partitionKey, KeyType: 'HASH' },
           { AttributeName: T.byCreatedSortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+      {
+        IndexName: T.byStatusIndex,
+        KeySchema: [
+          { AttributeName: T.byStatusPartitionKey, KeyType: 'HASH' },
+          { AttributeName: T.byStatusSortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
       },
       {
         IndexName: T.pendingIndex,

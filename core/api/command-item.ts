@@ -4,12 +4,12 @@ import {
   LIMITS,
   PENDING_MARK,
   TASK_TIMEOUT_ALLOWANCE_SECONDS,
-  taskSize,
   type CommandType,
   type VcpuCount,
 } from '../constants.ts';
 import type { CommandItem, CommandPlan, ExecutionInput, OriginalRequest } from '../types.ts';
 import type { Compute } from '../constants.ts';
+import { sizeTask } from '../sizing.ts';
 
 /** One validated command of a submit, whatever route it came from. */
 export interface SubmitRequest {
@@ -65,16 +65,27 @@ export function buildCommandItem(args: BuildCommandItemArgs): CommandItem {
   return item;
 }
 
+/**
+ * The execution input; the task size comes from core/sizing.ts (vcpu_count, and the inputs and
+ * outputs of the original request: URL inputs count at their maximum size).
+ */
 export function buildExecutionInput(
-  item: Pick<CommandItem, 'account_id' | 'command_id' | 'compute' | 'vcpu_count' | 'max_command_run_seconds'>,
+  item: Pick<CommandItem, 'account_id' | 'command_id' | 'compute' | 'vcpu_count' | 'max_command_run_seconds'> &
+    Partial<Pick<CommandItem, 'original_request'>>,
 ): ExecutionInput {
-  const size = taskSize(item.vcpu_count);
+  const size = sizeTask({
+    vcpuCount: item.vcpu_count,
+    inputBytes: Object.keys(item.original_request?.input_files ?? {}).map(() => undefined),
+    outputCount: Object.keys(item.original_request?.output_files ?? {}).length,
+  });
   return {
     account_id: item.account_id,
     command_id: item.command_id,
     compute: item.compute,
     task_cpu: String(size.cpu),
-    task_memory: String(size.memory),
+    task_memory: String(size.memoryMiB),
+    task_ephemeral_storage_gib: size.ephemeralStorageGiB,
+    task_workspace_max_bytes: String(size.workspaceMaxBytes),
     task_timeout_seconds: item.max_command_run_seconds + TASK_TIMEOUT_ALLOWANCE_SECONDS,
   };
 }

@@ -39,6 +39,7 @@ import {
 } from './playlist.ts';
 import { uploadFile, uploadFiles, UploadFilesError } from './upload.ts';
 import { assertPlainName, createWorkspace, removeWorkspace } from './workspace.ts';
+import { emitCommandMetrics } from './metrics.ts';
 
 export interface WorkerDeps {
   ddb: DynamoDBDocumentClient;
@@ -76,6 +77,7 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
   let heartbeats: { stop(): Promise<void> } | undefined;
 
   let outcome: RunOutcome;
+  const measured: Measured = { bytesIn: 0 };
   try {
     // First heartbeat before anything else: it ends the start-up phase (the Run state's
     // HeartbeatSeconds is the start-up limit, docs/FAILURES.md).
@@ -90,6 +92,8 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
       },
     });
     const item = await readCommand(deps);
+    measured.item = item;
+    measured.readAt = Date.now();
     const attempt = (item.attempts ?? 0) + 1;
     await commandsOf(deps).startAttempt(config.accountId, config.commandId, attempt);
     log.info('attempt started', { attempt });
@@ -100,7 +104,7 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
       log,
     });
     deps.hooks?.onWorkspace?.(workspace);
-    const result = await execute(deps, item, workspace, signal, log);
+    const result = await execute(deps, item, workspace, signal, log, measured);
     outcome = { status: 'SUCCESS', reported: false, result };
   } catch (err) {
     outcome = { status: 'FAILED', reported: false, error: toFailure(err, signal, lostReason, deps.signal, log) };
@@ -138,7 +142,35 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
   } catch (err) {
     log.error('reporting failed', { status: outcome.status, error: (err as { name?: string })?.name ?? 'Error' });
   }
+  try {
+    const created = measured.item ? Date.parse(measured.item.created_at) : NaN;
+    emitCommandMetrics({
+      status: outcome.status,
+      errorStatus: outcome.error?.status,
+      queueWaitSeconds:
+        measured.readAt !== undefined && !Number.isNaN(created)
+          ? round2((measured.readAt - created) / 1000)
+          : undefined,
+      runSeconds: outcome.result?.ffmpeg_command_run_seconds ?? measured.ffmpegSeconds,
+      bytesIn: measured.bytesIn,
+      bytesOut: Object.values(outcome.result?.output_files ?? {}).reduce(
+        (sum, o) => sum + Math.round((o.size_mbytes ?? 0) * 1048576),
+        0,
+      ),
+      compute: measured.item?.compute ?? 'unknown',
+    });
+  } catch (err) {
+    log.warn('metrics not written', { error: (err as { name?: string })?.name ?? 'Error' });
+  }
   return outcome;
+}
+
+/** What the worker measured for its metrics (metrics.ts). */
+interface Measured {
+  item?: CommandItem;
+  readAt?: number;
+  bytesIn: number;
+  ffmpegSeconds?: number;
 }
 
 const commandsOf = (deps: WorkerDeps) => new CommandRepository(deps.ddb, deps.config.commandsTable);
@@ -162,6 +194,7 @@ async function execute(
   workspace: string,
   signal: AbortSignal,
   log: Logger,
+  measured: Measured,
 ): Promise<WorkerResult> {
   const { config } = deps;
   const identity = {
@@ -182,6 +215,9 @@ async function execute(
     storage: { s3: deps.s3, bucket: config.bucket, accountId: config.accountId },
   });
   signal.throwIfAborted();
+  for (const input of plan.inputs) {
+    measured.bytesIn += (await lstat(path.join(workspace, input.local_name)).catch(() => ({ size: 0 }))).size;
+  }
 
   // Percent needs the expected duration: the longest input (a trim makes it approximate).
   let totalSeconds: number | null = null;
@@ -229,6 +265,7 @@ async function execute(
         limits: runLimits(config, baseline),
       });
       ffmpegSeconds += res.seconds;
+      measured.ffmpegSeconds = round2(ffmpegSeconds);
       const which = runs > 1 ? ` (command ${index + 1} of ${runs})` : '';
       log.info('ffmpeg finished', {
         run: index + 1,

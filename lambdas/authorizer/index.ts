@@ -7,6 +7,7 @@
  * Lookup failures (DynamoDB unavailable) are thrown as they are: a 500, not a false 401.
  */
 import middy from '@middy/core';
+import { observability } from '../shared/observability.ts';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { AUTHORIZER_ACCOUNT_KEY } from '../../core/routes.ts';
@@ -66,6 +67,6 @@ async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<Autho
 }
 
 /** Its own Lambda context on its log lines, nothing left from an earlier invocation. */
-export const handler = middy<APIGatewayRequestAuthorizerEvent, AuthorizerResult, Error, Context>(authorize).use(
-  injectLambdaContext(logger, { resetKeys: true }),
-);
+export const handler = middy<APIGatewayRequestAuthorizerEvent, AuthorizerResult, Error, Context>(authorize)
+  .use(observability())
+  .use(injectLambdaContext(logger, { resetKeys: true }));

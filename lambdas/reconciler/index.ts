@@ -11,6 +11,7 @@ import { RECONCILE_AFTER_SECONDS } from '../../core/constants.ts';
 import { buildExecutionInput } from '../../core/api/command-item.ts';
 import { commandRepository, executionStarter } from '../shared/deps.ts';
 import { logger } from '../shared/logger.ts';
+import { observability, recordReconcile } from '../shared/observability.ts';
 
 export interface ReconcileSummary {
   found: number;
@@ -39,7 +40,11 @@ export async function reconcile(now: Date = new Date()): Promise<ReconcileSummar
       logger.error('reconciler could not start execution', { command_id: item.command_id, error: err as Error });
     }
   }
-  logger.info('reconcile done', { ...summary });
+  // Stuck-item signal for the alarm: the oldest command the reconciler had to look at (listed
+  // oldest first); 0 when no command has waited past RECONCILE_AFTER_SECONDS.
+  const oldest = pending[0] ? Math.max(0, Math.round((now.getTime() - Date.parse(pending[0].created_at)) / 1000)) : 0;
+  recordReconcile(oldest, summary.started);
+  logger.info('reconcile done', { ...summary, oldest_pending_age_seconds: oldest });
   return summary;
 }
 
@@ -54,4 +59,6 @@ export interface ReconcileEvent {
  */
 export const handler = middy<ReconcileEvent, ReconcileSummary, Error, Context>(async (event: ReconcileEvent) =>
   reconcile(event?.time ? new Date(event.time) : new Date()),
-).use(injectLambdaContext(logger, { resetKeys: true }));
+)
+  .use(observability())
+  .use(injectLambdaContext(logger, { resetKeys: true }));

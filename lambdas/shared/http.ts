@@ -9,6 +9,7 @@ import { LIMITS } from '../../core/constants.ts';
 import { AUTHORIZER_ACCOUNT_KEY } from '../../core/routes.ts';
 import { ApiError, errorEnvelope, isApiError } from '../../core/api/errors.ts';
 import { logger } from './logger.ts';
+import { observability } from './observability.ts';
 
 export type ApiResult = APIGatewayProxyResult;
 
@@ -122,6 +123,7 @@ export function httpHandler(
   // after/onError middlewares run last-used first: errorHandler (used last) shapes the
   // response, requestDone records its status, then injectLambdaContext resets the keys.
   const wrapped = middy<ApiEvent, ApiResult>(fn)
+    .use(observability())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(requestDone(route))
     .use(errorHandler());

@@ -16,6 +16,7 @@ import type { CheckedCommand, StoredInput, StoredInputResolver } from './check.t
 import { config } from './config.ts';
 import { bucketLocation, commandRepository, executionStarter, fileRepository } from './deps.ts';
 import { logger } from './logger.ts';
+import { countSubmitted } from './observability.ts';
 
 /**
  * Stored files named in `input_files` (file_id or storage_url): each must be the caller's and
@@ -72,6 +73,7 @@ export async function recordCommand(
     retentionDays: config().retentionDays,
   });
   await commandRepository().create(item);
+  countSubmitted();
   logger.info('command recorded', { command_id: item.command_id, command_type: commandType, compute: item.compute });
   return item;
 }

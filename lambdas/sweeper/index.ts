@@ -35,6 +35,7 @@ import { isAwsError } from '../../store/errors.ts';
 import { required } from '../shared/config.ts';
 import { commandRepository } from '../shared/deps.ts';
 import { logger } from '../shared/logger.ts';
+import { observability } from '../shared/observability.ts';
 
 /** How far back the scheduled run looks for ended executions (events are the fast path). */
 export const SWEEP_LOOKBACK_SECONDS = 2 * 3600;
@@ -197,4 +198,6 @@ const isStatusChange = (e: SweeperEvent): e is ExecutionStatusChangeEvent =>
 
 export const handler = middy<SweeperEvent, SweepOutcome | SweepSummary, Error, Context>(async (event: SweeperEvent) =>
   isStatusChange(event) ? sweepFromEvent(event) : sweepScheduled(event?.time ? new Date(event.time) : new Date()),
-).use(injectLambdaContext(logger, { resetKeys: true }));
+)
+  .use(observability())
+  .use(injectLambdaContext(logger, { resetKeys: true }));

@@ -9,10 +9,12 @@
  * the message, and after maxReceiveCount moves it to the dead-letter queue).
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import middy from '@middy/core';
+import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { CommandEventDetail } from '../../core/types.ts';
 import { config } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
+import { observability } from '../shared/observability.ts';
 import { createWebhookDeliverer } from '../shared/webhook-deps.ts';
 import { delaySeconds, SqsDeliveryScheduler, type DeliveryMessage } from '../shared/webhook-queue.ts';
 import { safeWebhookSender } from '../shared/webhook-sender.ts';
@@ -47,7 +49,7 @@ async function onMessage(message: DeliveryMessage & { attempts?: number }, now: 
   else await get().attemptOrReschedule(message.account_id, message.command_id);
 }
 
-export const handler = async (event: DeliveryEvent): Promise<SQSBatchResponse | void> => {
+async function deliver(event: DeliveryEvent): Promise<SQSBatchResponse | void> {
   if (isSqs(event)) {
     const failures: SQSBatchResponse['batchItemFailures'] = [];
     for (const record of event.Records) {
@@ -83,4 +85,6 @@ export const handler = async (event: DeliveryEvent): Promise<SQSBatchResponse | 
   }
   const record = await get().onCommandFinished(detail.account_id, detail.command_id, event['detail-type']);
   logger.info('webhook event handled', { command_id: detail.command_id, delivery: record?.state ?? 'none' });
-};
+}
+
+export const handler = middy<DeliveryEvent, SQSBatchResponse | void, Error, Context>(deliver).use(observability());

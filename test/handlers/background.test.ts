@@ -6,7 +6,13 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { PENDING_MARK, RECONCILE_AFTER_SECONDS, TASK_TIMEOUT_ALLOWANCE_SECONDS } from '../../core/constants.ts';
+import {
+  PENDING_MARK,
+  PENDING_SHARDS,
+  RECONCILE_AFTER_SECONDS,
+  pendingShard,
+  TASK_TIMEOUT_ALLOWANCE_SECONDS,
+} from '../../core/constants.ts';
 import { generateApiKey, hashApiKey } from '../../core/api/api-keys.ts';
 import type { CommandItem } from '../../core/types.ts';
 import { apiEvent, authorizerEvent, call, context, setEnv } from './support.ts';
@@ -137,15 +143,31 @@ describe('reconciler', () => {
     pending: PENDING_MARK,
   };
 
+  /** The pending index as DynamoDB serves it: each shard's query returns that shard's items. */
+  const onPendingQuery = (items: Array<Record<string, any>>) => {
+    for (let n = 0; n < PENDING_SHARDS; n++) {
+      ddb.on(QueryCommand, { ExpressionAttributeValues: { ':p': `pending#${n}` } }).resolves({
+        Items: items.filter((i) => pendingShard(i.command_id) === `pending#${n}`),
+      });
+    }
+  };
+
+  it('reads every shard of the pending index', async () => {
+    onPendingQuery([]);
+    await reconcile(now);
+    const shards = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input.ExpressionAttributeValues?.[':p']);
+    expect(shards.sort()).toEqual(Array.from({ length: PENDING_SHARDS }, (_, n) => `pending#${n}`).sort());
+  });
+
   it('starts the execution of every pending command older than RECONCILE_AFTER_SECONDS', async () => {
-    ddb.on(QueryCommand).resolves({ Items: [stuck] });
+    onPendingQuery([stuck]);
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: now });
     const summary = await reconcile(now);
     expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
       TableName: 'commands',
       IndexName: 'pending',
       ExpressionAttributeValues: {
-        ':p': PENDING_MARK,
+        ':p': pendingShard('c-stuck'),
         ':c': new Date(now.getTime() - RECONCILE_AFTER_SECONDS * 1000).toISOString(),
       },
     });
@@ -157,13 +179,15 @@ describe('reconciler', () => {
       compute: 'cpu',
       task_cpu: '1024',
       task_memory: '2048',
+      task_ephemeral_storage_gib: 21,
+      task_workspace_max_bytes: String(20 * 1024 ** 3),
       task_timeout_seconds: 120 + TASK_TIMEOUT_ALLOWANCE_SECONDS,
     });
     expect(summary).toEqual({ found: 1, started: 1, alreadyRunning: 0, cleared: 0, failed: 0 });
   });
 
   it('an execution that already exists counts as running; a failure is counted and the rest continue', async () => {
-    ddb.on(QueryCommand).resolves({ Items: [stuck, { ...stuck, command_id: 'c2' }, { ...stuck, command_id: 'c3' }] });
+    onPendingQuery([stuck, { ...stuck, command_id: 'c2' }, { ...stuck, command_id: 'c3' }]);
     sfn
       .on(StartExecutionCommand)
       .rejectsOnce(new ExecutionAlreadyExists({ $metadata: {}, message: 'exists' }))
@@ -173,13 +197,13 @@ describe('reconciler', () => {
   });
 
   it('an item that left QUEUED but kept the mark is cleaned, not started', async () => {
-    ddb.on(QueryCommand).resolves({ Items: [{ ...stuck, status: 'PROCESSING' }] });
+    onPendingQuery([{ ...stuck, status: 'PROCESSING' }]);
     ddb.on(UpdateCommand).resolves({});
     expect(await reconcile(now)).toMatchObject({ found: 1, started: 0, cleared: 1 });
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { account_id: 'acc-1', command_id: 'c-stuck' },
-      UpdateExpression: 'REMOVE #pending',
+      UpdateExpression: 'REMOVE #pending, #pending_shard',
     });
   });
 
@@ -242,7 +266,7 @@ describe('log context', () => {
     } as unknown as Context);
     expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
       ExpressionAttributeValues: {
-        ':p': PENDING_MARK,
+        ':p': 'pending#0',
         ':c': new Date(Date.parse('2026-01-01T00:10:00.000Z') - RECONCILE_AFTER_SECONDS * 1000).toISOString(),
       },
     });

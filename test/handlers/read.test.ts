@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { CommandItem, StoredOutput } from '../../core/types.ts';
 import { encodeCursor } from '../../core/api/list.ts';
 import { ACCOUNT, OTHER_ACCOUNT, TEST_URL_SECRET, apiEvent, call, setEnv } from './support.ts';
@@ -178,8 +178,19 @@ describe('GET /commands', () => {
       }),
     );
 
+  /** The KEYS_ONLY index answers keys; BatchGetItem the items (in any order, as DynamoDB does). */
+  const serve = (items: ReturnType<typeof rows>) => {
+    ddb.on(QueryCommand).resolves({
+      Items: items.map((i) => ({ account_id: i.account_id, command_id: i.command_id, created_at: i.created_at })),
+    });
+    ddb.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: { command_id: string }[] }> }) => {
+      const wanted = new Set(input.RequestItems.commands!.Keys.map((k) => k.command_id));
+      return { Responses: { commands: items.filter((i) => wanted.has(i.command_id)).reverse() } };
+    });
+  };
+
   it('newest first from the by_created index, default limit 20, next_cursor when more follow', async () => {
-    ddb.on(QueryCommand).resolves({ Items: rows(21) });
+    serve(rows(21));
     const res = await call(listCommands, apiEvent({ method: 'GET' }));
     expect(res.status).toBe(200);
     expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
@@ -199,7 +210,7 @@ describe('GET /commands', () => {
   });
 
   it('offset skips rows; no next_cursor at the end', async () => {
-    ddb.on(QueryCommand).resolves({ Items: rows(5) });
+    serve(rows(5));
     const res = await call(listCommands, apiEvent({ method: 'GET', query: { limit: '2', offset: '3' } }));
     expect(res.body.commands.map((c: { command_id: string }) => c.command_id)).toEqual(
       rows(5)
@@ -209,15 +220,21 @@ describe('GET /commands', () => {
     expect(res.body.next_cursor).toBeNull();
   });
 
-  it('status filter and cursor reach the query', async () => {
-    ddb.on(QueryCommand).resolves({ Items: [] });
+  it('status filter and cursor reach the query, on the by_status index', async () => {
+    serve([]);
     const cursor = encodeCursor({ account_id: ACCOUNT, command_id: 'c', created_at: '2026-01-01T00:00:00.000Z' });
     const res = await call(listCommands, apiEvent({ method: 'GET', query: { status: 'FAILED', cursor } }));
     expect(res.status).toBe(200);
     expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
-      FilterExpression: '#status = :status',
-      ExpressionAttributeValues: { ':pk': ACCOUNT, ':status': 'FAILED' },
-      ExclusiveStartKey: { account_id: ACCOUNT, command_id: 'c', created_at: '2026-01-01T00:00:00.000Z' },
+      IndexName: 'by_status',
+      ExpressionAttributeNames: { '#pk': 'status_key' },
+      ExpressionAttributeValues: { ':pk': `${ACCOUNT}#FAILED` },
+      ExclusiveStartKey: {
+        account_id: ACCOUNT,
+        command_id: 'c',
+        created_at: '2026-01-01T00:00:00.000Z',
+        status_key: `${ACCOUNT}#FAILED`,
+      },
     });
   });
 

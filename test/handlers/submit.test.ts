@@ -98,6 +98,8 @@ describe('POST /run-ffmpeg-command', () => {
           compute: 'cpu',
           task_cpu: '4096',
           task_memory: '8192',
+          task_ephemeral_storage_gib: 21,
+          task_workspace_max_bytes: String(15 * 1024 ** 3),
           task_timeout_seconds: 60 + TASK_TIMEOUT_ALLOWANCE_SECONDS,
         },
       },

@@ -14,7 +14,7 @@ import { Webhook } from 'standardwebhooks';
 import type { SQSEvent } from 'aws-lambda';
 import type { CommandItem } from '../../core/types.ts';
 import { newDelivery, type DeliveryRecord } from '../../core/webhooks/delivery.ts';
-import { ACCOUNT, OTHER_ACCOUNT, apiEvent, call, setEnv } from './support.ts';
+import { ACCOUNT, OTHER_ACCOUNT, apiEvent, call, context, setEnv } from './support.ts';
 
 const net = vi.hoisted(() => ({ assertPublicUrl: vi.fn(), checkUrl: vi.fn(), describeHost: (u: string) => u }));
 vi.mock('../../core/net/policy.ts', () => net);
@@ -295,7 +295,7 @@ describe('the delivery function', () => {
 
   it('bus event → records the delivery, POSTs the signed body once through the SSRF-safe fetcher, marks it DELIVERED', async () => {
     wire();
-    await deliver(busEvent() as never);
+    await deliver(busEvent() as never, context);
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
       TableName: 'deliveries',
       ConditionExpression: 'attribute_not_exists(#pk) AND attribute_not_exists(#sk)',
@@ -329,7 +329,7 @@ describe('the delivery function', () => {
       .on(PutCommand)
       .callsFake((input) => (log.push(input.ConditionExpression.startsWith('updated_at') ? 'save' : 'create'), {}));
     sqs.on(SendMessageCommand).callsFake(() => (log.push('queue'), {}));
-    await deliver(busEvent() as never);
+    await deliver(busEvent() as never, context);
     expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, { QueueUrl: QUEUE, DelaySeconds: 5 });
     // A crash between the two costs an extra attempt, never a lost one.
     expect(log).toEqual(['create', 'queue', 'save']);
@@ -353,6 +353,7 @@ describe('the delivery function', () => {
       sqsEvent([
         { account_id: ACCOUNT, command_id: ID, webhook_id: `msg_${ID}`, not_before: new Date().toISOString() },
       ]) as never,
+      context,
     );
     expect(res).toEqual({ batchItemFailures: [] });
     expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, { QueueUrl: DLQ });
@@ -365,6 +366,7 @@ describe('the delivery function', () => {
     const later = new Date(Date.now() + 3 * 3600 * 1000).toISOString();
     await deliver(
       sqsEvent([{ account_id: ACCOUNT, command_id: ID, webhook_id: `msg_${ID}`, not_before: later }]) as never,
+      context,
     );
     expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, { QueueUrl: QUEUE, DelaySeconds: 900 });
     expect(fetcher.safeFetch).not.toHaveBeenCalled();
@@ -378,6 +380,7 @@ describe('the delivery function', () => {
         { account_id: ACCOUNT, command_id: ID, webhook_id: 'w', not_before: new Date().toISOString() },
         { hello: 1 },
       ]) as never,
+      context,
     );
     expect(res).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-0' }, { itemIdentifier: 'm-1' }] });
   });
@@ -385,7 +388,7 @@ describe('the delivery function', () => {
   it('a command without a webhook_url on an account without a config sends nothing and records nothing', async () => {
     ddb.on(GetCommand, { TableName: 'commands' }).resolves({ Item: command() });
     ddb.on(GetCommand, { TableName: 'accounts' }).resolves({ Item: {} });
-    await deliver(busEvent('FFmpeg Command Failed') as never);
+    await deliver(busEvent('FFmpeg Command Failed') as never, context);
     expect(ddb).not.toHaveReceivedCommand(PutCommand);
     expect(fetcher.safeFetch).not.toHaveBeenCalled();
   });

@@ -168,6 +168,7 @@ describe('API: functions', () => {
     for (const h of ['run-ffmpeg-command', 'run-chained-ffmpeg-commands', 'run-multiple-ffmpeg-commands']) {
       const actions = actionsOf(fnIdOf(h)).filter((a) => !a.startsWith('xray:'));
       expect([...new Set(actions)].sort(), h).toEqual([
+        'dynamodb:BatchGetItem',
         'dynamodb:DeleteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
@@ -210,12 +211,17 @@ describe('API: functions', () => {
     expect(api.Properties.BinaryMediaTypes).toEqual(expect.arrayContaining(['multipart/form-data']));
   });
 
-  it('get/list: GetItem/Query on commands (table and by_created) and GetObject on outputs/* only', () => {
+  it('get/list: GetItem/BatchGetItem/Query on commands (table, by_created, by_status) and GetObject on outputs/* only', () => {
     for (const h of ['get-command', 'list-commands']) {
       const statements = statementsOfRole(template, roleOf(fnIdOf(h)));
       const ddb = statements.find((s) => asArray<string>(s.Action).includes('dynamodb:Query'))!;
-      expect(asArray<string>(ddb.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+      expect(asArray<string>(ddb.Action).sort()).toEqual([
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+      ]);
       expect(JSON.stringify(ddb.Resource)).toContain(`/index/${TABLE.commands.byCreatedIndex}`);
+      expect(JSON.stringify(ddb.Resource)).toContain(`/index/${TABLE.commands.byStatusIndex}`);
       expect(JSON.stringify(ddb.Resource)).not.toContain('/index/*');
       const s3 = statements.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('s3:')));
       expect(s3.flatMap((s) => asArray<string>(s.Action))).toEqual(['s3:GetObject']);
@@ -233,13 +239,14 @@ describe('API: functions', () => {
     for (const h of ['health', 'validate']) expect(statementsOfRole(template, roleOf(fnIdOf(h)))).toEqual([]);
   });
 
-  it('reconciler: runs every minute; Query on the pending index, GetItem, StartExecution', () => {
+  it('reconciler: runs every minute; Query on the pending index, GetItem, UpdateItem (clearPending), StartExecution', () => {
     const id = fnIdOf('reconciler');
     assert.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
     const statements = statementsOfRole(template, roleOf(id));
     expect(statements.flatMap((s) => asArray<string>(s.Action)).sort()).toEqual([
       'dynamodb:GetItem',
       'dynamodb:Query',
+      'dynamodb:UpdateItem',
       'states:StartExecution',
     ]);
     const query = statements.find((s) => s.Action === 'dynamodb:Query')!;

@@ -1,18 +1,34 @@
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { describe, expect, it } from 'vitest';
 import { synth } from './synth.ts';
 
 /** cdk-nag's AwsSolutions pack over the synthesized stack; accepted findings carry reasons in lib/nag.ts. */
 describe('cdk-nag AwsSolutions', () => {
-  for (const gpu of [true, false]) {
-    it(`passes with gpu ${gpu ? 'on' : 'off'} (every remaining finding acknowledged with a reason)`, () => {
-      const { stack } = synth({ gpu });
+  for (const [name, props] of [
+    ['gpu on', { gpu: true }],
+    ['gpu off', { gpu: false }],
+    ['Spot, arm64, tracing', { fargateSpot: true, workerArchitecture: ecs.CpuArchitecture.ARM64, tracing: true }],
+  ] as const) {
+    it(`passes with ${name} (every remaining finding acknowledged with a reason)`, () => {
+      const { stack } = synth(props);
       const report = new AwsSolutionsChecks().validateScope(stack);
       const summary = report.violations.map(
         (v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
       );
       expect(summary).toEqual([]);
       expect(report.success).toBe(true);
+    });
+  }
+
+  for (const gpu of [true, false]) {
+    it(`Serverless pack passes with gpu ${gpu ? 'on' : 'off'}`, () => {
+      const { stack } = synth({ gpu });
+      const report = new ServerlessChecks().validateScope(stack);
+      const summary = report.violations.map(
+        (v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+      );
+      expect(summary).toEqual([]);
     });
   }
 

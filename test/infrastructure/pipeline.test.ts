@@ -1,3 +1,4 @@
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import {
   ENV,
@@ -23,7 +24,12 @@ describe('state machine: shape', () => {
     const [, sm] = resourcesOfType(template, 'AWS::StepFunctions::StateMachine')[0];
     expect(sm.Properties.StateMachineType).toBe('STANDARD');
     expect(asl.StartAt).toBe(STATE.MarkProcessing);
-    expect(Object.keys(S).sort()).toEqual(Object.values(STATE).sort());
+    // RunOnFargateOnDemand exists only with Fargate Spot.
+    expect(Object.keys(S).sort()).toEqual(
+      Object.values(STATE)
+        .filter((s) => s !== STATE.RunOnFargateOnDemand)
+        .sort(),
+    );
   });
 
   it('logs errors to CloudWatch Logs', () => {
@@ -90,7 +96,13 @@ describe('state machine: conditional writes', () => {
     expect(p.ExpressionAttributeNames).toEqual({
       '#status': 'status',
       '#started_at': 'started_at',
+      '#status_key': 'status_key',
       '#pending': 'pending',
+      '#pending_shard': 'pending_shard',
+    });
+    // The by_status partition moves with the status.
+    expect(p.ExpressionAttributeValues[':status_key']).toEqual({
+      'S.$': "States.Format('{}#PROCESSING', $.account_id)",
     });
     expect(p.ExpressionAttributeValues[':queued']).toEqual({ S: 'QUEUED' });
     expect(p.ExpressionAttributeValues[':processing']).toEqual({ S: 'PROCESSING' });
@@ -123,7 +135,7 @@ describe('state machine: conditional writes', () => {
     expect(S.ResumeOrFinish.Default).toBe(STATE.AlreadyFinished);
     const p = S.ResumeProcessing.Parameters;
     expect(p.ConditionExpression).toBe('#status = :processing');
-    expect(p.UpdateExpression).toBe('SET #resumed_at = :resumed_at REMOVE #pending');
+    expect(p.UpdateExpression).toBe('SET #resumed_at = :resumed_at REMOVE #pending, #pending_shard');
     expect(catchTarget(S.ResumeProcessing, 'DynamoDB.ConditionalCheckFailedException')).toBe(STATE.AlreadyFinished);
     expect(S.ResumeProcessing.Next).toBe(STATE.ChooseCompute);
   });
@@ -175,6 +187,10 @@ describe('state machine: running the worker', () => {
         { Name: ENV.COMMAND_ID, 'Value.$': '$.command_id' },
         { Name: ENV.ACCOUNT_ID, 'Value.$': '$.account_id' },
         { Name: ENV.TASK_TOKEN, 'Value.$': '$$.Task.Token' },
+        // Fargate: the workspace quota of the command's own disk (core/sizing.ts).
+        ...(name === STATE.RunOnFargate
+          ? [{ Name: ENV.WORKSPACE_MAX_BYTES, 'Value.$': '$.task_workspace_max_bytes' }]
+          : []),
       ]);
       expect(st.Next).toBe(STATE.RecordSuccess);
     });
@@ -230,6 +246,7 @@ describe('state machine: running the worker', () => {
     expect(p.LaunchType).toBe('FARGATE');
     expect(p.Overrides['Cpu.$']).toBe('$.task_cpu');
     expect(p.Overrides['Memory.$']).toBe('$.task_memory');
+    expect(p.Overrides.EphemeralStorage).toEqual({ 'SizeInGiB.$': '$.task_ephemeral_storage_gib' });
     expect(p.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).toBe('ENABLED');
     expect(p.TaskDefinition).toMatch(/FargateTaskDef/);
   });
@@ -313,5 +330,44 @@ describe('state machine: role', () => {
     expect(actions).not.toContain('dynamodb:PutItem');
     expect(actions.filter((a: string) => a === 'ecs:RunTask')).toHaveLength(2);
     expect(actions).toContain('events:PutEvents');
+  });
+});
+
+describe('state machine: Fargate Spot (option)', () => {
+  const spot = definitionOf(synth({ gpu: false, fargateSpot: true }).template).asl.States;
+
+  it('RunOnFargate asks FARGATE_SPOT; when Spot has no capacity it falls back to RunOnFargateOnDemand on FARGATE', () => {
+    expect(spot[STATE.RunOnFargate].Parameters.CapacityProviderStrategy).toEqual([
+      { CapacityProvider: 'FARGATE_SPOT', Weight: 1 },
+    ]);
+    expect(spot[STATE.RunOnFargate].Parameters.LaunchType).toBeUndefined();
+    expect(catchTarget(spot[STATE.RunOnFargate], 'ECS.AmazonECSException')).toBe(STATE.RunOnFargateOnDemand);
+    // A short retry on Spot first, then the fallback.
+    const retry = spot[STATE.RunOnFargate].Retry.find((r: any) => r.ErrorEquals.includes('ECS.AmazonECSException'));
+    expect(retry.MaxAttempts).toBeLessThanOrEqual(2);
+    const onDemand = spot[STATE.RunOnFargateOnDemand];
+    expect(onDemand.Parameters.CapacityProviderStrategy).toEqual([{ CapacityProvider: 'FARGATE', Weight: 1 }]);
+    expect(onDemand.Parameters.Overrides.EphemeralStorage).toEqual({ 'SizeInGiB.$': '$.task_ephemeral_storage_gib' });
+    // Lost Spot workers (reclaimed) are handled like any lost worker.
+    for (const st of [spot[STATE.RunOnFargate], onDemand]) {
+      expect(catchTarget(st, 'States.HeartbeatTimeout')).toBe(STATE.NameWorkerLost);
+      expect(st.Next).toBe(STATE.RecordSuccess);
+    }
+  });
+
+  it('the cluster has the Fargate capacity providers', () => {
+    const { assert } = synth({ gpu: false, fargateSpot: true });
+    assert.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
+      CapacityProviders: Match.arrayWith(['FARGATE', 'FARGATE_SPOT']),
+    });
+  });
+});
+
+describe('state machine: logs', () => {
+  it('the execution log group is under /aws/vendedlogs/states/ (no account-wide resource policy entry)', () => {
+    const groups = resourcesOfType(template, 'AWS::Logs::LogGroup')
+      .map(([, g]) => g.Properties.LogGroupName)
+      .filter(Boolean);
+    expect(groups).toEqual([expect.stringMatching(/^\/aws\/vendedlogs\/states\/[A-Za-z0-9-_]+$/)]);
   });
 });

@@ -20,7 +20,7 @@ describe('storage: tables', () => {
     });
   });
 
-  it('commands table has the by_created (ALL) and the sparse pending index', () => {
+  it('commands table has by_created and by_status (KEYS_ONLY: progress writes are not copied) and the sparse, sharded pending index', () => {
     assert.hasResourceProperties('AWS::DynamoDB::Table', {
       GlobalSecondaryIndexes: Match.arrayWith([
         {
@@ -29,7 +29,15 @@ describe('storage: tables', () => {
             { AttributeName: TABLE.commands.partitionKey, KeyType: 'HASH' },
             { AttributeName: TABLE.commands.byCreatedSortKey, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+        {
+          IndexName: TABLE.commands.byStatusIndex,
+          KeySchema: [
+            { AttributeName: TABLE.commands.byStatusPartitionKey, KeyType: 'HASH' },
+            { AttributeName: TABLE.commands.byStatusSortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
         },
         Match.objectLike({
           IndexName: TABLE.commands.pendingIndex,

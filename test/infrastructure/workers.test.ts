@@ -74,8 +74,9 @@ describe('workers: Fargate task definition', () => {
     // The per-command values arrive with RunTask, never in the task definition.
     expect(names).not.toContain(ENV.TASK_TOKEN);
     expect(names).not.toContain(ENV.COMMAND_ID);
-    // The workspace quota is a fifth of the ephemeral storage (default 50 GiB).
-    expect(c.Environment.find((e: any) => e.Name === ENV.WORKSPACE_MAX_BYTES)?.Value).toBe(String(10 * 1024 ** 3));
+    // The default workspace quota: the task definition's 21 GiB less one input (5 GiB) and 1 GiB
+    // headroom; Fargate runs override it per command (core/sizing.ts).
+    expect(c.Environment.find((e: any) => e.Name === ENV.WORKSPACE_MAX_BYTES)?.Value).toBe(String(15 * 1024 ** 3));
   });
 });
 

@@ -78,6 +78,8 @@ it('SIGTERM: 503 for new work, the running command is left to the next start, wh
       compute: 'cpu',
       task_cpu: '2048',
       task_memory: '4096',
+      task_ephemeral_storage_gib: 21,
+      task_workspace_max_bytes: String(15 * 1024 ** 3),
       task_timeout_seconds: 120,
     }),
   });

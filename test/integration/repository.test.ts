@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { PENDING_MARK, TABLE, API_KEY_PATTERN } from '../../core/constants.ts';
+import { PENDING_MARK, TABLE, API_KEY_PATTERN, pendingShard, statusKey } from '../../core/constants.ts';
 import type { CommandItem } from '../../core/types.ts';
 import { hashApiKey } from '../../core/api/api-keys.ts';
 import { startDynalite, type DynaliteHandle } from '../helpers/index.ts';
@@ -45,6 +45,13 @@ function item(accountId: string, n: number, overrides: Partial<CommandItem> = {}
   };
 }
 
+/** The item as create stores it: with its index keys. */
+const stored = (i: CommandItem): CommandItem => ({
+  ...i,
+  status_key: statusKey(i.account_id, i.status),
+  ...(i.pending !== undefined ? { pending_shard: pendingShard(i.command_id) } : {}),
+});
+
 beforeAll(async () => {
   db = await startDynalite();
   await createTables(db.client, names);
@@ -64,12 +71,19 @@ describe('createTables', () => {
       { AttributeName: TABLE.commands.sortKey, KeyType: 'RANGE' },
     ]);
     const gsis = Object.fromEntries((t.GlobalSecondaryIndexes ?? []).map((g) => [g.IndexName, g]));
-    expect(Object.keys(gsis).sort()).toEqual([TABLE.commands.byCreatedIndex, TABLE.commands.pendingIndex].sort());
+    expect(Object.keys(gsis).sort()).toEqual(
+      [TABLE.commands.byCreatedIndex, TABLE.commands.byStatusIndex, TABLE.commands.pendingIndex].sort(),
+    );
+    expect(gsis[TABLE.commands.byStatusIndex]!.KeySchema).toEqual([
+      { AttributeName: TABLE.commands.byStatusPartitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE.commands.byStatusSortKey, KeyType: 'RANGE' },
+    ]);
+    expect(gsis[TABLE.commands.byStatusIndex]!.Projection?.ProjectionType).toBe('KEYS_ONLY');
     expect(gsis[TABLE.commands.pendingIndex]!.KeySchema).toEqual([
       { AttributeName: TABLE.commands.pendingPartitionKey, KeyType: 'HASH' },
       { AttributeName: TABLE.commands.pendingSortKey, KeyType: 'RANGE' },
     ]);
-    expect(gsis[TABLE.commands.byCreatedIndex]!.Projection?.ProjectionType).toBe('ALL');
+    expect(gsis[TABLE.commands.byCreatedIndex]!.Projection?.ProjectionType).toBe('KEYS_ONLY');
   });
 });
 
@@ -78,7 +92,7 @@ describe('CommandRepository', () => {
     const first = item('acc-dup', 1);
     await commands.create(first);
     await expect(commands.create({ ...first, status: 'FAILED' })).rejects.toBeInstanceOf(CommandExistsError);
-    expect(await commands.get('acc-dup', first.command_id)).toEqual(first);
+    expect(await commands.get('acc-dup', first.command_id)).toEqual(stored(first));
   });
 
   it('get is scoped by account', async () => {
@@ -126,19 +140,18 @@ describe('CommandRepository', () => {
       (await commands.listPending(bound)).filter((i) => i.account_id === 'acc-p').map((i) => i.command_id);
     expect(await pendingIds()).toEqual([old.command_id]);
     // The whole item comes back (projection ALL): enough to rebuild the execution input.
-    expect((await commands.listPending(bound)).find((i) => i.command_id === old.command_id)).toEqual(old);
+    expect((await commands.listPending(bound)).find((i) => i.command_id === old.command_id)).toEqual(stored(old));
 
-    // What MarkProcessing does: remove `pending` (and move the status on).
-    await db.doc.send(
-      new UpdateCommand({
-        TableName: names.commands,
-        Key: { account_id: 'acc-p', command_id: old.command_id },
-        UpdateExpression: 'REMOVE #p SET #s = :s',
-        ExpressionAttributeNames: { '#p': 'pending', '#s': 'status' },
-        ExpressionAttributeValues: { ':s': 'PROCESSING' },
-      }),
-    );
+    // MarkProcessing's step (the same write as the state machine's): it leaves the index.
+    expect(await commands.markProcessing('acc-p', old.command_id, '2026-01-01T00:00:00.000Z')).toBe(true);
     expect(await pendingIds()).toEqual([]);
+    const moved = await commands.get('acc-p', old.command_id);
+    expect(moved).toMatchObject({ status: 'PROCESSING', status_key: statusKey('acc-p', 'PROCESSING') });
+    expect(moved).not.toHaveProperty('pending_shard');
+    // The status filter follows the move (by_status index).
+    expect(
+      (await commands.listByAccount('acc-p', { limit: 10, status: 'PROCESSING' })).items.map((i) => i.command_id),
+    ).toEqual([old.command_id]);
   });
 
   it('clearPending removes the mark only when the item left QUEUED', async () => {

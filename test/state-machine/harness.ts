@@ -112,6 +112,8 @@ export async function startHarness(
     compute: 'cpu',
     task_cpu: '2048',
     task_memory: '4096',
+    task_ephemeral_storage_gib: 21,
+    task_workspace_max_bytes: String(15 * 1024 ** 3),
     task_timeout_seconds: 60 + TASK_TIMEOUT_ALLOWANCE_SECONDS,
     ...over,
   });

@@ -119,6 +119,10 @@ describe('buildCommandItem / buildExecutionInput', () => {
       compute: 'gpu',
       task_cpu: '8192',
       task_memory: '16384',
+      // No inputs, one output: 5 GiB + 1 GiB headroom, under Fargate's 21 GiB minimum.
+      task_ephemeral_storage_gib: 21,
+      // No input to make room for: all but the 1 GiB headroom.
+      task_workspace_max_bytes: String(20 * 1024 ** 3),
       task_timeout_seconds: 60 + TASK_TIMEOUT_ALLOWANCE_SECONDS,
     });
   });

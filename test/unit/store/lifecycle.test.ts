@@ -41,7 +41,7 @@ describe('transitionExpressions', () => {
   it('sets the target status and every listed attribute, removes the listed ones', () => {
     const x = transitionExpressions('recordFailure');
     expect(x.UpdateExpression).toBe(
-      'SET #status = :failed, #finished_at = :finished_at, #error_status = :error_status, #error_message = :error_message REMOVE #pending',
+      'SET #status = :failed, #finished_at = :finished_at, #error_status = :error_status, #error_message = :error_message, #status_key = :status_key REMOVE #pending, #pending_shard',
     );
     expect(x.statusValues).toEqual({ ':queued': 'QUEUED', ':processing': 'PROCESSING', ':failed': 'FAILED' });
     expect(x.ExpressionAttributeNames).toMatchObject({
@@ -53,7 +53,7 @@ describe('transitionExpressions', () => {
 
   it('a step without a target status leaves status alone', () => {
     expect(transitionExpressions('writeProgress').UpdateExpression).toBe('SET #progress = :progress');
-    expect(transitionExpressions('clearPending').UpdateExpression).toBe('REMOVE #pending');
+    expect(transitionExpressions('clearPending').UpdateExpression).toBe('REMOVE #pending, #pending_shard');
     expect(transitionExpressions('clearPending').ConditionExpression).toBe(
       '#status IN (:processing, :success, :failed)',
     );
