@@ -73,6 +73,19 @@ export type StoredOutput = Omit<OutputFileMeta, 'storage_url' | 'file_count'> & 
   companion_names?: string[];
 };
 
+/**
+ * The worker's phase clock (`timings` on the command item, the store's recordTimings step):
+ * seconds spent in each phase, null when the phase was not reached; `report_started_at` is when
+ * the worker began reporting by task token (the poll's `report` runs from it to finished_at).
+ */
+export interface WorkerTimings {
+  download: number | null;
+  ffmpeg: number | null;
+  probe: number | null;
+  upload: number | null;
+  report_started_at: string | null;
+}
+
 /** The command item in the commands table (key: account_id + command_id). */
 export interface CommandItem {
   account_id: string;
@@ -88,6 +101,8 @@ export interface CommandItem {
   error_status?: ErrorStatus;
   error_message?: string;
   progress?: Progress;
+  /** The worker's phase clock, written just before it reports (recordTimings). */
+  timings?: WorkerTimings;
   /**
    * Written by the worker (storeOutputs) before it reports success: JSON of
    * Record<alias, StoredOutput>, beside (not inside) the task result, so it is never bounded

@@ -23,7 +23,7 @@ import {
   type CommandStatus,
   type ErrorStatus,
 } from '../core/constants.ts';
-import type { CommandItem, Progress } from '../core/types.ts';
+import type { CommandItem, Progress, WorkerTimings } from '../core/types.ts';
 import type { ListCursorKey } from '../core/api/list.ts';
 import { isConditionFailure } from './errors.ts';
 import { commandKey } from './keys.ts';
@@ -292,6 +292,11 @@ export class CommandRepository {
   /** Progress of a PROCESSING command; false once it is no longer PROCESSING. */
   writeProgress(accountId: string, commandId: string, progress: Progress): Promise<boolean> {
     return this.transition('writeProgress', accountId, commandId, { progress });
+  }
+
+  /** The worker's phase timings of a PROCESSING command; false once it is no longer PROCESSING. */
+  recordTimings(accountId: string, commandId: string, timings: WorkerTimings): Promise<boolean> {
+    return this.transition('recordTimings', accountId, commandId, { timings });
   }
 
   /** PROCESSING → SUCCESS (the state machine's RecordSuccess does the same write). */

@@ -90,6 +90,16 @@ export const LIFECYCLE = {
     set: ['progress'],
     remove: [],
   },
+  /**
+   * The worker's per-phase timings (download, ffmpeg, probe, upload seconds and when it started
+   * reporting), written once just before it reports, on success and on failure alike.
+   */
+  recordTimings: {
+    from: ['PROCESSING'],
+    by: 'worker (fargate-task/src/run-command.ts)',
+    set: ['timings'],
+    remove: [],
+  },
   /** The worker reported success by task token. */
   recordSuccess: {
     from: ['PROCESSING'],

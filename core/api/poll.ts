@@ -2,7 +2,13 @@
 import type { CommandItem, StoredOutput } from '../types.ts';
 import { LIMITS } from '../constants.ts';
 import { commandUsage } from '../control/usage.ts';
-import { OUTPUT_FILE_META_FIELDS, type OriginalRequest, type OutputFileMeta, type PollResponse } from './responses.ts';
+import {
+  OUTPUT_FILE_META_FIELDS,
+  type OriginalRequest,
+  type OutputFileMeta,
+  type PollResponse,
+  type Timings,
+} from './responses.ts';
 
 /** The stored outputs of an item (`output_files_json`), or {} when there are none yet. */
 export function storedOutputs(item: Pick<CommandItem, 'output_files_json'>): Record<string, StoredOutput> {
@@ -45,6 +51,23 @@ export function storedObjectKeys(stored: Pick<StoredOutput, 's3_key' | 'companio
 function seconds(from: string, to: string): number | null {
   const ms = Date.parse(to) - Date.parse(from);
   return Number.isFinite(ms) ? Math.max(0, Math.round(ms) / 1000) : null;
+}
+
+/**
+ * The poll's `timings`: the worker's phase clock plus the two phases the item's timestamps
+ * give (queued: created_at → started_at; report: the worker's report_started_at → finished_at).
+ */
+export function toTimings(item: Pick<CommandItem, 'created_at' | 'started_at' | 'finished_at' | 'timings'>): Timings {
+  const t = item.timings;
+  const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+  return {
+    queued: item.started_at ? seconds(item.created_at, item.started_at) : null,
+    download: num(t?.download),
+    ffmpeg: num(t?.ffmpeg),
+    probe: num(t?.probe),
+    upload: num(t?.upload),
+    report: t?.report_started_at && item.finished_at ? seconds(t.report_started_at, item.finished_at) : null,
+  };
 }
 
 /**
@@ -99,6 +122,7 @@ export function toPollResponse(
           fps: item.progress.fps ?? null,
         }
       : null,
+    timings: toTimings(item),
     output_files,
     original_request: original,
     vcpu_count: item.vcpu_count,

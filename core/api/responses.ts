@@ -71,6 +71,19 @@ export type Progress = z.infer<typeof ProgressSchema>;
 
 export const MetadataValuesSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
 
+const phaseSeconds = (what: string) => nullableNumber.meta({ description: `Seconds ${what}; null when not reached.` });
+
+/** Where a command's time went, phase by phase. */
+export const TimingsSchema = z.object({
+  queued: phaseSeconds('from submission until its execution started'),
+  download: phaseSeconds('downloading the inputs'),
+  ffmpeg: phaseSeconds('FFmpeg ran (all runs of a chained command)'),
+  probe: phaseSeconds('probing inputs (for percent) and outputs (for their metadata)'),
+  upload: phaseSeconds('uploading the outputs'),
+  report: phaseSeconds('from the worker reporting until the final status was recorded'),
+});
+export type Timings = z.infer<typeof TimingsSchema>;
+
 /** What the client submitted (the maps and the command or commands), echoed by the poll. */
 export const OriginalRequestSchema = z.object({
   input_files: z.record(z.string(), z.string()),
@@ -113,6 +126,9 @@ export const PollResponseSchema = z.object({
   error_status: z.enum(ERROR_STATUS).nullable(),
   error_message: nullableString.meta({ description: 'For FFMPEG_FAILED, ends with the last ~2 KB of its stderr.' }),
   progress: ProgressSchema.nullable(),
+  timings: TimingsSchema.meta({
+    description: 'Where the time went, per phase (every key present, null where not reached).',
+  }),
   output_files: z.record(z.string(), OutputFileMetaSchema),
   original_request: OriginalRequestSchema,
   vcpu_count: z.literal(VCPU_COUNTS).meta({ description: 'The worker size asked for (or the default), echoed.' }),

@@ -26,6 +26,7 @@ import { WorkerError } from './errors.ts';
 import { startHeartbeats } from './heartbeat.ts';
 import { createLogger, type Logger } from './log.ts';
 import { probeDuration, probeFile } from './probe.ts';
+import { createPhaseClock, type PhaseClock } from './phase-clock.ts';
 import { createProgressWriter } from './progress-writer.ts';
 import { reportFailure, reportSuccess } from './report.ts';
 import { describeLimit, measureWorkspace, runFfmpeg, runLimits } from './run-ffmpeg.ts';
@@ -75,6 +76,8 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
   let lostReason: string | undefined;
   let workspace: string | undefined;
   let heartbeats: { stop(): Promise<void> } | undefined;
+  const clock = createPhaseClock();
+  let commandFound = false;
 
   let outcome: RunOutcome;
   const measured: Measured = { bytesIn: 0 };
@@ -94,6 +97,7 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
     const item = await readCommand(deps);
     measured.item = item;
     measured.readAt = Date.now();
+    commandFound = true;
     const attempt = (item.attempts ?? 0) + 1;
     await commandsOf(deps).startAttempt(config.accountId, config.commandId, attempt);
     log.info('attempt started', { attempt });
@@ -104,7 +108,7 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
       log,
     });
     deps.hooks?.onWorkspace?.(workspace);
-    const result = await execute(deps, item, workspace, signal, log, measured);
+    const result = await execute(deps, item, workspace, signal, log, measured, clock);
     outcome = { status: 'SUCCESS', reported: false, result };
   } catch (err) {
     outcome = { status: 'FAILED', reported: false, error: toFailure(err, signal, lostReason, deps.signal, log) };
@@ -113,34 +117,47 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
   await heartbeats?.stop().catch(() => {});
   if (workspace) await removeWorkspace(workspace, log);
 
+  // Where the time went, for the poll's `timings` (conditional on PROCESSING: never on a
+  // finished command). A failed write costs the user the timings, never the result.
+  if (commandFound) {
+    await commandsOf(deps)
+      .recordTimings(config.accountId, config.commandId, clock.snapshot(new Date()))
+      .catch((err: { name?: string }) => log.warn('timings not written', { error: err?.name ?? 'Error' }));
+  }
+
+  // Set when nothing more is to be reported: success went through, or the task is gone.
+  let settled = false;
   if (outcome.status === 'SUCCESS') {
     try {
       await reportSuccess(deps.sfn, config.taskToken, outcome.result!);
       outcome.reported = true;
+      settled = true;
       log.info('reported', { status: outcome.status });
-      return outcome;
     } catch (err) {
       // Refused (too large, invalid output) or unreachable after the SDK's retries: the state
       // machine must still learn the command failed, never wait for a success that will not come.
       const name = (err as { name?: string })?.name ?? 'Error';
       log.error('reporting success failed', { error: name });
-      if (name === 'TaskTimedOut' || name === 'TaskDoesNotExist' || name === 'InvalidToken') return outcome;
-      outcome = {
-        status: 'FAILED',
-        reported: false,
-        error: {
-          status: 'INTERNAL_ERROR',
-          message: `the worker's result was refused by Step Functions (${name}); the outputs were stored but the command could not be completed`,
-        },
-      };
+      if (name === 'TaskTimedOut' || name === 'TaskDoesNotExist' || name === 'InvalidToken') settled = true;
+      else
+        outcome = {
+          status: 'FAILED',
+          reported: false,
+          error: {
+            status: 'INTERNAL_ERROR',
+            message: `the worker's result was refused by Step Functions (${name}); the outputs were stored but the command could not be completed`,
+          },
+        };
     }
   }
-  try {
-    await reportFailure(deps.sfn, config.taskToken, outcome.error!.status, outcome.error!.message);
-    outcome.reported = true;
-    log.info('reported', { status: outcome.status, error_status: outcome.error?.status });
-  } catch (err) {
-    log.error('reporting failed', { status: outcome.status, error: (err as { name?: string })?.name ?? 'Error' });
+  if (!settled) {
+    try {
+      await reportFailure(deps.sfn, config.taskToken, outcome.error!.status, outcome.error!.message);
+      outcome.reported = true;
+      log.info('reported', { status: outcome.status, error_status: outcome.error?.status });
+    } catch (err) {
+      log.error('reporting failed', { status: outcome.status, error: (err as { name?: string })?.name ?? 'Error' });
+    }
   }
   try {
     const created = measured.item ? Date.parse(measured.item.created_at) : NaN;
@@ -195,6 +212,7 @@ async function execute(
   signal: AbortSignal,
   log: Logger,
   measured: Measured,
+  clock: PhaseClock,
 ): Promise<WorkerResult> {
   const { config } = deps;
   const identity = {
@@ -205,15 +223,17 @@ async function execute(
   };
   const plan = item.plan;
 
-  await downloadInputs({
-    inputs: plan.inputs,
-    workspace,
-    settings: config.download,
-    allowPrivate: config.allowPrivateUrls,
-    signal,
-    log,
-    storage: { s3: deps.s3, bucket: config.bucket, accountId: config.accountId },
-  });
+  await clock.time('download', () =>
+    downloadInputs({
+      inputs: plan.inputs,
+      workspace,
+      settings: config.download,
+      allowPrivate: config.allowPrivateUrls,
+      signal,
+      log,
+      storage: { s3: deps.s3, bucket: config.bucket, accountId: config.accountId },
+    }),
+  );
   signal.throwIfAborted();
   for (const input of plan.inputs) {
     measured.bytesIn += (await lstat(path.join(workspace, input.local_name)).catch(() => ({ size: 0 }))).size;
@@ -223,11 +243,9 @@ async function execute(
   let totalSeconds: number | null = null;
   for (const input of plan.inputs) {
     const d = probeDuration(
-      await probeFile(input.local_name, {
-        ...identity,
-        ffprobePath: config.ffprobePath,
-        timeoutMs: config.probeTimeoutMs,
-      }),
+      await clock.time('probe', () =>
+        probeFile(input.local_name, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs }),
+      ),
     );
     if (d !== null) totalSeconds = Math.max(totalSeconds ?? 0, d);
   }
@@ -252,18 +270,20 @@ async function execute(
       // Files this command's filters open by themselves are checked by content first.
       await checkFilterFilesOf(plan, index, filterFileIo);
       const remaining = limitMs - ffmpegSeconds * 1000;
-      const res = await runFfmpeg({
-        ...identity,
-        ffmpegPath: config.ffmpegPath,
-        argv,
-        timeoutMs: remaining,
-        killGraceMs: config.killGraceMs,
-        totalSeconds,
-        signal,
-        onSpawn: deps.hooks?.onFfmpegSpawn,
-        onProgress: ({ progress: p }) => progress.update(overall(p, index, runs)),
-        limits: runLimits(config, baseline),
-      });
+      const res = await clock.time('ffmpeg', () =>
+        runFfmpeg({
+          ...identity,
+          ffmpegPath: config.ffmpegPath,
+          argv,
+          timeoutMs: remaining,
+          killGraceMs: config.killGraceMs,
+          totalSeconds,
+          signal,
+          onSpawn: deps.hooks?.onFfmpegSpawn,
+          onProgress: ({ progress: p }) => progress.update(overall(p, index, runs)),
+          limits: runLimits(config, baseline),
+        }),
+      );
       ffmpegSeconds += res.seconds;
       measured.ffmpegSeconds = round2(ffmpegSeconds);
       const which = runs > 1 ? ` (command ${index + 1} of ${runs})` : '';
@@ -347,11 +367,9 @@ async function execute(
       extraNames !== null
         ? await companionFiles(workspace, out.alias, extraNames, st.size, config.maxOutputBytes, what)
         : null;
-    const probe = await probeFile(name, {
-      ...identity,
-      ffprobePath: config.ffprobePath,
-      timeoutMs: config.probeTimeoutMs,
-    });
+    const probe = await clock.time('probe', () =>
+      probeFile(name, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs }),
+    );
     const meta = toOutputFileMeta(probe, {
       fileId: randomUUID(),
       fileName: name,
@@ -361,17 +379,19 @@ async function execute(
     // Companions first: once the manifest is stored, everything it references is too.
     if (extra && extra.names.length > 0) {
       try {
-        await uploadFiles({
-          s3: deps.s3,
-          bucket: config.bucket,
-          files: extra.names.map((n) => ({
-            key: S3_KEYS.output(config.accountId, config.commandId, n),
-            path: path.join(workspace, n),
-            contentType: companionContentType(n),
-          })),
-          concurrency: COMPANION_UPLOAD_CONCURRENCY,
-          signal,
-        });
+        await clock.time('upload', () =>
+          uploadFiles({
+            s3: deps.s3,
+            bucket: config.bucket,
+            files: extra.names.map((n) => ({
+              key: S3_KEYS.output(config.accountId, config.commandId, n),
+              path: path.join(workspace, n),
+              contentType: companionContentType(n),
+            })),
+            concurrency: COMPANION_UPLOAD_CONCURRENCY,
+            signal,
+          }),
+        );
       } catch (err) {
         signal.throwIfAborted();
         const failed = err instanceof UploadFilesError ? path.posix.basename(err.item.key) : '?';
@@ -387,14 +407,16 @@ async function execute(
       }
     }
     try {
-      await uploadFile({
-        s3: deps.s3,
-        bucket: config.bucket,
-        key,
-        path: file,
-        contentType: meta.mime_type ?? 'application/octet-stream',
-        signal,
-      });
+      await clock.time('upload', () =>
+        uploadFile({
+          s3: deps.s3,
+          bucket: config.bucket,
+          key,
+          path: file,
+          contentType: meta.mime_type ?? 'application/octet-stream',
+          signal,
+        }),
+      );
     } catch (err) {
       signal.throwIfAborted();
       log.error('upload failed', { alias: out.alias, error: (err as { name?: string })?.name ?? 'Error' });

@@ -21,6 +21,8 @@ interface Poll {
   error_status: string | null;
   error_message: string | null;
   output_files: Record<string, Record<string, unknown>>;
+  timings: Record<'queued' | 'download' | 'ffmpeg' | 'probe' | 'upload' | 'report', number | null>;
+  total_processing_seconds: number;
   [key: string]: unknown;
 }
 
@@ -130,6 +132,13 @@ describe('local mode over HTTP', () => {
     expect(typeof done.total_processing_seconds).toBe('number');
     expect(done.started_at).not.toBeNull();
     expect(done.finished_at).not.toBeNull();
+    // Where the time went: every phase this command went through has its seconds.
+    for (const phase of ['queued', 'download', 'ffmpeg', 'probe', 'upload', 'report'] as const) {
+      expect(done.timings[phase], phase).toBeGreaterThanOrEqual(0);
+      expect(done.timings[phase], phase).not.toBeNull();
+    }
+    expect(done.timings.ffmpeg).toBeGreaterThan(0);
+    expect(done.timings.ffmpeg).toBeLessThanOrEqual(done.total_processing_seconds + 0.01);
 
     const out = done.output_files.out_video!;
     expect(out.status).toBe('STORED');

@@ -90,6 +90,13 @@ describe('real worker', () => {
     expect(item?.status, `worker output:\n${workerLines.join('\n')}\nitem: ${JSON.stringify(item)}`).toBe('SUCCESS');
     expect(exec.status).toBe('SUCCEEDED');
     expect(item!.ffmpeg_command_run_seconds).toBeGreaterThan(0);
+    expect(item!.timings).toMatchObject({
+      download: expect.any(Number),
+      ffmpeg: expect.any(Number),
+      probe: expect.any(Number),
+      upload: expect.any(Number),
+    });
+    expect(Date.parse(item!.timings.report_started_at)).toBeLessThanOrEqual(Date.parse(item!.finished_at));
     const outputs = JSON.parse(item!.output_files_json);
     expect(outputs.out_video).toMatchObject({
       filename: 'out.mp4',

@@ -26,6 +26,7 @@ const POLL_KEYS = [
   'error_status',
   'error_message',
   'progress',
+  'timings',
   'output_files',
   'original_request',
   'vcpu_count',
@@ -116,6 +117,7 @@ describe('toPollResponse', () => {
       error_status: null,
       error_message: null,
       progress: null,
+      timings: { queued: null, download: null, ffmpeg: null, probe: null, upload: null, report: null },
       output_files: {},
       original_request: {
         input_files: { in_a: 'https://e.com/a.mp4' },
@@ -156,6 +158,70 @@ describe('toPollResponse', () => {
       width: 320,
     });
     expect(JSON.stringify(r)).not.toContain('s3_key');
+  });
+
+  it('timings: queued and report from the timestamps, the rest from the worker; null where not reached', () => {
+    const item: CommandItem = {
+      ...queued(),
+      status: 'SUCCESS',
+      started_at: '2026-01-01T00:00:00.250Z',
+      finished_at: '2026-01-01T00:00:03.420Z',
+      timings: {
+        download: 0.12,
+        ffmpeg: 2.5,
+        probe: 0.08,
+        upload: 0.05,
+        report_started_at: '2026-01-01T00:00:03.400Z',
+      },
+    };
+    expect(conforms(toPollResponse(item, {})).timings).toEqual({
+      queued: 0.25,
+      download: 0.12,
+      ffmpeg: 2.5,
+      probe: 0.08,
+      upload: 0.05,
+      report: 0.02,
+    });
+
+    // Started, failed while downloading: the worker reached download only.
+    const failed: CommandItem = {
+      ...queued(),
+      status: 'FAILED',
+      started_at: '2026-01-01T00:00:01.000Z',
+      finished_at: '2026-01-01T00:00:02.000Z',
+      timings: {
+        download: 0.4,
+        ffmpeg: null,
+        probe: null,
+        upload: null,
+        report_started_at: '2026-01-01T00:00:01.900Z',
+      },
+    };
+    expect(conforms(toPollResponse(failed, {})).timings).toEqual({
+      queued: 1,
+      download: 0.4,
+      ffmpeg: null,
+      probe: null,
+      upload: null,
+      report: 0.1,
+    });
+
+    // Running: queued known, the worker has not written its clock yet; a report before the
+    // worker's clock (skew between machines) reads 0, never negative.
+    expect(
+      toPollResponse({ ...queued(), status: 'PROCESSING', started_at: '2026-01-01T00:00:02.000Z' }, {}).timings,
+    ).toEqual({
+      queued: 2,
+      download: null,
+      ffmpeg: null,
+      probe: null,
+      upload: null,
+      report: null,
+    });
+    expect(
+      toPollResponse({ ...item, timings: { ...item.timings!, report_started_at: '2026-01-01T00:00:04.000Z' } }, {})
+        .timings.report,
+    ).toBe(0);
   });
 
   it('deleted outputs and outputs without a URL show storage_url null; missing meta fields are null', () => {

@@ -1,0 +1,710 @@
+/**
+ * `npm run bench`: the service against bare FFmpeg, case by case, in the same run, on this
+ * machine; prints every target with its measured value and PASS/FAIL and appends the run, with
+ * the machine and the load average, to bench/RESULTS.md (earlier runs stay).
+ *
+ *   npm run bench                        everything (about 6-10 minutes on 2 cores)
+ *   BENCH_REPS=1 BENCH_ONE_FRAME=40 BENCH_BIG_MB=100 npm run bench    a quicker, rougher run
+ *   BENCH_NO_RECORD=1 npm run bench      print only, do not touch RESULTS.md
+ *
+ * Inputs are generated with FFmpeg's lavfi sources at bench time (nothing is committed) and
+ * served from 127.0.0.1 by the bench. The service is started as a user starts it (`npm start`,
+ * PORT=0, a fresh data dir: the first start; then again on the same dir: the restart).
+ *
+ * How a command is timed through ffaas: from just before the POST (client clock) to the item's
+ * `finished_at` (when the final status was recorded; same machine, same clock). Polling only
+ * waits for the end (every 100 ms), so its own CPU use stays small and does not set the
+ * number. Bare FFmpeg is the same argv on the same local file, timed from spawn to exit.
+ *
+ * Service RSS: the resident memory of `npm start`'s process tree (the service, its worker
+ * processes), without FFmpeg, ffprobe and bubblewrap, and without the `npm`/`sh` launcher
+ * processes; sampled every 100 ms.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import os, { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startFixtureServer } from '../test/helpers/index.ts';
+import { createKey } from '../test/e2e/local-process.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+const ONE_FRAME = Number(process.env.BENCH_ONE_FRAME ?? 200);
+const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 500);
+const SUBMITS = Number(process.env.BENCH_SUBMITS ?? 150);
+const RECORD = process.env.BENCH_NO_RECORD !== '1';
+const MiB = 1024 * 1024;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
+};
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+const log = (...a: unknown[]) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+function run(cmd: string, args: string[], cwd: string): Promise<number> {
+  const start = performance.now();
+  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err = (err + d).slice(-2000)));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve((performance.now() - start) / 1000) : reject(new Error(`${cmd} exited ${code}: ${err}`)),
+    );
+  });
+}
+
+const ffmpeg = (args: string[], cwd: string) =>
+  run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], cwd);
+
+/** Runs `jobs` with at most `parallel` at once; the makespan in seconds. */
+async function pool(jobs: (() => Promise<unknown>)[], parallel: number): Promise<number> {
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < jobs.length) await jobs[next++]!();
+    }),
+  );
+  return (performance.now() - start) / 1000;
+}
+
+interface Proc {
+  pid: number;
+  ppid: number;
+  comm: string;
+  rssKiB: number;
+  cmdline: string;
+}
+
+async function processes(): Promise<Map<number, Proc>> {
+  const out = new Map<number, Proc>();
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const status = await readFile(`/proc/${name}/status`, 'utf8');
+      const field = (f: string) => new RegExp(`^${f}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '';
+      const cmdline = (await readFile(`/proc/${name}/cmdline`, 'utf8')).replaceAll('\0', ' ');
+      out.set(Number(name), {
+        pid: Number(name),
+        ppid: Number(field('PPid')),
+        comm: field('Name'),
+        rssKiB: parseInt(field('VmRSS') || '0', 10),
+        cmdline,
+      });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+const isMedia = (p: Proc) => ['ffmpeg', 'ffprobe', 'bwrap'].includes(p.comm);
+const isLauncher = (p: Proc) => p.comm === 'npm' || p.comm === 'sh' || /npm-cli\.js|\/bin\/npm /.test(p.cmdline);
+const isWorker = (p: Proc) => /worker\.mjs|fargate-task\/src\/main/.test(p.cmdline);
+
+/** RSS (MiB) of the service tree under `rootPid`: all, and the largest single worker process. */
+async function serviceRss(rootPid: number): Promise<{ service: number; worker: number }> {
+  const procs = await processes();
+  const children = new Map<number, number[]>();
+  for (const p of procs.values()) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
+  let service = 0;
+  let worker = 0;
+  const walk = (pid: number) => {
+    const p = procs.get(pid);
+    if (p && !isMedia(p)) {
+      if (!isLauncher(p)) service += p.rssKiB;
+      if (isWorker(p)) worker = Math.max(worker, p.rssKiB);
+    }
+    for (const c of children.get(pid) ?? []) walk(c);
+  };
+  walk(rootPid);
+  return { service: service / 1024, worker: worker / 1024 };
+}
+
+/** Samples the service's RSS every 100 ms; `peak()` since the last `reset()`. */
+function rssSampler(rootPid: number) {
+  let peak = { service: 0, worker: 0 };
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const r = await serviceRss(rootPid).catch(() => ({ service: 0, worker: 0 }));
+      peak = { service: Math.max(peak.service, r.service), worker: Math.max(peak.worker, r.worker) };
+      await sleep(100);
+    }
+  })();
+  return {
+    reset: () => void (peak = { service: 0, worker: 0 }),
+    peak: () => peak,
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+interface Service {
+  url: string;
+  pid: number;
+  startupSeconds: number;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/** `npm start` as a user runs it, in its own process group; resolves at its "listening" line. */
+async function startService(dataDir: string): Promise<Service> {
+  const start = performance.now();
+  const child = spawn('npm', ['start', '--silent'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', FFAAS_DATA_DIR: dataDir, FFAAS_ALLOW_PRIVATE_URLS: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start did not listen in 120 s:\n${output}`)), 120_000);
+    child.stdout!.on('data', () => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`npm start exited with ${code}:\n${output}`));
+    });
+  });
+  const startupSeconds = (performance.now() - start) / 1000;
+  return {
+    url,
+    pid: child.pid!,
+    startupSeconds,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      process.kill(-child.pid!, 'SIGTERM');
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API
+
+interface Poll {
+  status: string;
+  created_at: string;
+  finished_at: string | null;
+  error_status: string | null;
+  error_message: string | null;
+  ffmpeg_command_run_seconds: number | null;
+  timings: Record<string, number | null>;
+}
+
+class Client {
+  constructor(
+    readonly base: string,
+    readonly key: string,
+  ) {}
+
+  /** POSTs a command; its id and the submit latency (ms). */
+  async submit(
+    inputs: Record<string, string>,
+    outputs: Record<string, string>,
+    command: string,
+  ): Promise<{ id: string; ms: number; sentAt: number }> {
+    const sentAt = Date.now();
+    const t = performance.now();
+    const res = await fetch(`${this.base}/api/v1/run-ffmpeg-command`, {
+      method: 'POST',
+      headers: { 'X-API-KEY': this.key, 'content-type': 'application/json' },
+      body: JSON.stringify({ input_files: inputs, output_files: outputs, ffmpeg_command: command }),
+    });
+    const body = (await res.json()) as { command_id?: string };
+    const ms = performance.now() - t;
+    if (res.status !== 200 || !body.command_id)
+      throw new Error(`submit answered ${res.status}: ${JSON.stringify(body)}`);
+    return { id: body.command_id, ms, sentAt };
+  }
+
+  async poll(id: string): Promise<Poll> {
+    const res = await fetch(`${this.base}/api/v1/commands/${id}`, { headers: { 'X-API-KEY': this.key } });
+    return (await res.json()) as Poll;
+  }
+
+  /** Waits until every command ended; their final polls. Throws on a FAILED one. */
+  async waitAll(ids: string[], intervalMs = 100, timeoutMs = 30 * 60_000): Promise<Poll[]> {
+    const done = new Map<string, Poll>();
+    const deadline = Date.now() + timeoutMs;
+    while (done.size < ids.length) {
+      if (Date.now() > deadline) throw new Error(`${ids.length - done.size} commands did not end in time`);
+      for (const id of ids) {
+        if (done.has(id)) continue;
+        const p = await this.poll(id);
+        if (p.status === 'FAILED') throw new Error(`command ${id} FAILED: ${p.error_status}: ${p.error_message}`);
+        if (p.status === 'SUCCESS') done.set(id, p);
+        else break; // the rest is later in the queue: look again after the interval
+      }
+      if (done.size < ids.length) await sleep(intervalMs);
+    }
+    return ids.map((id) => done.get(id)!);
+  }
+
+  /** One command start to end: seconds from just before the POST to its finished_at. */
+  async one(
+    inputs: Record<string, string>,
+    outputs: Record<string, string>,
+    command: string,
+  ): Promise<{ seconds: number; poll: Poll; submitMs: number }> {
+    const s = await this.submit(inputs, outputs, command);
+    const [poll] = await this.waitAll([s.id]);
+    return { seconds: (Date.parse(poll!.finished_at!) - s.sentAt) / 1000, poll: poll!, submitMs: s.ms };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+async function makeInputs(dir: string): Promise<void> {
+  const av = (size: string, seconds: number, name: string, extra: string[] = []) =>
+    ffmpeg(
+      [
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=${size}:rate=30:duration=${seconds}`,
+        '-f',
+        'lavfi',
+        '-i',
+        `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        '-pix_fmt',
+        'yuv420p',
+        ...extra,
+        '-c:a',
+        'aac',
+        '-shortest',
+        name,
+      ],
+      dir,
+    );
+  log('generating inputs with lavfi');
+  await av('1280x720', 20, 'in720.mp4', ['-b:v', '4M']);
+  await av('1920x1080', 10, 'in1080.mp4', ['-b:v', '8M']);
+  await av('320x240', 3, 'in240.mp4');
+  // The big input: 10 s at a high bitrate, repeated by stream copy up to BIG_MB.
+  await ffmpeg(
+    [
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=1280x720:rate=30:duration=10',
+      '-c:v',
+      'mpeg2video',
+      '-b:v',
+      '40M',
+      '-maxrate',
+      '40M',
+      '-bufsize',
+      '20M',
+      'chunk.ts',
+    ],
+    dir,
+  );
+  const chunk = (await stat(path.join(dir, 'chunk.ts'))).size;
+  const loops = Math.max(0, Math.ceil((BIG_MB * MiB) / chunk) - 1);
+  await ffmpeg(['-stream_loop', String(loops), '-i', 'chunk.ts', '-c', 'copy', 'big.ts'], dir);
+  await rm(path.join(dir, 'chunk.ts'));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Row {
+  name: string;
+  target: string;
+  measured: string;
+  pass: boolean | null; // null: no target, for information
+}
+
+async function main(): Promise<void> {
+  const loadBefore = load();
+  log(`load average ${loadBefore}`);
+  const work = await mkdtemp(path.join(tmpdir(), 'ffaas-bench-'));
+  const inputs = path.join(work, 'inputs');
+  const bare = path.join(work, 'bare');
+  const dataDir = path.join(work, 'data');
+  await import('node:fs/promises').then((fs) => Promise.all([fs.mkdir(inputs), fs.mkdir(bare)]));
+  const rows: Row[] = [];
+  const info: Record<string, unknown> = {};
+  let service: Service | undefined;
+  let sampler: ReturnType<typeof rssSampler> | undefined;
+  const media = await startFixtureServer({ dir: inputs });
+  try {
+    await makeInputs(inputs);
+    const bigBytes = (await stat(path.join(inputs, 'big.ts'))).size;
+    const url = (name: string) => media.url(`/${name}`);
+
+    // Start-up: first start (fresh data dir), then a restart on it.
+    log('first start');
+    service = await startService(dataDir);
+    const firstStart = service.startupSeconds;
+    await service.stop();
+    log('restart');
+    service = await startService(dataDir);
+    const restart = service.startupSeconds;
+    rows.push({
+      name: 'start-up to healthy, first start',
+      target: '≤ 3 s',
+      measured: `${firstStart.toFixed(2)} s`,
+      pass: firstStart <= 3,
+    });
+    rows.push({
+      name: 'start-up to healthy, restart',
+      target: '≤ 1 s',
+      measured: `${restart.toFixed(2)} s`,
+      pass: restart <= 1,
+    });
+
+    const key = await createKey({ FFAAS_DATA_DIR: dataDir }, 'bench');
+    const api = new Client(service.url, key);
+    sampler = rssSampler(service.pid);
+    await sleep(2000);
+    const idle = await serviceRss(service.pid);
+    rows.push({
+      name: 'service RSS idle',
+      target: '≤ 150 MiB',
+      measured: `${idle.service.toFixed(0)} MiB`,
+      pass: idle.service <= 150,
+    });
+
+    // Warm-up: one command (first worker start, first handler imports).
+    await api.one({ in_v: url('in240.mp4') }, { out_i: 'w.jpg' }, 'ffmpeg -i {{in_v}} -frames:v 1 {{out_i}}');
+
+    // A case: bare and through ffaas alternately, REPS times each; medians.
+    const phases: Record<string, Record<string, number | null>> = {};
+    async function versus(
+      name: string,
+      bareArgs: string[],
+      inputMap: Record<string, string>,
+      outputs: Record<string, string>,
+      command: string,
+      reps = REPS,
+    ) {
+      const b: number[] = [];
+      const f: number[] = [];
+      const inside: number[] = [];
+      let last: Poll | undefined;
+      for (let i = 0; i < reps; i++) {
+        b.push(await ffmpeg(bareArgs, bare));
+        const r = await api.one(inputMap, outputs, command);
+        f.push(r.seconds);
+        inside.push(r.poll.timings.ffmpeg ?? Number.NaN);
+        last = r.poll;
+      }
+      phases[name] = last!.timings;
+      const res = { bare: median(b), ffaas: median(f), inside: median(inside) };
+      log(name, JSON.stringify({ bare: b, ffaas: f, inside, timings: last!.timings }));
+      return res;
+    }
+    const inBare = (n: string) => path.join(inputs, n);
+
+    log('720p transcode');
+    const t720 = await versus(
+      '720p transcode',
+      ['-i', inBare('in720.mp4'), '-c:v', 'libx264', '-preset', 'veryfast', '-c:a', 'aac', 'o720.mp4'],
+      { in_video: url('in720.mp4') },
+      { out_video: 'o720.mp4' },
+      'ffmpeg -i {{in_video}} -c:v libx264 -preset veryfast -c:a aac {{out_video}}',
+    );
+    rows.push({
+      name: '20 s 720p → H.264 veryfast + AAC',
+      target: '≤ 1.10× bare',
+      measured: `${t720.ffaas.toFixed(2)} s vs bare ${t720.bare.toFixed(2)} s = ${(t720.ffaas / t720.bare).toFixed(3)}×`,
+      pass: t720.ffaas / t720.bare <= 1.1,
+    });
+    rows.push({
+      name: 'FFmpeg inside the service (720p case)',
+      target: 'within 3 % of bare',
+      measured: `${t720.inside.toFixed(2)} s vs bare ${t720.bare.toFixed(2)} s = ${((t720.inside / t720.bare - 1) * 100).toFixed(1)} %`,
+      pass: t720.inside / t720.bare <= 1.03,
+    });
+
+    log('thumbnail');
+    const thumb = await versus(
+      'thumbnail',
+      ['-ss', '1', '-i', inBare('in240.mp4'), '-frames:v', '1', 'thumb.jpg'],
+      { in_video: url('in240.mp4') },
+      { out_image: 'thumb.jpg' },
+      'ffmpeg -ss 1 -i {{in_video}} -frames:v 1 {{out_image}}',
+      Math.max(REPS, 5),
+    );
+    rows.push({
+      name: 'thumbnail of a 3 s 320x240 clip',
+      target: '≤ bare + 0.3 s',
+      measured: `${thumb.ffaas.toFixed(3)} s vs bare ${thumb.bare.toFixed(3)} s = +${(thumb.ffaas - thumb.bare).toFixed(3)} s`,
+      pass: thumb.ffaas - thumb.bare <= 0.3,
+    });
+
+    log('1080p transcode');
+    const t1080 = await versus(
+      '1080p transcode',
+      ['-i', inBare('in1080.mp4'), '-c:v', 'libx264', '-preset', 'veryfast', '-c:a', 'aac', 'o1080.mp4'],
+      { in_video: url('in1080.mp4') },
+      { out_video: 'o1080.mp4' },
+      'ffmpeg -i {{in_video}} -c:v libx264 -preset veryfast -c:a aac {{out_video}}',
+      1,
+    );
+    rows.push({
+      name: '10 s 1080p → H.264 veryfast + AAC',
+      target: '(information)',
+      measured: `${t1080.ffaas.toFixed(2)} s vs bare ${t1080.bare.toFixed(2)} s = ${(t1080.ffaas / t1080.bare).toFixed(3)}×`,
+      pass: null,
+    });
+
+    log('HLS packaging');
+    const hls = await versus(
+      'HLS packaging',
+      [
+        '-i',
+        inBare('in720.mp4'),
+        '-c',
+        'copy',
+        '-f',
+        'hls',
+        '-hls_time',
+        '4',
+        '-hls_playlist_type',
+        'vod',
+        'bare.m3u8',
+      ],
+      { in_video: url('in720.mp4') },
+      { out_playlist: 'index.m3u8' },
+      'ffmpeg -i {{in_video}} -c copy -f hls -hls_time 4 -hls_playlist_type vod {{out_playlist}}',
+    );
+    rows.push({
+      name: 'HLS packaging of the 720p clip (stream copy)',
+      target: '(information)',
+      measured: `${hls.ffaas.toFixed(3)} s vs bare ${hls.bare.toFixed(3)} s = ${(hls.ffaas / hls.bare).toFixed(2)}×`,
+      pass: null,
+    });
+
+    log(`big input (${(bigBytes / MiB).toFixed(0)} MiB)`);
+    sampler.reset();
+    const big = await versus(
+      'big input remux',
+      ['-i', inBare('big.ts'), '-c', 'copy', 'big.mkv'],
+      { in_video: url('big.ts') },
+      { out_video: 'big.mkv' },
+      'ffmpeg -i {{in_video}} -c copy {{out_video}}',
+      1,
+    );
+    const bigWorker = sampler.peak().worker;
+    rows.push({
+      name: `${(bigBytes / MiB).toFixed(0)} MiB input, remux (download + upload)`,
+      target: '(information)',
+      measured: `${big.ffaas.toFixed(2)} s vs bare ${big.bare.toFixed(2)} s = ${(big.ffaas / big.bare).toFixed(2)}×`,
+      pass: null,
+    });
+    rows.push({
+      name: `worker RSS on a ${(bigBytes / MiB).toFixed(0)} MiB input`,
+      target: '≤ 100 MiB (2 GB input)',
+      measured: `${bigWorker.toFixed(0)} MiB peak`,
+      pass: bigWorker <= 100,
+    });
+
+    // 8 concurrent small commands: makespan beside bare FFmpeg at the service's parallelism.
+    log('8 concurrent small commands');
+    const parallel = Number(/up to (\d+) at once/.exec(service.output())?.[1] ?? os.cpus().length);
+    const smallArgs = (i: number) => [
+      '-i',
+      inBare('in240.mp4'),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-c:a',
+      'aac',
+      `s${i}.mp4`,
+    ];
+    const bare8 = await pool(
+      Array.from({ length: 8 }, (_, i) => () => ffmpeg(smallArgs(i), bare)),
+      parallel,
+    );
+    sampler.reset();
+    const t8 = Date.now();
+    const subs8 = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        api.submit(
+          { in_video: url('in240.mp4') },
+          { out_video: 's.mp4' },
+          'ffmpeg -i {{in_video}} -c:v libx264 -preset veryfast -c:a aac {{out_video}}',
+        ),
+      ),
+    );
+    const polls8 = await api.waitAll(subs8.map((s) => s.id));
+    const ffaas8 = (Math.max(...polls8.map((p) => Date.parse(p.finished_at!))) - t8) / 1000;
+    const rss8 = sampler.peak().service;
+    rows.push({
+      name: `8 small transcodes submitted at once (${parallel} at a time)`,
+      target: '(information)',
+      measured: `${ffaas8.toFixed(2)} s vs bare ${bare8.toFixed(2)} s = ${(ffaas8 / bare8).toFixed(2)}×`,
+      pass: null,
+    });
+    rows.push({
+      name: 'service RSS with 8 commands in the service',
+      target: '≤ 250 MiB',
+      measured: `${rss8.toFixed(0)} MiB peak`,
+      pass: rss8 <= 250,
+    });
+
+    // Submit latency at 50 requests/s (open loop: one request every 20 ms, not waiting).
+    log(`submit latency: ${SUBMITS} requests at 50/s`);
+    const lat: Promise<{ id: string; ms: number }>[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < SUBMITS; i++) {
+      const due = t0 + i * 20;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      lat.push(
+        api.submit(
+          { in_video: url('in240.mp4') },
+          { out_image: 'f.jpg' },
+          'ffmpeg -i {{in_video}} -frames:v 1 {{out_image}}',
+        ),
+      );
+    }
+    const submitted = await Promise.all(lat);
+    const ms = submitted.map((s) => s.ms);
+    const p50 = quantile(ms, 0.5);
+    const p99 = quantile(ms, 0.99);
+    rows.push({
+      name: 'submit latency at 50 requests/s, p50',
+      target: '≤ 5 ms',
+      measured: `${p50.toFixed(1)} ms (${SUBMITS} requests)`,
+      pass: p50 <= 5,
+    });
+    rows.push({
+      name: 'submit latency at 50 requests/s, p99',
+      target: '≤ 25 ms',
+      measured: `${p99.toFixed(1)} ms`,
+      pass: p99 <= 25,
+    });
+    log('draining the submitted commands');
+    await api.waitAll(
+      submitted.map((s) => s.id),
+      500,
+    );
+
+    // Many one-frame commands submitted at once, beside bare FFmpeg at the same parallelism.
+    log(`${ONE_FRAME} one-frame commands`);
+    const frameArgs = (i: number) => ['-i', inBare('in240.mp4'), '-frames:v', '1', `f${i}.jpg`];
+    const bareN = await pool(
+      Array.from({ length: ONE_FRAME }, (_, i) => () => ffmpeg(frameArgs(i), bare)),
+      parallel,
+    );
+    const tN = Date.now();
+    const subsN = await Promise.all(
+      Array.from({ length: ONE_FRAME }, () =>
+        api.submit(
+          { in_video: url('in240.mp4') },
+          { out_image: 'f.jpg' },
+          'ffmpeg -i {{in_video}} -frames:v 1 {{out_image}}',
+        ),
+      ),
+    );
+    const pollsN = await api.waitAll(
+      subsN.map((s) => s.id),
+      500,
+    );
+    const ffaasN = (Math.max(...pollsN.map((p) => Date.parse(p.finished_at!))) - tN) / 1000;
+    rows.push({
+      name: `${ONE_FRAME} one-frame commands at once (${parallel} at a time)`,
+      target: '≤ 1.5× bare',
+      measured: `${ffaasN.toFixed(1)} s vs bare ${bareN.toFixed(1)} s = ${(ffaasN / bareN).toFixed(2)}×`,
+      pass: ffaasN / bareN <= 1.5,
+    });
+    const perCommand = (k: string) => median(pollsN.map((p) => p.timings[k] ?? 0));
+    info.one_frame_median_timings = Object.fromEntries(
+      ['download', 'ffmpeg', 'probe', 'upload', 'report'].map((k) => [k, perCommand(k)]),
+    );
+    info.phases = phases;
+  } finally {
+    await sampler?.stop();
+    await service?.stop().catch(() => {});
+    await media.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+
+  const loadAfter = load();
+  const width = Math.max(...rows.map((r) => r.name.length));
+  console.log('');
+  for (const r of rows) {
+    const verdict = r.pass === null ? 'INFO' : r.pass ? 'PASS' : 'FAIL';
+    console.log(`${verdict.padEnd(4)}  ${r.name.padEnd(width)}  ${r.target.padEnd(22)}  ${r.measured}`);
+  }
+  console.log(`\nload average before ${loadBefore}, after ${loadAfter}`);
+  console.log(JSON.stringify(info));
+
+  if (RECORD) {
+    const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}, ${execFileSync('ffmpeg', ['-version']).toString().split('\n')[0]!.split(' Copyright')[0]}`;
+    const settings = `BENCH_REPS=${REPS} BENCH_ONE_FRAME=${ONE_FRAME} BENCH_BIG_MB=${BIG_MB} BENCH_SUBMITS=${SUBMITS}`;
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
+    const entry = [
+      `\n### ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, commit ${commit}`,
+      '',
+      `Command: \`npm run bench\` (${settings}). Machine: ${machine}. Load average (1/5/15 min) before ${loadBefore}, after ${loadAfter}.`,
+      '',
+      '| verdict | case | target | measured |',
+      '|---|---|---|---|',
+      ...rows.map(
+        (r) => `| ${r.pass === null ? 'info' : r.pass ? 'PASS' : 'FAIL'} | ${r.name} | ${r.target} | ${r.measured} |`,
+      ),
+      '',
+      `Phases (poll \`timings\`, seconds, last run of each case): ${Object.entries(
+        (info.phases ?? {}) as Record<string, Record<string, number | null>>,
+      )
+        .map(
+          ([k, t]) =>
+            `${k}: ${Object.entries(t)
+              .map(([p, v]) => `${p} ${v ?? '–'}`)
+              .join(', ')}`,
+        )
+        .join('; ')}. One-frame command, median per phase: ${JSON.stringify(info.one_frame_median_timings ?? {})}.`,
+      '',
+    ].join('\n');
+    const file = path.join(root, 'bench', 'RESULTS.md');
+    await writeFile(file, (await readFile(file, 'utf8')).trimEnd() + '\n' + entry);
+    log('appended to bench/RESULTS.md');
+  }
+}
+
+await main();
