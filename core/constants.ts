@@ -189,6 +189,17 @@ export const WEBHOOK_EVENT_PATTERN: { source: string[]; 'detail-type': string[] 
 
 /** State names of the command state machine; local mode and tests address states by them. */
 export const STATE = {
+  /** Per-account concurrency (docs/CONTROL.md): the first state; local mode's input skips the slots. */
+  UseAccountSlots: 'UseAccountSlots',
+  AcquireSlot: 'AcquireSlot',
+  /** Waited longer than the slot wait limit: TIMEOUT. */
+  NameQueueTimeout: 'NameQueueTimeout',
+  /** Each way out gives the slot back (store/account-slots.ts). */
+  ReleaseSlotAfterSuccess: 'ReleaseSlotAfterSuccess',
+  ReleaseSlotAfterFailure: 'ReleaseSlotAfterFailure',
+  ReleaseSlotAndFinish: 'ReleaseSlotAndFinish',
+  /** A release that found no slot held (skipped slots, or a command that never got one). */
+  NoSlotHeld: 'NoSlotHeld',
   MarkProcessing: 'MarkProcessing',
   PublishStarted: 'PublishStarted',
   ChooseCompute: 'ChooseCompute',

@@ -100,6 +100,12 @@ export interface SweepPorts {
   ): Promise<boolean>;
   /** Puts the entries on the service bus; throws when the bus refused one (after its own retries). */
   publish(entries: ReturnType<typeof commandEventEntry>[]): Promise<void>;
+  /**
+   * Gives back the per-account slot the command's execution held (store/account-slots.ts);
+   * idempotent, a no-op when it held none. An execution that ended outside its own graph never
+   * reached its ReleaseSlot state.
+   */
+  releaseSlot(accountId: string, commandId: string): Promise<unknown>;
 }
 
 export type SweepOutcome = 'swept' | 'not-ended' | 'already-terminal' | 'unknown-command';
@@ -120,17 +126,20 @@ export async function sweepCommand(
   const failure = failureForEndedExecution(execution);
   if (!failure) return 'not-ended';
   const finishedAt = now.toISOString();
-  if (!(await ports.sweep(command.account_id, command.command_id, { finishedAt, ...failure })))
-    return 'already-terminal';
-  await ports.publish([
-    commandEventEntry({
-      command_id: command.command_id,
-      account_id: command.account_id,
-      status: 'FAILED',
-      finished_at: finishedAt,
-      error_status: failure.errorStatus,
-      error_message: failure.errorMessage,
-    }),
-  ]);
-  return 'swept';
+  const swept = await ports.sweep(command.account_id, command.command_id, { finishedAt, ...failure });
+  if (swept)
+    await ports.publish([
+      commandEventEntry({
+        command_id: command.command_id,
+        account_id: command.account_id,
+        status: 'FAILED',
+        finished_at: finishedAt,
+        error_status: failure.errorStatus,
+        error_message: failure.errorMessage,
+      }),
+    ]);
+  // The execution has ended, whatever the command's status: any slot it held is free. (After
+  // the publish: if that throws, the retried event or the next run lands here again.)
+  await ports.releaseSlot(command.account_id, command.command_id);
+  return swept ? 'swept' : 'already-terminal';
 }

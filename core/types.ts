@@ -147,6 +147,12 @@ export interface ExecutionInput {
    * at AlreadyFinished.
    */
   resume?: true;
+  /**
+   * false: skip the per-account slots (AcquireSlot). Local mode sets it on every execution it
+   * runs, because its own fair queue (local/fair-queue.ts) already caps each account; on AWS
+   * the input never has it (docs/CONTROL.md).
+   */
+  account_slots?: boolean;
 }
 
 /**

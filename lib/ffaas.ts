@@ -79,6 +79,12 @@ export interface FfaasProps {
   readonly logRetention?: logs.RetentionDays;
   /** Notified when webhook deliveries land in the dead-letter queue. @default - the alarm has no action */
   readonly webhookAlarmTopic?: sns.ITopic;
+  /**
+   * Commands of one account running at once; the rest wait QUEUED (the state machine's
+   * AcquireSlot, docs/CONTROL.md). Local mode's FFAAS_ACCOUNT_MAX_RUNNING.
+   * @default CONTROL_DEFAULTS.accountMaxRunning
+   */
+  readonly accountMaxRunning?: number;
 }
 
 /**
@@ -133,6 +139,7 @@ export class Ffaas extends Construct {
       workers: this.workers,
       logRetention: props.logRetention,
       tracing: props.tracing,
+      accountMaxRunning: props.accountMaxRunning,
     });
 
     this.files = new FfaasFiles(this, 'Files', {

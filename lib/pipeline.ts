@@ -17,6 +17,15 @@ import {
   type CommandStatus,
   type ErrorStatus,
 } from '../core/constants.ts';
+import { CONTROL_DEFAULTS } from '../core/control/settings.ts';
+import {
+  ACQUIRE_SLOT,
+  RELEASE_SLOT,
+  SLOT_WAIT_DEFAULTS,
+  SLOTS_SORT_KEY,
+  slotWaitAttempts,
+  type SlotExpressions,
+} from '../store/account-slots.ts';
 import { commandKey } from '../store/keys.ts';
 import {
   attributeValue,
@@ -74,6 +83,15 @@ export interface FfaasPipelineProps {
   readonly tracing?: boolean;
   /** Name of the state machine. @default - generated */
   readonly stateMachineName?: string;
+  /**
+   * Commands of one account running at once (AcquireSlot, docs/CONTROL.md): the same setting as
+   * local mode's FFAAS_ACCOUNT_MAX_RUNNING. @default CONTROL_DEFAULTS.accountMaxRunning
+   */
+  readonly accountMaxRunning?: number;
+  /** How often a command waiting for a slot tries again (one state transition each). @default Duration.seconds(SLOT_WAIT_DEFAULTS.waitSeconds) */
+  readonly slotWaitInterval?: Duration;
+  /** Longest wait for a slot; past it the command fails with TIMEOUT. @default Duration.seconds(SLOT_WAIT_DEFAULTS.maxWaitSeconds) */
+  readonly slotMaxWait?: Duration;
 }
 
 const STATUS = (s: CommandStatus) => tasks.DynamoAttributeValue.fromString(s);
@@ -85,6 +103,10 @@ type MachineStep = 'markProcessing' | 'resumeProcessing' | 'recordSuccess' | 're
  * The command state machine (Standard). One execution per command, named by command_id, with
  * ExecutionInput as input. State names are STATE.*; local mode and tests address them by name.
  *
+ *   UseAccountSlots ─▶ AcquireSlot (retried while the account's slots are all taken; too long ─▶ NameQueueTimeout ─▶ RecordFailure)
+ *        │ (local mode: account_slots false)          │
+ *        └───────────────────────────────────────────▶ MarkProcessing
+ *
  *   MarkProcessing ─▶ PublishStarted ─▶ [ChooseCompute] ─▶ RunOnFargate | RunOnGpu ─▶ RecordSuccess ─▶ PublishSucceeded
  *        │                                   │ (HeartbeatTimeout/WORKER_LOST: re-run, MAX_ATTEMPTS in all)
  *        │                                   │ RunTask capacity errors after retries ─▶ NameNoCapacity ─┐
@@ -92,6 +114,10 @@ type MachineStep = 'markProcessing' | 'resumeProcessing' | 'recordSuccess' | 're
  *        │                                   │ worker's ERROR_STATUS ──────────────────────┤
  *        │                                   │ anything else ─▶ NameInternalError ─────────┤
  *        └── not QUEUED ─▶ AlreadyFinished                                  RecordFailure ◀┘ ─▶ PublishFailed
+ *
+ * Every way out after AcquireSlot gives the slot back: PublishSucceeded ─▶ ReleaseSlotAfterSuccess,
+ * PublishFailed ─▶ ReleaseSlotAfterFailure, and ReleaseSlotAndFinish before AlreadyFinished; an
+ * execution that ends outside this graph has its slot given back by the sweeper.
  *
  * Without GPU workers there is no ChooseCompute and no RunOnGpu: MarkProcessing goes straight
  * to RunOnFargate (the API refuses compute "gpu" when GPU is off).
@@ -151,6 +177,51 @@ export class FfaasPipeline extends Construct {
         'The command is no longer in the status this step expects (a duplicate or late execution): nothing to do.',
     });
 
+    // ---- per-account slots (store/account-slots.ts, docs/CONTROL.md) -------------------------
+    const maxRunning = props.accountMaxRunning ?? CONTROL_DEFAULTS.accountMaxRunning;
+    if (!Number.isInteger(maxRunning) || maxRunning < 1)
+      throw new Error(`accountMaxRunning must be a positive integer, got ${maxRunning}`);
+    const slotWait = props.slotWaitInterval ?? Duration.seconds(SLOT_WAIT_DEFAULTS.waitSeconds);
+    const slotMaxWait = props.slotMaxWait ?? Duration.seconds(SLOT_WAIT_DEFAULTS.maxWaitSeconds);
+    const slotKey = commandKey(
+      tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.account_id')),
+      tasks.DynamoAttributeValue.fromString(SLOTS_SORT_KEY),
+    );
+    /** A write of the account's slots item; expressions from store/account-slots.ts. */
+    const slotStep = (id: string, x: SlotExpressions, extra: Record<string, tasks.DynamoAttributeValue> = {}) =>
+      new tasks.DynamoUpdateItem(this, id, {
+        table,
+        key: slotKey,
+        conditionExpression: x.ConditionExpression,
+        updateExpression: x.UpdateExpression,
+        expressionAttributeNames: x.ExpressionAttributeNames,
+        expressionAttributeValues: {
+          // A String Set of the one command id (States.Array; CDK types the set as string[]).
+          ':holder': tasks.DynamoAttributeValue.fromStringSet(
+            sfn.JsonPath.array(sfn.JsonPath.stringAt('$.command_id')) as unknown as string[],
+          ),
+          ':command_id': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.command_id')),
+          ...extra,
+        },
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+    const noSlotHeld = new sfn.Succeed(this, STATE.NoSlotHeld, {
+      comment: 'The command held no slot (local mode skips them, or it never got one): nothing to give back.',
+    });
+    // Other errors after the retries fail the execution; the sweeper then gives the slot back.
+    const releaseSlot = (id: string, next?: sfn.State) => {
+      const release = slotStep(id, RELEASE_SLOT);
+      release.addRetry(dynamoRetry);
+      release.addCatch(next ?? noSlotHeld, {
+        errors: [SFN_ERRORS.conditionalCheckFailed],
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+      if (next) release.next(next);
+      return release;
+    };
+    /** Every way to AlreadyFinished passes here: a late or duplicate execution may hold a slot. */
+    const releaseAndFinish = releaseSlot(STATE.ReleaseSlotAndFinish, alreadyFinished);
+
     // ---- failure path -------------------------------------------------------------------------
     const recordFailure = lifecycleStep(
       'recordFailure',
@@ -166,7 +237,7 @@ export class FfaasPipeline extends Construct {
       },
     );
     recordFailure.addRetry(dynamoRetry);
-    recordFailure.addCatch(alreadyFinished, {
+    recordFailure.addCatch(releaseAndFinish, {
       errors: [SFN_ERRORS.conditionalCheckFailed],
       resultPath: sfn.JsonPath.DISCARD,
     });
@@ -180,6 +251,7 @@ export class FfaasPipeline extends Construct {
       error_message: sfn.JsonPath.stringAt('$.error.Cause'),
     });
     recordFailure.next(publishFailed);
+    publishFailed.next(releaseSlot(STATE.ReleaseSlotAfterFailure));
 
     const nameWorkerLost = new sfn.Pass(this, STATE.NameWorkerLost, {
       comment: 'No heartbeat after every re-run (or past the task timeout): the worker died or hung.',
@@ -236,13 +308,13 @@ export class FfaasPipeline extends Construct {
       },
     );
     recordSuccess.addRetry(dynamoRetry);
-    recordSuccess.addCatch(alreadyFinished, {
+    recordSuccess.addCatch(releaseAndFinish, {
       errors: [SFN_ERRORS.conditionalCheckFailed],
       resultPath: sfn.JsonPath.DISCARD,
     });
     recordSuccess.addCatch(nameInternalError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
 
-    recordSuccess.next(
+    const publishSucceeded = recordSuccess.next(
       this.publish(STATE.PublishSucceeded, eventBus, EVENT_DETAIL_TYPE.SUCCEEDED, {
         command_id: sfn.JsonPath.stringAt('$.command_id'),
         account_id: sfn.JsonPath.stringAt('$.account_id'),
@@ -252,6 +324,7 @@ export class FfaasPipeline extends Construct {
         output_files: sfn.JsonPath.objectAt('$.result.output_files'),
       }),
     );
+    publishSucceeded.next(releaseSlot(STATE.ReleaseSlotAfterSuccess));
 
     // ---- run -------------------------------------------------------------------------------
     const containerEnvironment = [
@@ -388,7 +461,7 @@ export class FfaasPipeline extends Construct {
       { resultPath: sfn.JsonPath.DISCARD },
     );
     resumeProcessing.addRetry(dynamoRetry);
-    resumeProcessing.addCatch(alreadyFinished, {
+    resumeProcessing.addCatch(releaseAndFinish, {
       errors: [SFN_ERRORS.conditionalCheckFailed],
       resultPath: sfn.JsonPath.DISCARD,
     });
@@ -401,7 +474,7 @@ export class FfaasPipeline extends Construct {
         sfn.Condition.and(sfn.Condition.isPresent('$.resume'), sfn.Condition.booleanEquals('$.resume', true)),
         resumeProcessing,
       )
-      .otherwise(alreadyFinished);
+      .otherwise(releaseAndFinish);
 
     markProcessing.addCatch(resumeOrFinish, {
       errors: [SFN_ERRORS.conditionalCheckFailed],
@@ -420,6 +493,44 @@ export class FfaasPipeline extends Construct {
     markProcessing.next(publishStarted);
     publishStarted.next(afterMark);
 
+    // The command waits QUEUED here while its account's slots are all taken: the acquire is
+    // retried every slotWait (no backoff: the longest waiter must not poll less often), each
+    // retry one state transition (docs/COSTS.md), for at most slotMaxWait.
+    const nameQueueTimeout = new sfn.Pass(this, STATE.NameQueueTimeout, {
+      comment: "Every one of the account's slots stayed taken for the whole slot wait: TIMEOUT.",
+      parameters: {
+        Error: 'TIMEOUT' satisfies ErrorStatus,
+        Cause: `The command waited ${slotMaxWait.toHumanString()} for one of its account's ${maxRunning} running slots; all stayed taken by the account's other commands.`,
+      },
+      resultPath: '$.error',
+    });
+    nameQueueTimeout.next(recordFailure);
+    const acquireSlot = slotStep(STATE.AcquireSlot, ACQUIRE_SLOT, {
+      ':max': tasks.DynamoAttributeValue.fromNumber(maxRunning),
+    });
+    acquireSlot.addRetry({
+      errors: [SFN_ERRORS.conditionalCheckFailed],
+      interval: slotWait,
+      maxAttempts: slotWaitAttempts(slotWait.toSeconds(), slotMaxWait.toSeconds()),
+      backoffRate: 1,
+    });
+    acquireSlot.addRetry(dynamoRetry);
+    acquireSlot.addCatch(nameQueueTimeout, { errors: [SFN_ERRORS.conditionalCheckFailed], resultPath: '$.error' });
+    acquireSlot.addCatch(nameInternalError, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    acquireSlot.next(markProcessing);
+    const useAccountSlots = new sfn.Choice(this, STATE.UseAccountSlots, {
+      comment:
+        'Local mode caps each account in its own fair queue and starts executions with account_slots false; on AWS the input never has it.',
+    })
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.account_slots'),
+          sfn.Condition.booleanEquals('$.account_slots', false),
+        ),
+        markProcessing,
+      )
+      .otherwise(acquireSlot);
+
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       // Under /aws/vendedlogs/: Step Functions then needs no entry in the account-wide CloudWatch
       // Logs resource policy, whose 5120-character limit other stacks' log groups can exhaust.
@@ -430,7 +541,7 @@ export class FfaasPipeline extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: props.stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(markProcessing),
+      definitionBody: sfn.DefinitionBody.fromChainable(useAccountSlots),
       comment: 'ffaas: run one FFmpeg command on a worker and record the outcome',
       logs: { destination: this.logGroup, level: props.logLevel ?? sfn.LogLevel.ERROR, includeExecutionData: true },
       tracingEnabled: props.tracing ?? false,

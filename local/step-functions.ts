@@ -61,6 +61,13 @@ export interface LocalStepFunctionsOptions {
   maxConcurrency?: number;
   /** Executions of one account running at once; the rest wait, accounts served round-robin (local/fair-queue.ts). @default CONTROL_DEFAULTS.accountMaxRunning */
   maxRunningPerAccount?: number;
+  /**
+   * Run the state machine's per-account slots (AcquireSlot, docs/CONTROL.md) as on AWS. Off by
+   * default: the fair queue already caps each account, so executions run with
+   * `account_slots: false` in their input (tests turn it on to run the slot states on dynalite).
+   * @default false
+   */
+  accountSlots?: boolean;
   /** Overrides the states' HeartbeatSeconds (tests: a few seconds). */
   heartbeatTimeoutSeconds?: number;
   /** Receives each line the worker prints. @default stderr, prefixed */
@@ -81,6 +88,7 @@ export class LocalStepFunctions extends EventEmitter implements StepFunctionsApi
   private readonly supervisor: WorkerSupervisor;
   private readonly queue: FairQueue<ExecutionRecord>;
   private readonly executions = new Map<string, ExecutionRecord>();
+  private readonly accountSlots: boolean;
   private stopped = false;
 
   constructor(opts: LocalStepFunctionsOptions) {
@@ -88,6 +96,7 @@ export class LocalStepFunctions extends EventEmitter implements StepFunctionsApi
     this.stateMachineArn = opts.stateMachineArn;
     this.stateMachineName = opts.stateMachineArn.split(':').pop()!;
     this.maxConcurrency = Math.max(1, opts.maxConcurrency ?? os.cpus().length);
+    this.accountSlots = opts.accountSlots ?? false;
     this.supervisor = new WorkerSupervisor({
       workerEnv: opts.workerEnv,
       worker: opts.worker,
@@ -230,7 +239,10 @@ export class LocalStepFunctions extends EventEmitter implements StepFunctionsApi
     const execution = { name: e.name, arn: e.arn, signal: e.controller.signal };
     const handlers = Object.fromEntries(this.bindings.map((b) => [b.stateName, taskHandler(b, execution)]));
     try {
-      const run = this.machine.run(JSON.parse(e.input), {
+      const input = JSON.parse(e.input);
+      // The fair queue caps each account here; the slot states are for AWS (docs/LOCAL.md).
+      if (!this.accountSlots && input && typeof input === 'object') input.account_slots = false;
+      const run = this.machine.run(input, {
         overrides: { taskResourceLocalHandlers: handlers },
         context,
       });

@@ -20,6 +20,9 @@ export function localSweepPorts(opts: { dynamodb: DynamoDBClient; table: string;
   const commands = new CommandRepository(documentClientFor(opts.dynamodb), opts.table);
   return {
     sweep: (a, c, f) => commands.sweep(a, c, f),
+    // Local mode runs without the slot states (its fair queue caps accounts): nothing is held
+    // unless a test turned them on; the conditional release then changes nothing.
+    releaseSlot: (a, c) => commands.releaseSlot(a, c),
     publish: async (entries) => {
       // The bus refusing an entry is retried; it never fails the sweep silently.
       for (let attempt = 1; ; attempt++) {

@@ -120,6 +120,10 @@ export function taskHandler(
 ): (input: Json) => Promise<Json> {
   const { stateName, resource, action } = binding;
   return async (input: Json) => {
+    // The engine keeps running a stopped execution's current state to its end, retrying at once
+    // (its retry sleeps return on abort): a stopped execution's task does nothing more, as on
+    // AWS. Without this a stopped AcquireSlot could still take a slot.
+    if (execution.signal.aborted) throw new StatesError('States.Aborted', 'execution stopped');
     const { params, timeoutSeconds, heartbeatSeconds } = unpackTaskInput(input, stateName);
     const controller = new AbortController();
     const onStop = () => controller.abort(new StatesError('States.Aborted', 'execution stopped'));

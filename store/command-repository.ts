@@ -25,6 +25,7 @@ import {
 } from '../core/constants.ts';
 import type { CommandItem, Progress, WorkerTimings } from '../core/types.ts';
 import type { ListCursorKey } from '../core/api/list.ts';
+import { ACQUIRE_SLOT, RELEASE_SLOT, SLOTS_ATTRIBUTE, SLOTS_SORT_KEY } from './account-slots.ts';
 import { isConditionFailure } from './errors.ts';
 import { commandKey } from './keys.ts';
 import {
@@ -383,7 +384,9 @@ export class CommandRepository {
       const out = await this.client.send(
         new ScanCommand({
           TableName: this.tableName,
-          FilterExpression: 'attribute_not_exists(#sk_status)',
+          // Not the per-account slots items (no status of their own).
+          FilterExpression: 'attribute_not_exists(#sk_status) AND #sk <> :slots',
+          ExpressionAttributeValues: { ':slots': SLOTS_SORT_KEY },
           ProjectionExpression: '#pk, #sk, #status, #pending',
           ExpressionAttributeNames: {
             '#sk_status': 'status_key',
@@ -453,6 +456,54 @@ export class CommandRepository {
   }
 
   /** One lifecycle step as a conditional update; false when the item is not in a `from` status. */
+  // ---- per-account slots (store/account-slots.ts; the state machine takes and gives them on AWS) ----
+
+  /** Take one of the account's `max` running slots for the command; false when all are taken. */
+  async acquireSlot(accountId: string, commandId: string, max: number): Promise<boolean> {
+    return this.slotWrite(ACQUIRE_SLOT, accountId, commandId, { ':max': max });
+  }
+
+  /**
+   * Give the command's slot back (idempotent): the sweeper and the cancel handler call it for
+   * executions that ended without the state machine's own release. False when it held none.
+   */
+  async releaseSlot(accountId: string, commandId: string): Promise<boolean> {
+    return this.slotWrite(RELEASE_SLOT, accountId, commandId, {});
+  }
+
+  /** The command ids holding one of the account's slots now. */
+  async slotHolders(accountId: string): Promise<string[]> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: commandKey(accountId, SLOTS_SORT_KEY), ConsistentRead: true }),
+    );
+    const held = out.Item?.[SLOTS_ATTRIBUTE] as Set<string> | undefined;
+    return held ? [...held].sort() : [];
+  }
+
+  private async slotWrite(
+    x: typeof ACQUIRE_SLOT,
+    accountId: string,
+    commandId: string,
+    extra: Record<string, unknown>,
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: commandKey(accountId, SLOTS_SORT_KEY),
+          ConditionExpression: x.ConditionExpression,
+          UpdateExpression: x.UpdateExpression,
+          ExpressionAttributeNames: x.ExpressionAttributeNames,
+          ExpressionAttributeValues: { ':holder': new Set([commandId]), ':command_id': commandId, ...extra },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
   private async transition<S extends Exclude<LifecycleStep, 'submit'>>(
     step: S,
     accountId: string,

@@ -77,6 +77,7 @@ let events: EventBridgeClient | undefined;
 export function sweepPorts(): SweepPorts {
   return {
     sweep: (a, c, f) => commandRepository().sweep(a, c, f),
+    releaseSlot: (a, c) => commandRepository().releaseSlot(a, c),
     publish: async (entries) => {
       events ??= new EventBridgeClient({ maxAttempts: 5 });
       const busName = process.env[ENV.EVENT_BUS_NAME];

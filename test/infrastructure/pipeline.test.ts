@@ -20,10 +20,10 @@ const S = asl.States;
 const catchTarget = (state: any, error: string) => state.Catch?.find((c: any) => c.ErrorEquals.includes(error))?.Next;
 
 describe('state machine: shape', () => {
-  it('is a Standard machine with exactly the STATE names, starting at MarkProcessing', () => {
+  it('is a Standard machine with exactly the STATE names, starting at UseAccountSlots (account-slots.test.ts)', () => {
     const [, sm] = resourcesOfType(template, 'AWS::StepFunctions::StateMachine')[0];
     expect(sm.Properties.StateMachineType).toBe('STANDARD');
-    expect(asl.StartAt).toBe(STATE.MarkProcessing);
+    expect(asl.StartAt).toBe(STATE.UseAccountSlots);
     // RunOnFargateOnDemand exists only with Fargate Spot.
     expect(Object.keys(S).sort()).toEqual(
       Object.values(STATE)
@@ -132,11 +132,14 @@ describe('state machine: conditional writes', () => {
         Next: STATE.ResumeProcessing,
       },
     ]);
-    expect(S.ResumeOrFinish.Default).toBe(STATE.AlreadyFinished);
+    // AlreadyFinished after giving back the slot a late execution may hold.
+    expect(S.ResumeOrFinish.Default).toBe(STATE.ReleaseSlotAndFinish);
     const p = S.ResumeProcessing.Parameters;
     expect(p.ConditionExpression).toBe('#status = :processing');
     expect(p.UpdateExpression).toBe('SET #resumed_at = :resumed_at REMOVE #pending, #pending_shard');
-    expect(catchTarget(S.ResumeProcessing, 'DynamoDB.ConditionalCheckFailedException')).toBe(STATE.AlreadyFinished);
+    expect(catchTarget(S.ResumeProcessing, 'DynamoDB.ConditionalCheckFailedException')).toBe(
+      STATE.ReleaseSlotAndFinish,
+    );
     expect(S.ResumeProcessing.Next).toBe(STATE.ChooseCompute);
   });
 
@@ -151,7 +154,7 @@ describe('state machine: conditional writes', () => {
     expect(p.ExpressionAttributeValues[':output_files_json']).toBeUndefined();
     expect(p.UpdateExpression).toMatch(/#finished_at = :finished_at/);
     expect(p.UpdateExpression).not.toMatch(/output_files_json/);
-    expect(catchTarget(S.RecordSuccess, 'DynamoDB.ConditionalCheckFailedException')).toBe(STATE.AlreadyFinished);
+    expect(catchTarget(S.RecordSuccess, 'DynamoDB.ConditionalCheckFailedException')).toBe(STATE.ReleaseSlotAndFinish);
     expect(catchTarget(S.RecordSuccess, 'States.ALL')).toBe(STATE.NameInternalError);
     expect(S.RecordSuccess.Next).toBe(STATE.PublishSucceeded);
   });
@@ -163,7 +166,7 @@ describe('state machine: conditional writes', () => {
     expect(p.ExpressionAttributeValues[':error_status']).toEqual({ 'S.$': '$.error.Error' });
     expect(p.ExpressionAttributeValues[':error_message']).toEqual({ 'S.$': '$.error.Cause' });
     expect(p.UpdateExpression).toMatch(/REMOVE #pending/);
-    expect(catchTarget(S.RecordFailure, 'DynamoDB.ConditionalCheckFailedException')).toBe(STATE.AlreadyFinished);
+    expect(catchTarget(S.RecordFailure, 'DynamoDB.ConditionalCheckFailedException')).toBe(STATE.ReleaseSlotAndFinish);
     expect(S.RecordFailure.Next).toBe(STATE.PublishFailed);
   });
 });
@@ -295,7 +298,7 @@ describe('state machine: events', () => {
       'ffmpeg_command_run_seconds.$': '$.result.ffmpeg_command_run_seconds',
       'output_files.$': '$.result.output_files',
     });
-    expect(S.PublishSucceeded.End).toBe(true);
+    expect(S.PublishSucceeded.Next).toBe(STATE.ReleaseSlotAfterSuccess);
   });
 
   it('PublishFailed puts the failure with error_status and error_message', () => {
@@ -307,7 +310,7 @@ describe('state machine: events', () => {
       'error_message.$': '$.error.Cause',
       'finished_at.$': '$.recorded.finished_at',
     });
-    expect(S.PublishFailed.End).toBe(true);
+    expect(S.PublishFailed.Next).toBe(STATE.ReleaseSlotAfterFailure);
   });
 
   it('the bus keeps an archive of the service events', () => {

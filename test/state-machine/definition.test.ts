@@ -39,7 +39,7 @@ describe('rendered definition', () => {
     const asl = (await renderedDefinition()) as any;
     const text = JSON.stringify(asl);
     expect(text).not.toMatch(/"Ref"|Fn::/);
-    expect(asl.StartAt).toBe(STATE.MarkProcessing);
+    expect(asl.StartAt).toBe(STATE.UseAccountSlots);
     expect(asl.States[STATE.MarkProcessing].Parameters.TableName).toBe('ffaas-commands');
     const resources = taskStates(asl).map((t) => t.resource);
     expect(resources).toContain('arn:aws:states:::ecs:runTask.waitForTaskToken');

@@ -62,6 +62,12 @@ export async function startHarness(
     worker?: WorkerCommand;
     heartbeatTimeoutSeconds?: number;
     maxConcurrency?: number;
+    /** Local mode's per-account cap in its fair queue. */
+    maxRunningPerAccount?: number;
+    /** Run the per-account slot states (off in local mode). */
+    accountSlots?: boolean;
+    /** Another definition than the rendered stack's (a test's variant of it). */
+    definition?: unknown;
     workerLog?: (line: string) => void;
   } = {},
 ): Promise<Harness> {
@@ -73,12 +79,14 @@ export async function startHarness(
   const stateMachineArn = stateMachineArnFor(NAMES.stateMachineName);
   let endpointUrl = '';
   const runner = new LocalStepFunctions({
-    definition: await renderedDefinition(),
+    definition: opts.definition ?? (await renderedDefinition()),
     stateMachineArn,
     dynamodb: services.dynamodb,
     bus,
     worker: opts.worker ?? fakeWorker,
     maxConcurrency: opts.maxConcurrency ?? 4,
+    maxRunningPerAccount: opts.maxRunningPerAccount,
+    accountSlots: opts.accountSlots,
     heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds,
     workerLog: opts.workerLog ?? (() => undefined),
     workerEnv: () => ({

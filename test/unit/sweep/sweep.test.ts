@@ -55,20 +55,23 @@ describe('sweepCommand', () => {
         calls.push(`publish ${entries[0]!.DetailType} ${entries[0]!.Detail.error_status}`);
         if (publishFails) throw new Error('bus refused');
       },
+      releaseSlot: async (a, c) => {
+        calls.push(`release ${a}/${c}`);
+      },
     };
     return { p, calls };
   };
   const cmd = { account_id: 'a', command_id: 'c' };
 
-  it('writes FAILED, then publishes the FAILED event', async () => {
+  it('writes FAILED, then publishes the FAILED event, then gives back the account slot', async () => {
     const { p, calls } = ports(true);
     expect(await sweepCommand(p, cmd, { status: 'TIMED_OUT' })).toBe('swept');
-    expect(calls).toEqual(['sweep a/c TIMEOUT', 'publish FFmpeg Command Failed TIMEOUT']);
+    expect(calls).toEqual(['sweep a/c TIMEOUT', 'publish FFmpeg Command Failed TIMEOUT', 'release a/c']);
   });
-  it('a command already terminal is left alone and nothing is published', async () => {
+  it('a command already terminal is left alone and nothing is published, but its ended execution frees its slot', async () => {
     const { p, calls } = ports(false);
     expect(await sweepCommand(p, cmd, { status: 'FAILED', error: 'States.Runtime' })).toBe('already-terminal');
-    expect(calls).toEqual(['sweep a/c INTERNAL_ERROR']);
+    expect(calls).toEqual(['sweep a/c INTERNAL_ERROR', 'release a/c']);
   });
   it('a running execution or an unknown command changes nothing', async () => {
     const { p, calls } = ports(true);
@@ -77,7 +80,9 @@ describe('sweepCommand', () => {
     expect(calls).toEqual([]);
   });
   it('a bus that refuses the event is an error for the caller, never a silent success', async () => {
-    const { p } = ports(true, true);
+    const { p, calls } = ports(true, true);
     await expect(sweepCommand(p, cmd, { status: 'ABORTED' })).rejects.toThrow(/bus refused/);
+    // The retry (event redelivery or the next scheduled run) releases the slot.
+    expect(calls).not.toContain('release a/c');
   });
 });
