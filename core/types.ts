@@ -111,6 +111,12 @@ export interface CommandItem {
   output_files_json?: string;
   /** Worker starts so far (the worker counts itself in; re-runs of a lost worker add to it). */
   attempts?: number;
+  /** The running worker's task token (never shown by the API): the sweeper fails a silent worker's task with it. */
+  task_token?: string;
+  /** When the running worker last heartbeated (ISO-8601); the silent-worker limit is measured from it. */
+  heartbeat_at?: string;
+  /** On ECS: the running worker's task ARN; a cancel stops that task. */
+  worker_task_arn?: string;
   original_request: OriginalRequest;
   webhook_url?: string;
   max_command_run_seconds: number;

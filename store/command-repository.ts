@@ -317,6 +317,26 @@ export class CommandRepository {
     return this.transition('startAttempt', accountId, commandId, { attempts: attempt });
   }
 
+  /** The worker's task token and first heartbeat_at (lifecycle step recordWorker). */
+  recordWorker(accountId: string, commandId: string, taskToken: string, at: string): Promise<boolean> {
+    return this.transition('recordWorker', accountId, commandId, { task_token: taskToken, heartbeat_at: at });
+  }
+
+  /** The worker's ECS task ARN (lifecycle step recordWorkerTask). */
+  recordWorkerTask(accountId: string, commandId: string, taskArn: string): Promise<boolean> {
+    return this.transition('recordWorkerTask', accountId, commandId, { worker_task_arn: taskArn });
+  }
+
+  /** A heartbeat of the PROCESSING command's worker; false once it is no longer PROCESSING. */
+  stampHeartbeat(accountId: string, commandId: string, at: string): Promise<boolean> {
+    return this.transition('stampHeartbeat', accountId, commandId, { heartbeat_at: at });
+  }
+
+  /** Forget the worker whose task token is `taskToken` (the sweeper failed its task); false when another has recorded itself since. */
+  forgetWorker(accountId: string, commandId: string, taskToken: string): Promise<boolean> {
+    return this.transition('forgetWorker', accountId, commandId, {}, { attribute: 'task_token', equals: taskToken });
+  }
+
   /** The worker stores the full outputs of a PROCESSING command beside its task result. */
   storeOutputs(accountId: string, commandId: string, outputFilesJson: string): Promise<boolean> {
     return this.transition('storeOutputs', accountId, commandId, { output_files_json: outputFilesJson });
@@ -509,9 +529,16 @@ export class CommandRepository {
     accountId: string,
     commandId: string,
     values: NoInfer<Omit<TransitionValues<S>, 'status_key'>>,
+    /** An extra condition: the attribute still has this value (a compare-and-swap on it). */
+    also?: { attribute: string; equals: unknown },
   ): Promise<boolean> {
     const x = transitionExpressions(step);
     const attributeValues: Record<string, unknown> = { ...x.statusValues };
+    if (also) {
+      x.ConditionExpression = `(${x.ConditionExpression}) AND #also = :also`;
+      x.ExpressionAttributeNames['#also'] = also.attribute;
+      attributeValues[':also'] = also.equals;
+    }
     for (const [attribute, value] of Object.entries(values)) attributeValues[attributeValue(attribute)] = value;
     // The by_status partition moves with the status.
     const t = LIFECYCLE[step] as { to?: CommandStatus; set: readonly string[] };

@@ -74,6 +74,41 @@ export const LIFECYCLE = {
     remove: [],
   },
   /**
+   * The worker says who it is, right after startAttempt: its task token (the sweeper fails the
+   * task with it when the worker falls silent) and its first `heartbeat_at`.
+   */
+  recordWorker: {
+    from: ['PROCESSING'],
+    by: 'worker (fargate-task/src/run-command.ts)',
+    set: ['task_token', 'heartbeat_at'],
+    remove: [],
+  },
+  /** On ECS: the worker's task ARN (from the task metadata endpoint), which a cancel stops. */
+  recordWorkerTask: {
+    from: ['PROCESSING'],
+    by: 'worker on ECS (fargate-task/src/run-command.ts)',
+    set: ['worker_task_arn'],
+    remove: [],
+  },
+  /** With every heartbeat: the sweeper's "worker silent while running" check reads it. */
+  stampHeartbeat: {
+    from: ['PROCESSING'],
+    by: 'worker (fargate-task/src/heartbeat.ts)',
+    set: ['heartbeat_at'],
+    remove: [],
+  },
+  /**
+   * The sweeper failed a silent worker's task (or found its token dead): the command waits for
+   * its next attempt's worker, which records itself again. Also conditional on the task token
+   * being the one the sweeper read, so a newer attempt's is never removed.
+   */
+  forgetWorker: {
+    from: ['PROCESSING'],
+    by: 'sweeper (lambdas/sweeper, local/sweeper.ts)',
+    set: [],
+    remove: ['task_token', 'heartbeat_at'],
+  },
+  /**
    * The worker stores the full outputs (a playlist's segment names can be thousands) beside
    * the task result, so the result it sends Step Functions stays small.
    */

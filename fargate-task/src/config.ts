@@ -48,6 +48,8 @@ export interface WorkerConfig {
   ffmpegUid?: number;
   ffmpegGid?: number;
   heartbeatIntervalMs: number;
+  /** ECS task metadata endpoint v4 (task-metadata.ts); absent outside ECS. */
+  ecsMetadataUri?: string;
   /** Minimum spacing of progress writes. */
   progressIntervalMs: number;
   /** SIGTERM → SIGKILL grace at the time limit. */
@@ -164,6 +166,7 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): ConfigRe
         ffmpegUid: id(env[WORKER_ENV.FFMPEG_UID], WORKER_ENV.FFMPEG_UID),
         ffmpegGid: id(env[WORKER_ENV.FFMPEG_GID], WORKER_ENV.FFMPEG_GID),
         heartbeatIntervalMs: HEARTBEAT_INTERVAL_SECONDS * 1000,
+        ecsMetadataUri: env.ECS_CONTAINER_METADATA_URI_V4 || undefined,
         progressIntervalMs: DEFAULTS.progressIntervalMs,
         killGraceMs: DEFAULTS.killGraceMs,
         probeTimeoutMs: DEFAULTS.probeTimeoutMs,

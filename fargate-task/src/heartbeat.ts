@@ -19,6 +19,11 @@ export function startHeartbeats(opts: {
   intervalMs: number;
   log: Logger;
   onLost: (reason: string) => void;
+  /**
+   * After each beat Step Functions took: stamp `heartbeat_at` on the command (the sweeper's
+   * silent-worker check reads it). Its failure is logged, never fatal.
+   */
+  onBeat?: () => Promise<unknown>;
 }): Heartbeats {
   let stopped = false;
   let inFlight: Promise<void> = Promise.resolve();
@@ -26,7 +31,14 @@ export function startHeartbeats(opts: {
     if (stopped) return;
     inFlight = opts.sfn
       .send(new SendTaskHeartbeatCommand({ taskToken: opts.taskToken }))
-      .then(() => undefined)
+      .then(async () => {
+        if (stopped || !opts.onBeat) return;
+        await opts
+          .onBeat()
+          .catch((err: { name?: string }) =>
+            opts.log.warn('heartbeat_at not written', { error: err?.name ?? 'Error' }),
+          );
+      })
       .catch((err: { name?: string }) => {
         const name = err?.name ?? 'Error';
         if (TOKEN_GONE.has(name)) {

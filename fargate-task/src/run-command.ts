@@ -24,6 +24,7 @@ import { downloadInputs } from './download.ts';
 import { checkFilterFilesOf, workspaceFileIo } from './filter-files.ts';
 import { WorkerError } from './errors.ts';
 import { startHeartbeats } from './heartbeat.ts';
+import { ecsTaskArn } from './task-metadata.ts';
 import { createLogger, type Logger } from './log.ts';
 import { probeDuration, probeFile } from './probe.ts';
 import { createPhaseClock, type PhaseClock } from './phase-clock.ts';
@@ -78,6 +79,7 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
   let heartbeats: { stop(): Promise<void> } | undefined;
   const clock = createPhaseClock();
   let commandFound = false;
+  let workerRecorded = false;
 
   let outcome: RunOutcome;
   const measured: Measured = { bytesIn: 0 };
@@ -93,6 +95,10 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
         lostReason = reason;
         lost.abort(new WorkerError('WORKER_LOST', `the task is no longer waiting for this worker (${reason})`));
       },
+      // Only once this attempt has recorded itself (recordWorker), so a beat never vouches for
+      // the previous attempt's token.
+      onBeat: async () =>
+        workerRecorded && commandsOf(deps).stampHeartbeat(config.accountId, config.commandId, new Date().toISOString()),
     });
     const item = await readCommand(deps);
     measured.item = item;
@@ -101,6 +107,8 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
     const attempt = (item.attempts ?? 0) + 1;
     await commandsOf(deps).startAttempt(config.accountId, config.commandId, attempt);
     log.info('attempt started', { attempt });
+    await recordWorker(deps, log);
+    workerRecorded = true;
     workspace = await createWorkspace({
       parent: config.workDir,
       commandId: config.commandId,
@@ -188,6 +196,24 @@ interface Measured {
   readAt?: number;
   bytesIn: number;
   ffmpegSeconds?: number;
+}
+
+/**
+ * Who runs this attempt, on the item: the task token and a first heartbeat_at (the sweeper's
+ * silent-worker check, docs/FAILURES.md) and, on ECS, the task ARN (a cancel stops that task).
+ * Never fatal: without them the command still runs, only those two guards are off.
+ */
+async function recordWorker(deps: WorkerDeps, log: Logger): Promise<void> {
+  const { config } = deps;
+  const commands = commandsOf(deps);
+  await commands
+    .recordWorker(config.accountId, config.commandId, config.taskToken, new Date().toISOString())
+    .catch((err: { name?: string }) => log.warn('worker not recorded', { error: err?.name ?? 'Error' }));
+  const taskArn = await ecsTaskArn(config.ecsMetadataUri, log);
+  if (taskArn)
+    await commands
+      .recordWorkerTask(config.accountId, config.commandId, taskArn)
+      .catch((err: { name?: string }) => log.warn('task ARN not recorded', { error: err?.name ?? 'Error' }));
 }
 
 const commandsOf = (deps: WorkerDeps) => new CommandRepository(deps.ddb, deps.config.commandsTable);
