@@ -84,6 +84,10 @@ export const ENV = {
   WEBHOOK_KMS_KEY_ID: 'FFAAS_WEBHOOK_KMS_KEY_ID',
   /** Local mode: how often due deliveries are looked for (ms). */
   WEBHOOK_POLL_MS: 'FFAAS_WEBHOOK_POLL_MS',
+  /** ARN of the workers' ECS cluster: the cancel handler stops a worker's task there (AWS only). */
+  WORKER_CLUSTER_ARN: 'FFAAS_WORKER_CLUSTER_ARN',
+  /** Sweeper: seconds a running worker may go without a heartbeat (WORKER_SILENT_TIMEOUT_SECONDS). */
+  WORKER_SILENT_SECONDS: 'FFAAS_WORKER_SILENT_SECONDS',
   /** Set per task by the state machine's RunTask container overrides. */
   COMMAND_ID: 'FFAAS_COMMAND_ID',
   ACCOUNT_ID: 'FFAAS_ACCOUNT_ID',
@@ -230,6 +234,12 @@ export const WORKER_CONTAINER_NAME = 'worker';
  */
 export const HEARTBEAT_INTERVAL_SECONDS = 20;
 export const STARTUP_TIMEOUT_SECONDS = { cpu: 300, gpu: 900 } as const satisfies Record<'cpu' | 'gpu', number>;
+/**
+ * The "worker silent while running" limit (docs/FAILURES.md): once a worker has recorded itself,
+ * a `heartbeat_at` older than this makes the sweeper fail its task as WORKER_LOST, so the Run
+ * state's Retry starts the command again. Checked by the sweeper's periodic run (every minute).
+ */
+export const WORKER_SILENT_TIMEOUT_SECONDS = 90;
 /**
  * Worker starts per command (`attempts` in the poll): a lost worker (no heartbeat, stopped
  * task, Spot interruption, local restart) is started again until this many have run.

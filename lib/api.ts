@@ -1,6 +1,7 @@
-import { Duration, Validations, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Validations, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -53,6 +54,8 @@ export interface FfaasApiProps {
   readonly webhookSecretKey: kms.IKey;
   /** The bus a cancel publishes the command's FAILED event on. */
   readonly eventBus: events.IEventBus;
+  /** The workers' cluster: cancel stops a worker's task there (ecs:StopTask, scoped to it). @default - no StopTask grant */
+  readonly workerCluster?: ecs.ICluster;
   /**
    * Environment every function gets (ENV names → values: tables, bucket, state machine, bus,
    * GPU switch). Names are not secrets; access is what the IAM grants below allow.
@@ -382,6 +385,21 @@ export class FfaasApi extends Construct {
       );
       // On the state machine's executions (arn:…:execution:<name>:*).
       props.stateMachine.grantExecution(fn, 'states:StopExecution');
+      // The worker's task, in the workers' cluster only (its ARN is recorded on the item).
+      if (props.workerCluster)
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['ecs:StopTask'],
+            resources: [
+              Stack.of(this).formatArn({
+                service: 'ecs',
+                resource: 'task',
+                resourceName: `${props.workerCluster.clusterName}/*`,
+              }),
+            ],
+            conditions: { ArnEquals: { 'ecs:cluster': props.workerCluster.clusterArn } },
+          }),
+        );
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['s3:DeleteObject'],

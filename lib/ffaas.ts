@@ -164,6 +164,8 @@ export class Ffaas extends Construct {
       [ENV.PRESETS_TABLE]: this.storage.presetsTable.tableName,
       [ENV.FILE_INGEST_STATE_MACHINE_ARN]: this.files.stateMachine.stateMachineArn,
       [ENV.RETENTION_DAYS]: String(this.storage.retentionDays),
+      // The cancel handler stops a worker's task there; the sweeper stops a silent worker's.
+      [ENV.WORKER_CLUSTER_ARN]: this.workers.cluster.clusterArn,
     };
     this.webhooks = new FfaasWebhooks(this, 'Webhooks', {
       eventBus: this.events.bus,
@@ -194,6 +196,7 @@ export class Ffaas extends Construct {
       webhookQueue: this.webhooks.retryQueue,
       webhookSecretKey: this.webhooks.secretKey,
       eventBus: this.events.bus,
+      workerCluster: this.workers.cluster,
       environment,
       throttle: props.apiThrottle,
       accountThrottle: props.apiAccountThrottle,

@@ -7,8 +7,9 @@
  * CANCELLED) comes first, so the command is final before anything is stopped: a QUEUED command's
  * execution then finds it no longer QUEUED at MarkProcessing and ends without a worker, and a
  * PROCESSING one's late RecordSuccess/RecordFailure finds it FAILED and changes nothing. Then the
- * execution is stopped (its task token dies, so the worker is killed: locally at once with its
- * process group, on AWS at its next heartbeat), the partial outputs are deleted and the FAILED
+ * execution is stopped (its task token dies; locally the worker's process group is killed at
+ * once), on AWS the worker's ECS task is stopped (StopTask: SIGTERM, FFmpeg stops within
+ * seconds), the account slot is given back, the partial outputs are deleted and the FAILED
  * event is published. Those three are best effort after the write: the command is cancelled
  * whatever they do, and a failure of one is logged, not answered.
  */
@@ -28,6 +29,14 @@ export interface CancelPorts {
   ): Promise<boolean>;
   /** Stop the command's execution (named by command_id); a missing or finished one is not an error. */
   stopExecution(commandId: string): Promise<void>;
+  /**
+   * Stop the worker's ECS task (its ARN recorded on the item by the worker) so FFmpeg stops
+   * within seconds instead of at the worker's next heartbeat. Absent where there is no ECS
+   * (local mode kills the worker's process group when the execution stops).
+   */
+  stopWorker?(taskArn: string): Promise<void>;
+  /** Give back the command's per-account slot (its stopped execution never reaches ReleaseSlot). */
+  releaseSlot?(accountId: string, commandId: string): Promise<void>;
   /** Delete whatever outputs were already stored. */
   discardOutputs(accountId: string, commandId: string): Promise<void>;
   publish(detail: CommandEventDetail): Promise<void>;
@@ -66,6 +75,17 @@ export async function cancelCommand(
     }
   };
   await bestEffort('stopping the execution', () => ports.stopExecution(commandId));
+  // Read after the cancel write: the worker records its task only while PROCESSING, so no ARN
+  // can appear after this read.
+  const stopWorker = ports.stopWorker;
+  if (stopWorker) {
+    await bestEffort('stopping the worker task', async () => {
+      const taskArn = (await ports.get(accountId, commandId))?.worker_task_arn;
+      if (taskArn) await stopWorker(taskArn);
+    });
+  }
+  const releaseSlot = ports.releaseSlot;
+  if (releaseSlot) await bestEffort('giving back the slot', () => releaseSlot(accountId, commandId));
   await bestEffort('discarding outputs', () => ports.discardOutputs(accountId, commandId));
   await bestEffort('publishing the event', () =>
     ports.publish({

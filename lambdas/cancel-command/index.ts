@@ -1,8 +1,9 @@
 /** POST /commands/{command_id}/cancel → the command as polled, FAILED / CANCELLED (409 when already finished). */
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { S3_KEYS } from '../../core/constants.ts';
+import { ENV, S3_KEYS } from '../../core/constants.ts';
 import { ApiError } from '../../core/api/errors.ts';
 import { isCommandId } from '../../core/api/ids.ts';
 import { toPollResponse } from '../../core/api/poll.ts';
@@ -16,9 +17,22 @@ import { required } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
 import { signedOutputUrls } from '../shared/outputs.ts';
 
+let ecs: ECSClient | undefined;
+
 export function cancelPorts(): CancelPorts {
   const commands = commandRepository();
+  const cluster = process.env[ENV.WORKER_CLUSTER_ARN];
   return {
+    // AWS: stop the worker's task now (SIGTERM; the worker aborts FFmpeg and exits).
+    ...(cluster
+      ? {
+          async stopWorker(taskArn: string) {
+            ecs ??= new ECSClient({});
+            await ecs.send(new StopTaskCommand({ cluster, task: taskArn, reason: 'ffaas: the command was cancelled' }));
+          },
+        }
+      : {}),
+    releaseSlot: async (accountId, commandId) => void (await commands.releaseSlot(accountId, commandId)),
     get: (accountId, commandId) => commands.get(accountId, commandId),
     markCancelled: (accountId, commandId, failure) => commands.cancel(accountId, commandId, failure),
     async stopExecution(commandId) {

@@ -88,6 +88,23 @@ describe('control: idempotency table', () => {
 });
 
 describe('control: cancel and usage', () => {
+  it("cancel may stop only tasks of the workers' cluster, and knows the cluster", () => {
+    const stopTask = statementsOf('cancel-command').filter((st) => asArray<string>(st.Action).includes('ecs:StopTask'));
+    expect(stopTask).toHaveLength(1);
+    const [st] = stopTask;
+    expect(asArray<string>(st.Action)).toEqual(['ecs:StopTask']);
+    const clusterArn = st.Condition.ArnEquals['ecs:cluster'];
+    expect(JSON.stringify(clusterArn)).toMatch(/FfaasWorkersCluster/);
+    expect(JSON.stringify(st.Resource)).toMatch(/:task\/".*FfaasWorkersCluster.*"\/\*/);
+    expect(JSON.stringify(st.Resource)).not.toMatch(/"\*"/);
+    const fns = resourcesOfType(template, 'AWS::Lambda::Function').filter(([id]) => /cancel/i.test(id));
+    expect(fns.length).toBeGreaterThan(0);
+    for (const [, fn] of fns)
+      expect(JSON.stringify(fn.Properties.Environment.Variables.FFAAS_WORKER_CLUSTER_ARN)).toMatch(
+        /FfaasWorkersCluster/,
+      );
+  });
+
   it('cancel may update the command, stop executions, delete outputs and publish events; usage only reads', () => {
     expect(actionsOf('cancel-command')).toEqual(
       expect.arrayContaining([
