@@ -143,3 +143,65 @@ export async function sweepCommand(
   await ports.releaseSlot(command.account_id, command.command_id);
   return swept ? 'swept' : 'already-terminal';
 }
+
+// ---- the "worker silent while running" limit (docs/FAILURES.md) ------------------------------
+
+/** What the silent-worker check reads of a command item. */
+export interface WorkerOnItem {
+  account_id: string;
+  command_id: string;
+  status: string;
+  task_token?: string;
+  heartbeat_at?: string;
+  worker_task_arn?: string;
+}
+
+/**
+ * Seconds the command's worker has been silent past `limitSeconds`, or null when it is not a
+ * silent running worker: only a PROCESSING command whose worker recorded itself (task token and
+ * heartbeat_at, lifecycle step recordWorker) is judged, so start-up (RunTask → the worker's
+ * first heartbeat) stays under the Run state's own start-up limit.
+ */
+export function silentSeconds(item: WorkerOnItem | null | undefined, now: Date, limitSeconds: number): number | null {
+  if (!item || item.status !== 'PROCESSING' || !item.task_token || !item.heartbeat_at) return null;
+  const last = Date.parse(item.heartbeat_at);
+  if (Number.isNaN(last)) return null;
+  const silent = (now.getTime() - last) / 1000;
+  return silent > limitSeconds ? Math.round(silent) : null;
+}
+
+export interface SilentWorkerPorts {
+  /** SendTaskFailure on the worker's task token; 'gone' when the token is no longer waiting. */
+  failTask(taskToken: string, error: ErrorStatus, cause: string): Promise<'failed' | 'gone'>;
+  /** Stop the worker's ECS task (a hung worker must not run beside its re-run); absent without ECS. */
+  stopTask?(taskArn: string): Promise<void>;
+  /** Lifecycle step forgetWorker, conditional on the token read. */
+  forgetWorker(accountId: string, commandId: string, taskToken: string): Promise<boolean>;
+}
+
+export type SilentOutcome = 'alive' | 'failed' | 'gone';
+
+/**
+ * The check for one command: a worker silent past the limit has its task failed as WORKER_LOST
+ * (the Run state's Retry then starts the command again, up to MAX_ATTEMPTS, and only then does it
+ * end FAILED / WORKER_LOST), its ECS task stopped, and is forgotten on the item, so the next
+ * attempt's worker is judged on its own heartbeats. A dead token (the attempt already ended)
+ * is only forgotten.
+ */
+export async function checkSilentWorker(
+  ports: SilentWorkerPorts,
+  item: WorkerOnItem | null | undefined,
+  now: Date,
+  limitSeconds: number,
+): Promise<SilentOutcome> {
+  const silent = silentSeconds(item, now, limitSeconds);
+  if (silent === null || !item?.task_token) return 'alive';
+  const outcome = await ports.failTask(
+    item.task_token,
+    'WORKER_LOST',
+    `The worker sent no heartbeat for ${silent} s (limit ${limitSeconds} s) and was stopped.`,
+  );
+  if (item.worker_task_arn && ports.stopTask) await ports.stopTask(item.worker_task_arn).catch(() => undefined);
+  await ports.forgetWorker(item.account_id, item.command_id, item.task_token);
+  return outcome;
+}

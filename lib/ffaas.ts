@@ -216,6 +216,7 @@ export class Ffaas extends Construct {
       commandsTable: this.storage.commandsTable,
       stateMachine: this.pipeline.stateMachine,
       eventBus: this.events.bus,
+      workerCluster: this.workers.cluster,
       environment,
       logRetention: props.logRetention,
       tracing: props.tracing,

@@ -1,12 +1,14 @@
 import { Duration } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { TABLE } from '../core/constants.ts';
+import { ENV, TABLE, WORKER_SILENT_TIMEOUT_SECONDS } from '../core/constants.ts';
 import { FfaasFunction } from './function.ts';
 
 /** Props of {@link FfaasSweeper}. */
@@ -17,8 +19,16 @@ export interface FfaasSweeperProps {
   readonly eventBus: events.IEventBus;
   /** Same environment as the API functions. */
   readonly environment: Record<string, string>;
-  /** How often the periodic check runs. @default Duration.minutes(5) */
+  /** How often the periodic check runs (it also enforces the silent-worker limit). @default Duration.minutes(1) */
   readonly interval?: Duration;
+  /**
+   * The "worker silent while running" limit: a running worker whose last heartbeat is older has
+   * its task failed as WORKER_LOST and re-run (docs/FAILURES.md).
+   * @default Duration.seconds(WORKER_SILENT_TIMEOUT_SECONDS)
+   */
+  readonly workerSilentTimeout?: Duration;
+  /** The workers' cluster: a silent worker's task is stopped there. @default - no StopTask */
+  readonly workerCluster?: ecs.ICluster;
   readonly logRetention?: logs.RetentionDays;
   readonly tracing?: boolean;
 }
@@ -41,7 +51,12 @@ export class FfaasSweeper extends Construct {
     super(scope, id);
     this.function = new FfaasFunction(this, 'Fn-sweeper', {
       handler: 'sweeper',
-      environment: props.environment,
+      environment: {
+        ...props.environment,
+        [ENV.WORKER_SILENT_SECONDS]: String(
+          (props.workerSilentTimeout ?? Duration.seconds(WORKER_SILENT_TIMEOUT_SECONDS)).toSeconds(),
+        ),
+      },
       timeout: Duration.seconds(120),
       logRetention: props.logRetention,
       tracing: props.tracing,
@@ -60,6 +75,25 @@ export class FfaasSweeper extends Construct {
       new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [props.stateMachine.stateMachineArn] }),
     );
     props.stateMachine.grantExecution(fn, 'states:DescribeExecution');
+    // The silent-worker check: read the command, fail the worker's task, stop its ECS task.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.commandsTable.tableArn] }),
+    );
+    props.stateMachine.grantTaskResponse(fn);
+    if (props.workerCluster)
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['ecs:StopTask'],
+          resources: [
+            Stack.of(this).formatArn({
+              service: 'ecs',
+              resource: 'task',
+              resourceName: `${props.workerCluster.clusterName}/*`,
+            }),
+          ],
+          conditions: { ArnEquals: { 'ecs:cluster': props.workerCluster.clusterArn } },
+        }),
+      );
     props.eventBus.grantPutEventsTo(fn);
 
     this.statusRule = new events.Rule(this, 'ExecutionEnded', {
@@ -73,8 +107,8 @@ export class FfaasSweeper extends Construct {
       targets: [new targets.LambdaFunction(fn, { retryAttempts: 8, maxEventAge: Duration.hours(2) })],
     });
     this.scheduleRule = new events.Rule(this, 'Schedule', {
-      description: 'ffaas: fail commands whose execution ended without recording it (missed events)',
-      schedule: events.Schedule.rate(props.interval ?? Duration.minutes(5)),
+      description: 'ffaas: fail commands whose execution ended without recording it; re-run silent workers',
+      schedule: events.Schedule.rate(props.interval ?? Duration.minutes(1)),
       targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
     });
   }

@@ -14,17 +14,21 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
 import {
   DescribeExecutionCommand,
   ListExecutionsCommand,
+  SendTaskFailureCommand,
   type ExecutionStatus,
   type SFNClient,
   type DescribeExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
-import { ENV, RECONCILE_AFTER_SECONDS } from '../../core/constants.ts';
+import { ENV, RECONCILE_AFTER_SECONDS, WORKER_SILENT_TIMEOUT_SECONDS } from '../../core/constants.ts';
 import {
+  checkSilentWorker,
   commandOfExecutionInput,
+  type SilentWorkerPorts,
   sweepCommand,
   type EndedExecution,
   type SweepOutcome,
@@ -69,6 +73,48 @@ export interface SweepSummary {
   swept: number;
   looked: number;
   failed: number;
+  /** Running workers silent past the limit whose task was failed (re-run by the Run state). */
+  silent: number;
+}
+
+/** Running executions looked at per scheduled run by the silent-worker check. */
+const MAX_RUNNING_CHECKED = 1000;
+const TOKEN_GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
+/** An execution's command never changes: remembered across warm invocations (bounded). */
+const commandOfExecution = new Map<string, { account_id: string; command_id: string } | null>();
+const COMMAND_CACHE_SIZE = 5000;
+let ecs: ECSClient | undefined;
+
+/** The silent-worker limit: FFAAS_WORKER_SILENT_SECONDS, else WORKER_SILENT_TIMEOUT_SECONDS. */
+export function workerSilentSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env[ENV.WORKER_SILENT_SECONDS]);
+  return Number.isFinite(n) && n > 0 ? n : WORKER_SILENT_TIMEOUT_SECONDS;
+}
+
+export function silentWorkerPorts(sfn: SFNClient = sfnClient()): SilentWorkerPorts {
+  const cluster = process.env[ENV.WORKER_CLUSTER_ARN];
+  return {
+    async failTask(taskToken, error, cause) {
+      try {
+        await sfn.send(new SendTaskFailureCommand({ taskToken, error, cause }));
+        return 'failed';
+      } catch (err) {
+        if (TOKEN_GONE.has((err as { name?: string })?.name ?? '')) return 'gone';
+        throw err;
+      }
+    },
+    ...(cluster
+      ? {
+          async stopTask(taskArn: string) {
+            ecs ??= new ECSClient({});
+            await ecs.send(
+              new StopTaskCommand({ cluster, task: taskArn, reason: 'ffaas: the worker stopped heartbeating' }),
+            );
+          },
+        }
+      : {}),
+    forgetWorker: (a, c, token) => commandRepository().forgetWorker(a, c, token),
+  };
 }
 
 let events: EventBridgeClient | undefined;
@@ -134,7 +180,7 @@ export async function sweepScheduled(
   sfn: SFNClient = sfnClient(),
 ): Promise<SweepSummary> {
   const stateMachineArn = required('stateMachineArn');
-  const summary: SweepSummary = { swept: 0, looked: 0, failed: 0 };
+  const summary: SweepSummary = { swept: 0, looked: 0, failed: 0, silent: 0 };
   const since = now.getTime() - SWEEP_LOOKBACK_SECONDS * 1000;
   const one = async (what: () => Promise<SweepOutcome>, commandId?: string) => {
     summary.looked++;
@@ -189,8 +235,56 @@ export async function sweepScheduled(
       return sweepCommand(ports, { account_id: item.account_id, command_id: item.command_id }, execution, now);
     }, item.command_id);
   }
+  await checkRunningWorkers(now, sfn, stateMachineArn, summary);
   logger.info('sweep done', { ...summary });
   return summary;
+}
+
+/**
+ * The "worker silent while running" limit: running executions started longer ago than the
+ * limit, their command's heartbeat_at older than it → the task is failed as WORKER_LOST (and
+ * the ECS task stopped), so the Run state's Retry starts the command again (docs/FAILURES.md).
+ */
+export async function checkRunningWorkers(
+  now: Date,
+  sfn: SFNClient,
+  stateMachineArn: string,
+  summary: SweepSummary,
+  ports: SilentWorkerPorts = silentWorkerPorts(sfn),
+): Promise<void> {
+  const limit = workerSilentSeconds();
+  let nextToken: string | undefined;
+  let seen = 0;
+  do {
+    const page = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', nextToken, maxResults: 100 }),
+    );
+    for (const x of page.executions ?? []) {
+      // Younger than the limit: its worker cannot have been silent that long.
+      if (!x.executionArn || (x.startDate && now.getTime() - x.startDate.getTime() < limit * 1000)) continue;
+      if (++seen > MAX_RUNNING_CHECKED) return;
+      try {
+        let command = commandOfExecution.get(x.executionArn);
+        if (command === undefined) {
+          const d = await sfn.send(new DescribeExecutionCommand({ executionArn: x.executionArn }));
+          command = commandOfExecutionInput(d.input);
+          if (commandOfExecution.size >= COMMAND_CACHE_SIZE) commandOfExecution.clear();
+          commandOfExecution.set(x.executionArn, command);
+        }
+        if (!command) continue;
+        const item = await commandRepository().get(command.account_id, command.command_id);
+        const outcome = await checkSilentWorker(ports, item, now, limit);
+        if (outcome === 'failed') {
+          summary.silent++;
+          logger.warn('silent worker stopped', { command_id: command.command_id, heartbeat_at: item?.heartbeat_at });
+        }
+      } catch (err) {
+        summary.failed++;
+        logger.error('silent-worker check failed', { execution: x.name, error: err as Error });
+      }
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
 }
 
 const isStatusChange = (e: SweeperEvent): e is ExecutionStatusChangeEvent =>

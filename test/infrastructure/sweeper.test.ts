@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resourcesOfType, synth } from './synth.ts';
+import { WORKER_SILENT_TIMEOUT_SECONDS } from '../../core/constants.ts';
+import { definitionOf, resourcesOfType, synth } from './synth.ts';
 
 const { template } = synth({ gpu: true });
 const rules = resourcesOfType(template, 'AWS::Events::Rule');
@@ -51,5 +52,40 @@ describe('sweeper (AWS side)', () => {
     );
     expect(actions).not.toContain('dynamodb:DeleteItem');
     expect(actions).not.toContain('states:StartExecution');
+  });
+});
+
+describe('sweeper: the silent-worker limit (AWS side)', () => {
+  const policies = resourcesOfType(template, 'AWS::IAM::Policy').filter(([, p]) =>
+    p.Properties.Roles.some((r: any) => JSON.stringify(r).includes('Sweeper')),
+  );
+  const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement as any[]);
+  const actions = statements.flatMap((s) => [s.Action].flat());
+
+  it('runs every minute with the limit in its environment', () => {
+    const [, rule] = rules.find(
+      ([, r]) => r.Properties.ScheduleExpression && r.Properties.Targets[0].Arn['Fn::GetAtt']?.[0] === sweeperFn[0],
+    )!;
+    expect(rule.Properties.ScheduleExpression).toBe('rate(1 minute)');
+    const env = sweeperFn[1].Properties.Environment.Variables;
+    expect(env.FFAAS_WORKER_SILENT_SECONDS).toBe(String(WORKER_SILENT_TIMEOUT_SECONDS));
+    expect(JSON.stringify(env.FFAAS_WORKER_CLUSTER_ARN)).toMatch(/FfaasWorkersCluster/);
+  });
+
+  it("may read the command, fail a worker's task token and stop tasks of the workers' cluster only", () => {
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'states:SendTaskFailure']));
+    const stop = statements.filter((s) => [s.Action].flat().includes('ecs:StopTask'));
+    expect(stop).toHaveLength(1);
+    expect(JSON.stringify(stop[0].Condition.ArnEquals['ecs:cluster'])).toMatch(/FfaasWorkersCluster/);
+    expect(JSON.stringify(stop[0].Resource)).not.toMatch(/"\*"/);
+  });
+
+  it("the Run states' Retry re-runs the WORKER_LOST the sweeper sends, so a silent worker is started again", () => {
+    const { asl } = definitionOf(template);
+    for (const name of ['RunOnFargate', 'RunOnGpu']) {
+      const rerun = asl.States[name].Retry.find((r: any) => r.ErrorEquals.includes('WORKER_LOST'));
+      expect(rerun, name).toBeDefined();
+      expect(rerun.ErrorEquals).toContain('States.HeartbeatTimeout');
+    }
   });
 });
