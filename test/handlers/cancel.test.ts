@@ -79,7 +79,7 @@ describe('cancel on AWS: the worker task is stopped', () => {
     const updates = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
     const release = updates.find((u) => (u.Key as Record<string, string>).command_id === SLOTS_SORT_KEY);
     expect(release?.UpdateExpression).toBe('DELETE #running :holder');
-    expect([...(release?.ExpressionAttributeValues?.[':holder'] as Set<string>)]).toEqual([ID]);
+    expect([...(release!.ExpressionAttributeValues![':holder'] as Set<string>)]).toEqual([ID]);
     expect(bus).toHaveReceivedCommandTimes(PutEventsCommand, 1);
   });
 
