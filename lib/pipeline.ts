@@ -334,9 +334,9 @@ export class FfaasPipeline extends Construct {
     ];
     // ---- faults: start-up limit, RunTask retries, re-runs of a lost worker (docs/FAILURES.md) ----
     // HeartbeatSeconds is the start-up limit: the worker heartbeats from its first line, so the
-    // first beat ends start-up (GPU from zero instances, cold image pull). The same limit then
-    // bounds a running worker's silence (beats every HEARTBEAT_INTERVAL_SECONDS); a shorter
-    // running-only limit would need a second state (docs/FAILURES.md).
+    // first beat ends start-up (GPU from zero instances, cold image pull). The shorter
+    // "silent while running" limit is the sweeper's: it fails a recorded worker's token with
+    // WORKER_LOST when its heartbeat_at is stale, which the re-run Retry below takes (docs/FAILURES.md).
     const runCommon = {
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       cluster: workers.cluster,
