@@ -6,11 +6,14 @@
  */
 import {
   BatchGetCommand,
+  type BatchGetCommandInput,
   type BatchGetCommandOutput,
   DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
   ScanCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -26,7 +29,7 @@ import {
 import type { CommandItem, Progress, WorkerTimings } from '../core/types.ts';
 import type { ListCursorKey } from '../core/api/list.ts';
 import { ACQUIRE_SLOT, RELEASE_SLOT, SLOTS_ATTRIBUTE, SLOTS_SORT_KEY } from './account-slots.ts';
-import { isConditionFailure } from './errors.ts';
+import { isConditionFailure, unlessConditionFails } from './errors.ts';
 import { commandKey } from './keys.ts';
 import {
   attributeValue,
@@ -165,23 +168,19 @@ export class CommandRepository {
     const counts = await Promise.all(
       Array.from({ length: PENDING_SHARDS }, async (_, n) => {
         let count = 0;
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const out = await this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: T.pendingIndex,
-              KeyConditionExpression: '#shard = :shard',
-              FilterExpression: '#pk = :pk',
-              ExpressionAttributeNames: { '#shard': T.pendingPartitionKey, '#pk': T.partitionKey },
-              ExpressionAttributeValues: { ':shard': `pending#${n}`, ':pk': accountId },
-              Select: 'COUNT',
-              ExclusiveStartKey: startKey,
-            }),
-          );
-          count += out.Count ?? 0;
-          startKey = out.LastEvaluatedKey;
-        } while (startKey);
+        await this.queryPages(
+          {
+            IndexName: T.pendingIndex,
+            KeyConditionExpression: '#shard = :shard',
+            FilterExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#shard': T.pendingPartitionKey, '#pk': T.partitionKey },
+            ExpressionAttributeValues: { ':shard': `pending#${n}`, ':pk': accountId },
+            Select: 'COUNT',
+          },
+          (out) => {
+            count += out.Count ?? 0;
+          },
+        );
         return count;
       }),
     );
@@ -194,21 +193,17 @@ export class CommandRepository {
    */
   async listCreatedBetween(accountId: string, from: string, to: string): Promise<CommandItem[]> {
     const ids: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: T.byCreatedIndex,
-          KeyConditionExpression: '#pk = :pk AND #created BETWEEN :from AND :to',
-          ExpressionAttributeNames: { '#pk': T.partitionKey, '#created': T.byCreatedSortKey },
-          ExpressionAttributeValues: { ':pk': accountId, ':from': from, ':to': to },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const row of (out.Items as CommandItem[] | undefined) ?? []) ids.push(row.command_id);
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    await this.queryPages(
+      {
+        IndexName: T.byCreatedIndex,
+        KeyConditionExpression: '#pk = :pk AND #created BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#pk': T.partitionKey, '#created': T.byCreatedSortKey },
+        ExpressionAttributeValues: { ':pk': accountId, ':from': from, ':to': to },
+      },
+      (out) => {
+        for (const row of (out.Items as CommandItem[] | undefined) ?? []) ids.push(row.command_id);
+      },
+    );
     return this.getMany(accountId, ids);
   }
 
@@ -219,7 +214,7 @@ export class CommandRepository {
   async getMany(accountId: string, commandIds: string[]): Promise<CommandItem[]> {
     const found = new Map<string, CommandItem>();
     for (let i = 0; i < commandIds.length; i += 100) {
-      let request: Record<string, any> | undefined = {
+      let request: BatchGetCommandInput['RequestItems'] = {
         [this.tableName]: {
           Keys: commandIds.slice(i, i + 100).map((id) => commandKey(accountId, id)),
           ConsistentRead: true,
@@ -256,24 +251,41 @@ export class CommandRepository {
 
   private async queryPendingShard(shard: string, olderThan: string, limit: number): Promise<CommandItem[]> {
     const items: CommandItem[] = [];
+    await this.queryPages(
+      {
+        IndexName: T.pendingIndex,
+        KeyConditionExpression: '#p = :p AND #c < :c',
+        ExpressionAttributeNames: { '#p': T.pendingPartitionKey, '#c': T.pendingSortKey },
+        ExpressionAttributeValues: { ':p': shard, ':c': olderThan },
+        ScanIndexForward: true,
+      },
+      (out) => {
+        items.push(...((out.Items as CommandItem[] | undefined) ?? []));
+      },
+      () => limit - items.length,
+    );
+    return items;
+  }
+
+  /**
+   * Every page of a query on this table, handed to `onPage`; `room` (when given) is the most
+   * rows still wanted: the next page asks for no more, and paging stops at 0.
+   */
+  private async queryPages(
+    input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'Limit'>,
+    onPage: (out: QueryCommandOutput) => void,
+    room?: () => number,
+  ): Promise<void> {
     let startKey: Record<string, unknown> | undefined;
     do {
+      const limit = room?.();
+      if (limit !== undefined && limit <= 0) return;
       const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: T.pendingIndex,
-          KeyConditionExpression: '#p = :p AND #c < :c',
-          ExpressionAttributeNames: { '#p': T.pendingPartitionKey, '#c': T.pendingSortKey },
-          ExpressionAttributeValues: { ':p': shard, ':c': olderThan },
-          ScanIndexForward: true,
-          ExclusiveStartKey: startKey,
-          Limit: limit - items.length,
-        }),
+        new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey: startKey, Limit: limit }),
       );
-      items.push(...((out.Items as CommandItem[] | undefined) ?? []));
+      onPage(out);
       startKey = out.LastEvaluatedKey;
-    } while (startKey && items.length < limit);
-    return items;
+    } while (startKey);
   }
 
   /**
@@ -544,8 +556,8 @@ export class CommandRepository {
     const t = LIFECYCLE[step] as { to?: CommandStatus; set: readonly string[] };
     if (t.to && t.set.includes('status_key'))
       attributeValues[attributeValue('status_key')] = statusKey(accountId, t.to);
-    try {
-      await this.client.send(
+    return unlessConditionFails(() =>
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: commandKey(accountId, commandId),
@@ -554,12 +566,8 @@ export class CommandRepository {
           ExpressionAttributeNames: x.ExpressionAttributeNames,
           ExpressionAttributeValues: attributeValues,
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 }
 

@@ -9,3 +9,14 @@ export function isAwsError(err: unknown, name: string): boolean {
 
 /** A conditional write lost: the item was not in the state the condition asked for. */
 export const isConditionFailure = (err: unknown): boolean => isAwsError(err, 'ConditionalCheckFailedException');
+
+/** Runs a conditional write; false when its condition failed (the item was elsewhere), else rethrows. */
+export async function unlessConditionFails(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}

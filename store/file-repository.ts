@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../core/constants.ts';
 import type { FileErrorStatus, FileItem, FileProbe } from '../core/api/files.ts';
-import { isConditionFailure } from './errors.ts';
+import { unlessConditionFails } from './errors.ts';
 import { fileKey } from './keys.ts';
 import { attributeValue, expressionsFor, FILE_LIFECYCLE, type FileLifecycleStep } from './lifecycle.ts';
 
@@ -96,8 +96,8 @@ export class FileRepository {
     const x = expressionsFor(FILE_LIFECYCLE[step]);
     const attributeValues: Record<string, unknown> = { ...x.statusValues };
     for (const [attribute, value] of Object.entries(values)) attributeValues[attributeValue(attribute)] = value;
-    try {
-      await this.client.send(
+    return unlessConditionFails(() =>
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: fileKey(accountId, fileId),
@@ -106,12 +106,8 @@ export class FileRepository {
           ExpressionAttributeNames: x.ExpressionAttributeNames,
           ExpressionAttributeValues: attributeValues,
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   /** Remove the item (the objects go first, by the caller); returns the item that was removed. */
