@@ -120,8 +120,8 @@ export async function loadDefinition(opts: {
 
 async function definitionSourceHash(names: LocalResourceNames): Promise<string> {
   const cdkVersion = await installedVersion(REPO_ROOT, 'aws-cdk-lib');
-  // local/ too: the rendering lives there.
-  return sourceHash(REPO_ROOT, ['lib', 'core', 'local'], [JSON.stringify(names), cdkVersion]);
+  // local/ too: the rendering lives there; store/ too: the lifecycle and slot expressions.
+  return sourceHash(REPO_ROOT, ['lib', 'core', 'local', 'store'], [JSON.stringify(names), cdkVersion]);
 }
 
 // As a script (renderDefinitionInChild): `definition.ts <outfile> <names JSON>`.
