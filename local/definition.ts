@@ -95,7 +95,7 @@ export async function renderDefinitionInChild(names: LocalResourceNames): Promis
 
 /**
  * The rendered ASL, from `$cacheDir/state-machine.asl.json` when that was rendered from the same
- * sources (hash of lib/, core/, local/, the names and the aws-cdk-lib version), else rendered
+ * sources (hash of lib/, core/, local/, store/, the names and the aws-cdk-lib version), else rendered
  * now (in a child process unless `inProcess`) and cached. `fromCache` says which.
  */
 export async function loadDefinition(opts: {
