@@ -75,7 +75,7 @@ describe('renderStateMachine', () => {
     const asl = renderStateMachine(synth, NAMES);
     const text = JSON.stringify(asl);
     expect(text).not.toMatch(/"Ref"|Fn::/);
-    expect(asl.StartAt).toBe(STATE.MarkProcessing);
+    expect(asl.StartAt).toBe(STATE.UseAccountSlots);
     expect(asl.States[STATE.MarkProcessing].Parameters.TableName).toBe('cmds-x');
     expect(asl.States[STATE.RunOnFargate].Parameters.Cluster).toBe(
       'arn:aws:ecs:us-east-1:000000000000:cluster/cluster-x',
