@@ -6,6 +6,8 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -74,8 +76,6 @@ function cli(
   });
 }
 
-const hasRoute = (method: string, p: string) => Boolean(openapi.paths[`/api/v1${p}`]?.[method]);
-
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'ffaas-users-'));
   env = { FFAAS_DATA_DIR: dataDir, FFAAS_ALLOW_PRIVATE_URLS: '1' };
@@ -137,6 +137,17 @@ describe('ffaas run -- ffmpeg … against local mode', () => {
   beforeAll(async () => {
     cwd = await mkdtemp(path.join(tmpdir(), 'ffaas-run-'));
     await copyFile(path.join(fixtures.dir, 'video.mp4'), path.join(cwd, 'input.mp4'));
+    await run('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=duration=3:size=160x120:rate=25',
+      '-pix_fmt',
+      'yuv420p',
+      path.join(cwd, 'clip3s.mp4'),
+    ]);
   });
   afterAll(async () => cwd && rm(cwd, { recursive: true, force: true }));
 
@@ -178,25 +189,98 @@ describe('ffaas run -- ffmpeg … against local mode', () => {
     expect(existsSync(path.join(dataDir, 'cli-key'))).toBe(true);
   });
 
-  it('uploads a local input through the files API, or says there is none', async () => {
+  it('uploads a local input through the files API and writes the output file next to the user', async () => {
     const r = await cli(['run', '--', 'ffmpeg', '-i', 'input.mp4', '-frames:v', '1', 'frame.png'], cwd);
-    if (hasRoute('post', '/files/upload-url')) {
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain('wrote frame.png');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('uploading input.mp4');
+    expect(r.stderr).toContain('wrote frame.png');
+    const { stdout } = await run('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=width',
+      '-of',
+      'csv=p=0',
+      path.join(cwd, 'frame.png'),
+    ]);
+    expect(Number(stdout.trim())).toBe(160);
+    // The input went through the files API: it is a stored file of the CLI's account now.
+    const files = await cli(['files', 'list', '--json'], cwd);
+    expect(files.code, files.stderr).toBe(0);
+    expect(JSON.parse(files.stdout).files.map((f: { filename: string }) => f.filename)).toContain('input.mp4');
+  });
+
+  it('downloads an HLS playlist with every segment it names, next to the user, playable', async () => {
+    const r = await cli(
+      [
+        'run',
+        '--json',
+        '--',
+        'ffmpeg',
+        '-i',
+        'clip3s.mp4',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-g',
+        '25',
+        '-an',
+        '-f',
+        'hls',
+        '-hls_time',
+        '1',
+        '-hls_playlist_type',
+        'vod',
+        '-hls_segment_filename',
+        'hls/seg_%03d.ts',
+        'hls/index.m3u8',
+      ],
+      cwd,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as {
+      command: { output_files: Record<string, { file_count: number }> };
+      downloaded: string[];
+    };
+    const segments = result.downloaded.filter((f) => f.endsWith('.ts'));
+    expect(result.downloaded[0]).toBe('hls/index.m3u8');
+    expect(segments.length).toBeGreaterThanOrEqual(2);
+    expect(result.downloaded.length).toBe(result.command.output_files.out_index!.file_count);
+    for (const s of segments) expect(s).toMatch(/^hls\/seg_\d{3}\.ts$/);
+    // FFmpeg reads the downloaded playlist and its segments back: 3 seconds of video.
+    const { stdout } = await run('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=duration',
+      '-of',
+      'csv=p=0',
+      path.join(cwd, 'hls', 'index.m3u8'),
+    ]);
+    expect(Number(stdout.trim())).toBeGreaterThan(2.5);
+  });
+
+  it('downloads an image sequence (%03d) with all its files into the directory named', async () => {
+    const r = await cli(['run', '--', 'ffmpeg', '-i', media.url('/video.mp4'), '-vf', 'fps=5', 'frames/%03d.png'], cwd);
+    expect(r.code, r.stderr).toBe(0);
+    const written = [...r.stderr.matchAll(/wrote (\S+)/g)].map((m) => m[1]);
+    expect(written.length).toBeGreaterThanOrEqual(4);
+    expect(written[0]).toBe('frames/001.png');
+    expect(written).toEqual(written.map((_, i) => `frames/${String(i + 1).padStart(3, '0')}.png`));
+    for (const f of written) {
       const { stdout } = await run('ffprobe', [
         '-v',
         'error',
         '-show_entries',
-        'stream=width',
+        'stream=width,height',
         '-of',
         'csv=p=0',
-        path.join(cwd, 'frame.png'),
+        path.join(cwd, f!),
       ]);
-      expect(Number(stdout.trim())).toBeGreaterThan(0);
-    } else {
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain('this server has no files API, so input.mp4 cannot be uploaded');
+      expect(stdout.trim()).toBe('160,120');
     }
+    expect(existsSync(path.join(cwd, 'frames', '%03d.png'))).toBe(false);
   });
 
   it("exits non-zero with FFmpeg's own stderr when the command fails", async () => {
@@ -208,9 +292,30 @@ describe('ffaas run -- ffmpeg … against local mode', () => {
     expect(r.stderr).toContain('FAILED (FFMPEG_FAILED)');
     expect(r.stderr).toContain('invalid profile: bogus');
     expect(existsSync(path.join(cwd, 'bad.mp4'))).toBe(false);
+    // --json: the failed command on stdout for scripts, the same exit code.
+    const json = await cli(
+      [
+        'run',
+        '--json',
+        '--',
+        'ffmpeg',
+        '-i',
+        media.url('/video.mp4'),
+        '-c:v',
+        'libx264',
+        '-profile:v',
+        'bogus',
+        'bad.mp4',
+      ],
+      cwd,
+    );
+    expect(json.code).toBe(1);
+    const out = JSON.parse(json.stdout) as { command: { status: string; error_status: string }; downloaded: string[] };
+    expect(out.command).toMatchObject({ status: 'FAILED', error_status: 'FFMPEG_FAILED' });
+    expect(out.downloaded).toEqual([]);
   });
 
-  it('Ctrl-C cancels the running command (or says the server cannot)', async () => {
+  it('Ctrl-C cancels the running command: it ends FAILED / CANCELLED on the server, exit 130', async () => {
     let sent = false;
     const r = await cli(
       [
@@ -236,18 +341,16 @@ describe('ffaas run -- ffmpeg … against local mode', () => {
     expect(sent).toBe(true);
     expect(r.code).toBe(130);
     const id = /command ([0-9a-f-]{36}) submitted/.exec(r.stderr)![1]!;
-    if (hasRoute('post', '/commands/{command_id}/cancel')) {
-      const cliKey = (await readFile(path.join(dataDir, 'cli-key'), 'utf8')).trim();
-      const final = await new FfaasClient({ baseUrl: local.url, apiKey: cliKey }).waitForCommand(id, {
-        initialDelayMs: 200,
-        maxDelayMs: 1000,
-        timeoutMs: 30_000,
-      });
-      expect(final.status).toBe('FAILED');
-      expect(String(final.error_status)).toBe('CANCELLED');
-    } else {
-      expect(r.stderr).toContain(`this server cannot cancel commands: ${id} keeps running`);
-    }
+    expect(r.stderr).toContain(`cancelling ${id}`);
+    const cliKey = (await readFile(path.join(dataDir, 'cli-key'), 'utf8')).trim();
+    const final = await new FfaasClient({ baseUrl: local.url, apiKey: cliKey }).waitForCommand(id, {
+      initialDelayMs: 200,
+      maxDelayMs: 1000,
+      timeoutMs: 30_000,
+    });
+    expect(final.status).toBe('FAILED');
+    expect(String(final.error_status)).toBe('CANCELLED');
+    expect(existsSync(path.join(cwd, 'long.mp4'))).toBe(false);
   }, 90_000);
 
   it('commands list/get/logs with --json, and errors that say what to do', async () => {
@@ -269,7 +372,66 @@ describe('ffaas run -- ffmpeg … against local mode', () => {
     const help = await cli(['run', '--help'], cwd);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Ctrl-C cancels');
+    // Every command has its --help; a wrong or missing action says which exist and where help is.
+    for (const [group, says] of [
+      ['commands', 'ffaas commands logs ID'],
+      ['files', 'ffaas files upload PATH'],
+      ['webhooks', 'ffaas webhooks test'],
+      ['keys', 'ffaas keys create --name NAME'],
+    ] as const) {
+      const h = await cli([group, '--help'], cwd);
+      expect(h.code).toBe(0);
+      expect(h.stdout).toContain(says);
+      const wrong = await cli([group, 'frobnicate'], cwd);
+      expect(wrong.code, `${group} frobnicate`).toBe(2);
+      expect(wrong.stderr).toContain(`(ffaas ${group} --help)`);
+    }
+    const unknown = await cli(['transcode'], cwd);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('ffaas --help');
+    const noArgs = await cli(['run'], cwd);
+    expect(noArgs.code).toBe(2);
+    expect(noArgs.stderr).toContain('ffaas run -- ffmpeg -i in.mp4 out.webm');
+    const noFile = await cli(['run', '--', 'ffmpeg', '-i', 'missing.mp4', 'out.mp4'], cwd);
+    expect(noFile.code).toBe(2);
+    expect(noFile.stderr).toContain('input missing.mp4 is neither a file here nor a URL');
+    const noLocal = await cli(['commands', 'list'], cwd, { extraEnv: { FFAAS_DATA_DIR: path.join(cwd, 'nowhere') } });
+    expect(noLocal.code).toBe(2);
+    expect(noLocal.stderr).toContain('start it with `npm start`');
   });
+
+  it('webhooks set/show/test: the test command is delivered, signed, to the URL set', async () => {
+    const received: { headers: Record<string, unknown>; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    try {
+      const noneYet = await cli(['webhooks', 'test'], cwd);
+      expect(noneYet.code).toBe(2);
+      expect(noneYet.stderr).toContain('no webhook set: ffaas webhooks set URL');
+      const set = await cli(['webhooks', 'set', hook, '--json'], cwd);
+      expect(set.code, set.stderr).toBe(0);
+      expect(JSON.parse(set.stdout)).toMatchObject({ success: true, url: hook, secret: expect.any(String) });
+      const show = await cli(['webhooks', 'show'], cwd);
+      expect(show.stdout).toContain(`${hook} (active)`);
+      const test = await cli(['webhooks', 'test', '--json'], cwd);
+      expect(test.code, test.stderr).toBe(0);
+      const out = JSON.parse(test.stdout) as { command_id: string; deliveries: unknown };
+      expect(JSON.stringify(out.deliveries)).toContain('"status"');
+      const delivered = received.find((r) => r.body.includes(out.command_id));
+      expect(delivered, JSON.stringify(received)).toBeDefined();
+      expect(Object.keys(delivered!.headers).some((h) => /signature/i.test(h))).toBe(true);
+    } finally {
+      await new Promise((r) => receiver.close(r));
+    }
+  }, 90_000);
 });
 
 /** Gray pixels of a PNG, via Debian's ffmpeg, to check a screenshot is not blank. */
