@@ -62,6 +62,8 @@ export const ENV = {
   URL_SECRET_ARN: 'FFAAS_URL_SECRET_ARN',
   /** Origin of the public API (`https://api.example.com/prod`); default: derived from the request. */
   PUBLIC_URL: 'FFAAS_PUBLIC_URL',
+  /** The one browser origin (the deployed console's) the API answers CORS requests of; unset: none. */
+  CORS_ORIGIN: 'FFAAS_CORS_ORIGIN',
   /** Files and presets (issue 10). */
   FILES_TABLE: 'FFAAS_FILES_TABLE',
   PRESETS_TABLE: 'FFAAS_PRESETS_TABLE',

@@ -20,6 +20,7 @@ import {
   routePaths,
   type RouteHandlerName,
 } from '../core/routes.ts';
+import { acknowledgePreflights, corsPreflight } from './console-site.ts';
 import { FfaasFunction } from './function.ts';
 import { BUCKET_PREFIX } from './storage.ts';
 
@@ -75,6 +76,12 @@ export interface FfaasApiProps {
    * @default Duration.seconds(0)
    */
   readonly authorizerCacheTtl?: Duration;
+  /**
+   * A browser origin allowed to call the API (the console's site, `https://…`): CORS preflights
+   * on every resource and the Access-Control-Allow-Origin header on every answer.
+   * @default - none: no CORS
+   */
+  readonly corsOrigin?: string;
   /** Name of the stage (first path segment of the URL). @default 'prod' */
   readonly stageName?: string;
   /** Retention of the access and function logs. @default logs.RetentionDays.ONE_MONTH */
@@ -194,7 +201,9 @@ export class FfaasApi extends Construct {
     for (const handler of ROUTE_HANDLERS) {
       fns[handler] = new FfaasFunction(this, `Fn-${handler}`, {
         handler,
-        environment: props.environment,
+        environment: props.corsOrigin
+          ? { ...props.environment, [ENV.CORS_ORIGIN]: props.corsOrigin }
+          : props.environment,
         memorySize: MEMORY[handler] ?? 256,
         timeout: Duration.seconds(20),
         logRetention,
@@ -237,6 +246,7 @@ export class FfaasApi extends Construct {
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
       // POST /files/upload: multipart bodies reach the Lambda base64-encoded, byte for byte.
       binaryMediaTypes: [...BINARY_MEDIA_TYPES],
+      ...(props.corsOrigin ? { defaultCorsPreflightOptions: corsPreflight(props.corsOrigin) } : {}),
       // The account-level role API Gateway needs to write logs; kept on delete because it is a
       // per-region setting other APIs of the account may rely on.
       cloudWatchRole: true,
@@ -285,6 +295,8 @@ export class FfaasApi extends Construct {
       }
     }
 
+    if (props.corsOrigin) acknowledgePreflights(this.restApi);
+
     // control (issue 12): one usage plan; each account's key in it gets this throttle of its own.
     if (props.accountThrottle !== false) {
       this.usagePlan = this.restApi.addUsagePlan('AccountUsagePlan', {
@@ -304,6 +316,7 @@ export class FfaasApi extends Construct {
         responseHeaders: {
           'Content-Type': "'application/json'",
           ...(r.retryAfterSeconds !== undefined ? { 'Retry-After': `'${r.retryAfterSeconds}'` } : {}),
+          ...(props.corsOrigin ? { 'Access-Control-Allow-Origin': `'${props.corsOrigin}'` } : {}),
         },
         templates: { 'application/json': gatewayErrorTemplate(r.code, r.message) },
       });

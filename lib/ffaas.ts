@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { ENV, LIMITS } from '../core/constants.ts';
 import { CONTROL_ENV } from '../core/control/settings.ts';
 import { FfaasApi, type FfaasApiThrottle } from './api.ts';
+import { FfaasConsoleSite } from './console-site.ts';
 import { FfaasEvents } from './events.ts';
 import { FfaasFiles } from './files.ts';
 import { acknowledgeNagFindings } from './nag.ts';
@@ -79,6 +80,12 @@ export interface FfaasProps {
   readonly logRetention?: logs.RetentionDays;
   /** Notified when webhook deliveries land in the dead-letter queue. @default - the alarm has no action */
   readonly webhookAlarmTopic?: sns.ITopic;
+  /**
+   * The web console as a static site (S3 + CloudFront, lib/console-site.ts), opening connected to
+   * this API, which then answers CORS requests from the console's origin.
+   * @default false
+   */
+  readonly console?: boolean;
 }
 
 /**
@@ -98,6 +105,8 @@ export class Ffaas extends Construct {
   readonly sweeper: FfaasSweeper;
   /** Alarms (to the alarm topic) and the dashboard. */
   readonly monitoring: FfaasMonitoring;
+  /** The console's static site (prop `console`). */
+  readonly consoleSite?: FfaasConsoleSite;
   /** Whether the GPU workers exist. */
   readonly gpuEnabled: boolean;
 
@@ -173,7 +182,9 @@ export class Ffaas extends Construct {
     environment[ENV.WEBHOOK_DELIVERIES_TABLE] = this.webhooks.deliveriesTable.tableName;
     environment[ENV.WEBHOOK_QUEUE_URL] = this.webhooks.retryQueue.queueUrl;
     environment[ENV.WEBHOOK_KMS_KEY_ID] = this.webhooks.secretKey.keyArn;
+    if (props.console) this.consoleSite = new FfaasConsoleSite(this, 'Console', {});
     this.api = new FfaasApi(this, 'Api', {
+      corsOrigin: this.consoleSite?.url,
       commandsTable: this.storage.commandsTable,
       apiKeysTable: this.storage.apiKeysTable,
       filesTable: this.storage.filesTable,
@@ -194,6 +205,8 @@ export class Ffaas extends Construct {
       logRetention: props.logRetention,
       tracing: props.tracing,
     });
+    this.consoleSite?.deploy(this.api.restApi.url);
+    this.consoleSite?.allowBrowserAccess(this.storage.bucket);
     this.reconciler = new FfaasReconciler(this, 'Reconciler', {
       commandsTable: this.storage.commandsTable,
       stateMachine: this.pipeline.stateMachine,
