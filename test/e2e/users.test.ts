@@ -76,12 +76,49 @@ function cli(
   });
 }
 
+interface ConsoleSite {
+  origin: string;
+  config: unknown;
+  stop: () => Promise<void>;
+}
+let site: ConsoleSite;
+
+/** console/ as a static site of its own (what lib/console-site.ts deploys), with its config.json. */
+async function startConsoleSite(): Promise<ConsoleSite> {
+  const files: Record<string, [string, string]> = {
+    '/': ['console/index.html', 'text/html'],
+    '/console.js': ['console/console.js', 'text/javascript'],
+    '/console.css': ['console/console.css', 'text/css'],
+    '/vendor/hls.min.js': ['node_modules/hls.js/dist/hls.min.js', 'text/javascript'],
+  };
+  const self: ConsoleSite = { origin: '', config: null, stop: async () => undefined };
+  const server = createServer(async (req, res) => {
+    const p = new URL(req.url ?? '/', 'http://x').pathname;
+    if (p === '/config.json') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(self.config));
+      return;
+    }
+    const entry = files[p];
+    if (!entry) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': entry[1] }).end(await readFile(path.join(root, entry[0])));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  self.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  self.stop = () => new Promise<void>((r) => server.close(() => r()));
+  return self;
+}
+
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'ffaas-users-'));
   env = { FFAAS_DATA_DIR: dataDir, FFAAS_ALLOW_PRIVATE_URLS: '1' };
   fixtures = await makeFixtures({ names: ['video.mp4'] });
   media = await startFixtureServer({ dir: fixtures.dir });
+  // The console served from another origin (as the stack's static site is), which local mode
+  // then accepts by CORS; its config.json is filled in once local mode's URL is known.
+  site = await startConsoleSite();
+  env.FFAAS_CORS_ORIGIN = site.origin;
   local = await startLocalProcess(env);
+  site.config = { apiUrl: local.url };
   key = await createKey(env, 'users-e2e', 'acct-users');
   client = new FfaasClient({ baseUrl: local.url, apiKey: key });
   openapi = (await client.openapi()) as typeof openapi;
@@ -90,6 +127,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await local?.stop();
   await media?.stop();
+  await site?.stop();
   await fixtures?.cleanup();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
@@ -509,7 +547,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in headless Chromium', (
       expect((await grayStats(videoShot)).distinct).toBeGreaterThan(30);
 
       await page.click('nav button[data-tab="keys"]');
-      expect(await page.isVisible('#tab-keys pre')).toBe(true);
+      await page.waitForSelector('#keys tbody tr');
+      expect(await page.isVisible('#tab-keys #keys')).toBe(true);
       expect(await page.isVisible('#tab-commands')).toBe(false);
       expect(errors).toEqual([]);
       if (process.env.FFAAS_KEEP_SCREENSHOTS) await copyFile(commandsShot, process.env.FFAAS_KEEP_SCREENSHOTS);
@@ -518,6 +557,242 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in headless Chromium', (
     }
   }, 90_000);
 });
+
+/** Headless Debian Chromium with one page; `errors` collects the page's uncaught errors. */
+async function withPage(
+  fn: (page: import('playwright-core').Page, errors: string[], shots: string) => Promise<void>,
+): Promise<void> {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+  const shots = path.join(dataDir, 'screenshots');
+  await mkdir(shots, { recursive: true });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await fn(page, errors, shots);
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Width and height of a PNG (its IHDR), to check a screenshot is the page it should be. */
+async function pngSize(file: string): Promise<{ width: number; height: number }> {
+  const png = await readFile(file);
+  expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+}
+
+/** Screenshot of `selector` (or the page), checked to be a picture and not blank. */
+async function checkedShot(
+  page: import('playwright-core').Page,
+  file: string,
+  selector?: string,
+): Promise<{ mean: number; stddev: number; distinct: number }> {
+  if (selector) await page.locator(selector).screenshot({ path: file });
+  else await page.screenshot({ path: file, fullPage: true });
+  const size = await pngSize(file);
+  expect(size.width).toBeGreaterThan(selector ? 20 : 1000);
+  expect(size.height).toBeGreaterThan(20);
+  const stats = await grayStats(file);
+  expect(stats.stddev, file).toBeGreaterThan(5);
+  return stats;
+}
+
+describe.skipIf(!existsSync(CHROMIUM))(
+  'the web console in headless Chromium: every kind of output, files, webhooks, keys',
+  () => {
+    it('plays an image, an audio file and an HLS playlist in the page', async () => {
+      const run = (output: string, command: string) =>
+        client.run(
+          {
+            input_files: { in_video: media.url('/video.mp4') },
+            output_files: { out_x: output },
+            ffmpeg_command: command,
+          },
+          { initialDelayMs: 200, maxDelayMs: 1000 },
+        );
+      const image = await run('still.png', 'ffmpeg -i {{in_video}} -frames:v 1 {{out_x}}');
+      const audio = await run('sound.mp3', 'ffmpeg -i {{in_video}} -vn -c:a libmp3lame {{out_x}}');
+      const hls = await run(
+        'play.m3u8',
+        'ffmpeg -i {{in_video}} -c:v libx264 -preset ultrafast -g 5 -c:a aac -f hls -hls_time 0.4 -hls_playlist_type vod {{out_x}}',
+      );
+      for (const c of [image, audio, hls]) expect(c.status, c.error_message ?? '').toBe('SUCCESS');
+      await withPage(async (page, errors, shots) => {
+        await page.goto(`${local.url}/console/`);
+        await page.fill('#api-key', key);
+        await page.click('#connect button');
+        await page.waitForSelector('#conn-status:has-text("connected")');
+
+        await page.click(`tr[data-id="${image.command_id}"]`);
+        await page.waitForSelector('#outputs img');
+        const img = (await page.evaluate(`(async () => {
+        const img = document.querySelector('#outputs img');
+        const until = Date.now() + 10000;
+        while (!(img.complete && img.naturalWidth) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+        return { w: img.naturalWidth, h: img.naturalHeight };
+      })()`)) as { w: number; h: number };
+        expect(img).toEqual({ w: 160, h: 120 });
+        expect((await checkedShot(page, path.join(shots, 'image.png'), '#outputs img')).distinct).toBeGreaterThan(30);
+
+        await page.click(`tr[data-id="${audio.command_id}"]`);
+        await page.waitForSelector('#outputs audio');
+        const sound = (await page.evaluate(`(async () => {
+        const a = document.querySelector('#outputs audio');
+        const until = Date.now() + 15000;
+        while (a.readyState < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+        a.muted = true;
+        await a.play();
+        const start = a.currentTime;
+        while (a.currentTime - start < 0.2 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+        a.pause();
+        return { readyState: a.readyState, duration: a.duration, advanced: a.currentTime - start };
+      })()`)) as { readyState: number; duration: number; advanced: number };
+        expect(sound.readyState).toBeGreaterThanOrEqual(2);
+        expect(sound.duration).toBeGreaterThan(0.9);
+        expect(sound.advanced).toBeGreaterThan(0.1);
+
+        await page.click(`tr[data-id="${hls.command_id}"]`);
+        await page.waitForSelector('#outputs video');
+        const playlist = (await page.evaluate(`(async () => {
+        const v = document.querySelector('#outputs video');
+        const until = Date.now() + 20000;
+        while (v.readyState < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+        const readyState = v.readyState;
+        await v.play();
+        const start = v.currentTime;
+        while (v.currentTime - start < 0.3 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+        v.pause();
+        return { readyState, advanced: v.currentTime - start, width: v.videoWidth };
+      })()`)) as { readyState: number; advanced: number; width: number };
+        expect(playlist.readyState).toBeGreaterThanOrEqual(2);
+        expect(playlist.advanced).toBeGreaterThan(0.2);
+        expect(playlist.width).toBe(160);
+        expect((await checkedShot(page, path.join(shots, 'hls.png'), '#outputs video')).distinct).toBeGreaterThan(30);
+        expect(errors).toEqual([]);
+      });
+    }, 120_000);
+
+    it('uploads and deletes a stored file, sets a webhook and shows its deliveries, manages local keys', async () => {
+      await withPage(async (page, errors, shots) => {
+        await page.goto(`${local.url}/console/`);
+        await page.fill('#api-key', key);
+        await page.click('#connect button');
+        await page.waitForSelector('#conn-status:has-text("connected")');
+
+        // Files: upload through the page, see it STORED, delete it.
+        await page.click('nav button[data-tab="files"]');
+        await page.setInputFiles('#upload-file', path.join(fixtures.dir, 'video.mp4'));
+        await page.click('#upload button');
+        await page.waitForSelector('#upload-status:has-text("uploaded")');
+        const fileId = ((await page.textContent('#upload-status')) ?? '').replace('uploaded ', '').trim();
+        expect((await client.getFile(fileId)).filename).toBe('video.mp4');
+        await page.waitForSelector(`#files tr:has(code:text-is("${fileId}"))`);
+        await checkedShot(page, path.join(shots, 'files.png'));
+        await page.click(`#files tr:has(code:text-is("${fileId}")) button`);
+        await page.waitForSelector(`#files tr:has(code:text-is("${fileId}"))`, { state: 'detached' });
+        expect((await client.getFile(fileId).catch((e: FfaasApiError) => e)) as FfaasApiError).toMatchObject({
+          status: 404,
+        });
+
+        // Webhooks: the URL set in the page is the account's; a command's delivery shows up.
+        media.route('/hook', (req, res) => {
+          req.resume();
+          res.writeHead(200).end('ok');
+        });
+        const hook = media.url('/hook');
+        await page.click('nav button[data-tab="webhooks"]');
+        await page.fill('#webhook-url', hook);
+        await page.click('#webhook-form button');
+        await page.waitForSelector('#webhook-secret:has-text("Signing secret")');
+        await page.waitForSelector(`#webhook-config:has-text("${hook} (active)")`);
+        const done = await client.run(
+          {
+            input_files: { in_video: media.url('/video.mp4') },
+            output_files: { out_x: 'hooked.png' },
+            ffmpeg_command: 'ffmpeg -i {{in_video}} -frames:v 1 {{out_x}}',
+          },
+          { initialDelayMs: 200, maxDelayMs: 1000 },
+        );
+        const until = Date.now() + 30_000;
+        let shown = '';
+        const row = `#webhook-deliveries tr[data-command="${done.command_id}"]`;
+        while (!shown.includes('DELIVERED') && Date.now() < until) {
+          await page.click('nav button[data-tab="webhooks"]');
+          await page.waitForTimeout(500);
+          shown =
+            (await page
+              .locator(row)
+              .textContent({ timeout: 1000 })
+              .catch(() => '')) ?? '';
+        }
+        expect(shown).toContain('DELIVERED');
+        expect(shown).toContain('200');
+        await checkedShot(page, path.join(shots, 'webhooks.png'));
+        await client.deleteWebhook();
+
+        // Keys (local mode): the account's keys, one created and revoked from the page.
+        await page.click('nav button[data-tab="keys"]');
+        await page.waitForSelector('#keys tbody tr');
+        expect(await page.isVisible('#keys-cli')).toBe(false);
+        await page.fill('#key-name', 'from-the-console');
+        await page.click('#key-form button');
+        await page.waitForSelector('#new-key:has-text("shown only now")');
+        const created = /(ffsk_\S+)/.exec((await page.textContent('#new-key')) ?? '')![1]!;
+        const mine = new FfaasClient({ baseUrl: local.url, apiKey: created });
+        expect((await mine.listCommands()).commands.map((c) => c.command_id)).toContain(done.command_id);
+        await page.locator('#keys tbody tr', { hasText: 'from-the-console' }).locator('button').click();
+        await page.waitForSelector('#keys tbody tr:has-text("from-the-console") td:has-text("revoked")');
+        await expect(mine.listCommands()).rejects.toMatchObject({ status: 401 });
+        await checkedShot(page, path.join(shots, 'keys.png'));
+        // Without a valid key of the account, the keys route refuses.
+        const anonymous = await fetch(`${local.url}/console/api/keys`);
+        expect(anonymous.status).toBe(401);
+        expect(errors).toEqual([]);
+      });
+    }, 120_000);
+
+    it('served from another origin, it opens connected to the API its config.json names (CORS)', async () => {
+      await withPage(async (page, errors, shots) => {
+        await page.goto(`${site.origin}/`);
+        await page.waitForFunction(`document.querySelector('#base-url').value === ${JSON.stringify(local.url)}`);
+        await page.fill('#api-key', key);
+        await page.click('#connect button');
+        await page.waitForSelector('#conn-status:has-text("connected")');
+        await page.click('#submit button');
+        await page.waitForSelector('#submit-status:has-text("submitted")');
+        const id = ((await page.textContent('#submit-status')) ?? '').replace('submitted ', '').trim();
+        await page.waitForSelector(`tr[data-id="${id}"] td.SUCCESS`, { timeout: 60_000 });
+        await page.waitForSelector('#outputs video');
+        expect(await page.isVisible('#outputs video')).toBe(true);
+        await checkedShot(page, path.join(shots, 'elsewhere.png'));
+        // A preflight from the console's origin is answered for it alone.
+        const preflight = await fetch(`${local.url}/api/v1/commands`, {
+          method: 'OPTIONS',
+          headers: { origin: site.origin, 'access-control-request-method': 'GET' },
+        });
+        expect(preflight.status).toBe(204);
+        expect(preflight.headers.get('access-control-allow-origin')).toBe(site.origin);
+        expect(preflight.headers.get('access-control-allow-headers')).toContain('X-API-KEY');
+        expect(errors).toEqual([]);
+      });
+    }, 120_000);
+  },
+);
 
 /** ```sh test blocks of the user docs, run in order in one shell per document. */
 function testedBlocks(markdown: string, lang: string): string[] {
