@@ -5,7 +5,7 @@
  * Chromium with screenshots, and every example of the docs tagged for testing.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -794,14 +794,144 @@ describe.skipIf(!existsSync(CHROMIUM))(
   },
 );
 
-/** ```sh test blocks of the user docs, run in order in one shell per document. */
+/** The ```LANG test blocks of a user doc, in order. */
 function testedBlocks(markdown: string, lang: string): string[] {
   return [...markdown.matchAll(new RegExp('```' + lang + ' test\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
 }
 
+/**
+ * The documents whose `test` blocks run against local mode as they are (WEBHOOKS.md's need a
+ * delivery around them: their own test). Read at collection time, so a new tested doc runs.
+ */
+const DOCS_WITH_RUN_EXAMPLES = [
+  'README.md',
+  ...readdirSync(path.join(root, 'docs'))
+    .filter((f) => f.endsWith('.md') && f !== 'WEBHOOKS.md')
+    .sort()
+    .map((f) => `docs/${f}`),
+].filter((doc) => /^```(sh|python|ts) test$/m.test(readFileSync(path.join(root, doc), 'utf8')));
+
+/** README.md and every docs/*.md: the documents a user reads. */
+async function userDocs(): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  const docs = (await readdir(path.join(root, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`);
+  return ['README.md', ...docs.sort()];
+}
+
+/**
+ * What the docs write for a user's machine, made to run here: the default port is the test's
+ * local mode, and example.com (never fetched: traffic stays on loopback) is the fixture server.
+ */
+function forThisMachine(block: string): string {
+  return block
+    .replaceAll('http://127.0.0.1:8080', local.url)
+    .replaceAll('https://example.com/video.mp4', media.url('/video.mp4'));
+}
+
 describe("the docs' examples", () => {
-  it.each(['README.md', 'docs/CLI.md', 'docs/CLIENT.md'])(
-    'every `sh test` / `python test` block of %s runs against local mode',
+  it('every sh, python and ts block of README.md and docs/ is run by a test, or says why not', async () => {
+    const unmarked: string[] = [];
+    for (const doc of await userDocs()) {
+      const text = await readFile(path.join(root, doc), 'utf8');
+      for (const m of text.matchAll(/^```(sh|bash|shell|python|py|ts|typescript|js|javascript)\b(.*)$/gm)) {
+        const tag = m[2]!.trim();
+        if (tag !== 'test' && !/^no-test: \S.{10,}/.test(tag)) unmarked.push(`${doc}: \`\`\`${m[1]}${m[2]}`);
+      }
+    }
+    expect(unmarked).toEqual([]);
+  });
+
+  it("docs/WEBHOOKS.md's verification examples accept a real delivery, signed both ways", async () => {
+    const text = await readFile(path.join(root, 'docs/WEBHOOKS.md'), 'utf8');
+    const ts = testedBlocks(text, 'ts');
+    const py = testedBlocks(text, 'python');
+    expect(ts.length).toBe(2);
+    expect(py.length).toBe(1);
+    const received: { body: Buffer; headers: Record<string, string> }[] = [];
+    media.route('/verify', (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ body: Buffer.concat(chunks), headers: req.headers as Record<string, string> });
+        res.writeHead(200).end('ok');
+      });
+    });
+    const hooks = new FfaasClient({
+      baseUrl: local.url,
+      apiKey: await createKey(env, 'docs-webhooks', 'acct-docs-hooks'),
+    });
+    const { secret } = await hooks.setWebhook(media.url('/verify'));
+    const done = await hooks.run(
+      {
+        input_files: {},
+        output_files: { out_x: 'signed.png' },
+        ffmpeg_command: 'ffmpeg -filter_complex testsrc2=size=64x64 -frames:v 1 {{out_x}}',
+      },
+      { initialDelayMs: 200, maxDelayMs: 1000 },
+    );
+    const until = Date.now() + 30_000;
+    while (!received.some((r) => r.body.includes(done.command_id)) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 200));
+    const delivery = received.find((r) => r.body.includes(done.command_id))!;
+    expect(delivery).toBeDefined();
+
+    const tsDir = path.join(root, '.docs-examples');
+    await mkdir(tsDir, { recursive: true });
+    for (const [i, block] of ts.entries()) {
+      const script = path.join(tsDir, `webhooks-${i}.ts`);
+      // What the snippet expects around it (a receiver's raw body and headers), then what it computed.
+      const prelude = [
+        `const rawBody = Buffer.from(${JSON.stringify(delivery.body.toString('base64'))}, 'base64');`,
+        `const req = { headers: ${JSON.stringify(delivery.headers)} };`,
+        `const secret = ${JSON.stringify(secret)};`,
+        `process.env.WEBHOOK_SECRET = secret;`,
+      ].join('\n');
+      const epilogue = `\n// @ts-ignore\nconst verified = typeof ok !== 'undefined' ? ok : typeof payload === 'object' && payload !== null && payload.command_id === ${JSON.stringify(done.command_id)} || payload?.data?.command_id === ${JSON.stringify(done.command_id)};\nif (verified !== true) { console.error('not verified', typeof payload !== 'undefined' ? JSON.stringify(payload) : ''); process.exit(3); }\n`;
+      await writeFile(script, `${prelude}\n${block}${epilogue}`);
+      const r = await run(
+        process.execPath,
+        ['--import', pathToFileURL(path.join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, script],
+        { cwd: root, timeout: 60_000 },
+      ).catch((e: { stdout: string; stderr: string; code: number }) => e);
+      await rm(script, { force: true });
+      expect((r as { code?: number }).code ?? 0, `WEBHOOKS.md ts block ${i}:\n${block}\n${r.stdout}\n${r.stderr}`).toBe(
+        0,
+      );
+      // A forged body is refused by the same snippet.
+      const forged = `${prelude.replace(/^const rawBody = .*$/m, `const rawBody = Buffer.from(${JSON.stringify(delivery.body.toString('utf8').replace('SUCCESS', 'FAILED'))});`)}\n${block}${epilogue}`;
+      await writeFile(script, forged);
+      const f = await run(
+        process.execPath,
+        ['--import', pathToFileURL(path.join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, script],
+        { cwd: root, timeout: 60_000 },
+      ).catch((e: { stdout: string; stderr: string; code: number }) => e);
+      await rm(script, { force: true });
+      expect((f as { code?: number }).code ?? 0, `WEBHOOKS.md ts block ${i} with a forged body`).not.toBe(0);
+    }
+    const cwd = await mkdtemp(path.join(tmpdir(), 'ffaas-docs-hooks-'));
+    try {
+      const script = path.join(cwd, 'verify.py');
+      const prelude = [
+        'import base64',
+        'from requests.structures import CaseInsensitiveDict',
+        `raw_body = base64.b64decode(${JSON.stringify(delivery.body.toString('base64'))})`,
+        `secret = ${JSON.stringify(secret)}`,
+        'class request:',
+        `    headers = CaseInsensitiveDict(${JSON.stringify(delivery.headers)})`,
+      ].join('\n');
+      await writeFile(script, `${prelude}\n${py[0]}\nassert ok is True, 'not verified'\n`);
+      const r = await run('python3', [script], { cwd, timeout: 60_000 }).catch(
+        (e: { stdout: string; stderr: string; code: number }) => e,
+      );
+      expect((r as { code?: number }).code ?? 0, `WEBHOOKS.md python block:\n${r.stdout}\n${r.stderr}`).toBe(0);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+      await hooks.deleteWebhook();
+    }
+  }, 120_000);
+
+  it.each(DOCS_WITH_RUN_EXAMPLES)(
+    'every `sh test` / `python test` / `ts test` block of %s runs against local mode',
     async (doc) => {
       const text = await readFile(path.join(root, doc), 'utf8');
       const sh = testedBlocks(text, 'sh');
@@ -817,17 +947,16 @@ describe("the docs' examples", () => {
           `npx() { if [ "$1" = ffaas ]; then shift; node ${JSON.stringify(path.join(root, 'bin', 'ffaas.mjs'))} "$@"; else command npx "$@"; fi; }`,
         ].join('\n');
         const exampleEnv = { FFAAS_URL: local.url, FFAAS_API_KEY: key, INPUT_URL: media.url('/video.mp4') };
-        for (const [i, block] of sh.entries()) {
-          const script = path.join(cwd, `block-${i}.sh`);
-          await writeFile(script, `${prelude}\n${block}`);
+        // One shell per document, its blocks in order (a later block uses what an earlier one set).
+        if (sh.length > 0) {
+          const script = path.join(cwd, 'blocks.sh');
+          await writeFile(script, `${prelude}\n${sh.map(forThisMachine).join('\n')}`);
           const r = await run('bash', [script], {
             cwd,
             env: { ...process.env, ...env, ...exampleEnv },
-            timeout: 120_000,
+            timeout: 180_000,
           }).catch((e: { stdout: string; stderr: string; code: number }) => e);
-          expect((r as { code?: number }).code ?? 0, `${doc} sh block ${i}:\n${block}\n${r.stdout}\n${r.stderr}`).toBe(
-            0,
-          );
+          expect((r as { code?: number }).code ?? 0, `${doc} sh blocks:\n${r.stdout}\n${r.stderr}`).toBe(0);
         }
         for (const [i, block] of py.entries()) {
           const script = path.join(cwd, `block-${i}.py`);
