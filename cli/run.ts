@@ -170,7 +170,7 @@ async function downloadOutput(done: PollResponse, output: PlannedOutput, cwd: st
  * own); a server without it gets the consecutive numbers FFmpeg writes, from the first file's
  * name and file_count (one download token covers every file of the command).
  */
-async function downloadSequence(
+export async function downloadSequence(
   client: FfaasClient,
   done: PollResponse,
   output: PlannedOutput,
