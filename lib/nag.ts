@@ -81,20 +81,23 @@ function flatten(node: unknown): string {
 }
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
-/** The IAM5 findings (`Action::s3:Get*`, `Resource::<Bucket.Arn>/*`) of each Allow statement of a policy. */
-function wildcardFindings(node: iam.CfnPolicy): string[][] {
+/** Each Allow statement of a policy with its IAM5 findings (`Action::s3:Get*`, `Resource::<Bucket.Arn>/*`). */
+function wildcardFindings(node: iam.CfnPolicy): { statement: any; findings: string[] }[] {
   const doc = Stack.of(node).resolve(node.policyDocument) as { Statement?: any[] };
   return (doc.Statement ?? [])
     .filter((statement) => statement.Effect === 'Allow')
-    .map((statement) => [
-      ...asArray<string>(statement.Action)
-        .filter((a) => a.includes('*'))
-        .map((a) => `Action::${a}`),
-      ...asArray<unknown>(statement.Resource)
-        .map(flatten)
-        .filter((r) => r.includes('*'))
-        .map((r) => `Resource::${r}`),
-    ]);
+    .map((statement) => ({
+      statement,
+      findings: [
+        ...asArray<string>(statement.Action)
+          .filter((a) => a.includes('*'))
+          .map((a) => `Action::${a}`),
+        ...asArray<unknown>(statement.Resource)
+          .map(flatten)
+          .filter((r) => r.includes('*'))
+          .map((r) => `Resource::${r}`),
+      ],
+    }));
 }
 
 /**
@@ -105,7 +108,7 @@ export function acknowledgeGeneratedWildcards(scope: IConstruct, reason: string)
   Aspects.of(scope).add({
     visit(node: IConstruct) {
       if (!(node instanceof iam.CfnPolicy)) return;
-      const ids = [...new Set(wildcardFindings(node).flat())].map((f) => `AwsSolutions-IAM5[${f}]`);
+      const ids = [...new Set(wildcardFindings(node).flatMap((s) => s.findings))].map((f) => `AwsSolutions-IAM5[${f}]`);
       if (ids.length) ack(node, ...ids.map((id) => ({ id, reason })));
     },
   });
@@ -116,7 +119,7 @@ class AcknowledgeWildcards implements IAspect {
   visit(node: IConstruct): void {
     if (!(node instanceof iam.CfnPolicy)) return;
     const acks: Ack[] = [];
-    for (const findings of wildcardFindings(node)) {
+    for (const { statement, findings } of wildcardFindings(node)) {
       for (const finding of findings) {
         const byPattern = IAM5_REASONS.find((r) => r.finding.test(finding));
         const byPath =
