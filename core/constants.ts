@@ -293,6 +293,13 @@ export function taskSize(vcpu: VcpuCount): { cpu: number; memory: number } {
 export const S3_KEYS = {
   output: (accountId: string, commandId: string, fileName: string) => `outputs/${accountId}/${commandId}/${fileName}`,
   storedFile: (accountId: string, fileId: string, fileName: string) => `files/${accountId}/${fileId}/${fileName}`,
+  /**
+   * An input the service stored for one command (Rendobar's inline `{content}`): under the
+   * account's `files/` prefix, where the worker reads stored inputs, and removed with the
+   * command's files (cancel, DELETE …/files) or by the `files/` lifecycle rule.
+   */
+  commandInput: (accountId: string, commandId: string, fileName: string) =>
+    `files/${accountId}/commands/${commandId}/${fileName}`,
 } as const;
 
 export const API_KEY_PREFIX = 'ffsk_';

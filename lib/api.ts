@@ -100,6 +100,7 @@ const MEMORY: Partial<Record<RouteHandlerName, number>> = {
   'rendobar-validate': 512,
   // Holds the multipart body (up to LIMITS.maxUploadBodyBytes, base64) and the parsed file.
   'upload-file': 512,
+  'rendobar-assets': 512,
   'execute-preset': 512,
   presets: 512,
 };
@@ -398,14 +399,18 @@ export class FfaasApi extends Construct {
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['s3:DeleteObject'],
-          resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)],
+          // files/: the inputs the service stored for the command (S3_KEYS.commandInput).
+          resources: [
+            props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`),
+            props.bucket.arnForObjects(`${BUCKET_PREFIX.files}*`),
+          ],
         }),
       );
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['s3:ListBucket'],
           resources: [props.bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [`${BUCKET_PREFIX.outputs}*`] } },
+          conditions: { StringLike: { 's3:prefix': [`${BUCKET_PREFIX.outputs}*`, `${BUCKET_PREFIX.files}*`] } },
         }),
       );
       props.eventBus.grantPutEventsTo(fn);
@@ -473,7 +478,7 @@ export class FfaasApi extends Construct {
         fn.addToRolePolicy(
           new iam.PolicyStatement({
             actions: ['s3:DeleteObject'],
-            resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)],
+            resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`), filesPrefix],
           }),
         );
       },
@@ -525,9 +530,21 @@ export class FfaasApi extends Construct {
           }),
         );
       },
-      'rendobar-submit-job': submitWithFiles,
+      // Inline {content} inputs are stored under files/ before the command is recorded.
+      'rendobar-submit-job': (fn) => {
+        submitWithFiles(fn);
+        fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [filesPrefix] }));
+      },
       'rendobar-get-job': (fn) => (read(fn), downloads(fn)),
       'rendobar-validate': none,
+      'rendobar-cancel-job': cancel,
+      // Uploads as upload-file does; GET reads the item, content signs a GET of the object.
+      'rendobar-assets': (fn) => {
+        fn.addToRolePolicy(filesTable(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem']));
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [filesPrefix] }),
+        );
+      },
       openapi: none,
     };
     for (const handler of ROUTE_HANDLERS) grants[handler](this.functions[handler]);

@@ -99,8 +99,11 @@ export interface AdaptedCommand {
   ffmpeg_command: string;
   max_command_run_seconds: number;
   compute: 'auto' | Compute;
-  /** Inline `{content}` inputs by alias (staged by the service, not downloaded). */
-  inline_inputs: Record<string, string>;
+  /**
+   * Inline `{content}` inputs by alias, with the file name they are staged under: the service
+   * stores each in the bucket and the worker reads it like a stored file (never downloaded).
+   */
+  inline_inputs: Record<string, { name: string; content: string }>;
   /** Aliases whose URL is a stand-in (inline content, validate's bare names): never fetched or URL-checked. */
   stand_ins: string[];
   /** The user's arguments as parsed (validate's `args`). */
@@ -164,7 +167,7 @@ export function adaptRendobarJob(
 
   const taken = new Set<string>();
   const input_files: Record<string, string> = {};
-  const inline_inputs: Record<string, string> = {};
+  const inline_inputs: AdaptedCommand['inline_inputs'] = {};
   const output_files: Record<string, string> = {};
   const stand_ins: string[] = [];
   /** inputs key → alias, made on first use. */
@@ -182,7 +185,7 @@ export function adaptRendobarJob(
     } else if (typeof source === 'string') input_files[alias] = source;
     else if ('url' in source) input_files[alias] = source.url;
     else {
-      inline_inputs[alias] = source.content;
+      inline_inputs[alias] = { name, content: source.content };
       // A stand-in URL for the checker; the service stages the content instead of fetching it.
       input_files[alias] = `https://inline.invalid/${encodeURIComponent(name)}`;
       stand_ins.push(alias);
@@ -345,6 +348,83 @@ export function jobIdOf(commandId: string): string {
 /** The command id a job id names (`job_<uuid>` or the bare uuid). */
 export function commandIdOfJob(jobId: string): string {
   return jobId.startsWith(JOB_ID_PREFIX) ? jobId.slice(JOB_ID_PREFIX.length) : jobId;
+}
+
+// --- uploads (assets) ----------------------------------------------------------------------------
+
+/** Asset ids are a stored file's id with Rendobar's `asset_` prefix. */
+export const ASSET_ID_PREFIX = 'asset_';
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+
+export function assetIdOf(fileId: string): string {
+  return `${ASSET_ID_PREFIX}${fileId}`;
+}
+
+/** The file id an asset id names (`asset_<uuid>` or the bare uuid). */
+export function fileIdOfAsset(assetId: string): string {
+  return assetId.startsWith(ASSET_ID_PREFIX) ? assetId.slice(ASSET_ID_PREFIX.length) : assetId;
+}
+
+/** An asset's content URL: usable as an input (by its own account) and fetchable with the key. */
+export function assetContentUrl(base: string, fileId: string): string {
+  return `${base}/assets/${assetIdOf(fileId)}/content`;
+}
+
+/**
+ * The stored file an input URL names when it is one of this service's asset content URLs
+ * (`<base>/assets/asset_<id>/content`), else null. The worker then reads the object from the
+ * bucket: the URL is never fetched, and another account's asset is refused like its file id.
+ */
+export function assetContentRef(value: string, base: string): { fileId: string } | null {
+  if (!value.startsWith(`${base}/assets/`)) return null;
+  const m = new RegExp(`^/assets/(?:${ASSET_ID_PREFIX})?(${UUID})/content$`).exec(value.slice(base.length));
+  return m ? { fileId: m[1]! } : null;
+}
+
+export const RENDOBAR_ASSET_STATUSES = ['processing', 'ready', 'failed'] as const;
+
+export const RendobarAssetSchema = z.object({
+  id: z.string().meta({ description: 'asset_<file id>' }),
+  url: z.string().meta({ description: 'Content URL: pass it as an input of a job of the same account.' }),
+  filename: z.string(),
+  type: z.enum(RENDOBAR_FILE_TYPES),
+  size: z.int().nullable(),
+  status: z.enum(RENDOBAR_ASSET_STATUSES).meta({ description: 'Usable as an input once ready.' }),
+  createdAt: z.int(),
+  expiresAt: z.int().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type RendobarAsset = z.infer<typeof RendobarAssetSchema>;
+export const RendobarAssetResponseSchema = z.object({ data: RendobarAssetSchema });
+
+/** A stored file as Rendobar's asset. */
+export function toRendobarAsset(
+  item: {
+    file_id: string;
+    filename: string;
+    status: 'PROCESSING' | 'STORED' | 'FAILED';
+    created_at: string;
+    expire_at?: number;
+    size_bytes?: number;
+    error_status?: string;
+    error_message?: string;
+  },
+  base: string,
+): RendobarAsset {
+  const status = item.status === 'STORED' ? 'ready' : item.status === 'FAILED' ? 'failed' : 'processing';
+  return {
+    id: assetIdOf(item.file_id),
+    url: assetContentUrl(base, item.file_id),
+    filename: item.filename,
+    type: rendobarFileType(item.filename),
+    size: item.size_bytes ?? null,
+    status,
+    createdAt: ms(item.created_at) ?? 0,
+    expiresAt: typeof item.expire_at === 'number' ? item.expire_at * 1000 : null,
+    ...(status === 'failed'
+      ? { error: { code: item.error_status ?? 'INTERNAL_ERROR', message: item.error_message ?? 'the upload failed' } }
+      : {}),
+  };
 }
 
 export function rendobarStatus(item: Pick<CommandItem, 'status' | 'error_status'>): RendobarStatus {

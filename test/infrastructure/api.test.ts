@@ -197,7 +197,11 @@ describe('API: functions', () => {
 
     const del = statementsOfRole(template, roleOf(fnIdOf('delete-command-files')));
     const delS3 = del.filter((s) => asArray<string>(s.Action).includes('s3:DeleteObject'));
-    expect(delS3.flatMap((s) => asArray<any>(s.Resource)).map((r) => r['Fn::Join'][1].at(-1))).toEqual(['/outputs/*']);
+    // files/*: the inputs the service stored for the command (Rendobar's inline content).
+    expect(delS3.flatMap((s) => asArray<any>(s.Resource)).map((r) => r['Fn::Join'][1].at(-1))).toEqual([
+      '/outputs/*',
+      '/files/*',
+    ]);
 
     expect(
       actionsOf(fnIdOf('presets'))
