@@ -9,6 +9,7 @@ import { ENV, LIMITS } from '../core/constants.ts';
 import { CONTROL_ENV } from '../core/control/settings.ts';
 import { FfaasApi, type FfaasApiThrottle } from './api.ts';
 import { FfaasConsoleSite } from './console-site.ts';
+import { FfaasDownloadUrls } from './download-urls.ts';
 import { FfaasEvents } from './events.ts';
 import { FfaasFiles } from './files.ts';
 import { acknowledgeNagFindings } from './nag.ts';
@@ -86,6 +87,12 @@ export interface FfaasProps {
    * @default false
    */
   readonly console?: boolean;
+  /**
+   * Origin of download URLs (`https://media.example.com`), for a custom domain or CDN in front
+   * of the API: set as FFAAS_PUBLIC_URL on every function.
+   * @default - API responses use the request's origin; webhook bodies the API's execute-api URL
+   */
+  readonly publicUrl?: string;
 }
 
 /**
@@ -166,6 +173,7 @@ export class Ffaas extends Construct {
       [ENV.PRESETS_TABLE]: this.storage.presetsTable.tableName,
       [ENV.FILE_INGEST_STATE_MACHINE_ARN]: this.files.stateMachine.stateMachineArn,
       [ENV.RETENTION_DAYS]: String(this.storage.retentionDays),
+      ...(props.publicUrl ? { [ENV.PUBLIC_URL]: props.publicUrl } : {}),
     };
     this.webhooks = new FfaasWebhooks(this, 'Webhooks', {
       eventBus: this.events.bus,
@@ -207,6 +215,12 @@ export class Ffaas extends Construct {
     });
     this.consoleSite?.deploy(this.api.restApi.url);
     this.consoleSite?.allowBrowserAccess(this.storage.bucket);
+    // Webhook bodies carry download URLs but answer no request: give them the origin and secret.
+    new FfaasDownloadUrls(this, 'DownloadUrls', {
+      secret: this.api.downloadUrlSecret,
+      origin: props.publicUrl ?? this.api.restApi.url,
+      functions: [this.webhooks.function],
+    });
     this.reconciler = new FfaasReconciler(this, 'Reconciler', {
       commandsTable: this.storage.commandsTable,
       stateMachine: this.pipeline.stateMachine,

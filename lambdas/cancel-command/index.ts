@@ -15,5 +15,5 @@ export const handler = httpHandler('cancel-command', async (event) => {
   logger.appendKeys({ command_id: commandId });
   const item = await cancelCommand(accountId, commandId, cancelPorts());
   logger.info('command cancelled');
-  return json(200, toPollResponse(item, await signedOutputUrls(item), new Date()));
+  return json(200, toPollResponse(item, await signedOutputUrls(item, event), new Date()));
 });
