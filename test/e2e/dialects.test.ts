@@ -4,7 +4,7 @@
  * URLs that end in the file name, and an HLS playlist played by FFmpeg over HTTP.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -111,6 +111,18 @@ describe('dialects over HTTP (local mode)', () => {
       if (Date.now() > deadline) throw new Error(`job ${id} still ${json.data.status}`);
       await new Promise((r) => setTimeout(r, 250));
     }
+  }
+
+  /** Object keys s3rver holds on disk under `prefix` (its files are `<bucket>/<key>._S3rver_object`). */
+  async function storedKeys(prefix: string): Promise<string[]> {
+    const root = path.join(dataDir, 's3');
+    const keys: string[] = [];
+    for (const bucket of await readdir(root)) {
+      const entries = await readdir(path.join(root, bucket), { recursive: true }).catch(() => [] as string[]);
+      for (const e of entries)
+        if (e.endsWith('._S3rver_object') && e.startsWith(prefix)) keys.push(e.slice(0, -'._S3rver_object'.length));
+    }
+    return keys.sort();
   }
 
   it('accepts the key as Authorization: Bearer on every dialect; a bad key is a 401 a client can read', async () => {
@@ -413,9 +425,14 @@ describe('dialects over HTTP (local mode)', () => {
     expect(vtt).toMatch(/^WEBVTT/);
     expect(vtt).toContain('Rendered on ffaas.');
     expect(vtt).toContain('Second cue, é ✓');
-    // The content is an object of the bucket, never a URL the service fetched.
-    const cmd = await api(base, 'GET', `/api/v1/commands/${submit.json.data.id.slice(4)}`, { key });
-    expect(cmd.json.status).toBe('SUCCESS');
+    // The content is an object of the bucket under the command's prefix, never a URL the service fetched.
+    const commandId = submit.json.data.id.slice(4);
+    const prefix = `files/acct-dialects/commands/${commandId}/`;
+    expect(await storedKeys(prefix)).toEqual([`${prefix}cues.srt`, `${prefix}subs.ass`]);
+    // Deleting the command's files removes them with its outputs.
+    const del = await api(base, 'DELETE', `/api/v1/commands/${commandId}/files`, { key });
+    expect(del.status).toBe(200);
+    expect(await storedKeys(prefix)).toEqual([]);
   });
 
   it('Rendobar: {content} over 64 KB is a 422 naming the input; no job is created', async () => {
@@ -509,6 +526,7 @@ describe('dialects over HTTP (local mode)', () => {
       if (Date.now() > deadline) throw new Error('job never ran');
       await new Promise((r) => setTimeout(r, 200));
     }
+    expect(await storedKeys(`files/acct-dialects/commands/${id.slice(4)}/`)).toHaveLength(1);
     expect((await api(base, 'POST', `/jobs/${id}/cancel`, { bearer: otherKey })).status).toBe(404);
     const cancelled = await api(base, 'POST', `/jobs/${id}/cancel`, { bearer: key });
     expect(cancelled.status, JSON.stringify(cancelled.json)).toBe(200);
@@ -517,6 +535,8 @@ describe('dialects over HTTP (local mode)', () => {
       status: 'cancelled',
       error: { code: 'CANCELLED', retryable: false },
     });
+    // The inline input stored for it goes with the cancel.
+    expect(await storedKeys(`files/acct-dialects/commands/${id.slice(4)}/`)).toEqual([]);
     const polled = await api(base, 'GET', `/jobs/${id}`, { bearer: key });
     expect(polled.json.data.status).toBe('cancelled');
     expect(polled.json.data.output).toBeUndefined();
