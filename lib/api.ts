@@ -535,7 +535,18 @@ export class FfaasApi extends Construct {
         submitWithFiles(fn);
         fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [filesPrefix] }));
       },
-      'rendobar-get-job': (fn) => (read(fn), downloads(fn)),
+      'rendobar-get-job': (fn) => {
+        read(fn);
+        downloads(fn);
+        // The sizes of a playlist's or sequence's files: a listing of the command's outputs.
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['s3:ListBucket'],
+            resources: [props.bucket.bucketArn],
+            conditions: { StringLike: { 's3:prefix': [`${BUCKET_PREFIX.outputs}*`] } },
+          }),
+        );
+      },
       'rendobar-validate': none,
       'rendobar-cancel-job': cancel,
       // Uploads as upload-file does; GET reads the item, content signs a GET of the object.

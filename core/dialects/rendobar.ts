@@ -286,7 +286,7 @@ export const RendobarFileSchema = z.object({
   url: z.string().meta({ description: '/v/{id}/{token}/{path}: ends in the file name, no query string' }),
   path: z.string(),
   type: z.enum(RENDOBAR_FILE_TYPES).meta({ description: 'An open enum: tolerate values you do not know.' }),
-  size: z.int().nullable().meta({ description: 'Bytes; null for the files of a playlist set (stored as one total).' }),
+  size: z.int().nullable().meta({ description: 'Bytes (null only when the size could not be read).' }),
   meta: z
     .object({
       format: z.string().nullable(),
@@ -498,6 +498,11 @@ export function rendobarOutput(
   item: CommandItem,
   urlOf: (name: string) => string,
   expiresAtSeconds: number,
+  /**
+   * Bytes of each stored object by file name (a listing of the command's prefix): the item
+   * keeps one total per playlist or sequence, so its files' own sizes come from here.
+   */
+  sizes?: ReadonlyMap<string, number>,
 ): RendobarOutput {
   const outputs = Object.values(storedOutputs(item)).filter(
     (o: StoredOutput) => o.status === 'STORED' && !o.is_deleted && o.s3_key,
@@ -512,7 +517,9 @@ export function rendobarOutput(
       url: urlOf(name),
       path: name,
       type: type === 'other' && out.file_type !== 'other' ? out.file_type : type,
-      size: companions.length === 0 && out.size_mbytes !== null ? Math.round(out.size_mbytes * 1024 * 1024) : null,
+      size:
+        sizes?.get(name) ??
+        (companions.length === 0 && out.size_mbytes !== null ? Math.round(out.size_mbytes * 1024 * 1024) : null),
       ...(companions.length === 0 && type !== 'playlist'
         ? {
             meta: {
@@ -526,7 +533,8 @@ export function rendobarOutput(
     };
     files.push(head);
     heads.push({ file: head, playlist: type === 'playlist', companions: companions.length });
-    for (const c of companions) files.push({ url: urlOf(c), path: c, type: rendobarFileType(c), size: null });
+    for (const c of companions)
+      files.push({ url: urlOf(c), path: c, type: rendobarFileType(c), size: sizes?.get(c) ?? null });
   }
   const file = heads.length === 1 && (heads[0]!.playlist || heads[0]!.companions === 0) ? heads[0]!.file : null;
   return {
@@ -547,7 +555,7 @@ function ms(iso: string | undefined): number | null {
 /** The job object of GET /jobs/{id} (inside `{data: …}`). */
 export function toRendobarJob(
   item: CommandItem,
-  downloads?: { urlOf: (name: string) => string; expiresAt: number },
+  downloads?: { urlOf: (name: string) => string; expiresAt: number; sizes?: ReadonlyMap<string, number> },
 ): RendobarJob {
   const status = rendobarStatus(item);
   return {
@@ -559,7 +567,7 @@ export function toRendobarJob(
     completedAt: ms(item.finished_at),
     progress: item.progress?.percent ?? (status === 'complete' ? 100 : null),
     ...(status === 'complete' && downloads
-      ? { output: rendobarOutput(item, downloads.urlOf, downloads.expiresAt) }
+      ? { output: rendobarOutput(item, downloads.urlOf, downloads.expiresAt, downloads.sizes) }
       : {}),
     ...(status === 'failed' || status === 'cancelled' ? { error: rendobarError(item) } : {}),
   };

@@ -282,7 +282,10 @@ describe('dialects over HTTP (local mode)', () => {
       expect(s.type).toBe('video');
       expect(s.path).toMatch(/^seg_\d{3}\.ts$/);
       expect(s.url.endsWith(`/${s.path}`)).toBe(true);
+      // Each file's own byte size, the manifest's too (the item keeps one total per playlist).
+      expect(s.size).toBe((await (await fetch(s.url)).arrayBuffer()).byteLength);
     }
+    expect(output.file.size).toBe(Buffer.byteLength(await (await fetch(output.file.url)).text()));
     expect(output.fileCount).toBe(output.files.length);
     const played = path.join(dataDir, 'rendobar-played.mp4');
     await run('ffmpeg', ['-v', 'error', '-y', '-i', output.file.url, '-c', 'copy', played], { timeout: 60_000 });
@@ -303,9 +306,13 @@ describe('dialects over HTTP (local mode)', () => {
     expect(frames.map((f: { path: string }) => f.path)).toEqual(
       frames.map((_: unknown, i: number) => `frame_${String(i + 1).padStart(3, '0')}.png`),
     );
-    for (const f of frames) expect(f.type).toBe('image');
+    for (const f of frames) {
+      expect(f.type).toBe('image');
+      expect(f.size).toBeGreaterThan(0);
+    }
     const last = await fetch(frames.at(-1).url);
     expect(last.status).toBe(200);
+    expect(Number(last.headers.get('content-length'))).toBe(frames.at(-1).size);
     expect(
       Buffer.from(await last.arrayBuffer())
         .subarray(1, 4)
