@@ -457,6 +457,15 @@ export function rendobarFileType(name: string): RendobarFileType {
   return 'other';
 }
 
+/**
+ * A stored output's type: by name for playlists, captions and data; for media the probe's
+ * reading wins (an audio-only .mp4 is audio, a .mkv of one picture is still video by probe).
+ */
+function mediaType(byName: RendobarFileType, probed: string | null | undefined): RendobarFileType {
+  if (byName === 'playlist' || byName === 'captions' || byName === 'data') return byName;
+  return probed === 'video' || probed === 'audio' || probed === 'image' ? probed : byName;
+}
+
 /** Service faults a client may retry as they are; the rest need a changed request. */
 export const RETRYABLE_ERRORS: ReadonlySet<string> = new Set([
   'WORKER_LOST',
@@ -516,7 +525,7 @@ export function rendobarOutput(
     const head: RendobarFile = {
       url: urlOf(name),
       path: name,
-      type: type === 'other' && out.file_type !== 'other' ? out.file_type : type,
+      type: mediaType(type, out.file_type),
       size:
         sizes?.get(name) ??
         (companions.length === 0 && out.size_mbytes !== null ? Math.round(out.size_mbytes * 1024 * 1024) : null),

@@ -247,6 +247,28 @@ describe('toRendobarJob', () => {
     expect(job.output!.file!.size).toBe(412);
   });
 
+  it("types: the probe's media type wins over the extension (an audio-only .mp4 is audio); captions and data by name", () => {
+    const job = toRendobarJob(
+      item({
+        output_files_json: JSON.stringify({
+          out_a: stored('voice.mp4', { file_type: 'audio' }),
+          out_b: stored('cues.vtt', { file_type: 'other' }),
+          out_c: stored('chapters.ffmeta', { file_type: 'other' }),
+          out_d: stored('thumb.bin', { file_type: 'image' }),
+          out_e: stored('blob.xyz', { file_type: 'other' }),
+        }),
+      }),
+      downloads,
+    );
+    expect(job.output!.files.map((f) => [f.path, f.type])).toEqual([
+      ['voice.mp4', 'audio'],
+      ['cues.vtt', 'captions'],
+      ['chapters.ffmeta', 'data'],
+      ['thumb.bin', 'image'],
+      ['blob.xyz', 'other'],
+    ]);
+  });
+
   it('a set (several outputs): output.file is null; deleted outputs are not listed', () => {
     const job = toRendobarJob(
       item({
