@@ -6,7 +6,8 @@
  *
  * The adapter, argument by argument (classifyArgs reads positions as FFmpeg does):
  * - `-i https://…` → a declared input `in_url_N` (downloaded by the service, same URL policy);
- * - `-i clip.mp4` where `clip.mp4` is a key of `inputs` → a declared input named after it;
+ * - `-i clip.mp4` where `clip.mp4` is a key of `inputs` → a declared input named after it,
+ *   staged in the workspace under its exact name (`input_names`);
  * - a bare file name a filter reads (`subtitles=subs.srt`, `fontfile=font.ttf`) that is a key
  *   of `inputs` → the same placeholder inside the filtergraph;
  * - each output file name (`output.mp4`, `master.m3u8`) → a declared output `out_…`;
@@ -17,6 +18,7 @@ import * as z from 'zod';
 import { ERROR_STATUS, type Compute, type ErrorStatus } from '../constants.ts';
 import type { CommandItem, StoredOutput } from '../types.ts';
 import { classifyArgs } from '../command/classify.ts';
+import { pathProblem } from '../command/paths.ts';
 import { tokenize } from '../command/tokenize.ts';
 import { quoteArgv } from '../command/tokenize.ts';
 import { numeric, isHttpUrl } from '../api/schemas.ts';
@@ -104,6 +106,8 @@ export interface AdaptedCommand {
    * stores each in the bucket and the worker reads it like a stored file (never downloaded).
    */
   inline_inputs: Record<string, { name: string; content: string }>;
+  /** alias → the `inputs` key it is staged under (its exact file name in the workspace). */
+  input_names: Record<string, string>;
   /** Aliases whose URL is a stand-in (inline content, validate's bare names): never fetched or URL-checked. */
   stand_ins: string[];
   /** The user's arguments as parsed (validate's `args`). */
@@ -170,6 +174,7 @@ export function adaptRendobarJob(
   const inline_inputs: AdaptedCommand['inline_inputs'] = {};
   const output_files: Record<string, string> = {};
   const stand_ins: string[] = [];
+  const input_names: Record<string, string> = {};
   /** inputs key → alias, made on first use. */
   const staged = new Map<string, string>();
   const stage = (name: string): string | null => {
@@ -179,6 +184,9 @@ export function adaptRendobarJob(
     if (source === undefined && !options.lenientInputs) return null;
     const alias = unique(`in_${aliasPart(name)}`, taken);
     staged.set(name, alias);
+    // Its exact name when that is a plain workspace name (letters, digits, . _ -); others
+    // (spaces, non-ASCII) keep the alias's name: the command reads them through the placeholder.
+    if (pathProblem(name) === null) input_names[alias] = name;
     if (source === undefined) {
       input_files[alias] = `https://validate.invalid/${encodeURIComponent(name)}`;
       stand_ins.push(alias);
@@ -260,6 +268,7 @@ export function adaptRendobarJob(
       max_command_run_seconds: job.params.timeout ?? RENDOBAR_TIMEOUT.default,
       compute: job.params.compute ?? 'auto',
       inline_inputs,
+      input_names,
       stand_ins,
       args,
       inferredOutputFormat,

@@ -64,6 +64,7 @@ export const handler = httpHandler(
     }
     const {
       inline_inputs,
+      input_names,
       stand_ins: _standIns,
       args: _args,
       inferredOutputFormat: _format,
@@ -81,6 +82,7 @@ export const handler = httpHandler(
     const base = publicBaseUrl(event);
     const checked = await checkCommand(request, [], {
       storedInputs: storedInputResolver(accountId, { own, refOf: (value) => assetContentRef(value, base) }),
+      inputNames: input_names,
     }).catch((err: unknown) => {
       throw rendobarErrors(err);
     });

@@ -442,6 +442,22 @@ describe('dialects over HTTP (local mode)', () => {
     expect(await storedKeys(prefix)).toEqual([]);
   });
 
+  it("Rendobar: inputs are staged under their exact names, so FFmpeg's own stderr names them", async () => {
+    const submit = await api(base, 'POST', '/jobs', {
+      bearer: key,
+      body: {
+        type: 'ffmpeg',
+        inputs: { 'broken-clip.mp4': { content: 'this is not a video' }, 'odd name.srt': { content: 'x' } },
+        params: { command: "ffmpeg -i broken-clip.mp4 -i 'odd name.srt' -c copy output.mp4" },
+      },
+    });
+    expect(submit.status, JSON.stringify(submit.json)).toBe(200);
+    const job = await pollJob(submit.json.data.id);
+    expect(job.status).toBe('failed');
+    expect(`${job.error.message}\n${job.error.detail}`).toContain('broken-clip.mp4');
+    expect(`${job.error.message}\n${job.error.detail}`).not.toContain('in_broken');
+  });
+
   it('Rendobar: {content} over 64 KB is a 422 naming the input; no job is created', async () => {
     const before = (await api(base, 'GET', '/api/v1/commands?limit=100', { key })).json.commands.length;
     const big = await api(base, 'POST', '/jobs', {

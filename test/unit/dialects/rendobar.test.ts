@@ -28,6 +28,7 @@ function adapt(body: unknown) {
     outputFiles: result.command.output_files,
     compute: result.command.compute,
     gpuAvailable: false,
+    inputNames: result.command.input_names,
   });
   return { ...result.command, checked };
 }
@@ -62,6 +63,32 @@ describe('adaptRendobarJob', () => {
       expect(a.checked.plan.filter_files?.map((f) => f.local_name)).toEqual([
         a.checked.plan.inputs.find((i) => i.alias === 'in_subs_srt')!.local_name,
       ]);
+    // Each key is staged under its exact name, and the command reads it by that name.
+    expect(a.input_names).toEqual({ in_video_mp4: 'video.mp4', in_subs_srt: 'subs.srt' });
+    if (!a.checked.ok) return;
+    expect(a.checked.plan.inputs.map((i) => i.local_name)).toEqual(['video.mp4', 'subs.srt']);
+    const argv = a.checked.plan.commands[0]!;
+    expect(argv[argv.indexOf('-i') + 1]).toBe('video.mp4');
+    expect(argv).toContain('subtitles=subs.srt');
+  });
+
+  it('an inputs key that is also an output name is refused; one that is not a plain workspace name keeps the alias name', () => {
+    const clash = adapt({
+      type: 'ffmpeg',
+      inputs: { 'video.mp4': 'https://example.com/video.mp4' },
+      params: { command: 'ffmpeg -i video.mp4 -c copy video.mp4' },
+    });
+    expect(clash.checked.ok).toBe(false);
+    if (!clash.checked.ok) expect(clash.checked.violations.map((v) => v.rule)).toContain('name-collision');
+    const encoded = adapt({
+      type: 'ffmpeg',
+      inputs: { 'a%2e.mp4': 'https://example.com/video.mp4' },
+      params: { command: 'ffmpeg -i a%2e.mp4 -c copy out.mp4' },
+    });
+    // Not a plain workspace name: staged under the alias's name instead, still read by placeholder.
+    expect(encoded.input_names).toEqual({});
+    expect(encoded.checked.ok).toBe(true);
+    if (encoded.checked.ok) expect(encoded.checked.plan.inputs[0]!.local_name).toBe('in_a_2e_mp4.mp4');
   });
 
   it('keeps HLS segment names as written (the worker collects them) and takes timeout as a numeric string', () => {
