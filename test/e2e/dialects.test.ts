@@ -202,6 +202,35 @@ describe('dialects over HTTP (local mode)', () => {
     }
   });
 
+  it('Rendi: submit under /v1 with numeric strings, poll under /v1, the file name is the last segment of storage_url, errors carry message', async () => {
+    const submit = await api(base, 'POST', '/v1/run-ffmpeg-command', {
+      key,
+      body: {
+        input_files: { in_video: media.url('/video.mp4') },
+        output_files: { out_small: 'small.mp4' },
+        ffmpeg_command: 'ffmpeg -i {{in_video}} -vf scale=80:-2 -t 1 {{out_small}}',
+        max_command_run_seconds: '60',
+      },
+    });
+    expect(submit.status, JSON.stringify(submit.json)).toBe(200);
+    const done = await pollCommand(submit.json.command_id, '/v1');
+    expect(done.status, done.error_message).toBe('SUCCESS');
+    const url: string = done.output_files.out_small.storage_url;
+    expect(url).not.toContain('?');
+    // What a Rendi client does to name the file it writes.
+    expect(new URL(url).pathname.split('/').at(-1)).toBe('small.mp4');
+    const bytes = Buffer.from(await (await fetch(url)).arrayBuffer());
+    expect(bytes.subarray(4, 8).toString()).toBe('ftyp');
+    const bad = await api(base, 'POST', '/v1/run-ffmpeg-command', {
+      key,
+      body: { input_files: {}, output_files: {}, ffmpeg_command: 'ffmpeg -version', max_command_run_seconds: 'sixty' },
+    });
+    expect(bad.status).toBeGreaterThanOrEqual(400);
+    expect(typeof clientMessage(bad.json)).toBe('string');
+    expect(bad.json.message).toBe(bad.json.error.message);
+    expect(Array.isArray(bad.json.detail)).toBe(true);
+  });
+
   it('Rendi: GET /v1/commands is a bare array, limit up to 1000; /api/v1 keeps its object and ≤ 100', async () => {
     const rendi = await api(base, 'GET', '/v1/commands', { key });
     expect(rendi.status).toBe(200);
