@@ -487,6 +487,29 @@ describe('dialects over HTTP (local mode)', () => {
     expect(`${job.error.message}\n${job.error.detail}`).not.toContain('in_broken');
   });
 
+  it('Rendobar: a retried POST /jobs with the same Idempotency-Key gets the first job, not a second one', async () => {
+    const body = JSON.stringify({
+      type: 'ffmpeg',
+      inputs: { 'notes.srt': { content: '1\n00:00:00,000 --> 00:00:01,000\nonce\n' } },
+      params: { command: 'ffmpeg -i notes.srt notes.vtt' },
+    });
+    const headers = {
+      Authorization: `Bearer ${key}`,
+      'content-type': 'application/json',
+      'Idempotency-Key': `rb-${Date.now()}`,
+    };
+    const first = await fetch(`${base}/jobs`, { method: 'POST', headers, body });
+    const again = await fetch(`${base}/jobs`, { method: 'POST', headers, body });
+    expect(first.status).toBe(200);
+    expect(again.status).toBe(200);
+    const a = (await first.json()) as any;
+    const b = (await again.json()) as any;
+    expect(b.data.id).toBe(a.data.id);
+    const job = await pollJob(a.data.id);
+    expect(job.status, JSON.stringify(job.error)).toBe('complete');
+    expect(await (await fetch(job.output.file.url)).text()).toContain('once');
+  });
+
   it('Rendobar: {content} over 64 KB is a 422 naming the input; no job is created', async () => {
     const before = (await api(base, 'GET', '/api/v1/commands?limit=100', { key })).json.commands.length;
     const big = await api(base, 'POST', '/jobs', {
