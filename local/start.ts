@@ -172,6 +172,8 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
       heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds,
       worker,
       workerLog,
+      // A warm worker per slot: no Node start on a command's path (local/worker-supervisor.ts).
+      warmWorkers: intFromEnv('FFAAS_WARM_WORKERS') ?? maxConcurrency,
       workerEnv: () => ({
         ...passthroughEnv(),
         ...handlerEnv(),
@@ -219,6 +221,7 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
     // The download URL secret: the handlers only (the worker never signs or checks URLs).
     process.env[ENV.URL_SECRET] = await localUrlSecret(dataDir);
     await resetHandlerCaches();
+    runner.prestartWorkers();
 
     // Before recovery publishes the FAILED events of lost commands: they get webhooks too.
     const webhooks = await startWebhookDelivery({ bus, log });

@@ -28,6 +28,11 @@ export interface WorkerCommand {
   command: string;
   args: string[];
   cwd?: string;
+  /**
+   * The worker speaks the warm protocol (fargate-task/src/main.ts, FFAAS_WORKER_WARM=1): it is
+   * started before a command exists and takes commands over IPC, one at a time. @default false
+   */
+  warm?: boolean;
 }
 
 /** The real worker from its sources: fargate-task/src/main.ts on this Node with tsx's loader. */
@@ -64,6 +69,28 @@ export interface WorkerSupervisorOptions {
   heartbeatTimeoutSeconds?: number;
   /** Receives each line the worker prints. @default stderr, prefixed with the command id */
   workerLog?: WorkerLog;
+  /** Warm workers kept idle (only for a `warm` worker command). @default 1 */
+  warmWorkers?: number;
+}
+
+/** A warm worker serves at most this many commands, then a fresh one takes its place. */
+const WARM_MAX_COMMANDS = 200;
+
+/** What a worker process is doing for the task it holds (its output and its end go there). */
+interface WorkerBinding {
+  commandId?: string;
+  stderrTail: string;
+  /** The process exited (or, warm, said it is done) while holding the task. */
+  onEnd: (how: string) => void;
+}
+
+interface WorkerProcess {
+  child: ChildProcess;
+  warm: boolean;
+  ready: Promise<void>;
+  binding?: WorkerBinding;
+  served: number;
+  exited: boolean;
 }
 
 type TaskOutcome = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
@@ -88,13 +115,143 @@ const KILL_GRACE_MS = 2000;
 export class WorkerSupervisor {
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly closedTokens = new Map<string, TaskOutcome>();
-  private readonly children = new Set<ChildProcess>();
+  private readonly processes = new Set<WorkerProcess>();
+  private readonly idle: WorkerProcess[] = [];
+  private stopped = false;
 
   constructor(private readonly opts: WorkerSupervisorOptions) {}
 
-  /** Worker processes alive now. */
+  /** Worker processes alive now and holding a task (warm idle ones are not counted). */
   get workers(): number {
-    return this.children.size;
+    let n = 0;
+    for (const p of this.processes) if (!p.warm || p.binding) n++;
+    return n;
+  }
+
+  /** Warm workers alive and waiting for a command. */
+  get idleWorkers(): number {
+    return this.idle.length;
+  }
+
+  private get command(): WorkerCommand {
+    return this.opts.worker ?? defaultWorkerCommand();
+  }
+
+  private get log(): WorkerLog {
+    return (
+      this.opts.workerLog ??
+      ((line, info) => process.stderr.write(`[worker ${info.commandId?.slice(0, 8) ?? '?'}] ${line}\n`))
+    );
+  }
+
+  /**
+   * Starts the idle warm workers (a `warm` worker command only), so the first command does not
+   * wait for one. Call once the worker environment can be computed.
+   */
+  prestart(): void {
+    if (!this.command.warm || this.stopped) return;
+    const want = this.opts.warmWorkers ?? 1;
+    while (this.idle.length < want) this.idle.push(this.spawnWorker(this.opts.workerEnv(), true));
+  }
+
+  /** Starts one worker process; its output goes to whatever task it holds at the time. */
+  private spawnWorker(env: Record<string, string>, warm: boolean): WorkerProcess {
+    const worker = this.command;
+    const child = spawn(worker.command, worker.args, {
+      cwd: worker.cwd ?? REPO_ROOT,
+      env: warm ? { ...env, FFAAS_WORKER_WARM: '1' } : env,
+      stdio: warm ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+      // Own process group, so a kill also reaches the ffmpeg it runs.
+      detached: true,
+    });
+    let markReady: () => void = () => {};
+    let markFailed: (err: Error) => void = () => {};
+    const proc: WorkerProcess = {
+      child,
+      warm,
+      served: 0,
+      exited: false,
+      ready: warm
+        ? new Promise<void>((resolve, reject) => {
+            markReady = resolve;
+            markFailed = reject;
+          })
+        : Promise.resolve(),
+    };
+    proc.ready.catch(() => undefined);
+    this.processes.add(proc);
+    const log = this.log;
+    for (const stream of ['stdout', 'stderr'] as const) {
+      let buffered = '';
+      child[stream]!.setEncoding('utf8');
+      child[stream]!.on('data', (chunk: string) => {
+        if (stream === 'stderr' && proc.binding)
+          proc.binding.stderrTail = (proc.binding.stderrTail + chunk).slice(-2048);
+        buffered += chunk;
+        const lines = buffered.split('\n');
+        buffered = lines.pop()!;
+        for (const line of lines) log(line, { commandId: proc.binding?.commandId, stream });
+      });
+      child[stream]!.on('end', () => {
+        if (buffered) log(buffered, { commandId: proc.binding?.commandId, stream });
+      });
+    }
+    child.on('message', (msg: { type?: string; code?: number }) => {
+      if (msg?.type === 'ready') markReady();
+      else if (msg?.type === 'done') this.warmDone(proc, msg.code);
+    });
+    child.on('error', (err) => {
+      markFailed(err);
+      this.dropIdle(proc);
+      proc.binding?.onEnd(`could not be started: ${err.message}`);
+    });
+    child.on('exit', (code, signal) => {
+      proc.exited = true;
+      markFailed(new Error(`exited (${signal ? `signal ${signal}` : `code ${code}`}) before it was ready`));
+      this.processes.delete(proc);
+      this.dropIdle(proc);
+      const binding = proc.binding;
+      proc.binding = undefined;
+      binding?.onEnd(`exited (${signal ? `signal ${signal}` : `code ${code}`})`);
+    });
+    return proc;
+  }
+
+  private dropIdle(proc: WorkerProcess): void {
+    const i = this.idle.indexOf(proc);
+    if (i !== -1) this.idle.splice(i, 1);
+  }
+
+  /** A warm worker finished its command: back to the idle ones, or gone. */
+  private warmDone(proc: WorkerProcess, code: number | undefined): void {
+    const binding = proc.binding;
+    proc.binding = undefined;
+    proc.served++;
+    const want = this.opts.warmWorkers ?? 1;
+    if (
+      this.stopped ||
+      code !== 0 ||
+      proc.served >= WARM_MAX_COMMANDS ||
+      this.idle.length >= want ||
+      !proc.child.connected
+    ) {
+      this.kill(proc.child);
+    } else {
+      this.idle.push(proc);
+    }
+    // Said done without its task settled (reporting failed): the same end as an exit.
+    binding?.onEnd(`finished (code ${code ?? '?'})`);
+  }
+
+  /** A worker process for one task: a warm idle one when there is one, else a new process. */
+  private async acquire(env: Record<string, string>): Promise<WorkerProcess> {
+    if (!this.command.warm) return this.spawnWorker(env, false);
+    let proc = this.idle.shift();
+    if (!proc) proc = this.spawnWorker(this.opts.workerEnv(), true);
+    // Keep one ahead for the next command (after this one is taken, never in its way).
+    setImmediate(() => this.prestart());
+    await proc.ready;
+    return proc;
   }
 
   /**
@@ -120,7 +277,6 @@ export class WorkerSupervisor {
 
     return new Promise<Json>((resolve, reject) => {
       let child: ChildProcess | undefined;
-      let stderrTail = '';
       const task: TaskRecord = {
         token,
         settled: false,
@@ -152,15 +308,31 @@ export class WorkerSupervisor {
         );
       });
 
-      const worker = this.opts.worker ?? defaultWorkerCommand();
-      const log: WorkerLog =
-        this.opts.workerLog ??
-        ((line, info) => process.stderr.write(`[worker ${info.commandId?.slice(0, 8) ?? '?'}] ${line}\n`));
+      const binding: WorkerBinding = {
+        commandId,
+        stderrTail: '',
+        onEnd: (how) => {
+          if (task.settled) return;
+          // The worker awaits its SendTask* call before it ends, so a report is already in;
+          // give a request still in flight a moment anyway.
+          setTimeout(() => {
+            const tail = binding.stderrTail.trim().split('\n').slice(-5).join('\n');
+            fail(
+              new StatesError(
+                'States.HeartbeatTimeout',
+                `the worker ${how} without reporting a result${tail ? `; last output: ${tail}` : ''}`,
+              ),
+              'TIMED_OUT',
+            );
+          }, EXIT_GRACE_MS);
+        },
+      };
+      let childEnv: Record<string, string>;
       try {
         const localEnv = this.opts.workerEnv();
         // The run's workspace quota is sized for a Fargate task's own disk (core/sizing.ts);
         // here the disk is this machine's, so the quota local mode decided (sandbox.ts) wins.
-        const childEnv: Record<string, string> = {
+        childEnv = {
           ...localEnv,
           ...env,
           ...(localEnv[ENV.WORKSPACE_MAX_BYTES]
@@ -169,13 +341,6 @@ export class WorkerSupervisor {
         };
         // The worker makes its workspace inside FFAAS_WORK_DIR; on ECS that is the image's.
         if (childEnv[ENV.WORK_DIR]) mkdirSync(childEnv[ENV.WORK_DIR], { recursive: true });
-        child = spawn(worker.command, worker.args, {
-          cwd: worker.cwd ?? REPO_ROOT,
-          env: childEnv,
-          stdio: ['ignore', 'pipe', 'pipe'],
-          // Own process group, so a kill also reaches the ffmpeg it runs.
-          detached: true,
-        });
       } catch (err) {
         fail(
           new StatesError('ECS.AmazonECSException', `the worker could not be started: ${(err as Error).message}`),
@@ -183,40 +348,32 @@ export class WorkerSupervisor {
         );
         return;
       }
-      this.children.add(child);
-      for (const stream of ['stdout', 'stderr'] as const) {
-        let buffered = '';
-        child[stream]!.setEncoding('utf8');
-        child[stream]!.on('data', (chunk: string) => {
-          if (stream === 'stderr') stderrTail = (stderrTail + chunk).slice(-2048);
-          buffered += chunk;
-          const lines = buffered.split('\n');
-          buffered = lines.pop()!;
-          for (const line of lines) log(line, { commandId, stream });
-        });
-        child[stream]!.on('end', () => {
-          if (buffered) log(buffered, { commandId, stream });
-        });
-      }
-      child.on('error', (err) => {
+      const startFailed = (err: Error) =>
         fail(new StatesError('ECS.AmazonECSException', `the worker could not be started: ${err.message}`), 'FAILED');
-      });
-      child.on('exit', (code, signal) => {
-        this.children.delete(child!);
-        if (task.settled) return;
-        // The worker awaits its SendTask* call before it exits, so a report is already in; give
-        // a request still in flight a moment anyway.
-        setTimeout(() => {
-          const tail = stderrTail.trim().split('\n').slice(-5).join('\n');
-          fail(
-            new StatesError(
-              'States.HeartbeatTimeout',
-              `the worker exited (${signal ? `signal ${signal}` : `code ${code}`}) without reporting a result${tail ? `; last output: ${tail}` : ''}`,
-            ),
-            'TIMED_OUT',
-          );
-        }, EXIT_GRACE_MS);
-      });
+      let acquired: Promise<WorkerProcess>;
+      try {
+        acquired = this.acquire(childEnv);
+      } catch (err) {
+        startFailed(err as Error);
+        return;
+      }
+      acquired.then(
+        (proc) => {
+          if (task.settled || proc.exited) {
+            // Aborted while it was being readied, or it died first: not this task's any more.
+            if (task.settled) {
+              if (proc.warm && !proc.exited && !this.stopped && this.idle.length < (this.opts.warmWorkers ?? 1))
+                this.idle.push(proc);
+              else this.kill(proc.child);
+            } else binding.onEnd('exited before it took the command');
+            return;
+          }
+          child = proc.child;
+          proc.binding = binding;
+          if (proc.warm) proc.child.send({ type: 'run', env: childEnv });
+        },
+        (err: Error) => startFailed(err),
+      );
     });
   }
 
@@ -290,10 +447,12 @@ export class WorkerSupervisor {
     child.once('exit', () => clearTimeout(t));
   }
 
-  /** Kills every worker still alive and waits (up to 5 s) for them to exit. */
+  /** Kills every worker still alive (warm idle ones too) and waits (up to 5 s) for them to exit. */
   async stop(): Promise<void> {
-    const exits = [...this.children].map(
-      (c) =>
+    this.stopped = true;
+    this.idle.length = 0;
+    const exits = [...this.processes].map(
+      ({ child: c }) =>
         new Promise<void>((resolve) => {
           if (c.exitCode !== null || c.signalCode !== null) return resolve();
           c.once('exit', () => resolve());
