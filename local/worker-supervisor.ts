@@ -69,17 +69,21 @@ export interface WorkerSupervisorOptions {
   heartbeatTimeoutSeconds?: number;
   /** Receives each line the worker prints. @default stderr, prefixed with the command id */
   workerLog?: WorkerLog;
-  /** Warm workers kept idle (only for a `warm` worker command). @default 1 */
+  /** Warm worker processes kept (busy or idle; only for a `warm` worker command). @default 1 */
   warmWorkers?: number;
 }
 
 /** A warm worker serves at most this many commands, then a fresh one takes its place. */
 const WARM_MAX_COMMANDS = 200;
+/** How long a command waits for a warm worker that has reported to finish, before starting one. */
+const FINISHING_WAIT_MS = 1000;
 
 /** What a worker process is doing for the task it holds (its output and its end go there). */
 interface WorkerBinding {
   commandId?: string;
   stderrTail: string;
+  /** Whether the task it holds is settled (the worker is only finishing up). */
+  settled: () => boolean;
   /** The process exited (or, warm, said it is done) while holding the task. */
   onEnd: (how: string) => void;
 }
@@ -91,6 +95,7 @@ interface WorkerProcess {
   binding?: WorkerBinding;
   served: number;
   exited: boolean;
+  wasReady?: boolean;
 }
 
 type TaskOutcome = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
@@ -117,6 +122,8 @@ export class WorkerSupervisor {
   private readonly closedTokens = new Map<string, TaskOutcome>();
   private readonly processes = new Set<WorkerProcess>();
   private readonly idle: WorkerProcess[] = [];
+  /** Commands waiting for a warm worker that has reported and is finishing up. */
+  private readonly waiting: ((proc: WorkerProcess | undefined) => void)[] = [];
   private stopped = false;
 
   constructor(private readonly opts: WorkerSupervisorOptions) {}
@@ -124,7 +131,7 @@ export class WorkerSupervisor {
   /** Worker processes alive now and holding a task (warm idle ones are not counted). */
   get workers(): number {
     let n = 0;
-    for (const p of this.processes) if (!p.warm || p.binding) n++;
+    for (const p of this.processes) if (!p.warm || (p.binding && !p.binding.settled())) n++;
     return n;
   }
 
@@ -150,8 +157,18 @@ export class WorkerSupervisor {
    */
   prestart(): void {
     if (!this.command.warm || this.stopped) return;
-    const want = this.opts.warmWorkers ?? 1;
-    while (this.idle.length < want) this.idle.push(this.spawnWorker(this.opts.workerEnv(), true));
+    while (this.warmCount < this.warmWanted) this.idle.push(this.spawnWorker(this.opts.workerEnv(), true));
+  }
+
+  private get warmWanted(): number {
+    return Math.max(0, this.opts.warmWorkers ?? 1);
+  }
+
+  /** Warm processes alive, busy or idle. */
+  private get warmCount(): number {
+    let n = 0;
+    for (const p of this.processes) if (p.warm && !p.exited) n++;
+    return n;
   }
 
   /** Starts one worker process; its output goes to whatever task it holds at the time. */
@@ -197,8 +214,10 @@ export class WorkerSupervisor {
       });
     }
     child.on('message', (msg: { type?: string; code?: number }) => {
-      if (msg?.type === 'ready') markReady();
-      else if (msg?.type === 'done') this.warmDone(proc, msg.code);
+      if (msg?.type === 'ready') {
+        proc.wasReady = true;
+        markReady();
+      } else if (msg?.type === 'done') this.warmDone(proc, msg.code);
     });
     child.on('error', (err) => {
       markFailed(err);
@@ -213,6 +232,9 @@ export class WorkerSupervisor {
       const binding = proc.binding;
       proc.binding = undefined;
       binding?.onEnd(`exited (${signal ? `signal ${signal}` : `code ${code}`})`);
+      // A warm worker that went (killed, crashed, retired) is replaced.
+      // One that never got ready is not (no start loop): the next command starts one.
+      if (warm && proc.wasReady && !this.stopped) setImmediate(() => this.prestart());
     });
     return proc;
   }
@@ -227,29 +249,51 @@ export class WorkerSupervisor {
     const binding = proc.binding;
     proc.binding = undefined;
     proc.served++;
-    const want = this.opts.warmWorkers ?? 1;
     if (
       this.stopped ||
       code !== 0 ||
       proc.served >= WARM_MAX_COMMANDS ||
-      this.idle.length >= want ||
+      this.warmCount > this.warmWanted ||
       !proc.child.connected
     ) {
       this.kill(proc.child);
     } else {
-      this.idle.push(proc);
+      const next = this.waiting.shift();
+      if (next) next(proc);
+      else this.idle.push(proc);
     }
     // Said done without its task settled (reporting failed): the same end as an exit.
     binding?.onEnd(`finished (code ${code ?? '?'})`);
+  }
+
+  /** Warm workers whose task is settled but which have not said done yet. */
+  private finishing(): number {
+    let n = 0;
+    for (const p of this.processes) if (p.warm && !p.exited && p.binding?.settled()) n++;
+    return n;
   }
 
   /** A worker process for one task: a warm idle one when there is one, else a new process. */
   private async acquire(env: Record<string, string>): Promise<WorkerProcess> {
     if (!this.command.warm) return this.spawnWorker(env, false);
     let proc = this.idle.shift();
+    // A worker that has reported is done within milliseconds: wait for it, not for a new process.
+    if (!proc && this.finishing() > this.waiting.length) {
+      proc = await new Promise<WorkerProcess | undefined>((resolve) => {
+        const take = (p: WorkerProcess | undefined) => {
+          clearTimeout(timer);
+          resolve(p);
+        };
+        const timer = setTimeout(() => {
+          const i = this.waiting.indexOf(take);
+          if (i !== -1) this.waiting.splice(i, 1);
+          resolve(undefined);
+        }, FINISHING_WAIT_MS);
+        this.waiting.push(take);
+      });
+    }
+    if (!proc && this.stopped) throw new Error('local mode is stopping');
     if (!proc) proc = this.spawnWorker(this.opts.workerEnv(), true);
-    // Keep one ahead for the next command (after this one is taken, never in its way).
-    setImmediate(() => this.prestart());
     await proc.ready;
     return proc;
   }
@@ -311,6 +355,7 @@ export class WorkerSupervisor {
       const binding: WorkerBinding = {
         commandId,
         stderrTail: '',
+        settled: () => task.settled,
         onEnd: (how) => {
           if (task.settled) return;
           // The worker awaits its SendTask* call before it ends, so a report is already in;
@@ -362,8 +407,7 @@ export class WorkerSupervisor {
           if (task.settled || proc.exited) {
             // Aborted while it was being readied, or it died first: not this task's any more.
             if (task.settled) {
-              if (proc.warm && !proc.exited && !this.stopped && this.idle.length < (this.opts.warmWorkers ?? 1))
-                this.idle.push(proc);
+              if (proc.warm && !proc.exited && !this.stopped && this.warmCount <= this.warmWanted) this.idle.push(proc);
               else this.kill(proc.child);
             } else binding.onEnd('exited before it took the command');
             return;
@@ -451,6 +495,7 @@ export class WorkerSupervisor {
   async stop(): Promise<void> {
     this.stopped = true;
     this.idle.length = 0;
+    for (const take of this.waiting.splice(0)) take(undefined);
     const exits = [...this.processes].map(
       ({ child: c }) =>
         new Promise<void>((resolve) => {
