@@ -69,7 +69,10 @@ export interface WorkerSupervisorOptions {
   heartbeatTimeoutSeconds?: number;
   /** Receives each line the worker prints. @default stderr, prefixed with the command id */
   workerLog?: WorkerLog;
-  /** Warm worker processes kept (busy or idle; only for a `warm` worker command). @default 1 */
+  /**
+   * Warm worker processes kept at most (busy or idle; only for a `warm` worker command): one is
+   * started ahead, more as commands need them; past one, they go after 30 s idle. @default 1
+   */
   warmWorkers?: number;
 }
 
@@ -77,6 +80,8 @@ export interface WorkerSupervisorOptions {
 const WARM_MAX_COMMANDS = 200;
 /** How long a command waits for a warm worker that has reported to finish, before starting one. */
 const FINISHING_WAIT_MS = 1000;
+/** How long more than one warm worker may sit idle before the extra ones go. */
+const WARM_IDLE_MS = 30_000;
 
 /** What a worker process is doing for the task it holds (its output and its end go there). */
 interface WorkerBinding {
@@ -96,6 +101,7 @@ interface WorkerProcess {
   served: number;
   exited: boolean;
   wasReady?: boolean;
+  idleTimer?: NodeJS.Timeout;
 }
 
 type TaskOutcome = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
@@ -157,7 +163,22 @@ export class WorkerSupervisor {
    */
   prestart(): void {
     if (!this.command.warm || this.stopped) return;
-    while (this.warmCount < this.warmWanted) this.idle.push(this.spawnWorker(this.opts.workerEnv(), true));
+    while (this.warmCount < Math.min(1, this.warmWanted)) this.toIdle(this.spawnWorker(this.opts.workerEnv(), true));
+  }
+
+  /**
+   * An idle warm worker waits for the next command; past WARM_IDLE_MS unused, all but one go
+   * (each holds ~85 MiB), so an idle service keeps one and a busy one keeps one per slot.
+   */
+  private toIdle(proc: WorkerProcess): void {
+    this.idle.push(proc);
+    const timer = setTimeout(() => {
+      if (!this.idle.includes(proc) || this.warmCount <= 1) return;
+      this.dropIdle(proc);
+      this.kill(proc.child);
+    }, WARM_IDLE_MS);
+    timer.unref();
+    proc.idleTimer = timer;
   }
 
   private get warmWanted(): number {
@@ -240,6 +261,7 @@ export class WorkerSupervisor {
   }
 
   private dropIdle(proc: WorkerProcess): void {
+    clearTimeout(proc.idleTimer);
     const i = this.idle.indexOf(proc);
     if (i !== -1) this.idle.splice(i, 1);
   }
@@ -260,7 +282,7 @@ export class WorkerSupervisor {
     } else {
       const next = this.waiting.shift();
       if (next) next(proc);
-      else this.idle.push(proc);
+      else this.toIdle(proc);
     }
     // Said done without its task settled (reporting failed): the same end as an exit.
     binding?.onEnd(`finished (code ${code ?? '?'})`);
@@ -277,6 +299,7 @@ export class WorkerSupervisor {
   private async acquire(env: Record<string, string>): Promise<WorkerProcess> {
     if (!this.command.warm) return this.spawnWorker(env, false);
     let proc = this.idle.shift();
+    if (proc) clearTimeout(proc.idleTimer);
     // A worker that has reported is done within milliseconds: wait for it, not for a new process.
     if (!proc && this.finishing() > this.waiting.length) {
       proc = await new Promise<WorkerProcess | undefined>((resolve) => {
@@ -407,7 +430,7 @@ export class WorkerSupervisor {
           if (task.settled || proc.exited) {
             // Aborted while it was being readied, or it died first: not this task's any more.
             if (task.settled) {
-              if (proc.warm && !proc.exited && !this.stopped && this.warmCount <= this.warmWanted) this.idle.push(proc);
+              if (proc.warm && !proc.exited && !this.stopped && this.warmCount <= this.warmWanted) this.toIdle(proc);
               else this.kill(proc.child);
             } else binding.onEnd('exited before it took the command');
             return;
