@@ -1,6 +1,7 @@
 /**
  * One command, start to finish (fargate-task/README.md follows it file by file):
- *   read the item → heartbeats → workspace → download inputs → probe inputs (for percent)
+ *   read the item → heartbeats → workspace → download inputs (inputs probed for percent only
+ *   once FFmpeg has run 1 s)
  *   → run each argv of the plan → probe + upload each output (a playlist with its segments,
  *     a sequence output with every file its pattern matched)
  *   → SendTaskSuccess / Failure.
