@@ -221,7 +221,6 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
     // The download URL secret: the handlers only (the worker never signs or checks URLs).
     process.env[ENV.URL_SECRET] = await localUrlSecret(dataDir);
     await resetHandlerCaches();
-    runner.prestartWorkers();
 
     // Before recovery publishes the FAILED events of lost commands: they get webhooks too.
     const webhooks = await startWebhookDelivery({ bus, log });
@@ -286,6 +285,8 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
 
     const startupMs = Math.round(performance.now() - t0);
     void http.warm();
+    // After listening: the warm worker's own start does not compete with the service's.
+    runner.prestartWorkers();
     let stopping: Promise<void> | undefined;
     const graceDefault = options.shutdownGraceSeconds ?? intFromEnv('FFAAS_SHUTDOWN_GRACE_SECONDS') ?? 30;
     const shutdown = async (graceSeconds = graceDefault) => {
