@@ -63,6 +63,7 @@ new FfaasStack(app, String(ctx('ffaas:stackName') ?? DEFAULT_STACK_NAME), {
   alarmTopicArn,
   workerArchitecture: arch === 'arm64' ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
   fargateSpot: bool(ctx('ffaas:fargateSpot'), false),
+  console: bool(ctx('ffaas:console'), false),
   // No `env`: the stack stays environment-agnostic and synthesizes without credentials;
   // `cdk deploy` deploys it to the CLI's account and region.
 });

@@ -46,6 +46,12 @@ export function isFlag(option: string): boolean {
   return false;
 }
 
+/** Whether an option's value is a file the command writes (segment names, master playlists). */
+function writesNamedFile(option: string): boolean {
+  const kind = ALLOWED_OPTIONS[option.split(':')[0]!]?.value;
+  return kind === 'output-pattern' || kind === 'output-file';
+}
+
 function aliasFor(prefix: 'in' | 'out', name: string, taken: Set<string>): string {
   const stem =
     path
@@ -85,6 +91,10 @@ export function planFfmpegArgs(argv: readonly string[]): PlannedRun {
         const alias = aliasFor('in', URL_LIKE.test(value) ? new URL(value).pathname || 'url' : value, taken);
         inputs.push({ alias, source: value, kind: URL_LIKE.test(value) ? 'url' : 'file' });
         out.push(`{{${alias}}}`);
+      } else if (writesNamedFile(option)) {
+        // `-hls_segment_filename hls/seg_%03d.ts`: the service writes in one workspace, so only
+        // the name goes; the CLI puts the files next to the output that names them.
+        out.push(path.basename(value));
       } else out.push(value);
       continue;
     }

@@ -108,7 +108,10 @@ export async function main(argv: string[]): Promise<number> {
   const [group = '', action, arg] = positionals;
   if (values.help || group === '' || group === 'help')
     throw new HelpRequested(group === 'help' ? (action ?? '') : group);
-  if (!(group in HELP)) throw new CliUsageError(`unknown command ${JSON.stringify(group)}`);
+  if (!(group in HELP))
+    throw new CliUsageError(
+      `unknown command ${JSON.stringify(group)}: run, commands, files, webhooks or keys (ffaas --help)`,
+    );
   if (group === 'keys') return keys(values, action, arg);
 
   const conn = () => connect({ url: values.url, key: values.key, dataDir: values['data-dir'] });
@@ -279,7 +282,8 @@ function keyTarget(values: Values): KeyStoreTarget {
 }
 
 async function keys(values: Values, action?: string, arg?: string): Promise<number> {
-  if (!action) throw new CliUsageError('keys needs create, list or revoke (ffaas keys --help)');
+  if (!action || !['create', 'list', 'revoke'].includes(action))
+    throw new CliUsageError('keys needs create, list or revoke (ffaas keys --help)');
   const store = await openKeyStore(keyTarget(values));
   try {
     switch (action) {

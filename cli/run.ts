@@ -12,6 +12,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import cliProgress from 'cli-progress';
 import { FfaasApiError, type FfaasClient, type PollResponse } from '../client/index.ts';
+import { type SequencePattern, sequenceMembers, sequencePattern } from '../core/command/paths.ts';
 import { CliUsageError } from './connection.ts';
 import { planFfmpegArgs, type PlannedOutput } from './ffmpeg-args.ts';
 
@@ -109,7 +110,14 @@ export async function runFfmpeg(client: FfaasClient, argv: string[], options: Ru
   }
   const downloaded: string[] = [];
   if (!options.noDownload) {
-    for (const output of plan.outputs) downloaded.push(...(await downloadOutput(done, output, cwd)));
+    for (const output of plan.outputs) {
+      const pattern = sequencePattern(output.filename);
+      downloaded.push(
+        ...(pattern
+          ? await downloadSequence(client, done, output, pattern, cwd)
+          : await downloadOutput(done, output, cwd)),
+      );
+    }
   }
   if (options.json)
     process.stdout.write(`${JSON.stringify({ command: done, downloaded } satisfies RunResult, null, 2)}\n`);
@@ -154,6 +162,57 @@ async function downloadOutput(done: PollResponse, output: PlannedOutput, cwd: st
     }
   }
   return files;
+}
+
+/**
+ * An image sequence or segment set (`frames/%03d.png`): every file the pattern matched, into the
+ * directory the user named. The names come from the job's file list (GET /jobs/{id}, ffaas's
+ * own); a server without it gets the consecutive numbers FFmpeg writes, from the first file's
+ * name and file_count (one download token covers every file of the command).
+ */
+export async function downloadSequence(
+  client: FfaasClient,
+  done: PollResponse,
+  output: PlannedOutput,
+  pattern: SequencePattern,
+  cwd: string,
+): Promise<string[]> {
+  const meta = done.output_files[output.alias];
+  if (!meta?.storage_url) throw new Error(`output ${output.alias} has no storage_url`);
+  const dir = path.dirname(path.resolve(cwd, output.localPath));
+  let members: { name: string; url: string }[] = [];
+  try {
+    const job = await client.getRendobarJob(done.command_id);
+    const files = ((job.data.output as { files?: { path: string; url: string }[] } | undefined)?.files ?? []).filter(
+      (f) => typeof f.path === 'string' && typeof f.url === 'string',
+    );
+    const urls = new Map(files.map((f) => [f.path, f.url]));
+    members = sequenceMembers(pattern, [...urls.keys()]).map((name) => ({ name, url: urls.get(name)! }));
+  } catch {
+    /* not an ffaas server with Rendobar's routes: numbers below */
+  }
+  if (members.length !== meta.file_count) {
+    const first = decodeURIComponent(new URL(meta.storage_url).pathname.split('/').at(-1) ?? '');
+    const start =
+      sequenceMembers(pattern, [first]).length === 1
+        ? Number(first.slice(pattern.prefix.length, first.length - pattern.suffix.length))
+        : Number.NaN;
+    if (!Number.isInteger(start)) throw new Error(`cannot tell the files of ${output.filename} from ${first}`);
+    members = Array.from({ length: meta.file_count }, (_, i) => {
+      const name = `${pattern.prefix}${String(start + i).padStart(pattern.width, '0')}${pattern.suffix}`;
+      const url = new URL(meta.storage_url!);
+      url.pathname = `${url.pathname.slice(0, url.pathname.lastIndexOf('/') + 1)}${encodeURIComponent(name)}`;
+      return { name, url: url.href };
+    });
+  }
+  const written: string[] = [];
+  for (const { name, url } of members) {
+    if (name.includes('/') || name.includes('..')) continue;
+    const local = path.join(dir, name);
+    await download(url, local);
+    written.push(path.relative(cwd, local));
+  }
+  return written;
 }
 
 /** Relative file names an HLS or DASH manifest refers to. */

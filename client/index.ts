@@ -151,6 +151,10 @@ export const CLIENT_ROUTES = {
   'POST /jobs': 'submitRendobarJob',
   'GET /jobs/{job_id}': 'getRendobarJob',
   'POST /ffmpeg/validate': 'validateRendobarCommand',
+  'POST /jobs/{job_id}/cancel': 'cancelRendobarJob',
+  'POST /assets/upload': 'uploadRendobarAsset',
+  'GET /assets/{asset_id}': 'getRendobarAsset',
+  'GET /assets/{asset_id}/content': 'rendobarAssetContent',
 } as const satisfies Record<string, keyof FfaasClient>;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -277,10 +281,38 @@ export class FfaasClient {
     return this.rootRequest('POST', '/ffmpeg/validate', body);
   }
 
+  cancelRendobarJob(jobId: string): Promise<{ data: Record<string, unknown> }> {
+    return this.rootRequest('POST', `/jobs/${encodeURIComponent(jobId)}/cancel`);
+  }
+
+  /** Rendobar's uploads: the asset's `url` is an input of this account's jobs once it is ready. */
+  uploadRendobarAsset(data: Blob, filename: string): Promise<{ data: Record<string, unknown> }> {
+    const form = new FormData();
+    form.set('file', data, filename);
+    return this.rootRequest('POST', '/assets/upload', undefined, form);
+  }
+
+  getRendobarAsset(assetId: string): Promise<{ data: Record<string, unknown> }> {
+    return this.rootRequest('GET', `/assets/${encodeURIComponent(assetId)}`);
+  }
+
+  /** An asset's bytes (the route answers a redirect to a short signed URL, followed here). */
+  async rendobarAssetContent(assetId: string): Promise<ArrayBuffer> {
+    const url = `${this.baseUrl}/assets/${encodeURIComponent(assetId)}/content`;
+    const res = await this.fetchImpl(url, { headers: this.apiKey ? { 'x-api-key': this.apiKey } : {} });
+    if (!res.ok) throw new FfaasApiError(res.status, `HTTP_${res.status}`, `asset content failed: ${res.status}`, null);
+    return res.arrayBuffer();
+  }
+
   /** A request to a route served at the root rather than under the base path. */
-  private rootRequest<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private rootRequest<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    raw?: NonNullable<RequestInit['body']>,
+  ): Promise<T> {
     const root = new FfaasClient({ baseUrl: this.baseUrl, apiKey: this.apiKey, fetch: this.fetchImpl, basePath: '' });
-    return root.request<T>(method, path, body === undefined ? {} : { body });
+    return root.request<T>(method, path, raw !== undefined ? { raw } : body === undefined ? {} : { body });
   }
 
   /** Submits one command and waits for it to end (polls 1 s, 2 s, 4 s … up to maxDelayMs). */

@@ -9,22 +9,28 @@ const state = {
   shownOutputs: '',
 };
 
+// The server's origin (and stage): what the API field says, else the page's own origin.
+const serverBase = () => (state.base || location.origin).replace(/\/+$/, '');
+
 function apiUrl(path) {
-  const base = (state.base || location.origin).replace(/\/+$/, '');
-  return `${base}/api/v1${path}`;
+  return `${serverBase()}/api/v1${path}`;
 }
 
-async function api(method, path, body) {
+async function api(method, path, body, url = apiUrl(path)) {
   const headers = { accept: 'application/json' };
   if (state.key) headers['x-api-key'] = state.key;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(apiUrl(path), {
+  const res = await fetch(url, {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = await res.json().catch(() => null);
-  if (!res.ok) throw new Error(json?.error ? `${json.error.code}: ${json.error.message}` : `HTTP ${res.status}`);
+  if (!res.ok) {
+    const err = new Error(json?.error ? `${json.error.code}: ${json.error.message}` : `HTTP ${res.status}`);
+    err.status = res.status;
+    throw err;
+  }
   return json;
 }
 
@@ -46,6 +52,7 @@ for (const button of document.querySelectorAll('nav button')) {
     for (const s of document.querySelectorAll('main section')) s.hidden = s.id !== `tab-${button.dataset.tab}`;
     if (button.dataset.tab === 'files') refreshFiles();
     if (button.dataset.tab === 'webhooks') refreshWebhooks();
+    if (button.dataset.tab === 'keys') refreshKeys();
   });
 }
 
@@ -164,7 +171,9 @@ function player(f) {
   if (f.file_type === 'video' || isPlaylist) {
     const video = el('video', { controls: '', muted: '', playsinline: '', preload: 'auto' });
     video.muted = true;
-    if (isPlaylist && !video.canPlayType('application/vnd.apple.mpegurl') && window.Hls?.isSupported()) {
+    // hls.js wherever Media Source Extensions exist: Chromium answers "maybe" to the HLS type
+    // yet may not play it; native HLS only where hls.js cannot run (iOS Safari).
+    if (isPlaylist && window.Hls?.isSupported()) {
       const hls = new window.Hls();
       hls.loadSource(f.storage_url);
       hls.attachMedia(video);
@@ -233,8 +242,40 @@ async function refreshWebhooks() {
     $('#webhook-config').textContent = config.configured
       ? `${config.url} (${config.is_active ? 'active' : 'disabled'})`
       : 'No webhook set.';
-    const deliveries = await api('GET', '/webhook-deliveries').catch((err) => ({ error: err.message }));
-    $('#webhook-deliveries').textContent = JSON.stringify(deliveries, null, 2);
+    // The deliveries of the newest commands, then the account's failing ones (retrying or given up).
+    const page = await api('GET', '/commands?limit=10');
+    const recent = await Promise.all(
+      page.commands.map((c) =>
+        api('GET', `/commands/${c.command_id}/webhooks`)
+          .then((w) => w.webhooks ?? [])
+          .catch(() => []),
+      ),
+    );
+    const failing = await api('GET', '/webhook-deliveries')
+      .then((d) => d.deliveries ?? [])
+      .catch(() => []);
+    const seen = new Set();
+    const rows = [...failing, ...recent.flat()].filter((d) => {
+      const id = `${d.command_id}:${d.webhook_id}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    });
+    $('#webhook-deliveries tbody').replaceChildren(
+      ...rows.map((d) =>
+        el(
+          'tr',
+          { 'data-command': d.command_id },
+          el('td', {}, el('code', {}, d.command_id.slice(0, 8))),
+          el('td', {}, d.event_type),
+          el('td', { class: d.status === 'DELIVERED' ? 'SUCCESS' : d.status === 'FAILED' ? 'FAILED' : '' }, d.status),
+          el('td', {}, d.attempts),
+          el('td', {}, d.last_status_code ?? ''),
+          el('td', {}, d.last_error ?? ''),
+          el('td', {}, d.delivered_at ? new Date(d.delivered_at).toLocaleTimeString() : ''),
+        ),
+      ),
+    );
   } catch (err) {
     $('#webhook-config').textContent = `webhooks: ${err.message}`;
   }
@@ -252,6 +293,76 @@ $('#webhook-form').addEventListener('submit', async (e) => {
   }
 });
 
-checkConnection();
-refreshCommands();
-setInterval(refreshCommands, 1000);
+// ---- keys (local mode: /console/api/keys; a deployed stack: the CLI) ----
+const keysUrl = (suffix = '') => `${serverBase()}/console/api/keys${suffix}`;
+
+async function refreshKeys() {
+  try {
+    const { keys } = await api('GET', '', undefined, keysUrl());
+    $('#keys-local').hidden = false;
+    $('#keys-cli').hidden = true;
+    $('#keys tbody').replaceChildren(
+      ...keys.map((k) =>
+        el(
+          'tr',
+          { 'data-prefix': k.prefix },
+          el('td', {}, el('code', {}, k.prefix)),
+          el('td', {}, k.name),
+          el('td', {}, new Date(k.created_at).toLocaleString()),
+          el('td', { class: k.revoked_at ? 'FAILED' : 'SUCCESS' }, k.revoked_at ? 'revoked' : 'active'),
+          el(
+            'td',
+            {},
+            k.revoked_at
+              ? ''
+              : el(
+                  'button',
+                  {
+                    type: 'button',
+                    onclick: async () => {
+                      await api('DELETE', '', undefined, keysUrl(`/${encodeURIComponent(k.prefix)}`));
+                      refreshKeys();
+                    },
+                  },
+                  'revoke',
+                ),
+          ),
+        ),
+      ),
+    );
+  } catch (err) {
+    // A deployed stack manages keys with the CLI only.
+    $('#keys-local').hidden = true;
+    $('#keys-cli').hidden = false;
+    $('#key-status').textContent = err.status === 404 ? '' : err.message;
+  }
+}
+
+$('#key-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try {
+    const out = await api('POST', '', { name: $('#key-name').value.trim() }, keysUrl());
+    $('#new-key').hidden = false;
+    $('#new-key').textContent = `New key "${out.name}" (shown only now): ${out.key}`;
+    refreshKeys();
+  } catch (err) {
+    $('#key-status').textContent = err.message;
+  }
+});
+
+// A console deployed with the stack finds its API in config.json (lib/console-site.ts).
+async function start() {
+  if (!state.base) {
+    const config = await fetch('config.json')
+      .then((r) => (r.ok ? r.json() : null))
+      .catch(() => null);
+    if (config?.apiUrl) {
+      state.base = config.apiUrl.replace(/\/+$/, '');
+      $('#base-url').value = state.base;
+    }
+  }
+  checkConnection();
+  refreshCommands();
+  setInterval(refreshCommands, 1000);
+}
+start();

@@ -62,6 +62,8 @@ export const ENV = {
   URL_SECRET_ARN: 'FFAAS_URL_SECRET_ARN',
   /** Origin of the public API (`https://api.example.com/prod`); default: derived from the request. */
   PUBLIC_URL: 'FFAAS_PUBLIC_URL',
+  /** The one browser origin (the deployed console's) the API answers CORS requests of; unset: none. */
+  CORS_ORIGIN: 'FFAAS_CORS_ORIGIN',
   /** Files and presets (issue 10). */
   FILES_TABLE: 'FFAAS_FILES_TABLE',
   PRESETS_TABLE: 'FFAAS_PRESETS_TABLE',
@@ -312,6 +314,13 @@ export function taskSize(vcpu: VcpuCount): { cpu: number; memory: number } {
 export const S3_KEYS = {
   output: (accountId: string, commandId: string, fileName: string) => `outputs/${accountId}/${commandId}/${fileName}`,
   storedFile: (accountId: string, fileId: string, fileName: string) => `files/${accountId}/${fileId}/${fileName}`,
+  /**
+   * An input the service stored for one command (Rendobar's inline `{content}`): under the
+   * account's `files/` prefix, where the worker reads stored inputs, and removed with the
+   * command's files (cancel, DELETE …/files) or by the `files/` lifecycle rule.
+   */
+  commandInput: (accountId: string, commandId: string, fileName: string) =>
+    `files/${accountId}/commands/${commandId}/${fileName}`,
 } as const;
 
 export const API_KEY_PREFIX = 'ffsk_';

@@ -30,6 +30,8 @@ export const ROUTE_HANDLERS = [
   'rendobar-submit-job',
   'rendobar-get-job',
   'rendobar-validate',
+  'rendobar-cancel-job',
+  'rendobar-assets',
   // users (issue 16): the API describes itself
   'openapi',
 ] as const;
@@ -116,6 +118,18 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/jobs', handler: 'rendobar-submit-job', auth: true, bases: [''] },
   { method: 'GET', path: '/jobs/{job_id}', handler: 'rendobar-get-job', auth: true, bases: [''] },
   { method: 'POST', path: '/ffmpeg/validate', handler: 'rendobar-validate', auth: false, bases: [''] },
+  { method: 'POST', path: '/jobs/{job_id}/cancel', handler: 'rendobar-cancel-job', auth: true, bases: [''] },
+  // Rendobar's uploads: an asset is a stored file; its content URL is an input of the same account.
+  {
+    method: 'POST',
+    path: '/assets/upload',
+    handler: 'rendobar-assets',
+    auth: true,
+    bases: [''],
+    maxBodyBytes: 10 * 1024 * 1024,
+  },
+  { method: 'GET', path: '/assets/{asset_id}', handler: 'rendobar-assets', auth: true, bases: [''] },
+  { method: 'GET', path: '/assets/{asset_id}/content', handler: 'rendobar-assets', auth: true, bases: [''] },
   // users (issue 16): the OpenAPI document, no key (clients and the console read it)
   { method: 'GET', path: '/openapi.json', handler: 'openapi', auth: false },
 ];

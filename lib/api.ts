@@ -21,6 +21,7 @@ import {
   routePaths,
   type RouteHandlerName,
 } from '../core/routes.ts';
+import { acknowledgePreflights, corsPreflight } from './console-site.ts';
 import { FfaasFunction } from './function.ts';
 import { BUCKET_PREFIX } from './storage.ts';
 
@@ -78,6 +79,12 @@ export interface FfaasApiProps {
    * @default Duration.seconds(0)
    */
   readonly authorizerCacheTtl?: Duration;
+  /**
+   * A browser origin allowed to call the API (the console's site, `https://…`): CORS preflights
+   * on every resource and the Access-Control-Allow-Origin header on every answer.
+   * @default - none: no CORS
+   */
+  readonly corsOrigin?: string;
   /** Name of the stage (first path segment of the URL). @default 'prod' */
   readonly stageName?: string;
   /** Retention of the access and function logs. @default logs.RetentionDays.ONE_MONTH */
@@ -96,6 +103,7 @@ const MEMORY: Partial<Record<RouteHandlerName, number>> = {
   'rendobar-validate': 512,
   // Holds the multipart body (up to LIMITS.maxUploadBodyBytes, base64) and the parsed file.
   'upload-file': 512,
+  'rendobar-assets': 512,
   'execute-preset': 512,
   presets: 512,
 };
@@ -197,7 +205,9 @@ export class FfaasApi extends Construct {
     for (const handler of ROUTE_HANDLERS) {
       fns[handler] = new FfaasFunction(this, `Fn-${handler}`, {
         handler,
-        environment: props.environment,
+        environment: props.corsOrigin
+          ? { ...props.environment, [ENV.CORS_ORIGIN]: props.corsOrigin }
+          : props.environment,
         memorySize: MEMORY[handler] ?? 256,
         timeout: Duration.seconds(20),
         logRetention,
@@ -240,6 +250,7 @@ export class FfaasApi extends Construct {
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
       // POST /files/upload: multipart bodies reach the Lambda base64-encoded, byte for byte.
       binaryMediaTypes: [...BINARY_MEDIA_TYPES],
+      ...(props.corsOrigin ? { defaultCorsPreflightOptions: corsPreflight(props.corsOrigin) } : {}),
       // The account-level role API Gateway needs to write logs; kept on delete because it is a
       // per-region setting other APIs of the account may rely on.
       cloudWatchRole: true,
@@ -288,6 +299,8 @@ export class FfaasApi extends Construct {
       }
     }
 
+    if (props.corsOrigin) acknowledgePreflights(this.restApi);
+
     // control (issue 12): one usage plan; each account's key in it gets this throttle of its own.
     if (props.accountThrottle !== false) {
       this.usagePlan = this.restApi.addUsagePlan('AccountUsagePlan', {
@@ -307,6 +320,7 @@ export class FfaasApi extends Construct {
         responseHeaders: {
           'Content-Type': "'application/json'",
           ...(r.retryAfterSeconds !== undefined ? { 'Retry-After': `'${r.retryAfterSeconds}'` } : {}),
+          ...(props.corsOrigin ? { 'Access-Control-Allow-Origin': `'${props.corsOrigin}'` } : {}),
         },
         templates: { 'application/json': gatewayErrorTemplate(r.code, r.message) },
       });
@@ -403,14 +417,18 @@ export class FfaasApi extends Construct {
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['s3:DeleteObject'],
-          resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)],
+          // files/: the inputs the service stored for the command (S3_KEYS.commandInput).
+          resources: [
+            props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`),
+            props.bucket.arnForObjects(`${BUCKET_PREFIX.files}*`),
+          ],
         }),
       );
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['s3:ListBucket'],
           resources: [props.bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [`${BUCKET_PREFIX.outputs}*`] } },
+          conditions: { StringLike: { 's3:prefix': [`${BUCKET_PREFIX.outputs}*`, `${BUCKET_PREFIX.files}*`] } },
         }),
       );
       props.eventBus.grantPutEventsTo(fn);
@@ -478,7 +496,7 @@ export class FfaasApi extends Construct {
         fn.addToRolePolicy(
           new iam.PolicyStatement({
             actions: ['s3:DeleteObject'],
-            resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`)],
+            resources: [props.bucket.arnForObjects(`${BUCKET_PREFIX.outputs}*`), filesPrefix],
           }),
         );
       },
@@ -530,9 +548,32 @@ export class FfaasApi extends Construct {
           }),
         );
       },
-      'rendobar-submit-job': submitWithFiles,
-      'rendobar-get-job': (fn) => (read(fn), downloads(fn)),
+      // Inline {content} inputs are stored under files/ before the command is recorded.
+      'rendobar-submit-job': (fn) => {
+        submitWithFiles(fn);
+        fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [filesPrefix] }));
+      },
+      'rendobar-get-job': (fn) => {
+        read(fn);
+        downloads(fn);
+        // The sizes of a playlist's or sequence's files: a listing of the command's outputs.
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['s3:ListBucket'],
+            resources: [props.bucket.bucketArn],
+            conditions: { StringLike: { 's3:prefix': [`${BUCKET_PREFIX.outputs}*`] } },
+          }),
+        );
+      },
       'rendobar-validate': none,
+      'rendobar-cancel-job': cancel,
+      // Uploads as upload-file does; GET reads the item, content signs a GET of the object.
+      'rendobar-assets': (fn) => {
+        fn.addToRolePolicy(filesTable(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem']));
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject'], resources: [filesPrefix] }),
+        );
+      },
       openapi: none,
     };
     for (const handler of ROUTE_HANDLERS) grants[handler](this.functions[handler]);

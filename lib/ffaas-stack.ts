@@ -45,6 +45,8 @@ export class FfaasStack extends Stack {
     out(STACK_OUTPUTS.stateMachineArn, pipeline.stateMachine.stateMachineArn, 'Command state machine');
     out(STACK_OUTPUTS.eventBusName, events.bus.eventBusName, 'Event bus of command completions');
     out(STACK_OUTPUTS.clusterName, workers.cluster.clusterName, 'ECS cluster of the workers');
+    if (this.ffaas.consoleSite)
+      out(STACK_OUTPUTS.consoleUrl, `${this.ffaas.consoleSite.url}/`, 'The web console (opens connected to this API)');
     if (api.usagePlan)
       out(
         STACK_OUTPUTS.usagePlanId,

@@ -8,6 +8,8 @@ import { Construct } from 'constructs';
 import { ENV, LIMITS } from '../core/constants.ts';
 import { CONTROL_ENV } from '../core/control/settings.ts';
 import { FfaasApi, type FfaasApiThrottle } from './api.ts';
+import { FfaasConsoleSite } from './console-site.ts';
+import { FfaasDownloadUrls } from './download-urls.ts';
 import { FfaasEvents } from './events.ts';
 import { FfaasFiles } from './files.ts';
 import { acknowledgeNagFindings } from './nag.ts';
@@ -85,6 +87,18 @@ export interface FfaasProps {
    * @default CONTROL_DEFAULTS.accountMaxRunning
    */
   readonly accountMaxRunning?: number;
+  /**
+   * The web console as a static site (S3 + CloudFront, lib/console-site.ts), opening connected to
+   * this API, which then answers CORS requests from the console's origin.
+   * @default false
+   */
+  readonly console?: boolean;
+  /**
+   * Origin of download URLs (`https://media.example.com`), for a custom domain or CDN in front
+   * of the API: set as FFAAS_PUBLIC_URL on every function.
+   * @default - API responses use the request's origin; webhook bodies the API's execute-api URL
+   */
+  readonly publicUrl?: string;
 }
 
 /**
@@ -104,6 +118,8 @@ export class Ffaas extends Construct {
   readonly sweeper: FfaasSweeper;
   /** Alarms (to the alarm topic) and the dashboard. */
   readonly monitoring: FfaasMonitoring;
+  /** The console's static site (prop `console`). */
+  readonly consoleSite?: FfaasConsoleSite;
   /** Whether the GPU workers exist. */
   readonly gpuEnabled: boolean;
 
@@ -166,6 +182,7 @@ export class Ffaas extends Construct {
       [ENV.RETENTION_DAYS]: String(this.storage.retentionDays),
       // The cancel handler stops a worker's task there; the sweeper stops a silent worker's.
       [ENV.WORKER_CLUSTER_ARN]: this.workers.cluster.clusterArn,
+      ...(props.publicUrl ? { [ENV.PUBLIC_URL]: props.publicUrl } : {}),
     };
     this.webhooks = new FfaasWebhooks(this, 'Webhooks', {
       eventBus: this.events.bus,
@@ -182,7 +199,9 @@ export class Ffaas extends Construct {
     environment[ENV.WEBHOOK_DELIVERIES_TABLE] = this.webhooks.deliveriesTable.tableName;
     environment[ENV.WEBHOOK_QUEUE_URL] = this.webhooks.retryQueue.queueUrl;
     environment[ENV.WEBHOOK_KMS_KEY_ID] = this.webhooks.secretKey.keyArn;
+    if (props.console) this.consoleSite = new FfaasConsoleSite(this, 'Console', {});
     this.api = new FfaasApi(this, 'Api', {
+      corsOrigin: this.consoleSite?.url,
       commandsTable: this.storage.commandsTable,
       apiKeysTable: this.storage.apiKeysTable,
       filesTable: this.storage.filesTable,
@@ -203,6 +222,14 @@ export class Ffaas extends Construct {
       authorizerCacheTtl: props.authorizerCacheTtl,
       logRetention: props.logRetention,
       tracing: props.tracing,
+    });
+    this.consoleSite?.deploy(this.api.restApi.url);
+    this.consoleSite?.allowBrowserAccess(this.storage.bucket);
+    // Webhook bodies carry download URLs but answer no request: give them the origin and secret.
+    new FfaasDownloadUrls(this, 'DownloadUrls', {
+      secret: this.api.downloadUrlSecret,
+      origin: props.publicUrl ?? this.api.restApi.url,
+      functions: [this.webhooks.function],
     });
     this.reconciler = new FfaasReconciler(this, 'Reconciler', {
       commandsTable: this.storage.commandsTable,

@@ -86,15 +86,14 @@ function flatten(node: unknown): string {
 }
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
-/** Acknowledges the known IAM5 findings of each IAM policy once its statements are final. */
-class AcknowledgeWildcards implements IAspect {
-  visit(node: IConstruct): void {
-    if (!(node instanceof iam.CfnPolicy)) return;
-    const doc = Stack.of(node).resolve(node.policyDocument) as { Statement?: any[] };
-    const acks: Ack[] = [];
-    for (const statement of doc.Statement ?? []) {
-      if (statement.Effect !== 'Allow') continue;
-      const findings = [
+/** Each Allow statement of a policy with its IAM5 findings (`Action::s3:Get*`, `Resource::<Bucket.Arn>/*`). */
+function wildcardFindings(node: iam.CfnPolicy): { statement: any; findings: string[] }[] {
+  const doc = Stack.of(node).resolve(node.policyDocument) as { Statement?: any[] };
+  return (doc.Statement ?? [])
+    .filter((statement) => statement.Effect === 'Allow')
+    .map((statement) => ({
+      statement,
+      findings: [
         ...asArray<string>(statement.Action)
           .filter((a) => a.includes('*'))
           .map((a) => `Action::${a}`),
@@ -102,7 +101,30 @@ class AcknowledgeWildcards implements IAspect {
           .map(flatten)
           .filter((r) => r.includes('*'))
           .map((r) => `Resource::${r}`),
-      ];
+      ],
+    }));
+}
+
+/**
+ * Acknowledges every IAM5 finding of the policies under `scope` with one reason: for policies
+ * aws-cdk-lib generates for its own functions (a BucketDeployment's), whose statements are its choice.
+ */
+export function acknowledgeGeneratedWildcards(scope: IConstruct, reason: string): void {
+  Aspects.of(scope).add({
+    visit(node: IConstruct) {
+      if (!(node instanceof iam.CfnPolicy)) return;
+      const ids = [...new Set(wildcardFindings(node).flatMap((s) => s.findings))].map((f) => `AwsSolutions-IAM5[${f}]`);
+      if (ids.length) ack(node, ...ids.map((id) => ({ id, reason })));
+    },
+  });
+}
+
+/** Acknowledges the known IAM5 findings of each IAM policy once its statements are final. */
+class AcknowledgeWildcards implements IAspect {
+  visit(node: IConstruct): void {
+    if (!(node instanceof iam.CfnPolicy)) return;
+    const acks: Ack[] = [];
+    for (const { statement, findings } of wildcardFindings(node)) {
       for (const finding of findings) {
         const byPattern = IAM5_REASONS.find((r) => r.finding.test(finding));
         const byPath =

@@ -14,6 +14,8 @@ export const STACK_OUTPUTS = {
   clusterName: 'ClusterName',
   /** The per-account usage plan (absent when accountThrottle is false). */
   usagePlanId: 'UsagePlanId',
+  /** The web console's URL (only with the `console` prop). */
+  consoleUrl: 'ConsoleUrl',
 } as const;
 
 /** Default stack name of `bin/ffaas.ts` (override with context `ffaas:stackName`). */

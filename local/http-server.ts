@@ -24,7 +24,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { errorEnvelope } from '../core/api/errors.ts';
-import { LIMITS, type ApiErrorCode } from '../core/constants.ts';
+import { ENV, LIMITS, type ApiErrorCode } from '../core/constants.ts';
 import {
   API_BASE_PATHS,
   AUTHORIZER_ACCOUNT_KEY,
@@ -36,6 +36,7 @@ import {
 } from '../core/routes.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './services.ts';
 import { REPO_ROOT } from './paths.ts';
+import { CONSOLE_KEYS_PATH, consoleKeys } from './console-keys.ts';
 
 export const LOCAL_STAGE = 'local';
 const API_ID = 'local';
@@ -310,6 +311,40 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
     res.setHeader('x-amzn-requestid', requestId);
     res.on('finish', () => log(`${method} ${url.pathname} ${res.statusCode} ${Date.now() - started}ms`));
 
+    // A console served from elsewhere (FFAAS_CORS_ORIGIN, as the stack's `console` prop sets it).
+    const corsOrigin = process.env[ENV.CORS_ORIGIN];
+    if (corsOrigin) {
+      res.setHeader('access-control-allow-origin', corsOrigin);
+      if (method === 'OPTIONS') {
+        req.resume();
+        res.writeHead(204, {
+          'access-control-allow-methods': 'GET,POST,PUT,DELETE,OPTIONS',
+          'access-control-allow-headers': 'Content-Type,X-API-KEY,Authorization,Idempotency-Key',
+          'access-control-max-age': '3600',
+        });
+        res.end();
+        return;
+      }
+    }
+    if (url.pathname === CONSOLE_KEYS_PATH || url.pathname.startsWith(`${CONSOLE_KEYS_PATH}/`)) {
+      const body = await readBody(req, 10_000).catch(() => Buffer.alloc(0));
+      const answer = await consoleKeys(
+        method,
+        url.pathname,
+        (name) => {
+          const v = req.headers[name];
+          return Array.isArray(v) ? v[0] : v;
+        },
+        body,
+      );
+      if (answer.error) envelope(res, answer.status, answer.error.code, answer.error.message);
+      else {
+        const text = JSON.stringify(answer.body);
+        res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      }
+      return;
+    }
     if (
       (method === 'GET' || method === 'HEAD') &&
       (url.pathname === '/console' || url.pathname.startsWith('/console/'))

@@ -13,7 +13,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadBucketCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
 import { createTables } from '../store/tables.ts';
@@ -138,6 +138,24 @@ export async function startDataServices(opts: { dataDir: string; names?: LocalNa
   try {
     await ensureTables(dynamodb, names);
     await ensureBucket(s3, names.bucket);
+    // The console uploads with the presigned PUT URLs the API hands out and plays outputs from
+    // another port; any origin may, as on loopback the presigned URL itself is the credential.
+    await s3.send(
+      new PutBucketCorsCommand({
+        Bucket: names.bucket,
+        CORSConfiguration: {
+          CORSRules: [
+            {
+              AllowedOrigins: ['*'],
+              AllowedMethods: ['GET', 'HEAD', 'PUT'],
+              AllowedHeaders: ['*'],
+              ExposeHeaders: ['ETag'],
+              MaxAgeSeconds: 3600,
+            },
+          ],
+        },
+      }),
+    );
   } catch (err) {
     await stop();
     throw err;

@@ -172,6 +172,8 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
       heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds,
       worker,
       workerLog,
+      // A warm worker per slot: no Node start on a command's path (local/worker-supervisor.ts).
+      warmWorkers: intFromEnv('FFAAS_WARM_WORKERS') ?? maxConcurrency,
       workerEnv: () => ({
         ...passthroughEnv(),
         ...handlerEnv(),
@@ -283,6 +285,8 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
 
     const startupMs = Math.round(performance.now() - t0);
     void http.warm();
+    // After listening: the warm worker's own start does not compete with the service's.
+    runner.prestartWorkers();
     let stopping: Promise<void> | undefined;
     const graceDefault = options.shutdownGraceSeconds ?? intFromEnv('FFAAS_SHUTDOWN_GRACE_SECONDS') ?? 30;
     const shutdown = async (graceSeconds = graceDefault) => {

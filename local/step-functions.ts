@@ -72,6 +72,8 @@ export interface LocalStepFunctionsOptions {
   heartbeatTimeoutSeconds?: number;
   /** Receives each line the worker prints. @default stderr, prefixed */
   workerLog?: WorkerLog;
+  /** Warm workers kept idle when the worker command is `warm` (local/worker-supervisor.ts). @default 1 */
+  warmWorkers?: number;
 }
 
 /** How many finished executions are remembered (their names stay taken). */
@@ -102,6 +104,7 @@ export class LocalStepFunctions extends EventEmitter implements StepFunctionsApi
       worker: opts.worker,
       heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds,
       workerLog: opts.workerLog,
+      warmWorkers: opts.warmWorkers,
     });
     const prepared = prepareForLocalRun(opts.definition);
     this.machine = new StateMachine(prepared, { validationOptions: { checkArn: false } });
@@ -289,6 +292,11 @@ export class LocalStepFunctions extends EventEmitter implements StepFunctionsApi
   /** True once stop() was called: executions aborted from then on end with the process, not by a fault. */
   get stopping(): boolean {
     return this.stopped;
+  }
+
+  /** Starts the idle warm workers now (once the workers' environment is known). */
+  prestartWorkers(): void {
+    this.supervisor.prestart();
   }
 
   stats(): { running: number; queued: number; workers: number } {

@@ -28,5 +28,5 @@ export async function bundledWorkerCommand(dataDir: string): Promise<WorkerComma
     await bundleWorker(outfile);
     await writeFile(keyFile, key);
   }
-  return { command: process.execPath, args: [outfile], cwd: REPO_ROOT };
+  return { command: process.execPath, args: [outfile], cwd: REPO_ROOT, warm: true };
 }

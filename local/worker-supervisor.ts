@@ -28,6 +28,11 @@ export interface WorkerCommand {
   command: string;
   args: string[];
   cwd?: string;
+  /**
+   * The worker speaks the warm protocol (fargate-task/src/main.ts, FFAAS_WORKER_WARM=1): it is
+   * started before a command exists and takes commands over IPC, one at a time. @default false
+   */
+  warm?: boolean;
 }
 
 /** The real worker from its sources: fargate-task/src/main.ts on this Node with tsx's loader. */
@@ -64,6 +69,39 @@ export interface WorkerSupervisorOptions {
   heartbeatTimeoutSeconds?: number;
   /** Receives each line the worker prints. @default stderr, prefixed with the command id */
   workerLog?: WorkerLog;
+  /**
+   * Warm worker processes kept at most (busy or idle; only for a `warm` worker command): one is
+   * started ahead, more as commands need them; past one, they go after 30 s idle. @default 1
+   */
+  warmWorkers?: number;
+}
+
+/** A warm worker serves at most this many commands, then a fresh one takes its place. */
+const WARM_MAX_COMMANDS = 200;
+/** How long a command waits for a warm worker that has reported to finish, before starting one. */
+const FINISHING_WAIT_MS = 1000;
+/** How long more than one warm worker may sit idle before the extra ones go. */
+const WARM_IDLE_MS = 30_000;
+
+/** What a worker process is doing for the task it holds (its output and its end go there). */
+interface WorkerBinding {
+  commandId?: string;
+  stderrTail: string;
+  /** Whether the task it holds is settled (the worker is only finishing up). */
+  settled: () => boolean;
+  /** The process exited (or, warm, said it is done) while holding the task. */
+  onEnd: (how: string) => void;
+}
+
+interface WorkerProcess {
+  child: ChildProcess;
+  warm: boolean;
+  ready: Promise<void>;
+  binding?: WorkerBinding;
+  served: number;
+  exited: boolean;
+  wasReady?: boolean;
+  idleTimer?: NodeJS.Timeout;
 }
 
 type TaskOutcome = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
@@ -88,13 +126,199 @@ const KILL_GRACE_MS = 2000;
 export class WorkerSupervisor {
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly closedTokens = new Map<string, TaskOutcome>();
-  private readonly children = new Set<ChildProcess>();
+  private readonly processes = new Set<WorkerProcess>();
+  private readonly idle: WorkerProcess[] = [];
+  /** Commands waiting for a warm worker that has reported and is finishing up. */
+  private readonly waiting: ((proc: WorkerProcess | undefined) => void)[] = [];
+  private stopped = false;
 
   constructor(private readonly opts: WorkerSupervisorOptions) {}
 
-  /** Worker processes alive now. */
+  /** Worker processes alive now and holding a task (warm idle ones are not counted). */
   get workers(): number {
-    return this.children.size;
+    let n = 0;
+    for (const p of this.processes) if (!p.warm || (p.binding && !p.binding.settled())) n++;
+    return n;
+  }
+
+  /** Warm workers alive and waiting for a command. */
+  get idleWorkers(): number {
+    return this.idle.length;
+  }
+
+  private get command(): WorkerCommand {
+    return this.opts.worker ?? defaultWorkerCommand();
+  }
+
+  private get log(): WorkerLog {
+    return (
+      this.opts.workerLog ??
+      ((line, info) => process.stderr.write(`[worker ${info.commandId?.slice(0, 8) ?? '?'}] ${line}\n`))
+    );
+  }
+
+  /**
+   * Starts the idle warm workers (a `warm` worker command only), so the first command does not
+   * wait for one. Call once the worker environment can be computed.
+   */
+  prestart(): void {
+    if (!this.command.warm || this.stopped) return;
+    while (this.warmCount < Math.min(1, this.warmWanted)) this.toIdle(this.spawnWorker(this.opts.workerEnv(), true));
+  }
+
+  /**
+   * An idle warm worker waits for the next command; past WARM_IDLE_MS unused, all but one go
+   * (each holds ~85 MiB), so an idle service keeps one and a busy one keeps one per slot.
+   */
+  private toIdle(proc: WorkerProcess): void {
+    this.idle.push(proc);
+    const timer = setTimeout(() => {
+      if (!this.idle.includes(proc) || this.warmCount <= 1) return;
+      this.dropIdle(proc);
+      this.kill(proc.child);
+    }, WARM_IDLE_MS);
+    timer.unref();
+    proc.idleTimer = timer;
+  }
+
+  private get warmWanted(): number {
+    return Math.max(0, this.opts.warmWorkers ?? 1);
+  }
+
+  /** Warm processes alive, busy or idle. */
+  private get warmCount(): number {
+    let n = 0;
+    for (const p of this.processes) if (p.warm && !p.exited) n++;
+    return n;
+  }
+
+  /** Starts one worker process; its output goes to whatever task it holds at the time. */
+  private spawnWorker(env: Record<string, string>, warm: boolean): WorkerProcess {
+    const worker = this.command;
+    const child = spawn(worker.command, worker.args, {
+      cwd: worker.cwd ?? REPO_ROOT,
+      env: warm ? { ...env, FFAAS_WORKER_WARM: '1' } : env,
+      stdio: warm ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+      // Own process group, so a kill also reaches the ffmpeg it runs.
+      detached: true,
+    });
+    let markReady: () => void = () => {};
+    let markFailed: (err: Error) => void = () => {};
+    const proc: WorkerProcess = {
+      child,
+      warm,
+      served: 0,
+      exited: false,
+      ready: warm
+        ? new Promise<void>((resolve, reject) => {
+            markReady = resolve;
+            markFailed = reject;
+          })
+        : Promise.resolve(),
+    };
+    proc.ready.catch(() => undefined);
+    this.processes.add(proc);
+    const log = this.log;
+    for (const stream of ['stdout', 'stderr'] as const) {
+      let buffered = '';
+      child[stream]!.setEncoding('utf8');
+      child[stream]!.on('data', (chunk: string) => {
+        if (stream === 'stderr' && proc.binding)
+          proc.binding.stderrTail = (proc.binding.stderrTail + chunk).slice(-2048);
+        buffered += chunk;
+        const lines = buffered.split('\n');
+        buffered = lines.pop()!;
+        for (const line of lines) log(line, { commandId: proc.binding?.commandId, stream });
+      });
+      child[stream]!.on('end', () => {
+        if (buffered) log(buffered, { commandId: proc.binding?.commandId, stream });
+      });
+    }
+    child.on('message', (msg: { type?: string; code?: number }) => {
+      if (msg?.type === 'ready') {
+        proc.wasReady = true;
+        markReady();
+      } else if (msg?.type === 'done') this.warmDone(proc, msg.code);
+    });
+    child.on('error', (err) => {
+      markFailed(err);
+      this.dropIdle(proc);
+      proc.binding?.onEnd(`could not be started: ${err.message}`);
+    });
+    child.on('exit', (code, signal) => {
+      proc.exited = true;
+      markFailed(new Error(`exited (${signal ? `signal ${signal}` : `code ${code}`}) before it was ready`));
+      this.processes.delete(proc);
+      this.dropIdle(proc);
+      const binding = proc.binding;
+      proc.binding = undefined;
+      binding?.onEnd(`exited (${signal ? `signal ${signal}` : `code ${code}`})`);
+      // A warm worker that went (killed, crashed, retired) is replaced.
+      // One that never got ready is not (no start loop): the next command starts one.
+      if (warm && proc.wasReady && !this.stopped) setImmediate(() => this.prestart());
+    });
+    return proc;
+  }
+
+  private dropIdle(proc: WorkerProcess): void {
+    clearTimeout(proc.idleTimer);
+    const i = this.idle.indexOf(proc);
+    if (i !== -1) this.idle.splice(i, 1);
+  }
+
+  /** A warm worker finished its command: back to the idle ones, or gone. */
+  private warmDone(proc: WorkerProcess, code: number | undefined): void {
+    const binding = proc.binding;
+    proc.binding = undefined;
+    proc.served++;
+    if (
+      this.stopped ||
+      code !== 0 ||
+      proc.served >= WARM_MAX_COMMANDS ||
+      this.warmCount > this.warmWanted ||
+      !proc.child.connected
+    ) {
+      this.kill(proc.child);
+    } else {
+      const next = this.waiting.shift();
+      if (next) next(proc);
+      else this.toIdle(proc);
+    }
+    // Said done without its task settled (reporting failed): the same end as an exit.
+    binding?.onEnd(`finished (code ${code ?? '?'})`);
+  }
+
+  /** Warm workers whose task is settled but which have not said done yet. */
+  private finishing(): number {
+    let n = 0;
+    for (const p of this.processes) if (p.warm && !p.exited && p.binding?.settled()) n++;
+    return n;
+  }
+
+  /** A worker process for one task: a warm idle one when there is one, else a new process. */
+  private async acquire(env: Record<string, string>): Promise<WorkerProcess> {
+    if (!this.command.warm) return this.spawnWorker(env, false);
+    let proc = this.idle.shift();
+    if (proc) clearTimeout(proc.idleTimer);
+    // A worker that has reported is done within milliseconds: wait for it, not for a new process.
+    if (!proc && this.finishing() > this.waiting.length) {
+      proc = await new Promise<WorkerProcess | undefined>((resolve) => {
+        const take = (p: WorkerProcess | undefined) => {
+          clearTimeout(timer);
+          resolve(p);
+        };
+        const timer = setTimeout(() => {
+          const i = this.waiting.indexOf(take);
+          if (i !== -1) this.waiting.splice(i, 1);
+          resolve(undefined);
+        }, FINISHING_WAIT_MS);
+        this.waiting.push(take);
+      });
+    }
+    if (!proc && this.stopped) throw new Error('local mode is stopping');
+    if (!proc) proc = this.spawnWorker(this.opts.workerEnv(), true);
+    await proc.ready;
+    return proc;
   }
 
   /**
@@ -120,7 +344,6 @@ export class WorkerSupervisor {
 
     return new Promise<Json>((resolve, reject) => {
       let child: ChildProcess | undefined;
-      let stderrTail = '';
       const task: TaskRecord = {
         token,
         settled: false,
@@ -152,15 +375,32 @@ export class WorkerSupervisor {
         );
       });
 
-      const worker = this.opts.worker ?? defaultWorkerCommand();
-      const log: WorkerLog =
-        this.opts.workerLog ??
-        ((line, info) => process.stderr.write(`[worker ${info.commandId?.slice(0, 8) ?? '?'}] ${line}\n`));
+      const binding: WorkerBinding = {
+        commandId,
+        stderrTail: '',
+        settled: () => task.settled,
+        onEnd: (how) => {
+          if (task.settled) return;
+          // The worker awaits its SendTask* call before it ends, so a report is already in;
+          // give a request still in flight a moment anyway.
+          setTimeout(() => {
+            const tail = binding.stderrTail.trim().split('\n').slice(-5).join('\n');
+            fail(
+              new StatesError(
+                'States.HeartbeatTimeout',
+                `the worker ${how} without reporting a result${tail ? `; last output: ${tail}` : ''}`,
+              ),
+              'TIMED_OUT',
+            );
+          }, EXIT_GRACE_MS);
+        },
+      };
+      let childEnv: Record<string, string>;
       try {
         const localEnv = this.opts.workerEnv();
         // The run's workspace quota is sized for a Fargate task's own disk (core/sizing.ts);
         // here the disk is this machine's, so the quota local mode decided (sandbox.ts) wins.
-        const childEnv: Record<string, string> = {
+        childEnv = {
           ...localEnv,
           ...env,
           ...(localEnv[ENV.WORKSPACE_MAX_BYTES]
@@ -169,13 +409,6 @@ export class WorkerSupervisor {
         };
         // The worker makes its workspace inside FFAAS_WORK_DIR; on ECS that is the image's.
         if (childEnv[ENV.WORK_DIR]) mkdirSync(childEnv[ENV.WORK_DIR], { recursive: true });
-        child = spawn(worker.command, worker.args, {
-          cwd: worker.cwd ?? REPO_ROOT,
-          env: childEnv,
-          stdio: ['ignore', 'pipe', 'pipe'],
-          // Own process group, so a kill also reaches the ffmpeg it runs.
-          detached: true,
-        });
       } catch (err) {
         fail(
           new StatesError('ECS.AmazonECSException', `the worker could not be started: ${(err as Error).message}`),
@@ -183,40 +416,31 @@ export class WorkerSupervisor {
         );
         return;
       }
-      this.children.add(child);
-      for (const stream of ['stdout', 'stderr'] as const) {
-        let buffered = '';
-        child[stream]!.setEncoding('utf8');
-        child[stream]!.on('data', (chunk: string) => {
-          if (stream === 'stderr') stderrTail = (stderrTail + chunk).slice(-2048);
-          buffered += chunk;
-          const lines = buffered.split('\n');
-          buffered = lines.pop()!;
-          for (const line of lines) log(line, { commandId, stream });
-        });
-        child[stream]!.on('end', () => {
-          if (buffered) log(buffered, { commandId, stream });
-        });
-      }
-      child.on('error', (err) => {
+      const startFailed = (err: Error) =>
         fail(new StatesError('ECS.AmazonECSException', `the worker could not be started: ${err.message}`), 'FAILED');
-      });
-      child.on('exit', (code, signal) => {
-        this.children.delete(child!);
-        if (task.settled) return;
-        // The worker awaits its SendTask* call before it exits, so a report is already in; give
-        // a request still in flight a moment anyway.
-        setTimeout(() => {
-          const tail = stderrTail.trim().split('\n').slice(-5).join('\n');
-          fail(
-            new StatesError(
-              'States.HeartbeatTimeout',
-              `the worker exited (${signal ? `signal ${signal}` : `code ${code}`}) without reporting a result${tail ? `; last output: ${tail}` : ''}`,
-            ),
-            'TIMED_OUT',
-          );
-        }, EXIT_GRACE_MS);
-      });
+      let acquired: Promise<WorkerProcess>;
+      try {
+        acquired = this.acquire(childEnv);
+      } catch (err) {
+        startFailed(err as Error);
+        return;
+      }
+      acquired.then(
+        (proc) => {
+          if (task.settled || proc.exited) {
+            // Aborted while it was being readied, or it died first: not this task's any more.
+            if (task.settled) {
+              if (proc.warm && !proc.exited && !this.stopped && this.warmCount <= this.warmWanted) this.toIdle(proc);
+              else this.kill(proc.child);
+            } else binding.onEnd('exited before it took the command');
+            return;
+          }
+          child = proc.child;
+          proc.binding = binding;
+          if (proc.warm) proc.child.send({ type: 'run', env: childEnv });
+        },
+        (err: Error) => startFailed(err),
+      );
     });
   }
 
@@ -290,10 +514,13 @@ export class WorkerSupervisor {
     child.once('exit', () => clearTimeout(t));
   }
 
-  /** Kills every worker still alive and waits (up to 5 s) for them to exit. */
+  /** Kills every worker still alive (warm idle ones too) and waits (up to 5 s) for them to exit. */
   async stop(): Promise<void> {
-    const exits = [...this.children].map(
-      (c) =>
+    this.stopped = true;
+    this.idle.length = 0;
+    for (const take of this.waiting.splice(0)) take(undefined);
+    const exits = [...this.processes].map(
+      ({ child: c }) =>
         new Promise<void>((resolve) => {
           if (c.exitCode !== null || c.signalCode !== null) return resolve();
           c.once('exit', () => resolve());

@@ -96,6 +96,51 @@ const uuidObject = (key: string) => ({
   properties: { [key]: { type: 'string', format: 'uuid' } },
 });
 export const ROUTE_OPERATIONS: Record<string, Operation> = {
+  // Rendobar's uploads (one handler, rendobar-assets): an asset is a stored file.
+  'POST /assets/upload': {
+    operationId: 'rendobar-upload-asset',
+    summary: `Rendobar: upload an asset (multipart/form-data, field "file"; body up to ${LIMITS.maxUploadBodyBytes} bytes). Its url is a content URL a job of the same account uses as an input once status is "ready".`,
+    requestBody: {
+      required: true,
+      content: {
+        'multipart/form-data': {
+          schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } },
+        },
+      },
+    },
+    responses: {
+      '200': { description: '{data: asset}, status "processing" until probed', ...json(ref('RendobarAssetResponse')) },
+      '401': error('UNAUTHORIZED'),
+      '413': error('PAYLOAD_TOO_LARGE'),
+      '422': error('VALIDATION_ERROR: not multipart/form-data, or no "file" field'),
+    },
+  },
+  'GET /assets/{asset_id}': {
+    operationId: 'rendobar-get-asset',
+    summary: 'Rendobar: an asset (processing → ready | failed)',
+    parameters: [
+      { name: 'asset_id', in: 'path', required: true, schema: { type: 'string', description: 'asset_<file id>' } },
+    ],
+    responses: {
+      '200': { description: '{data: asset}', ...json(ref('RendobarAssetResponse')) },
+      '401': error('UNAUTHORIZED'),
+      '404': error("NOT_FOUND (also another account's asset)"),
+    },
+  },
+  'GET /assets/{asset_id}/content': {
+    operationId: 'rendobar-asset-content',
+    summary:
+      "Rendobar: an asset's bytes (the owner's key only); as a job input the URL is read from storage, never fetched",
+    parameters: [
+      { name: 'asset_id', in: 'path', required: true, schema: { type: 'string', description: 'asset_<file id>' } },
+    ],
+    responses: {
+      '302': { description: 'a redirect to a short-lived presigned URL of the bytes' },
+      '401': error('UNAUTHORIZED'),
+      '404': error("NOT_FOUND (also another account's asset)"),
+      '409': error('CONFLICT: the asset is still processing, or failed'),
+    },
+  },
   'POST /files/upload': {
     operationId: 'upload-file',
     summary: `Upload a file (multipart/form-data, field "file"; body up to ${LIMITS.maxUploadBodyBytes} bytes). Probed asynchronously: poll GET /files/{file_id} until STORED.`,

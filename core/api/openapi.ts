@@ -8,6 +8,7 @@ import * as z from 'zod';
 import pkg from '../../package.json' with { type: 'json' };
 import { API_KEY_HEADER } from '../constants.ts';
 import {
+  RendobarAssetResponseSchema,
   RendobarJobResponseSchema,
   RendobarJobSchema,
   RendobarValidateResponseSchema,
@@ -60,6 +61,7 @@ const RESPONSE_COMPONENTS = {
   ErrorEnvelope: ErrorEnvelopeSchema,
   RendobarJobResponse: RendobarJobResponseSchema,
   RendobarValidateResponse: RendobarValidateResponseSchema,
+  RendobarAssetResponse: RendobarAssetResponseSchema,
 } satisfies Record<string, z.ZodType>;
 
 type ComponentName = keyof typeof REQUEST_COMPONENTS | keyof typeof RESPONSE_COMPONENTS;
@@ -469,6 +471,17 @@ const OPERATIONS: Partial<Record<RouteHandlerName, JsonSchema>> = {
     summary: 'Rendobar: check a command without running it (no key; bare file names accepted)',
     requestBody: { required: true, ...json('RendobarValidateRequest') },
     responses: { '200': ok('valid or not', 'RendobarValidateResponse'), '400': error('body not JSON'), ...internal },
+  },
+  'rendobar-cancel-job': {
+    summary: 'Rendobar: cancel a waiting or running job → {data: job} with status "cancelled"',
+    parameters: [{ name: 'job_id', in: 'path', required: true, schema: { type: 'string' } }],
+    responses: {
+      '200': ok('{data: job}, status "cancelled"', 'RendobarJobResponse'),
+      '401': error('UNAUTHORIZED'),
+      '404': error('NOT_FOUND'),
+      '409': error('CONFLICT: the job has already finished'),
+      ...internal,
+    },
   },
   openapi: {
     summary: 'This document (OpenAPI 3.1), no key needed',

@@ -54,7 +54,7 @@ export function parseFfmpegCommand(input: ParseCommandInput): ParseCommandResult
     });
   }
 
-  const declared = declareFiles(input.inputFiles, input.outputFiles);
+  const declared = declareFiles(input.inputFiles, input.outputFiles, input.inputNames);
   violations.push(...declared.violations);
   const ledger = new WorkspaceLedger(declared.files);
   const codecs: string[] = [];

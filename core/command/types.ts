@@ -16,6 +16,12 @@ export interface ParseCommandInput {
   compute?: 'auto' | Compute;
   /** Whether the deployment has GPU workers (compute gpu / NVENC is a 422 otherwise). */
   gpuAvailable: boolean;
+  /**
+   * in_* alias → the workspace name to stage it under, instead of `<alias><ext of the URL>`
+   * (Rendobar stages each `inputs` key under its exact name). Each must be a plain file name,
+   * unique among the inputs, and is checked like any workspace name.
+   */
+  inputNames?: Readonly<Record<string, string>>;
 }
 
 /**

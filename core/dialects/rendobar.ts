@@ -6,7 +6,8 @@
  *
  * The adapter, argument by argument (classifyArgs reads positions as FFmpeg does):
  * - `-i https://…` → a declared input `in_url_N` (downloaded by the service, same URL policy);
- * - `-i clip.mp4` where `clip.mp4` is a key of `inputs` → a declared input named after it;
+ * - `-i clip.mp4` where `clip.mp4` is a key of `inputs` → a declared input named after it,
+ *   staged in the workspace under its exact name (`input_names`);
  * - a bare file name a filter reads (`subtitles=subs.srt`, `fontfile=font.ttf`) that is a key
  *   of `inputs` → the same placeholder inside the filtergraph;
  * - each output file name (`output.mp4`, `master.m3u8`) → a declared output `out_…`;
@@ -17,6 +18,7 @@ import * as z from 'zod';
 import { ERROR_STATUS, type Compute, type ErrorStatus } from '../constants.ts';
 import type { CommandItem, StoredOutput } from '../types.ts';
 import { classifyArgs } from '../command/classify.ts';
+import { pathProblem } from '../command/paths.ts';
 import { tokenize } from '../command/tokenize.ts';
 import { quoteArgv } from '../command/tokenize.ts';
 import { numeric, isHttpUrl } from '../api/schemas.ts';
@@ -99,8 +101,13 @@ export interface AdaptedCommand {
   ffmpeg_command: string;
   max_command_run_seconds: number;
   compute: 'auto' | Compute;
-  /** Inline `{content}` inputs by alias (staged by the service, not downloaded). */
-  inline_inputs: Record<string, string>;
+  /**
+   * Inline `{content}` inputs by alias, with the file name they are staged under: the service
+   * stores each in the bucket and the worker reads it like a stored file (never downloaded).
+   */
+  inline_inputs: Record<string, { name: string; content: string }>;
+  /** alias → the `inputs` key it is staged under (its exact file name in the workspace). */
+  input_names: Record<string, string>;
   /** Aliases whose URL is a stand-in (inline content, validate's bare names): never fetched or URL-checked. */
   stand_ins: string[];
   /** The user's arguments as parsed (validate's `args`). */
@@ -164,9 +171,10 @@ export function adaptRendobarJob(
 
   const taken = new Set<string>();
   const input_files: Record<string, string> = {};
-  const inline_inputs: Record<string, string> = {};
+  const inline_inputs: AdaptedCommand['inline_inputs'] = {};
   const output_files: Record<string, string> = {};
   const stand_ins: string[] = [];
+  const input_names: Record<string, string> = {};
   /** inputs key → alias, made on first use. */
   const staged = new Map<string, string>();
   const stage = (name: string): string | null => {
@@ -176,13 +184,16 @@ export function adaptRendobarJob(
     if (source === undefined && !options.lenientInputs) return null;
     const alias = unique(`in_${aliasPart(name)}`, taken);
     staged.set(name, alias);
+    // Its exact name when that is a plain workspace name (letters, digits, . _ -); others
+    // (spaces, non-ASCII) keep the alias's name: the command reads them through the placeholder.
+    if (pathProblem(name) === null) input_names[alias] = name;
     if (source === undefined) {
       input_files[alias] = `https://validate.invalid/${encodeURIComponent(name)}`;
       stand_ins.push(alias);
     } else if (typeof source === 'string') input_files[alias] = source;
     else if ('url' in source) input_files[alias] = source.url;
     else {
-      inline_inputs[alias] = source.content;
+      inline_inputs[alias] = { name, content: source.content };
       // A stand-in URL for the checker; the service stages the content instead of fetching it.
       input_files[alias] = `https://inline.invalid/${encodeURIComponent(name)}`;
       stand_ins.push(alias);
@@ -257,6 +268,7 @@ export function adaptRendobarJob(
       max_command_run_seconds: job.params.timeout ?? RENDOBAR_TIMEOUT.default,
       compute: job.params.compute ?? 'auto',
       inline_inputs,
+      input_names,
       stand_ins,
       args,
       inferredOutputFormat,
@@ -283,7 +295,7 @@ export const RendobarFileSchema = z.object({
   url: z.string().meta({ description: '/v/{id}/{token}/{path}: ends in the file name, no query string' }),
   path: z.string(),
   type: z.enum(RENDOBAR_FILE_TYPES).meta({ description: 'An open enum: tolerate values you do not know.' }),
-  size: z.int().nullable().meta({ description: 'Bytes; null for the files of a playlist set (stored as one total).' }),
+  size: z.int().nullable().meta({ description: 'Bytes (null only when the size could not be read).' }),
   meta: z
     .object({
       format: z.string().nullable(),
@@ -347,6 +359,83 @@ export function commandIdOfJob(jobId: string): string {
   return jobId.startsWith(JOB_ID_PREFIX) ? jobId.slice(JOB_ID_PREFIX.length) : jobId;
 }
 
+// --- uploads (assets) ----------------------------------------------------------------------------
+
+/** Asset ids are a stored file's id with Rendobar's `asset_` prefix. */
+export const ASSET_ID_PREFIX = 'asset_';
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+
+export function assetIdOf(fileId: string): string {
+  return `${ASSET_ID_PREFIX}${fileId}`;
+}
+
+/** The file id an asset id names (`asset_<uuid>` or the bare uuid). */
+export function fileIdOfAsset(assetId: string): string {
+  return assetId.startsWith(ASSET_ID_PREFIX) ? assetId.slice(ASSET_ID_PREFIX.length) : assetId;
+}
+
+/** An asset's content URL: usable as an input (by its own account) and fetchable with the key. */
+export function assetContentUrl(base: string, fileId: string): string {
+  return `${base}/assets/${assetIdOf(fileId)}/content`;
+}
+
+/**
+ * The stored file an input URL names when it is one of this service's asset content URLs
+ * (`<base>/assets/asset_<id>/content`), else null. The worker then reads the object from the
+ * bucket: the URL is never fetched, and another account's asset is refused like its file id.
+ */
+export function assetContentRef(value: string, base: string): { fileId: string } | null {
+  if (!value.startsWith(`${base}/assets/`)) return null;
+  const m = new RegExp(`^/assets/(?:${ASSET_ID_PREFIX})?(${UUID})/content$`).exec(value.slice(base.length));
+  return m ? { fileId: m[1]! } : null;
+}
+
+export const RENDOBAR_ASSET_STATUSES = ['processing', 'ready', 'failed'] as const;
+
+export const RendobarAssetSchema = z.object({
+  id: z.string().meta({ description: 'asset_<file id>' }),
+  url: z.string().meta({ description: 'Content URL: pass it as an input of a job of the same account.' }),
+  filename: z.string(),
+  type: z.enum(RENDOBAR_FILE_TYPES),
+  size: z.int().nullable(),
+  status: z.enum(RENDOBAR_ASSET_STATUSES).meta({ description: 'Usable as an input once ready.' }),
+  createdAt: z.int(),
+  expiresAt: z.int().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type RendobarAsset = z.infer<typeof RendobarAssetSchema>;
+export const RendobarAssetResponseSchema = z.object({ data: RendobarAssetSchema });
+
+/** A stored file as Rendobar's asset. */
+export function toRendobarAsset(
+  item: {
+    file_id: string;
+    filename: string;
+    status: 'PROCESSING' | 'STORED' | 'FAILED';
+    created_at: string;
+    expire_at?: number;
+    size_bytes?: number;
+    error_status?: string;
+    error_message?: string;
+  },
+  base: string,
+): RendobarAsset {
+  const status = item.status === 'STORED' ? 'ready' : item.status === 'FAILED' ? 'failed' : 'processing';
+  return {
+    id: assetIdOf(item.file_id),
+    url: assetContentUrl(base, item.file_id),
+    filename: item.filename,
+    type: rendobarFileType(item.filename),
+    size: item.size_bytes ?? null,
+    status,
+    createdAt: ms(item.created_at) ?? 0,
+    expiresAt: typeof item.expire_at === 'number' ? item.expire_at * 1000 : null,
+    ...(status === 'failed'
+      ? { error: { code: item.error_status ?? 'INTERNAL_ERROR', message: item.error_message ?? 'the upload failed' } }
+      : {}),
+  };
+}
+
 export function rendobarStatus(item: Pick<CommandItem, 'status' | 'error_status'>): RendobarStatus {
   switch (item.status) {
     case 'QUEUED':
@@ -375,6 +464,15 @@ export function rendobarFileType(name: string): RendobarFileType {
   if (ext === null) return 'other';
   for (const [type, exts] of EXT_TYPES) if (exts.includes(ext)) return type;
   return 'other';
+}
+
+/**
+ * A stored output's type: by name for playlists, captions and data; for media the probe's
+ * reading wins (an audio-only .mp4 is audio, a .mkv of one picture is still video by probe).
+ */
+function mediaType(byName: RendobarFileType, probed: string | null | undefined): RendobarFileType {
+  if (byName === 'playlist' || byName === 'captions' || byName === 'data') return byName;
+  return probed === 'video' || probed === 'audio' || probed === 'image' ? probed : byName;
 }
 
 /** Service faults a client may retry as they are; the rest need a changed request. */
@@ -418,6 +516,11 @@ export function rendobarOutput(
   item: CommandItem,
   urlOf: (name: string) => string,
   expiresAtSeconds: number,
+  /**
+   * Bytes of each stored object by file name (a listing of the command's prefix): the item
+   * keeps one total per playlist or sequence, so its files' own sizes come from here.
+   */
+  sizes?: ReadonlyMap<string, number>,
 ): RendobarOutput {
   const outputs = Object.values(storedOutputs(item)).filter(
     (o: StoredOutput) => o.status === 'STORED' && !o.is_deleted && o.s3_key,
@@ -431,8 +534,10 @@ export function rendobarOutput(
     const head: RendobarFile = {
       url: urlOf(name),
       path: name,
-      type: type === 'other' && out.file_type !== 'other' ? out.file_type : type,
-      size: companions.length === 0 && out.size_mbytes !== null ? Math.round(out.size_mbytes * 1024 * 1024) : null,
+      type: mediaType(type, out.file_type),
+      size:
+        sizes?.get(name) ??
+        (companions.length === 0 && out.size_mbytes !== null ? Math.round(out.size_mbytes * 1024 * 1024) : null),
       ...(companions.length === 0 && type !== 'playlist'
         ? {
             meta: {
@@ -446,7 +551,8 @@ export function rendobarOutput(
     };
     files.push(head);
     heads.push({ file: head, playlist: type === 'playlist', companions: companions.length });
-    for (const c of companions) files.push({ url: urlOf(c), path: c, type: rendobarFileType(c), size: null });
+    for (const c of companions)
+      files.push({ url: urlOf(c), path: c, type: rendobarFileType(c), size: sizes?.get(c) ?? null });
   }
   const file = heads.length === 1 && (heads[0]!.playlist || heads[0]!.companions === 0) ? heads[0]!.file : null;
   return {
@@ -467,7 +573,7 @@ function ms(iso: string | undefined): number | null {
 /** The job object of GET /jobs/{id} (inside `{data: …}`). */
 export function toRendobarJob(
   item: CommandItem,
-  downloads?: { urlOf: (name: string) => string; expiresAt: number },
+  downloads?: { urlOf: (name: string) => string; expiresAt: number; sizes?: ReadonlyMap<string, number> },
 ): RendobarJob {
   const status = rendobarStatus(item);
   return {
@@ -479,7 +585,7 @@ export function toRendobarJob(
     completedAt: ms(item.finished_at),
     progress: item.progress?.percent ?? (status === 'complete' ? 100 : null),
     ...(status === 'complete' && downloads
-      ? { output: rendobarOutput(item, downloads.urlOf, downloads.expiresAt) }
+      ? { output: rendobarOutput(item, downloads.urlOf, downloads.expiresAt, downloads.sizes) }
       : {}),
     ...(status === 'failed' || status === 'cancelled' ? { error: rendobarError(item) } : {}),
   };

@@ -73,9 +73,10 @@ async function ingestMain(): Promise<number> {
   }
 }
 
-async function main(): Promise<number> {
-  if (process.env[ENV.TASK_KIND] === 'ingest') return ingestMain();
-  const parsed = readWorkerConfig(process.env);
+/** One command from `env` (the container's environment), start to finish; the exit code. */
+async function runOnce(env: NodeJS.ProcessEnv, stop: AbortSignal): Promise<number> {
+  if (env[ENV.TASK_KIND] === 'ingest') return ingestMain();
+  const parsed = readWorkerConfig(env);
   if (!parsed.ok) {
     createLogger().error('worker not started', { reason: parsed.message });
     return 2;
@@ -83,29 +84,74 @@ async function main(): Promise<number> {
   const config = parsed.config;
   const log = createLogger({ command_id: config.commandId });
   const ddb = documentClientFor(new DynamoDBClient({}));
-  const s3 = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+  const s3 = new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) });
   const sfn = new SFNClient({});
-
-  // ECS stops a task with SIGTERM (then SIGKILL after stopTimeout): end FFmpeg, report, exit.
-  const stop = new AbortController();
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(sig, () => {
-      log.warn('stop signal received', { signal: sig });
-      stop.abort();
-    });
+  const onStop = () => log.warn('stop signal received');
+  stop.addEventListener('abort', onStop, { once: true });
+  try {
+    const outcome = await runCommand({ ddb, s3, sfn, config, log, signal: stop });
+    return outcome.reported ? 0 : 1;
+  } finally {
+    stop.removeEventListener('abort', onStop);
+    ddb.destroy();
+    s3.destroy();
+    sfn.destroy();
   }
-
-  const outcome = await runCommand({ ddb, s3, sfn, config, log, signal: stop.signal });
-  ddb.destroy();
-  s3.destroy();
-  sfn.destroy();
-  return outcome.reported ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    createLogger().error('worker crashed', { error: (err as { name?: string })?.name ?? 'Error' });
-    process.exit(1);
-  },
-);
+/** ECS stops a task with SIGTERM (then SIGKILL after stopTimeout): end FFmpeg, report, exit. */
+function stopOnSignal(): AbortController {
+  const stop = new AbortController();
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
+  return stop;
+}
+
+/**
+ * Local mode's warm worker (FFAAS_WORKER_WARM=1, started by local/worker-supervisor.ts with an
+ * IPC channel): the bundle is loaded before a command exists, so a command does not wait for a
+ * Node start. It takes one command at a time ({ type: 'run', env }: the exact environment a
+ * per-command worker would have had), runs it as above and answers { type: 'done', code }. A
+ * stop signal ends the command in hand and then the process; the supervisor kills the whole
+ * process group (this worker and its FFmpeg) for a timeout or a cancel, never reuses it.
+ */
+function warmMain(): void {
+  const stop = stopOnSignal();
+  let busy = false;
+  stop.signal.addEventListener('abort', () => {
+    if (!busy) process.exit(0);
+  });
+  process.on('disconnect', () => {
+    if (!busy) process.exit(0);
+    stop.abort();
+  });
+  process.on('message', (msg: { type?: string; env?: Record<string, string> }) => {
+    if (msg?.type !== 'run' || !msg.env || busy) return;
+    busy = true;
+    // The command's environment replaces the process's, as a fresh process would have it.
+    for (const k of Object.keys(process.env)) delete process.env[k];
+    Object.assign(process.env, msg.env);
+    runOnce(process.env, stop.signal)
+      .catch((err: unknown) => {
+        createLogger().error('worker crashed', { error: (err as { name?: string })?.name ?? 'Error' });
+        return 1;
+      })
+      .then((code) => {
+        busy = false;
+        if (stop.signal.aborted || !process.connected) process.exit(code);
+        process.send!({ type: 'done', code });
+      });
+  });
+  process.send!({ type: 'ready' });
+}
+
+if (process.env.FFAAS_WORKER_WARM === '1' && typeof process.send === 'function') {
+  warmMain();
+} else {
+  runOnce(process.env, stopOnSignal().signal).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      createLogger().error('worker crashed', { error: (err as { name?: string })?.name ?? 'Error' });
+      process.exit(1);
+    },
+  );
+}

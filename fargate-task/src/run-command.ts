@@ -1,6 +1,7 @@
 /**
  * One command, start to finish (fargate-task/README.md follows it file by file):
- *   read the item → heartbeats → workspace → download inputs → probe inputs (for percent)
+ *   read the item → heartbeats → workspace → download inputs (inputs probed for percent only
+ *   once FFmpeg has run 1 s)
  *   → run each argv of the plan → probe + upload each output (a playlist with its segments,
  *     a sequence output with every file its pattern matched)
  *   → SendTaskSuccess / Failure.
@@ -266,15 +267,24 @@ async function execute(
   }
 
   // Percent needs the expected duration: the longest input (a trim makes it approximate).
+  // Probing costs more than a small command itself, so it does not hold FFmpeg back: it starts
+  // once FFmpeg has run for INPUT_PROBE_DELAY_MS, and a command done before never probes.
   let totalSeconds: number | null = null;
-  for (const input of plan.inputs) {
-    const d = probeDuration(
-      await clock.time('probe', () =>
-        probeFile(input.local_name, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs }),
-      ),
-    );
-    if (d !== null) totalSeconds = Math.max(totalSeconds ?? 0, d);
-  }
+  let inputProbe: Promise<void> | undefined;
+  const probeInputs = () =>
+    (inputProbe ??= (async () => {
+      for (const input of plan.inputs) {
+        const d = probeDuration(
+          await probeFile(input.local_name, {
+            ...identity,
+            ffprobePath: config.ffprobePath,
+            timeoutMs: config.probeTimeoutMs,
+          }),
+        );
+        if (d !== null) totalSeconds = Math.max(totalSeconds ?? 0, d);
+      }
+    })().catch(() => undefined));
+  const probeTimer = setTimeout(probeInputs, INPUT_PROBE_DELAY_MS);
 
   const commands = commandsOf(deps);
   const progress = createProgressWriter({
@@ -303,10 +313,11 @@ async function execute(
           argv,
           timeoutMs: remaining,
           killGraceMs: config.killGraceMs,
-          totalSeconds,
+          totalSeconds: null,
           signal,
           onSpawn: deps.hooks?.onFfmpegSpawn,
-          onProgress: ({ progress: p }) => progress.update(overall(p, index, runs)),
+          onProgress: ({ progress: p, end }) =>
+            progress.update(overall(withPercent(p, end, totalSeconds), index, runs)),
           limits: runLimits(config, baseline),
         }),
       );
@@ -340,6 +351,9 @@ async function execute(
     }
     await progress.flush();
   } finally {
+    clearTimeout(probeTimer);
+    // A probe still reading an input finishes before the workspace may go.
+    await inputProbe;
     await progress.stop();
   }
 
@@ -507,6 +521,19 @@ async function companionFiles(
     );
   }
   return { names, bytes };
+}
+
+/** How long FFmpeg runs before the inputs are probed for percent (runCommand). */
+export const INPUT_PROBE_DELAY_MS = 1000;
+
+/** Percent of one run from its output time and the expected duration; a run's end is 100 %. */
+export function withPercent(p: Progress, end: boolean, totalSeconds: number | null): Progress {
+  if (totalSeconds !== null && totalSeconds > 0)
+    return {
+      ...p,
+      percent: end ? 100 : Math.min(100, Math.max(0, Math.round((p.out_time_seconds / totalSeconds) * 1000) / 10)),
+    };
+  return { ...p, percent: end ? 100 : null };
 }
 
 /** Progress of run `index` of `runs` as progress of the whole command (runs weigh the same). */

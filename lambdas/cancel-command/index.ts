@@ -1,84 +1,12 @@
 /** POST /commands/{command_id}/cancel → the command as polled, FAILED / CANCELLED (409 when already finished). */
-import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
-import { StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { ENV, S3_KEYS } from '../../core/constants.ts';
 import { ApiError } from '../../core/api/errors.ts';
 import { isCommandId } from '../../core/api/ids.ts';
 import { toPollResponse } from '../../core/api/poll.ts';
-import { commandEventEntry } from '../../core/events.ts';
-import { cancelCommand, executionArnOf, type CancelPorts } from '../../core/control/cancel.ts';
-import { eventBridgeClient, s3Client, sfnClient } from '../../store/clients.ts';
-import { isAwsError } from '../../store/errors.ts';
+import { cancelCommand } from '../../core/control/cancel.ts';
+import { cancelPorts } from '../shared/cancel.ts';
 import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { commandRepository } from '../shared/deps.ts';
-import { required } from '../shared/config.ts';
 import { logger } from '../shared/logger.ts';
 import { signedOutputUrls } from '../shared/outputs.ts';
-
-let ecs: ECSClient | undefined;
-
-export function cancelPorts(): CancelPorts {
-  const commands = commandRepository();
-  const cluster = process.env[ENV.WORKER_CLUSTER_ARN];
-  return {
-    // AWS: stop the worker's task now (SIGTERM; the worker aborts FFmpeg and exits).
-    ...(cluster
-      ? {
-          async stopWorker(taskArn: string) {
-            ecs ??= new ECSClient({});
-            await ecs.send(new StopTaskCommand({ cluster, task: taskArn, reason: 'ffaas: the command was cancelled' }));
-          },
-        }
-      : {}),
-    releaseSlot: async (accountId, commandId) => void (await commands.releaseSlot(accountId, commandId)),
-    get: (accountId, commandId) => commands.get(accountId, commandId),
-    markCancelled: (accountId, commandId, failure) => commands.cancel(accountId, commandId, failure),
-    async stopExecution(commandId) {
-      try {
-        await sfnClient().send(
-          new StopExecutionCommand({
-            executionArn: executionArnOf(required('stateMachineArn'), commandId),
-            error: 'CANCELLED',
-            cause: 'cancelled by the account',
-          }),
-        );
-      } catch (err) {
-        // Not started yet (the reconciler's start will find it FAILED) or already over.
-        if (!isAwsError(err, 'ExecutionDoesNotExist')) throw err;
-      }
-    },
-    async discardOutputs(accountId, commandId) {
-      const Bucket = required('bucket');
-      const Prefix = S3_KEYS.output(accountId, commandId, '');
-      let ContinuationToken: string | undefined;
-      do {
-        const page = await s3Client().send(new ListObjectsV2Command({ Bucket, Prefix, ContinuationToken }));
-        const objects = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
-        if (objects.length > 0)
-          await s3Client().send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: objects, Quiet: true } }));
-        ContinuationToken = page.NextContinuationToken;
-      } while (ContinuationToken);
-    },
-    async publish(detail) {
-      const entry = commandEventEntry(detail);
-      await eventBridgeClient().send(
-        new PutEventsCommand({
-          Entries: [
-            {
-              Source: entry.Source,
-              DetailType: entry.DetailType,
-              Detail: JSON.stringify(entry.Detail),
-              EventBusName: required('eventBusName'),
-            },
-          ],
-        }),
-      );
-    },
-    log: (message, extra) => logger.warn(message, extra),
-  };
-}
 
 export const handler = httpHandler('cancel-command', async (event) => {
   const accountId = accountIdOf(event);
@@ -87,5 +15,5 @@ export const handler = httpHandler('cancel-command', async (event) => {
   logger.appendKeys({ command_id: commandId });
   const item = await cancelCommand(accountId, commandId, cancelPorts());
   logger.info('command cancelled');
-  return json(200, toPollResponse(item, await signedOutputUrls(item), new Date()));
+  return json(200, toPollResponse(item, await signedOutputUrls(item, event), new Date()));
 });

@@ -4,6 +4,7 @@
  * `is_deleted: true` and `storage_url: null`. A command still QUEUED or PROCESSING is a 409:
  * its outputs are not stored yet. Deleting twice is fine (nothing left to delete).
  */
+import { S3_KEYS } from '../../core/constants.ts';
 import { ApiError } from '../../core/api/errors.ts';
 import { isCommandId } from '../../core/api/ids.ts';
 import { storedObjectKeys, storedOutputs, toPollResponse } from '../../core/api/poll.ts';
@@ -27,6 +28,9 @@ export const handler = httpHandler('delete-command-files', async (event) => {
   const keys = Object.values(outputs)
     .filter((o) => !o.is_deleted && o.s3_key)
     .flatMap((o) => storedObjectKeys(o));
+  // The inputs the service stored for this command (Rendobar's inline content) go with it.
+  const ownInputs = S3_KEYS.commandInput(accountId, commandId, '');
+  keys.push(...(item.plan?.inputs ?? []).flatMap((i) => (i.s3_key?.startsWith(ownInputs) ? [i.s3_key] : [])));
   // Objects first: if this fails the outputs still read as stored and the call can be repeated.
   await deleteObjects(keys);
   if (item.output_files_json && Object.values(outputs).some((o) => !o.is_deleted)) {

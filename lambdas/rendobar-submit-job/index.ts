@@ -2,13 +2,29 @@
  * POST /jobs (Rendobar): {type: "ffmpeg", inputs, params: {command, outputFormat?, timeout?,
  * compute?}} → 200 {data: {id: "job_<command id>", status: "waiting", …}}. The adapter
  * (core/dialects/rendobar.ts) turns the job into the one command model; the one checker, URL
- * policy, record and start follow, exactly as for /api/v1/run-ffmpeg-command.
+ * policy, record and start follow, exactly as for /api/v1/run-ffmpeg-command. Inline
+ * `{content}` inputs are stored in the bucket first; asset content URLs name stored files.
  */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { S3_KEYS } from '../../core/constants.ts';
 import { ApiError, zodToApiError } from '../../core/api/errors.ts';
-import { adaptRendobarJob, RendobarJobSchema, rendobarPath, toRendobarJob } from '../../core/dialects/rendobar.ts';
-import { accountIdOf, httpHandler, json } from '../shared/http.ts';
+import { newCommandId } from '../../core/api/ids.ts';
+import {
+  adaptRendobarJob,
+  assetContentRef,
+  RendobarJobSchema,
+  rendobarPath,
+  toRendobarJob,
+  type RendobarJob,
+} from '../../core/dialects/rendobar.ts';
+import { s3Client } from '../../store/clients.ts';
+import { required } from '../shared/config.ts';
+import { publicBaseUrl } from '../shared/downloads.ts';
+import { accountIdOf, httpHandler, json, type ApiEvent } from '../shared/http.ts';
+import { admitSubmit } from '../shared/admission.ts';
+import { idempotentSubmit } from '../shared/idempotency.ts';
 import { logger } from '../shared/logger.ts';
-import { checkCommand, recordCommand, startCommand } from '../shared/submit.ts';
+import { checkCommand, recordCommand, startCommand, storedInputResolver } from '../shared/submit.ts';
 
 /**
  * A refused command in Rendobar's words: its page answers a disallowed flag (and any command
@@ -38,40 +54,69 @@ function parseJob(body: unknown) {
 
 export const handler = httpHandler(
   'rendobar-submit-job',
-  async (event) => {
+  async (event, context) => {
     const accountId = accountIdOf(event);
-    const job = parseJob(event.jsonBody);
-    const adapted = adaptRendobarJob(job);
-    if (!adapted.ok) {
-      throw new ApiError(
-        'VALIDATION_ERROR',
-        `invalid command: ${adapted.details.map((d) => d.message).join('; ')}`,
-        adapted.details,
-      );
-    }
-    const {
-      inline_inputs,
-      stand_ins: _standIns,
-      args: _args,
-      inferredOutputFormat: _format,
-      ...request
-    } = adapted.command;
-    if (Object.keys(inline_inputs).length > 0) {
-      // Hook: {content} inputs are staged from the bucket by the worker once stored-file inputs
-      // (PlannedInput.s3_key) exist; until then they are refused rather than half-run.
-      throw new ApiError(
-        'VALIDATION_ERROR',
-        'inline {content} inputs are not available in this build: host the file and pass its URL',
-        [{ path: ['inputs'], message: 'inline content inputs are not available in this build', type: 'not_available' }],
-      );
-    }
-    const checked = await checkCommand(request).catch((err: unknown) => {
-      throw rendobarErrors(err);
-    });
-    const item = await recordCommand(accountId, 'FFMPEG_COMMAND', checked, new Date());
-    logger.appendKeys({ command_id: item.command_id });
-    await startCommand(item);
-    return json(200, { data: toRendobarJob(item) });
+    // Idempotency-Key and admission (queued cap, spend guards) exactly as on the other submits.
+    const answer = await idempotentSubmit('rendobar-submit-job', accountId, event, context, () =>
+      submitJob(accountId, event),
+    );
+    return json(200, answer);
   },
   { body: true },
 );
+
+/** The submit itself: adapt, store inline inputs, check, admit, record, start. */
+async function submitJob(accountId: string, event: ApiEvent): Promise<{ data: RendobarJob }> {
+  const job = parseJob(event.jsonBody);
+  const adapted = adaptRendobarJob(job);
+  if (!adapted.ok) {
+    throw new ApiError(
+      'VALIDATION_ERROR',
+      `invalid command: ${adapted.details.map((d) => d.message).join('; ')}`,
+      adapted.details,
+    );
+  }
+  const {
+    inline_inputs,
+    input_names,
+    stand_ins: _standIns,
+    args: _args,
+    inferredOutputFormat: _format,
+    ...request
+  } = adapted.command;
+  // Inline {content} inputs become objects of the bucket under the command's own prefix,
+  // read by the worker like stored files; the command id is chosen first to name them.
+  const commandId = newCommandId();
+  const own = new Map(
+    Object.entries(inline_inputs).map(([alias, { name }]) => [
+      alias,
+      { s3Key: S3_KEYS.commandInput(accountId, commandId, name), filename: name },
+    ]),
+  );
+  const base = publicBaseUrl(event);
+  const checked = await checkCommand(request, [], {
+    storedInputs: storedInputResolver(accountId, { own, refOf: (value) => assetContentRef(value, base) }),
+    inputNames: input_names,
+  }).catch((err: unknown) => {
+    throw rendobarErrors(err);
+  });
+  await admitSubmit(accountId, 1);
+  // Stored before the command is recorded, so the worker always finds them; a failed
+  // record leaves only objects the files/ lifecycle rule removes.
+  await Promise.all(
+    Object.entries(inline_inputs).map(([alias, { content }]) =>
+      s3Client().send(
+        new PutObjectCommand({
+          Bucket: required('bucket'),
+          Key: own.get(alias)!.s3Key,
+          Body: Buffer.from(content, 'utf8'),
+          ContentType: 'text/plain; charset=utf-8',
+        }),
+      ),
+    ),
+  );
+  const item = await recordCommand(accountId, 'FFMPEG_COMMAND', checked, new Date(), commandId);
+  logger.appendKeys({ command_id: item.command_id });
+  await startCommand(item);
+  return { data: toRendobarJob(item) };
+}

@@ -33,7 +33,11 @@ export const handler = httpHandler(
           compute: 'auto',
         },
         [],
-        { revealAddresses: false, stagedInputs: new Set(adapted.command.stand_ins) },
+        {
+          revealAddresses: false,
+          stagedInputs: new Set(adapted.command.stand_ins),
+          inputNames: adapted.command.input_names,
+        },
       );
     } catch (err) {
       if (!isApiError(err) || err.status >= 500) throw err;

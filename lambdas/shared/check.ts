@@ -64,6 +64,8 @@ export interface CheckOptions {
    * @default only file ids are recognised, by shape
    */
   storedInputs?: StoredInputResolver;
+  /** alias → workspace name to stage the input under (Rendobar's `inputs` keys). @default `<alias><ext>` */
+  inputNames?: Readonly<Record<string, string>>;
 }
 
 /** A stored file an input names: the worker reads it from the bucket. */
@@ -131,6 +133,7 @@ export async function checkCommand(
     outputFiles: request.output_files,
     compute: request.compute ?? 'auto',
     gpuAvailable: config().gpuEnabled,
+    inputNames: opts.inputNames,
   });
   if (!result.ok) throw violationsToApiError(result.violations, prefix);
   for (const input of result.plan.inputs) {

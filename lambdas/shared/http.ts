@@ -5,7 +5,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { LIMITS } from '../../core/constants.ts';
+import { ENV, LIMITS } from '../../core/constants.ts';
 import { AUTHORIZER_ACCOUNT_KEY } from '../../core/routes.ts';
 import { ApiError, errorEnvelope, isApiError } from '../../core/api/errors.ts';
 import { logger } from './logger.ts';
@@ -109,6 +109,19 @@ export const requestDone = (route: string): middy.MiddlewareObj<ApiEvent, ApiRes
   },
 });
 
+/**
+ * The deployed console's origin (FFAAS_CORS_ORIGIN, set by the stack's `console` prop) may read
+ * every answer, errors included; API Gateway answers the preflights.
+ */
+export const corsHeaders = (): middy.MiddlewareObj<ApiEvent, ApiResult> => {
+  const add = (request: middy.Request<ApiEvent, ApiResult>) => {
+    const origin = process.env[ENV.CORS_ORIGIN];
+    if (origin && request.response)
+      request.response.headers = { ...request.response.headers, 'access-control-allow-origin': origin };
+  };
+  return { name: 'corsHeaders', after: add, onError: add };
+};
+
 export interface HttpHandlerOptions {
   /** Parse a JSON body (POST routes). */
   body?: boolean;
@@ -125,6 +138,7 @@ export function httpHandler(
   const wrapped = middy<ApiEvent, ApiResult>(fn)
     .use(observability())
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(corsHeaders())
     .use(requestDone(route))
     .use(errorHandler());
   if (options.body) wrapped.use(bodyLimit()).use(jsonBody());

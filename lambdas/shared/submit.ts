@@ -22,16 +22,25 @@ import { countSubmitted } from './observability.ts';
  * Stored files named in `input_files` (file_id or storage_url): each must be the caller's and
  * STORED, else a 422 naming the input. Returns alias → the file's object key and name.
  */
-export function storedInputResolver(accountId: string): StoredInputResolver {
+export function storedInputResolver(
+  accountId: string,
+  opts: {
+    /** A dialect's own file URLs (Rendobar's asset content URLs) → the stored file they name. */
+    refOf?: (value: string) => StoredFileRef | null;
+    /** Inputs the service stored for this command itself (Rendobar's inline content), by alias. */
+    own?: ReadonlyMap<string, StoredInput>;
+  } = {},
+): StoredInputResolver {
   return async (inputFiles: Record<string, string>, prefix: ErrorPath): Promise<Map<string, StoredInput>> => {
     const refs: { alias: string; ref: StoredFileRef }[] = [];
     // Without a bucket configured (unit tests of the parser path) only file ids are references.
     const where = config().bucket !== '' ? bucketLocation() : { bucket: '\u0000' };
     for (const [alias, value] of Object.entries(inputFiles)) {
-      const ref = storedFileRef(value, where);
+      if (opts.own?.has(alias)) continue;
+      const ref = storedFileRef(value, where) ?? opts.refOf?.(value) ?? null;
       if (ref) refs.push({ alias, ref });
     }
-    const resolved = new Map<string, StoredInput>();
+    const resolved = new Map<string, StoredInput>(opts.own ?? []);
     if (refs.length === 0) return resolved;
     const details: ErrorDetail[] = [];
     await Promise.all(
@@ -62,10 +71,12 @@ export async function recordCommand(
   commandType: CommandType,
   checked: CheckedCommand,
   now: Date,
+  /** Chosen before recording when objects are stored under it first (Rendobar's inline inputs). */
+  commandId: string = newCommandId(),
 ): Promise<CommandItem> {
   const item = buildCommandItem({
     accountId,
-    commandId: newCommandId(),
+    commandId,
     commandType,
     request: checked.request,
     parsed: checked.parsed,

@@ -312,6 +312,17 @@ describe('control over HTTP (local mode)', () => {
     expect(over.status).toBe(429);
     expect(over.json.error.code).toBe('RATE_LIMITED');
     expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Rendobar's POST /jobs is admitted by the same cap: one at a time, it reaches it too.
+    let rendobarLimited: Awaited<ReturnType<typeof api>> | undefined;
+    for (let i = 0; i < 12 && !rendobarLimited; i++) {
+      const r = await api(base, 'POST', '/jobs', {
+        key: floodKey,
+        body: { type: 'ffmpeg', params: { command: `ffmpeg -i ${media.url('/video.mp4')} -c copy rb-${i}.mp4` } },
+      });
+      if (r.status === 429) rendobarLimited = r;
+      else expect(r.status, JSON.stringify(r.json)).toBe(200);
+    }
+    expect(rendobarLimited?.json.error.code).toBe('RATE_LIMITED');
 
     const single = await api(base, 'POST', '/api/v1/run-ffmpeg-command', { key: otherKey, body: quick('single.mp4') });
     expect(single.status).toBe(200);

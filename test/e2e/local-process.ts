@@ -27,7 +27,9 @@ export async function startLocalProcess(env: Record<string, string>): Promise<Lo
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`local mode did not start in 60 s:\n${output}`)), 60_000);
+    // Generous: a first start synthesizes the stack, and on a 2-core machine running the other
+    // test files at once that alone has taken a minute.
+    const timer = setTimeout(() => reject(new Error(`local mode did not start in 110 s:\n${output}`)), 110_000);
     const onData = () => {
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
       if (m) {

@@ -131,6 +131,34 @@ describe('delete-command-files', () => {
     });
   });
 
+  it("deletes the inputs the service stored for the command (Rendobar's inline content), never a stored file it read", async () => {
+    const own = `files/acc-1/commands/${ID}/subs.srt`;
+    const storedFile = 'files/acc-1/5b1c2d3e-0000-4000-8000-000000000001/clip.mp4';
+    const withInputs = {
+      ...finished,
+      plan: {
+        inputs: [
+          { alias: 'in_subs_srt', url: `s3://b/${own}`, s3_key: own, local_name: 'in_subs_srt.srt' },
+          { alias: 'in_clip', url: `s3://b/${storedFile}`, s3_key: storedFile, local_name: 'in_clip.mp4' },
+          { alias: 'in_url_1', url: 'https://example.com/a.mp4', local_name: 'in_url_1.mp4' },
+        ],
+        outputs: [],
+        commands: [],
+      },
+    };
+    ddb.on(GetCommand).callsFake(() => ({ Item: structuredClone(withInputs) }));
+    ddb.on(UpdateCommand).resolves({});
+    s3.on(DeleteObjectsCommand).resolves({});
+    const r = await call(deleteCommandFiles, apiEvent({ method: 'DELETE', pathParameters: { command_id: ID } }));
+    expect(r.status).toBe(200);
+    expect(s3).toHaveReceivedCommandWith(DeleteObjectsCommand, {
+      Delete: {
+        Objects: [{ Key: `outputs/acc-1/${ID}/p.m3u8` }, { Key: `outputs/acc-1/${ID}/p0.ts` }, { Key: own }],
+        Quiet: true,
+      },
+    });
+  });
+
   it('409 when the command is not finished by the time of the write; 409 while it runs (nothing deleted)', async () => {
     ddb.on(GetCommand).callsFake(() => ({ Item: structuredClone(finished) }));
     ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'changed', $metadata: {} }));

@@ -197,7 +197,11 @@ describe('API: functions', () => {
 
     const del = statementsOfRole(template, roleOf(fnIdOf('delete-command-files')));
     const delS3 = del.filter((s) => asArray<string>(s.Action).includes('s3:DeleteObject'));
-    expect(delS3.flatMap((s) => asArray<any>(s.Resource)).map((r) => r['Fn::Join'][1].at(-1))).toEqual(['/outputs/*']);
+    // files/*: the inputs the service stored for the command (Rendobar's inline content).
+    expect(delS3.flatMap((s) => asArray<any>(s.Resource)).map((r) => r['Fn::Join'][1].at(-1))).toEqual([
+      '/outputs/*',
+      '/files/*',
+    ]);
 
     expect(
       actionsOf(fnIdOf('presets'))
@@ -256,7 +260,9 @@ describe('API: functions', () => {
 
 describe('stack outputs', () => {
   it('has every STACK_OUTPUTS key as an output logical id', () => {
-    for (const key of Object.values(STACK_OUTPUTS)) expect(template.Outputs[key], key).toBeDefined();
+    // ConsoleUrl exists only with the console prop (test/infrastructure/console-site.test.ts).
+    for (const key of Object.values(STACK_OUTPUTS))
+      if (key !== STACK_OUTPUTS.consoleUrl) expect(template.Outputs[key], key).toBeDefined();
     expect(template.Outputs[STACK_OUTPUTS.commandsTableName].Value).toEqual({
       Ref: resourcesOfType(template, 'AWS::DynamoDB::Table').find(([, t]) => t.Properties.KeySchema.length === 2)![0],
     });

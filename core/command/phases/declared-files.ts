@@ -12,7 +12,7 @@ import type { CommandViolation } from '../types.ts';
 
 export interface DeclaredInput {
   url: string;
-  /** Workspace name: `<alias><ext of the URL>`. */
+  /** Workspace name: `<alias><ext of the URL>`, or the name the caller chose (inputNames). */
   local: string;
 }
 
@@ -30,6 +30,8 @@ export interface DeclaredFiles {
 export function declareFiles(
   inputFiles: Record<string, string> | undefined,
   outputFiles: Record<string, string> | undefined,
+  /** alias → workspace name chosen by the caller (ParseCommandInput.inputNames). */
+  inputNames?: Readonly<Record<string, string>>,
 ): { files: DeclaredFiles; violations: CommandViolation[] } {
   const violations: CommandViolation[] = [];
   const bad = (
@@ -80,9 +82,27 @@ export function declareFiles(
       );
       continue;
     }
-    inputs.set(alias, { url, local: inputLocalName(alias, url) });
+    const chosen = inputNames && Object.hasOwn(inputNames, alias) ? inputNames[alias]! : undefined;
+    if (chosen !== undefined) {
+      const problem = pathProblem(chosen);
+      if (problem) {
+        bad(['input_files', alias], problem.rule, `input file name "${chosen}" is not allowed: ${problem.reason}`);
+        continue;
+      }
+    }
+    const local = chosen ?? inputLocalName(alias, url);
+    const clash = [...inputs.entries()].find(([, x]) => x.local === local);
+    if (clash) {
+      bad(
+        ['input_files', alias],
+        'name-collision',
+        `input file name "${local}" is also the workspace name of "${clash[0]}"`,
+      );
+      continue;
+    }
+    inputs.set(alias, { url, local });
   }
-  const inputNames = new Set([...inputs.values()].map((x) => x.local));
+  const inputNameSet = new Set([...inputs.values()].map((x) => x.local));
 
   const outputs = new Map<string, string>();
   const outputAliasByName = new Map<string, string>();
@@ -120,12 +140,12 @@ export function declareFiles(
       );
       continue;
     }
-    if (inputNames.has(name)) {
+    if (inputNameSet.has(name)) {
       bad(at, 'name-collision', `output file name "${name}" of "${alias}" is the workspace name of an input`);
       continue;
     }
     outputAliasByName.set(name, alias);
     outputs.set(alias, name);
   }
-  return { files: { inputs, outputs, inputNames, outputAliasByName }, violations };
+  return { files: { inputs, outputs, inputNames: inputNameSet, outputAliasByName }, violations };
 }

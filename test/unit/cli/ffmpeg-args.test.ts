@@ -53,6 +53,24 @@ describe('ffaas run: FFmpeg arguments to a request', () => {
     ]);
   });
 
+  it('keeps only the name of files an option writes (segments beside their playlist) and plans sequences', () => {
+    const plan = planFfmpegArgs([
+      '-i',
+      'in.mp4',
+      '-f',
+      'hls',
+      '-hls_segment_filename',
+      'hls/seg_%03d.ts',
+      'hls/index.m3u8',
+      'frames/%03d.png',
+    ]);
+    expect(plan.command).toBe('ffmpeg -i {{in_in}} -f hls -hls_segment_filename seg_%03d.ts {{out_index}} {{out_03d}}');
+    expect(plan.outputs).toEqual([
+      { alias: 'out_index', filename: 'index.m3u8', localPath: 'hls/index.m3u8' },
+      { alias: 'out_03d', filename: '%03d.png', localPath: 'frames/%03d.png' },
+    ]);
+  });
+
   it('refuses what it cannot map, saying what to write', () => {
     expect(() => planFfmpegArgs([])).toThrow(FfmpegArgsError);
     expect(() => planFfmpegArgs(['-i', 'a.mp4'])).toThrow(/no output file/);

@@ -4,7 +4,10 @@ import { parseFfmpegCommand } from '../../../core/command/index.ts';
 import type { CommandItem, StoredOutput } from '../../../core/types.ts';
 import {
   adaptRendobarJob,
+  assetContentRef,
   commandIdOfJob,
+  RendobarAssetResponseSchema,
+  toRendobarAsset,
   rendobarError,
   rendobarFileType,
   RendobarJobResponseSchema,
@@ -25,6 +28,7 @@ function adapt(body: unknown) {
     outputFiles: result.command.output_files,
     compute: result.command.compute,
     gpuAvailable: false,
+    inputNames: result.command.input_names,
   });
   return { ...result.command, checked };
 }
@@ -59,6 +63,32 @@ describe('adaptRendobarJob', () => {
       expect(a.checked.plan.filter_files?.map((f) => f.local_name)).toEqual([
         a.checked.plan.inputs.find((i) => i.alias === 'in_subs_srt')!.local_name,
       ]);
+    // Each key is staged under its exact name, and the command reads it by that name.
+    expect(a.input_names).toEqual({ in_video_mp4: 'video.mp4', in_subs_srt: 'subs.srt' });
+    if (!a.checked.ok) return;
+    expect(a.checked.plan.inputs.map((i) => i.local_name)).toEqual(['video.mp4', 'subs.srt']);
+    const argv = a.checked.plan.commands[0]!;
+    expect(argv[argv.indexOf('-i') + 1]).toBe('video.mp4');
+    expect(argv).toContain('subtitles=subs.srt');
+  });
+
+  it('an inputs key that is also an output name is refused; one that is not a plain workspace name keeps the alias name', () => {
+    const clash = adapt({
+      type: 'ffmpeg',
+      inputs: { 'video.mp4': 'https://example.com/video.mp4' },
+      params: { command: 'ffmpeg -i video.mp4 -c copy video.mp4' },
+    });
+    expect(clash.checked.ok).toBe(false);
+    if (!clash.checked.ok) expect(clash.checked.violations.map((v) => v.rule)).toContain('name-collision');
+    const encoded = adapt({
+      type: 'ffmpeg',
+      inputs: { 'a%2e.mp4': 'https://example.com/video.mp4' },
+      params: { command: 'ffmpeg -i a%2e.mp4 -c copy out.mp4' },
+    });
+    // Not a plain workspace name: staged under the alias's name instead, still read by placeholder.
+    expect(encoded.input_names).toEqual({});
+    expect(encoded.checked.ok).toBe(true);
+    if (encoded.checked.ok) expect(encoded.checked.plan.inputs[0]!.local_name).toBe('in_a_2e_mp4.mp4');
   });
 
   it('keeps HLS segment names as written (the worker collects them) and takes timeout as a numeric string', () => {
@@ -216,6 +246,54 @@ describe('toRendobarJob', () => {
     ]);
     expect(job.output!.files[2]!.url).toBe(`https://api.example/v/${ID}/tok/seg_001.ts`);
     expect(job.output!.fileCount).toBe(3);
+    // The item keeps one total: without a listing the files' own sizes are unknown.
+    expect(job.output!.files.map((f) => f.size)).toEqual([null, null, null]);
+  });
+
+  it("a playlist with the bucket's listing: every file carries its own byte size", () => {
+    const job = toRendobarJob(
+      item({
+        output_files_json: JSON.stringify({
+          out_m: stored('master.m3u8', { companion_names: ['seg_000.ts', 'seg_001.ts'], file_count: 3 }),
+        }),
+      }),
+      {
+        ...downloads,
+        sizes: new Map([
+          ['master.m3u8', 412],
+          ['seg_000.ts', 1_048_576],
+          ['seg_001.ts', 1_041_203],
+        ]),
+      },
+    );
+    expect(job.output!.files.map((f) => [f.path, f.size])).toEqual([
+      ['master.m3u8', 412],
+      ['seg_000.ts', 1_048_576],
+      ['seg_001.ts', 1_041_203],
+    ]);
+    expect(job.output!.file!.size).toBe(412);
+  });
+
+  it("types: the probe's media type wins over the extension (an audio-only .mp4 is audio); captions and data by name", () => {
+    const job = toRendobarJob(
+      item({
+        output_files_json: JSON.stringify({
+          out_a: stored('voice.mp4', { file_type: 'audio' }),
+          out_b: stored('cues.vtt', { file_type: 'other' }),
+          out_c: stored('chapters.ffmeta', { file_type: 'other' }),
+          out_d: stored('thumb.bin', { file_type: 'image' }),
+          out_e: stored('blob.xyz', { file_type: 'other' }),
+        }),
+      }),
+      downloads,
+    );
+    expect(job.output!.files.map((f) => [f.path, f.type])).toEqual([
+      ['voice.mp4', 'audio'],
+      ['cues.vtt', 'captions'],
+      ['chapters.ffmeta', 'data'],
+      ['thumb.bin', 'image'],
+      ['blob.xyz', 'other'],
+    ]);
   });
 
   it('a set (several outputs): output.file is null; deleted outputs are not listed', () => {
@@ -276,5 +354,49 @@ describe('toRendobarJob', () => {
     expect(
       ['a.mp4', 'a.m4a', 'a.png', 'a.vtt', 'a.m3u8', 'a.mpd', 'a.json', 'a.xyz', 'noext'].map(rendobarFileType),
     ).toEqual(['video', 'audio', 'image', 'captions', 'playlist', 'playlist', 'data', 'other', 'other']);
+  });
+});
+
+describe('assets (uploads)', () => {
+  const FILE = '5b1c2d3e-0000-4000-8000-000000000001';
+  const base = 'https://api.example/prod';
+
+  it('an asset content URL of this service names the stored file; other hosts and shapes do not', () => {
+    expect(assetContentRef(`${base}/assets/asset_${FILE}/content`, base)).toEqual({ fileId: FILE });
+    expect(assetContentRef(`${base}/assets/${FILE}/content`, base)).toEqual({ fileId: FILE });
+    expect(assetContentRef(`https://other.example/prod/assets/asset_${FILE}/content`, base)).toBeNull();
+    expect(assetContentRef(`${base}/assets/asset_${FILE}`, base)).toBeNull();
+    expect(assetContentRef(`${base}/assets/asset_${FILE}/content?x=1`, base)).toBeNull();
+    expect(assetContentRef(`${base}/assets/asset_not-a-uuid/content`, base)).toBeNull();
+    expect(assetContentRef(`${base}/assets/asset_${FILE}/../../x/content`, base)).toBeNull();
+  });
+
+  it('a stored file as an asset: processing → ready | failed, its content URL, sizes and times in ms', () => {
+    const file = {
+      file_id: FILE,
+      filename: 'logo.png',
+      status: 'PROCESSING' as const,
+      created_at: '2026-01-01T00:00:00.000Z',
+      expire_at: 1_800_000_000,
+      size_bytes: 2048,
+    };
+    const processing = toRendobarAsset(file, base);
+    expect(processing).toEqual({
+      id: `asset_${FILE}`,
+      url: `${base}/assets/asset_${FILE}/content`,
+      filename: 'logo.png',
+      type: 'image',
+      size: 2048,
+      status: 'processing',
+      createdAt: Date.parse('2026-01-01T00:00:00.000Z'),
+      expiresAt: 1_800_000_000_000,
+    });
+    expect(toRendobarAsset({ ...file, status: 'STORED' }, base).status).toBe('ready');
+    const failed = toRendobarAsset(
+      { ...file, status: 'FAILED', error_status: 'NOT_MEDIA', error_message: 'not media' },
+      base,
+    );
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'NOT_MEDIA', message: 'not media' } });
+    expect(RendobarAssetResponseSchema.safeParse({ data: failed }).success).toBe(true);
   });
 });

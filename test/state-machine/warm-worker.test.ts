@@ -1,0 +1,122 @@
+/**
+ * Local mode's warm workers (local/worker-supervisor.ts with the worker bundle, as `npm start`
+ * runs it) against the real synthesized state machine, real ffmpeg, dynalite and s3rver: a
+ * warm process serves command after command; one killed mid-run ends in the re-run path (the
+ * command succeeds with attempts 2) and is replaced.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCommandItem, buildExecutionInput } from '../../core/api/command-item.ts';
+import { parseFfmpegCommand } from '../../core/command/index.ts';
+import { LOCAL_NAMES } from '../../local/services.ts';
+import { bundledWorkerCommand } from '../../local/worker-bundle.ts';
+import { makeFixtures, startFixtureServer, type Fixtures, type FixtureServer } from '../helpers/index.ts';
+import { ACCOUNT, startHarness, type Harness } from './harness.ts';
+
+let h: Harness;
+let fx: Fixtures;
+let srv: FixtureServer;
+let bundleDir: string;
+const workerLines: string[] = [];
+
+beforeAll(async () => {
+  fx = await makeFixtures({ names: ['video.mp4', 'long.mp4'] });
+  srv = await startFixtureServer({ dir: fx.dir });
+  bundleDir = await mkdtemp(path.join(os.tmpdir(), 'ffaas-warm-'));
+  const worker = await bundledWorkerCommand(bundleDir);
+  expect(worker.warm).toBe(true);
+  h = await startHarness({ worker, maxConcurrency: 2, workerLog: (line) => workerLines.push(line) });
+}, 120_000);
+afterAll(async () => {
+  await h?.stop();
+  await srv?.stop();
+  await fx?.cleanup();
+  if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
+});
+
+async function submit(inputUrl: string, command: string): Promise<string> {
+  const commandId = crypto.randomUUID();
+  const outputs = { out_video: 'out.mp4' };
+  const request = { input_files: { in_video: inputUrl }, output_files: outputs, ffmpeg_command: command };
+  const parsed = parseFfmpegCommand({
+    commands: [command],
+    inputFiles: request.input_files,
+    outputFiles: outputs,
+    gpuAvailable: false,
+  });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.violations));
+  const item = buildCommandItem({
+    accountId: ACCOUNT,
+    commandId,
+    commandType: 'FFMPEG_COMMAND',
+    request,
+    parsed,
+    now: new Date(),
+  });
+  await h.services.dynamodb.send(
+    new PutItemCommand({
+      TableName: LOCAL_NAMES.tables.commands,
+      Item: marshall(item, { removeUndefinedValues: true }),
+    }),
+  );
+  h.runner.StartExecution({
+    stateMachineArn: h.runner.stateMachineArn,
+    name: commandId,
+    input: JSON.stringify(buildExecutionInput(item)),
+  });
+  return commandId;
+}
+
+/** The warm worker processes (the bundle) that are children of this process. */
+function warmPids(): number[] {
+  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((l) => l.includes(path.join(bundleDir, 'worker')))
+    .map((l) => Number(l.trim().split(/\s+/)[0]))
+    .sort();
+}
+
+describe('warm workers (worker bundle over IPC)', () => {
+  it('serves commands one after another from the same pre-started processes', async () => {
+    // Started on the first command; one kept (the runner's default; local mode keeps one per slot).
+    const first = await submit(srv.url('/video.mp4'), 'ffmpeg -i {{in_video}} -t 0.5 -c:v libx264 -an {{out_video}}');
+    await h.runner.waitForExecution(first);
+    expect((await h.getCommand(first))?.status, workerLines.slice(-20).join('\n')).toBe('SUCCESS');
+    await expect.poll(() => warmPids().length, { timeout: 10_000 }).toBe(1);
+    const before = warmPids();
+    for (let i = 0; i < 3; i++) {
+      const cid = await submit(srv.url('/video.mp4'), 'ffmpeg -i {{in_video}} -frames:v 1 -an {{out_video}}');
+      await h.runner.waitForExecution(cid);
+      const item = await h.getCommand(cid);
+      expect(item?.status, workerLines.slice(-20).join('\n')).toBe('SUCCESS');
+      expect(item!.attempts).toBe(1);
+    }
+    expect(warmPids()).toEqual(before);
+    expect(h.runner.stats().workers).toBe(0);
+  }, 120_000);
+
+  it('a warm worker killed mid-run (SIGKILL) ends in the re-run: attempts 2, SUCCESS; it is replaced', async () => {
+    const cid = await submit(
+      srv.url('/long.mp4'),
+      'ffmpeg -i {{in_video}} -vf scale=480:360 -c:v libx264 -preset fast -an {{out_video}}',
+    );
+    await expect.poll(async () => (await h.getCommand(cid))?.progress, { timeout: 60_000, interval: 100 }).toBeTruthy();
+    const pids = warmPids();
+    expect(pids.length).toBeGreaterThanOrEqual(1);
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+
+    const exec = await h.runner.waitForExecution(cid);
+    const item = await h.getCommand(cid);
+    expect(item?.status, workerLines.slice(-30).join('\n')).toBe('SUCCESS');
+    expect(exec.status).toBe('SUCCEEDED');
+    expect(item!.attempts).toBe(2);
+    await expect.poll(() => warmPids().length, { timeout: 10_000 }).toBe(1);
+    expect(warmPids().some((p) => pids.includes(p))).toBe(false);
+  }, 180_000);
+});
