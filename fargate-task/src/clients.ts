@@ -3,11 +3,12 @@
  * gives up on (startAttempt, storeOutputs) costs the whole run, and throttling is the error
  * retrying helps most (the SDK backs off throttling errors with a longer base delay).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 
 /** Attempts per DynamoDB call of the worker (throttling, 5xx, network). */
 export const WORKER_DYNAMODB_MAX_ATTEMPTS = 6;
 
-export function workerDynamoClient(opts: { endpoint?: string } = {}): DynamoDBClient {
-  return new DynamoDBClient({ maxAttempts: WORKER_DYNAMODB_MAX_ATTEMPTS, ...opts });
+/** `config`: tests point it at a local endpoint; in the task the environment says everything. */
+export function workerDynamoClient(config: Omit<DynamoDBClientConfig, 'maxAttempts'> = {}): DynamoDBClient {
+  return new DynamoDBClient({ ...config, maxAttempts: WORKER_DYNAMODB_MAX_ATTEMPTS });
 }
