@@ -385,7 +385,8 @@ export async function safeFetchToFile(
             'http',
             `fetching from ${host} failed: the server answered HTTP ${hop.status}`,
             hop.status,
-            hop.status >= 500,
+            // 416 to a resume (the file shrank): the next attempt asks for the whole file.
+            hop.status >= 500 || (hop.status === 416 && asked !== undefined),
           );
         }
         let declared = Number(hop.headers['content-length']);
