@@ -5,17 +5,23 @@
  *   npm run soak                 (200 commands)
  *   npm run soak -- 60           (60 commands)
  *
- * Faults: every 20th command's input cuts its connection mid-download on the first request;
- * every 25th submit is followed by a SIGKILL of a running worker; halfway through, local mode
- * is stopped (SIGTERM, 1 s grace) and started again on the same data dir. Prints a JSON summary
- * and exits 1 if any command is left non-terminal or unaccounted; bench/RESULTS.md records runs.
+ * Faults: every 20th command's input cuts its connection mid-download on the first request
+ * (the server supports ranges: the worker resumes); every 25th submit is followed by a SIGKILL
+ * of a running worker; every 60th input trickles (1 KiB / 0.5 s, past the 8 s download
+ * timeout: expected FAILED / INPUT_DOWNLOAD_FAILED); once, storage is cut at an output upload
+ * (expected FAILED / OUTPUT_UPLOAD_FAILED, or SUCCESS if a retry got through); halfway through,
+ * local mode is stopped (SIGTERM, 1 s grace) and started again on the same data dir. Every
+ * SUCCESS must have its output downloadable. Prints a JSON summary and exits 1 if any command
+ * is left non-terminal, ends otherwise than expected, or has a missing output;
+ * bench/RESULTS.md records runs.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
+import { faultyFile } from '../test/helpers/faulty-file.ts';
 import { makeFixtures, startFixtureServer } from '../test/helpers/index.ts';
+import { startStorageCut } from '../test/helpers/storage-cut.ts';
 import { createKey, startLocalProcess, type LocalProcess } from '../test/e2e/local-process.ts';
 
 const count = Number(process.argv[2] ?? 200);
@@ -41,37 +47,66 @@ function killOneWorker(parent: number): boolean {
 async function main(): Promise<void> {
   const t0 = performance.now();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'ffaas-soak-'));
-  const env = { FFAAS_DATA_DIR: dataDir, FFAAS_ALLOW_PRIVATE_URLS: '1', FFAAS_SHUTDOWN_GRACE_SECONDS: '1' };
+  const storage = await startStorageCut();
+  const env = {
+    FFAAS_DATA_DIR: dataDir,
+    FFAAS_ALLOW_PRIVATE_URLS: '1',
+    FFAAS_SHUTDOWN_GRACE_SECONDS: '1',
+    FFAAS_DOWNLOAD_TIMEOUT_SECONDS: '8',
+    FFAAS_TEST_WORKER_S3_ENDPOINT: storage.url,
+  };
   const fixtures = await makeFixtures({ names: ['video.mp4'] });
   const media = await startFixtureServer({ dir: fixtures.dir });
-  const file = fixtures.path('video.mp4');
-  const size = (await stat(file)).size;
-  const cutOnce = new Set<string>();
-  const cutRoute = (p: string) =>
-    media.route(p, (_req, res) => {
-      res.writeHead(200, { 'content-length': size, 'content-type': 'video/mp4' });
-      if (!cutOnce.has(p)) {
-        cutOnce.add(p);
-        const half = createReadStream(file, { end: Math.floor(size / 2) });
-        half.pipe(res, { end: false });
-        half.on('end', () => res.socket?.destroy());
-        return;
-      }
-      createReadStream(file).pipe(res);
-    });
+  const video = await readFile(fixtures.path('video.mp4'));
+  const s3Port = async () =>
+    Number(new URL(JSON.parse(await readFile(path.join(dataDir, 'endpoints.json'), 'utf8')).endpoints.s3).port);
 
   let local: LocalProcess = await startLocalProcess(env);
+  storage.setTarget(await s3Port());
   const key = await createKey(env, 'soak');
   const headers = { 'X-API-KEY': key, 'content-type': 'application/json' };
   const ids: string[] = [];
-  const faults = { cut_inputs: 0, workers_killed: 0, restarts: 0, refused_submits_retried: 0 };
+  /** What each command may end as: the faults decide. */
+  const expected = new Map<string, string[]>();
+  const faults = {
+    cut_inputs: 0,
+    cut_inputs_resumed: 0,
+    trickle_inputs: 0,
+    storage_cuts: 0,
+    /** Commands whose upload failed while storage was down (the cut one and any in flight). */
+    storage_cut_failed: 0,
+    workers_killed: 0,
+    restarts: 0,
+    refused_submits_retried: 0,
+  };
+  const cuts: ReturnType<typeof faultyFile>[] = [];
+  /** When storage was down: any upload then may fail, not only the one that was cut. */
+  const storageDown = { from: Number.POSITIVE_INFINITY, to: Number.NEGATIVE_INFINITY };
 
   for (let i = 0; i < count; i++) {
     let url = media.url('/video.mp4');
+    let may = ['SUCCESS'];
     if (i % 20 === 19) {
+      const f = faultyFile(video, { cutAfter: Math.floor(video.length / 2), ranges: true, etag: `"${i}"` });
+      cuts.push(f);
+      media.route(`/cut-${i}.mp4`, f.handler);
       url = media.url(`/cut-${i}.mp4`);
-      cutRoute(`/cut-${i}.mp4`);
       faults.cut_inputs++;
+    } else if (i % 60 === 29) {
+      media.route(`/trickle-${i}.mp4`, faultyFile(video, { trickleMs: 500 }).handler);
+      url = media.url(`/trickle-${i}.mp4`);
+      may = ['FAILED/INPUT_DOWNLOAD_FAILED'];
+      faults.trickle_inputs++;
+    } else if (i === Math.floor(count / 3)) {
+      void storage.armOutputUploadCut().then(() => {
+        faults.storage_cuts++;
+        storageDown.from = Date.now();
+        // Storage comes back a second later.
+        setTimeout(() => {
+          storage.restore();
+          storageDown.to = Date.now();
+        }, 1000);
+      });
     }
     const body = JSON.stringify({
       input_files: { in_video: url },
@@ -83,7 +118,9 @@ async function main(): Promise<void> {
         () => null,
       );
       if (res?.status === 200) {
-        ids.push(((await res.json()) as { command_id: string }).command_id);
+        const id = ((await res.json()) as { command_id: string }).command_id;
+        ids.push(id);
+        expected.set(id, may);
         break;
       }
       faults.refused_submits_retried++;
@@ -96,6 +133,7 @@ async function main(): Promise<void> {
     if (i === Math.floor(count / 2)) {
       await local.stop(); // SIGTERM: graceful, 1 s grace, the rest resumed on the next start
       local = await startLocalProcess(env);
+      storage.setTarget(await s3Port());
       faults.restarts++;
     }
   }
@@ -114,8 +152,30 @@ async function main(): Promise<void> {
     }
     if (final.size < ids.length) await sleep(1000);
   }
+  // Every command ended as its faults allow, and every SUCCESS has its output downloadable.
+  const unexpected: string[] = [];
+  let missingOutputs = 0;
+  for (const [id, p] of final) {
+    const how = p.status === 'SUCCESS' ? 'SUCCESS' : `FAILED/${p.error_status}`;
+    const finished = Date.parse(p.finished_at ?? '');
+    // Uploads of other commands in flight while storage was down (SDK retries + clean-up ≤ 15 s).
+    const hitByStorageCut =
+      how === 'FAILED/OUTPUT_UPLOAD_FAILED' && finished >= storageDown.from && finished <= storageDown.to + 15_000;
+    if (hitByStorageCut) faults.storage_cut_failed++;
+    if (!expected.get(id)!.includes(how) && !hitByStorageCut)
+      unexpected.push(`${id}: ${how}: ${p.error_message ?? ''}`);
+    if (p.status === 'SUCCESS') {
+      const url = p.output_files?.out_video?.storage_url;
+      const res = url ? await fetch(url).catch(() => null) : null;
+      const bytes = res?.ok ? (await res.arrayBuffer()).byteLength : 0;
+      if (bytes < 100) missingOutputs++;
+    }
+  }
+  faults.cut_inputs_resumed = cuts.filter((f) => f.requests.some((r) => r.range)).length;
+  const loadAverage = os.loadavg().map((l) => Math.round(l * 100) / 100);
   await local.stop();
   await media.stop();
+  await storage.stop();
   await fixtures.cleanup();
   await rm(dataDir, { recursive: true, force: true });
 
@@ -139,13 +199,16 @@ async function main(): Promise<void> {
         by_error_status: byError,
         by_attempts: byAttempts,
         faults,
+        unexpected,
+        missing_outputs: missingOutputs,
+        load_average: loadAverage,
         wall_s: Math.round(performance.now() - t0) / 1000,
       },
       null,
       2,
     ),
   );
-  if (nonTerminal > 0 || ids.length !== count) process.exit(1);
+  if (nonTerminal > 0 || ids.length !== count || unexpected.length > 0 || missingOutputs > 0) process.exit(1);
 }
 
 main().catch((err) => {

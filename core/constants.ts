@@ -312,7 +312,17 @@ export function taskSize(vcpu: VcpuCount): { cpu: number; memory: number } {
 
 /** S3 object keys. */
 export const S3_KEYS = {
-  output: (accountId: string, commandId: string, fileName: string) => `outputs/${accountId}/${commandId}/${fileName}`,
+  /**
+   * An output file. Each worker attempt writes under its own `<attempt>/` folder, so a re-run
+   * never mixes its files with a dead attempt's partial uploads; items stored before attempts
+   * had folders have keys without one (attempt undefined).
+   */
+  output: (accountId: string, commandId: string, fileName: string, attempt?: number) =>
+    attempt === undefined
+      ? `outputs/${accountId}/${commandId}/${fileName}`
+      : `outputs/${accountId}/${commandId}/${attempt}/${fileName}`,
+  /** Every object of a command, of all its attempts (cancel and clean-up list this prefix). */
+  commandOutputs: (accountId: string, commandId: string) => `outputs/${accountId}/${commandId}/`,
   storedFile: (accountId: string, fileId: string, fileName: string) => `files/${accountId}/${fileId}/${fileName}`,
   /**
    * An input the service stored for one command (Rendobar's inline `{content}`): under the

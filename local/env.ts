@@ -62,7 +62,18 @@ export function localAwsEnv(opts: LocalEnvOptions): Record<string, string> {
 /** Variables of the parent's environment a child process needs to run at all. */
 export function passthroughEnv(): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'LC_ALL', 'SYSTEMROOT', 'NODE_EXTRA_CA_CERTS']) {
+  for (const name of [
+    'PATH',
+    'HOME',
+    'TMPDIR',
+    'TZ',
+    'LANG',
+    'LC_ALL',
+    'SYSTEMROOT',
+    'NODE_EXTRA_CA_CERTS',
+    // The worker's own settings (fargate-task/src/config.ts WORKER_ENV).
+    'FFAAS_DOWNLOAD_TIMEOUT_SECONDS',
+  ]) {
     const v = process.env[name];
     if (v !== undefined) out[name] = v;
   }

@@ -179,6 +179,11 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
         ...handlerEnv(),
         ...sandbox.workerEnv,
         [ENV.WORK_DIR]: path.join(dataDir, 'work'),
+        // Test hook (docs/FAILURES.md): the S3 endpoint command workers use, so a fault test can
+        // put a proxy between them and storage and cut it mid-upload. Unset in normal use.
+        ...(process.env.FFAAS_TEST_WORKER_S3_ENDPOINT && {
+          AWS_ENDPOINT_URL_S3: process.env.FFAAS_TEST_WORKER_S3_ENDPOINT,
+        }),
       }),
     });
     cleanups.push(() => runner.stop());

@@ -11,7 +11,7 @@
  * (no fetch/undici), and does not normalize IPv4-mapped IPv6 in its deny list.
  */
 import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
@@ -66,6 +66,8 @@ export interface FetchToFileResult {
   /** Host of the final hop (safe to log). */
   finalHost: string;
   attempts: number;
+  /** Attempts that continued a cut body with a Range request instead of starting over. */
+  resumed: number;
 }
 
 export interface SafeFetchInit {
@@ -328,9 +330,32 @@ function parseUrlOrThrow(url: string): URL {
 }
 
 /**
+ * A validator that may go in If-Range: a strong ETag, else Last-Modified (RFC 9110 13.1.5: a
+ * weak ETag never may). Without one a cut download is fetched whole again.
+ */
+function rangeValidator(headers: Record<string, string>): string | undefined {
+  const etag = headers.etag;
+  if (etag && !etag.startsWith('W/')) return etag;
+  return headers['last-modified'] || undefined;
+}
+
+/** `bytes <first>-<last>/<total|*>` of a 206 answer. */
+function parseContentRange(value: string | undefined): { first: number; total: number | null } | null {
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(value?.trim() ?? '');
+  if (!m) return null;
+  return { first: Number(m[1]), total: m[3] === '*' ? null : Number(m[3]) };
+}
+
+/**
  * Download `url` to `destPath` (created or truncated; removed again on failure). Throws
  * SafeFetchError: INPUT_TOO_LARGE past maxBytes, INPUT_DOWNLOAD_FAILED otherwise (policy
  * refusal, non-2xx, network, timeout, too many redirects), the message naming the host only.
+ *
+ * A body cut mid-way (network error) is retried like any network error, and when the server
+ * gave a validator and did not refuse ranges, the next attempt asks only for the rest
+ * (`Range: bytes=<on disk>-`) with `If-Range: <validator>`: a 206 from that offset is appended,
+ * a 200 (the file changed, or ranges are not supported after all) replaces what is on disk.
+ * Every hop of every attempt goes through the same checks and pinned connections.
  */
 export async function safeFetchToFile(
   url: string,
@@ -338,10 +363,20 @@ export async function safeFetchToFile(
   opts: SafeFetchOptions,
 ): Promise<FetchToFileResult> {
   const start = parseUrlOrThrow(url);
+  // What an earlier attempt left on disk and the validator of the file it was reading.
+  let resume: { bytes: number; validator: string } | undefined;
+  let resumed = 0;
   try {
     return await withRetries(url, opts, async (signal, attempts) => {
-      const hop = await followRedirects(start, { method: 'GET' }, opts, signal);
+      const asked = resume;
+      resume = undefined;
+      const headers: Record<string, string> = asked
+        ? { range: `bytes=${asked.bytes}-`, 'if-range': asked.validator }
+        : {};
+      const hop = await followRedirects(start, { method: 'GET', headers }, opts, signal);
       const host = describeHost(hop.url);
+      let validator: string | undefined;
+      let offset = 0;
       try {
         if (hop.status < 200 || hop.status > 299) {
           await hop.body.dump().catch(() => {});
@@ -350,15 +385,36 @@ export async function safeFetchToFile(
             'http',
             `fetching from ${host} failed: the server answered HTTP ${hop.status}`,
             hop.status,
-            hop.status >= 500,
+            // 416 to a resume (the file shrank): the next attempt asks for the whole file.
+            hop.status >= 500 || (hop.status === 416 && asked !== undefined),
           );
         }
-        const declared = Number(hop.headers['content-length']);
+        let declared = Number(hop.headers['content-length']);
+        if (hop.status === 206) {
+          const range = parseContentRange(hop.headers['content-range']);
+          if (!asked || !range || range.first !== asked.bytes) {
+            // Not the rest we asked for: start again from the first byte (no Range next time).
+            discard(hop.body);
+            throw new SafeFetchError(
+              'INPUT_DOWNLOAD_FAILED',
+              'http',
+              `fetching from ${host} failed: the server answered a partial content the download did not ask for`,
+              206,
+              true,
+            );
+          }
+          offset = asked.bytes;
+          declared = range.total ?? offset + declared;
+          validator = asked.validator;
+          resumed++;
+        } else if (hop.headers['accept-ranges']?.toLowerCase() !== 'none') {
+          validator = rangeValidator(hop.headers);
+        }
         if (Number.isFinite(declared) && declared > opts.maxBytes) {
           discard(hop.body);
           throw tooLarge(host, opts.maxBytes);
         }
-        let bytes = 0;
+        let bytes = offset;
         const counter = new Transform({
           transform(chunk: Buffer, _enc, cb) {
             bytes += chunk.length;
@@ -366,13 +422,32 @@ export async function safeFetchToFile(
             else cb(null, chunk);
           },
         });
-        await pipeline(hop.body, counter, createWriteStream(destPath, { mode: 0o644 }), { signal });
+        try {
+          await pipeline(
+            hop.body,
+            counter,
+            createWriteStream(destPath, { mode: 0o644, flags: offset > 0 ? 'a' : 'w' }),
+            { signal },
+          );
+        } catch (err) {
+          // Cut mid-body: what reached the disk is the resume point (counted from the file,
+          // not the stream, so nothing is skipped or doubled).
+          if (validator && !(err instanceof SafeFetchError)) {
+            const onDisk = await stat(destPath).then(
+              (s) => s.size,
+              () => 0,
+            );
+            if (onDisk > 0) resume = { bytes: onDisk, validator };
+          }
+          throw err;
+        }
         return {
           bytes,
           status: hop.status,
           contentType: hop.headers['content-type'] ?? null,
           finalHost: host,
           attempts,
+          resumed,
         };
       } finally {
         await hop.close();

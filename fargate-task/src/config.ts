@@ -22,6 +22,11 @@ export const WORKER_ENV = {
   WORKSPACE_MAX_BYTES: ENV.WORKSPACE_MAX_BYTES,
   /** Resident memory one FFmpeg run may use. @default 3/4 of the machine's memory */
   FFMPEG_MEMORY_BYTES: 'FFAAS_FFMPEG_MEMORY_BYTES',
+  /**
+   * Overall time for one input's download, all attempts included; only lower than the limit.
+   * @default LIMITS.downloadTimeoutSeconds (600)
+   */
+  DOWNLOAD_TIMEOUT_SECONDS: 'FFAAS_DOWNLOAD_TIMEOUT_SECONDS',
 } as const;
 
 export interface DownloadSettings {
@@ -173,7 +178,15 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): ConfigRe
         maxOutputBytes: LIMITS.maxOutputBytes,
         download: {
           maxBytes: maxInput,
-          timeoutMs: LIMITS.downloadTimeoutSeconds * 1000,
+          timeoutMs:
+            Math.min(
+              positive(
+                env[WORKER_ENV.DOWNLOAD_TIMEOUT_SECONDS],
+                WORKER_ENV.DOWNLOAD_TIMEOUT_SECONDS,
+                LIMITS.downloadTimeoutSeconds,
+              ),
+              LIMITS.downloadTimeoutSeconds,
+            ) * 1000,
           maxRedirects: LIMITS.maxRedirects,
           retries: DEFAULTS.downloadRetries,
           retryDelayMs: DEFAULTS.downloadRetryDelayMs,

@@ -1,6 +1,7 @@
 /**
  * Step 1: download each planned input into the workspace under its local_name, through the
- * SSRF-safe fetcher (address checks on every hop, pinned connections, byte cap, retries).
+ * SSRF-safe fetcher (address checks on every hop, pinned connections, byte cap, retries; a body
+ * cut mid-way is resumed with Range/If-Range where the server allows it).
  */
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
@@ -65,6 +66,7 @@ export async function downloadInputs(opts: {
         bytes: res.bytes,
         host: res.finalHost,
         attempts: res.attempts,
+        resumed: res.resumed,
         ms: Date.now() - started,
       });
     } catch (err) {

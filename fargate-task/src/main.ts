@@ -11,12 +11,12 @@
  * Exit code: 0 once the result or the failure was reported to Step Functions; 1 when even
  * reporting failed; 2 when the environment is unusable (nothing can be reported).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { ENV, LIMITS } from '../../core/constants.ts';
 import { envFlag } from '../../core/env.ts';
 import { documentClientFor } from '../../store/clients.ts';
+import { workerDynamoClient } from './clients.ts';
 import { DEFAULTS, resolveExecutable, WORKER_ENV } from './config.ts';
 import { readWorkerConfig } from './config.ts';
 import { parseIngestInput, runIngest } from './ingest.ts';
@@ -38,7 +38,7 @@ async function ingestMain(): Promise<number> {
     log.error('ingest not started', { reason: `needs ${ENV.INGEST_INPUT}, ${ENV.FILES_TABLE} and ${ENV.BUCKET}` });
     return 2;
   }
-  const ddb = documentClientFor(new DynamoDBClient({}));
+  const ddb = documentClientFor(workerDynamoClient());
   const s3 = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
   const id = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : Number(v));
   try {
@@ -83,7 +83,7 @@ async function runOnce(env: NodeJS.ProcessEnv, stop: AbortSignal): Promise<numbe
   }
   const config = parsed.config;
   const log = createLogger({ command_id: config.commandId });
-  const ddb = documentClientFor(new DynamoDBClient({}));
+  const ddb = documentClientFor(workerDynamoClient());
   const s3 = new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) });
   const sfn = new SFNClient({});
   const onStop = () => log.warn('stop signal received');

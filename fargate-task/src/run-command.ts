@@ -40,7 +40,7 @@ import {
   companionContentType,
   companionLimitProblem,
 } from './playlist.ts';
-import { uploadFile, uploadFiles, UploadFilesError } from './upload.ts';
+import { deletePrefix, uploadFile, uploadFiles, UploadFilesError } from './upload.ts';
 import { assertPlainName, createWorkspace, removeWorkspace } from './workspace.ts';
 import { emitCommandMetrics } from './metrics.ts';
 
@@ -77,6 +77,7 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
   const signal = deps.signal ? AbortSignal.any([deps.signal, lost.signal]) : lost.signal;
   let lostReason: string | undefined;
   let workspace: string | undefined;
+  let attempt: number | undefined;
   let heartbeats: { stop(): Promise<void> } | undefined;
   const clock = createPhaseClock();
   let commandFound = false;
@@ -105,11 +106,13 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
     measured.item = item;
     measured.readAt = Date.now();
     commandFound = true;
-    const attempt = (item.attempts ?? 0) + 1;
+    attempt = (item.attempts ?? 0) + 1;
     await commandsOf(deps).startAttempt(config.accountId, config.commandId, attempt);
     log.info('attempt started', { attempt });
     await recordWorker(deps, log);
     workerRecorded = true;
+    // An earlier attempt died: its partial uploads (its own folder) are of no use to anyone.
+    if (attempt > 1) await discardAttemptOutputs(deps, log, { except: attempt });
     workspace = await createWorkspace({
       parent: config.workDir,
       commandId: config.commandId,
@@ -117,7 +120,7 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
       log,
     });
     deps.hooks?.onWorkspace?.(workspace);
-    const result = await execute(deps, item, workspace, signal, log, measured, clock);
+    const result = await execute(deps, item, workspace, signal, log, measured, clock, attempt);
     outcome = { status: 'SUCCESS', reported: false, result };
   } catch (err) {
     outcome = { status: 'FAILED', reported: false, error: toFailure(err, signal, lostReason, deps.signal, log) };
@@ -125,6 +128,10 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
 
   await heartbeats?.stop().catch(() => {});
   if (workspace) await removeWorkspace(workspace, log);
+  // A failed attempt's partial uploads are never referenced: remove them now (best effort; what
+  // is left is removed by the next attempt or expires with the outputs lifecycle rule).
+  // Only its own folder: a worker declared lost may already have a successor writing to its.
+  if (outcome.status === 'FAILED' && attempt !== undefined) await discardAttemptOutputs(deps, log, { only: attempt });
 
   // Where the time went, for the poll's `timings` (conditional on PROCESSING: never on a
   // finished command). A failed write costs the user the timings, never the result.
@@ -217,6 +224,33 @@ async function recordWorker(deps: WorkerDeps, log: Logger): Promise<void> {
       .catch((err: { name?: string }) => log.warn('task ARN not recorded', { error: err?.name ?? 'Error' }));
 }
 
+/**
+ * Deletes the command's output objects of one attempt (`only`: this one failed) or of every
+ * attempt but one (`except`: this one is starting, the others died). Bounded in time and never
+ * fatal: a failure is logged only.
+ */
+async function discardAttemptOutputs(
+  deps: WorkerDeps,
+  log: Logger,
+  which: { only: number } | { except: number },
+): Promise<void> {
+  const { config } = deps;
+  const folder = (n: number) => S3_KEYS.output(config.accountId, config.commandId, '', n);
+  try {
+    const deleted = await deletePrefix({
+      s3: deps.s3,
+      bucket: config.bucket,
+      ...('only' in which
+        ? { prefix: folder(which.only) }
+        : { prefix: S3_KEYS.commandOutputs(config.accountId, config.commandId), keep: folder(which.except) }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (deleted > 0) log.info('partial outputs removed', { objects: deleted, ...which });
+  } catch (err) {
+    log.warn('partial outputs not removed', { error: (err as { name?: string })?.name ?? 'Error' });
+  }
+}
+
 const commandsOf = (deps: WorkerDeps) => new CommandRepository(deps.ddb, deps.config.commandsTable);
 
 async function readCommand(deps: WorkerDeps): Promise<CommandItem> {
@@ -240,6 +274,7 @@ async function execute(
   log: Logger,
   measured: Measured,
   clock: PhaseClock,
+  attempt: number,
 ): Promise<WorkerResult> {
   const { config } = deps;
   const identity = {
@@ -415,7 +450,7 @@ async function execute(
       fileName: name,
       sizeBytes: st.size + (extra?.bytes ?? 0),
     });
-    const key = S3_KEYS.output(config.accountId, config.commandId, name);
+    const key = S3_KEYS.output(config.accountId, config.commandId, name, attempt);
     // Companions first: once the manifest is stored, everything it references is too.
     if (extra && extra.names.length > 0) {
       try {
@@ -424,7 +459,7 @@ async function execute(
             s3: deps.s3,
             bucket: config.bucket,
             files: extra.names.map((n) => ({
-              key: S3_KEYS.output(config.accountId, config.commandId, n),
+              key: S3_KEYS.output(config.accountId, config.commandId, n, attempt),
               path: path.join(workspace, n),
               contentType: companionContentType(n),
             })),

@@ -3,7 +3,7 @@
  * large files, a single PUT for small ones; memory bounded by partSize × queueSize).
  */
 import { createReadStream } from 'node:fs';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 
 export const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
@@ -87,4 +87,37 @@ export async function uploadFiles(opts: {
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, opts.files.length)) }, lane));
   if (failure) throw failure;
   opts.signal?.throwIfAborted();
+}
+
+/**
+ * Deletes every object under `prefix` except those under `keep` (a prefix too): the partial
+ * uploads of dead or failed attempts. Returns how many objects were deleted.
+ */
+export async function deletePrefix(opts: {
+  s3: S3Client;
+  bucket: string;
+  prefix: string;
+  keep?: string;
+  signal?: AbortSignal;
+}): Promise<number> {
+  let deleted = 0;
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await opts.s3.send(
+      new ListObjectsV2Command({ Bucket: opts.bucket, Prefix: opts.prefix, ContinuationToken }),
+      { abortSignal: opts.signal },
+    );
+    const objects = (page.Contents ?? [])
+      .map((o) => o.Key!)
+      .filter((key) => opts.keep === undefined || !key.startsWith(opts.keep))
+      .map((Key) => ({ Key }));
+    if (objects.length > 0) {
+      await opts.s3.send(new DeleteObjectsCommand({ Bucket: opts.bucket, Delete: { Objects: objects, Quiet: true } }), {
+        abortSignal: opts.signal,
+      });
+      deleted += objects.length;
+    }
+    ContinuationToken = page.NextContinuationToken;
+  } while (ContinuationToken);
+  return deleted;
 }

@@ -5,7 +5,7 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ENV } from '../../core/constants.ts';
-import { downloadPath, type DownloadGrant } from '../../core/api/download-url.ts';
+import { downloadPath, outputAttemptOf, type DownloadGrant } from '../../core/api/download-url.ts';
 import { storedOutputs } from '../../core/api/poll.ts';
 import type { CommandItem, StoredOutput } from '../../core/types.ts';
 import { config } from './config.ts';
@@ -76,13 +76,17 @@ export async function commandDownloads(
   base: string,
   now: Date = new Date(),
 ): Promise<CommandDownloads> {
+  const outputs: Record<string, StoredOutput> = storedOutputs(item);
+  // Every stored output of a command comes from its one successful attempt: its folder.
+  const firstKey = Object.values(outputs).find((o) => o.s3_key)?.s3_key;
+  const attempt = firstKey ? outputAttemptOf(firstKey) : undefined;
   const grant: DownloadGrant = {
     scope: 'c',
     id: item.command_id,
     accountId: item.account_id,
     expiresAt: downloadExpiry(now),
+    ...(attempt !== undefined && { attempt }),
   };
-  const outputs: Record<string, StoredOutput> = storedOutputs(item);
   const storedAny = Object.values(outputs).some((o) => o.status === 'STORED' && !o.is_deleted);
   const key = storedAny ? await urlSecret() : '';
   const urlOf = (name: string) => `${base}${downloadPath(key, grant, name)}`;

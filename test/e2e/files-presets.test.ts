@@ -390,7 +390,7 @@ describe('files and presets over HTTP (local mode)', () => {
     expect(done.status, `${done.error_status}: ${done.error_message}`).toBe('SUCCESS');
     const out = done.output_files.out_hls;
     expect(out.file_count).toBeGreaterThan(1);
-    const segmentKey = `outputs/acct-files/${id}/play0.ts`;
+    const segmentKey = `outputs/acct-files/${id}/1/play0.ts`;
     expect(await objectExists(segmentKey)).toBe(true);
 
     expect((await api(base, 'DELETE', `/api/v1/commands/${id}/files`, { key: otherKey })).status).toBe(404);
@@ -399,7 +399,7 @@ describe('files and presets over HTTP (local mode)', () => {
     expect(del.json.output_files.out_hls).toMatchObject({ is_deleted: true, storage_url: null });
     const poll = await api(base, 'GET', `/api/v1/commands/${id}`, { key });
     expect(poll.json.output_files.out_hls).toMatchObject({ is_deleted: true, storage_url: null });
-    expect(await objectExists(`outputs/acct-files/${id}/play.m3u8`)).toBe(false);
+    expect(await objectExists(`outputs/acct-files/${id}/1/play.m3u8`)).toBe(false);
     expect(await objectExists(segmentKey)).toBe(false);
     expect((await fetch(out.storage_url)).status).toBe(404);
     // Twice is fine.

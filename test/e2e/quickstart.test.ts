@@ -209,7 +209,7 @@ describe('local mode over HTTP', () => {
       for (let i = 1; i <= (out.file_count as number); i++) {
         const name = `frame_${String(i).padStart(3, '0')}.png`;
         const obj = await s3.send(
-          new GetObjectCommand({ Bucket: live.bucket, Key: S3_KEYS.output('acct-e2e', done.command_id, name) }),
+          new GetObjectCommand({ Bucket: live.bucket, Key: S3_KEYS.output('acct-e2e', done.command_id, name, 1) }),
         );
         expect(
           Buffer.from(await obj.Body!.transformToByteArray())

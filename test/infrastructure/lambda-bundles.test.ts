@@ -42,6 +42,12 @@ async function bundle(name: string, tracing = false) {
  * connection to the checked address), so it carries undici; it is not behind the API.
  */
 const FETCHER_HANDLERS = new Set(['webhook-delivery']);
+/**
+ * Handlers that carry more than the common budget, and why: Rendobar's submit is the one route
+ * that does all of parsing the dialect, Powertools idempotency, admission and storing inline
+ * `{content}` inputs, and the account-slot expressions of the state machine ride along.
+ */
+const EXTRA_BUDGET_BYTES: Record<string, number> = { 'rendobar-submit-job': 20 * 1024 };
 const FETCHER_BUDGET_BYTES = 1024 * 1024;
 
 describe('Lambda bundles', () => {
@@ -71,7 +77,7 @@ describe('Lambda bundles', () => {
     '%s bundles under the size budget without the downloader',
     async (name) => {
       const { bytes, inputs } = await bundle(name);
-      expect(bytes).toBeLessThan(BUDGET_BYTES);
+      expect(bytes).toBeLessThan(BUDGET_BYTES + (EXTRA_BUDGET_BYTES[name] ?? 0));
       // The SSRF-safe fetcher (undici) belongs to the worker; handlers only check URLs.
       expect(inputs.some((f) => f.includes('node_modules/undici/'))).toBe(false);
       // The SDK comes from the runtime.

@@ -85,9 +85,10 @@ function workerPids(): number[] {
     .map((l) => Number(l.trim().split(/\s+/)[0]));
 }
 
-async function outputStored(cid: string, name: string): Promise<number> {
+/** Size of an output as the attempt that stored it wrote it (outputs/<account>/<command>/<attempt>/). */
+async function outputStored(cid: string, name: string, attempt: number): Promise<number> {
   const head = await h.services.s3.send(
-    new HeadObjectCommand({ Bucket: LOCAL_NAMES.bucket, Key: `outputs/${ACCOUNT}/${cid}/${name}` }),
+    new HeadObjectCommand({ Bucket: LOCAL_NAMES.bucket, Key: `outputs/${ACCOUNT}/${cid}/${attempt}/${name}` }),
   );
   return head.ContentLength ?? 0;
 }
@@ -115,7 +116,7 @@ describe('faults (real worker)', () => {
       status: 'STORED',
       width: 480,
     });
-    expect(await outputStored(cid, 'out.mp4')).toBeGreaterThan(1000);
+    expect(await outputStored(cid, 'out.mp4', 2)).toBeGreaterThan(1000);
   }, 180_000);
 
   it('the input connection cut mid-download is fetched again; the command succeeds', async () => {
@@ -144,6 +145,6 @@ describe('faults (real worker)', () => {
     expect(item?.status, `worker output:\n${workerLines.slice(-30).join('\n')}`).toBe('SUCCESS');
     expect(requests).toBe(2);
     expect(item!.attempts).toBe(1);
-    expect(await outputStored(cid, 'out.mp4')).toBeGreaterThan(1000);
+    expect(await outputStored(cid, 'out.mp4', 1)).toBeGreaterThan(1000);
   }, 120_000);
 });

@@ -8,7 +8,7 @@ import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV, S3_KEYS, TABLE } from '../../../core/constants.ts';
 import { parseFfmpegCommand } from '../../../core/command/index.ts';
@@ -70,7 +70,15 @@ interface Case {
 
 async function runCase(
   plan: CommandPlan,
-  opts: { maxSeconds?: number; config?: Partial<WorkerConfig>; env?: Record<string, string> } = {},
+  opts: {
+    maxSeconds?: number;
+    config?: Partial<WorkerConfig>;
+    env?: Record<string, string>;
+    /** Extra item fields (e.g. `attempts` of earlier, dead attempts). */
+    item?: Partial<CommandItem>;
+    /** Runs after the item is stored, before the worker starts. */
+    before?: (commandId: string) => Promise<void>;
+  } = {},
 ): Promise<Case> {
   const commandId = `cmd-${++seq}-${Date.now()}`;
   const token = `token-${commandId}`;
@@ -85,8 +93,10 @@ async function runCase(
     compute: 'cpu',
     vcpu_count: 2,
     plan,
+    ...opts.item,
   };
   await db.doc.send(new PutCommand({ TableName: TABLE_NAME, Item: item }));
+  await opts.before?.(commandId);
   const config: WorkerConfig = {
     commandsTable: TABLE_NAME,
     bucket: BUCKET,
@@ -131,6 +141,18 @@ const itemOf = async (commandId: string) =>
 const storedOf = async (commandId: string) =>
   JSON.parse((await itemOf(commandId)).output_files_json ?? '{}') as WorkerResult['output_files'];
 
+/** Every object key under the command's outputs (all attempts). */
+const keysOf = async (commandId: string) =>
+  (
+    (
+      await s3.client.send(
+        new ListObjectsV2Command({ Bucket: BUCKET, Prefix: S3_KEYS.commandOutputs(ACCOUNT, commandId) }),
+      )
+    ).Contents ?? []
+  )
+    .map((o) => o.Key!)
+    .sort();
+
 const failureOf = (token: string) => sfn.callsOf('SendTaskFailure').filter((c) => c.body.taskToken === token);
 const successOf = (token: string) => sfn.callsOf('SendTaskSuccess').filter((c) => c.body.taskToken === token);
 const alive = (pid: number) => {
@@ -172,7 +194,7 @@ describe('worker: success', () => {
     const result = JSON.parse(success[0]!.body.output as string) as WorkerResult;
     expect(result.ffmpeg_command_run_seconds).toBeGreaterThan(0);
     const out = result.output_files.out_video!;
-    const key = S3_KEYS.output(ACCOUNT, c.commandId, 'result.webm');
+    const key = S3_KEYS.output(ACCOUNT, c.commandId, 'result.webm', 1);
     expect(out).toMatchObject({
       s3_key: key,
       status: 'STORED',
@@ -249,7 +271,7 @@ describe('worker: success', () => {
       duration: null,
     });
     // Without a playlist output, files FFmpeg wrote that no declared output owns are not stored.
-    expect(await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, c.commandId, 'mid.mp4'))).toBeNull();
+    expect(await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, c.commandId, 'mid.mp4', 1))).toBeNull();
   });
 });
 
@@ -270,7 +292,8 @@ describe('worker: playlist outputs (HLS, DASH)', () => {
   }
   const HLS =
     'ffmpeg -i {{in_video}} -c:v libx264 -preset ultrafast -g 5 -c:a aac -f hls -hls_time 0.2 -hls_playlist_type vod -hls_segment_filename seg_%03d.ts {{out_playlist_hls}}';
-  const get = async (commandId: string, name: string) => s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, commandId, name));
+  const get = async (commandId: string, name: string) =>
+    s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, commandId, name, 1));
 
   it('HLS: the manifest and every segment it lists are stored side by side; file_count and size_mbytes cover them all', async () => {
     const c = await runCase(planOf(HLS, { out_playlist_hls: 'index.m3u8' }));
@@ -281,7 +304,7 @@ describe('worker: playlist outputs (HLS, DASH)', () => {
     const out = (await storedOf(c.commandId)).out_playlist_hls!;
     expect((await itemOf(c.commandId)).attempts).toBe(1);
     expect(out).toMatchObject({
-      s3_key: S3_KEYS.output(ACCOUNT, c.commandId, 'index.m3u8'),
+      s3_key: S3_KEYS.output(ACCOUNT, c.commandId, 'index.m3u8', 1),
       filename: 'index.m3u8',
       file_format: 'hls',
       mime_type: 'application/vnd.apple.mpegurl',
@@ -373,7 +396,8 @@ describe('worker: sequence outputs (image sequences, -f segment)', () => {
     if (!r.ok) throw new Error(JSON.stringify(r.violations));
     return r.plan;
   }
-  const get = async (commandId: string, name: string) => s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, commandId, name));
+  const get = async (commandId: string, name: string) =>
+    s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, commandId, name, 1));
 
   it('frame_%03d.png: every frame stored under the output prefix; the meta describes the first, file_count counts them', async () => {
     const c = await runCase(
@@ -383,7 +407,7 @@ describe('worker: sequence outputs (image sequences, -f segment)', () => {
     const out = c.outcome.result!.output_files.out_frames!;
     expect(out).toMatchObject({
       filename: 'frame_001.png',
-      s3_key: S3_KEYS.output(ACCOUNT, c.commandId, 'frame_001.png'),
+      s3_key: S3_KEYS.output(ACCOUNT, c.commandId, 'frame_001.png', 1),
       file_type: 'image',
       width: 160,
       height: 120,
@@ -588,7 +612,56 @@ describe('worker: failures', () => {
     });
     expect(c.outcome.error?.status).toBe('OUTPUT_MISSING');
     expect(c.outcome.error?.message).toMatch(/out_video.*expected\.wav/);
-    expect(await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, c.commandId, 'other.wav'))).toBeNull();
+    expect(await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, c.commandId, 'other.wav', 1))).toBeNull();
+  });
+
+  it("a re-run writes to its own attempt folder and removes the dead attempts' partial uploads", async () => {
+    const c = await runCase(
+      {
+        inputs: [{ alias: 'in_video', url: web.url('/video.mp4'), local_name: 'in_video.mp4' }],
+        outputs: [{ alias: 'out_audio', local_name: 'a.wav' }],
+        commands: [['-i', 'in_video.mp4', '-vn', 'a.wav']],
+      },
+      {
+        item: { attempts: 2 },
+        // What attempts 1 and 2 left when their workers died mid-upload.
+        before: async (id) => {
+          for (const key of [S3_KEYS.output(ACCOUNT, id, 'a.wav', 1), S3_KEYS.output(ACCOUNT, id, 'seg_1.ts', 2)])
+            await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'partial' }));
+        },
+      },
+    );
+    expect(c.outcome.error).toBeUndefined();
+    expect((await itemOf(c.commandId)).attempts).toBe(3);
+    const key = S3_KEYS.output(ACCOUNT, c.commandId, 'a.wav', 3);
+    expect(key).toBe(`outputs/${ACCOUNT}/${c.commandId}/3/a.wav`);
+    expect((await storedOf(c.commandId)).out_audio!.s3_key).toBe(key);
+    expect(await keysOf(c.commandId)).toEqual([key]);
+    expect((await s3.getObject(BUCKET, key))!.body.length).toBeGreaterThan(1000);
+  });
+
+  it("a failed attempt's partial uploads are removed (only its own folder)", async () => {
+    const c = await runCase(
+      {
+        inputs: [{ alias: 'in_video', url: web.url('/video.mp4'), local_name: 'in_video.mp4' }],
+        // The first output is stored, the second is never written: OUTPUT_MISSING after an upload.
+        outputs: [
+          { alias: 'out_audio', local_name: 'a.wav' },
+          { alias: 'out_missing', local_name: 'never.wav' },
+        ],
+        commands: [['-i', 'in_video.mp4', '-vn', 'a.wav']],
+      },
+      {
+        before: async (id) => {
+          // A later attempt's file (a successor already running) is not this worker's to delete.
+          await s3.client.send(
+            new PutObjectCommand({ Bucket: BUCKET, Key: S3_KEYS.output(ACCOUNT, id, 'x.wav', 2), Body: 'next' }),
+          );
+        },
+      },
+    );
+    expect(c.outcome.error?.status).toBe('OUTPUT_MISSING');
+    expect(await keysOf(c.commandId)).toEqual([S3_KEYS.output(ACCOUNT, c.commandId, 'x.wav', 2)]);
   });
 
   it('INTERNAL_ERROR when the item is not PROCESSING (a stale task runs nothing)', async () => {
@@ -747,7 +820,9 @@ describe('worker: isolation', () => {
       );
       expect(c.outcome.status).toBe('SUCCESS');
       expect(c.outcome.result!.output_files.out_env).toMatchObject({ file_type: 'other', mime_type: 'text/plain' });
-      const env = (await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, c.commandId, 'env.txt')))!.body.toString('utf8');
+      const env = (await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, c.commandId, 'env.txt', 1)))!.body.toString(
+        'utf8',
+      );
       const names = env
         .split('\n')
         .filter(Boolean)
@@ -781,7 +856,7 @@ describe('worker: isolation', () => {
         { config: { ffmpegPath: wrapper, ffmpegUid: 65534, ffmpegGid: 65534 } },
       );
       expect(c.outcome.error).toBeUndefined();
-      const uid = (await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, c.commandId, 'uid.txt')))!.body
+      const uid = (await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, c.commandId, 'uid.txt', 1)))!.body
         .toString('utf8')
         .trim();
       expect(uid).toBe('65534');
@@ -855,7 +930,7 @@ describe('main.ts as a child process (the local-mode contract)', () => {
     expect(await exitOf(child), stderr).toBe(0);
     const result = JSON.parse(successOf(token)[0]!.body.output as string) as WorkerResult;
     expect(result.output_files.out_audio).toMatchObject({ file_type: 'audio', codec: 'mp3', mime_type: 'audio/mpeg' });
-    expect(await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, commandId, 'a.mp3'))).not.toBeNull();
+    expect(await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, commandId, 'a.mp3', 1))).not.toBeNull();
     expect(stderr).not.toContain(token); // the task token never reaches the log
   });
 

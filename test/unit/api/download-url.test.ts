@@ -7,6 +7,7 @@ import {
   downloadToken,
   isDownloadName,
   isManifestName,
+  outputAttemptOf,
 } from '../../../core/api/download-url.ts';
 import { apiKeyFromHeaders } from '../../../core/api/api-keys.ts';
 import { isRendiRequest, RendiListQuerySchema } from '../../../core/dialects/rendi.ts';
@@ -22,6 +23,29 @@ describe('download tokens', () => {
     expect(checkDownloadToken(SECRET, 'cmd-1', token, grant.expiresAt - 1)).toEqual({ ok: true, grant });
     expect(checkDownloadToken(SECRET, 'cmd-1', token, grant.expiresAt + 1)).toEqual({ ok: false, reason: 'expired' });
     expect(downloadPath(SECRET, grant, 'a b#.mp4').endsWith('/a%20b%23.mp4')).toBe(true);
+  });
+
+  it("a command's token names the attempt whose folder holds its outputs; the attempt is signed", () => {
+    const g2 = { ...grant, attempt: 2 };
+    const token = downloadToken(SECRET, g2);
+    expect(checkDownloadToken(SECRET, 'cmd-1', token, 0)).toEqual({ ok: true, grant: g2 });
+    expect(downloadObjectKey(g2, 'out.mp4')).toBe('outputs/acct-1/cmd-1/2/out.mp4');
+    // Another attempt, or none, does not check out with the same MAC.
+    const mac = token.slice(token.lastIndexOf('.'));
+    const head = token.slice(0, token.indexOf('.'));
+    const rest = token.slice(token.indexOf('.'), token.lastIndexOf('.'));
+    expect(checkDownloadToken(SECRET, 'cmd-1', `${head.replace('-2', '-3')}${rest}${mac}`, 0)).toEqual({
+      ok: false,
+      reason: 'bad-signature',
+    });
+    expect(checkDownloadToken(SECRET, 'cmd-1', `${head.replace('-2', '')}${rest}${mac}`, 0)).toEqual({
+      ok: false,
+      reason: 'bad-signature',
+    });
+    // Outputs stored before attempts had folders keep their keys.
+    expect(downloadObjectKey(grant, 'out.mp4')).toBe('outputs/acct-1/cmd-1/out.mp4');
+    expect(outputAttemptOf('outputs/acct-1/cmd-1/2/out.mp4')).toBe(2);
+    expect(outputAttemptOf('outputs/acct-1/cmd-1/out.mp4')).toBeUndefined();
   });
 
   it('is refused for another id, another secret, a changed account, scope or expiry', () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { safeFetch, safeFetchToFile, SafeFetchError, type SafeFetchOptions } from '../../../core/net/index.ts';
+import { faultyFile } from '../../helpers/faulty-file.ts';
 import { startFixtureServer, type FixtureServer } from '../../helpers/index.ts';
 
 let srv: FixtureServer;
@@ -185,6 +186,65 @@ describe('safeFetchToFile', () => {
     );
     expect(err).toMatchObject({ reason: 'network', retryable: true });
     expect(err.message).toMatch(/ECONNREFUSED.*after 2 attempts/);
+  });
+
+  describe('a body cut mid-way', () => {
+    const body = Buffer.from(Array.from({ length: 200_000 }, (_, i) => i % 251));
+
+    it('resumes with Range + If-Range where the server supports ranges', async () => {
+      const f = faultyFile(body, { cutAfter: 70_000, cuts: 2, ranges: true, etag: '"abc"' });
+      srv.route('/cut-ranges', f.handler);
+      const file = dest();
+      const r = await safeFetchToFile(srv.url('/cut-ranges'), file, base());
+      expect(await readFile(file)).toEqual(body);
+      expect(r).toMatchObject({ bytes: body.length, attempts: 3, resumed: 2, status: 206 });
+      expect(f.requests[0]).toEqual({ range: undefined, ifRange: undefined });
+      expect(f.requests[1]).toEqual({ range: 'bytes=70000-', ifRange: '"abc"' });
+      expect(f.requests[2]).toEqual({ range: 'bytes=140000-', ifRange: '"abc"' });
+    });
+
+    it('fetches the whole file again when the server does not do ranges', async () => {
+      const f = faultyFile(body, { cutAfter: 70_000, cuts: 1, ranges: false });
+      srv.route('/cut-no-ranges', f.handler);
+      const file = dest();
+      const r = await safeFetchToFile(srv.url('/cut-no-ranges'), file, base());
+      expect(await readFile(file)).toEqual(body);
+      expect(r).toMatchObject({ bytes: body.length, attempts: 2, resumed: 0, status: 200 });
+      // Accept-Ranges: none → no Range asked at all.
+      expect(f.requests.map((q) => q.range)).toEqual([undefined, undefined]);
+    });
+
+    it('a file changed on the server (If-Range no longer matches) is fetched whole, not spliced', async () => {
+      const f = faultyFile(body, { cutAfter: 70_000, cuts: 1, ranges: true, etag: '"old"' });
+      const changed = Buffer.alloc(150_000, 7);
+      const now = faultyFile(changed, { ranges: true, etag: '"new"' });
+      // The first (cut) answer is the old file; by the resume the file has been replaced.
+      srv.route('/cut-changed', (req, res) => (f.requests.length === 0 ? f : now).handler(req, res));
+      const file = dest();
+      const p = safeFetchToFile(srv.url('/cut-changed'), file, base());
+      const r = await p;
+      expect(now.requests).toEqual([{ range: 'bytes=70000-', ifRange: '"old"' }]);
+      expect(await readFile(file)).toEqual(changed);
+      expect(r).toMatchObject({ bytes: changed.length, resumed: 0, status: 200 });
+    });
+
+    it('retries are bounded: a server that always cuts fails with a clear message and no file', async () => {
+      const f = faultyFile(body, { cutAfter: 10, cuts: 100, ranges: true });
+      srv.route('/cut-always', f.handler);
+      const file = dest();
+      const err = await failure(safeFetchToFile(srv.url('/cut-always'), file, { ...base(), retries: 2 }));
+      expect(err).toMatchObject({ kind: 'INPUT_DOWNLOAD_FAILED', reason: 'network' });
+      expect(err.message).toMatch(/after 3 attempts/);
+      expect(f.requests).toHaveLength(3);
+      await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+
+    it('the byte cap counts the resumed part too', async () => {
+      const f = faultyFile(body, { cutAfter: 70_000, cuts: 1, ranges: true });
+      srv.route('/cut-cap', f.handler);
+      const err = await failure(safeFetchToFile(srv.url('/cut-cap'), dest(), { ...base(), maxBytes: 100_000 }));
+      expect(err).toMatchObject({ kind: 'INPUT_TOO_LARGE' });
+    });
   });
 
   it('times out overall', async () => {
