@@ -6,11 +6,14 @@
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from './constants.ts';
 import type { CommandEventDetail } from './types.ts';
 
-export function commandEventEntry(detail: CommandEventDetail): {
+/** One command event, as PutEvents takes it (Detail still an object). */
+export interface CommandEventEntry {
   Source: string;
   DetailType: string;
   Detail: CommandEventDetail;
-} {
+}
+
+export function commandEventEntry(detail: CommandEventDetail): CommandEventEntry {
   return {
     Source: EVENT_SOURCE,
     DetailType: detail.status === 'SUCCESS' ? EVENT_DETAIL_TYPE.SUCCEEDED : EVENT_DETAIL_TYPE.FAILED,

@@ -2,7 +2,6 @@
 import { ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ENV, S3_KEYS } from '../../core/constants.ts';
 import { commandEventEntry } from '../../core/events.ts';
 import { executionArnOf, type CancelPorts } from '../../core/control/cancel.ts';
@@ -10,6 +9,7 @@ import { eventBridgeClient, s3Client, sfnClient } from '../../store/clients.ts';
 import { isAwsError } from '../../store/errors.ts';
 import { commandRepository } from './deps.ts';
 import { required } from './config.ts';
+import { putCommandEvents } from './event-bus.ts';
 import { logger } from './logger.ts';
 
 let ecs: ECSClient | undefined;
@@ -59,19 +59,9 @@ export function cancelPorts(): CancelPorts {
       }
     },
     async publish(detail) {
-      const entry = commandEventEntry(detail);
-      await eventBridgeClient().send(
-        new PutEventsCommand({
-          Entries: [
-            {
-              Source: entry.Source,
-              DetailType: entry.DetailType,
-              Detail: JSON.stringify(entry.Detail),
-              EventBusName: required('eventBusName'),
-            },
-          ],
-        }),
-      );
+      // A refused entry throws, so core/control/cancel.ts logs it as a failed step instead of
+      // the CANCELLED event vanishing without a trace.
+      await putCommandEvents(eventBridgeClient(), required('eventBusName'), [commandEventEntry(detail)]);
     },
     log: (message, extra) => logger.warn(message, extra),
   };

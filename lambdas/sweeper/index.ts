@@ -13,7 +13,7 @@
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
 import {
   DescribeExecutionCommand,
@@ -39,6 +39,7 @@ import { isAwsError } from '../../store/errors.ts';
 import { required } from '../shared/config.ts';
 import { commandRepository } from '../shared/deps.ts';
 import { logger } from '../shared/logger.ts';
+import { putCommandEvents } from '../shared/event-bus.ts';
 import { observability } from '../shared/observability.ts';
 
 /** How far back the scheduled run looks for ended executions (events are the fast path). */
@@ -128,20 +129,7 @@ export function sweepPorts(): SweepPorts {
       events ??= new EventBridgeClient({ maxAttempts: 5 });
       const busName = process.env[ENV.EVENT_BUS_NAME];
       if (!busName) throw new Error('configuration FFAAS_EVENT_BUS_NAME is not set');
-      const out = await events.send(
-        new PutEventsCommand({
-          Entries: entries.map((e) => ({
-            Source: e.Source,
-            DetailType: e.DetailType,
-            Detail: JSON.stringify(e.Detail),
-            EventBusName: busName,
-          })),
-        }),
-      );
-      if ((out.FailedEntryCount ?? 0) > 0) {
-        const first = out.Entries?.find((x) => x.ErrorCode);
-        throw new Error(`the event bus refused the FAILED event (${first?.ErrorCode}: ${first?.ErrorMessage})`);
-      }
+      await putCommandEvents(events, busName, entries);
     },
   };
 }
