@@ -5,6 +5,7 @@
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { S3_KEYS } from '../../core/constants.ts';
+import { outputAttemptOf } from '../../core/api/download-url.ts';
 import { ApiError } from '../../core/api/errors.ts';
 import { storedOutputs } from '../../core/api/poll.ts';
 import type { CommandItem } from '../../core/types.ts';
@@ -20,6 +21,12 @@ import { logger } from '../shared/logger.ts';
 /** Whether an output stored several files (playlist segments, a sequence) under one total size. */
 function hasFileSets(item: CommandItem): boolean {
   return Object.values(storedOutputs(item)).some((o) => (o.companion_names?.length ?? 0) > 0 && !o.is_deleted);
+}
+
+/** The folder of the command's stored outputs: the one successful attempt's (S3_KEYS.output). */
+function outputFolder(item: CommandItem): string {
+  const key = Object.values(storedOutputs(item)).find((o) => o.s3_key)?.s3_key;
+  return S3_KEYS.output(item.account_id, item.command_id, '', key ? outputAttemptOf(key) : undefined);
 }
 
 /** File name → bytes of every object under `prefix` (one List call per 1000 files). */
@@ -46,7 +53,6 @@ export const handler = httpHandler('rendobar-get-job', async (event) => {
   const item = await commandRepository().get(accountId, commandId);
   if (!item) throw notFound;
   const downloads = item.status === 'SUCCESS' ? await commandDownloads(item, publicBaseUrl(event)) : undefined;
-  const sizes =
-    downloads && hasFileSets(item) ? await objectSizes(S3_KEYS.output(accountId, commandId, '')) : undefined;
+  const sizes = downloads && hasFileSets(item) ? await objectSizes(outputFolder(item)) : undefined;
   return json(200, { data: toRendobarJob(item, downloads && { ...downloads, sizes }) });
 });
