@@ -11,6 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { stopWorkerTaskStatement } from './workers.ts';
 import { ENV, TABLE, type ApiErrorCode } from '../core/constants.ts';
 import { errorEnvelope } from '../core/api/errors.ts';
 import {
@@ -400,20 +401,7 @@ export class FfaasApi extends Construct {
       // On the state machine's executions (arn:…:execution:<name>:*).
       props.stateMachine.grantExecution(fn, 'states:StopExecution');
       // The worker's task, in the workers' cluster only (its ARN is recorded on the item).
-      if (props.workerCluster)
-        fn.addToRolePolicy(
-          new iam.PolicyStatement({
-            actions: ['ecs:StopTask'],
-            resources: [
-              Stack.of(this).formatArn({
-                service: 'ecs',
-                resource: 'task',
-                resourceName: `${props.workerCluster.clusterName}/*`,
-              }),
-            ],
-            conditions: { ArnEquals: { 'ecs:cluster': props.workerCluster.clusterArn } },
-          }),
-        );
+      if (props.workerCluster) fn.addToRolePolicy(stopWorkerTaskStatement(this, props.workerCluster));
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['s3:DeleteObject'],

@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { stopWorkerTaskStatement } from './workers.ts';
 import { ENV, TABLE, WORKER_SILENT_TIMEOUT_SECONDS } from '../core/constants.ts';
 import { FfaasFunction } from './function.ts';
 
@@ -80,20 +81,7 @@ export class FfaasSweeper extends Construct {
       new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.commandsTable.tableArn] }),
     );
     props.stateMachine.grantTaskResponse(fn);
-    if (props.workerCluster)
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['ecs:StopTask'],
-          resources: [
-            Stack.of(this).formatArn({
-              service: 'ecs',
-              resource: 'task',
-              resourceName: `${props.workerCluster.clusterName}/*`,
-            }),
-          ],
-          conditions: { ArnEquals: { 'ecs:cluster': props.workerCluster.clusterArn } },
-        }),
-      );
+    if (props.workerCluster) fn.addToRolePolicy(stopWorkerTaskStatement(this, props.workerCluster));
     props.eventBus.grantPutEventsTo(fn);
 
     this.statusRule = new events.Rule(this, 'ExecutionEnded', {

@@ -461,3 +461,17 @@ export class FfaasWorkers extends Construct {
     );
   }
 }
+
+/**
+ * ecs:StopTask on the worker tasks of one cluster only (cancel and the silent-worker check stop
+ * the task whose ARN the worker recorded on its command).
+ */
+export function stopWorkerTaskStatement(scope: Construct, cluster: ecs.ICluster): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions: ['ecs:StopTask'],
+    resources: [
+      Stack.of(scope).formatArn({ service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*` }),
+    ],
+    conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
+  });
+}
