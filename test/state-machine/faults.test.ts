@@ -8,16 +8,12 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { buildCommandItem, buildExecutionInput } from '../../core/api/command-item.ts';
-import { parseFfmpegCommand } from '../../core/command/index.ts';
 import { defaultWorkerCommand } from '../../local/worker-supervisor.ts';
 import { LOCAL_NAMES } from '../../local/services.ts';
 import { makeFixtures, startFixtureServer, type Fixtures, type FixtureServer } from '../helpers/index.ts';
-import { ACCOUNT, startHarness, type Harness } from './harness.ts';
+import { ACCOUNT, startHarness, submitCommand, type Harness } from './harness.ts';
 
 let h: Harness;
 let fx: Fixtures;
@@ -39,38 +35,11 @@ afterAll(async () => {
 });
 
 async function submit(inputUrl: string, command: string, outputs: Record<string, string>): Promise<string> {
-  const commandId = crypto.randomUUID();
-  const request = {
+  const commandId = await submitCommand(h, {
     input_files: { in_video: inputUrl },
     output_files: outputs,
     ffmpeg_command: command,
     max_command_run_seconds: 120,
-  };
-  const parsed = parseFfmpegCommand({
-    commands: [command],
-    inputFiles: request.input_files,
-    outputFiles: outputs,
-    gpuAvailable: false,
-  });
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.violations));
-  const item = buildCommandItem({
-    accountId: ACCOUNT,
-    commandId,
-    commandType: 'FFMPEG_COMMAND',
-    request,
-    parsed,
-    now: new Date(),
-  });
-  await h.services.dynamodb.send(
-    new PutItemCommand({
-      TableName: LOCAL_NAMES.tables.commands,
-      Item: marshall(item, { removeUndefinedValues: true }),
-    }),
-  );
-  h.runner.StartExecution({
-    stateMachineArn: h.runner.stateMachineArn,
-    name: commandId,
-    input: JSON.stringify(buildExecutionInput(item)),
   });
   submitted.push(commandId);
   return commandId;

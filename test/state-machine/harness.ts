@@ -26,6 +26,8 @@ import { LocalStepFunctions } from '../../local/step-functions.ts';
 import type { WorkerCommand } from '../../local/worker-supervisor.ts';
 import { TASK_TIMEOUT_ALLOWANCE_SECONDS } from '../../core/constants.ts';
 import type { ExecutionInput } from '../../core/types.ts';
+import { buildCommandItem, buildExecutionInput } from '../../core/api/command-item.ts';
+import { parseFfmpegCommand } from '../../core/command/index.ts';
 
 export const FAKE_WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'fake-worker.mjs');
 export const fakeWorker: WorkerCommand = { command: process.execPath, args: [FAKE_WORKER] };
@@ -194,4 +196,47 @@ export async function startHarness(
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Records a RenderIO-shaped command as the submit handler would (parsed, planned, put) and
+ * starts its execution on the harness's runner; returns its id.
+ */
+export async function submitCommand(
+  h: Harness,
+  request: {
+    input_files: Record<string, string>;
+    output_files: Record<string, string>;
+    ffmpeg_command: string;
+    max_command_run_seconds?: number;
+  },
+): Promise<string> {
+  const commandId = crypto.randomUUID();
+  const parsed = parseFfmpegCommand({
+    commands: [request.ffmpeg_command],
+    inputFiles: request.input_files,
+    outputFiles: request.output_files,
+    gpuAvailable: false,
+  });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.violations));
+  const item = buildCommandItem({
+    accountId: ACCOUNT,
+    commandId,
+    commandType: 'FFMPEG_COMMAND',
+    request,
+    parsed,
+    now: new Date(),
+  });
+  await h.services.dynamodb.send(
+    new PutItemCommand({
+      TableName: NAMES.tables.commands,
+      Item: marshall(item, { removeUndefinedValues: true }),
+    }),
+  );
+  h.runner.StartExecution({
+    stateMachineArn: h.runner.stateMachineArn,
+    name: commandId,
+    input: JSON.stringify(buildExecutionInput(item)),
+  });
+  return commandId;
 }

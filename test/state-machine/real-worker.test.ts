@@ -6,18 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeadObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { EVENT_DETAIL_TYPE } from '../../core/constants.ts';
-import { buildCommandItem, buildExecutionInput } from '../../core/api/command-item.ts';
 import { toPollResponse } from '../../core/api/poll.ts';
 import { PollResponseSchema } from '../../core/api/responses.ts';
 import type { CommandItem } from '../../core/types.ts';
-import { parseFfmpegCommand } from '../../core/command/index.ts';
 import { defaultWorkerCommand } from '../../local/worker-supervisor.ts';
 import { LOCAL_NAMES } from '../../local/services.ts';
 import { makeFixtures, startFixtureServer, type Fixtures, type FixtureServer } from '../helpers/index.ts';
-import { ACCOUNT, startHarness, type Harness } from './harness.ts';
+import { startHarness, submitCommand, type Harness } from './harness.ts';
 
 let h: Harness;
 let fx: Fixtures;
@@ -44,40 +40,12 @@ function expectPollConforms(item: Record<string, unknown>): void {
 }
 
 async function submit(command: string, outputs: Record<string, string>, max = 60): Promise<string> {
-  const commandId = crypto.randomUUID();
-  const request = {
+  return submitCommand(h, {
     input_files: { in_video: srv.url('/video.mp4') },
     output_files: outputs,
     ffmpeg_command: command,
     max_command_run_seconds: max,
-  };
-  const parsed = parseFfmpegCommand({
-    commands: [command],
-    inputFiles: request.input_files,
-    outputFiles: outputs,
-    gpuAvailable: false,
   });
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.violations));
-  const item = buildCommandItem({
-    accountId: ACCOUNT,
-    commandId,
-    commandType: 'FFMPEG_COMMAND',
-    request,
-    parsed,
-    now: new Date(),
-  });
-  await h.services.dynamodb.send(
-    new PutItemCommand({
-      TableName: LOCAL_NAMES.tables.commands,
-      Item: marshall(item, { removeUndefinedValues: true }),
-    }),
-  );
-  h.runner.StartExecution({
-    stateMachineArn: h.runner.stateMachineArn,
-    name: commandId,
-    input: JSON.stringify(buildExecutionInput(item)),
-  });
-  return commandId;
 }
 
 describe('real worker', () => {

@@ -8,15 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCommandItem, buildExecutionInput } from '../../core/api/command-item.ts';
-import { parseFfmpegCommand } from '../../core/command/index.ts';
-import { LOCAL_NAMES } from '../../local/services.ts';
 import { bundledWorkerCommand } from '../../local/worker-bundle.ts';
 import { makeFixtures, startFixtureServer, type Fixtures, type FixtureServer } from '../helpers/index.ts';
-import { ACCOUNT, startHarness, type Harness } from './harness.ts';
+import { startHarness, submitCommand, type Harness } from './harness.ts';
 
 let h: Harness;
 let fx: Fixtures;
@@ -40,36 +35,11 @@ afterAll(async () => {
 });
 
 async function submit(inputUrl: string, command: string): Promise<string> {
-  const commandId = crypto.randomUUID();
-  const outputs = { out_video: 'out.mp4' };
-  const request = { input_files: { in_video: inputUrl }, output_files: outputs, ffmpeg_command: command };
-  const parsed = parseFfmpegCommand({
-    commands: [command],
-    inputFiles: request.input_files,
-    outputFiles: outputs,
-    gpuAvailable: false,
+  return submitCommand(h, {
+    input_files: { in_video: inputUrl },
+    output_files: { out_video: 'out.mp4' },
+    ffmpeg_command: command,
   });
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.violations));
-  const item = buildCommandItem({
-    accountId: ACCOUNT,
-    commandId,
-    commandType: 'FFMPEG_COMMAND',
-    request,
-    parsed,
-    now: new Date(),
-  });
-  await h.services.dynamodb.send(
-    new PutItemCommand({
-      TableName: LOCAL_NAMES.tables.commands,
-      Item: marshall(item, { removeUndefinedValues: true }),
-    }),
-  );
-  h.runner.StartExecution({
-    stateMachineArn: h.runner.stateMachineArn,
-    name: commandId,
-    input: JSON.stringify(buildExecutionInput(item)),
-  });
-  return commandId;
 }
 
 /** The warm worker processes (the bundle) that are children of this process. */
