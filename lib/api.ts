@@ -347,7 +347,7 @@ export class FfaasApi extends Construct {
         new iam.PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [props.commandsTable.tableArn] }),
       );
       props.stateMachine.grantStartExecution(fn);
-      // Admission (lambdas/shared/admission.ts): queued count on the pending index, today's usage
+      // Admission (lambdas/common/admission.ts): queued count on the pending index, today's usage
       // from the KEYS_ONLY by_created index and the items by BatchGetItem.
       fn.addToRolePolicy(
         new iam.PolicyStatement({

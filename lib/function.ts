@@ -62,7 +62,7 @@ export const LAMBDA_BUNDLE = {
   externalModules: ['@aws-sdk/*'],
 } as const;
 
-/** esbuild `define` of a bundle: whether the Powertools Tracer is compiled in (lambdas/shared/observability.ts). */
+/** esbuild `define` of a bundle: whether the Powertools Tracer is compiled in (lambdas/common/observability.ts). */
 export const tracingDefine = (tracing: boolean): Record<string, string> => ({
   'process.env.FFAAS_TRACING': JSON.stringify(tracing ? 'true' : 'false'),
 });

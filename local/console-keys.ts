@@ -9,7 +9,7 @@
 import { apiKeyFromHeaders, hashApiKey, safeEqual } from '../core/api/api-keys.ts';
 import type { ApiErrorCode } from '../core/constants.ts';
 import type { ApiKeyRecord } from '../store/api-key-repository.ts';
-import { apiKeyRepository } from '../lambdas/shared/deps.ts';
+import { apiKeyRepository } from '../lambdas/common/deps.ts';
 
 export const CONSOLE_KEYS_PATH = '/console/api/keys';
 

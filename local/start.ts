@@ -328,7 +328,7 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
  * in the same process (tests) has new endpoints: drop what the previous one cached.
  */
 async function resetHandlerCaches(): Promise<void> {
-  const deps = await import('../lambdas/shared/deps.ts');
+  const deps = await import('../lambdas/common/deps.ts');
   deps.resetDeps(); // repositories, SDK clients, configuration and the URL secret
 }
 

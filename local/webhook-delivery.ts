@@ -1,6 +1,6 @@
 /**
  * Webhook delivery in local mode: the same deliverer as the AWS delivery function
- * (lambdas/shared/webhook-deliverer.ts), fed by
+ * (lambdas/common/webhook-deliverer.ts), fed by
  *   - the local bus's events that match the stack rule's pattern (WEBHOOK_EVENT_PATTERN): a
  *     finished command's delivery is recorded and first attempted at once;
  *   - a loop over the deliveries table's `due` index (every FFAAS_WEBHOOK_POLL_MS, default 1 s),
@@ -32,9 +32,9 @@ export async function startWebhookDelivery(opts: {
   log?: (line: string) => void;
 }): Promise<LocalWebhookDelivery> {
   const log = opts.log ?? ((line: string) => console.error(line));
-  const { config } = await import('../lambdas/shared/config.ts');
-  const { createWebhookDeliverer } = await import('../lambdas/shared/webhook-deps.ts');
-  const { safeWebhookSender } = await import('../lambdas/shared/webhook-sender.ts');
+  const { config } = await import('../lambdas/common/config.ts');
+  const { createWebhookDeliverer } = await import('../lambdas/common/webhook-deps.ts');
+  const { safeWebhookSender } = await import('../lambdas/common/webhook-sender.ts');
   const deliverer = createWebhookDeliverer(safeWebhookSender(config().allowPrivateUrls));
   const inFlight = new Set<Promise<unknown>>();
   let stopped = false;

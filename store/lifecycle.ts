@@ -42,7 +42,7 @@ export const LIFECYCLE = {
   submit: {
     from: [],
     to: 'QUEUED',
-    by: 'API submit handlers (lambdas/shared/submit.ts → CommandRepository.create)',
+    by: 'API submit handlers (lambdas/common/submit.ts → CommandRepository.create)',
     set: [],
     remove: [],
   },

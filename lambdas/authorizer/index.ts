@@ -7,14 +7,14 @@
  * Lookup failures (DynamoDB unavailable) are thrown as they are: a 500, not a false 401.
  */
 import middy from '@middy/core';
-import { observability } from '../shared/observability.ts';
+import { observability } from '../common/observability.ts';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { AUTHORIZER_ACCOUNT_KEY } from '../../core/routes.ts';
 import { apiKeyFromHeaders, hashApiKey, isWellFormedApiKey, safeEqual } from '../../core/api/api-keys.ts';
-import { apiKeyRepository } from '../shared/deps.ts';
+import { apiKeyRepository } from '../common/deps.ts';
 import { usageKeyValue } from '../../core/control/usage-key.ts';
-import { logger } from '../shared/logger.ts';
+import { logger } from '../common/logger.ts';
 
 function headerValue(event: APIGatewayRequestAuthorizerEvent, name: string): string | undefined {
   for (const [key, value] of Object.entries(event.headers ?? {})) {

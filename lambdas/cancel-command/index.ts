@@ -3,10 +3,10 @@ import { ApiError } from '../../core/api/errors.ts';
 import { isCommandId } from '../../core/api/ids.ts';
 import { toPollResponse } from '../../core/api/poll.ts';
 import { cancelCommand } from '../../core/control/cancel.ts';
-import { cancelPorts } from '../shared/cancel.ts';
-import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { logger } from '../shared/logger.ts';
-import { signedOutputUrls } from '../shared/outputs.ts';
+import { cancelPorts } from '../common/cancel.ts';
+import { accountIdOf, httpHandler, json } from '../common/http.ts';
+import { logger } from '../common/logger.ts';
+import { signedOutputUrls } from '../common/outputs.ts';
 
 export const handler = httpHandler('cancel-command', async (event) => {
   const accountId = accountIdOf(event);

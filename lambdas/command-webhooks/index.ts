@@ -2,8 +2,8 @@
 import { ApiError } from '../../core/api/errors.ts';
 import { isCommandId } from '../../core/api/ids.ts';
 import { toDeliveryView } from '../../core/webhooks/delivery.ts';
-import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { commandRepository, deliveryRepository } from '../shared/deps.ts';
+import { accountIdOf, httpHandler, json } from '../common/http.ts';
+import { commandRepository, deliveryRepository } from '../common/deps.ts';
 
 export const handler = httpHandler('command-webhooks', async (event) => {
   const accountId = accountIdOf(event);

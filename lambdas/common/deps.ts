@@ -56,7 +56,7 @@ let webhookConfigs: WebhookConfigRepository | undefined;
 let deliveries: DeliveryRepository | undefined;
 let secrets: SecretBox | undefined;
 
-/** KMS on AWS, the data dir's key in local mode (lambdas/shared/secret-box.ts). */
+/** KMS on AWS, the data dir's key in local mode (lambdas/common/secret-box.ts). */
 export function secretBox(): SecretBox {
   const { webhookKmsKeyId, dataDir } = config();
   secrets ??= webhookKmsKeyId

@@ -8,10 +8,10 @@ import { S3_KEYS } from '../../core/constants.ts';
 import { ApiError } from '../../core/api/errors.ts';
 import { isCommandId } from '../../core/api/ids.ts';
 import { storedObjectKeys, storedOutputs, toPollResponse } from '../../core/api/poll.ts';
-import { commandRepository } from '../shared/deps.ts';
-import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { logger } from '../shared/logger.ts';
-import { deleteObjects } from '../shared/stored-files.ts';
+import { commandRepository } from '../common/deps.ts';
+import { accountIdOf, httpHandler, json } from '../common/http.ts';
+import { logger } from '../common/logger.ts';
+import { deleteObjects } from '../common/stored-files.ts';
 
 export const handler = httpHandler('delete-command-files', async (event) => {
   const accountId = accountIdOf(event);

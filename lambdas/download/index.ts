@@ -18,11 +18,11 @@ import {
 } from '../../core/api/download-url.ts';
 import { s3Client } from '../../store/clients.ts';
 import { isAwsError } from '../../store/errors.ts';
-import { required } from '../shared/config.ts';
-import { signGetUrl } from '../shared/deps.ts';
-import { urlSecret } from '../shared/downloads.ts';
-import { httpHandler, type ApiResult } from '../shared/http.ts';
-import { logger } from '../shared/logger.ts';
+import { required } from '../common/config.ts';
+import { signGetUrl } from '../common/deps.ts';
+import { urlSecret } from '../common/downloads.ts';
+import { httpHandler, type ApiResult } from '../common/http.ts';
+import { logger } from '../common/logger.ts';
 
 const notFound = () =>
   new ApiError('NOT_FOUND', 'no such file, or the download URL has expired: poll again for a fresh URL');

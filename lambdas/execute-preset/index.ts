@@ -7,11 +7,11 @@ import { ApiError, parseOrThrow } from '../../core/api/errors.ts';
 import { isCommandId } from '../../core/api/ids.ts';
 import { presetSubmitRequest } from '../../core/api/presets.ts';
 import { ExecutePresetSchema, MetadataSchema } from '../../core/api/schemas.ts';
-import { presetRepository } from '../shared/deps.ts';
-import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { checkCommand, recordCommand, startCommand, storedInputResolver } from '../shared/submit.ts';
-import { idempotentSubmit } from '../shared/idempotency.ts';
-import { admitSubmit } from '../shared/admission.ts';
+import { presetRepository } from '../common/deps.ts';
+import { accountIdOf, httpHandler, json } from '../common/http.ts';
+import { checkCommand, recordCommand, startCommand, storedInputResolver } from '../common/submit.ts';
+import { idempotentSubmit } from '../common/idempotency.ts';
+import { admitSubmit } from '../common/admission.ts';
 
 export const handler = httpHandler(
   'execute-preset',

@@ -31,13 +31,13 @@ import {
 } from '../../core/api/schemas.ts';
 import { isRendiPath, routePath } from '../../core/routes.ts';
 import { s3Client } from '../../store/clients.ts';
-import { config } from '../shared/config.ts';
-import { urlRefusal } from '../shared/check.ts';
-import { fileIngestStarter, fileRepository } from '../shared/deps.ts';
-import { required } from '../shared/config.ts';
-import { accountIdOf, httpHandler, json, type ApiEvent, type ApiResult } from '../shared/http.ts';
-import { logger } from '../shared/logger.ts';
-import { deleteFileBytes, fileMetaWithUrl } from '../shared/stored-files.ts';
+import { config } from '../common/config.ts';
+import { urlRefusal } from '../common/check.ts';
+import { fileIngestStarter, fileRepository } from '../common/deps.ts';
+import { required } from '../common/config.ts';
+import { accountIdOf, httpHandler, json, type ApiEvent, type ApiResult } from '../common/http.ts';
+import { logger } from '../common/logger.ts';
+import { deleteFileBytes, fileMetaWithUrl } from '../common/stored-files.ts';
 
 const notFound = () => new ApiError('NOT_FOUND', 'file not found');
 

@@ -5,11 +5,11 @@
 import { ApiError } from '../../core/api/errors.ts';
 import { isCommandId } from '../../core/api/ids.ts';
 import { toPollResponse } from '../../core/api/poll.ts';
-import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { commandRepository, deliveryRepository } from '../shared/deps.ts';
+import { accountIdOf, httpHandler, json } from '../common/http.ts';
+import { commandRepository, deliveryRepository } from '../common/deps.ts';
 import { toDeliveryView } from '../../core/webhooks/delivery.ts';
-import { logger } from '../shared/logger.ts';
-import { signedOutputUrls } from '../shared/outputs.ts';
+import { logger } from '../common/logger.ts';
+import { signedOutputUrls } from '../common/outputs.ts';
 
 export const handler = httpHandler('get-command', async (event) => {
   const accountId = accountIdOf(event);

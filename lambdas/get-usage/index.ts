@@ -2,8 +2,8 @@
 import { LIMITS } from '../../core/constants.ts';
 import { ApiError } from '../../core/api/errors.ts';
 import { usageRange, usageReport } from '../../core/control/usage.ts';
-import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { commandRepository } from '../shared/deps.ts';
+import { accountIdOf, httpHandler, json } from '../common/http.ts';
+import { commandRepository } from '../common/deps.ts';
 
 export const handler = httpHandler('get-usage', async (event) => {
   const accountId = accountIdOf(event);

@@ -10,9 +10,9 @@ import { parseOrThrow } from '../../core/api/errors.ts';
 import { decodeCursor, encodeCursor } from '../../core/api/list.ts';
 import { toPollResponse } from '../../core/api/poll.ts';
 import type { ListCommandsResponse } from '../../core/api/responses.ts';
-import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { commandRepository } from '../shared/deps.ts';
-import { signedOutputUrls } from '../shared/outputs.ts';
+import { accountIdOf, httpHandler, json } from '../common/http.ts';
+import { commandRepository } from '../common/deps.ts';
+import { signedOutputUrls } from '../common/outputs.ts';
 
 export const handler = httpHandler('list-commands', async (event) => {
   const accountId = accountIdOf(event);

@@ -15,10 +15,10 @@ import { buildPresetItem, presetCheckInputs, toPresetResponse, type PresetItem }
 import { CreatePresetSchema } from '../../core/api/schemas.ts';
 import { parseFfmpegCommand } from '../../core/command/index.ts';
 import { routePath } from '../../core/routes.ts';
-import { config } from '../shared/config.ts';
-import { presetRepository } from '../shared/deps.ts';
-import { accountIdOf, httpHandler, json, type ApiEvent } from '../shared/http.ts';
-import { logger } from '../shared/logger.ts';
+import { config } from '../common/config.ts';
+import { presetRepository } from '../common/deps.ts';
+import { accountIdOf, httpHandler, json, type ApiEvent } from '../common/http.ts';
+import { logger } from '../common/logger.ts';
 
 async function presetOf(accountId: string, event: ApiEvent): Promise<PresetItem> {
   const presetId = event.pathParameters?.preset_id ?? '';

@@ -9,9 +9,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { RECONCILE_AFTER_SECONDS } from '../../core/constants.ts';
 import { buildExecutionInput } from '../../core/api/command-item.ts';
-import { commandRepository, executionStarter } from '../shared/deps.ts';
-import { logger } from '../shared/logger.ts';
-import { observability, recordReconcile } from '../shared/observability.ts';
+import { commandRepository, executionStarter } from '../common/deps.ts';
+import { logger } from '../common/logger.ts';
+import { observability, recordReconcile } from '../common/observability.ts';
 
 export interface ReconcileSummary {
   found: number;

@@ -6,9 +6,9 @@
 import { ApiError } from '../../core/api/errors.ts';
 import { isCommandId } from '../../core/api/ids.ts';
 import { toDeliveryView } from '../../core/webhooks/delivery.ts';
-import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { commandRepository } from '../shared/deps.ts';
-import { createWebhookDeliverer } from '../shared/webhook-deps.ts';
+import { accountIdOf, httpHandler, json } from '../common/http.ts';
+import { commandRepository } from '../common/deps.ts';
+import { createWebhookDeliverer } from '../common/webhook-deps.ts';
 
 export const handler = httpHandler('redeliver-webhook', async (event) => {
   const accountId = accountIdOf(event);

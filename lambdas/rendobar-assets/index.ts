@@ -9,11 +9,11 @@
 import { ApiError } from '../../core/api/errors.ts';
 import { isFileId, type FileItem } from '../../core/api/files.ts';
 import { fileIdOfAsset, toRendobarAsset } from '../../core/dialects/rendobar.ts';
-import { fileRepository, signGetUrl } from '../shared/deps.ts';
-import { publicBaseUrl } from '../shared/downloads.ts';
-import { accountIdOf, httpHandler, json, type ApiEvent, type ApiResult } from '../shared/http.ts';
-import { logger } from '../shared/logger.ts';
-import { receiveUpload } from '../shared/upload.ts';
+import { fileRepository, signGetUrl } from '../common/deps.ts';
+import { publicBaseUrl } from '../common/downloads.ts';
+import { accountIdOf, httpHandler, json, type ApiEvent, type ApiResult } from '../common/http.ts';
+import { logger } from '../common/logger.ts';
+import { receiveUpload } from '../common/upload.ts';
 
 async function assetOf(accountId: string, event: ApiEvent): Promise<FileItem> {
   const fileId = fileIdOfAsset(event.pathParameters?.asset_id ?? '');

@@ -7,9 +7,9 @@ import { ApiError } from '../../core/api/errors.ts';
 import { isCommandId } from '../../core/api/ids.ts';
 import { cancelCommand } from '../../core/control/cancel.ts';
 import { commandIdOfJob, toRendobarJob } from '../../core/dialects/rendobar.ts';
-import { cancelPorts } from '../shared/cancel.ts';
-import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { logger } from '../shared/logger.ts';
+import { cancelPorts } from '../common/cancel.ts';
+import { accountIdOf, httpHandler, json } from '../common/http.ts';
+import { logger } from '../common/logger.ts';
 
 export const handler = httpHandler('rendobar-cancel-job', async (event) => {
   const accountId = accountIdOf(event);

@@ -10,13 +10,13 @@ import { ApiError } from '../../core/api/errors.ts';
 import { storedOutputs } from '../../core/api/poll.ts';
 import type { CommandItem } from '../../core/types.ts';
 import { s3Client } from '../../store/clients.ts';
-import { required } from '../shared/config.ts';
+import { required } from '../common/config.ts';
 import { isCommandId } from '../../core/api/ids.ts';
 import { commandIdOfJob, toRendobarJob } from '../../core/dialects/rendobar.ts';
-import { commandRepository } from '../shared/deps.ts';
-import { commandDownloads, publicBaseUrl } from '../shared/downloads.ts';
-import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { logger } from '../shared/logger.ts';
+import { commandRepository } from '../common/deps.ts';
+import { commandDownloads, publicBaseUrl } from '../common/downloads.ts';
+import { accountIdOf, httpHandler, json } from '../common/http.ts';
+import { logger } from '../common/logger.ts';
 
 /** Whether an output stored several files (playlist segments, a sequence) under one total size. */
 function hasFileSets(item: CommandItem): boolean {

@@ -18,13 +18,13 @@ import {
   type RendobarJob,
 } from '../../core/dialects/rendobar.ts';
 import { s3Client } from '../../store/clients.ts';
-import { required } from '../shared/config.ts';
-import { publicBaseUrl } from '../shared/downloads.ts';
-import { accountIdOf, httpHandler, json, type ApiEvent } from '../shared/http.ts';
-import { admitSubmit } from '../shared/admission.ts';
-import { idempotentSubmit } from '../shared/idempotency.ts';
-import { logger } from '../shared/logger.ts';
-import { checkCommand, recordCommand, startCommand, storedInputResolver } from '../shared/submit.ts';
+import { required } from '../common/config.ts';
+import { publicBaseUrl } from '../common/downloads.ts';
+import { accountIdOf, httpHandler, json, type ApiEvent } from '../common/http.ts';
+import { admitSubmit } from '../common/admission.ts';
+import { idempotentSubmit } from '../common/idempotency.ts';
+import { logger } from '../common/logger.ts';
+import { checkCommand, recordCommand, startCommand, storedInputResolver } from '../common/submit.ts';
 
 /**
  * A refused command in Rendobar's words: its page answers a disallowed flag (and any command

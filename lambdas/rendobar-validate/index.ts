@@ -6,8 +6,8 @@
  */
 import { isApiError, zodToApiError } from '../../core/api/errors.ts';
 import { adaptRendobarJob, RendobarValidateSchema } from '../../core/dialects/rendobar.ts';
-import { checkCommand } from '../shared/check.ts';
-import { httpHandler, json } from '../shared/http.ts';
+import { checkCommand } from '../common/check.ts';
+import { httpHandler, json } from '../common/http.ts';
 
 const invalid = (error: string) => json(200, { data: { valid: false, error } });
 

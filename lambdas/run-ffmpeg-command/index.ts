@@ -1,9 +1,9 @@
 /** POST /run-ffmpeg-command → {command_id}. */
 import type { SubmitResponse } from '../../core/api/responses.ts';
-import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { checkSubmission, recordCommand, startCommand, storedInputResolver } from '../shared/submit.ts';
-import { idempotentSubmit } from '../shared/idempotency.ts';
-import { admitSubmit } from '../shared/admission.ts';
+import { accountIdOf, httpHandler, json } from '../common/http.ts';
+import { checkSubmission, recordCommand, startCommand, storedInputResolver } from '../common/submit.ts';
+import { idempotentSubmit } from '../common/idempotency.ts';
+import { admitSubmit } from '../common/admission.ts';
 
 export const handler = httpHandler(
   'run-ffmpeg-command',

@@ -6,16 +6,16 @@
 import { RunMultipleFfmpegCommandsSchema } from '../../core/api/schemas.ts';
 import { parseOrThrow } from '../../core/api/errors.ts';
 import type { SubmitMultipleResponse } from '../../core/api/responses.ts';
-import { accountIdOf, httpHandler, json } from '../shared/http.ts';
+import { accountIdOf, httpHandler, json } from '../common/http.ts';
 import {
   checkCommand,
   recordCommand,
   startCommand,
   storedInputResolver,
   type CheckedCommand,
-} from '../shared/submit.ts';
-import { idempotentSubmit } from '../shared/idempotency.ts';
-import { admitSubmit } from '../shared/admission.ts';
+} from '../common/submit.ts';
+import { idempotentSubmit } from '../common/idempotency.ts';
+import { admitSubmit } from '../common/admission.ts';
 import type { CommandItem } from '../../core/types.ts';
 
 export const handler = httpHandler(

@@ -36,11 +36,11 @@ import {
 } from '../../core/sweep.ts';
 import { sfnClient } from '../../store/clients.ts';
 import { isAwsError } from '../../store/errors.ts';
-import { required } from '../shared/config.ts';
-import { commandRepository } from '../shared/deps.ts';
-import { logger } from '../shared/logger.ts';
-import { putCommandEvents } from '../shared/event-bus.ts';
-import { observability } from '../shared/observability.ts';
+import { required } from '../common/config.ts';
+import { commandRepository } from '../common/deps.ts';
+import { logger } from '../common/logger.ts';
+import { putCommandEvents } from '../common/event-bus.ts';
+import { observability } from '../common/observability.ts';
 
 /** How far back the scheduled run looks for ended executions (events are the fast path). */
 export const SWEEP_LOOKBACK_SECONDS = 2 * 3600;

@@ -7,8 +7,8 @@
  * POST /files/upload-url or /files/init-upload.
  */
 import { toFileMeta } from '../../core/api/files.ts';
-import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { receiveUpload } from '../shared/upload.ts';
+import { accountIdOf, httpHandler, json } from '../common/http.ts';
+import { receiveUpload } from '../common/upload.ts';
 
 export const handler = httpHandler('upload-file', async (event) => {
   const item = await receiveUpload(

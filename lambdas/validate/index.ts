@@ -13,8 +13,8 @@
  */
 import { isApiError } from '../../core/api/errors.ts';
 import type { ValidateResponse, ValidationErrorEntry } from '../../core/api/responses.ts';
-import { checkSubmission } from '../shared/check.ts';
-import { httpHandler, json } from '../shared/http.ts';
+import { checkSubmission } from '../common/check.ts';
+import { httpHandler, json } from '../common/http.ts';
 
 export const handler = httpHandler(
   'validate',

@@ -7,10 +7,10 @@
 import { ApiError, parseOrThrow } from '../../core/api/errors.ts';
 import { WebhookConfigSchema } from '../../core/api/schemas.ts';
 import { generateWebhookSecret, toConfigView } from '../../core/webhooks/config.ts';
-import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { secretBox, webhookConfigRepository } from '../shared/deps.ts';
-import { urlRefusal } from '../shared/check.ts';
-import { logger } from '../shared/logger.ts';
+import { accountIdOf, httpHandler, json } from '../common/http.ts';
+import { secretBox, webhookConfigRepository } from '../common/deps.ts';
+import { urlRefusal } from '../common/check.ts';
+import { logger } from '../common/logger.ts';
 
 export const handler = httpHandler(
   'webhook-config',

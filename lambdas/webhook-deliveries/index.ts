@@ -5,8 +5,8 @@
 import * as z from 'zod';
 import { parseOrThrow } from '../../core/api/errors.ts';
 import { toDeliveryView } from '../../core/webhooks/delivery.ts';
-import { accountIdOf, httpHandler, json } from '../shared/http.ts';
-import { deliveryRepository } from '../shared/deps.ts';
+import { accountIdOf, httpHandler, json } from '../common/http.ts';
+import { deliveryRepository } from '../common/deps.ts';
 
 const QuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),

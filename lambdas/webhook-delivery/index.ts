@@ -12,14 +12,14 @@
 import middy from '@middy/core';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { CommandEventDetail } from '../../core/types.ts';
-import { config } from '../shared/config.ts';
-import { logger } from '../shared/logger.ts';
-import { observability } from '../shared/observability.ts';
-import { createWebhookDeliverer } from '../shared/webhook-deps.ts';
-import { delaySeconds, SqsDeliveryScheduler, type DeliveryMessage } from '../shared/webhook-queue.ts';
-import { safeWebhookSender } from '../shared/webhook-sender.ts';
+import { config } from '../common/config.ts';
+import { logger } from '../common/logger.ts';
+import { observability } from '../common/observability.ts';
+import { createWebhookDeliverer } from '../common/webhook-deps.ts';
+import { delaySeconds, SqsDeliveryScheduler, type DeliveryMessage } from '../common/webhook-queue.ts';
+import { safeWebhookSender } from '../common/webhook-sender.ts';
 import { sqsClient } from '../../store/clients.ts';
-import type { WebhookDeliverer } from '../shared/webhook-deliverer.ts';
+import type { WebhookDeliverer } from '../common/webhook-deliverer.ts';
 
 let deliverer: WebhookDeliverer | undefined;
 function get(): WebhookDeliverer {

@@ -19,7 +19,7 @@ import { apiEvent, authorizerEvent, call, context, setEnv } from './support.ts';
 import { handler as authorizer, stageWildcard } from '../../lambdas/authorizer/index.ts';
 import { handler as reconcilerHandler, reconcile } from '../../lambdas/reconciler/index.ts';
 import { handler as getCommand } from '../../lambdas/get-command/index.ts';
-import { logger } from '../../lambdas/shared/logger.ts';
+import { logger } from '../../lambdas/common/logger.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);

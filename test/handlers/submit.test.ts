@@ -52,7 +52,7 @@ beforeEach(() => {
   ddb.reset();
   sfn.reset();
   ddb.on(PutCommand).resolves({});
-  // Admission's queued count (lambdas/shared/admission.ts): an empty queue.
+  // Admission's queued count (lambdas/common/admission.ts): an empty queue.
   ddb.on(QueryCommand).resolves({ Count: 0 });
   sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec', startDate: new Date() });
   net.assertPublicUrl.mockReset().mockResolvedValue({ ok: true });

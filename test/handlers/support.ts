@@ -7,8 +7,8 @@ import type {
 } from 'aws-lambda';
 import { ENV } from '../../core/constants.ts';
 import { AUTHORIZER_ACCOUNT_KEY } from '../../core/routes.ts';
-import { resetDeps } from '../../lambdas/shared/deps.ts';
-import { logger } from '../../lambdas/shared/logger.ts';
+import { resetDeps } from '../../lambdas/common/deps.ts';
+import { logger } from '../../lambdas/common/logger.ts';
 
 export const ACCOUNT = 'acc-1';
 export const OTHER_ACCOUNT = 'acc-2';

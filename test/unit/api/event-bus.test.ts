@@ -2,7 +2,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { commandEventEntry } from '../../../core/events.ts';
-import { putCommandEvents } from '../../../lambdas/shared/event-bus.ts';
+import { putCommandEvents } from '../../../lambdas/common/event-bus.ts';
 
 const entry = commandEventEntry({
   account_id: 'a',

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
-import { KmsSecretBox, LocalSecretBox, PlainSecretBox, localKey } from '../../../lambdas/shared/secret-box.ts';
+import { KmsSecretBox, LocalSecretBox, PlainSecretBox, localKey } from '../../../lambdas/common/secret-box.ts';
 
 let dir: string;
 beforeAll(async () => {
