@@ -257,7 +257,8 @@ async function webhooks(client: FfaasClient, values: Values, action?: string, ar
       let deliveries: Record<string, unknown> = {};
       for (let i = 0; i < 20; i++) {
         deliveries = await client.commandWebhooks(done.command_id);
-        if (JSON.stringify(deliveries).includes('"status"')) break;
+        // Recorded is not yet sent: wait for the first attempt's answer (or a final state).
+        if (/"attempts":[1-9]/.test(JSON.stringify(deliveries))) break;
         await new Promise((r) => setTimeout(r, 500));
       }
       print(values, { command_id: done.command_id, deliveries }, () => {
