@@ -1,7 +1,7 @@
 /**
  * The command state machine's definition for local mode: FfaasStack synthesized, rendered to
- * ASL with local names (local/render.ts), and cached in `$FFAAS_DATA_DIR/state-machine.asl.json`
- * under a hash of the sources it depends on.
+ * ASL with local names (local/render.ts), and cached in the build cache (local/build-cache.ts,
+ * filled at `npm ci` by `prepare`) under a hash of the sources it depends on.
  *
  * When the cache is stale, local mode synthesizes in a child process (this file run as a
  * script): loading aws-cdk-lib and building the construct tree takes ~500 MiB and seconds, and
@@ -11,7 +11,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { writeFileAtomic } from './build-cache.ts';
 import { REPO_ROOT, TSX_LOADER_URL } from './paths.ts';
 import {
   renderStateMachine,
@@ -21,6 +22,7 @@ import {
   type SynthesizedStack,
 } from './render.ts';
 import { installedVersion, sourceHash } from './source-hash.ts';
+import { validateDefinition } from './step-functions.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = any;
@@ -53,6 +55,8 @@ export async function renderDefinition(names: LocalResourceNames): Promise<Json>
 }
 
 const CHILD_TIMEOUT_MS = 180_000;
+// This file's source, not import.meta.url: the running code may be the compiled bundle.
+const DEFINITION_SCRIPT = path.join(REPO_ROOT, 'local', 'definition.ts');
 
 /** Synthesizes and renders in a child process (this file as a script); its memory goes with it. */
 export async function renderDefinitionInChild(names: LocalResourceNames): Promise<Json> {
@@ -62,7 +66,7 @@ export async function renderDefinitionInChild(names: LocalResourceNames): Promis
     await new Promise<void>((resolve, reject) => {
       const child = spawn(
         process.execPath,
-        ['--import', TSX_LOADER_URL, fileURLToPath(import.meta.url), outfile, JSON.stringify(names)],
+        ['--import', TSX_LOADER_URL, DEFINITION_SCRIPT, outfile, JSON.stringify(names)],
         {
           cwd: REPO_ROOT,
           stdio: ['ignore', 'ignore', 'pipe'],
@@ -96,7 +100,8 @@ export async function renderDefinitionInChild(names: LocalResourceNames): Promis
 /**
  * The rendered ASL, from `$cacheDir/state-machine.asl.json` when that was rendered from the same
  * sources (hash of lib/, core/, local/, store/, the names and the aws-cdk-lib version), else rendered
- * now (in a child process unless `inProcess`) and cached. `fromCache` says which.
+ * now (in a child process unless `inProcess`), validated (validateDefinition) and cached.
+ * `fromCache` says which.
  */
 export async function loadDefinition(opts: {
   names: LocalResourceNames;
@@ -114,7 +119,9 @@ export async function loadDefinition(opts: {
     }
   }
   const asl = opts.inProcess ? await renderDefinition(opts.names) : await renderDefinitionInChild(opts.names);
-  if (file) await writeFile(file, JSON.stringify({ key, asl }, null, 1)).catch(() => undefined);
+  // Checked once, here, so what the cache holds is valid and a start need not check it again.
+  validateDefinition(asl);
+  if (file) await writeFileAtomic(file, JSON.stringify({ key, asl })).catch(() => undefined);
   return { asl, fromCache: false };
 }
 

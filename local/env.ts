@@ -71,6 +71,8 @@ export function passthroughEnv(): Record<string, string> {
     'LC_ALL',
     'SYSTEMROOT',
     'NODE_EXTRA_CA_CERTS',
+    // V8's compile cache (`npm start` sets it): a worker's start skips compiling its bundle.
+    'NODE_COMPILE_CACHE',
     // The worker's own settings (fargate-task/src/config.ts WORKER_ENV).
     'FFAAS_DOWNLOAD_TIMEOUT_SECONDS',
   ]) {

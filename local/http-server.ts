@@ -286,9 +286,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
   const load =
     opts.loadHandler ??
     (async (name: string) => {
-      const mod = (await import(pathToFileURL(path.join(REPO_ROOT, handlerEntry(name as never))).href)) as {
-        handler?: Handler;
-      };
+      // A pattern, not a computed path: the compiled `npm start` (scripts/build-local.mjs) bundles
+      // every module it matches, which is every handler of the route table (handlerEntry).
+      const mod = (await import(`../lambdas/${name}/index.ts`)) as { handler?: Handler };
       if (typeof mod.handler !== 'function') throw new Error(`${handlerEntry(name as never)} exports no handler`);
       return mod.handler;
     });

@@ -1,23 +1,56 @@
 /**
- * `npm start`: the whole service on one machine (local/start.ts), as a process.
+ * `npm start`: the whole service on one machine (local/start.ts), as a process. `npm start` runs
+ * it compiled (scripts/start.mjs); `tsx local/main.ts` runs the sources.
  * Prints `ffaas listening on <url>` (a spawner reads the port from it), where the data lives,
  * how to create a key and how long the start took. SIGINT/SIGTERM stop it cleanly.
  */
-import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { BUILD_CACHE_DIR } from './build-cache.ts';
+import { loadDefinition } from './definition.ts';
+import { LOCAL_RESOURCE_DEFAULTS } from './render.ts';
+import { LOCAL_NAMES } from './services.ts';
 import { startLocalFfaas, type LocalFfaas } from './start.ts';
+import { bundledWorkerCommand } from './worker-bundle.ts';
+
+/** Looked up on PATH rather than run: `ffmpeg -version` alone takes tens of milliseconds. */
+function onPath(tool: string): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
+    try {
+      accessSync(path.join(dir || '.', tool), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
 
 function ffmpegMissing(): string | null {
   for (const tool of ['ffmpeg', 'ffprobe']) {
-    if (spawnSync(tool, ['-version'], { stdio: 'ignore' }).status !== 0) {
+    if (!onPath(tool)) {
       return `${tool} not found: install it with \`sudo apt-get install -y ffmpeg\` (macOS: \`brew install ffmpeg\`)`;
     }
   }
   return null;
 }
 
-async function main(): Promise<void> {
+/**
+ * What a start derives from the sources, made ahead (`prepare` at `npm ci`): the state machine
+ * rendered from the synthesized stack and the worker bundle, into the build cache.
+ */
+export async function prebuild(): Promise<void> {
+  const started = performance.now();
+  const [{ fromCache }] = await Promise.all([
+    loadDefinition({ names: { ...LOCAL_NAMES, ...LOCAL_RESOURCE_DEFAULTS }, cacheDir: BUILD_CACHE_DIR }),
+    bundledWorkerCommand(),
+  ]);
+  console.log(
+    `ffaas: state machine ${fromCache ? 'already rendered' : 'rendered'} and worker bundled into ${BUILD_CACHE_DIR} in ${Math.round(performance.now() - started)} ms`,
+  );
+}
+
+export async function main(): Promise<void> {
   const missing = ffmpegMissing();
   if (missing) {
     console.error(missing);

@@ -19,6 +19,7 @@ import { envFlag } from '../core/env.ts';
 import { startAwsEndpoint, type AwsEndpoint, type StepFunctionsApi } from './aws-endpoint.ts';
 import { LocalFileIngest, LOCAL_INGEST_STATE_MACHINE_ARN } from './file-ingest.ts';
 import { scheduleSweep } from './retention.ts';
+import { BUILD_CACHE_DIR } from './build-cache.ts';
 import { loadDefinition } from './definition.ts';
 import { localAwsEnv, passthroughEnv, type LocalEndpoints } from './env.ts';
 import { LocalEventBus } from './event-bus.ts';
@@ -129,8 +130,8 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
   const names = { ...LOCAL_NAMES, ...LOCAL_RESOURCE_DEFAULTS };
   await mkdir(path.join(dataDir, 'work'), { recursive: true });
   const prepared = Promise.all([
-    loadDefinition({ names, cacheDir: dataDir }),
-    options.worker ?? bundledWorkerCommand(dataDir),
+    loadDefinition({ names, cacheDir: BUILD_CACHE_DIR }),
+    options.worker ?? bundledWorkerCommand(),
   ]);
   prepared.catch(() => undefined); // awaited below; a start failing before that must not leave it unhandled
 
@@ -163,6 +164,7 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
       ((line: string, info: { commandId?: string }) => log(`[worker ${info.commandId?.slice(0, 8) ?? '?'}] ${line}`));
     const runner = new LocalStepFunctions({
       definition: asl,
+      validated: true, // by loadDefinition, when it rendered it
       stateMachineArn,
       dynamodb: services.dynamodb,
       bus,

@@ -1,9 +1,11 @@
 /**
- * Starts local mode the way a user does (`tsx local/main.ts`, here on port 0) and runs the
- * CLI the way a user does (`bin/ffaas.mjs`), for end-to-end tests over HTTP.
+ * Starts local mode the way a user does (`npm start`, i.e. `node scripts/start.mjs`: the compiled
+ * local mode; here on port 0) and runs the CLI the way a user does (`bin/ffaas.mjs`), for
+ * end-to-end tests over HTTP.
  */
 import { spawn, type ChildProcess, execFile } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -17,8 +19,13 @@ export interface LocalProcess {
   stop: () => Promise<void>;
 }
 
+// `npm start`'s own command line (package.json), with this Node: its flags are part of what is tested.
+const startArgs = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'))
+  .scripts.start.split(' ')
+  .slice(1) as string[];
+
 export async function startLocalProcess(env: Record<string, string>): Promise<LocalProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+  const child = spawn(process.execPath, startArgs, {
     cwd: root,
     env: { ...process.env, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,6 +14,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workerBundlePath } from '../../local/worker-bundle.ts';
 import { OPTION_ATTACKS } from '../helpers/attack-commands.ts';
 import { closeServer, listenLocal } from '../helpers/index.ts';
 import { createKey, startLocalProcess, type LocalProcess } from './local-process.ts';
@@ -151,7 +152,7 @@ describe('local mode: FFmpeg cannot leave its workspace, and limits stop runs (o
   });
 
   it('file and URL options of filters and muxers: refused, or stopped by the sandbox — never a breach', async () => {
-    const bundle = path.join(dataDir, 'worker', 'worker.mjs');
+    const bundle = workerBundlePath();
     const bundleBefore = await sha256(bundle);
     const written = (name: string) => path.join(dataDir, name);
     const loopback = `http://127.0.0.1:${canaryPort}`;
