@@ -42,7 +42,7 @@ import {
 } from './services.ts';
 import { LocalStepFunctions } from './step-functions.ts';
 import { bundledWorkerCommand } from './worker-bundle.ts';
-import { decideLocalSandbox } from './sandbox.ts';
+import { decideLocalSandbox, type LocalSandbox } from './sandbox.ts';
 import type { WorkerCommand, WorkerLog } from './worker-supervisor.ts';
 
 export interface LocalFfaasOptions {
@@ -134,14 +134,16 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
     options.worker ?? bundledWorkerCommand(),
   ]);
   prepared.catch(() => undefined); // awaited below; a start failing before that must not leave it unhandled
+  // How FFmpeg is isolated (it refuses to start when FFmpeg would run with the service's own
+  // rights): its check runs bwrap + ffmpeg (~0.1-0.4 s), overlapped with the rest of the start.
+  // Workers read it when they spawn; it is awaited before anything can start one.
+  const sandboxDecided = decideLocalSandbox({ workDir: path.join(dataDir, 'work'), maxConcurrency });
+  sandboxDecided.catch(() => undefined);
+  let sandbox: LocalSandbox | undefined;
 
   try {
     const services: DataServices = await startDataServices({ dataDir });
     cleanups.push(() => services.stop());
-    // How FFmpeg is isolated; refuses to start when it would run with the service's own rights.
-    const sandbox = await decideLocalSandbox({ workDir: path.join(dataDir, 'work'), maxConcurrency });
-    for (const line of sandbox.summary) log(line);
-    if (sandbox.warning) log(`WARNING: ${sandbox.warning}`);
 
     const bus = new LocalEventBus(names.eventBusName, path.join(dataDir, 'events.jsonl'));
     const [{ asl, fromCache }, worker] = await prepared;
@@ -179,7 +181,7 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
       workerEnv: () => ({
         ...passthroughEnv(),
         ...handlerEnv(),
-        ...sandbox.workerEnv,
+        ...sandbox!.workerEnv,
         [ENV.WORK_DIR]: path.join(dataDir, 'work'),
         // Test hook (docs/FAILURES.md): the S3 endpoint command workers use, so a fault test can
         // put a proxy between them and storage and cut it mid-upload. Unset in normal use.
@@ -197,7 +199,7 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
       workerEnv: () => ({
         ...passthroughEnv(),
         ...handlerEnv(),
-        ...sandbox.workerEnv,
+        ...sandbox!.workerEnv,
         [ENV.WORK_DIR]: path.join(dataDir, 'work'),
       }),
       dynamodb: services.dynamodb,
@@ -241,6 +243,9 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
         log,
       }),
     );
+    sandbox = await sandboxDecided;
+    for (const line of sandbox.summary) log(line);
+    if (sandbox.warning) log(`WARNING: ${sandbox.warning}`);
     const lost = await recoverLostCommands({
       dynamodb: services.dynamodb,
       table: LOCAL_NAMES.tables.commands,
