@@ -50,6 +50,9 @@ export function localAwsEnv(opts: LocalEnvOptions): Record<string, string> {
     [ENV.EVENT_BUS_NAME]: opts.eventBusName,
     // Local mode has no GPU workers: compute "gpu" / NVENC commands are refused with 422.
     [ENV.GPU_ENABLED]: 'false',
+    // Every submit goes through this one process: the queued cap may use a bound kept here
+    // (FFAAS_SINGLE_API_PROCESS=0 counts exactly on every submit, as on AWS).
+    [CONTROL_ENV.SINGLE_API_PROCESS]: process.env[CONTROL_ENV.SINGLE_API_PROCESS] === '0' ? '0' : '1',
     [ENV.ALLOW_PRIVATE_URLS]: opts.allowPrivateUrls ? '1' : '0',
     [ENV.DATA_DIR]: opts.dataDir,
     [ENV.FILES_TABLE]: opts.names.tables.files,

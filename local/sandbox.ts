@@ -21,6 +21,8 @@ import { DEFAULTS, findExecutable, WORKER_ENV } from '../fargate-task/src/config
 import { checkBwrap, SANDBOX_MODES, type SandboxMode } from '../fargate-task/src/sandbox.ts';
 
 export const NOBODY = 65534;
+/** Niceness of FFmpeg in local mode (FFAAS_FFMPEG_NICE overrides). */
+export const LOCAL_FFMPEG_NICE = 10;
 /** Smallest default memory limit per run, whatever the machine and concurrency. */
 const MIN_DEFAULT_MEMORY_BYTES = 512 * 1024 ** 2;
 
@@ -88,6 +90,9 @@ export async function decideLocalSandbox(opts: {
     [WORKER_ENV.FFMPEG_MEMORY_BYTES]: String(memory),
     [WORKER_ENV.WORKSPACE_MAX_BYTES]: String(quota),
   };
+  // FFmpeg below the API and the workers in priority: this machine also answers the API, and
+  // FFmpeg fills every core (docs/PERFORMANCE.md). 0 turns it off.
+  workerEnv[WORKER_ENV.FFMPEG_NICE] = env[WORKER_ENV.FFMPEG_NICE]?.trim() || String(LOCAL_FFMPEG_NICE);
   // An operator's own FFmpeg user (root only: the worker must be able to switch to it).
   for (const name of [WORKER_ENV.FFMPEG_UID, WORKER_ENV.FFMPEG_GID])
     if (env[name]?.trim()) workerEnv[name] = env[name]!.trim();

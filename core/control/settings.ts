@@ -23,6 +23,12 @@ export const CONTROL_ENV = {
   ACCOUNT_MAX_QUEUED: 'FFAAS_ACCOUNT_MAX_QUEUED',
   DAILY_VCPU_SECONDS: 'FFAAS_DAILY_VCPU_SECONDS',
   DAILY_GPU_SECONDS: 'FFAAS_DAILY_GPU_SECONDS',
+  /**
+   * '1' where one process answers every submit (local mode sets it): the queued-command cap is
+   * then checked against a bound kept in that process, counted exactly only near the cap
+   * (core/control/queued-bound.ts). Never on AWS, where many containers answer submits.
+   */
+  SINGLE_API_PROCESS: 'FFAAS_SINGLE_API_PROCESS',
 } as const;
 
 export interface ControlSettings {

@@ -27,6 +27,12 @@ export const WORKER_ENV = {
    * @default LIMITS.downloadTimeoutSeconds (600)
    */
   DOWNLOAD_TIMEOUT_SECONDS: 'FFAAS_DOWNLOAD_TIMEOUT_SECONDS',
+  /**
+   * Niceness (0-19) FFmpeg and ffprobe run at (`nice -n`), below the worker and, in local mode,
+   * the API in the same machine: requests are answered first when FFmpeg fills every core.
+   * @default 0 (local mode sets 10: local/sandbox.ts)
+   */
+  FFMPEG_NICE: 'FFAAS_FFMPEG_NICE',
 } as const;
 
 export interface DownloadSettings {
@@ -77,6 +83,9 @@ export interface WorkerConfig {
   workspaceMaxFiles?: number;
   /** Resident memory of one FFmpeg run (watched), plus an address-space backstop (rlimit). */
   ffmpegMemoryBytes?: number;
+  /** Niceness of FFmpeg and ffprobe (WORKER_ENV.FFMPEG_NICE) and the `nice` found on PATH. @default 0 */
+  ffmpegNice?: number;
+  nicePath?: string | null;
 }
 
 export const DEFAULTS = {
@@ -92,6 +101,14 @@ export const DEFAULTS = {
 /** Default memory of one FFmpeg run: 3/4 of the machine (the worker and the OS keep the rest). */
 export function defaultFfmpegMemoryBytes(total = totalmem()): number {
   return Math.floor((total * 3) / 4);
+}
+
+function niceness(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return 0;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 19)
+    throw new Error(`${WORKER_ENV.FFMPEG_NICE} must be an integer from 0 to 19`);
+  return n;
 }
 
 function id(value: string | undefined, name: string): number | undefined {
@@ -205,6 +222,8 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): ConfigRe
           WORKER_ENV.FFMPEG_MEMORY_BYTES,
           defaultFfmpegMemoryBytes(),
         ),
+        ffmpegNice: niceness(env[WORKER_ENV.FFMPEG_NICE]),
+        nicePath: findExecutable('nice', env.PATH),
       },
     };
   } catch (err) {

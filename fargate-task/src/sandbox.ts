@@ -39,6 +39,8 @@ export interface Isolation {
   /** Absolute path of prlimit; unset: no rlimits. */
   prlimitPath?: string;
   limits?: ProcessLimits;
+  /** `nice` and the niceness the tool runs at (inherited by its threads); unset or 0: the worker's. */
+  nice?: { path: string; niceness: number };
 }
 
 export interface SandboxIdentity {
@@ -159,6 +161,7 @@ export function sandboxedSpawn(file: string, args: readonly string[], id: Sandbo
   const iso = id.isolation;
   if (iso?.bwrapPath) argv = [iso.bwrapPath, ...bwrapArgs(file, id.cwd), ...argv];
   if (iso?.prlimitPath && iso.limits) argv = [iso.prlimitPath, ...prlimitArgs(iso.limits), ...argv];
+  if (iso?.nice && iso.nice.niceness > 0) argv = [iso.nice.path, '-n', String(iso.nice.niceness), ...argv];
   return { file: argv[0]!, args: argv.slice(1), options };
 }
 
@@ -280,6 +283,8 @@ export async function isolationFor(
     | 'ffmpegPath'
     | 'ffmpegUid'
     | 'ffmpegGid'
+    | 'ffmpegNice'
+    | 'nicePath'
   >,
   probeDir: string,
   log: Logger,
@@ -301,9 +306,13 @@ export async function isolationFor(
     uid: config.ffmpegUid,
     gid: config.ffmpegGid,
   });
-  log.info('ffmpeg isolation', { isolation: choice.description });
+  const nice =
+    config.ffmpegNice && config.nicePath ? { path: config.nicePath, niceness: config.ffmpegNice } : undefined;
+  log.info('ffmpeg isolation', {
+    isolation: choice.description + (nice ? `, niceness ${nice.niceness}` : ''),
+  });
   // An explicit `off` (the AWS image, where namespaces cannot be created) is not worth a warning per command.
   if (choice.degraded && config.sandboxMode === 'auto')
     log.warn('ffmpeg runs without namespaces', { reason: choice.degraded });
-  return choice.isolation;
+  return nice ? { ...choice.isolation, nice } : choice.isolation;
 }

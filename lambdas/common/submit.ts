@@ -17,6 +17,7 @@ import { config } from './config.ts';
 import { bucketLocation, commandRepository, executionStarter, fileRepository } from './deps.ts';
 import { logger } from './logger.ts';
 import { countSubmitted } from './observability.ts';
+import { admittedCommandSettled } from './admission.ts';
 
 /**
  * Stored files named in `input_files` (file_id or storage_url): each must be the caller's and
@@ -83,7 +84,11 @@ export async function recordCommand(
     now,
     retentionDays: config().retentionDays,
   });
-  await commandRepository().create(item);
+  try {
+    await commandRepository().create(item);
+  } finally {
+    admittedCommandSettled(accountId);
+  }
   countSubmitted();
   logger.info('command recorded', { command_id: item.command_id, command_type: commandType, compute: item.compute });
   return item;
