@@ -127,11 +127,14 @@ function cpuSampler(rootPid: number) {
   let stopped = false;
   const self0 = process.cpuUsage();
   const loop = (async () => {
+    let sample = 0;
     while (!stopped) {
       for (const [pid, v] of await treeCpu(rootPid)) {
-        if (!first.has(pid)) first.set(pid, { ...v, cpu: last.has(pid) ? v.cpu : 0 });
+        // Running at the first sample: counted from there; born later: from 0.
+        if (!first.has(pid)) first.set(pid, { ...v, cpu: sample === 0 ? v.cpu : 0 });
         last.set(pid, v);
       }
+      sample++;
       await sleep(200);
     }
   })();

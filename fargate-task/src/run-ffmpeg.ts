@@ -59,6 +59,12 @@ export const STDERR_TAIL_BYTES = 2048;
 
 export const WATCH_DISK_MS = 250;
 export const WATCH_MEMORY_MS = 100;
+/**
+ * How often the watchdog walks the run's process tree again (one read per FFmpeg thread);
+ * between walks it reads only the resident memory of the processes it knows. A process born in
+ * between is seen at the next walk; RLIMIT_AS bounds each process meanwhile.
+ */
+export const WATCH_TREE_MS = 1_000;
 
 export interface WorkspaceUsage {
   bytes: number;
@@ -87,21 +93,33 @@ export async function measureWorkspace(dir: string): Promise<WorkspaceUsage> {
 
 /** Resident memory (bytes) of `pid` and all its descendants, from /proc; 0 where /proc is absent. */
 export async function treeResidentBytes(pid: number): Promise<number> {
-  let total = 0;
+  return residentBytesOf(await processTree(pid));
+}
+
+/** `pid` and its descendants (at most 256), from /proc/<p>/task/<t>/children. */
+export async function processTree(pid: number): Promise<number[]> {
   const seen = new Set<number>();
   const pending = [pid];
   while (pending.length > 0 && seen.size < 256) {
     const p = pending.pop()!;
     if (seen.has(p)) continue;
     seen.add(p);
-    const status = await readFile(`/proc/${p}/status`, 'utf8').catch(() => '');
-    const rss = /^VmRSS:\s+(\d+) kB/m.exec(status);
-    if (rss) total += Number(rss[1]) * 1024;
     const tasks = await readdir(`/proc/${p}/task`).catch(() => [] as string[]);
     for (const t of tasks) {
       const children = await readFile(`/proc/${p}/task/${t}/children`, 'utf8').catch(() => '');
       for (const c of children.split(' ')) if (c.trim()) pending.push(Number(c));
     }
+  }
+  return [...seen];
+}
+
+/** Resident bytes of the given processes (VmRSS); gone ones count 0. */
+export async function residentBytesOf(pids: readonly number[]): Promise<number> {
+  let total = 0;
+  for (const p of pids) {
+    const status = await readFile(`/proc/${p}/status`, 'utf8').catch(() => '');
+    const rss = /^VmRSS:\s+(\d+) kB/m.exec(status);
+    if (rss) total += Number(rss[1]) * 1024;
   }
   return total;
 }
@@ -286,12 +304,23 @@ function startWatchdog(
   let stopped = false;
   let busy = false;
   let lastDisk = 0;
+  let tree: number[] = [];
+  let lastTree = Number.NEGATIVE_INFINITY;
+  const started = performance.now();
   const tick = async () => {
     if (busy || stopped) return;
     busy = true;
     try {
       if (limits.memoryBytes !== undefined) {
-        const rss = await treeResidentBytes(pid);
+        // The tree walk reads every thread's children: ~20 reads for x264, 10 times a second,
+        // on the cores FFmpeg is using (docs/PERFORMANCE.md). Re-walk it every tick while the
+        // run starts (bwrap forks FFmpeg), then once a second.
+        const now = performance.now();
+        if (now - started < WATCH_TREE_MS || now - lastTree >= WATCH_TREE_MS) {
+          lastTree = now;
+          tree = await processTree(pid);
+        }
+        const rss = await residentBytesOf(tree);
         if (!stopped && rss > limits.memoryBytes)
           return over({ kind: 'memory', limit: limits.memoryBytes, observed: rss });
       }

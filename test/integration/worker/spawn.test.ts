@@ -3,12 +3,13 @@
  * cwd, uid/gid), the bounded stderr tail, kill at the deadline, config from the environment,
  * and the progress throttle.
  */
+import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { ENV, HEARTBEAT_INTERVAL_SECONDS, LIMITS } from '../../../core/constants.ts';
-import { readWorkerConfig, WORKER_ENV } from '../../../fargate-task/src/config.ts';
+import { findExecutable, readWorkerConfig, WORKER_ENV } from '../../../fargate-task/src/config.ts';
 import { clampMessage, MAX_CAUSE_CHARS } from '../../../fargate-task/src/errors.ts';
 import { silentLogger } from '../../../fargate-task/src/log.ts';
 import { ffprobeArgs } from '../../../fargate-task/src/probe.ts';
@@ -50,6 +51,40 @@ describe('spawn options', () => {
       '-show_streams',
       'file:out.mp4',
     ]);
+  });
+
+  it('niceness: `nice -n N` in front of everything (prlimit, bwrap), and the tool really runs at it; none at 0', async () => {
+    const iso = {
+      bwrapPath: '/usr/bin/bwrap',
+      prlimitPath: '/usr/bin/prlimit',
+      limits: { fileSizeBytes: 1000 },
+      nice: { path: '/usr/bin/nice', niceness: 10 },
+    };
+    const spec = sandboxedSpawn('/usr/bin/ffmpeg', ['-version'], { cwd: '/tmp/x', isolation: iso });
+    expect([spec.file, ...spec.args.slice(0, 4)]).toEqual([
+      '/usr/bin/nice',
+      '-n',
+      '10',
+      '/usr/bin/prlimit',
+      '--core=0',
+    ]);
+    expect(spec.args.at(-2)).toBe('/usr/bin/ffmpeg');
+    const plain = sandboxedSpawn('/usr/bin/ffmpeg', ['-version'], {
+      cwd: '/tmp/x',
+      isolation: { ...iso, nice: { path: '/usr/bin/nice', niceness: 0 } },
+    });
+    expect(plain.file).toBe('/usr/bin/prlimit');
+
+    const nicePath = findExecutable('nice');
+    if (!nicePath) return;
+    const run = sandboxedSpawn('/bin/cat', ['/proc/self/stat'], {
+      cwd: tmpdir(),
+      isolation: { nice: { path: nicePath, niceness: 7 } },
+    });
+    const out = execFileSync(run.file, run.args, { cwd: run.options.cwd, env: run.options.env }).toString();
+    // Field 19 of stat is the niceness; fields after the ")" start at 3.
+    const fields = out.slice(out.lastIndexOf(')') + 2).split(' ');
+    expect(Number(fields[19 - 3])).toBe(7 + os.getPriority());
   });
 
   it('the leading options are the API contract', () => {
@@ -221,6 +256,19 @@ describe('readWorkerConfig', () => {
     expect(readWorkerConfig({ ...env, [WORKER_ENV.FFMPEG_UID]: 'root' })).toMatchObject({
       ok: false,
       message: expect.stringContaining(WORKER_ENV.FFMPEG_UID),
+    });
+    for (const bad of ['20', '-1', 'low'])
+      expect(readWorkerConfig({ ...env, [WORKER_ENV.FFMPEG_NICE]: bad })).toMatchObject({
+        ok: false,
+        message: expect.stringContaining(WORKER_ENV.FFMPEG_NICE),
+      });
+  });
+
+  it('FFmpeg niceness: 0 unless FFAAS_FFMPEG_NICE says', () => {
+    expect(readWorkerConfig(env)).toMatchObject({ ok: true, config: { ffmpegNice: 0 } });
+    expect(readWorkerConfig({ ...env, [WORKER_ENV.FFMPEG_NICE]: '10' })).toMatchObject({
+      ok: true,
+      config: { ffmpegNice: 10 },
     });
   });
 });

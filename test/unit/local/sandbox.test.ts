@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findExecutable, WORKER_ENV } from '../../../fargate-task/src/config.ts';
-import { decideLocalSandbox, NOBODY, SandboxRefused } from '../../../local/sandbox.ts';
+import { decideLocalSandbox, LOCAL_FFMPEG_NICE, NOBODY, SandboxRefused } from '../../../local/sandbox.ts';
 
 let workDir: string;
 let brokenBwrap: string;
@@ -55,6 +55,18 @@ describe('decideLocalSandbox', () => {
       Number(one.workerEnv[WORKER_ENV.FFMPEG_MEMORY_BYTES]),
     );
     expect(one.workerEnv[WORKER_ENV.WORKSPACE_MAX_BYTES]).toBe(String(10 * 1024 ** 3));
+  });
+
+  it('runs FFmpeg niced below the API (10 unless FFAAS_FFMPEG_NICE says, 0 turns it off)', async () => {
+    const d = await decideLocalSandbox({ workDir, maxConcurrency: 2, env: env({ [WORKER_ENV.SANDBOX]: 'off' }) });
+    expect(d.workerEnv[WORKER_ENV.FFMPEG_NICE]).toBe(String(LOCAL_FFMPEG_NICE));
+    expect(LOCAL_FFMPEG_NICE).toBeGreaterThan(0);
+    const off = await decideLocalSandbox({
+      workDir,
+      maxConcurrency: 2,
+      env: env({ [WORKER_ENV.SANDBOX]: 'off', [WORKER_ENV.FFMPEG_NICE]: '0' }),
+    });
+    expect(off.workerEnv[WORKER_ENV.FFMPEG_NICE]).toBe('0');
   });
 
   it('refuses bad settings with the variable name', async () => {
