@@ -6,8 +6,9 @@
  *
  * While it runs, a watchdog enforces the workspace quota (bytes and files added since the
  * baseline, polled every WATCH_DISK_MS; RLIMIT_FSIZE bounds a single file in between) and the
- * memory limit (resident memory of the whole process tree from /proc, every WATCH_MEMORY_MS;
- * RLIMIT_AS is the backstop in between). Over a limit, FFmpeg is killed at once: its output
+ * memory limit (resident memory of the whole process tree from /proc, every WATCH_MEMORY_MS,
+ * the tree re-walked every WATCH_TREE_MS after the first second; RLIMIT_AS is the backstop in
+ * between). Over a limit, FFmpeg is killed at once: its output
  * is discarded anyway.
  */
 import { spawn } from 'node:child_process';
