@@ -93,23 +93,34 @@ interface Proc {
   cmdline: string;
 }
 
-async function processes(): Promise<Map<number, Proc>> {
+/**
+ * The processes of the tree under `rootPid` (walked by /proc/<pid>/task/<tid>/children), not
+ * every process of the machine: the sampler runs every 100 ms beside FFmpeg, and reading all of
+ * /proc (smaps_rollup walks page tables) took CPU from the very runs it measured.
+ */
+async function processes(rootPid: number): Promise<Map<number, Proc>> {
   const out = new Map<number, Proc>();
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+  const pending = [rootPid];
+  while (pending.length > 0 && out.size < 1000) {
+    const name = pending.pop()!;
+    if (out.has(name)) continue;
     try {
       const status = await readFile(`/proc/${name}/status`, 'utf8');
       const field = (f: string) => new RegExp(`^${f}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '';
       const cmdline = (await readFile(`/proc/${name}/cmdline`, 'utf8')).replaceAll('\0', ' ');
       const rollup = await readFile(`/proc/${name}/smaps_rollup`, 'utf8').catch(() => '');
-      out.set(Number(name), {
-        pid: Number(name),
+      out.set(name, {
+        pid: name,
         ppid: Number(field('PPid')),
         comm: field('Name'),
         rssKiB: parseInt(field('VmRSS') || '0', 10),
         pssKiB: parseInt(/^Pss:\s*(\d+)/m.exec(rollup)?.[1] ?? '0', 10),
         cmdline,
       });
+      for (const tid of await readdir(`/proc/${name}/task`)) {
+        const children = await readFile(`/proc/${name}/task/${tid}/children`, 'utf8').catch(() => '');
+        for (const c of children.split(' ')) if (c.trim()) pending.push(Number(c));
+      }
     } catch {
       // gone meanwhile
     }
@@ -126,7 +137,7 @@ const isWorker = (p: Proc) => /worker\.mjs|fargate-task\/src\/main/.test(p.cmdli
  * the tree's PSS, which counts the pages its Node processes share (Node's own code) once.
  */
 async function serviceRss(rootPid: number): Promise<{ service: number; worker: number; pss: number }> {
-  const procs = await processes();
+  const procs = await processes(rootPid);
   const children = new Map<number, number[]>();
   for (const p of procs.values()) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
   let service = 0;
