@@ -24,6 +24,11 @@ export function workerBuildOptions(outfile) {
       js: "import { createRequire as __ffaasCreateRequire } from 'node:module'; const require = __ffaasCreateRequire(import.meta.url);",
     },
     minifySyntax: true,
+    // No comments or indentation: V8 keeps a script's whole source in memory (for lazy
+    // compilation), and the dependencies' comments made it two-byte (UTF-16) text: 6.2 MiB of
+    // every worker's heap, ~4 MiB less RSS without. Identifiers stay (readable stack traces;
+    // minified names measured no smaller in RSS).
+    minifyWhitespace: true,
     legalComments: 'none',
     sourcemap: false,
     logLevel: 'warning',
