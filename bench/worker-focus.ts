@@ -293,9 +293,15 @@ async function main(): Promise<void> {
             // Sample RSS too (a worker replaced mid-way would take its HWM with it).
             let sampled = 0;
             let sampling = true;
+            // The highest RSS of each 2 s, to see which phase holds the peak.
+            const series: number[] = [];
             const sampler = (async () => {
               while (sampling) {
-                for (const p of await workers(service.pid)) sampled = Math.max(sampled, p.rss);
+                for (const p of await workers(service.pid)) {
+                  sampled = Math.max(sampled, p.rss);
+                  const i = Math.floor((Date.now() - t0) / 2000);
+                  series[i] = Math.max(series[i] ?? 0, Math.round(p.rss));
+                }
                 await sleep(50);
               }
             })();
@@ -311,6 +317,7 @@ async function main(): Promise<void> {
               idle_worker_rss_mib: idle.map((p) => Math.round(p.rss)),
               worker_hwm_mib: Math.max(...after.map((p) => p.hwm)).toFixed(1),
               worker_rss_sampled_peak_mib: sampled.toFixed(1),
+              worker_rss_by_2s: series.join(' '),
               timings: poll!.timings,
               load_before: loadBefore,
               load_after: load(),

@@ -57,6 +57,11 @@ export interface SafeFetchOptions extends UrlPolicyOptions {
   redirect?: 'follow' | 'return';
   /** safeFetch: keep the first maxBytes of the body and drop the rest, instead of failing. @default false */
   truncateBody?: boolean;
+  /**
+   * safeFetchToFile: called after every `onBytes.every` bytes of body written (the worker frees
+   * the chunks it dropped there, fargate-task/src/memory.ts).
+   */
+  onBytes?: { every: number; run: () => void };
 }
 
 export interface FetchToFileResult {
@@ -415,9 +420,15 @@ export async function safeFetchToFile(
           throw tooLarge(host, opts.maxBytes);
         }
         let bytes = offset;
+        const onBytes = opts.onBytes;
+        let nextMark = onBytes ? bytes + onBytes.every : Number.POSITIVE_INFINITY;
         const counter = new Transform({
           transform(chunk: Buffer, _enc, cb) {
             bytes += chunk.length;
+            if (bytes >= nextMark) {
+              nextMark = bytes + onBytes!.every;
+              onBytes!.run();
+            }
             if (bytes > opts.maxBytes) cb(tooLarge(host, opts.maxBytes));
             else cb(null, chunk);
           },

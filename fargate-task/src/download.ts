@@ -13,6 +13,7 @@ import { SafeFetchError, safeFetchToFile } from '../../core/net/index.ts';
 import type { DownloadSettings } from './config.ts';
 import { WorkerError } from './errors.ts';
 import type { Logger } from './log.ts';
+import { transferGc, transferGcStream } from './memory.ts';
 import { assertPlainName } from './workspace.ts';
 
 const CONCURRENCY = 3;
@@ -60,6 +61,7 @@ export async function downloadInputs(opts: {
         retries: opts.settings.retries,
         retryDelayMs: opts.settings.retryDelayMs,
         signal,
+        onBytes: transferGc,
       });
       opts.log.info('input downloaded', {
         alias: input.alias,
@@ -104,7 +106,7 @@ export async function downloadInputs(opts: {
         `input ${input.alias} is ${size} bytes, over the limit of ${opts.settings.maxBytes}`,
       );
     }
-    await pipeline(res.Body as Readable, createWriteStream(dest, { mode: 0o644 }), { signal });
+    await pipeline(res.Body as Readable, transferGcStream(), createWriteStream(dest, { mode: 0o644 }), { signal });
     return size;
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));

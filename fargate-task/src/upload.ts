@@ -19,6 +19,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { collectAllGarbage, collectYoungGarbage, MAJOR_GC_BYTES } from './memory.ts';
 
 /** Smallest part S3 takes (all parts but the last); also the single-PUT threshold. */
 export const UPLOAD_PART_BYTES = 5 * 1024 * 1024;
@@ -104,6 +105,8 @@ async function multipartUpload(
   const parts: CompletedPart[] = [];
   let next = 0;
   let failure: unknown;
+  let sent = 0;
+  let nextMajor = MAJOR_GC_BYTES;
   const lane = async () => {
     const buf = Buffer.allocUnsafe(partSize);
     while (failure === undefined && !signal.aborted && next < count) {
@@ -125,6 +128,12 @@ async function multipartUpload(
           { abortSignal: signal },
         );
         if (!res.ETag) throw new Error(`${key}: part ${index + 1} was stored without an ETag`);
+        // The request's own garbage (signing, checksums, the response) goes with each part.
+        sent += length;
+        if (sent >= nextMajor) {
+          nextMajor = sent + MAJOR_GC_BYTES;
+          collectAllGarbage();
+        } else collectYoungGarbage();
         parts.push({
           PartNumber: index + 1,
           ETag: res.ETag,
@@ -146,7 +155,12 @@ async function multipartUpload(
     opts.signal?.throwIfAborted();
     parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
     await s3.send(
-      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+      }),
       { abortSignal: opts.signal },
     );
   } catch (err) {

@@ -81,6 +81,20 @@ describe('safeFetchToFile', () => {
     expect(await readFile(file, 'utf8')).toBe(`hello from 127.0.0.1:${srv.port}`);
   });
 
+  it('runs onBytes once per `every` bytes written (the worker frees dropped chunks there)', async () => {
+    const file = dest();
+    let calls = 0;
+    const r = await safeFetchToFile(srv.url('/big'), file, {
+      ...base(),
+      onBytes: { every: 10_000, run: () => calls++ },
+    });
+    expect(r.bytes).toBe(100_000);
+    // At least one call per 10 000 bytes crossed, never more than one per chunk past a mark.
+    expect(calls).toBeGreaterThanOrEqual(1);
+    expect(calls).toBeLessThanOrEqual(10);
+    expect((await stat(file)).size).toBe(100_000);
+  });
+
   it('connects to the CHECKED address and keeps the original Host (pinning)', async () => {
     // "media.example" does not exist: the fetch works only if the connection goes to the
     // address the policy resolved (127.0.0.1), never through a second lookup.
