@@ -6,6 +6,10 @@
  * an option or another protocol.
  */
 import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { IMAGE_HEADER_BYTES, probeImageHeader } from '../../core/media/image-header.ts';
 import type { ProbeJson } from '../../core/media/index.ts';
 import { sandboxedSpawn, type SandboxIdentity } from './sandbox.ts';
 
@@ -65,6 +69,40 @@ export function probeFile(
       }
     });
   });
+}
+
+/**
+ * An output's probe: a plain JPEG/PNG picture from its header bytes (core/media/image-header.ts:
+ * the same fields ffprobe gives, without a second process as costly as a one-frame FFmpeg run),
+ * anything else with probeFile. `fileName` is in `opts.cwd` (the workspace).
+ */
+export async function probeOutput(fileName: string, opts: ProbeOptions): Promise<ProbeJson | null> {
+  if (/\.(jpe?g|png)$/i.test(fileName)) {
+    const head = await readHead(path.join(opts.cwd, fileName)).catch(() => null);
+    const fromHeader = head ? safeHeaderProbe(fileName, head) : null;
+    if (fromHeader) return fromHeader;
+  }
+  return probeFile(fileName, opts);
+}
+
+function safeHeaderProbe(fileName: string, head: Buffer): ProbeJson | null {
+  try {
+    return probeImageHeader(fileName, head);
+  } catch {
+    return null; // a truncated or crafted header: ffprobe decides
+  }
+}
+
+/** The first IMAGE_HEADER_BYTES of a regular file (never through a symlink). */
+async function readHead(file: string): Promise<Buffer> {
+  const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const buf = Buffer.alloc(IMAGE_HEADER_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, IMAGE_HEADER_BYTES, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Duration in seconds from probe JSON (format, else the longest stream); null if unknown. */

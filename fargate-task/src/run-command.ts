@@ -27,7 +27,7 @@ import { WorkerError } from './errors.ts';
 import { startHeartbeats } from './heartbeat.ts';
 import { ecsTaskArn } from './task-metadata.ts';
 import { createLogger, type Logger } from './log.ts';
-import { probeDuration, probeFile } from './probe.ts';
+import { probeDuration, probeFile, probeOutput } from './probe.ts';
 import { createPhaseClock, type PhaseClock } from './phase-clock.ts';
 import { createProgressWriter } from './progress-writer.ts';
 import { reportFailure, reportSuccess } from './report.ts';
@@ -443,7 +443,7 @@ async function execute(
         ? await companionFiles(workspace, out.alias, extraNames, st.size, config.maxOutputBytes, what)
         : null;
     const probe = await clock.time('probe', () =>
-      probeFile(name, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs }),
+      probeOutput(name, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs }),
     );
     const meta = toOutputFileMeta(probe, {
       fileId: randomUUID(),
