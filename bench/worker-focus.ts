@@ -75,6 +75,30 @@ async function busyCpuSeconds(): Promise<number> {
   return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
 }
 
+/** CPU seconds of a process: its own, and its waited-for children's (a worker's FFmpeg runs). */
+async function cpuOf(pid: number): Promise<{ self: number; children: number }> {
+  try {
+    const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+    // Fields after the comm: state is [0]; utime [11], stime [12], cutime [13], cstime [14].
+    return { self: (Number(f[11]) + Number(f[12])) / 100, children: (Number(f[13]) + Number(f[14])) / 100 };
+  } catch {
+    return { self: 0, children: 0 };
+  }
+}
+
+/** CPU of the service process and of its warm workers (their FFmpeg/ffprobe counted apart). */
+async function serviceCpu(rootPid: number): Promise<{ service: number; workers: number; media: number }> {
+  const service = await cpuOf(rootPid);
+  let workersSelf = 0;
+  let media = 0;
+  for (const w of await workers(rootPid)) {
+    const c = await cpuOf(w.pid);
+    workersSelf += c.self;
+    media += c.children;
+  }
+  return { service: service.self, workers: workersSelf, media };
+}
+
 /** Warm worker processes under `rootPid` (any depth) with their VmHWM / VmRSS in MiB. */
 async function workers(rootPid: number): Promise<{ pid: number; hwm: number; rss: number }[]> {
   const parent = new Map<number, number>();
@@ -332,6 +356,7 @@ async function main(): Promise<void> {
               parallel,
             );
             const cpu0 = await busyCpuSeconds();
+            const svc0 = await serviceCpu(service.pid);
             const t0 = Date.now();
             const ids = await Promise.all(
               Array.from({ length: FRAMES }, () =>
@@ -346,6 +371,8 @@ async function main(): Promise<void> {
             const polls = await waitAll(service, ids, 500);
             const makespan = (Math.max(...polls.map((p) => Date.parse(p.finished_at!))) - t0) / 1000;
             const cpu = (await busyCpuSeconds()) - cpu0;
+            const svc1 = await serviceCpu(service.pid);
+            const perCommand = (k: 'service' | 'workers' | 'media') => ((svc1[k] - svc0[k]) / FRAMES).toFixed(3);
             const per = (k: string) => median(polls.map((p) => p.timings[k] ?? 0));
             const r = {
               root,
@@ -355,6 +382,13 @@ async function main(): Promise<void> {
               ffaas_s: makespan.toFixed(2),
               ratio: (makespan / bareN).toFixed(2),
               machine_cpu_s_per_command: (cpu / FRAMES).toFixed(3),
+              // Workers live on (warm), so their CPU and their FFmpeg's is all there; a worker
+              // replaced mid-run takes its share with it (then these undercount).
+              cpu_s_per_command: {
+                service: perCommand('service'),
+                workers: perCommand('workers'),
+                ffmpeg_ffprobe: perCommand('media'),
+              },
               median_timings: Object.fromEntries(
                 ['queued', 'download', 'ffmpeg', 'probe', 'upload', 'report'].map((k) => [k, per(k)]),
               ),

@@ -74,7 +74,7 @@ async function ingestMain(): Promise<number> {
 }
 
 /** One command from `env` (the container's environment), start to finish; the exit code. */
-async function runOnce(env: NodeJS.ProcessEnv, stop: AbortSignal): Promise<number> {
+async function runOnce(env: NodeJS.ProcessEnv, stop: AbortSignal, reuseClients = false): Promise<number> {
   if (env[ENV.TASK_KIND] === 'ingest') return ingestMain();
   const parsed = readWorkerConfig(env);
   if (!parsed.ok) {
@@ -83,20 +83,59 @@ async function runOnce(env: NodeJS.ProcessEnv, stop: AbortSignal): Promise<numbe
   }
   const config = parsed.config;
   const log = createLogger({ command_id: config.commandId });
-  const ddb = documentClientFor(workerDynamoClient());
-  const s3 = new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) });
-  const sfn = new SFNClient({});
+  const clients = reuseClients ? warmClientsFor(env) : newClients(env);
   const onStop = () => log.warn('stop signal received');
   stop.addEventListener('abort', onStop, { once: true });
   try {
-    const outcome = await runCommand({ ddb, s3, sfn, config, log, signal: stop });
+    const outcome = await runCommand({ ...clients, config, log, signal: stop });
     return outcome.reported ? 0 : 1;
   } finally {
     stop.removeEventListener('abort', onStop);
-    ddb.destroy();
-    s3.destroy();
-    sfn.destroy();
+    if (!reuseClients) destroyClients(clients);
   }
+}
+
+interface AwsClients {
+  ddb: ReturnType<typeof documentClientFor>;
+  s3: S3Client;
+  sfn: SFNClient;
+}
+
+/** The worker's AWS clients, configured from the environment (the SDK reads AWS_* itself). */
+function newClients(env: NodeJS.ProcessEnv): AwsClients {
+  return {
+    ddb: documentClientFor(workerDynamoClient()),
+    s3: new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) }),
+    sfn: new SFNClient({}),
+  };
+}
+
+function destroyClients(c: AwsClients): void {
+  c.ddb.destroy();
+  c.s3.destroy();
+  c.sfn.destroy();
+}
+
+/**
+ * A warm worker's clients live from one command to the next while the AWS_* environment that
+ * configured them is the same: each command saves building three clients (credential and
+ * endpoint resolution) and keeps its connections to the endpoints open. Measured in local mode
+ * on one-frame commands (bench/worker-focus.ts frames), that was a large share of the worker's
+ * own CPU per command. A per-command process (the ECS task) builds and destroys its own.
+ */
+let warmClients: { key: string; clients: AwsClients } | undefined;
+
+function warmClientsFor(env: NodeJS.ProcessEnv): AwsClients {
+  const key = JSON.stringify(
+    Object.entries(env)
+      .filter(([k]) => k.startsWith('AWS_'))
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
+  if (warmClients?.key !== key) {
+    if (warmClients) destroyClients(warmClients.clients);
+    warmClients = { key, clients: newClients(env) };
+  }
+  return warmClients.clients;
 }
 
 /** ECS stops a task with SIGTERM (then SIGKILL after stopTimeout): end FFmpeg, report, exit. */
@@ -130,7 +169,7 @@ function warmMain(): void {
     // The command's environment replaces the process's, as a fresh process would have it.
     for (const k of Object.keys(process.env)) delete process.env[k];
     Object.assign(process.env, msg.env);
-    runOnce(process.env, stop.signal)
+    runOnce(process.env, stop.signal, true)
       .catch((err: unknown) => {
         createLogger().error('worker crashed', { error: (err as { name?: string })?.name ?? 'Error' });
         return 1;
