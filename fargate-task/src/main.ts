@@ -11,6 +11,7 @@
  * Exit code: 0 once the result or the failure was reported to Step Functions; 1 when even
  * reporting failed; 2 when the environment is unusable (nothing can be reported).
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { ENV, LIMITS } from '../../core/constants.ts';
@@ -87,7 +88,7 @@ async function runOnce(env: NodeJS.ProcessEnv, stop: AbortSignal, reuseClients =
   const onStop = () => log.warn('stop signal received');
   stop.addEventListener('abort', onStop, { once: true });
   try {
-    const outcome = await runCommand({ ...clients, config, log, signal: stop });
+    const outcome = await runCommand({ ddb: clients.ddb, s3: clients.s3, sfn: clients.sfn, config, log, signal: stop });
     return outcome.reported ? 0 : 1;
   } finally {
     stop.removeEventListener('abort', onStop);
@@ -97,21 +98,25 @@ async function runOnce(env: NodeJS.ProcessEnv, stop: AbortSignal, reuseClients =
 
 interface AwsClients {
   ddb: ReturnType<typeof documentClientFor>;
+  /** The document client's base client: its destroy() is a no-op, this one closes the connections. */
+  ddbBase: DynamoDBClient;
   s3: S3Client;
   sfn: SFNClient;
 }
 
 /** The worker's AWS clients, configured from the environment (the SDK reads AWS_* itself). */
 function newClients(env: NodeJS.ProcessEnv): AwsClients {
+  const ddbBase = workerDynamoClient();
   return {
-    ddb: documentClientFor(workerDynamoClient()),
+    ddb: documentClientFor(ddbBase),
+    ddbBase,
     s3: new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) }),
     sfn: new SFNClient({}),
   };
 }
 
 function destroyClients(c: AwsClients): void {
-  c.ddb.destroy();
+  c.ddbBase.destroy();
   c.s3.destroy();
   c.sfn.destroy();
 }

@@ -5,6 +5,7 @@
  * command succeeds with attempts 2) and is replaced.
  */
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,7 +53,49 @@ function warmPids(): number[] {
     .sort();
 }
 
+/** TCP sockets a process holds open (inode → remote port), from its fds and its namespace's table. */
+function tcpSockets(pid: number): Map<string, number> {
+  const socks = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) socks.add(m[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const out = new Map<string, number>();
+  for (const t of ['tcp', 'tcp6']) {
+    for (const line of readFileSync(`/proc/${pid}/net/${t}`, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[9] && socks.has(f[9])) out.set(f[9], Number.parseInt(f[2]!.split(':')[1]!, 16));
+    }
+  }
+  return out;
+}
+
 describe('warm workers (worker bundle over IPC)', () => {
+  it('a warm worker keeps its AWS clients: the next command goes over the connections the last one opened', async () => {
+    const run = async () => {
+      const cid = await submit(srv.url('/video.mp4'), 'ffmpeg -i {{in_video}} -frames:v 1 -an {{out_video}}');
+      await h.runner.waitForExecution(cid);
+      expect((await h.getCommand(cid))?.status, workerLines.slice(-20).join('\n')).toBe('SUCCESS');
+    };
+    await run();
+    await expect.poll(() => warmPids().length, { timeout: 10_000 }).toBe(1);
+    const [pid] = warmPids();
+    // Connections kept open after the command, and still in use after the next one: to more
+    // than one endpoint (DynamoDB, S3, Step Functions). A worker that destroyed its S3 and SFN
+    // clients after each command kept at most the DynamoDB one (whose document client's
+    // destroy() leaves the base client's connections open).
+    const after1 = tcpSockets(pid!);
+    await run();
+    expect(warmPids()).toEqual([pid]);
+    const after2 = tcpSockets(pid!);
+    const kept = new Set([...after2.keys()].filter((i) => after1.has(i)).map((i) => after2.get(i)));
+    expect(kept.size).toBeGreaterThanOrEqual(2);
+  }, 120_000);
+
   it('serves commands one after another from the same pre-started processes', async () => {
     // Started on the first command; one kept (the runner's default; local mode keeps one per slot).
     const first = await submit(srv.url('/video.mp4'), 'ffmpeg -i {{in_video}} -t 0.5 -c:v libx264 -an {{out_video}}');
