@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ENV, WORKER_CONTAINER_NAME } from '../core/constants.ts';
-import { WORKER_NODE_OPTIONS } from '../fargate-task/src/config.ts';
+import { WORKER_MALLOC_ENV, WORKER_NODE_OPTIONS } from '../fargate-task/src/config.ts';
 import { AwsApiError } from './aws-endpoint.ts';
 import { REPO_ROOT, TSX_LOADER_URL } from './paths.ts';
 import { StatesError } from './states-error.ts';
@@ -196,11 +196,17 @@ export class WorkerSupervisor {
   /** Starts one worker process; its output goes to whatever task it holds at the time. */
   private spawnWorker(env: Record<string, string>, warm: boolean): WorkerProcess {
     const worker = this.command;
-    // The image's V8 options (fargate-task/Dockerfile), after any the environment already has.
+    // The image's V8 options and allocator setting (fargate-task/Dockerfile), V8's after any
+    // the environment already has.
     const nodeOptions = [env.NODE_OPTIONS, WORKER_NODE_OPTIONS].filter(Boolean).join(' ');
     const child = spawn(worker.command, worker.args, {
       cwd: worker.cwd ?? REPO_ROOT,
-      env: { ...env, NODE_OPTIONS: nodeOptions, ...(warm ? { FFAAS_WORKER_WARM: '1' } : {}) },
+      env: {
+        ...env,
+        ...WORKER_MALLOC_ENV,
+        NODE_OPTIONS: nodeOptions,
+        ...(warm ? { FFAAS_WORKER_WARM: '1' } : {}),
+      },
       stdio: warm ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
       // Own process group, so a kill also reaches the ffmpeg it runs.
       detached: true,

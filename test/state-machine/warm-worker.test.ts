@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WORKER_MALLOC_ENV, WORKER_NODE_OPTIONS } from '../../fargate-task/src/config.ts';
 import { bundledWorkerCommand } from '../../local/worker-bundle.ts';
 import { makeFixtures, startFixtureServer, type Fixtures, type FixtureServer } from '../helpers/index.ts';
 import { startHarness, submitCommand, type Harness } from './harness.ts';
@@ -84,6 +85,10 @@ describe('warm workers (worker bundle over IPC)', () => {
     await run();
     await expect.poll(() => warmPids().length, { timeout: 10_000 }).toBe(1);
     const [pid] = warmPids();
+    // Started with the image's V8 options and allocator setting (fargate-task/Dockerfile).
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    expect(environ.find((e) => e.startsWith('NODE_OPTIONS='))).toContain(WORKER_NODE_OPTIONS);
+    for (const [name, value] of Object.entries(WORKER_MALLOC_ENV)) expect(environ).toContain(`${name}=${value}`);
     // Connections kept open after the command, and still in use after the next one: to more
     // than one endpoint (DynamoDB, S3, Step Functions). A worker that destroyed its S3 and SFN
     // clients after each command kept at most the DynamoDB one (whose document client's

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { WORKER_NODE_OPTIONS } from '../../../fargate-task/src/config.ts';
+import { WORKER_MALLOC_ENV, WORKER_NODE_OPTIONS } from '../../../fargate-task/src/config.ts';
 import { collectYoungGarbage, transferGcStream } from '../../../fargate-task/src/memory.ts';
 
 const MiB = 1024 * 1024;
@@ -37,5 +37,6 @@ describe('worker memory', () => {
   it('the image runs the worker with WORKER_NODE_OPTIONS (local mode passes the same)', async () => {
     const dockerfile = await readFile(path.resolve(import.meta.dirname, '../../../fargate-task/Dockerfile'), 'utf8');
     expect(dockerfile).toContain(`NODE_OPTIONS=${WORKER_NODE_OPTIONS} \\`);
+    for (const [name, value] of Object.entries(WORKER_MALLOC_ENV)) expect(dockerfile).toContain(`${name}=${value} \\`);
   });
 });
