@@ -297,8 +297,8 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
 
     const startupMs = Math.round(performance.now() - t0);
     void http.warm();
-    // After listening: the warm worker's own start does not compete with the service's.
-    runner.prestartWorkers();
+    // No worker is started ahead: an idle service holds none (each is ~80 MiB); the first command
+    // starts one, kept warm while commands come (local/worker-supervisor.ts).
     let stopping: Promise<void> | undefined;
     const graceDefault = options.shutdownGraceSeconds ?? intFromEnv('FFAAS_SHUTDOWN_GRACE_SECONDS') ?? 30;
     const shutdown = async (graceSeconds = graceDefault) => {

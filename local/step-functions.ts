@@ -80,6 +80,8 @@ export interface LocalStepFunctionsOptions {
   workerLog?: WorkerLog;
   /** Warm workers kept idle when the worker command is `warm` (local/worker-supervisor.ts). @default 1 */
   warmWorkers?: number;
+  /** How long the last warm worker stays unused before it goes (WorkerSupervisorOptions). @default 5 minutes */
+  lastWarmIdleMs?: number;
 }
 
 /** How many finished executions are remembered (their names stay taken). */
@@ -111,6 +113,7 @@ export class LocalStepFunctions extends EventEmitter implements StepFunctionsApi
       heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds,
       workerLog: opts.workerLog,
       warmWorkers: opts.warmWorkers,
+      lastWarmIdleMs: opts.lastWarmIdleMs,
     });
     const prepared = prepareForLocalRun(opts.definition);
     this.machine = new StateMachine(prepared, { validationOptions: { checkArn: false, noValidate: opts.validated } });
@@ -298,11 +301,6 @@ export class LocalStepFunctions extends EventEmitter implements StepFunctionsApi
   /** True once stop() was called: executions aborted from then on end with the process, not by a fault. */
   get stopping(): boolean {
     return this.stopped;
-  }
-
-  /** Starts the idle warm workers now (once the workers' environment is known). */
-  prestartWorkers(): void {
-    this.supervisor.prestart();
   }
 
   stats(): { running: number; queued: number; workers: number } {

@@ -24,7 +24,8 @@ export async function bundledWorkerCommand(cacheDir = BUILD_CACHE_DIR): Promise<
   const lockfile = await readFile(path.join(REPO_ROOT, 'package-lock.json'), 'utf8').catch(() => '');
   const key = await sourceHash(
     REPO_ROOT,
-    ['fargate-task/src', 'core'],
+    // fargate-task/ whole (its build.mjs sets how the bundle is made) and everything it imports.
+    ['fargate-task', 'core', 'store'],
     [lockfile, await installedVersion(REPO_ROOT, 'esbuild')],
   );
   const current = await readFile(keyFile, 'utf8').catch(() => '');

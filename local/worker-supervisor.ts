@@ -71,10 +71,17 @@ export interface WorkerSupervisorOptions {
   /** Receives each line the worker prints. @default stderr, prefixed with the command id */
   workerLog?: WorkerLog;
   /**
-   * Warm worker processes kept at most (busy or idle; only for a `warm` worker command): one is
-   * started ahead, more as commands need them; past one, they go after 30 s idle. @default 1
+   * Warm worker processes kept at most (busy or idle; only for a `warm` worker command): started
+   * as commands need them; past one, they go after 30 s idle, the last after `lastWarmIdleMs`.
+   * @default 1
    */
   warmWorkers?: number;
+  /**
+   * How long the last warm worker waits unused before it goes too, so that an idle service holds
+   * no worker process (each is ~80 MiB); the next command then starts one (~0.1-0.2 s).
+   * @default 5 minutes
+   */
+  lastWarmIdleMs?: number;
 }
 
 /** A warm worker serves at most this many commands, then a fresh one takes its place. */
@@ -83,6 +90,8 @@ const WARM_MAX_COMMANDS = 200;
 const FINISHING_WAIT_MS = 1000;
 /** How long more than one warm worker may sit idle before the extra ones go. */
 const WARM_IDLE_MS = 30_000;
+/** @see WorkerSupervisorOptions.lastWarmIdleMs */
+const LAST_WARM_IDLE_MS = 5 * 60_000;
 
 /** What a worker process is doing for the task it holds (its output and its end go there). */
 interface WorkerBinding {
@@ -103,6 +112,8 @@ interface WorkerProcess {
   exited: boolean;
   wasReady?: boolean;
   idleTimer?: NodeJS.Timeout;
+  /** Let go for being idle: not replaced when it exits. */
+  retired?: boolean;
 }
 
 type TaskOutcome = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
@@ -158,28 +169,34 @@ export class WorkerSupervisor {
     );
   }
 
-  /**
-   * Starts the idle warm workers (a `warm` worker command only), so the first command does not
-   * wait for one. Call once the worker environment can be computed.
-   */
+  /** Replaces a warm worker that went while in use (a `warm` worker command only). */
   prestart(): void {
     if (!this.command.warm || this.stopped) return;
     while (this.warmCount < Math.min(1, this.warmWanted)) this.toIdle(this.spawnWorker(this.opts.workerEnv(), true));
   }
 
   /**
-   * An idle warm worker waits for the next command; past WARM_IDLE_MS unused, all but one go
-   * (each holds ~85 MiB), so an idle service keeps one and a busy one keeps one per slot.
+   * An idle warm worker waits for the next command; past WARM_IDLE_MS unused, all but one go, and
+   * the last one past lastWarmIdleMs: a busy service keeps one per slot, an idle one none.
    */
   private toIdle(proc: WorkerProcess): void {
     this.idle.push(proc);
-    const timer = setTimeout(() => {
-      if (!this.idle.includes(proc) || this.warmCount <= 1) return;
-      this.dropIdle(proc);
-      this.kill(proc.child);
-    }, WARM_IDLE_MS);
-    timer.unref();
-    proc.idleTimer = timer;
+    const since = Date.now();
+    const check = () => {
+      if (!this.idle.includes(proc)) return;
+      const limit = this.warmCount > 1 ? WARM_IDLE_MS : (this.opts.lastWarmIdleMs ?? LAST_WARM_IDLE_MS);
+      const idleFor = Date.now() - since;
+      if (idleFor >= limit) {
+        proc.retired = true;
+        this.dropIdle(proc);
+        this.kill(proc.child);
+        return;
+      }
+      proc.idleTimer = setTimeout(check, limit - idleFor);
+      proc.idleTimer.unref();
+    };
+    proc.idleTimer = setTimeout(check, Math.min(WARM_IDLE_MS, this.opts.lastWarmIdleMs ?? LAST_WARM_IDLE_MS));
+    proc.idleTimer.unref();
   }
 
   private get warmWanted(): number {
@@ -262,9 +279,10 @@ export class WorkerSupervisor {
       const binding = proc.binding;
       proc.binding = undefined;
       binding?.onEnd(`exited (${signal ? `signal ${signal}` : `code ${code}`})`);
-      // A warm worker that went (killed, crashed, retired) is replaced.
-      // One that never got ready is not (no start loop): the next command starts one.
-      if (warm && proc.wasReady && !this.stopped) setImmediate(() => this.prestart());
+      // A warm worker that went while in use (killed, crashed, past its command count) is
+      // replaced; one let go for being idle is not. One that never got ready is not either (no
+      // start loop): the next command starts one.
+      if (warm && proc.wasReady && !proc.retired && !this.stopped) setImmediate(() => this.prestart());
     });
     return proc;
   }

@@ -71,6 +71,7 @@ export async function startHarness(
     /** Another definition than the rendered stack's (a test's variant of it). */
     definition?: unknown;
     workerLog?: (line: string) => void;
+    lastWarmIdleMs?: number;
   } = {},
 ): Promise<Harness> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ffaas-sm-'));
@@ -90,6 +91,7 @@ export async function startHarness(
     maxRunningPerAccount: opts.maxRunningPerAccount,
     accountSlots: opts.accountSlots,
     heartbeatTimeoutSeconds: opts.heartbeatTimeoutSeconds,
+    lastWarmIdleMs: opts.lastWarmIdleMs,
     workerLog: opts.workerLog ?? (() => undefined),
     workerEnv: () => ({
       ...passthroughEnv(),

@@ -20,6 +20,8 @@ let fx: Fixtures;
 let srv: FixtureServer;
 let bundleDir: string;
 const workerLines: string[] = [];
+/** Longer than any gap between the commands of one test here, short enough to wait out. */
+const LAST_WARM_IDLE_MS = 6000;
 
 beforeAll(async () => {
   fx = await makeFixtures({ names: ['video.mp4', 'long.mp4'] });
@@ -27,7 +29,12 @@ beforeAll(async () => {
   bundleDir = await mkdtemp(path.join(os.tmpdir(), 'ffaas-warm-'));
   const worker = await bundledWorkerCommand(bundleDir);
   expect(worker.warm).toBe(true);
-  h = await startHarness({ worker, maxConcurrency: 2, workerLog: (line) => workerLines.push(line) });
+  h = await startHarness({
+    worker,
+    maxConcurrency: 2,
+    lastWarmIdleMs: LAST_WARM_IDLE_MS,
+    workerLog: (line) => workerLines.push(line),
+  });
 }, 120_000);
 afterAll(async () => {
   await h?.stop();
@@ -101,7 +108,7 @@ describe('warm workers (worker bundle over IPC)', () => {
     expect(kept.size).toBeGreaterThanOrEqual(2);
   }, 120_000);
 
-  it('serves commands one after another from the same pre-started processes', async () => {
+  it('serves commands one after another from the same warm processes', async () => {
     // Started on the first command; one kept (the runner's default; local mode keeps one per slot).
     const first = await submit(srv.url('/video.mp4'), 'ffmpeg -i {{in_video}} -t 0.5 -c:v libx264 -an {{out_video}}');
     await h.runner.waitForExecution(first);
@@ -137,4 +144,19 @@ describe('warm workers (worker bundle over IPC)', () => {
     await expect.poll(() => warmPids().length, { timeout: 10_000 }).toBe(1);
     expect(warmPids().some((p) => pids.includes(p))).toBe(false);
   }, 180_000);
+
+  it('an idle service keeps no worker: the last warm one goes after lastWarmIdleMs unused, is not replaced, and the next command starts one', async () => {
+    const cid = await submit(srv.url('/video.mp4'), 'ffmpeg -i {{in_video}} -frames:v 1 -an {{out_video}}');
+    await h.runner.waitForExecution(cid);
+    expect((await h.getCommand(cid))?.status).toBe('SUCCESS');
+    await expect.poll(() => warmPids().length, { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => warmPids().length, { timeout: LAST_WARM_IDLE_MS + 10_000, interval: 250 }).toBe(0);
+    // Not replaced: still none a while later.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(warmPids()).toEqual([]);
+    const next = await submit(srv.url('/video.mp4'), 'ffmpeg -i {{in_video}} -frames:v 1 -an {{out_video}}');
+    await h.runner.waitForExecution(next);
+    expect((await h.getCommand(next))?.status, workerLines.slice(-20).join('\n')).toBe('SUCCESS');
+    expect(warmPids()).toHaveLength(1);
+  }, 120_000);
 });
