@@ -129,7 +129,9 @@ async function processes(rootPid: number): Promise<Map<number, Proc>> {
 }
 
 const isMedia = (p: Proc) => ['ffmpeg', 'ffprobe', 'bwrap'].includes(p.comm);
-const isLauncher = (p: Proc) => p.comm === 'npm' || p.comm === 'sh' || /npm-cli\.js|\/bin\/npm /.test(p.cmdline);
+// npm renames its process to its command line ("npm start"), so its Name is not just "npm".
+const isLauncher = (p: Proc) =>
+  /^npm( |$)/.test(p.comm) || p.comm === 'sh' || /npm-cli\.js|\/bin\/npm |^npm /.test(p.cmdline);
 const isWorker = (p: Proc) => /worker\.mjs|fargate-task\/src\/main/.test(p.cmdline);
 
 /**
@@ -156,12 +158,21 @@ async function serviceRss(rootPid: number): Promise<{ service: number; worker: n
   return { service: service / 1024, worker: worker / 1024, pss: pss / 1024 };
 }
 
-/** Samples the service's RSS every 100 ms; `peak()` since the last `reset()`. */
+/**
+ * Samples the service's RSS every 100 ms; `peak()` since the last `reset()`, which also resumes
+ * it after a `pause()`. Paused while a case is timed: reading /proc (smaps_rollup walks every
+ * mapping) ten times a second is CPU taken from the FFmpeg being timed.
+ */
 function rssSampler(rootPid: number) {
   let peak = { service: 0, worker: 0, pss: 0 };
   let stopped = false;
+  let paused = false;
   const loop = (async () => {
     while (!stopped) {
+      if (paused) {
+        await sleep(100);
+        continue;
+      }
       const r = await serviceRss(rootPid).catch(() => ({ service: 0, worker: 0, pss: 0 }));
       peak = {
         service: Math.max(peak.service, r.service),
@@ -172,7 +183,11 @@ function rssSampler(rootPid: number) {
     }
   })();
   return {
-    reset: () => void (peak = { service: 0, worker: 0, pss: 0 }),
+    reset: () => {
+      peak = { service: 0, worker: 0, pss: 0 };
+      paused = false;
+    },
+    pause: () => void (paused = true),
     peak: () => peak,
     stop: async () => {
       stopped = true;
@@ -436,6 +451,7 @@ async function main(): Promise<void> {
     const key = await createKey({ FFAAS_DATA_DIR: dataDir }, 'bench');
     const api = new Client(service.url, key);
     sampler = rssSampler(service.pid);
+    sampler.pause(); // until the cases that measure memory
     await sleep(2000);
     const idle = await serviceRss(service.pid);
     rows.push({
@@ -573,6 +589,7 @@ async function main(): Promise<void> {
       1,
     );
     const bigWorker = sampler.peak().worker;
+    sampler.pause();
     rows.push({
       name: `${(bigBytes / MiB).toFixed(0)} MiB input, remux (download + upload)`,
       target: '(information)',
@@ -619,6 +636,7 @@ async function main(): Promise<void> {
     const ffaas8 = (Math.max(...polls8.map((p) => Date.parse(p.finished_at!))) - t8) / 1000;
     const rss8 = sampler.peak().service;
     const pss8 = sampler.peak().pss;
+    sampler.pause();
     rows.push({
       name: `8 small transcodes submitted at once (${parallel} at a time)`,
       target: '(information)',
