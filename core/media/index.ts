@@ -1,6 +1,7 @@
 /** Pure media helpers: ffprobe JSON → OutputFileMeta, FFmpeg `-progress` parsing. */
 export { createProgressParser, parseProgressBlock, type ProgressUpdate } from './progress.ts';
 export {
+  likelyMimeType,
   parseFrameRate,
   toOutputFileMeta,
   type FileFacts,

@@ -172,6 +172,17 @@ function mimeType(format: string | null, ext: string, type: FileType): string {
 }
 
 /**
+ * The content type a file is most likely stored with, from its name alone (the first of its
+ * extension's types: video before audio before image): the worker uploads with it while the
+ * probe runs, and corrects it when the probe's mime_type says otherwise.
+ */
+export function likelyMimeType(fileName: string): string {
+  const ext = extensionOf(fileName);
+  const entry = MIME[ext];
+  return entry?.video ?? entry?.audio ?? entry?.image ?? entry?.other ?? 'application/octet-stream';
+}
+
+/**
  * The meta of a probed file. file_type: image for pictures (image2 / `*_pipe` / gif formats,
  * or one picture-codec stream of at most one frame), video when there is a video stream that
  * is not cover art, audio when only audio, else other. Numbers are parsed from ffprobe's

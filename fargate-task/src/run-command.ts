@@ -16,7 +16,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LIMITS, MAX_RESULT_BYTES, S3_KEYS, type ErrorStatus } from '../../core/constants.ts';
-import { toOutputFileMeta } from '../../core/media/index.ts';
+import { likelyMimeType, toOutputFileMeta } from '../../core/media/index.ts';
 import { SafeFetchError } from '../../core/net/index.ts';
 import type { CommandItem, Progress, StoredOutput, WorkerResult } from '../../core/types.ts';
 import { CommandRepository } from '../../store/command-repository.ts';
@@ -404,6 +404,63 @@ async function execute(
     sequences = assignSequences(plan, files);
   }
 
+  /** An output's companion files first (once the manifest is stored, all it references is too), then it. */
+  const storeOutputFiles = async (o: {
+    alias: string;
+    what: string;
+    file: string;
+    key: string;
+    extra: Awaited<ReturnType<typeof companionFiles>> | null;
+    contentType: string;
+  }): Promise<void> => {
+    if (o.extra && o.extra.names.length > 0) {
+      const names = o.extra.names;
+      try {
+        await clock.time('upload', () =>
+          uploadFiles({
+            s3: deps.s3,
+            bucket: config.bucket,
+            files: names.map((n) => ({
+              key: S3_KEYS.output(config.accountId, config.commandId, n, attempt),
+              path: path.join(workspace, n),
+              contentType: companionContentType(n),
+            })),
+            concurrency: COMPANION_UPLOAD_CONCURRENCY,
+            signal,
+          }),
+        );
+      } catch (err) {
+        signal.throwIfAborted();
+        const failed = err instanceof UploadFilesError ? path.posix.basename(err.item.key) : '?';
+        log.error('upload failed', {
+          alias: o.alias,
+          file: failed,
+          error: (err as { cause?: { name?: string } })?.cause?.name ?? 'Error',
+        });
+        throw new WorkerError(
+          'OUTPUT_UPLOAD_FAILED',
+          `${o.what} file "${failed}" of output ${o.alias} could not be stored`,
+        );
+      }
+    }
+    try {
+      await clock.time('upload', () =>
+        uploadFile({
+          s3: deps.s3,
+          bucket: config.bucket,
+          key: o.key,
+          path: o.file,
+          contentType: o.contentType,
+          signal,
+        }),
+      );
+    } catch (err) {
+      signal.throwIfAborted();
+      log.error('upload failed', { alias: o.alias, error: (err as { name?: string })?.name ?? 'Error' });
+      throw new WorkerError('OUTPUT_UPLOAD_FAILED', `output ${o.alias} could not be stored`);
+    }
+  };
+
   const outputs: Record<string, StoredOutput> = {};
   for (const out of plan.outputs) {
     let name: string;
@@ -442,61 +499,28 @@ async function execute(
       extraNames !== null
         ? await companionFiles(workspace, out.alias, extraNames, st.size, config.maxOutputBytes, what)
         : null;
-    const probe = await clock.time('probe', () =>
+    const key = S3_KEYS.output(config.accountId, config.commandId, name, attempt);
+    // The probe and the upload run side by side (the probe reads the file, the upload streams
+    // it): the upload goes with the type the name suggests, and the file is stored again in the
+    // rare case the probe says otherwise (an audio-only .mp4 is audio/mp4).
+    const guessedType = likelyMimeType(name);
+    const probing = clock.time('probe', () =>
       probeOutput(name, { ...identity, ffprobePath: config.ffprobePath, timeoutMs: config.probeTimeoutMs }),
     );
-    const meta = toOutputFileMeta(probe, {
+    const uploading = storeOutputFiles({ alias: out.alias, what, file, key, extra, contentType: guessedType });
+    const [probed, uploaded] = await Promise.allSettled([probing, uploading]);
+    if (uploaded.status === 'rejected') throw uploaded.reason;
+    if (probed.status === 'rejected') throw probed.reason;
+    const meta = toOutputFileMeta(probed.value, {
       fileId: randomUUID(),
       fileName: name,
       sizeBytes: st.size + (extra?.bytes ?? 0),
     });
-    const key = S3_KEYS.output(config.accountId, config.commandId, name, attempt);
-    // Companions first: once the manifest is stored, everything it references is too.
-    if (extra && extra.names.length > 0) {
-      try {
-        await clock.time('upload', () =>
-          uploadFiles({
-            s3: deps.s3,
-            bucket: config.bucket,
-            files: extra.names.map((n) => ({
-              key: S3_KEYS.output(config.accountId, config.commandId, n, attempt),
-              path: path.join(workspace, n),
-              contentType: companionContentType(n),
-            })),
-            concurrency: COMPANION_UPLOAD_CONCURRENCY,
-            signal,
-          }),
-        );
-      } catch (err) {
-        signal.throwIfAborted();
-        const failed = err instanceof UploadFilesError ? path.posix.basename(err.item.key) : '?';
-        log.error('upload failed', {
-          alias: out.alias,
-          file: failed,
-          error: (err as { cause?: { name?: string } })?.cause?.name ?? 'Error',
-        });
-        throw new WorkerError(
-          'OUTPUT_UPLOAD_FAILED',
-          `${what} file "${failed}" of output ${out.alias} could not be stored`,
-        );
-      }
-    }
-    try {
-      await clock.time('upload', () =>
-        uploadFile({
-          s3: deps.s3,
-          bucket: config.bucket,
-          key,
-          path: file,
-          contentType: meta.mime_type ?? 'application/octet-stream',
-          signal,
-        }),
-      );
-    } catch (err) {
-      signal.throwIfAborted();
-      log.error('upload failed', { alias: out.alias, error: (err as { name?: string })?.name ?? 'Error' });
-      throw new WorkerError('OUTPUT_UPLOAD_FAILED', `output ${out.alias} could not be stored`);
-    }
+    const contentType = meta.mime_type ?? 'application/octet-stream';
+    // Stored again rather than copied onto itself: a copy would need read access to outputs/*,
+    // which the worker's role does not have (lib/workers.ts), and the case is rare.
+    if (contentType !== guessedType)
+      await storeOutputFiles({ alias: out.alias, what, file, key, extra: null, contentType });
     outputs[out.alias] = extra
       ? { ...meta, file_count: 1 + extra.names.length, s3_key: key, companion_names: extra.names }
       : { ...meta, s3_key: key };

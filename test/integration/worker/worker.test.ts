@@ -241,6 +241,43 @@ describe('worker: success', () => {
     expect(await readdir(workRoot)).not.toContain(path.basename(c.workspace!));
   });
 
+  it('stores each output with the probed type even though it is uploaded while probed: an audio-only .mp4 is audio/mp4', async () => {
+    const c = await runCase({
+      inputs: [{ alias: 'in_video', url: web.url('/video.mp4'), local_name: 'in_video.mp4' }],
+      outputs: [
+        { alias: 'out_audio', local_name: 'sound.mp4' },
+        { alias: 'out_video', local_name: 'clip.mp4' },
+      ],
+      commands: [
+        [
+          '-i',
+          'in_video.mp4',
+          '-vn',
+          '-c:a',
+          'aac',
+          'sound.mp4',
+          '-an',
+          '-c:v',
+          'libx264',
+          '-preset',
+          'ultrafast',
+          'clip.mp4',
+        ],
+      ],
+    });
+    expect(c.outcome.status, JSON.stringify(c.outcome.error)).toBe('SUCCESS');
+    const files = c.outcome.result!.output_files;
+    expect(files.out_audio).toMatchObject({ file_type: 'audio', mime_type: 'audio/mp4' });
+    expect(files.out_video).toMatchObject({ file_type: 'video', mime_type: 'video/mp4' });
+    const audio = await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, c.commandId, 'sound.mp4', 1));
+    const video = await s3.getObject(BUCKET, S3_KEYS.output(ACCOUNT, c.commandId, 'clip.mp4', 1));
+    expect(audio!.contentType).toBe('audio/mp4'); // stored again after the probe (the name says video/mp4)
+    expect(video!.contentType).toBe('video/mp4');
+    // The bytes are the file's.
+    expect(audio!.body.length / 1048576).toBeCloseTo(files.out_audio!.size_mbytes!, 5);
+    expect(audio!.body.subarray(4, 8).toString('latin1')).toBe('ftyp');
+  });
+
   it('runs chained commands in one workspace, a later one reading an earlier output', async () => {
     const c = await runCase({
       inputs: [{ alias: 'in_video', url: web.url('/video.mp4'), local_name: 'in_video.mp4' }],
