@@ -27,6 +27,7 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFixtureServer } from '../test/helpers/index.ts';
 import { createKey } from '../test/e2e/local-process.ts';
+import { ffmpeg, load, logger, median, MiB, pool, quantile, sleep } from './common.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const REPS = Number(process.env.BENCH_REPS ?? 3);
@@ -34,54 +35,11 @@ const ONE_FRAME = Number(process.env.BENCH_ONE_FRAME ?? 200);
 const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 2048); // the target names a 2 GB input
 const SUBMITS = Number(process.env.BENCH_SUBMITS ?? 150);
 const RECORD = process.env.BENCH_NO_RECORD !== '1';
-const MiB = 1024 * 1024;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
-};
-const load = () =>
-  os
-    .loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ');
-const log = (...a: unknown[]) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
+const log = logger('bench');
 
 // ---------------------------------------------------------------------------------------------
 // Processes
-
-function run(cmd: string, args: string[], cwd: string): Promise<number> {
-  const start = performance.now();
-  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d) => (err = (err + d).slice(-2000)));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve((performance.now() - start) / 1000) : reject(new Error(`${cmd} exited ${code}: ${err}`)),
-    );
-  });
-}
-
-const ffmpeg = (args: string[], cwd: string) =>
-  run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], cwd);
-
-/** Runs `jobs` with at most `parallel` at once; the makespan in seconds. */
-async function pool(jobs: (() => Promise<unknown>)[], parallel: number): Promise<number> {
-  const start = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (next < jobs.length) await jobs[next++]!();
-    }),
-  );
-  return (performance.now() - start) / 1000;
-}
 
 interface Proc {
   pid: number;
@@ -772,7 +730,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     const file = path.join(root, 'bench', 'RESULTS.md');
-    await writeFile(file, (await readFile(file, 'utf8')).trimEnd() + '\n' + entry);
+    await writeFile(file, `${(await readFile(file, 'utf8')).trimEnd()}\n${entry}`);
     log('appended to bench/RESULTS.md');
   }
 }

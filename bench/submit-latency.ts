@@ -26,10 +26,11 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import os, { tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFixtureServer } from '../test/helpers/index.ts';
 import { createKey } from '../test/e2e/local-process.ts';
+import { load, logger, quantile, sleep } from './common.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const CASES = (process.env.LAT_CASES ?? 'idle,rate,ffmpeg').split(',');
@@ -55,17 +56,7 @@ const VARIANTS = (process.env.LAT_VARIANTS ?? 'current:')
       ),
     };
   });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const load = () =>
-  os
-    .loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ');
-const log = (...a: unknown[]) => console.error(`[lat ${new Date().toISOString().slice(11, 19)}]`, ...a);
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
-};
+const log = logger('lat');
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const CLK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 

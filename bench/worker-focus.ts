@@ -17,10 +17,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
-import os, { tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createKey } from '../test/e2e/local-process.ts';
 import { startFixtureServer } from '../test/helpers/index.ts';
+import { ffmpeg, load, logger, median, MiB, pool, sleep } from './common.ts';
 
 const here = path.resolve(import.meta.dirname, '..');
 const MODE = process.argv[2] ?? 'frames';
@@ -28,45 +29,8 @@ const BIG_MB = Number(process.env.FOCUS_BIG_MB ?? 2048);
 const FRAMES = Number(process.env.FOCUS_FRAMES ?? 200);
 const ROUNDS = Number(process.env.FOCUS_ROUNDS ?? 1);
 const ROOTS = (process.env.FOCUS_ROOTS ?? here).split(',').map((r) => path.resolve(r));
-const MiB = 1024 * 1024;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const load = () =>
-  os
-    .loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ');
-const log = (...a: unknown[]) => console.error(`[focus ${new Date().toISOString().slice(11, 19)}]`, ...a);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
-function run(cmd: string, args: string[], cwd: string): Promise<number> {
-  const start = performance.now();
-  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d) => (err = (err + d).slice(-2000)));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve((performance.now() - start) / 1000) : reject(new Error(`${cmd} exited ${code}: ${err}`)),
-    );
-  });
-}
-const ffmpeg = (args: string[], cwd: string) =>
-  run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], cwd);
-
-async function pool(jobs: (() => Promise<unknown>)[], parallel: number): Promise<number> {
-  const start = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (next < jobs.length) await jobs[next++]!();
-    }),
-  );
-  return (performance.now() - start) / 1000;
-}
+const log = logger('focus');
 
 /** Machine-wide busy CPU seconds (all cores) from /proc/stat. */
 async function busyCpuSeconds(): Promise<number> {

@@ -1,0 +1,60 @@
+/** What the bench scripts share: statistics, the machine's load, timed processes. */
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+
+export const MiB = 1024 * 1024;
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+export const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
+};
+
+/** The 1/5/15-minute load averages: every recorded figure names the load it was taken at. */
+export const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+
+/** A logger to stderr whose lines start with `[name HH:MM:SS]`. */
+export const logger =
+  (name: string) =>
+  (...a: unknown[]) =>
+    console.error(`[${name} ${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+/** Runs a process to its end; its wall time in seconds (rejects with its stderr's tail). */
+export function run(cmd: string, args: string[], cwd: string): Promise<number> {
+  const start = performance.now();
+  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err = (err + d).slice(-2000)));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve((performance.now() - start) / 1000) : reject(new Error(`${cmd} exited ${code}: ${err}`)),
+    );
+  });
+}
+
+/** Bare FFmpeg, as the bench compares it: quiet, overwriting. */
+export const ffmpeg = (args: string[], cwd: string) =>
+  run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], cwd);
+
+/** Runs `jobs` with at most `parallel` at once; the makespan in seconds. */
+export async function pool(jobs: (() => Promise<unknown>)[], parallel: number): Promise<number> {
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < jobs.length) await jobs[next++]!();
+    }),
+  );
+  return (performance.now() - start) / 1000;
+}
