@@ -1,6 +1,8 @@
 /** What the bench scripts share: statistics, the machine's load, timed processes. */
 import { spawn } from 'node:child_process';
+import { rm, stat } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 
 export const MiB = 1024 * 1024;
 
@@ -57,4 +59,51 @@ export async function pool(jobs: (() => Promise<unknown>)[], parallel: number): 
     }),
   );
   return (performance.now() - start) / 1000;
+}
+
+/**
+ * Local mode's environment for a bench (a fresh data dir, any free port, loopback inputs).
+ * One bench account sends 200 commands at once and 150 submits at 50/s: the per-account queue
+ * cap (100) and request rate (docs/CONTROL.md) would refuse them, and a bench measures the
+ * service's own cost, not its tenant limits (those have their own tests).
+ */
+export function benchServiceEnv(dataDir: string): Record<string, string> {
+  return {
+    PORT: '0',
+    FFAAS_DATA_DIR: dataDir,
+    FFAAS_ALLOW_PRIVATE_URLS: '1',
+    FFAAS_ACCOUNT_MAX_QUEUED: '100000',
+    FFAAS_RATE_LIMIT_PER_SECOND: '10000',
+    FFAAS_RATE_LIMIT_BURST: '10000',
+  };
+}
+
+/**
+ * A large input of about `mib` MiB in `dir`: 10 s of 720p MPEG-2 at a high bitrate, repeated by
+ * stream copy. Returns its size in bytes.
+ */
+export async function makeBigInput(dir: string, mib: number, name: string): Promise<number> {
+  await ffmpeg(
+    [
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=1280x720:rate=30:duration=10',
+      '-c:v',
+      'mpeg2video',
+      '-b:v',
+      '40M',
+      '-maxrate',
+      '40M',
+      '-bufsize',
+      '20M',
+      'chunk.ts',
+    ],
+    dir,
+  );
+  const chunk = (await stat(path.join(dir, 'chunk.ts'))).size;
+  const loops = Math.max(0, Math.ceil((mib * MiB) / chunk) - 1);
+  await ffmpeg(['-stream_loop', String(loops), '-i', 'chunk.ts', '-c', 'copy', name], dir);
+  await rm(path.join(dir, 'chunk.ts'));
+  return (await stat(path.join(dir, name))).size;
 }

@@ -27,7 +27,7 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFixtureServer } from '../test/helpers/index.ts';
 import { createKey } from '../test/e2e/local-process.ts';
-import { ffmpeg, load, logger, median, MiB, pool, quantile, sleep } from './common.ts';
+import { benchServiceEnv, ffmpeg, load, logger, makeBigInput, median, MiB, pool, quantile, sleep } from './common.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const REPS = Number(process.env.BENCH_REPS ?? 3);
@@ -169,15 +169,7 @@ async function startService(dataDir: string): Promise<Service> {
     cwd: root,
     env: {
       ...process.env,
-      PORT: '0',
-      FFAAS_DATA_DIR: dataDir,
-      FFAAS_ALLOW_PRIVATE_URLS: '1',
-      // One bench account sends 200 commands at once and 150 submits at 50/s: the per-account
-      // queue cap (100) and request rate (docs/CONTROL.md) would refuse them, and the bench
-      // measures the service's own cost, not its tenant limits (those have their own tests).
-      FFAAS_ACCOUNT_MAX_QUEUED: '100000',
-      FFAAS_RATE_LIMIT_PER_SECOND: '10000',
-      FFAAS_RATE_LIMIT_BURST: '10000',
+      ...benchServiceEnv(dataDir),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -334,28 +326,7 @@ async function makeInputs(dir: string): Promise<void> {
   await av('1920x1080', 10, 'in1080.mp4', ['-b:v', '8M']);
   await av('320x240', 3, 'in240.mp4');
   // The big input: 10 s at a high bitrate, repeated by stream copy up to BIG_MB.
-  await ffmpeg(
-    [
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=1280x720:rate=30:duration=10',
-      '-c:v',
-      'mpeg2video',
-      '-b:v',
-      '40M',
-      '-maxrate',
-      '40M',
-      '-bufsize',
-      '20M',
-      'chunk.ts',
-    ],
-    dir,
-  );
-  const chunk = (await stat(path.join(dir, 'chunk.ts'))).size;
-  const loops = Math.max(0, Math.ceil((BIG_MB * MiB) / chunk) - 1);
-  await ffmpeg(['-stream_loop', String(loops), '-i', 'chunk.ts', '-c', 'copy', 'big.ts'], dir);
-  await rm(path.join(dir, 'chunk.ts'));
+  await makeBigInput(dir, BIG_MB, 'big.ts');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFixtureServer } from '../test/helpers/index.ts';
 import { createKey } from '../test/e2e/local-process.ts';
-import { load, logger, quantile, sleep } from './common.ts';
+import { benchServiceEnv, load, logger, quantile, sleep } from './common.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const CASES = (process.env.LAT_CASES ?? 'idle,rate,ffmpeg').split(',');
@@ -165,12 +165,8 @@ async function startService(
     cwd: root,
     env: {
       ...process.env,
-      PORT: '0',
-      FFAAS_DATA_DIR: dataDir,
-      FFAAS_ALLOW_PRIVATE_URLS: '1',
+      ...benchServiceEnv(dataDir),
       FFAAS_ACCOUNT_MAX_QUEUED: process.env.FFAAS_ACCOUNT_MAX_QUEUED ?? '100000',
-      FFAAS_RATE_LIMIT_PER_SECOND: '10000',
-      FFAAS_RATE_LIMIT_BURST: '10000',
       FFAAS_SDK_TRACE_FILE: traceFile,
       ...extraEnv,
     },

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createKey } from '../test/e2e/local-process.ts';
 import { startFixtureServer } from '../test/helpers/index.ts';
-import { ffmpeg, load, logger, median, MiB, pool, sleep } from './common.ts';
+import { benchServiceEnv, ffmpeg, load, logger, makeBigInput, median, MiB, pool, sleep } from './common.ts';
 
 const here = path.resolve(import.meta.dirname, '..');
 const MODE = process.argv[2] ?? 'frames';
@@ -100,12 +100,7 @@ async function startService(root: string, dataDir: string): Promise<Service> {
     cwd: root,
     env: {
       ...process.env,
-      PORT: '0',
-      FFAAS_DATA_DIR: dataDir,
-      FFAAS_ALLOW_PRIVATE_URLS: '1',
-      FFAAS_ACCOUNT_MAX_QUEUED: '100000',
-      FFAAS_RATE_LIMIT_PER_SECOND: '10000',
-      FFAAS_RATE_LIMIT_BURST: '10000',
+      ...benchServiceEnv(dataDir),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -217,29 +212,7 @@ async function makeBig(dir: string): Promise<number> {
   const have = await stat(path.join(dir, name)).catch(() => null);
   if (have) return have.size;
   log(`generating a ${BIG_MB} MiB input`);
-  await ffmpeg(
-    [
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=1280x720:rate=30:duration=10',
-      '-c:v',
-      'mpeg2video',
-      '-b:v',
-      '40M',
-      '-maxrate',
-      '40M',
-      '-bufsize',
-      '20M',
-      'chunk.ts',
-    ],
-    dir,
-  );
-  const chunk = (await stat(path.join(dir, 'chunk.ts'))).size;
-  const loops = Math.max(0, Math.ceil((BIG_MB * MiB) / chunk) - 1);
-  await ffmpeg(['-stream_loop', String(loops), '-i', 'chunk.ts', '-c', 'copy', name], dir);
-  await rm(path.join(dir, 'chunk.ts'));
-  return (await stat(path.join(dir, name))).size;
+  return makeBigInput(dir, BIG_MB, name);
 }
 
 async function main(): Promise<void> {
