@@ -1,5 +1,6 @@
 /** What the bench scripts share: statistics, the machine's load, timed processes. */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -106,4 +107,23 @@ export async function makeBigInput(dir: string, mib: number, name: string): Prom
   await ffmpeg(['-stream_loop', String(loops), '-i', 'chunk.ts', '-c', 'copy', name], dir);
   await rm(path.join(dir, 'chunk.ts'));
   return (await stat(path.join(dir, name))).size;
+}
+
+/**
+ * Stops a service started in its own process group (`detached`): SIGTERM to the group (its
+ * graceful stop), SIGKILL after 15 s.
+ */
+export async function stopProcessGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = once(child, 'exit');
+  process.kill(-child.pid!, 'SIGTERM');
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, 15_000);
+  await exited;
+  clearTimeout(timer);
 }

@@ -21,13 +21,24 @@
  * processes; sampled every 100 ms.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFixtureServer } from '../test/helpers/index.ts';
 import { createKey } from '../test/e2e/local-process.ts';
-import { benchServiceEnv, ffmpeg, load, logger, makeBigInput, median, MiB, pool, quantile, sleep } from './common.ts';
+import {
+  benchServiceEnv,
+  ffmpeg,
+  load,
+  logger,
+  makeBigInput,
+  median,
+  MiB,
+  pool,
+  quantile,
+  sleep,
+  stopProcessGroup,
+} from './common.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const REPS = Number(process.env.BENCH_REPS ?? 3);
@@ -197,20 +208,7 @@ async function startService(dataDir: string): Promise<Service> {
     pid: child.pid!,
     startupSeconds,
     output: () => output,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = once(child, 'exit');
-      process.kill(-child.pid!, 'SIGTERM');
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }, 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopProcessGroup(child),
   };
 }
 

@@ -15,13 +15,23 @@
  * process after the command (a warm worker lives on, so its high-water mark covers the command).
  */
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createKey } from '../test/e2e/local-process.ts';
 import { startFixtureServer } from '../test/helpers/index.ts';
-import { benchServiceEnv, ffmpeg, load, logger, makeBigInput, median, MiB, pool, sleep } from './common.ts';
+import {
+  benchServiceEnv,
+  ffmpeg,
+  load,
+  logger,
+  makeBigInput,
+  median,
+  MiB,
+  pool,
+  sleep,
+  stopProcessGroup,
+} from './common.ts';
 
 const here = path.resolve(import.meta.dirname, '..');
 const MODE = process.argv[2] ?? 'frames';
@@ -127,20 +137,7 @@ async function startService(root: string, dataDir: string): Promise<Service> {
     url,
     pid: child.pid!,
     key,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = once(child, 'exit');
-      process.kill(-child.pid!, 'SIGTERM');
-      const t = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }, 15_000);
-      await exited;
-      clearTimeout(t);
-    },
+    stop: () => stopProcessGroup(child),
   };
 }
 
