@@ -159,7 +159,7 @@ export interface WorkerOnItem {
 /**
  * Seconds the command's worker has been silent past `limitSeconds`, or null when it is not a
  * silent running worker: only a PROCESSING command whose worker recorded itself (task token and
- * heartbeat_at, lifecycle step recordWorker) is judged, so start-up (RunTask → the worker's
+ * heartbeat_at, lifecycle step startAttempt) is judged, so start-up (RunTask → the worker's
  * first heartbeat) stays under the Run state's own start-up limit.
  */
 export function silentSeconds(item: WorkerOnItem | null | undefined, now: Date, limitSeconds: number): number | null {

@@ -100,8 +100,9 @@ export interface CommandItem {
   metadata?: Record<string, string | number | boolean>;
   error_status?: ErrorStatus;
   error_message?: string;
-  progress?: Progress;
-  /** The worker's phase clock, written just before it reports (recordTimings). */
+  /** FFmpeg's progress while it runs; the last one with the outputs (null: it reported none). */
+  progress?: Progress | null;
+  /** The worker's phase clock, written just before it reports (storeOutputs, or recordTimings on a failure). */
   timings?: WorkerTimings;
   /**
    * Written by the worker (storeOutputs) before it reports success: JSON of

@@ -324,14 +324,20 @@ export class CommandRepository {
     });
   }
 
-  /** A worker starts on the PROCESSING command: `attempts` becomes `attempt`. */
-  startAttempt(accountId: string, commandId: string, attempt: number): Promise<boolean> {
-    return this.transition('startAttempt', accountId, commandId, { attempts: attempt });
-  }
-
-  /** The worker's task token and first heartbeat_at (lifecycle step recordWorker). */
-  recordWorker(accountId: string, commandId: string, taskToken: string, at: string): Promise<boolean> {
-    return this.transition('recordWorker', accountId, commandId, { task_token: taskToken, heartbeat_at: at });
+  /**
+   * A worker starts on the PROCESSING command: `attempts` becomes `attempt`, with the worker's
+   * task token and first heartbeat_at.
+   */
+  startAttempt(
+    accountId: string,
+    commandId: string,
+    attempt: { attempt: number; taskToken: string; at: string },
+  ): Promise<boolean> {
+    return this.transition('startAttempt', accountId, commandId, {
+      attempts: attempt.attempt,
+      task_token: attempt.taskToken,
+      heartbeat_at: attempt.at,
+    });
   }
 
   /** The worker's ECS task ARN (lifecycle step recordWorkerTask). */
@@ -349,9 +355,20 @@ export class CommandRepository {
     return this.transition('forgetWorker', accountId, commandId, {}, { attribute: 'task_token', equals: taskToken });
   }
 
-  /** The worker stores the full outputs of a PROCESSING command beside its task result. */
-  storeOutputs(accountId: string, commandId: string, outputFilesJson: string): Promise<boolean> {
-    return this.transition('storeOutputs', accountId, commandId, { output_files_json: outputFilesJson });
+  /**
+   * The worker's result on the PROCESSING command, beside its task result: the full outputs, its
+   * phase timings and FFmpeg's last progress (null when FFmpeg reported none).
+   */
+  storeOutputs(
+    accountId: string,
+    commandId: string,
+    result: { outputFilesJson: string; timings: WorkerTimings; progress: Progress | null },
+  ): Promise<boolean> {
+    return this.transition('storeOutputs', accountId, commandId, {
+      output_files_json: result.outputFilesJson,
+      timings: result.timings,
+      progress: result.progress,
+    });
   }
 
   /** QUEUED | PROCESSING → FAILED by the sweeper (the execution ended without recording it). */

@@ -66,21 +66,16 @@ export const LIFECYCLE = {
     set: ['resumed_at'],
     remove: ['pending', 'pending_shard'],
   },
-  /** A worker starts on the command (first or a re-run): counts it in `attempts`. */
+  /**
+   * A worker starts on the command (first or a re-run): counts it in `attempts` and says who it
+   * is, its task token (the sweeper fails the task with it when the worker falls silent) and its
+   * first `heartbeat_at`. One write, not two: every write is a DynamoDB request on AWS and the
+   * largest share of local mode's CPU per command (docs/PERFORMANCE.md).
+   */
   startAttempt: {
     from: ['PROCESSING'],
     by: 'worker (fargate-task/src/run-command.ts)',
-    set: ['attempts'],
-    remove: [],
-  },
-  /**
-   * The worker says who it is, right after startAttempt: its task token (the sweeper fails the
-   * task with it when the worker falls silent) and its first `heartbeat_at`.
-   */
-  recordWorker: {
-    from: ['PROCESSING'],
-    by: 'worker (fargate-task/src/run-command.ts)',
-    set: ['task_token', 'heartbeat_at'],
+    set: ['attempts', 'task_token', 'heartbeat_at'],
     remove: [],
   },
   /** On ECS: the worker's task ARN (from the task metadata endpoint), which a cancel stops. */
@@ -109,16 +104,17 @@ export const LIFECYCLE = {
     remove: ['task_token', 'heartbeat_at'],
   },
   /**
-   * The worker stores the full outputs (a playlist's segment names can be thousands) beside
-   * the task result, so the result it sends Step Functions stays small.
+   * The worker's result, before it reports success: the full outputs (a playlist's segment names
+   * can be thousands, so they go on the item and the result it sends Step Functions stays
+   * small), its phase timings and FFmpeg's last progress, in one write.
    */
   storeOutputs: {
     from: ['PROCESSING'],
     by: 'worker (fargate-task/src/run-command.ts)',
-    set: ['output_files_json'],
+    set: ['output_files_json', 'timings', 'progress'],
     remove: [],
   },
-  /** The worker reports progress; never on a finished command. */
+  /** The worker reports progress while FFmpeg runs; never on a finished command. */
   writeProgress: {
     from: ['PROCESSING'],
     by: 'worker (fargate-task/src/progress-writer.ts)',
@@ -127,7 +123,8 @@ export const LIFECYCLE = {
   },
   /**
    * The worker's per-phase timings (download, ffmpeg, probe, upload seconds and when it started
-   * reporting), written once just before it reports, on success and on failure alike.
+   * reporting), written just before it reports a failure (a success writes them with
+   * storeOutputs).
    */
   recordTimings: {
     from: ['PROCESSING'],

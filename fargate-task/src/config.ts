@@ -83,6 +83,11 @@ export interface WorkerConfig {
   ecsMetadataUri?: string;
   /** Minimum spacing of progress writes. */
   progressIntervalMs: number;
+  /**
+   * FFmpeg's time before the first progress write: a command that ends sooner writes none (its
+   * last progress goes with the outputs). @default DEFAULTS.progressFirstWriteMs
+   */
+  progressFirstWriteMs?: number;
   /** SIGTERM → SIGKILL grace at the time limit. */
   killGraceMs: number;
   /** ffprobe's own time limit per file. */
@@ -110,6 +115,7 @@ export interface WorkerConfig {
 
 export const DEFAULTS = {
   progressIntervalMs: 2_000,
+  progressFirstWriteMs: 1_000,
   killGraceMs: 5_000,
   probeTimeoutMs: 60_000,
   downloadRetries: 3,
@@ -138,16 +144,25 @@ function id(value: string | undefined, name: string): number | undefined {
   return n;
 }
 
+/** Executables found along a PATH, by PATH and name (resolveExecutable). */
+const resolved = new Map<string, string>();
+
 /**
  * Absolute path of an executable found on PATH. ffmpeg is spawned with an EMPTY environment,
  * so it must not depend on the child's PATH lookup.
  */
 export function resolveExecutable(name: string, searchPath = process.env.PATH ?? ''): string {
   if (name.includes('/')) return name;
+  // A warm worker reads its config for every command: the walk along PATH (five tools, a stat
+  // per directory) is done once per PATH.
+  const key = `${searchPath}\0${name}`;
+  const known = resolved.get(key);
+  if (known) return known;
   for (const dir of [...searchPath.split(path.delimiter).filter(Boolean), '/usr/local/bin', '/usr/bin', '/bin']) {
     const candidate = path.join(dir, name);
     try {
       accessSync(candidate, fsConstants.X_OK);
+      resolved.set(key, candidate);
       return candidate;
     } catch {
       /* next */

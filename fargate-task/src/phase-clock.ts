@@ -1,7 +1,7 @@
 /**
  * The worker's phase clock: wall seconds spent in download, ffmpeg, probe and upload (a phase
  * entered more than once adds up; one never entered stays null). Written to the command item
- * just before the worker reports (the store's recordTimings step); the poll shows it as
+ * just before the worker reports (with the outputs, storeOutputs; alone on a failure, recordTimings); the poll shows it as
  * `timings`.
  */
 import type { WorkerTimings } from '../../core/types.ts';

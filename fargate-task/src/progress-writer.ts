@@ -1,6 +1,8 @@
 /**
  * Progress on the command item, throttled: a write only when the value changed and at least
- * `intervalMs` after the previous one (a trailing write catches the last value). The write is
+ * `intervalMs` after the previous one (a trailing write catches the last value), the first one
+ * only `firstWriteAfterMs` after the start: a command that ends sooner writes none, its last
+ * value goes with the outputs (storeOutputs), which saves a short command two writes. The write is
  * the store's `writeProgress` step, conditional on status = PROCESSING so a late write never
  * touches a finished command; once it is refused the writer stops. Failures are logged, never
  * fatal: progress is a courtesy, the result is what matters.
@@ -12,19 +14,24 @@ export interface ProgressWriter {
   update(progress: Progress): void;
   /** Write the pending value now (if any) and wait for writes in flight. */
   flush(): Promise<void>;
-  stop(): Promise<void>;
+  /** No more writes (a pending value is not written); waits for those in flight. Returns the last value given. */
+  stop(): Promise<Progress | null>;
 }
 
 export function createProgressWriter(opts: {
   /** The conditional write (CommandRepository.writeProgress); false: no longer PROCESSING. */
   write: (progress: Progress) => Promise<boolean>;
   intervalMs: number;
+  /** @default 0 (the first value is written at once) */
+  firstWriteAfterMs?: number;
   log: Logger;
   now?: () => number;
 }): ProgressWriter {
   const now = opts.now ?? Date.now;
   let lastWritten: string | undefined;
-  let lastAt = -Infinity;
+  // As if a write had happened, so the first one waits firstWriteAfterMs.
+  let lastAt = opts.firstWriteAfterMs ? now() - opts.intervalMs + opts.firstWriteAfterMs : -Infinity;
+  let latest: Progress | null = null;
   let pending: Progress | undefined;
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> = Promise.resolve();
@@ -56,6 +63,7 @@ export function createProgressWriter(opts: {
   return {
     update(p) {
       if (stopped) return;
+      latest = p;
       const wait = lastAt + opts.intervalMs - now();
       if (wait <= 0 && !timer) {
         pending = undefined;
@@ -76,6 +84,7 @@ export function createProgressWriter(opts: {
       pending = undefined;
       stopped = true;
       await inFlight;
+      return latest;
     },
   };
 }

@@ -20,7 +20,7 @@ import { likelyMimeType, toOutputFileMeta } from '../../core/media/index.ts';
 import { SafeFetchError } from '../../core/net/index.ts';
 import type { CommandItem, Progress, StoredOutput, WorkerResult } from '../../core/types.ts';
 import { CommandRepository } from '../../store/command-repository.ts';
-import type { WorkerConfig } from './config.ts';
+import { DEFAULTS, type WorkerConfig } from './config.ts';
 import { downloadInputs } from './download.ts';
 import { checkFilterFilesOf, workspaceFileIo } from './filter-files.ts';
 import { WorkerError } from './errors.ts';
@@ -97,7 +97,7 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
         lostReason = reason;
         lost.abort(new WorkerError('WORKER_LOST', `the task is no longer waiting for this worker (${reason})`));
       },
-      // Only once this attempt has recorded itself (recordWorker), so a beat never vouches for
+      // Only once this attempt has recorded itself (startAttempt), so a beat never vouches for
       // the previous attempt's token.
       onBeat: async () =>
         workerRecorded && commandsOf(deps).stampHeartbeat(config.accountId, config.commandId, new Date().toISOString()),
@@ -107,9 +107,7 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
     measured.readAt = Date.now();
     commandFound = true;
     attempt = (item.attempts ?? 0) + 1;
-    await commandsOf(deps).startAttempt(config.accountId, config.commandId, attempt);
-    log.info('attempt started', { attempt });
-    await recordWorker(deps, log);
+    await startAttempt(deps, log, attempt);
     workerRecorded = true;
     // An earlier attempt died: its partial uploads (its own folder) are of no use to anyone.
     if (attempt > 1) await discardAttemptOutputs(deps, log, { except: attempt });
@@ -134,8 +132,9 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
   if (outcome.status === 'FAILED' && attempt !== undefined) await discardAttemptOutputs(deps, log, { only: attempt });
 
   // Where the time went, for the poll's `timings` (conditional on PROCESSING: never on a
-  // finished command). A failed write costs the user the timings, never the result.
-  if (commandFound) {
+  // finished command; a success wrote them with its outputs). A failed write costs the user
+  // the timings, never the result.
+  if (commandFound && outcome.status === 'FAILED') {
     await commandsOf(deps)
       .recordTimings(config.accountId, config.commandId, clock.snapshot(new Date()))
       .catch((err: { name?: string }) => log.warn('timings not written', { error: err?.name ?? 'Error' }));
@@ -207,20 +206,27 @@ interface Measured {
 }
 
 /**
- * Who runs this attempt, on the item: the task token and a first heartbeat_at (the sweeper's
- * silent-worker check, docs/FAILURES.md) and, on ECS, the task ARN (a cancel stops that task).
- * Never fatal: without them the command still runs, only those two guards are off.
+ * Counts the attempt and says who runs it, on the item (one write): the task token and a first
+ * heartbeat_at (the sweeper's silent-worker check, docs/FAILURES.md). Fatal when refused: the
+ * command is no longer PROCESSING. On ECS also the task ARN (a cancel stops that task), never
+ * fatal: without it only that guard is off.
  */
-async function recordWorker(deps: WorkerDeps, log: Logger): Promise<void> {
+async function startAttempt(deps: WorkerDeps, log: Logger, attempt: number): Promise<void> {
   const { config } = deps;
   const commands = commandsOf(deps);
-  await commands
-    .recordWorker(config.accountId, config.commandId, config.taskToken, new Date().toISOString())
-    .catch((err: { name?: string }) => log.warn('worker not recorded', { error: err?.name ?? 'Error' }));
-  const taskArn = await ecsTaskArn(config.ecsMetadataUri, log);
-  if (taskArn)
+  const taskArn = ecsTaskArn(config.ecsMetadataUri, log);
+  const started = await commands.startAttempt(config.accountId, config.commandId, {
+    attempt,
+    taskToken: config.taskToken,
+    at: new Date().toISOString(),
+  });
+  if (!started)
+    throw new WorkerError('INTERNAL_ERROR', 'the command is no longer PROCESSING; the attempt did not start');
+  log.info('attempt started', { attempt });
+  const arn = await taskArn;
+  if (arn)
     await commands
-      .recordWorkerTask(config.accountId, config.commandId, taskArn)
+      .recordWorkerTask(config.accountId, config.commandId, arn)
       .catch((err: { name?: string }) => log.warn('task ARN not recorded', { error: err?.name ?? 'Error' }));
 }
 
@@ -325,8 +331,10 @@ async function execute(
   const progress = createProgressWriter({
     write: (p) => commands.writeProgress(config.accountId, config.commandId, p),
     intervalMs: config.progressIntervalMs,
+    firstWriteAfterMs: config.progressFirstWriteMs ?? DEFAULTS.progressFirstWriteMs,
     log,
   });
+  let lastProgress: Progress | null = null;
   const limitMs = item.max_command_run_seconds * 1000;
   let ffmpegSeconds = 0;
   const baseline = await measureWorkspace(workspace);
@@ -384,12 +392,12 @@ async function execute(
         throw new WorkerError('FFMPEG_FAILED', `FFmpeg ${how}${which}:\n${res.stderrTail}`);
       }
     }
-    await progress.flush();
   } finally {
     clearTimeout(probeTimer);
     // A probe still reading an input finishes before the workspace may go.
     await inputProbe;
-    await progress.stop();
+    // The last value is not written here: it goes with the outputs.
+    lastProgress = await progress.stop();
   }
 
   // Playlist outputs take the files FFmpeg wrote next to them, sequence outputs every file
@@ -527,7 +535,13 @@ async function execute(
   }
   // The full outputs (a playlist's segment names) go on the item beside the result; the result
   // carries them without the names, bounded by MAX_RESULT_BYTES (Step Functions takes 256 KB).
-  if (!(await commands.storeOutputs(config.accountId, config.commandId, JSON.stringify(outputs)))) {
+  // The timings and the last progress go in the same write; reporting starts now.
+  const stored = await commands.storeOutputs(config.accountId, config.commandId, {
+    outputFilesJson: JSON.stringify(outputs),
+    timings: clock.snapshot(new Date()),
+    progress: lastProgress,
+  });
+  if (!stored) {
     throw new WorkerError('INTERNAL_ERROR', 'the command is no longer PROCESSING; its outputs were not recorded');
   }
   const result: WorkerResult = {

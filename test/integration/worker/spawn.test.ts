@@ -320,6 +320,48 @@ describe('progress writer', () => {
     }
   });
 
+  it('waits firstWriteAfterMs before the first write: a short run writes nothing and stop() hands back its last value', async () => {
+    vi.useFakeTimers();
+    try {
+      let clock = 10_000;
+      const sent: Progress[] = [];
+      const make = () =>
+        createProgressWriter({
+          write: async (p) => (sent.push(p), true),
+          intervalMs: 2000,
+          firstWriteAfterMs: 1000,
+          log: silentLogger,
+          now: () => clock,
+        });
+      const p = (s: number) => ({ percent: s * 10, out_time_seconds: s, speed: 1, fps: 25 });
+
+      const short = make();
+      clock += 300;
+      short.update(p(1));
+      clock += 300;
+      short.update(p(2));
+      expect(await short.stop()).toEqual(p(2));
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(sent).toEqual([]);
+
+      const long = make();
+      clock += 500;
+      long.update(p(1)); // 0.5 s in: held
+      await vi.advanceTimersByTimeAsync(0);
+      expect(sent).toEqual([]);
+      clock += 500;
+      await vi.advanceTimersByTimeAsync(500); // 1 s in: the held value goes
+      expect(sent).toEqual([p(1)]);
+      clock += 2000;
+      long.update(p(3)); // an interval later: at once
+      await vi.advanceTimersByTimeAsync(0);
+      expect(sent).toEqual([p(1), p(3)]);
+      expect(await long.stop()).toEqual(p(3));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('stops writing once the store refuses (the command is no longer PROCESSING); errors are not fatal', async () => {
     let calls = 0;
     let answer: () => Promise<boolean> = async () => {

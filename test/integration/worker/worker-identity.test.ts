@@ -1,5 +1,5 @@
 /**
- * The worker records who runs the attempt (lifecycle steps recordWorker, recordWorkerTask,
+ * The worker records who runs the attempt (lifecycle steps startAttempt, recordWorkerTask,
  * stampHeartbeat): its task token, its ECS task ARN read from the task metadata endpoint (a
  * loopback server standing in for ECS_CONTAINER_METADATA_URI_V4) and heartbeat_at with every
  * beat. Against dynalite, s3rver and the local Step Functions endpoint, with Debian's ffmpeg.
