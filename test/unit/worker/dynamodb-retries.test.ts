@@ -40,7 +40,9 @@ const throttled = { status: 400, type: 'ProvisionedThroughputExceededException' 
 it('a throttled write is retried until it goes through', async () => {
   answers = [throttled, { status: 400, type: 'ThrottlingException' }];
   requests = 0;
-  expect(await repo.startAttempt('acct', 'cmd', { attempt: 2, taskToken: 'token', at: new Date(0).toISOString() })).toBe(true);
+  expect(
+    await repo.startAttempt('acct', 'cmd', { attempt: 2, taskToken: 'token', at: new Date(0).toISOString() }),
+  ).toBe(true);
   expect(requests).toBe(3);
   // More attempts than the SDK's default 3 (each throttled retry waits longer: not run here).
   expect(await client.config.maxAttempts()).toBe(WORKER_DYNAMODB_MAX_ATTEMPTS);
@@ -50,6 +52,8 @@ it('a throttled write is retried until it goes through', async () => {
 it('a condition failure is an answer (false), not retried', async () => {
   answers = [{ status: 400, type: 'ConditionalCheckFailedException' }];
   requests = 0;
-  expect(await repo.startAttempt('acct', 'cmd', { attempt: 2, taskToken: 'token', at: new Date(0).toISOString() })).toBe(false);
+  expect(
+    await repo.startAttempt('acct', 'cmd', { attempt: 2, taskToken: 'token', at: new Date(0).toISOString() }),
+  ).toBe(false);
   expect(requests).toBe(1);
 });
