@@ -6,6 +6,9 @@
 export const COMMAND_STATUS = ['QUEUED', 'PROCESSING', 'SUCCESS', 'FAILED'] as const;
 export type CommandStatus = (typeof COMMAND_STATUS)[number];
 
+/** SUCCESS and FAILED: nothing moves a command on from them. */
+export const isFinalStatus = (status: CommandStatus): boolean => status === 'SUCCESS' || status === 'FAILED';
+
 export const COMMAND_TYPE = ['FFMPEG_COMMAND', 'CHAINED_COMMAND', 'MULTIPLE_COMMAND'] as const;
 export type CommandType = (typeof COMMAND_TYPE)[number];
 

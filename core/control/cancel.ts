@@ -16,6 +16,7 @@
 import type { CommandItem } from '../types.ts';
 import type { CommandEventDetail } from '../types.ts';
 import { ApiError } from '../api/errors.ts';
+import { isFinalStatus } from '../constants.ts';
 
 export const CANCELLED_MESSAGE = 'The command was cancelled by the account.';
 
@@ -57,7 +58,7 @@ export async function cancelCommand(
       'CONFLICT',
       `command ${commandId} has already finished (${item.status}); only QUEUED or PROCESSING commands can be cancelled`,
     );
-  if (item.status === 'SUCCESS' || item.status === 'FAILED') throw finished();
+  if (isFinalStatus(item.status)) throw finished();
 
   const failure = { finishedAt: now.toISOString(), errorStatus: 'CANCELLED' as const, errorMessage: CANCELLED_MESSAGE };
   if (!(await ports.markCancelled(accountId, commandId, failure))) {

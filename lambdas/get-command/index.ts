@@ -4,6 +4,7 @@
  */
 import { ApiError } from '../../core/api/errors.ts';
 import { isCommandId } from '../../core/api/ids.ts';
+import { isFinalStatus } from '../../core/constants.ts';
 import { toPollResponse } from '../../core/api/poll.ts';
 import { accountIdOf, httpHandler, json } from '../common/http.ts';
 import { commandRepository, deliveryRepository } from '../common/deps.ts';
@@ -18,11 +19,11 @@ export const handler = httpHandler('get-command', async (event) => {
   if (!isCommandId(commandId)) throw notFound;
   logger.appendKeys({ command_id: commandId });
   // Scoped by account in the key itself: another account's command reads as missing.
-  const [item, delivery] = await Promise.all([
-    commandRepository().get(accountId, commandId),
-    deliveryRepository().get(accountId, commandId),
-  ]);
+  const item = await commandRepository().get(accountId, commandId);
   if (!item) throw notFound;
+  // A delivery is recorded only once the command has finished (its SUCCEEDED/FAILED event):
+  // the polls of a running command, most polls, skip that read.
+  const delivery = isFinalStatus(item.status) ? await deliveryRepository().get(accountId, commandId) : null;
   const webhooks = delivery ? [toDeliveryView(delivery)] : [];
   return json(200, { ...toPollResponse(item, await signedOutputUrls(item, event), new Date()), webhooks });
 });

@@ -118,6 +118,39 @@ describe('GET /commands/{command_id}', () => {
     expect(JSON.stringify(res.body)).not.toContain('s3_key');
   });
 
+  it('reads the webhook delivery only for a finished command (none is recorded before)', async () => {
+    const delivery = {
+      account_id: ACCOUNT,
+      command_id: ID,
+      webhook_id: 'w-1',
+      event_type: 'FFmpeg Command Succeeded',
+      target: 'command',
+      url: 'https://hooks.example.com/x',
+      state: 'DELIVERED',
+      attempts: 1,
+      created_at: '2026-01-01T00:00:05.000Z',
+      next_attempt_at: null,
+      last_status: 200,
+      last_error: null,
+      last_attempt_at: '2026-01-01T00:00:05.100Z',
+    };
+    ddb.on(GetCommand, { TableName: 'commands' }).resolves({ Item: item({ status: 'PROCESSING' }) });
+    ddb.on(GetCommand, { TableName: 'deliveries' }).resolves({ Item: delivery });
+    const running = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID } }));
+    expect(running.status).toBe(200);
+    expect(running.body.webhooks).toEqual([]);
+    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 1);
+
+    ddb.on(GetCommand, { TableName: 'commands' }).resolves({ Item: item({ status: 'SUCCESS' }) });
+    const finished = await call(getCommand, apiEvent({ method: 'GET', pathParameters: { command_id: ID } }));
+    expect(ddb).toHaveReceivedCommandWith(GetCommand, {
+      TableName: 'deliveries',
+      Key: { account_id: ACCOUNT, command_id: ID },
+    });
+    expect(finished.body.webhooks).toHaveLength(1);
+    expect(finished.body.webhooks[0]).toMatchObject({ url: 'https://hooks.example.com/x' });
+  });
+
   it('FFAAS_SIGNED_URL_SECONDS sets the URL lifetime', async () => {
     setEnv({ FFAAS_SIGNED_URL_SECONDS: '600' });
     ddb.on(GetCommand).resolves({ Item: item() });
