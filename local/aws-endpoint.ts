@@ -9,7 +9,7 @@
  *
  * Written by hand (no library): the surface is five operations with JSON in and out.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** An error answered in the AWS JSON error shape. */
@@ -41,6 +41,8 @@ export interface EventsApi {
 
 export interface AwsEndpoint {
   url: string;
+  /** The HTTP server (local/in-process-http.ts hands this process's calls to its listener). */
+  server: Server;
   close(): Promise<void>;
 }
 
@@ -116,6 +118,7 @@ export async function startAwsEndpoint(apis: { sfn: StepFunctionsApi; events: Ev
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    server,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

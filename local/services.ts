@@ -16,7 +16,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
+import { serveInProcess, type RequestHandler } from '../store/clients.ts';
 import { createTables } from '../store/tables.ts';
+import { inProcessRequestHandler } from './in-process-http.ts';
 
 /** Region and credentials every local client uses. s3rver checks signatures against S3RVER/S3RVER. */
 export const LOCAL_REGION = 'us-east-1';
@@ -95,8 +97,23 @@ function listen(server: Server): Promise<number> {
   });
 }
 
-export function dynamoClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS }, maxAttempts: 3 });
+export function dynamoClient(endpoint: string, requestHandler?: RequestHandler): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: { ...LOCAL_CREDENTIALS },
+    maxAttempts: 3,
+    ...(requestHandler && { requestHandler }),
+  });
+}
+
+/**
+ * Whether this process's own calls to its dynalite and Step Functions/EventBridge endpoint skip
+ * the socket (local/in-process-http.ts). FFAAS_IN_PROCESS_CALLS=0 sends them over loopback HTTP
+ * as the worker's are (to compare, or to watch them on the wire).
+ */
+export function inProcessCalls(): boolean {
+  return process.env.FFAAS_IN_PROCESS_CALLS !== '0';
 }
 
 export function s3Client(endpoint: string): S3Client {
@@ -122,10 +139,14 @@ export async function startDataServices(opts: { dataDir: string; names?: LocalNa
   }
   const dynamodbEndpoint = `http://127.0.0.1:${dynPort}`;
   const s3Endpoint = `http://127.0.0.1:${s3Port}`;
-  const dynamodb = dynamoClient(dynamodbEndpoint);
+  // This process's clients (the handlers' too) call dynalite without a socket.
+  const dynamodbInProcess = inProcessCalls() ? (inProcessRequestHandler(dyn) as RequestHandler) : undefined;
+  const unserve = dynamodbInProcess ? serveInProcess(dynamodbEndpoint, dynamodbInProcess) : () => undefined;
+  const dynamodb = dynamoClient(dynamodbEndpoint, dynamodbInProcess);
   const s3 = s3Client(s3Endpoint);
 
   const stop = async (): Promise<void> => {
+    unserve();
     dynamodb.destroy();
     s3.destroy();
     await s3rver.close().catch(() => undefined);

@@ -29,6 +29,7 @@ import { localSweepPorts, startLocalSweeper } from './sweeper.ts';
 import { startWebhookDelivery } from './webhook-delivery.ts';
 import { LOCAL_RESOURCE_DEFAULTS, stateMachineArnFor } from './render.ts';
 import {
+  inProcessCalls,
   LOCAL_CREDENTIALS,
   LOCAL_NAMES,
   LOCAL_REGION,
@@ -40,6 +41,8 @@ import {
   type DataServices,
   type EndpointsFile,
 } from './services.ts';
+import { serveInProcess, type RequestHandler } from '../store/clients.ts';
+import { inProcessRequestHandler } from './in-process-http.ts';
 import { LocalStepFunctions } from './step-functions.ts';
 import { bundledWorkerCommand } from './worker-bundle.ts';
 import { decideLocalSandbox, type LocalSandbox } from './sandbox.ts';
@@ -223,6 +226,9 @@ export async function startLocalFfaas(options: LocalFfaasOptions = {}): Promise<
       events: { PutEvents: (req) => bus.putEvents((req.Entries ?? []) as never) },
     });
     cleanups.push(() => aws.close());
+    // The submit handlers' StartExecution and PutEvents calls, without a socket (the worker's
+    // SendTask* calls come over HTTP from its own process).
+    if (inProcessCalls()) cleanups.push(serveInProcess(aws.url, inProcessRequestHandler(aws.server) as RequestHandler));
     endpoints = { dynamodb: services.dynamodbEndpoint, s3: services.s3Endpoint, sfn: aws.url, eventbridge: aws.url };
 
     // The handlers (imported from here on) read their configuration and endpoints from process.env.

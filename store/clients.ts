@@ -3,13 +3,37 @@
  * reads them itself), which is how local mode points them at dynalite, s3rver and its
  * Step Functions endpoint.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+
+/** A client's `requestHandler`, as the SDK's config takes it. */
+export type RequestHandler = NonNullable<DynamoDBClientConfig['requestHandler']>;
+
+/**
+ * Request handlers by endpoint URL for the clients made in this process. Local mode runs
+ * dynalite and its Step Functions/EventBridge endpoint in the process of the handlers and hands
+ * their calls over without a socket (local/in-process-http.ts). Empty on AWS.
+ */
+const inProcess = new Map<string, RequestHandler>();
+
+/** Serve clients of `endpoint` made in this process with `handler`; returns the undo. */
+export function serveInProcess(endpoint: string, handler: RequestHandler): () => void {
+  inProcess.set(endpoint, handler);
+  return () => {
+    if (inProcess.get(endpoint) === handler) inProcess.delete(endpoint);
+  };
+}
+
+/** `{ requestHandler }` when the service's endpoint (AWS_ENDPOINT_URL_<service>) is served in this process, else nothing. */
+export function transportFor(service: 'DYNAMODB' | 'SFN' | 'EVENTBRIDGE'): { requestHandler?: RequestHandler } {
+  const handler = inProcess.size > 0 ? inProcess.get(process.env[`AWS_ENDPOINT_URL_${service}`] ?? '') : undefined;
+  return handler ? { requestHandler: handler } : {};
+}
 
 let ddb: DynamoDBDocumentClient | undefined;
 let s3: S3Client | undefined;
@@ -19,7 +43,7 @@ let kms: KMSClient | undefined;
 let eventBridge: EventBridgeClient | undefined;
 
 export function documentClient(): DynamoDBDocumentClient {
-  ddb ??= documentClientFor(new DynamoDBClient({}));
+  ddb ??= documentClientFor(new DynamoDBClient(transportFor('DYNAMODB')));
   return ddb;
 }
 
@@ -38,7 +62,7 @@ export function s3Client(): S3Client {
 export function sfnClient(): SFNClient {
   // The SDK's standard retry (3 attempts with backoff) before the submit gives up and leaves
   // the command to the reconciler.
-  sfn ??= new SFNClient({ maxAttempts: 3 });
+  sfn ??= new SFNClient({ maxAttempts: 3, ...transportFor('SFN') });
   return sfn;
 }
 
@@ -53,7 +77,7 @@ export function kmsClient(): KMSClient {
 }
 
 export function eventBridgeClient(): EventBridgeClient {
-  eventBridge ??= new EventBridgeClient({});
+  eventBridge ??= new EventBridgeClient(transportFor('EVENTBRIDGE'));
   return eventBridge;
 }
 

@@ -16,6 +16,7 @@ import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ApiError } from '../../core/api/errors.ts';
+import { transportFor } from '../../store/clients.ts';
 import { IDEMPOTENCY } from '../../core/control/settings.ts';
 import { required } from './config.ts';
 import type { ApiEvent } from './http.ts';
@@ -25,7 +26,7 @@ let store: DynamoDBPersistenceLayer | undefined;
 function persistenceStore(): DynamoDBPersistenceLayer {
   store ??= new DynamoDBPersistenceLayer({
     tableName: required('idempotencyTable'),
-    awsSdkV3Client: new DynamoDBClient({}),
+    awsSdkV3Client: new DynamoDBClient(transportFor('DYNAMODB')),
   });
   return store;
 }
