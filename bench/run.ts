@@ -59,6 +59,8 @@ interface Proc {
   rssKiB: number;
   /** Proportional set size: shared pages (the Node binary's code) divided among their users. */
   pssKiB: number;
+  /** CPU time so far (utime + stime, clock ticks). */
+  cpuTicks: number;
   cmdline: string;
 }
 
@@ -78,12 +80,14 @@ async function processes(rootPid: number): Promise<Map<number, Proc>> {
       const field = (f: string) => new RegExp(`^${f}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '';
       const cmdline = (await readFile(`/proc/${name}/cmdline`, 'utf8')).replaceAll('\0', ' ');
       const rollup = await readFile(`/proc/${name}/smaps_rollup`, 'utf8').catch(() => '');
+      const stat = (await readFile(`/proc/${name}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
       out.set(name, {
         pid: name,
         ppid: Number(field('PPid')),
         comm: field('Name'),
         rssKiB: parseInt(field('VmRSS') || '0', 10),
         pssKiB: parseInt(/^Pss:\s*(\d+)/m.exec(rollup)?.[1] ?? '0', 10),
+        cpuTicks: Number(stat[11] ?? 0) + Number(stat[12] ?? 0),
         cmdline,
       });
       for (const tid of await readdir(`/proc/${name}/task`)) {
@@ -107,33 +111,47 @@ const isWorker = (p: Proc) => /worker\.mjs|fargate-task\/src\/main/.test(p.cmdli
  * RSS (MiB) of the service tree under `rootPid`: all, and the largest single worker process; and
  * the tree's PSS, which counts the pages its Node processes share (Node's own code) once.
  */
-async function serviceRss(rootPid: number): Promise<{ service: number; worker: number; pss: number }> {
+interface TreeMemory {
+  service: number;
+  worker: number;
+  pss: number;
+  workers: { pid: number; rssKiB: number; cpuTicks: number }[];
+}
+
+async function serviceRss(rootPid: number): Promise<TreeMemory> {
   const procs = await processes(rootPid);
   const children = new Map<number, number[]>();
   for (const p of procs.values()) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
   let service = 0;
   let worker = 0;
   let pss = 0;
+  const workers: TreeMemory['workers'] = [];
   const walk = (pid: number) => {
     const p = procs.get(pid);
     if (p && !isMedia(p)) {
       if (!isLauncher(p)) service += p.rssKiB;
       if (!isLauncher(p)) pss += p.pssKiB;
-      if (isWorker(p)) worker = Math.max(worker, p.rssKiB);
+      if (isWorker(p)) {
+        worker = Math.max(worker, p.rssKiB);
+        workers.push({ pid: p.pid, rssKiB: p.rssKiB, cpuTicks: p.cpuTicks });
+      }
     }
     for (const c of children.get(pid) ?? []) walk(c);
   };
   walk(rootPid);
-  return { service: service / 1024, worker: worker / 1024, pss: pss / 1024 };
+  return { service: service / 1024, worker: worker / 1024, pss: pss / 1024, workers };
 }
 
 /**
  * Samples the service's RSS every 100 ms; `peak()` since the last `reset()`, which also resumes
  * it after a `pause()`. Paused while a case is timed: reading /proc (smaps_rollup walks every
- * mapping) ten times a second is CPU taken from the FFmpeg being timed.
+ * mapping) ten times a second is CPU taken from the FFmpeg being timed. `busiestWorkerPeak()` is
+ * the peak RSS of the worker process that used the most CPU since the reset: the one that ran
+ * the case's command, not a warm worker idling beside it with what earlier cases left.
  */
 function rssSampler(rootPid: number) {
   let peak = { service: 0, worker: 0, pss: 0 };
+  let perWorker = new Map<number, { peakKiB: number; firstTicks: number; lastTicks: number }>();
   let stopped = false;
   let paused = false;
   const loop = (async () => {
@@ -142,19 +160,30 @@ function rssSampler(rootPid: number) {
         await sleep(100);
         continue;
       }
-      const r = await serviceRss(rootPid).catch(() => ({ service: 0, worker: 0, pss: 0 }));
+      const r = await serviceRss(rootPid).catch(() => ({ service: 0, worker: 0, pss: 0, workers: [] }));
       peak = {
         service: Math.max(peak.service, r.service),
         worker: Math.max(peak.worker, r.worker),
         pss: Math.max(peak.pss, r.pss),
       };
+      for (const w of r.workers) {
+        const seen = perWorker.get(w.pid) ?? { peakKiB: 0, firstTicks: w.cpuTicks, lastTicks: w.cpuTicks };
+        perWorker.set(w.pid, { ...seen, peakKiB: Math.max(seen.peakKiB, w.rssKiB), lastTicks: w.cpuTicks });
+      }
       await sleep(100);
     }
   })();
   return {
     reset: () => {
       peak = { service: 0, worker: 0, pss: 0 };
+      perWorker = new Map();
       paused = false;
+    },
+    busiestWorkerPeak: () => {
+      const busiest = [...perWorker.values()].sort(
+        (a, b) => b.lastTicks - b.firstTicks - (a.lastTicks - a.firstTicks),
+      )[0];
+      return (busiest?.peakKiB ?? 0) / 1024;
     },
     pause: () => void (paused = true),
     peak: () => peak,
@@ -515,7 +544,8 @@ async function main(): Promise<void> {
       'ffmpeg -i {{in_video}} -c copy {{out_video}}',
       1,
     );
-    const bigWorker = sampler.peak().worker;
+    const bigWorker = sampler.busiestWorkerPeak();
+    const anyWorker = sampler.peak().worker;
     sampler.pause();
     rows.push({
       name: `${(bigBytes / MiB).toFixed(0)} MiB input, remux (download + upload)`,
@@ -524,10 +554,16 @@ async function main(): Promise<void> {
       pass: null,
     });
     rows.push({
-      name: `worker RSS on a ${(bigBytes / MiB).toFixed(0)} MiB input`,
+      name: `worker RSS on a ${(bigBytes / MiB).toFixed(0)} MiB input (the worker that ran it)`,
       target: '≤ 100 MiB (2 GB input)',
       measured: `${bigWorker.toFixed(0)} MiB peak`,
       pass: bigWorker <= 100,
+    });
+    rows.push({
+      name: 'largest worker process during that case (any: also an idle warm one)',
+      target: '(information)',
+      measured: `${anyWorker.toFixed(0)} MiB peak`,
+      pass: null,
     });
 
     // 8 concurrent small commands: makespan beside bare FFmpeg at the service's parallelism.
