@@ -189,7 +189,8 @@ export async function createTables(client: DynamoDBClient, names: TableNames): P
       const indexesActive = (out.Table?.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE');
       if (out.Table?.TableStatus === 'ACTIVE' && indexesActive) break;
       if (i > 300) throw new Error(`table ${TableName} did not become ACTIVE`);
-      await new Promise((r) => setTimeout(r, 100));
+      // dynalite makes a table ACTIVE on its next timer tick: look again soon, then every 100 ms.
+      await new Promise((r) => setTimeout(r, Math.min(100, 2 ** i)));
     }
   }
 }
