@@ -10,8 +10,8 @@
  * before/after share the machine's load), FOCUS_INPUTS (where generated inputs are kept between
  * runs; default a temporary directory removed at the end).
  *
- * The service is started as `npm start` starts it (local/main.ts under tsx, PORT=0, a fresh data
- * dir) with the bench's tenant limits lifted. The worker's peak is the VmHWM of every warm worker
+ * The service is started as `npm start` starts it (its package.json's command line: the compiled
+ * local mode; PORT=0, a fresh data dir) with the bench's tenant limits lifted. The worker's peak is the VmHWM of every warm worker
  * process after the command (a warm worker lives on, so its high-water mark covers the command).
  */
 import { spawn } from 'node:child_process';
@@ -106,7 +106,9 @@ interface Service {
 }
 
 async function startService(root: string, dataDir: string): Promise<Service> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+  // `npm start`'s own command line in that root (the compiled local mode), with this Node.
+  const start = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')).scripts.start as string;
+  const child = spawn(process.execPath, start.split(' ').slice(1), {
     cwd: root,
     env: {
       ...process.env,
