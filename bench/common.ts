@@ -127,3 +127,34 @@ export async function stopProcessGroup(child: ChildProcess): Promise<void> {
   await exited;
   clearTimeout(timer);
 }
+
+/**
+ * A started local mode's output (everything it printed, as it comes) and, once it prints its
+ * "listening on" line, its URL. Rejects when it exits first or stays silent `timeoutMs`.
+ */
+export async function untilListening(
+  child: ChildProcess,
+  timeoutMs = 120_000,
+): Promise<{ url: string; output: () => string }> {
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no listening line in ${timeoutMs / 1000} s:\n${output}`)),
+      timeoutMs,
+    );
+    child.stdout!.on('data', () => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code}:\n${output}`));
+    });
+  });
+  return { url, output: () => output };
+}

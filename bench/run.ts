@@ -38,6 +38,7 @@ import {
   quantile,
   sleep,
   stopProcessGroup,
+  untilListening,
 } from './common.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -214,29 +215,13 @@ async function startService(dataDir: string): Promise<Service> {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start did not listen in 120 s:\n${output}`)), 120_000);
-    child.stdout!.on('data', () => {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`npm start exited with ${code}:\n${output}`));
-    });
-  });
+  const { url, output } = await untilListening(child);
   const startupSeconds = (performance.now() - start) / 1000;
   return {
     url,
     pid: child.pid!,
     startupSeconds,
-    output: () => output,
+    output,
     stop: () => stopProcessGroup(child),
   };
 }

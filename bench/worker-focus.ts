@@ -31,6 +31,7 @@ import {
   pool,
   sleep,
   stopProcessGroup,
+  untilListening,
 } from './common.ts';
 
 const here = path.resolve(import.meta.dirname, '..');
@@ -117,23 +118,7 @@ async function startService(root: string, dataDir: string): Promise<Service> {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  let output = '';
-  child.stdout!.on('data', (d) => (output = (output + d).slice(-20000)));
-  child.stderr!.on('data', (d) => (output = (output + d).slice(-20000)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line in 120 s:\n${output}`)), 120_000);
-    child.stdout!.on('data', () => {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code}:\n${output}`));
-    });
-  });
+  const { url } = await untilListening(child);
   const key = await createKey({ FFAAS_DATA_DIR: dataDir }, 'focus');
   return {
     url,
