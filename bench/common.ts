@@ -1,7 +1,7 @@
 /** What the bench scripts share: statistics, the machine's load, timed processes. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -157,4 +157,39 @@ export async function untilListening(
     });
   });
   return { url, output: () => output };
+}
+
+/** Machine-wide busy CPU seconds (all cores) from /proc/stat. */
+export async function busyCpuSeconds(): Promise<number> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;
+  const [user, nice, system, , , irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number) as number[];
+  return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
+}
+
+/** The small input of the thumbnail and one-frame cases: 3 s of 320x240 H.264 + AAC (kept if there). */
+export async function makeSmallInput(dir: string): Promise<void> {
+  if (await stat(path.join(dir, 'in240.mp4')).catch(() => null)) return;
+  await ffmpeg(
+    [
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=30:duration=3',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=48000:duration=3',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-shortest',
+      'in240.mp4',
+    ],
+    dir,
+  );
 }

@@ -22,10 +22,12 @@ import { createKey } from '../test/e2e/local-process.ts';
 import { startFixtureServer } from '../test/helpers/index.ts';
 import {
   benchServiceEnv,
+  busyCpuSeconds,
   ffmpeg,
   load,
   logger,
   makeBigInput,
+  makeSmallInput,
   median,
   MiB,
   pool,
@@ -42,13 +44,6 @@ const ROUNDS = Number(process.env.FOCUS_ROUNDS ?? 1);
 const ROOTS = (process.env.FOCUS_ROOTS ?? here).split(',').map((r) => path.resolve(r));
 
 const log = logger('focus');
-
-/** Machine-wide busy CPU seconds (all cores) from /proc/stat. */
-async function busyCpuSeconds(): Promise<number> {
-  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;
-  const [user, nice, system, , , irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number) as number[];
-  return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
-}
 
 /** CPU seconds of a process: its own, and its waited-for children's (a worker's FFmpeg runs). */
 async function cpuOf(pid: number): Promise<{ self: number; children: number }> {
@@ -164,33 +159,6 @@ async function waitAll(s: Service, ids: string[], intervalMs: number): Promise<P
   return ids.map((id) => done.get(id)!);
 }
 
-async function makeSmall(dir: string): Promise<void> {
-  if (await stat(path.join(dir, 'in240.mp4')).catch(() => null)) return;
-  await ffmpeg(
-    [
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=320x240:rate=30:duration=3',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:sample_rate=48000:duration=3',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-pix_fmt',
-      'yuv420p',
-      '-c:a',
-      'aac',
-      '-shortest',
-      'in240.mp4',
-    ],
-    dir,
-  );
-}
-
 async function makeBig(dir: string): Promise<number> {
   const name = `big${BIG_MB}.ts`;
   const have = await stat(path.join(dir, name)).catch(() => null);
@@ -209,7 +177,7 @@ async function main(): Promise<void> {
   const url = (n: string) => media.url(`/${n}`);
   const results: Record<string, unknown>[] = [];
   try {
-    await makeSmall(inputs);
+    await makeSmallInput(inputs);
     const bigBytes = MODE === 'memory' ? await makeBig(inputs) : 0;
     for (let round = 0; round < ROUNDS; round++) {
       for (const [ri, root] of ROOTS.entries()) {
