@@ -259,8 +259,8 @@ async function main(): Promise<void> {
   const inProcRead = ms('GetItem, SDK + dynalite in one process, no socket');
   const inProcWrite = ms('UpdateItem, SDK + dynalite in one process, no socket');
   const sock = ms('GetItem, SDK + dynalite over a socket (both ends)');
-  // How often a one-frame command needs each part (docs/PERFORMANCE.md): the worker's five
-  // SDK calls over a socket (heartbeat, GetItem, two UpdateItems, SendTaskSuccess) and its
+  // How often a one-frame command needs each part (docs/PERFORMANCE.md): the worker's four
+  // SDK calls over a socket (heartbeat, two UpdateItems, SendTaskSuccess) and its
   // PutObject; the service's twelve calls in-process (five reads: the key twice, the command,
   // the webhook deliverer's two; seven writes or starts, each costed as an UpdateItem: the
   // PutItem, StartExecution, MarkProcessing, two PutEvents, RecordSuccess, the slot release);
@@ -268,7 +268,7 @@ async function main(): Promise<void> {
   // between processes; one sandboxed FFmpeg start.
   const floor: [string, number][] = [
     ['sandbox', ms('  the sandbox per run')],
-    ['worker: 5 SDK calls over a socket', 5 * sock],
+    ['worker: 4 SDK calls over a socket', 4 * sock],
     ['worker: PutObject', ms('PutObject of 9 KiB, SDK + s3rver over a socket (both ends)')],
     ['service: 12 SDK calls in-process', 5 * inProcRead + 7 * inProcWrite],
     ['submit, poll, download: 3 HTTP exchanges', 3 * rt],

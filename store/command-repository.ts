@@ -325,19 +325,25 @@ export class CommandRepository {
   }
 
   /**
-   * A worker starts on the PROCESSING command: `attempts` becomes `attempt`, with the worker's
-   * task token and first heartbeat_at.
+   * A worker starts on the PROCESSING command: `attempts` goes up by one, with the worker's task
+   * token and first heartbeat_at. The item as written (its `attempts` is this attempt's number);
+   * undefined when it is not there or not PROCESSING.
    */
-  startAttempt(
+  async startAttempt(
     accountId: string,
     commandId: string,
-    attempt: { attempt: number; taskToken: string; at: string },
-  ): Promise<boolean> {
-    return this.transition('startAttempt', accountId, commandId, {
-      attempts: attempt.attempt,
-      task_token: attempt.taskToken,
-      heartbeat_at: attempt.at,
-    });
+    attempt: { taskToken: string; at: string },
+  ): Promise<CommandItem | undefined> {
+    let item: CommandItem | undefined;
+    await this.transition(
+      'startAttempt',
+      accountId,
+      commandId,
+      { task_token: attempt.taskToken, heartbeat_at: attempt.at },
+      undefined,
+      (written) => (item = written),
+    );
+    return item;
   }
 
   /** The worker's ECS task ARN (lifecycle step recordWorkerTask). */
@@ -560,9 +566,11 @@ export class CommandRepository {
     values: NoInfer<Omit<TransitionValues<S>, 'status_key'>>,
     /** An extra condition: the attribute still has this value (a compare-and-swap on it). */
     also?: { attribute: string; equals: unknown },
+    /** Receives the item as written (ReturnValues ALL_NEW) when the write goes through. */
+    written?: (item: CommandItem) => void,
   ): Promise<boolean> {
     const x = transitionExpressions(step);
-    const attributeValues: Record<string, unknown> = { ...x.statusValues };
+    const attributeValues: Record<string, unknown> = { ...x.statusValues, ...x.counterValues };
     if (also) {
       x.ConditionExpression = `(${x.ConditionExpression}) AND #also = :also`;
       x.ExpressionAttributeNames['#also'] = also.attribute;
@@ -573,8 +581,8 @@ export class CommandRepository {
     const t = LIFECYCLE[step] as { to?: CommandStatus; set: readonly string[] };
     if (t.to && t.set.includes('status_key'))
       attributeValues[attributeValue('status_key')] = statusKey(accountId, t.to);
-    return unlessConditionFails(() =>
-      this.client.send(
+    return unlessConditionFails(async () => {
+      const res = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: commandKey(accountId, commandId),
@@ -582,9 +590,11 @@ export class CommandRepository {
           UpdateExpression: x.UpdateExpression,
           ExpressionAttributeNames: x.ExpressionAttributeNames,
           ExpressionAttributeValues: attributeValues,
+          ...(written ? { ReturnValues: 'ALL_NEW' as const } : {}),
         }),
-      ),
-    );
+      );
+      if (written) written(res.Attributes as CommandItem);
+    });
   }
 }
 

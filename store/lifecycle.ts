@@ -30,6 +30,8 @@ export interface Transition<Status extends string = CommandStatus> {
   readonly state?: string;
   /** Attributes the step sets (each from a value the caller gives). */
   readonly set: readonly string[];
+  /** Counters the step adds one to in the same write (from 0 when absent): no read before it. */
+  readonly increment?: readonly string[];
   /** Attributes the step removes. */
   readonly remove: readonly string[];
 }
@@ -69,13 +71,15 @@ export const LIFECYCLE = {
   /**
    * A worker starts on the command (first or a re-run): counts it in `attempts` and says who it
    * is, its task token (the sweeper fails the task with it when the worker falls silent) and its
-   * first `heartbeat_at`. One write, not two: every write is a DynamoDB request on AWS and the
-   * largest share of local mode's CPU per command (docs/PERFORMANCE.md).
+   * first `heartbeat_at`. One write, and the worker's only read of the item (it returns the item
+   * as written): every call is a DynamoDB request on AWS and the largest share of local mode's
+   * CPU per command (docs/PERFORMANCE.md).
    */
   startAttempt: {
     from: ['PROCESSING'],
     by: 'worker (fargate-task/src/run-command.ts)',
-    set: ['attempts', 'task_token', 'heartbeat_at'],
+    set: ['task_token', 'heartbeat_at'],
+    increment: ['attempts'],
     remove: [],
   },
   /** On ECS: the worker's task ARN (from the task metadata endpoint), which a cancel stops. */
@@ -214,6 +218,8 @@ export interface TransitionExpressions<Status extends string = CommandStatus> {
   ExpressionAttributeNames: Record<string, string>;
   /** The status values only; the caller adds `attributeValue(a)` for each attribute in `set`. */
   statusValues: Record<string, Status>;
+  /** The constants of the `increment` counters (`:zero`, `:one`), when the step has any. */
+  counterValues?: Record<string, number>;
 }
 
 /**
@@ -245,6 +251,10 @@ export function expressionsFor<Status extends string>(t: Transition<Status>): Tr
     names[attributeName(a)] = a;
     sets.push(`${attributeName(a)} = ${attributeValue(a)}`);
   }
+  for (const a of t.increment ?? []) {
+    names[attributeName(a)] = a;
+    sets.push(`${attributeName(a)} = if_not_exists(${attributeName(a)}, :zero) + :one`);
+  }
   for (const a of t.remove) names[attributeName(a)] = a;
   const update = [
     sets.length > 0 ? `SET ${sets.join(', ')}` : '',
@@ -252,7 +262,13 @@ export function expressionsFor<Status extends string>(t: Transition<Status>): Tr
   ]
     .filter(Boolean)
     .join(' ');
-  return { ConditionExpression: condition, UpdateExpression: update, ExpressionAttributeNames: names, statusValues };
+  return {
+    ConditionExpression: condition,
+    UpdateExpression: update,
+    ExpressionAttributeNames: names,
+    statusValues,
+    ...(t.increment?.length ? { counterValues: { ':zero': 0, ':one': 1 } } : {}),
+  };
 }
 
 /** Status of a stored file (core/api/files.ts FileStatus). */

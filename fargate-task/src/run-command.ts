@@ -1,7 +1,7 @@
 /**
  * One command, start to finish (fargate-task/README.md follows it file by file):
- *   read the item → heartbeats → workspace → download inputs (inputs probed for percent only
- *   once FFmpeg has run 1 s)
+ *   heartbeats → start the attempt (the write hands back the item) → workspace → download
+ *   inputs (inputs probed for percent only once FFmpeg has run 1 s)
  *   → run each argv of the plan → probe + upload each output (a playlist with its segments,
  *     a sequence output with every file its pattern matched)
  *   → SendTaskSuccess / Failure.
@@ -102,12 +102,11 @@ export async function runCommand(deps: WorkerDeps): Promise<RunOutcome> {
       onBeat: async () =>
         workerRecorded && commandsOf(deps).stampHeartbeat(config.accountId, config.commandId, new Date().toISOString()),
     });
-    const item = await readCommand(deps);
+    const item = await startAttempt(deps, log);
     measured.item = item;
     measured.readAt = Date.now();
     commandFound = true;
-    attempt = (item.attempts ?? 0) + 1;
-    await startAttempt(deps, log, attempt);
+    attempt = item.attempts ?? 1;
     workerRecorded = true;
     // An earlier attempt died: its partial uploads (its own folder) are of no use to anyone.
     if (attempt > 1) await discardAttemptOutputs(deps, log, { except: attempt });
@@ -206,28 +205,32 @@ interface Measured {
 }
 
 /**
- * Counts the attempt and says who runs it, on the item (one write): the task token and a first
- * heartbeat_at (the sweeper's silent-worker check, docs/FAILURES.md). Fatal when refused: the
- * command is no longer PROCESSING. On ECS also the task ARN (a cancel stops that task), never
- * fatal: without it only that guard is off.
+ * Counts the attempt and says who runs it, on the item (one write, which also hands back the
+ * command: the worker's only read of it): the task token and a first heartbeat_at (the
+ * sweeper's silent-worker check, docs/FAILURES.md). Fatal when refused: the command is gone or
+ * no longer PROCESSING (a read then says which). On ECS also the task ARN (a cancel stops that
+ * task), never fatal: without it only that guard is off.
  */
-async function startAttempt(deps: WorkerDeps, log: Logger, attempt: number): Promise<void> {
+async function startAttempt(deps: WorkerDeps, log: Logger): Promise<CommandItem> {
   const { config } = deps;
   const commands = commandsOf(deps);
   const taskArn = ecsTaskArn(config.ecsMetadataUri, log);
-  const started = await commands.startAttempt(config.accountId, config.commandId, {
-    attempt,
+  const item = await commands.startAttempt(config.accountId, config.commandId, {
     taskToken: config.taskToken,
     at: new Date().toISOString(),
   });
-  if (!started)
+  if (!item) {
+    await explainRefusal(deps);
     throw new WorkerError('INTERNAL_ERROR', 'the command is no longer PROCESSING; the attempt did not start');
-  log.info('attempt started', { attempt });
+  }
+  checkPlan(item);
+  log.info('attempt started', { attempt: item.attempts });
   const arn = await taskArn;
   if (arn)
     await commands
       .recordWorkerTask(config.accountId, config.commandId, arn)
       .catch((err: { name?: string }) => log.warn('task ARN not recorded', { error: err?.name ?? 'Error' }));
+  return item;
 }
 
 /**
@@ -259,17 +262,20 @@ async function discardAttemptOutputs(
 
 const commandsOf = (deps: WorkerDeps) => new CommandRepository(deps.ddb, deps.config.commandsTable);
 
-async function readCommand(deps: WorkerDeps): Promise<CommandItem> {
+/** Why a refused startAttempt was refused: the item is gone, or in another status. */
+async function explainRefusal(deps: WorkerDeps): Promise<void> {
   const { config } = deps;
   const item = await commandsOf(deps).get(config.accountId, config.commandId);
   if (!item) throw new WorkerError('INTERNAL_ERROR', 'the command was not found');
   // MarkProcessing ran before the task started; anything else means a stale or duplicate task.
   if (item.status !== 'PROCESSING')
     throw new WorkerError('INTERNAL_ERROR', `the command is ${item.status}, not PROCESSING`);
+}
+
+function checkPlan(item: CommandItem): void {
   if (!item.plan || !Array.isArray(item.plan.commands) || item.plan.commands.length === 0) {
     throw new WorkerError('INTERNAL_ERROR', 'the command has no plan to run');
   }
-  return item;
 }
 
 async function execute(

@@ -40,6 +40,7 @@ let metadata: http.Server;
 let metadataUri: string;
 let metadataHits = 0;
 let workRoot: string;
+let finished = false;
 
 beforeAll(async () => {
   [db, s3, sfn] = await Promise.all([startDynalite(), startS3rver({ buckets: [BUCKET] }), startSfnEndpoint()]);
@@ -75,7 +76,12 @@ const itemOf = async (commandId: string) =>
     )
   ).Item as CommandItem;
 
-async function run(commandId: string, config: Partial<WorkerConfig>, onSpawn?: () => void) {
+async function run(
+  commandId: string,
+  config: Partial<WorkerConfig>,
+  onSpawn?: () => void,
+  opts: { ddb?: typeof db.doc; attempts?: number } = {},
+) {
   const parsed = parseFfmpegCommand({
     commands: [
       'ffmpeg -filter_complex testsrc2=duration=2:size=320x240:rate=25 -c:v libx264 -preset slower {{out_video}}',
@@ -96,10 +102,11 @@ async function run(commandId: string, config: Partial<WorkerConfig>, onSpawn?: (
     compute: 'cpu',
     vcpu_count: 2,
     plan: parsed.plan,
+    ...(opts.attempts !== undefined ? { attempts: opts.attempts } : {}),
   };
   await db.doc.send(new PutCommand({ TableName: TABLE_NAME, Item: item }));
   return runCommand({
-    ddb: db.doc,
+    ddb: opts.ddb ?? db.doc,
     s3: s3.client,
     sfn: sfn.client,
     log: silentLogger,
@@ -167,6 +174,61 @@ describe('worker identity and liveness on the item', () => {
       await new CommandRepository(db.doc, TABLE_NAME).stampHeartbeat(ACCOUNT, commandId, new Date().toISOString()),
     ).toBe(false);
     expect((await itemOf(commandId)).heartbeat_at).toBe('x');
+  });
+
+  it('reads its command only through the write that starts the attempt, which counts it', async () => {
+    const sent: string[] = [];
+    const counting = new Proxy(db.doc, {
+      get(target, prop, receiver) {
+        if (prop !== 'send') return Reflect.get(target, prop, receiver);
+        return (command: { constructor: { name: string } }, ...rest: unknown[]) => {
+          sent.push(command.constructor.name);
+          return (target.send as (...a: unknown[]) => unknown)(command, ...rest);
+        };
+      },
+    });
+    const first = `identity-reads-${Date.now()}`;
+    expect((await run(first, {}, undefined, { ddb: counting })).status).toBe('SUCCESS');
+    expect(sent).not.toContain('GetCommand');
+    expect(sent[0]).toBe('UpdateCommand');
+    expect((await itemOf(first)).attempts).toBe(1);
+    // A re-run (an earlier attempt died): the count goes on from the item's.
+    const rerun = `identity-rerun-${Date.now()}`;
+    expect((await run(rerun, {}, undefined, { attempts: 2 })).status).toBe('SUCCESS');
+    expect((await itemOf(rerun)).attempts).toBe(3);
+  });
+
+  it('a command that is not PROCESSING (or gone) is refused before anything runs, saying which', async () => {
+    const commandId = `identity-refused-${Date.now()}`;
+    let spawned = false;
+    const { CommandRepository } = await import('../../../store/command-repository.ts');
+    // Written PROCESSING by run(), then finished by someone else before the worker starts.
+    const outcome = await run(commandId, {}, () => (spawned = true), {
+      ddb: new Proxy(db.doc, {
+        get(target, prop, receiver) {
+          if (prop !== 'send') return Reflect.get(target, prop, receiver);
+          return async (command: unknown, ...rest: unknown[]) => {
+            if ((command as { constructor: { name: string } }).constructor.name === 'UpdateCommand' && !finished) {
+              finished = true;
+              await db.doc.send(
+                new PutCommand({
+                  TableName: TABLE_NAME,
+                  Item: { ...(await itemOf(commandId)), status: 'FAILED' },
+                }),
+              );
+            }
+            return (target.send as (...a: unknown[]) => unknown)(command, ...rest);
+          };
+        },
+      }),
+    });
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.error?.message).toMatch(/the command is FAILED, not PROCESSING/);
+    expect(spawned).toBe(false);
+    expect((await itemOf(commandId)).attempts).toBeUndefined();
+    expect(
+      await new CommandRepository(db.doc, TABLE_NAME).startAttempt(ACCOUNT, 'no-such', { taskToken: 't', at: 'x' }),
+    ).toBeUndefined();
   });
 
   it('ecsTaskArn: the TaskARN of /task; null when the endpoint is missing, wrong or unreachable', async () => {

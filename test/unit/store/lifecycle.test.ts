@@ -51,6 +51,15 @@ describe('transitionExpressions', () => {
     });
   });
 
+  it('a counter goes up by one in the same write, from 0 when absent', () => {
+    const x = transitionExpressions('startAttempt');
+    expect(x.UpdateExpression).toBe(
+      'SET #task_token = :task_token, #heartbeat_at = :heartbeat_at, #attempts = if_not_exists(#attempts, :zero) + :one',
+    );
+    expect(x.counterValues).toEqual({ ':zero': 0, ':one': 1 });
+    expect(transitionExpressions('stampHeartbeat').counterValues).toBeUndefined();
+  });
+
   it('a step without a target status leaves status alone', () => {
     expect(transitionExpressions('writeProgress').UpdateExpression).toBe('SET #progress = :progress');
     expect(transitionExpressions('clearPending').UpdateExpression).toBe('REMOVE #pending, #pending_shard');
@@ -105,7 +114,8 @@ describe('docs/LIFECYCLE.md', () => {
       const [, from, to, , sets, removes] = rows.get(name)!;
       expect(list(from!), name).toEqual([...t.from]);
       expect(to, name).toBe(t.to ?? '(unchanged)');
-      if (name !== 'submit') expect(list(sets!), name).toEqual([...t.set]);
+      if (name !== 'submit')
+        expect(list(sets!), name).toEqual([...t.set, ...(t.increment ?? []).map((a) => `${a} + 1`)]);
       expect(list(removes!), name).toEqual([...t.remove]);
     }
   });

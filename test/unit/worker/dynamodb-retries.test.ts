@@ -18,7 +18,14 @@ const server = http.createServer((req, res) => {
     requests++;
     const next = answers.shift() ?? { status: 200 };
     res.writeHead(next.status, { 'content-type': 'application/x-amz-json-1.0' });
-    res.end(JSON.stringify(next.type ? { __type: `com.amazonaws.dynamodb.v20120810#${next.type}`, message: 'x' } : {}));
+    // A write that goes through answers with the item as written (startAttempt's ALL_NEW).
+    res.end(
+      JSON.stringify(
+        next.type
+          ? { __type: `com.amazonaws.dynamodb.v20120810#${next.type}`, message: 'x' }
+          : { Attributes: { attempts: { N: '2' } } },
+      ),
+    );
   });
 });
 let repo: CommandRepository;
@@ -40,20 +47,18 @@ const throttled = { status: 400, type: 'ProvisionedThroughputExceededException' 
 it('a throttled write is retried until it goes through', async () => {
   answers = [throttled, { status: 400, type: 'ThrottlingException' }];
   requests = 0;
-  expect(
-    await repo.startAttempt('acct', 'cmd', { attempt: 2, taskToken: 'token', at: new Date(0).toISOString() }),
-  ).toBe(true);
+  expect(await repo.startAttempt('acct', 'cmd', { taskToken: 'token', at: new Date(0).toISOString() })).toEqual({
+    attempts: 2,
+  });
   expect(requests).toBe(3);
   // More attempts than the SDK's default 3 (each throttled retry waits longer: not run here).
   expect(await client.config.maxAttempts()).toBe(WORKER_DYNAMODB_MAX_ATTEMPTS);
   expect(WORKER_DYNAMODB_MAX_ATTEMPTS).toBeGreaterThan(3);
 }, 30_000);
 
-it('a condition failure is an answer (false), not retried', async () => {
+it('a condition failure is an answer (no item), not retried', async () => {
   answers = [{ status: 400, type: 'ConditionalCheckFailedException' }];
   requests = 0;
-  expect(
-    await repo.startAttempt('acct', 'cmd', { attempt: 2, taskToken: 'token', at: new Date(0).toISOString() }),
-  ).toBe(false);
+  expect(await repo.startAttempt('acct', 'cmd', { taskToken: 'token', at: new Date(0).toISOString() })).toBeUndefined();
   expect(requests).toBe(1);
 });
