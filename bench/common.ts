@@ -166,30 +166,35 @@ export async function busyCpuSeconds(): Promise<number> {
   return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
 }
 
-/** The small input of the thumbnail and one-frame cases: 3 s of 320x240 H.264 + AAC (kept if there). */
-export async function makeSmallInput(dir: string): Promise<void> {
-  if (await stat(path.join(dir, 'in240.mp4')).catch(() => null)) return;
-  await ffmpeg(
+/** A test clip: `seconds` of lavfi's testsrc2 at `size` (H.264 veryfast) with a sine (AAC). */
+export const makeClip = (dir: string, size: string, seconds: number, name: string, extra: string[] = []) =>
+  ffmpeg(
     [
       '-f',
       'lavfi',
       '-i',
-      'testsrc2=size=320x240:rate=30:duration=3',
+      `testsrc2=size=${size}:rate=30:duration=${seconds}`,
       '-f',
       'lavfi',
       '-i',
-      'sine=frequency=440:sample_rate=48000:duration=3',
+      `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
       '-c:v',
       'libx264',
       '-preset',
       'veryfast',
       '-pix_fmt',
       'yuv420p',
+      ...extra,
       '-c:a',
       'aac',
       '-shortest',
-      'in240.mp4',
+      name,
     ],
     dir,
   );
+
+/** The small input of the thumbnail and one-frame cases: 3 s of 320x240 (kept if there). */
+export async function makeSmallInput(dir: string): Promise<void> {
+  if (await stat(path.join(dir, 'in240.mp4')).catch(() => null)) return;
+  await makeClip(dir, '320x240', 3, 'in240.mp4');
 }

@@ -32,6 +32,8 @@ import {
   load,
   logger,
   makeBigInput,
+  makeClip,
+  makeSmallInput,
   median,
   MiB,
   pool,
@@ -308,35 +310,10 @@ class Client {
 // Inputs
 
 async function makeInputs(dir: string): Promise<void> {
-  const av = (size: string, seconds: number, name: string, extra: string[] = []) =>
-    ffmpeg(
-      [
-        '-f',
-        'lavfi',
-        '-i',
-        `testsrc2=size=${size}:rate=30:duration=${seconds}`,
-        '-f',
-        'lavfi',
-        '-i',
-        `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
-        '-c:v',
-        'libx264',
-        '-preset',
-        'veryfast',
-        '-pix_fmt',
-        'yuv420p',
-        ...extra,
-        '-c:a',
-        'aac',
-        '-shortest',
-        name,
-      ],
-      dir,
-    );
   log('generating inputs with lavfi');
-  await av('1280x720', 20, 'in720.mp4', ['-b:v', '4M']);
-  await av('1920x1080', 10, 'in1080.mp4', ['-b:v', '8M']);
-  await av('320x240', 3, 'in240.mp4');
+  await makeClip(dir, '1280x720', 20, 'in720.mp4', ['-b:v', '4M']);
+  await makeClip(dir, '1920x1080', 10, 'in1080.mp4', ['-b:v', '8M']);
+  await makeSmallInput(dir);
   // The big input: 10 s at a high bitrate, repeated by stream copy up to BIG_MB.
   await makeBigInput(dir, BIG_MB, 'big.ts');
 }
