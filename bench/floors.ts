@@ -25,13 +25,13 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { TABLE } from '../core/constants.ts';
 import { resolveExecutable } from '../fargate-task/src/config.ts';
 import { sandboxedSpawn } from '../fargate-task/src/sandbox.ts';
-import { LOCAL_CREDENTIALS, LOCAL_NAMES, LOCAL_REGION, startDataServices } from '../local/services.ts';
+import { dynamoClient, LOCAL_NAMES, s3Client, startDataServices } from '../local/services.ts';
+import type { RequestHandler } from '../store/clients.ts';
 import { busyCpuSeconds, load, logger, makeSmallInput } from './common.ts';
 
 const CALLS = Number(process.env.FLOOR_CALLS ?? 600);
@@ -125,10 +125,22 @@ async function main(): Promise<void> {
   const loadBefore = load();
   const work = await mkdtemp(path.join(tmpdir(), 'ffaas-floors-'));
   const rows: { part: string; ms: number; note?: string }[] = [];
-  const add = (part: string, ms: number, note?: string) => {
+  /** Records a part's figure and hands it back, for the floor below. */
+  const add = (part: string, ms: number, note?: string): number => {
     rows.push({ part, ms, note });
     log(`${part}: ${ms.toFixed(3)} ms`);
+    return ms;
   };
+  /** An SDK request handler that answers every request at once with `response`. */
+  const canned = (response: { statusCode: number; headers: Record<string, string>; body: Uint8Array }) =>
+    ({ handle: async () => ({ response }) }) as unknown as RequestHandler;
+  let bare = 0;
+  let sandbox = 0;
+  let rt = 0;
+  let inProcRead = 0;
+  let inProcWrite = 0;
+  let sock = 0;
+  let put = 0;
   const services = await startDataServices({ dataDir: path.join(work, 'data') });
   try {
     // FFmpeg, bare and sandboxed, started from this Node process as the worker starts it.
@@ -137,8 +149,10 @@ async function main(): Promise<void> {
     await makeSmallInput(ws);
     const ffmpegPath = resolveExecutable('ffmpeg', process.env.PATH)!;
     const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', '-i', 'in240.mp4', '-frames:v', '1', 'f.jpg'];
-    const bare = await perRun(() => exitOf(ffmpegPath, args, { cwd: ws, stdio: ['ignore', 'pipe', 'pipe'] }));
-    add('one-frame FFmpeg, bare (machine CPU)', bare);
+    bare = add(
+      'one-frame FFmpeg, bare (machine CPU)',
+      await perRun(() => exitOf(ffmpegPath, args, { cwd: ws, stdio: ['ignore', 'pipe', 'pipe'] })),
+    );
     // The sandbox's own cost: the worker's wrapper chain around `true` beside `true` alone (a
     // difference of two small figures, so more runs than for FFmpeg).
     const bwrapPath = resolveExecutable('bwrap', process.env.PATH);
@@ -159,15 +173,15 @@ async function main(): Promise<void> {
       const wrapped = await perRun(() => exitOf(spec.file, spec.args, spec.options), RUNS * 5);
       add('`true` started from Node (machine CPU)', plain);
       add('`true` in the sandbox (machine CPU)', wrapped);
-      add('  the sandbox per run', wrapped - plain, 'nice + prlimit + bwrap: namespaces, mounts, execs');
+      sandbox = add('  the sandbox per run', wrapped - plain, 'nice + prlimit + bwrap: namespaces, mounts, execs');
     } else log('no bwrap/prlimit/nice here: the sandbox part is left out');
 
     // HTTP between two processes.
-    const rt = await httpRoundTrip();
-    add(
+    const exchange = await httpRoundTrip();
+    rt = add(
       'HTTP request + answer between two Node processes',
-      rt.client + rt.server,
-      `client ${rt.client.toFixed(3)} + server ${rt.server.toFixed(3)}`,
+      exchange.client + exchange.server,
+      `client ${exchange.client.toFixed(3)} + server ${exchange.server.toFixed(3)}`,
     );
 
     // DynamoDB calls on local mode's dynalite.
@@ -188,77 +202,45 @@ async function main(): Promise<void> {
     const get = (i: number) => new GetItemCommand({ TableName: table, Key: key(i), ConsistentRead: true });
     const inProcess = services.dynamodb;
     for (let i = 0; i < 50; i++) await inProcess.send(update(i));
-    add('GetItem, SDK + dynalite in one process, no socket', await perCall((i) => inProcess.send(get(i))));
-    add('UpdateItem, SDK + dynalite in one process, no socket', await perCall((i) => inProcess.send(update(i))));
-    const overSocket = new DynamoDBClient({
-      endpoint: services.dynamodbEndpoint,
-      region: LOCAL_REGION,
-      credentials: { ...LOCAL_CREDENTIALS },
-    });
-    add('GetItem, SDK + dynalite over a socket (both ends)', await perCall((i) => overSocket.send(get(i))));
+    inProcRead = add('GetItem, SDK + dynalite in one process, no socket', await perCall((i) => inProcess.send(get(i))));
+    inProcWrite = add(
+      'UpdateItem, SDK + dynalite in one process, no socket',
+      await perCall((i) => inProcess.send(update(i))),
+    );
+    const overSocket = dynamoClient(services.dynamodbEndpoint);
+    sock = add('GetItem, SDK + dynalite over a socket (both ends)', await perCall((i) => overSocket.send(get(i))));
     overSocket.destroy();
     // The SDK alone: the same GetItem against a handler that answers at once with a canned item.
-    const answer = Buffer.from(JSON.stringify({ Item: key(0) }));
-    const sdkOnly = new DynamoDBClient({
-      endpoint: services.dynamodbEndpoint,
-      region: LOCAL_REGION,
-      credentials: { ...LOCAL_CREDENTIALS },
-      requestHandler: {
-        handle: async () => ({
-          response: {
-            statusCode: 200,
-            headers: { 'content-type': 'application/x-amz-json-1.0' },
-            body: Readable.from([answer]),
-          },
-        }),
-      } as never,
-    });
+    const sdkOnly = dynamoClient(
+      services.dynamodbEndpoint,
+      canned({
+        statusCode: 200,
+        headers: { 'content-type': 'application/x-amz-json-1.0' },
+        body: Buffer.from(JSON.stringify({ Item: key(0) })),
+      }),
+    );
     add('  the SDK alone (same GetItem, canned answer)', await perCall((i) => sdkOnly.send(get(i))));
 
     // A small output to s3rver.
-    const s3 = new S3Client({
-      endpoint: services.s3Endpoint,
-      region: LOCAL_REGION,
-      credentials: { ...LOCAL_CREDENTIALS },
-      forcePathStyle: true,
-    });
     const jpeg = Buffer.alloc(9 * 1024, 7);
-    add(
+    const putJpeg = (i: number) =>
+      new PutObjectCommand({ Bucket: LOCAL_NAMES.bucket, Key: `floors/${i % 50}.jpg`, Body: jpeg });
+    const s3 = s3Client(services.s3Endpoint);
+    put = add(
       'PutObject of 9 KiB, SDK + s3rver over a socket (both ends)',
-      await perCall(
-        (i) => s3.send(new PutObjectCommand({ Bucket: LOCAL_NAMES.bucket, Key: `floors/${i % 50}.jpg`, Body: jpeg })),
-        Math.ceil(CALLS / 3),
-      ),
+      await perCall((i) => s3.send(putJpeg(i)), Math.ceil(CALLS / 3)),
     );
     s3.destroy();
-    const s3SdkOnly = new S3Client({
-      endpoint: services.s3Endpoint,
-      region: LOCAL_REGION,
-      credentials: { ...LOCAL_CREDENTIALS },
-      forcePathStyle: true,
-      requestHandler: {
-        handle: async () => ({
-          response: { statusCode: 200, headers: { etag: '"0"' }, body: Readable.from([]) },
-        }),
-      } as never,
-    });
-    add(
-      '  the SDK alone (same PutObject, canned answer)',
-      await perCall((i) =>
-        s3SdkOnly.send(new PutObjectCommand({ Bucket: LOCAL_NAMES.bucket, Key: `floors/${i % 50}.jpg`, Body: jpeg })),
-      ),
+    const s3SdkOnly = s3Client(
+      services.s3Endpoint,
+      canned({ statusCode: 200, headers: { etag: '"0"' }, body: new Uint8Array() }),
     );
+    add('  the SDK alone (same PutObject, canned answer)', await perCall((i) => s3SdkOnly.send(putJpeg(i))));
   } finally {
     await services.stop();
     await rm(work, { recursive: true, force: true });
   }
 
-  const ms = (part: string) => rows.find((r) => r.part === part)?.ms ?? 0;
-  const bare = ms('one-frame FFmpeg, bare (machine CPU)');
-  const rt = ms('HTTP request + answer between two Node processes');
-  const inProcRead = ms('GetItem, SDK + dynalite in one process, no socket');
-  const inProcWrite = ms('UpdateItem, SDK + dynalite in one process, no socket');
-  const sock = ms('GetItem, SDK + dynalite over a socket (both ends)');
   // How often a one-frame command needs each part (docs/PERFORMANCE.md): the worker's four
   // SDK calls over a socket (heartbeat, two UpdateItems, SendTaskSuccess) and its
   // PutObject; the service's twelve calls in-process (five reads: the key twice, the command,
@@ -267,9 +249,9 @@ async function main(): Promise<void> {
   // two client requests (submit, a poll) and the input's download, each an HTTP exchange
   // between processes; one sandboxed FFmpeg start.
   const floor: [string, number][] = [
-    ['sandbox', ms('  the sandbox per run')],
+    ['sandbox', sandbox],
     ['worker: 4 SDK calls over a socket', 4 * sock],
-    ['worker: PutObject', ms('PutObject of 9 KiB, SDK + s3rver over a socket (both ends)')],
+    ['worker: PutObject', put],
     ['service: 12 SDK calls in-process', 5 * inProcRead + 7 * inProcWrite],
     ['submit, poll, download: 3 HTTP exchanges', 3 * rt],
   ];

@@ -116,8 +116,14 @@ export function inProcessCalls(): boolean {
   return process.env.FFAAS_IN_PROCESS_CALLS !== '0';
 }
 
-export function s3Client(endpoint: string): S3Client {
-  return new S3Client({ endpoint, region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS }, forcePathStyle: true });
+export function s3Client(endpoint: string, requestHandler?: RequestHandler): S3Client {
+  return new S3Client({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: { ...LOCAL_CREDENTIALS },
+    forcePathStyle: true,
+    ...(requestHandler && { requestHandler }),
+  });
 }
 
 /** Starts dynalite and s3rver on the data dir and makes sure the tables and the bucket exist. */

@@ -29,7 +29,7 @@ import {
 import type { CommandItem, Progress, WorkerTimings } from '../core/types.ts';
 import type { ListCursorKey } from '../core/api/list.ts';
 import { ACQUIRE_SLOT, RELEASE_SLOT, SLOTS_ATTRIBUTE, SLOTS_SORT_KEY } from './account-slots.ts';
-import { isConditionFailure, unlessConditionFails } from './errors.ts';
+import { isConditionFailure } from './errors.ts';
 import { commandKey } from './keys.ts';
 import {
   attributeValue,
@@ -334,16 +334,14 @@ export class CommandRepository {
     commandId: string,
     attempt: { taskToken: string; at: string },
   ): Promise<CommandItem | undefined> {
-    let item: CommandItem | undefined;
-    await this.transition(
+    const written = await this.update(
       'startAttempt',
       accountId,
       commandId,
       { task_token: attempt.taskToken, heartbeat_at: attempt.at },
-      undefined,
-      (written) => (item = written),
+      { returnItem: true },
     );
-    return item;
+    return written ?? undefined;
   }
 
   /** The worker's ECS task ARN (lifecycle step recordWorkerTask). */
@@ -566,11 +564,24 @@ export class CommandRepository {
     values: NoInfer<Omit<TransitionValues<S>, 'status_key'>>,
     /** An extra condition: the attribute still has this value (a compare-and-swap on it). */
     also?: { attribute: string; equals: unknown },
-    /** Receives the item as written (ReturnValues ALL_NEW) when the write goes through. */
-    written?: (item: CommandItem) => void,
   ): Promise<boolean> {
+    return (await this.update(step, accountId, commandId, values, { also })) !== null;
+  }
+
+  /**
+   * A lifecycle step's conditional write. Null when its condition failed; else, with
+   * `returnItem`, the item as written (ReturnValues ALL_NEW), without it undefined.
+   */
+  private async update<S extends Exclude<LifecycleStep, 'submit'>>(
+    step: S,
+    accountId: string,
+    commandId: string,
+    values: NoInfer<Omit<TransitionValues<S>, 'status_key'>>,
+    opts: { also?: { attribute: string; equals: unknown }; returnItem?: boolean },
+  ): Promise<CommandItem | undefined | null> {
     const x = transitionExpressions(step);
     const attributeValues: Record<string, unknown> = { ...x.statusValues, ...x.counterValues };
+    const { also } = opts;
     if (also) {
       x.ConditionExpression = `(${x.ConditionExpression}) AND #also = :also`;
       x.ExpressionAttributeNames['#also'] = also.attribute;
@@ -581,7 +592,7 @@ export class CommandRepository {
     const t = LIFECYCLE[step] as { to?: CommandStatus; set: readonly string[] };
     if (t.to && t.set.includes('status_key'))
       attributeValues[attributeValue('status_key')] = statusKey(accountId, t.to);
-    return unlessConditionFails(async () => {
+    try {
       const res = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -590,11 +601,14 @@ export class CommandRepository {
           UpdateExpression: x.UpdateExpression,
           ExpressionAttributeNames: x.ExpressionAttributeNames,
           ExpressionAttributeValues: attributeValues,
-          ...(written ? { ReturnValues: 'ALL_NEW' as const } : {}),
+          ...(opts.returnItem ? { ReturnValues: 'ALL_NEW' as const } : {}),
         }),
       );
-      if (written) written(res.Attributes as CommandItem);
-    });
+      return opts.returnItem ? (res.Attributes as CommandItem) : undefined;
+    } catch (err) {
+      if (isConditionFailure(err)) return null;
+      throw err;
+    }
   }
 }
 
