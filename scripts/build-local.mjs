@@ -53,6 +53,11 @@ export function localBuildOptions(outdir) {
       js: "import { createRequire as __ffaasCreateRequire } from 'node:module'; const require = __ffaasCreateRequire(import.meta.url);",
     },
     metafile: true,
+    // No comments or indentation: V8 keeps every script's whole source in the heap (for lazy
+    // compilation), and comments with a non-Latin-1 character (an arrow, a dash) made two of the
+    // chunks two-byte text. Identifiers stay, so stack traces read as they are.
+    minifySyntax: true,
+    minifyWhitespace: true,
     sourcemap: 'linked',
     legalComments: 'none',
     logLevel: 'warning',
