@@ -22,6 +22,7 @@ import { DEFAULTS, resolveExecutable, WORKER_ENV } from './config.ts';
 import { readWorkerConfig } from './config.ts';
 import { parseIngestInput, runIngest } from './ingest.ts';
 import { createLogger } from './log.ts';
+import { keepWasmAtBaselineTier } from './memory.ts';
 import { runCommand } from './run-command.ts';
 
 /**
@@ -188,6 +189,7 @@ function warmMain(): void {
   process.send!({ type: 'ready' });
 }
 
+keepWasmAtBaselineTier();
 if (process.env.FFAAS_WORKER_WARM === '1' && typeof process.send === 'function') {
   warmMain();
 } else {

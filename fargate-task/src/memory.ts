@@ -13,6 +13,18 @@ import { Transform } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
+/**
+ * undici parses HTTP with llhttp compiled to WebAssembly. After a few requests V8 compiles those
+ * functions again with its optimizing tier in the background, and that compile holds 10-15 MiB
+ * for a fraction of a second: the worker's high-water mark, reached on its third or fourth
+ * download whatever the input's size. Kept at the baseline tier (Liftoff) the parser moves a
+ * 1 GB body as fast (bodies pass through as spans; headers are a few hundred bytes). Called
+ * before the first request: the flag applies to what is compiled after it.
+ */
+export function keepWasmAtBaselineTier(): void {
+  setFlagsFromString('--liftoff-only');
+}
+
 /** Bytes moved between two young-generation collections during a transfer. */
 export const TRANSFER_GC_BYTES = 2 * 1024 * 1024;
 
