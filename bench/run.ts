@@ -14,7 +14,10 @@
  * How a command is timed through ffaas: from just before the POST (client clock) to the item's
  * `finished_at` (when the final status was recorded; same machine, same clock). Polling only
  * waits for the end (every second), so its own CPU use stays small and does not set the
- * number. Bare FFmpeg is the same argv on the same local file, timed from spawn to exit.
+ * number. Bare FFmpeg is the same argv on the same local file, timed from spawn to exit. A case
+ * runs bare and through ffaas in pairs, the order alternating; the targets that compare the two
+ * (the 720p case, FFmpeg inside) are judged on the median of the pairs' ratios, because this
+ * host's speed changes by more than the 3 % target over the minutes a case takes.
  *
  * Service RSS: the resident memory of `npm start`'s process tree (the service, its worker
  * processes), without FFmpeg, ffprobe and bubblewrap, and without the `npm`/`sh` launcher
@@ -388,7 +391,10 @@ async function main(): Promise<void> {
     // Warm-up: one command (first worker start, first handler imports).
     await api.one({ in_v: url('in240.mp4') }, { out_i: 'w.jpg' }, 'ffmpeg -i {{in_v}} -frames:v 1 {{out_i}}');
 
-    // A case: bare and through ffaas alternately, REPS times each; medians.
+    // A case: bare and through ffaas in pairs, REPS pairs, the order alternating from one pair to
+    // the next (bare first, then ffaas first: a host that speeds up or slows down over the
+    // minutes a case takes favours neither side); medians, and the median of the pairs' ratios,
+    // which compares runs taken seconds apart rather than medians taken minutes apart.
     const phases: Record<string, Record<string, number | null>> = {};
     async function versus(
       name: string,
@@ -402,15 +408,25 @@ async function main(): Promise<void> {
       const f: number[] = [];
       const inside: number[] = [];
       let last: Poll | undefined;
-      for (let i = 0; i < reps; i++) {
-        b.push(await ffmpeg(bareArgs, bare));
+      const throughFfaas = async () => {
         const r = await api.one(inputMap, outputs, command);
         f.push(r.seconds);
         inside.push(r.poll.timings.ffmpeg ?? Number.NaN);
         last = r.poll;
+      };
+      for (let i = 0; i < reps; i++) {
+        if (i % 2 === 1) await throughFfaas();
+        b.push(await ffmpeg(bareArgs, bare));
+        if (i % 2 === 0) await throughFfaas();
       }
       phases[name] = last!.timings;
-      const res = { bare: median(b), ffaas: median(f), inside: median(inside) };
+      const res = {
+        bare: median(b),
+        ffaas: median(f),
+        inside: median(inside),
+        ratio: median(f.map((x, i) => x / b[i]!)),
+        insideRatio: median(inside.map((x, i) => x / b[i]!)),
+      };
       log(name, JSON.stringify({ bare: b, ffaas: f, inside, timings: last!.timings }));
       return res;
     }
@@ -423,18 +439,19 @@ async function main(): Promise<void> {
       { in_video: url('in720.mp4') },
       { out_video: 'o720.mp4' },
       'ffmpeg -i {{in_video}} -c:v libx264 -preset veryfast -c:a aac {{out_video}}',
+      Math.max(REPS, 5), // two targets ride on it, and the host's speed drifts by more than 3 %
     );
     rows.push({
       name: '20 s 720p → H.264 veryfast + AAC',
       target: '≤ 1.10× bare',
-      measured: `${t720.ffaas.toFixed(2)} s vs bare ${t720.bare.toFixed(2)} s = ${(t720.ffaas / t720.bare).toFixed(3)}×`,
-      pass: t720.ffaas / t720.bare <= 1.1,
+      measured: `${t720.ffaas.toFixed(2)} s vs bare ${t720.bare.toFixed(2)} s (medians); pairs' median ${t720.ratio.toFixed(3)}×`,
+      pass: t720.ratio <= 1.1,
     });
     rows.push({
       name: 'FFmpeg inside the service (720p case)',
       target: 'within 3 % of bare',
-      measured: `${t720.inside.toFixed(2)} s vs bare ${t720.bare.toFixed(2)} s = ${((t720.inside / t720.bare - 1) * 100).toFixed(1)} %`,
-      pass: t720.inside / t720.bare <= 1.03,
+      measured: `${t720.inside.toFixed(2)} s vs bare ${t720.bare.toFixed(2)} s (medians); pairs' median ${((t720.insideRatio - 1) * 100).toFixed(1)} %`,
+      pass: t720.insideRatio <= 1.03,
     });
 
     log('thumbnail');
