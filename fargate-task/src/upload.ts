@@ -1,12 +1,19 @@
 /**
- * Step 5: outputs from the workspace to S3, read from disk part by part into buffers this
- * module owns: one PutObject for a file of at most one part, else a multipart upload with
- * UPLOAD_QUEUE_SIZE parts in flight. Each lane reuses its one buffer for every part it sends,
- * so a file of any size costs at most UPLOAD_QUEUE_SIZE × the part size of memory and leaves
- * no garbage behind (lib-storage's Upload concatenated a fresh buffer per part from a stream
- * and held ~90 MiB at its peak on a 500 MiB file: bench/worker-focus.ts).
+ * Step 5: outputs from the workspace to S3. A file of at most one part goes in one PutObject
+ * from a buffer; a larger one as a multipart upload with UPLOAD_QUEUE_SIZE parts in flight, each
+ * part streamed from its range of the file, never held in memory: a file of any size costs the
+ * worker a few read-ahead chunks (lib-storage's Upload concatenated a fresh buffer per part and
+ * held ~90 MiB at its peak on a 500 MiB file; two reused 5 MiB part buffers, the design before
+ * this one, put the worker ~10 MiB above its idle RSS for a whole upload: bench/worker-focus.ts).
+ *
+ * A streamed body cannot be sent again, so the SDK does not retry it: each part is retried here
+ * (a fresh stream of the same range), and carries its CRC32, computed from the file before it is
+ * sent, as the SDK's default checksums would have it; S3 checks it against the bytes it gets.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { crc32 } from 'node:zlib';
+import { pipeline, type Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   ChecksumAlgorithm,
@@ -19,12 +26,16 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { collectAllGarbage, collectYoungGarbage, MAJOR_GC_BYTES } from './memory.ts';
+import { collectAllGarbage, collectYoungGarbage, MAJOR_GC_BYTES, transferGcStream } from './memory.ts';
 
 /** Smallest part S3 takes (all parts but the last); also the single-PUT threshold. */
 export const UPLOAD_PART_BYTES = 5 * 1024 * 1024;
-/** Parts in flight per file (and buffers held). */
+/** Parts in flight per file. */
 export const UPLOAD_QUEUE_SIZE = 2;
+/** Attempts per part (the SDK's own default for a request it can retry). */
+export const PART_ATTEMPTS = 3;
+/** Bytes a part's stream reads from the file at a time. */
+const PART_READ_BYTES = 64 * 1024;
 /** S3's most parts per upload. */
 const MAX_PARTS = 10_000;
 
@@ -42,6 +53,63 @@ async function readFully(fh: FileHandle, buf: Buffer, length: number, position: 
     done += bytesRead;
   }
   return done;
+}
+
+/** CRC32 of `length` bytes of `fh` at `position`, base64 of its big-endian bytes (S3's form). */
+async function rangeCrc32(fh: FileHandle, position: number, length: number, key: string): Promise<string> {
+  const chunk = Buffer.allocUnsafe(PART_READ_BYTES);
+  let crc = 0;
+  for (let done = 0; done < length; ) {
+    const { bytesRead } = await fh.read(chunk, 0, Math.min(chunk.length, length - done), position + done);
+    if (bytesRead === 0) throw new Error(`${key}: the file shrank while it was read`);
+    crc = crc32(chunk.subarray(0, bytesRead), crc);
+    done += bytesRead;
+  }
+  const out = Buffer.allocUnsafe(4);
+  out.writeUInt32BE(crc >>> 0);
+  return out.toString('base64');
+}
+
+/**
+ * The bytes of one part, from the file: 64 KiB reads, with a minor collection every few MiB so
+ * the chunks already on the socket do not pile up as garbage (memory.ts).
+ */
+function partStream(fh: FileHandle, offset: number, length: number): Readable {
+  const file = fh.createReadStream({
+    start: offset,
+    end: offset + length - 1,
+    highWaterMark: PART_READ_BYTES,
+    autoClose: false,
+  });
+  return pipeline(file, transferGcStream(), () => {});
+}
+
+/**
+ * Whether a failed part is worth sending again: what the SDK itself retries (throttling, 5xx,
+ * timeouts, dropped connections), never a refusal (4xx) or an abort.
+ */
+export function isRetryablePartError(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (e?.name === 'AbortError') return false;
+  if (e?.$retryable) return true;
+  const status = e?.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500 || status === 429;
+  return (
+    ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN'].includes(e?.code ?? '') ||
+    e?.name === 'TimeoutError'
+  );
+}
+
+/** `send` (a part's request, its body made anew each time) up to PART_ATTEMPTS times, backing off. */
+async function withPartAttempts<T>(signal: AbortSignal, send: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (attempt >= PART_ATTEMPTS || signal.aborted || !isRetryablePartError(err)) throw err;
+      await sleep(100 * 2 ** attempt * (0.5 + Math.random()), undefined, { signal }).catch(() => {});
+    }
+  }
 }
 
 export async function uploadFile(opts: {
@@ -99,8 +167,8 @@ async function multipartUpload(
   );
   const uploadId = created.UploadId;
   if (!uploadId) throw new Error(`${key}: CreateMultipartUpload answered without an UploadId`);
-  // What the download and the run left in the heap goes before the part buffers come in (one
-  // full collection, ~10 ms, only for files of more than a part).
+  // What the download and the run left in the heap goes before a long upload (one full
+  // collection, ~10 ms, only for files of more than a part).
   collectAllGarbage();
   const stop = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
@@ -111,24 +179,27 @@ async function multipartUpload(
   let sent = 0;
   let nextMajor = MAJOR_GC_BYTES;
   const lane = async () => {
-    const buf = Buffer.allocUnsafe(partSize);
     while (failure === undefined && !signal.aborted && next < count) {
       const index = next++;
       try {
         const offset = index * partSize;
         const length = Math.min(partSize, size - offset);
-        if ((await readFully(fh, buf, length, offset)) !== length)
-          throw new Error(`${key}: the file shrank while it was read`);
-        const res = await s3.send(
-          new UploadPartCommand({
-            Bucket: bucket,
-            Key: key,
-            UploadId: uploadId,
-            PartNumber: index + 1,
-            Body: buf.subarray(0, length),
-            ContentLength: length,
-          }),
-          { abortSignal: signal },
+        // Read once for the checksum: this also finds a file shorter than its size said, before
+        // a request promises S3 bytes it would never get.
+        const checksum = checksums ? await rangeCrc32(fh, offset, length, key) : undefined;
+        const res = await withPartAttempts(signal, () =>
+          s3.send(
+            new UploadPartCommand({
+              Bucket: bucket,
+              Key: key,
+              UploadId: uploadId,
+              PartNumber: index + 1,
+              Body: partStream(fh, offset, length),
+              ContentLength: length,
+              ...(checksum && { ChecksumCRC32: checksum }),
+            }),
+            { abortSignal: signal },
+          ),
         );
         if (!res.ETag) throw new Error(`${key}: part ${index + 1} was stored without an ETag`);
         // The request's own garbage (signing, checksums, the response) goes with each part.
