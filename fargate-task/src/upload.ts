@@ -1,14 +1,17 @@
 /**
- * Step 5: outputs from the workspace to S3. A file of at most one part goes in one PutObject
- * from a buffer; a larger one as a multipart upload with UPLOAD_QUEUE_SIZE parts in flight, each
- * part streamed from its range of the file, never held in memory: a file of any size costs the
- * worker a few read-ahead chunks (lib-storage's Upload concatenated a fresh buffer per part and
- * held ~90 MiB at its peak on a 500 MiB file; two reused 5 MiB part buffers, the design before
- * this one, put the worker ~10 MiB above its idle RSS for a whole upload: bench/worker-focus.ts).
+ * Step 5: outputs from the workspace to S3, streamed from the file, never held in memory: a file
+ * of at most one part in one PutObject, a larger one as a multipart upload with
+ * UPLOAD_QUEUE_SIZE parts in flight, each part a stream of its range of the file. A file of any
+ * size costs the worker a few 64 KiB read chunks (lib-storage's Upload concatenated a fresh
+ * buffer per part and held ~90 MiB at its peak on a 500 MiB file; two reused 5 MiB part buffers,
+ * the design before this one, put the worker ~10 MiB above its idle RSS for a whole upload, and
+ * a playlist's segments read whole into buffers left it ~12 MiB higher until the next full
+ * collection: bench/worker-focus.ts, bench/run.ts). Only a file that fits in one read chunk is
+ * sent from a buffer.
  *
- * A streamed body cannot be sent again, so the SDK does not retry it: each part is retried here
- * (a fresh stream of the same range), and carries its CRC32, computed from the file before it is
- * sent, as the SDK's default checksums would have it; S3 checks it against the bytes it gets.
+ * A streamed body cannot be sent again, so the SDK does not retry it: each request is retried
+ * here (a fresh stream of the same range), and carries its CRC32, computed from the file before
+ * it is sent, as the SDK's default checksums would have it; S3 checks it against the bytes.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,9 +35,9 @@ import { collectAllGarbage, collectYoungGarbage, MAJOR_GC_BYTES, transferGcStrea
 export const UPLOAD_PART_BYTES = 5 * 1024 * 1024;
 /** Parts in flight per file. */
 export const UPLOAD_QUEUE_SIZE = 2;
-/** Attempts per part (the SDK's own default for a request it can retry). */
+/** Attempts per streamed request (the SDK's own default for a request it can retry). */
 export const PART_ATTEMPTS = 3;
-/** Bytes a part's stream reads from the file at a time. */
+/** Bytes a stream reads from the file at a time; a file this small is sent from a buffer. */
 const PART_READ_BYTES = 64 * 1024;
 /** S3's most parts per upload. */
 const MAX_PARTS = 10_000;
@@ -71,7 +74,7 @@ async function rangeCrc32(fh: FileHandle, position: number, length: number, key:
 }
 
 /**
- * The bytes of one part, from the file: 64 KiB reads, with a minor collection every few MiB so
+ * `length` bytes of the file from `offset`: 64 KiB reads, with a minor collection every few MiB so
  * the chunks already on the socket do not pile up as garbage (memory.ts).
  */
 function partStream(fh: FileHandle, offset: number, length: number): Readable {
@@ -100,13 +103,13 @@ export function isRetryablePartError(err: unknown): boolean {
   );
 }
 
-/** `send` (a part's request, its body made anew each time) up to PART_ATTEMPTS times, backing off. */
-async function withPartAttempts<T>(signal: AbortSignal, send: () => Promise<T>): Promise<T> {
+/** `send` (a streamed request, its body made anew each time) up to PART_ATTEMPTS times, backing off. */
+async function withPartAttempts<T>(signal: AbortSignal | undefined, send: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await send();
     } catch (err) {
-      if (attempt >= PART_ATTEMPTS || signal.aborted || !isRetryablePartError(err)) throw err;
+      if (attempt >= PART_ATTEMPTS || signal?.aborted || !isRetryablePartError(err)) throw err;
       await sleep(100 * 2 ** attempt * (0.5 + Math.random()), undefined, { signal }).catch(() => {});
     }
   }
@@ -125,25 +128,38 @@ export async function uploadFile(opts: {
     const { size } = await fh.stat();
     const partSize = uploadPartSize(size);
     if (size <= partSize) {
-      const body = Buffer.allocUnsafe(size);
-      const read = await readFully(fh, body, size, 0);
-      if (read !== size) throw new Error(`${opts.key}: the file shrank while it was read`);
-      await opts.s3.send(
-        new PutObjectCommand({
-          Bucket: opts.bucket,
-          Key: opts.key,
-          Body: body,
-          ContentLength: size,
-          ContentType: opts.contentType,
-        }),
-        { abortSignal: opts.signal },
-      );
+      await putObject(opts, fh, size);
       return;
     }
     await multipartUpload(opts, fh, size, partSize);
   } finally {
     await fh.close();
   }
+}
+
+/** One PutObject: from a buffer when the file fits in one read chunk, else streamed. */
+async function putObject(
+  opts: { s3: S3Client; bucket: string; key: string; contentType: string; signal?: AbortSignal },
+  fh: FileHandle,
+  size: number,
+): Promise<void> {
+  const request = { Bucket: opts.bucket, Key: opts.key, ContentLength: size, ContentType: opts.contentType };
+  if (size <= PART_READ_BYTES) {
+    const body = Buffer.allocUnsafe(size);
+    if ((await readFully(fh, body, size, 0)) !== size)
+      throw new Error(`${opts.key}: the file shrank while it was read`);
+    // The SDK computes the checksum of a buffer itself, and retries it.
+    await opts.s3.send(new PutObjectCommand({ ...request, Body: body }), { abortSignal: opts.signal });
+    return;
+  }
+  const checksums = (await opts.s3.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
+  const checksum = checksums ? await rangeCrc32(fh, 0, size, opts.key) : undefined;
+  await withPartAttempts(opts.signal, () =>
+    opts.s3.send(
+      new PutObjectCommand({ ...request, Body: partStream(fh, 0, size), ...(checksum && { ChecksumCRC32: checksum }) }),
+      { abortSignal: opts.signal },
+    ),
+  );
 }
 
 async function multipartUpload(

@@ -46,7 +46,8 @@ async function fileOf(name: string, bytes: Buffer): Promise<string> {
 describe('uploadFile', () => {
   it.each([
     ['an empty file', 0],
-    ['a small file (one PUT)', 100 * 1024],
+    ['a file of one read chunk (one PUT from a buffer)', 64 * 1024],
+    ['a small file (one PUT, streamed)', 100 * 1024],
     ['exactly one part (one PUT)', UPLOAD_PART_BYTES],
     ['one byte over a part (multipart, 2 parts)', UPLOAD_PART_BYTES + 1],
     ['several parts, the last one short (multipart)', 3 * UPLOAD_PART_BYTES + 12345],
@@ -144,15 +145,19 @@ describe('uploadFile', () => {
       status?: number;
       drop?: boolean;
       failures: number;
+      /** Which request fails: part 2 of a multipart upload (default), or a whole-object PUT. */
+      put?: boolean;
     }
     async function flakyProxy(fail: Fault) {
       const attempts: number[] = [];
       let failed = 0;
       const target = new URL(s3.endpoint);
       const server: Server = createServer((req: IncomingMessage, res) => {
-        const part = Number(new URL(req.url!, 'http://x').searchParams.get('partNumber') ?? 0);
-        if (part) attempts.push(part);
-        if (part === 2 && failed < fail.failures) {
+        const query = new URL(req.url!, 'http://x').searchParams;
+        const wholeObject = req.method === 'PUT' && !query.has('partNumber') && !query.has('uploadId');
+        const part = wholeObject ? 0 : Number(query.get('partNumber') ?? -1);
+        if (part >= 0) attempts.push(part);
+        if ((fail.put ? part === 0 : part === 2) && failed < fail.failures) {
           failed++;
           if (fail.drop) {
             req.once('data', () => req.socket.destroy());
@@ -200,17 +205,22 @@ describe('uploadFile', () => {
       ['a 500', { status: 500, failures: 1 }],
       ['a dropped connection', { drop: true, failures: 1 }],
       ['503 twice', { status: 503, failures: PART_ATTEMPTS - 1 }],
+      ['a 500 on a one-PUT file', { status: 500, failures: 1, put: true }],
+      ['a dropped connection on a one-PUT file', { drop: true, failures: 1, put: true }],
     ])(
       'after %s, the file is stored byte for byte',
       async (_what, fail) => {
-        const bytes = randomBytes(3 * UPLOAD_PART_BYTES + 7);
+        const bytes = randomBytes(fail.put ? 2 * 1024 * 1024 + 5 : 3 * UPLOAD_PART_BYTES + 7);
         const p = await fileOf('flaky.bin', bytes);
         const proxy = await flakyProxy(fail);
         try {
-          const key = `out/flaky-${fail.failures}-${fail.drop ? 'drop' : fail.status}.bin`;
+          const key = `out/flaky-${fail.failures}-${fail.drop ? 'drop' : fail.status}${fail.put ? '-put' : ''}.bin`;
           await uploadFile({ s3: proxy.client, bucket: BUCKET, key, path: p, contentType: 'video/mp4' });
-          expect(proxy.attemptsAt(2)).toBe(fail.failures + 1);
-          expect(proxy.attemptsAt(1)).toBe(1);
+          if (fail.put) expect(proxy.attemptsAt(0)).toBe(fail.failures + 1);
+          else {
+            expect(proxy.attemptsAt(2)).toBe(fail.failures + 1);
+            expect(proxy.attemptsAt(1)).toBe(1);
+          }
           const stored = await s3.getObject(BUCKET, key);
           expect(stored?.body.length).toBe(bytes.length);
           expect(stored!.body.equals(bytes)).toBe(true);
