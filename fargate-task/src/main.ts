@@ -12,12 +12,12 @@
  * reporting failed; 2 when the environment is unusable (nothing can be reported).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { ENV, LIMITS } from '../../core/constants.ts';
 import { envFlag } from '../../core/env.ts';
 import { documentClientFor } from '../../store/clients.ts';
-import { workerDynamoClient } from './clients.ts';
+import { workerDynamoClient, workerS3Client } from './clients.ts';
 import { DEFAULTS, resolveExecutable, WORKER_ENV } from './config.ts';
 import { readWorkerConfig } from './config.ts';
 import { parseIngestInput, runIngest } from './ingest.ts';
@@ -41,7 +41,7 @@ async function ingestMain(): Promise<number> {
     return 2;
   }
   const ddb = documentClientFor(workerDynamoClient());
-  const s3 = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+  const s3 = workerS3Client();
   const id = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : Number(v));
   try {
     const outcome = await runIngest(
@@ -111,7 +111,7 @@ function newClients(env: NodeJS.ProcessEnv): AwsClients {
   return {
     ddb: documentClientFor(ddbBase),
     ddbBase,
-    s3: new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) }),
+    s3: workerS3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) }),
     sfn: new SFNClient({}),
   };
 }
