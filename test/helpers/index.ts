@@ -6,3 +6,4 @@ export { makeFixtures, FIXTURE_NAMES, FIXTURE_RECIPES, type FixtureName, type Fi
 export { startFixtureServer, type FixtureServer, type Hit, type RouteHandler } from './fixture-server.ts';
 export { startSfnEndpoint, type SfnCall, type SfnEndpoint } from './sfn-endpoint.ts';
 export { closeServer, listenLocal } from './listen.ts';
+export { runChildScript } from './child-script.ts';

@@ -4,7 +4,6 @@
  * whatever the file's size (measured in a child process, so s3rver's own buffers, in this
  * process, do not count).
  */
-import { spawn } from 'node:child_process';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -20,7 +19,7 @@ import {
   uploadFile,
   uploadPartSize,
 } from '../../../fargate-task/src/upload.ts';
-import { startS3rver, TEST_CREDENTIALS, TEST_REGION, type S3rverHandle } from '../../helpers/index.ts';
+import { runChildScript, startS3rver, TEST_CREDENTIALS, TEST_REGION, type S3rverHandle } from '../../helpers/index.ts';
 
 const BUCKET = 'ffaas-upload-test';
 const MiB = 1024 * 1024;
@@ -116,18 +115,7 @@ describe('uploadFile', () => {
       console.log(JSON.stringify({ extra: peak - base }));
       s3.destroy();
     `;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: path.resolve(import.meta.dirname, '../../..'),
-      env: { ...process.env, EP: s3.endpoint, FILE: p },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (err += d));
-    const code = await new Promise((r) => child.on('close', r));
-    expect(code, err).toBe(0);
-    const { extra } = JSON.parse(out.trim().split('\n').at(-1)!) as { extra: number };
+    const { extra } = await runChildScript<{ extra: number }>(script, { env: { EP: s3.endpoint, FILE: p } });
     expect(extra).toBeGreaterThan(0);
     // Parts go from the file to the socket in 64 KiB reads, collected every few MiB: less than
     // one part is ever held (the buffered design held UPLOAD_QUEUE_SIZE parts, 10 MiB and more).

@@ -4,12 +4,11 @@
  * parser. Measured in child processes (VmHWM is per process): the same downloads with the call
  * and without it, so the test also shows that the jump it guards against is there to see.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKER_NODE_OPTIONS } from '../../../fargate-task/src/config.ts';
+import { runChildScript } from '../../helpers/index.ts';
 
 const MiB = 1024 * 1024;
 let server: Server;
@@ -43,18 +42,11 @@ async function highWaterGrowth(baseline: boolean): Promise<number> {
     console.log(JSON.stringify({ growth: hwm() - first }));
   `;
   // With the worker's V8 options: a default-sized young generation would grow by more than this.
-  const child = spawn(process.execPath, [WORKER_NODE_OPTIONS, '--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: path.resolve(import.meta.dirname, '../../..'),
-    env: { ...process.env, URL: url, BASELINE: baseline ? '1' : '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { growth } = await runChildScript<{ growth: number }>(script, {
+    nodeArgs: [WORKER_NODE_OPTIONS],
+    env: { URL: url, BASELINE: baseline ? '1' : '0' },
   });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
-  const code = await new Promise((r) => child.on('close', r));
-  expect(code, err).toBe(0);
-  return (JSON.parse(out.trim().split('\n').at(-1)!) as { growth: number }).growth;
+  return growth;
 }
 
 describe.runIf(process.platform === 'linux')('keepWasmAtBaselineTier', () => {
