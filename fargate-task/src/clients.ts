@@ -19,7 +19,7 @@ export function workerDynamoClient(config: Omit<DynamoDBClientConfig, 'maxAttemp
  * The SDK's own warnings (a streamed upload the SDK will not retry itself, which upload.ts
  * retries) as the worker's JSON log lines, not bare console lines beside them.
  */
-export function sdkLogger(log: Logger = createLogger({ source: 'aws-sdk' })) {
+function sdkLogger(log: Logger = createLogger({ source: 'aws-sdk' })) {
   const text = (args: unknown[]) => args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
   return {
     debug() {},
@@ -29,7 +29,7 @@ export function sdkLogger(log: Logger = createLogger({ source: 'aws-sdk' })) {
   };
 }
 
-/** The worker's S3 client: path-style addressing when an endpoint is set (local mode, tests). */
-export function workerS3Client(config: S3ClientConfig = {}): S3Client {
-  return new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3), logger: sdkLogger(), ...config });
+/** The worker's S3 client: path-style addressing when `env` sets an endpoint (local mode, tests). */
+export function workerS3Client(env: NodeJS.ProcessEnv = process.env, config: S3ClientConfig = {}): S3Client {
+  return new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3), logger: sdkLogger(), ...config });
 }

@@ -111,7 +111,7 @@ function newClients(env: NodeJS.ProcessEnv): AwsClients {
   return {
     ddb: documentClientFor(ddbBase),
     ddbBase,
-    s3: workerS3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) }),
+    s3: workerS3Client(env),
     sfn: new SFNClient({}),
   };
 }

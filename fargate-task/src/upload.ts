@@ -103,6 +103,19 @@ export function isRetryablePartError(err: unknown): boolean {
   );
 }
 
+/** Whether the client sends checksums it is not required to (the SDK's default, WHEN_SUPPORTED). */
+async function sendsChecksums(s3: S3Client): Promise<boolean> {
+  return (await s3.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
+}
+
+/**
+ * The body fields of a request streaming `length` bytes from `offset`: a fresh stream on every
+ * call (one per attempt), the range's CRC32 when `checksum` is given.
+ */
+function streamedBody(fh: FileHandle, offset: number, length: number, checksum: string | undefined) {
+  return { Body: partStream(fh, offset, length), ContentLength: length, ...(checksum && { ChecksumCRC32: checksum }) };
+}
+
 /** `send` (a streamed request, its body made anew each time) up to PART_ATTEMPTS times, backing off. */
 async function withPartAttempts<T>(signal: AbortSignal | undefined, send: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -143,22 +156,22 @@ async function putObject(
   fh: FileHandle,
   size: number,
 ): Promise<void> {
-  const request = { Bucket: opts.bucket, Key: opts.key, ContentLength: size, ContentType: opts.contentType };
+  const request = { Bucket: opts.bucket, Key: opts.key, ContentType: opts.contentType };
   if (size <= PART_READ_BYTES) {
     const body = Buffer.allocUnsafe(size);
     if ((await readFully(fh, body, size, 0)) !== size)
       throw new Error(`${opts.key}: the file shrank while it was read`);
     // The SDK computes the checksum of a buffer itself, and retries it.
-    await opts.s3.send(new PutObjectCommand({ ...request, Body: body }), { abortSignal: opts.signal });
+    await opts.s3.send(new PutObjectCommand({ ...request, Body: body, ContentLength: size }), {
+      abortSignal: opts.signal,
+    });
     return;
   }
-  const checksums = (await opts.s3.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
-  const checksum = checksums ? await rangeCrc32(fh, 0, size, opts.key) : undefined;
+  const checksum = (await sendsChecksums(opts.s3)) ? await rangeCrc32(fh, 0, size, opts.key) : undefined;
   await withPartAttempts(opts.signal, () =>
-    opts.s3.send(
-      new PutObjectCommand({ ...request, Body: partStream(fh, 0, size), ...(checksum && { ChecksumCRC32: checksum }) }),
-      { abortSignal: opts.signal },
-    ),
+    opts.s3.send(new PutObjectCommand({ ...request, ...streamedBody(fh, 0, size, checksum) }), {
+      abortSignal: opts.signal,
+    }),
   );
 }
 
@@ -171,7 +184,7 @@ async function multipartUpload(
   const { s3, bucket, key } = opts;
   // As lib-storage does: with the SDK's default checksums the parts carry CRC32, and the upload
   // must say so when it is created.
-  const checksums = (await s3.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
+  const checksums = await sendsChecksums(s3);
   const created = await s3.send(
     new CreateMultipartUploadCommand({
       Bucket: bucket,
@@ -210,9 +223,7 @@ async function multipartUpload(
               Key: key,
               UploadId: uploadId,
               PartNumber: index + 1,
-              Body: partStream(fh, offset, length),
-              ContentLength: length,
-              ...(checksum && { ChecksumCRC32: checksum }),
+              ...streamedBody(fh, offset, length, checksum),
             }),
             { abortSignal: signal },
           ),

@@ -16,7 +16,7 @@ describe('workerS3Client', () => {
       return true;
     });
     const consoleWarn = vi.spyOn(console, 'warn');
-    const client = workerS3Client({ region: 'us-east-1' });
+    const client = workerS3Client({}, { region: 'us-east-1' });
     try {
       client.config.logger.warn('An error was encountered in a non-retryable streaming request.');
     } finally {
@@ -32,13 +32,11 @@ describe('workerS3Client', () => {
   });
 
   it('addresses buckets by path when an endpoint is set, as s3rver needs', async () => {
-    vi.stubEnv('AWS_ENDPOINT_URL_S3', 'http://127.0.0.1:9');
-    const client = workerS3Client({ region: 'us-east-1' });
+    const client = workerS3Client({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' }, { region: 'us-east-1' });
     try {
       expect(client.config.forcePathStyle).toBe(true);
     } finally {
       client.destroy();
-      vi.unstubAllEnvs();
     }
   });
 });
