@@ -13,7 +13,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, HeadBucketCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
 import { serveInProcess, type RequestHandler } from '../store/clients.ts';
@@ -51,6 +51,19 @@ export const LOCAL_NAMES: LocalNames = {
   },
   bucket: 'ffaas-local',
 };
+
+/**
+ * The local bucket's CORS rules: the console uploads with the presigned PUT URLs the API hands
+ * out and plays outputs from another port; any origin may, as on loopback the presigned URL
+ * itself is the credential.
+ */
+export const LOCAL_BUCKET_CORS = [
+  '<CORSConfiguration><CORSRule>',
+  '<AllowedOrigin>*</AllowedOrigin>',
+  '<AllowedMethod>GET</AllowedMethod><AllowedMethod>HEAD</AllowedMethod><AllowedMethod>PUT</AllowedMethod>',
+  '<AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3600</MaxAgeSeconds>',
+  '</CORSRule></CORSConfiguration>',
+].join('');
 
 export const ENDPOINTS_FILE = 'endpoints.json';
 
@@ -135,7 +148,15 @@ export async function startDataServices(opts: { dataDir: string; names?: LocalNa
 
   const dyn = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: path.join(dataDir, 'dynamodb') });
   const dynPort = await listen(dyn);
-  const s3rver = new S3rver({ port: 0, address: '127.0.0.1', directory: path.join(dataDir, 's3'), silent: true });
+  const s3rver = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    directory: path.join(dataDir, 's3'),
+    silent: true,
+    // The bucket and its CORS rules, made by s3rver itself as it starts: no HeadBucket and
+    // PutBucketCors over HTTP, which were the S3 client's first (slowest) requests, on every start.
+    configureBuckets: [{ name: names.bucket, configs: [LOCAL_BUCKET_CORS] }],
+  });
   let s3Port: number;
   try {
     s3Port = (await s3rver.run()).port;
@@ -164,25 +185,6 @@ export async function startDataServices(opts: { dataDir: string; names?: LocalNa
 
   try {
     await ensureTables(dynamodb, names);
-    await ensureBucket(s3, names.bucket);
-    // The console uploads with the presigned PUT URLs the API hands out and plays outputs from
-    // another port; any origin may, as on loopback the presigned URL itself is the credential.
-    await s3.send(
-      new PutBucketCorsCommand({
-        Bucket: names.bucket,
-        CORSConfiguration: {
-          CORSRules: [
-            {
-              AllowedOrigins: ['*'],
-              AllowedMethods: ['GET', 'HEAD', 'PUT'],
-              AllowedHeaders: ['*'],
-              ExposeHeaders: ['ETag'],
-              MaxAgeSeconds: 3600,
-            },
-          ],
-        },
-      }),
-    );
   } catch (err) {
     await stop();
     throw err;
@@ -196,21 +198,6 @@ export async function startDataServices(opts: { dataDir: string; names?: LocalNa
 /** Creates the tables when missing (the shared definition of their keys and indexes). */
 export async function ensureTables(client: DynamoDBClient, names: LocalNames): Promise<void> {
   await createTables(client, names.tables);
-}
-
-export async function ensureBucket(client: S3Client, bucket: string): Promise<void> {
-  try {
-    await client.send(new HeadBucketCommand({ Bucket: bucket }));
-    return;
-  } catch {
-    // missing: create below
-  }
-  try {
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  } catch (err) {
-    const name = (err as Error).name;
-    if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
-  }
 }
 
 // ---- endpoints.json ----
