@@ -71,7 +71,8 @@ describe('startDataServices', () => {
     const get = await fetch(`${services.s3Endpoint}/${LOCAL_NAMES.bucket}/kept.txt`, {
       headers: { origin: 'http://127.0.0.1:5173' },
     });
-    // Anonymous: s3rver refuses the read itself but still answers with the CORS headers.
+    expect(get.status).toBe(200);
+    expect(await get.text()).toBe('still here');
     expect(get.headers.get('access-control-expose-headers') ?? '').toMatch(/etag/i);
   }, 60_000);
 
